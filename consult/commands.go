@@ -1,0 +1,492 @@
+package consult
+
+import (
+	"github.com/chatconsult/chatconsult/interaction"
+)
+
+type (
+	// ID, PartyID, LegID are the identifiers of package interaction.
+	PartyID = interaction.PartyID
+	LegID   = interaction.LegID
+)
+
+// Start opens a consultation leg from the owner (the actor) to Agent, the
+// agent that Target resolved to (R-C1, R-C2), held as Medium (R-C10). The
+// target is invited (R-C3); it does not see the chat until it accepts.
+type Start struct {
+	Leg    LegID // chosen by the caller, so it knows the leg before the write
+	Target interaction.Target
+	Agent  PartyID
+	Medium interaction.Medium
+}
+
+func (c Start) Decide(d *interaction.Decision) error {
+	d.SetOp("start consultation")
+	owner, err := requireOwner(d, "R-C1")
+	if err != nil {
+		return err
+	}
+	if c.Leg == "" || c.Agent == "" || c.Agent == interaction.System {
+		return d.Refuse(interaction.ErrBadInput, "R-C2", "leg or target agent missing")
+	}
+	if c.Medium > interaction.MediumVoice {
+		return d.Refuse(interaction.ErrBadInput, "R-C10", "unknown medium")
+	}
+	s := d.State()
+	if s.Leg(c.Leg) != nil || s.Request(c.Leg) != nil {
+		return d.Refuse(interaction.ErrConflict, "", "leg ID in use")
+	}
+	if c.Agent == owner.ID || c.Agent == s.Contact {
+		return d.Refuse(interaction.ErrNotPermitted, "R-C1", "a consultation is with another internal agent")
+	}
+	if q := s.Party(c.Agent); q != nil && (q.Membership == interaction.MemberJoined || q.Membership == interaction.MemberInvited) {
+		return d.Refuse(interaction.ErrConflict, "R-X3", "target is already in this interaction")
+	}
+	if err := d.Leg(c.Leg, "invite", interaction.Event{Party: c.Agent, Target: c.Target, Medium: c.Medium}); err != nil {
+		return err
+	}
+	return d.Membership(c.Agent, "invite", interaction.RoleConsultant, interaction.LegScope(c.Leg))
+}
+
+// Accept: the invited target takes the consultation (R-C3). From now on it
+// reads the chat between owner and contact, live (R-C6).
+type Accept struct{ Leg LegID }
+
+func (c Accept) Decide(d *interaction.Decision) error {
+	d.SetOp("accept consultation")
+	l, err := legOf(d, c.Leg)
+	if err != nil {
+		return err
+	}
+	if d.Actor != l.Agent {
+		return d.Refuse(interaction.ErrNotPermitted, "R-C3", "only the invited target accepts")
+	}
+	if err := d.Leg(l.ID, "accept", interaction.Event{}); err != nil {
+		return err
+	}
+	return d.Membership(l.Agent, "accept", interaction.RoleConsultant, interaction.LegScope(l.ID))
+}
+
+// Decline: the invited target turns the consultation down; the owner gets
+// a system notice in its own view (R-C3).
+type Decline struct{ Leg LegID }
+
+func (c Decline) Decide(d *interaction.Decision) error {
+	d.SetOp("decline consultation")
+	l, err := legOf(d, c.Leg)
+	if err != nil {
+		return err
+	}
+	if d.Actor != l.Agent {
+		return d.Refuse(interaction.ErrNotPermitted, "R-C3", "only the invited target declines")
+	}
+	if err := d.Leg(l.ID, "decline", interaction.Event{}); err != nil {
+		return err
+	}
+	if err := d.Membership(l.Agent, "decline", interaction.RoleConsultant, interaction.LegScope(l.ID)); err != nil {
+		return err
+	}
+	d.Notice(string(l.Agent)+" declined the consultation", interaction.PartyScope(l.Owner))
+	return nil
+}
+
+// Cancel: the owner withdraws an invitation that is still pending (R-X2).
+type Cancel struct{ Leg LegID }
+
+func (c Cancel) Decide(d *interaction.Decision) error {
+	d.SetOp("cancel consultation")
+	l, err := legOf(d, c.Leg)
+	if err != nil {
+		return err
+	}
+	if d.Actor != l.Owner {
+		return d.Refuse(interaction.ErrNotPermitted, "R-X2", "only the owner who invited cancels")
+	}
+	if err := d.Leg(l.ID, "cancel", interaction.Event{}); err != nil {
+		return err
+	}
+	return d.ReleaseTarget(l.Agent, l.ID)
+}
+
+// TimeOut: nobody answered the invitation in time (actor System). The
+// owner is told in its own view.
+type TimeOut struct{ Leg LegID }
+
+func (c TimeOut) Decide(d *interaction.Decision) error {
+	d.SetOp("time out consultation")
+	if d.Actor != interaction.System {
+		return d.Refuse(interaction.ErrNotPermitted, "", "only the clock times out")
+	}
+	l, err := legOf(d, c.Leg)
+	if err != nil {
+		return err
+	}
+	if err := d.Leg(l.ID, "time_out", interaction.Event{}); err != nil {
+		return err
+	}
+	if err := d.ReleaseTarget(l.Agent, l.ID); err != nil {
+		return err
+	}
+	d.Notice(string(l.Agent)+" did not answer the consultation", interaction.PartyScope(l.Owner))
+	return nil
+}
+
+// EndLeg: the owner or the target ends an active consultation. The chat
+// with the contact goes on (R-C4). The target leaves and must still mark
+// the interaction done (R-C8).
+type EndLeg struct{ Leg LegID }
+
+func (c EndLeg) Decide(d *interaction.Decision) error {
+	d.SetOp("end consultation")
+	l, err := legOf(d, c.Leg)
+	if err != nil {
+		return err
+	}
+	if d.Actor != l.Owner && d.Actor != l.Agent {
+		return d.Refuse(interaction.ErrNotPermitted, "R-C4", "only the owner or the target ends a consultation")
+	}
+	if err := d.Leg(l.ID, "end", interaction.Event{}); err != nil {
+		return err
+	}
+	if err := cancelRequestsVia(d, l.ID); err != nil {
+		return err
+	}
+	return d.ReleaseTarget(l.Agent, l.ID)
+}
+
+// Say writes a private message in an active chat or IM consultation: only
+// its two agents ever see it (R-C5, R-X3). A voice leg has no transcript.
+type Say struct {
+	Leg  LegID
+	Text string
+}
+
+func (c Say) Decide(d *interaction.Decision) error {
+	d.SetOp("consultation message")
+	if err := d.CheckText(c.Text); err != nil {
+		return err
+	}
+	l, err := legOf(d, c.Leg)
+	if err != nil {
+		return err
+	}
+	if d.Actor != l.Owner && d.Actor != l.Agent {
+		return d.Refuse(interaction.ErrNotPermitted, "R-C5", "only the leg's two agents write in it")
+	}
+	if l.State != interaction.LegActive {
+		return d.Refuse(interaction.ErrInvalidTransition, "R-C4", "consultation is "+l.State)
+	}
+	if l.Medium == interaction.MediumVoice {
+		return d.Refuse(interaction.ErrNotPermitted, "R-C10", "a voice consultation has no transcript")
+	}
+	return d.Message(c.Text, interaction.KindText, interaction.LegScope(l.ID))
+}
+
+// Transfer hands the chat to the target of an active consultation (R-T1):
+// the target becomes the owner, the former owner leaves, and the former
+// owner's other consultations end (R-T2). The consultation messages stay
+// visible to their two agents only (R-C5).
+type Transfer struct{ Leg LegID }
+
+func (c Transfer) Decide(d *interaction.Decision) error {
+	d.SetOp("transfer")
+	owner, err := requireOwner(d, "R-T1")
+	if err != nil {
+		return err
+	}
+	l, err := legOf(d, c.Leg)
+	if err != nil {
+		return err
+	}
+	if l.Owner != owner.ID {
+		return d.Refuse(interaction.ErrNotPermitted, "R-T1", "only the owner of the consultation transfers")
+	}
+	if err := d.Leg(l.ID, "transfer", interaction.Event{}); err != nil {
+		return err
+	}
+	if err := cancelRequestsVia(d, l.ID); err != nil {
+		return err
+	}
+	return handOver(d, owner.ID, l.Agent)
+}
+
+// handOver makes agent the owner and takes the former owner out (R-T2).
+func handOver(d *interaction.Decision, from, to PartyID) error {
+	d.Role(to, interaction.RoleOwner, interaction.Everyone)
+	d.Notice(string(from)+" transferred the chat to "+string(to), interaction.Everyone)
+	return d.Depart(from, "leave")
+}
+
+// Conference asks the target of an active consultation to join the chat
+// (R-F1). Nothing changes until it accepts (R-F4). The request's ID is
+// chosen by the caller.
+type Conference struct {
+	Leg     LegID
+	Request LegID
+}
+
+func (c Conference) Decide(d *interaction.Decision) error {
+	d.SetOp("conference")
+	owner, err := requireOwner(d, "R-F1")
+	if err != nil {
+		return err
+	}
+	l, err := legOf(d, c.Leg)
+	if err != nil {
+		return err
+	}
+	if l.Owner != owner.ID {
+		return d.Refuse(interaction.ErrNotPermitted, "R-F1", "only the owner of the consultation asks for a conference")
+	}
+	if l.State != interaction.LegActive {
+		return d.Refuse(interaction.ErrInvalidTransition, "R-F1", "consultation is "+l.State+", not active")
+	}
+	if err := newRequestID(d, c.Request); err != nil {
+		return err
+	}
+	for _, r := range d.State().Requests {
+		if r.Via == l.ID && r.State == interaction.RequestPending {
+			return d.Refuse(interaction.ErrConflict, "R-F4", "a request on this consultation is pending")
+		}
+	}
+	return d.Request(c.Request, "request", interaction.Event{Party: l.Agent, Target: l.Target, Request: interaction.RequestConference, Via: l.ID}, interaction.LegScope(l.ID))
+}
+
+// Direct asks an agent who is not in the chat to take it over (transfer)
+// or to join it (conference) in a single step, without a consultation
+// first (R-X4). The agent is invited; nothing else changes until it
+// accepts.
+type Direct struct {
+	Request LegID
+	Kind    interaction.RequestKind
+	Target  interaction.Target
+	Agent   PartyID
+}
+
+func (c Direct) Decide(d *interaction.Decision) error {
+	d.SetOp("direct " + c.Kind.String())
+	owner, err := requireOwner(d, "R-X4")
+	if err != nil {
+		return err
+	}
+	if c.Kind != interaction.RequestTransfer && c.Kind != interaction.RequestConference {
+		return d.Refuse(interaction.ErrBadInput, "R-X4", "transfer or conference")
+	}
+	if c.Agent == "" || c.Agent == interaction.System {
+		return d.Refuse(interaction.ErrBadInput, "R-X4", "target agent missing")
+	}
+	s := d.State()
+	if c.Agent == owner.ID || c.Agent == s.Contact {
+		return d.Refuse(interaction.ErrNotPermitted, "R-X4", "target must be another agent")
+	}
+	if q := s.Party(c.Agent); q != nil && (q.Membership == interaction.MemberJoined || q.Membership == interaction.MemberInvited) {
+		return d.Refuse(interaction.ErrConflict, "R-X4", "target is already in this interaction")
+	}
+	if err := newRequestID(d, c.Request); err != nil {
+		return err
+	}
+	role := interaction.RoleMember
+	if c.Kind == interaction.RequestTransfer {
+		role = interaction.RoleOwner
+	}
+	if err := d.Request(c.Request, "request", interaction.Event{Party: c.Agent, Target: c.Target, Request: c.Kind}, interaction.LegScope(c.Request)); err != nil {
+		return err
+	}
+	return d.Membership(c.Agent, "invite", role, interaction.LegScope(c.Request))
+}
+
+// AcceptRequest: the asked agent accepts a conference or transfer request.
+// Conference: it joins the chat as a member and sees the whole transcript
+// between owner and contact, never a consultation message (R-F2, R-C5);
+// what is written from then on is seen by all (R-F3). Transfer: it becomes
+// the owner and the former owner leaves (R-T2).
+type AcceptRequest struct{ Request LegID }
+
+func (c AcceptRequest) Decide(d *interaction.Decision) error {
+	d.SetOp("accept request")
+	r, err := requestOf(d, c.Request)
+	if err != nil {
+		return err
+	}
+	if d.Actor != r.Agent {
+		return d.Refuse(interaction.ErrNotPermitted, "R-F4", "only the asked agent answers")
+	}
+	if d.State().Status != interaction.StatusActive {
+		return d.Refuse(interaction.ErrInvalidTransition, "", "chat is "+d.State().Status)
+	}
+	sc := requestScope(r)
+	if err := d.Request(r.ID, "accept", interaction.Event{}, sc); err != nil {
+		return err
+	}
+	if r.Via != "" {
+		if err := d.Leg(r.Via, r.Kind.String(), interaction.Event{}); err != nil {
+			return err
+		}
+	} else {
+		role := interaction.RoleMember
+		if r.Kind == interaction.RequestTransfer {
+			role = interaction.RoleOwner
+		}
+		if err := d.Membership(r.Agent, "accept", role, interaction.Everyone); err != nil {
+			return err
+		}
+	}
+	if r.Kind == interaction.RequestTransfer {
+		return handOver(d, r.From, r.Agent)
+	}
+	d.Role(r.Agent, interaction.RoleMember, interaction.Everyone)
+	d.Notice(string(r.Agent)+" joined the conference", interaction.Everyone)
+	return nil
+}
+
+// DeclineRequest: the asked agent says no. The request is dropped and the
+// chat goes on as before (R-F4); the owner is told in its own view.
+type DeclineRequest struct{ Request LegID }
+
+func (c DeclineRequest) Decide(d *interaction.Decision) error {
+	d.SetOp("decline request")
+	r, err := requestOf(d, c.Request)
+	if err != nil {
+		return err
+	}
+	if d.Actor != r.Agent {
+		return d.Refuse(interaction.ErrNotPermitted, "R-F4", "only the asked agent answers")
+	}
+	return dropRequest(d, r, "decline", string(r.Agent)+" declined the "+r.Kind.String())
+}
+
+// TimeOutRequest: the asked agent did not answer in time (actor System);
+// as for a decline, nothing else changes (R-F4).
+type TimeOutRequest struct{ Request LegID }
+
+func (c TimeOutRequest) Decide(d *interaction.Decision) error {
+	d.SetOp("time out request")
+	if d.Actor != interaction.System {
+		return d.Refuse(interaction.ErrNotPermitted, "", "only the clock times out")
+	}
+	r, err := requestOf(d, c.Request)
+	if err != nil {
+		return err
+	}
+	return dropRequest(d, r, "time_out", string(r.Agent)+" did not answer the "+r.Kind.String())
+}
+
+// CancelRequest: the owner who asked takes a pending request back (R-X2).
+type CancelRequest struct{ Request LegID }
+
+func (c CancelRequest) Decide(d *interaction.Decision) error {
+	d.SetOp("cancel request")
+	r, err := requestOf(d, c.Request)
+	if err != nil {
+		return err
+	}
+	if d.Actor != r.From {
+		return d.Refuse(interaction.ErrNotPermitted, "R-X2", "only the owner who asked cancels")
+	}
+	if r.State != interaction.RequestPending {
+		return d.Refuse(interaction.ErrInvalidTransition, "R-X2", "request is "+r.State)
+	}
+	return d.CancelRequest(*r)
+}
+
+// Remove takes a conference member out of the chat (R-F5). Only the owner
+// removes; the removed member can no longer post (R-X6) and must still
+// mark the interaction done (R-C8).
+type Remove struct{ Member PartyID }
+
+func (c Remove) Decide(d *interaction.Decision) error {
+	d.SetOp("remove")
+	owner, err := requireOwner(d, "R-F5")
+	if err != nil {
+		return err
+	}
+	m := d.State().Party(c.Member)
+	if m == nil {
+		return d.Refuse(interaction.ErrNotFound, "R-F5", "no such party")
+	}
+	if m.ID == owner.ID || m.Role != interaction.RoleMember || !m.Present() {
+		return d.Refuse(interaction.ErrNotPermitted, "R-F5", "only a present conference member can be removed")
+	}
+	d.Notice(string(c.Member)+" was removed from the conference", interaction.Everyone)
+	return d.Depart(c.Member, "remove")
+}
+
+func requireOwner(d *interaction.Decision, rule string) (*interaction.Party, error) {
+	p, err := d.ActingParty()
+	if err != nil {
+		return nil, err
+	}
+	if p.Role != interaction.RoleOwner || !p.Present() {
+		return nil, d.Refuse(interaction.ErrNotPermitted, rule, "only the owner of the chat may do this")
+	}
+	if s := d.State().Status; s != interaction.StatusActive {
+		return nil, d.Refuse(interaction.ErrInvalidTransition, rule, "chat is "+s+", not active")
+	}
+	return p, nil
+}
+
+func legOf(d *interaction.Decision, id LegID) (*interaction.Leg, error) {
+	l := d.State().Leg(id)
+	if l == nil {
+		return nil, d.Refuse(interaction.ErrNotFound, "", "no consultation "+string(id))
+	}
+	cp := *l
+	return &cp, nil
+}
+
+func requestOf(d *interaction.Decision, id LegID) (*interaction.Request, error) {
+	r := d.State().Request(id)
+	if r == nil {
+		return nil, d.Refuse(interaction.ErrNotFound, "", "no request "+string(id))
+	}
+	cp := *r
+	return &cp, nil
+}
+
+func newRequestID(d *interaction.Decision, id LegID) error {
+	if id == "" {
+		return d.Refuse(interaction.ErrBadInput, "", "request ID missing")
+	}
+	if d.State().Leg(id) != nil || d.State().Request(id) != nil {
+		return d.Refuse(interaction.ErrConflict, "", "request ID in use")
+	}
+	return nil
+}
+
+func requestScope(r *interaction.Request) interaction.Scope {
+	if r.Via != "" {
+		return interaction.LegScope(r.Via)
+	}
+	return interaction.LegScope(r.ID)
+}
+
+func dropRequest(d *interaction.Decision, r *interaction.Request, trigger, notice string) error {
+	if err := d.Request(r.ID, trigger, interaction.Event{}, requestScope(r)); err != nil {
+		return err
+	}
+	if r.Via == "" {
+		if err := d.Membership(r.Agent, trigger2membership(trigger), d.State().Party(r.Agent).Role, interaction.LegScope(r.ID)); err != nil {
+			return err
+		}
+	}
+	d.Notice(notice, interaction.PartyScope(r.From))
+	return nil
+}
+
+func trigger2membership(t string) string {
+	if t == "decline" {
+		return "decline"
+	}
+	return "withdraw"
+}
+
+func cancelRequestsVia(d *interaction.Decision, leg LegID) error {
+	for _, r := range d.State().Requests {
+		if r.Via == leg && r.State == interaction.RequestPending {
+			if err := d.CancelRequest(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,432 @@
+package interaction
+
+// The commands of the chat itself. Package consult adds the consultation,
+// transfer and conference commands on the same Decision.
+
+// Open starts an interaction for a contact. Text, when not empty, is the
+// contact's first message.
+type Open struct {
+	Contact PartyID
+	Text    string
+}
+
+func (c Open) Decide(d *Decision) error {
+	d.SetOp("open")
+	if c.Contact == "" || c.Contact == System {
+		return d.Refuse(ErrBadInput, "R-X6", "contact ID missing or reserved")
+	}
+	if d.State().Version != 0 {
+		return d.Refuse(ErrConflict, "", "interaction exists")
+	}
+	if c.Text != "" {
+		if err := d.CheckText(c.Text); err != nil {
+			return err
+		}
+	}
+	d.Record(Event{Type: EventOpened, Party: c.Contact, Scope: Everyone})
+	if err := d.Membership(c.Contact, "enter", RoleContact, Everyone); err != nil {
+		return err
+	}
+	if c.Text != "" {
+		return d.Message(c.Text, KindText, Everyone)
+	}
+	return nil
+}
+
+// Assign offers a waiting chat to an agent (routing does this, acting as
+// System). Several offers may be out at once: the first agent to join wins
+// and the other offers are withdrawn (R-X1).
+type Assign struct{ Agent PartyID }
+
+func (c Assign) Decide(d *Decision) error {
+	d.SetOp("assign")
+	if d.Actor != System {
+		return d.Refuse(ErrNotPermitted, "R-X6", "only routing (System) assigns a chat")
+	}
+	if c.Agent == "" || c.Agent == System {
+		return d.Refuse(ErrBadInput, "R-X6", "agent ID missing or reserved")
+	}
+	s := d.State()
+	if s.Status != StatusWaiting {
+		return d.Refuse(ErrInvalidTransition, "", "chat is "+s.Status+", not waiting")
+	}
+	if c.Agent == s.Contact {
+		return d.Refuse(ErrNotPermitted, "R-X6", "the contact cannot own its own chat")
+	}
+	return d.Membership(c.Agent, "invite", RoleOwner, PartyScope(c.Agent))
+}
+
+// Join: the offered agent accepts the chat and becomes its owner.
+type Join struct{}
+
+func (Join) Decide(d *Decision) error {
+	d.SetOp("join")
+	p, err := d.ActingParty()
+	if err != nil {
+		return err
+	}
+	if p.Role != RoleOwner || p.Membership != MemberInvited {
+		return d.Refuse(ErrNotPermitted, "R-X6", "no chat offer for this party")
+	}
+	if err := d.Membership(p.ID, "accept", RoleOwner, Everyone); err != nil {
+		return err
+	}
+	if err := d.Status("agent_joins"); err != nil {
+		return err
+	}
+	return d.WithdrawOffersExcept(p.ID)
+}
+
+// WithdrawOffersExcept withdraws every pending chat offer but keep's.
+func (d *Decision) WithdrawOffersExcept(keep PartyID) error {
+	for _, q := range d.State().Parties {
+		if q.ID != keep && q.Role == RoleOwner && q.Membership == MemberInvited {
+			if err := d.Membership(q.ID, "withdraw", RoleOwner, PartyScope(q.ID)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Decline: the offered agent turns the chat down; routing offers it on.
+type Decline struct{}
+
+func (Decline) Decide(d *Decision) error {
+	d.SetOp("decline")
+	p, err := d.ActingParty()
+	if err != nil {
+		return err
+	}
+	if p.Role != RoleOwner || p.Membership != MemberInvited {
+		return d.Refuse(ErrNotPermitted, "R-X6", "no chat offer for this party")
+	}
+	return d.Membership(p.ID, "decline", RoleOwner, PartyScope(p.ID))
+}
+
+// Withdraw takes a chat offer back (routing's time-out, acting as System).
+type Withdraw struct{ Agent PartyID }
+
+func (c Withdraw) Decide(d *Decision) error {
+	d.SetOp("withdraw")
+	if d.Actor != System {
+		return d.Refuse(ErrNotPermitted, "R-X6", "only routing (System) withdraws an offer")
+	}
+	p := d.State().Party(c.Agent)
+	if p == nil || p.Role != RoleOwner {
+		return d.Refuse(ErrNotFound, "", "no chat offer for "+string(c.Agent))
+	}
+	return d.Membership(p.ID, "withdraw", RoleOwner, PartyScope(p.ID))
+}
+
+// Post writes a message to the chat, seen by everyone in it. The contact
+// may write while the chat waits for an agent; a consultation target may
+// not write to the contact (it talks in its leg, R-C5).
+type Post struct{ Text string }
+
+func (c Post) Decide(d *Decision) error {
+	d.SetOp("post")
+	if err := d.CheckText(c.Text); err != nil {
+		return err
+	}
+	p, err := d.ActingParty()
+	if err != nil {
+		return err
+	}
+	if !p.Present() {
+		return d.Refuse(ErrNotPermitted, "R-X6", "party is "+p.Membership+", not in the chat")
+	}
+	if p.Role != RoleContact && !p.Role.Engaged() {
+		return d.Refuse(ErrNotPermitted, "R-X6", "a "+p.Role.String()+" does not write to the contact")
+	}
+	s := d.State()
+	if s.Status != StatusActive && !(s.Status == StatusWaiting && p.Role == RoleContact) {
+		return d.Refuse(ErrInvalidTransition, "", "chat is "+s.Status)
+	}
+	return d.Message(c.Text, KindText, Everyone)
+}
+
+// Note writes a note that every agent of the chat sees and the contact never does.
+type Note struct{ Text string }
+
+func (c Note) Decide(d *Decision) error {
+	d.SetOp("note")
+	if err := d.CheckText(c.Text); err != nil {
+		return err
+	}
+	p, err := d.ActingParty()
+	if err != nil {
+		return err
+	}
+	if p.Role == RoleContact || !p.Present() {
+		return d.Refuse(ErrNotPermitted, "R-X6", "only an agent in the chat writes notes")
+	}
+	return d.Message(c.Text, KindText, Scope{Kind: ScopeAgents})
+}
+
+// Leave: the acting party leaves the chat. For the contact that ends the
+// session. An engaged agent who leaves hands the chat to the earliest other
+// engaged agent (R-F6); when none is left the session ends.
+type Leave struct{}
+
+func (Leave) Decide(d *Decision) error {
+	d.SetOp("leave")
+	p, err := d.ActingParty()
+	if err != nil {
+		return err
+	}
+	if !p.Present() {
+		return d.Refuse(ErrInvalidTransition, "", "party is "+p.Membership)
+	}
+	if p.Role == RoleContact {
+		return d.EndSession()
+	}
+	return d.Depart(p.ID, "leave")
+}
+
+// End ends the acting party's session with the contact. The contact ending
+// it, or the last engaged agent, ends the interaction: every consultation
+// ends with it (R-C7). An owner in a conference ends only its own part;
+// the others go on with the contact (R-F6).
+type End struct{}
+
+func (End) Decide(d *Decision) error {
+	d.SetOp("end")
+	p, err := d.ActingParty()
+	if err != nil {
+		return err
+	}
+	if !p.Present() {
+		return d.Refuse(ErrInvalidTransition, "", "party is "+p.Membership)
+	}
+	switch {
+	case p.Role == RoleContact:
+		return d.EndSession()
+	case !p.Role.Engaged():
+		return d.Refuse(ErrNotPermitted, "R-X6", "a "+p.Role.String()+" has no session with the contact")
+	case d.State().EngagedPresent() > 1:
+		return d.Depart(p.ID, "leave")
+	default:
+		// The last engaged agent stays in the chat to wrap up and mark done.
+		return d.EndSession()
+	}
+}
+
+// MarkDone: an agent who took part marks the interaction done. Its part
+// must be over (it left, was removed, or the session ended). When every
+// agent who took part has marked done, the interaction closes (R-C8).
+type MarkDone struct{}
+
+func (MarkDone) Decide(d *Decision) error {
+	d.SetOp("mark done")
+	p, err := d.ActingParty()
+	if err != nil {
+		return err
+	}
+	if p.Role == RoleContact {
+		return d.Refuse(ErrNotPermitted, "R-C8", "the contact does not mark done")
+	}
+	if !p.TookPart {
+		return d.Refuse(ErrNotPermitted, "R-C8", "party never took part")
+	}
+	if p.Present() && d.State().Status != StatusEnded {
+		return d.Refuse(ErrInvalidTransition, "R-C8", "still in the chat: leave or end first")
+	}
+	if err := d.Membership(p.ID, "done", p.Role, membershipScope(d.State(), p)); err != nil {
+		return err
+	}
+	return d.CloseIfDone()
+}
+
+// membershipScope is who sees a party's membership change: the contact
+// sees the engaged agents come and go; a consultation target is seen by
+// the agents of its last leg only; anyone else by itself.
+func membershipScope(s *State, p *Party) Scope {
+	switch {
+	case p.Role == RoleContact || p.Role.Engaged():
+		return Everyone
+	case p.Role == RoleConsultant:
+		for i := len(s.Legs) - 1; i >= 0; i-- {
+			if s.Legs[i].Agent == p.ID {
+				return LegScope(s.Legs[i].ID)
+			}
+		}
+	}
+	return PartyScope(p.ID)
+}
+
+// MembershipScope is membershipScope for package consult.
+func (d *Decision) MembershipScope(p PartyID) Scope {
+	s := d.State()
+	if q := s.Party(p); q != nil {
+		return membershipScope(s, q)
+	}
+	return PartyScope(p)
+}
+
+// Depart takes party p out of the chat (trigger "leave" or "remove"):
+// its consultations and requests end, a departing owner hands over to the
+// earliest engaged agent left (R-F6), and when no engaged agent is left the
+// session with the contact ends.
+func (d *Decision) Depart(p PartyID, trigger string) error {
+	if err := d.EndLegsOf(p); err != nil {
+		return err
+	}
+	q := d.State().Party(p)
+	role := q.Role
+	if err := d.Membership(p, trigger, role, membershipScope(d.State(), q)); err != nil {
+		return err
+	}
+	if !role.Engaged() {
+		return nil
+	}
+	s := d.State()
+	if s.Status != StatusActive {
+		return nil
+	}
+	if role == RoleOwner && s.Owner() == nil {
+		var next *Party
+		for i := range s.Parties {
+			c := &s.Parties[i]
+			if c.Role == RoleMember && c.Present() && (next == nil || c.Order < next.Order) {
+				next = c
+			}
+		}
+		if next != nil {
+			d.Role(next.ID, RoleOwner, Everyone)
+			return nil
+		}
+	}
+	if s.EngagedPresent() == 0 {
+		return d.EndSession()
+	}
+	return nil
+}
+
+// EndLegsOf ends every consultation party p is in and cancels the requests
+// it made or was asked (R-C7, R-T2).
+func (d *Decision) EndLegsOf(p PartyID) error {
+	for _, l := range d.State().Legs {
+		if (l.Owner == p || l.Agent == p) && l.Live() {
+			if err := d.endLeg(l); err != nil {
+				return err
+			}
+		}
+	}
+	for _, r := range d.State().Requests {
+		if (r.From == p || r.Agent == p) && r.State == RequestPending {
+			if err := d.CancelRequest(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (d *Decision) endLeg(l Leg) error {
+	trigger := "end"
+	if l.State == LegInviting {
+		trigger = "cancel"
+	}
+	if err := d.Leg(l.ID, trigger, Event{}); err != nil {
+		return err
+	}
+	return d.ReleaseTarget(l.Agent, l.ID)
+}
+
+// ReleaseTarget takes a consultation target out when its leg is over:
+// an invited one is withdrawn, a joined one leaves (it keeps reading
+// nothing new, and must still mark done, R-C8). A target that became
+// engaged (conference member, new owner) stays.
+func (d *Decision) ReleaseTarget(agent PartyID, leg LegID) error {
+	q := d.State().Party(agent)
+	if q == nil || q.Role != RoleConsultant {
+		return nil
+	}
+	// A target in two legs at once stays while another is live.
+	for _, other := range d.State().Legs {
+		if other.ID != leg && other.Agent == agent && other.Live() {
+			return nil
+		}
+	}
+	switch q.Membership {
+	case MemberInvited:
+		return d.Membership(agent, "withdraw", RoleConsultant, LegScope(leg))
+	case MemberJoined:
+		return d.Membership(agent, "leave", RoleConsultant, LegScope(leg))
+	}
+	return nil
+}
+
+// CancelRequest cancels a pending transfer or conference request and
+// withdraws its target's invitation when the request invited it.
+func (d *Decision) CancelRequest(r Request) error {
+	sc := PartyScope(r.From)
+	if r.Via != "" {
+		sc = LegScope(r.Via)
+	}
+	if err := d.Request(r.ID, "cancel", Event{}, sc); err != nil {
+		return err
+	}
+	if q := d.State().Party(r.Agent); q != nil && q.Membership == MemberInvited && q.Role != RoleConsultant {
+		return d.Membership(r.Agent, "withdraw", q.Role, PartyScope(r.Agent))
+	}
+	return nil
+}
+
+// EndSession ends the session with the contact: every leg and request
+// ends (R-C7), offers and consultation targets go, the contact leaves, the
+// interaction ends, and it closes at once if no agent has to mark done.
+func (d *Decision) EndSession() error {
+	s := d.State()
+	if s.Status != StatusWaiting && s.Status != StatusActive {
+		return d.Refuse(ErrInvalidTransition, "R-C7", "chat is "+s.Status)
+	}
+	for _, l := range s.Legs {
+		if l.Live() {
+			if err := d.endLeg(l); err != nil {
+				return err
+			}
+		}
+	}
+	for _, r := range d.State().Requests {
+		if r.State == RequestPending {
+			if err := d.CancelRequest(r); err != nil {
+				return err
+			}
+		}
+	}
+	for _, q := range d.State().Parties {
+		switch {
+		case q.Membership == MemberInvited:
+			if err := d.Membership(q.ID, "withdraw", q.Role, PartyScope(q.ID)); err != nil {
+				return err
+			}
+		case q.Membership == MemberJoined && (q.Role == RoleContact || q.Role == RoleSupervisor || q.Role == RoleConsultant):
+			if err := d.Membership(q.ID, "leave", q.Role, membershipScope(d.State(), &q)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := d.Status("end"); err != nil {
+		return err
+	}
+	return d.CloseIfDone()
+}
+
+// CloseIfDone closes an ended interaction once every agent who took part
+// has marked it done (R-C8).
+func (d *Decision) CloseIfDone() error {
+	s := d.State()
+	if s.Status != StatusEnded {
+		return nil
+	}
+	for _, q := range s.Parties {
+		// Supervisors who only monitored or coached are not agents of the
+		// interaction; one who barged in is a member and counts.
+		if q.Role != RoleContact && q.Role != RoleSupervisor && q.TookPart && q.Membership != MemberDone {
+			return nil
+		}
+	}
+	return d.Status("close")
+}

@@ -1,0 +1,237 @@
+package interaction
+
+import (
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Command is one request from a party. Decide reads the interaction
+// through the Decision and records the events the command causes, or
+// returns why it is refused. It does no I/O and must not keep the Decision.
+// Package consult defines the consultation commands this way too.
+type Command interface {
+	Decide(d *Decision) error
+}
+
+// Decision is the workspace of one command: it hands out the current state
+// (including the effect of events recorded so far in this command), runs
+// every state change through its machine, and collects the events. Nothing
+// reaches the real State until the Store has accepted the events.
+type Decision struct {
+	Actor  PartyID
+	Now    time.Time
+	Cause  string
+	Limits Limits
+	ids    IDSource
+	op     string
+
+	base    *State
+	work    State
+	dirty   bool
+	pending bool
+	events  []Event
+	err     error
+}
+
+// Limits bound what a command may carry.
+type Limits struct {
+	// MaxMessageBytes is the largest message text accepted, in bytes of
+	// UTF-8. The default is 4096.
+	MaxMessageBytes int
+}
+
+// DefaultLimits are the limits of a Service created without WithLimits.
+var DefaultLimits = Limits{MaxMessageBytes: 4096}
+
+// NewDecision starts deciding one command against s. Services call it;
+// tests and the harness kit use it to decide without a Store.
+func NewDecision(s *State, actor PartyID, now time.Time, cause string, limits Limits, ids IDSource) *Decision {
+	return &Decision{Actor: actor, Now: now, Cause: cause, Limits: limits, ids: ids, base: s}
+}
+
+// Events returns what the command recorded, or the error that makes the
+// recorded events unusable (a command that broke the machines' rules).
+func (d *Decision) Events() ([]Event, error) {
+	d.flush()
+	return d.events, d.err
+}
+
+// State is the interaction as it will be after the events recorded so far.
+// Treat it as read-only.
+func (d *Decision) State() *State {
+	d.flush()
+	if d.dirty {
+		return &d.work
+	}
+	return d.base
+}
+
+// NewID makes an identifier for a new leg or request.
+func (d *Decision) NewID() string { return d.ids.NewID() }
+
+// SetOp names the operation in the errors Refuse builds.
+func (d *Decision) SetOp(op string) { d.op = op }
+
+// Refuse builds the error for a refused command.
+func (d *Decision) Refuse(kind error, rule, detail string) error {
+	return &Error{Kind: kind, Op: d.op, Interaction: d.base.ID, Party: d.Actor, Rule: rule, Detail: detail}
+}
+
+// flush applies the last recorded event to the working copy. It is lazy so
+// that a command recording a single event (a message) copies nothing.
+func (d *Decision) flush() {
+	if !d.pending {
+		return
+	}
+	d.pending = false
+	if !d.dirty {
+		d.work = *d.base
+		d.work.Parties = append([]Party(nil), d.base.Parties...)
+		d.work.Legs = append([]Leg(nil), d.base.Legs...)
+		d.work.Requests = append([]Request(nil), d.base.Requests...)
+		d.work.Messages = nil
+		d.work.messages = uint32(len(d.base.Messages))
+		d.work.scratch = true
+		d.dirty = true
+	}
+	if err := d.work.Apply(&d.events[len(d.events)-1]); err != nil && d.err == nil {
+		// Events come from the machines, so this is a bug in a command, not
+		// bad input; the command fails and nothing is written.
+		d.err = err
+	}
+}
+
+// Record adds one event, filling in what every event carries: interaction,
+// version, time, actor and cause.
+func (d *Decision) Record(ev Event) {
+	cur := d.State()
+	ev.Interaction = cur.ID
+	if ev.Type == EventOpened {
+		ev.Interaction = d.base.ID
+	}
+	ev.Version = cur.Version + 1
+	ev.Time = d.Now
+	if ev.Actor == "" {
+		ev.Actor = d.Actor
+	}
+	ev.Cause = d.Cause
+	d.events = append(d.events, ev)
+	d.pending = true
+}
+
+// Status fires the interaction machine.
+func (d *Decision) Status(trigger string) error {
+	from := d.State().Status
+	to, err := InteractionMachine.Fire(from, trigger)
+	if err != nil {
+		return d.wrap(err)
+	}
+	d.Record(Event{Type: EventStatus, From: from, To: to, Trigger: trigger, Scope: Everyone})
+	return nil
+}
+
+// Membership fires the membership machine of party p; role is the role it
+// holds afterwards and sc who may see the change.
+func (d *Decision) Membership(p PartyID, trigger string, role Role, sc Scope) error {
+	from := MemberNone
+	if q := d.State().Party(p); q != nil {
+		from = q.Membership
+	}
+	to, err := MembershipMachine.Fire(from, trigger)
+	if err != nil {
+		return d.wrap(err)
+	}
+	d.Record(Event{Type: EventMembership, Party: p, Role: role, From: from, To: to, Trigger: trigger, Scope: sc, Leg: sc.Leg})
+	return nil
+}
+
+// Role gives party p a new role.
+func (d *Decision) Role(p PartyID, role Role, sc Scope) {
+	d.Record(Event{Type: EventRole, Party: p, Role: role, Scope: sc})
+}
+
+// Leg fires the leg machine. For a new leg (from none), tmpl carries the
+// target agent (Party), Target and Medium.
+func (d *Decision) Leg(id LegID, trigger string, tmpl Event) error {
+	from := LegNone
+	sc := LegScope(id)
+	if l := d.State().Leg(id); l != nil {
+		from = l.State
+	}
+	to, err := LegMachine.Fire(from, trigger)
+	if err != nil {
+		return d.wrap(err)
+	}
+	tmpl.Type, tmpl.Leg, tmpl.From, tmpl.To, tmpl.Trigger, tmpl.Scope = EventLeg, id, from, to, trigger, sc
+	d.Record(tmpl)
+	return nil
+}
+
+// Request fires the request machine. For a new request, tmpl carries the
+// target agent (Party), Target, Request kind and Via; sc who may see it.
+func (d *Decision) Request(id LegID, trigger string, tmpl Event, sc Scope) error {
+	from := RequestNone
+	if r := d.State().Request(id); r != nil {
+		from = r.State
+	}
+	to, err := RequestMachine.Fire(from, trigger)
+	if err != nil {
+		return d.wrap(err)
+	}
+	tmpl.Type, tmpl.Leg, tmpl.From, tmpl.To, tmpl.Trigger, tmpl.Scope = EventRequest, id, from, to, trigger, sc
+	d.Record(tmpl)
+	return nil
+}
+
+// Message records a message after checking its text.
+func (d *Decision) Message(text string, kind MessageKind, sc Scope) error {
+	if kind == KindText {
+		if err := d.CheckText(text); err != nil {
+			return err
+		}
+	}
+	d.Record(Event{Type: EventMessage, Text: text, Kind: kind, Scope: sc, Leg: sc.Leg, Seq: d.State().MessageCount() + 1})
+	return nil
+}
+
+// Notice records a system notice written by the library (actor System).
+func (d *Decision) Notice(text string, sc Scope) {
+	d.Record(Event{Type: EventMessage, Actor: System, Text: text, Kind: KindNotice, Scope: sc, Leg: sc.Leg, Seq: d.State().MessageCount() + 1})
+}
+
+// CheckText refuses empty, whitespace-only, oversized and invalid UTF-8 text.
+func (d *Decision) CheckText(text string) error {
+	switch {
+	case len(text) > d.Limits.MaxMessageBytes:
+		return d.Refuse(ErrBadInput, "R-X6", "message longer than the limit")
+	case !utf8.ValidString(text):
+		return d.Refuse(ErrBadInput, "R-X6", "message is not valid UTF-8")
+	case strings.TrimFunc(text, unicode.IsSpace) == "":
+		return d.Refuse(ErrBadInput, "R-X6", "message is empty")
+	}
+	return nil
+}
+
+// ActingParty returns the acting party, refusing an unknown one as bad input.
+func (d *Decision) ActingParty() (*Party, error) {
+	if d.Actor == "" {
+		return nil, d.Refuse(ErrBadInput, "R-X6", "no acting party")
+	}
+	p := d.State().Party(d.Actor)
+	if p == nil {
+		return nil, d.Refuse(ErrBadInput, "R-X6", "unknown party")
+	}
+	return p, nil
+}
+
+func (d *Decision) wrap(err error) error {
+	if e, ok := err.(*Error); ok {
+		e.Interaction, e.Party = d.base.ID, d.Actor
+		if d.op != "" {
+			e.Op = d.op + ": " + e.Op
+		}
+	}
+	return err
+}

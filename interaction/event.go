@@ -1,0 +1,217 @@
+package interaction
+
+import "time"
+
+// EventType says what an Event records.
+type EventType uint8
+
+const (
+	// EventOpened starts a stream: the contact (Party) opened the chat.
+	EventOpened EventType = iota + 1
+	// EventStatus: the interaction machine went From → To by Trigger.
+	EventStatus
+	// EventMembership: Party's membership went From → To by Trigger; Role
+	// is the role it holds afterwards.
+	EventMembership
+	// EventRole: Party now holds Role (transfer, conference, owner hand-over).
+	EventRole
+	// EventMessage: Actor wrote Text (Kind, Seq) visible in Scope.
+	EventMessage
+	// EventLeg: consultation leg Leg went From → To by Trigger. The first
+	// event of a leg (From = "none") carries Party (the target agent),
+	// Target (what was asked for) and Medium.
+	EventLeg
+	// EventRequest: transfer or conference request Leg went From → To by
+	// Trigger. The first carries Party (the target agent), Target, Request
+	// and, for a request made from a consultation, Via (that leg).
+	EventRequest
+)
+
+var eventTypeNames = [...]string{"", "opened", "status", "membership", "role", "message", "leg", "request"}
+
+func (t EventType) String() string {
+	if int(t) < len(eventTypeNames) {
+		return eventTypeNames[t]
+	}
+	return "unknown"
+}
+
+// Event is one fact about one interaction. Events are the truth (R-X5):
+// the state, every party's view, the history and the metrics are derived
+// from them. The struct is flat, not one type per event, so that a log is
+// cheap to hold in memory and simple to persist; Type says which fields
+// mean something.
+type Event struct {
+	Interaction ID
+	Version     uint64    // 1-based position in the interaction's stream
+	Position    uint64    // position in the store's global log, set by the Store
+	Time        time.Time // from the injected Clock
+	Actor       PartyID   // who caused it (System for time-outs)
+	Cause       string    // ID of the command that caused it
+	Type        EventType
+	Scope       Scope // who may see this event
+
+	Party   PartyID
+	Role    Role
+	From    string
+	To      string
+	Trigger string
+	Leg     LegID
+	Via     LegID
+	Target  Target
+	Medium  Medium
+	Request RequestKind
+	Text    string
+	Kind    MessageKind
+	Seq     uint32 // message number in the transcript, 1-based
+}
+
+// Role is what a party is in an interaction.
+type Role uint8
+
+const (
+	RoleNone       Role = iota
+	RoleContact         // the customer
+	RoleOwner           // the agent engaged with the contact and in charge of the chat
+	RoleMember          // another agent engaged with the contact (conference, R-F1)
+	RoleConsultant      // a consultation target: not engaged with the contact (R-H3)
+	RoleSupervisor      // monitors or coaches (R-X7)
+)
+
+var roleNames = [...]string{"none", "contact", "owner", "member", "consultant", "supervisor"}
+
+func (r Role) String() string {
+	if int(r) < len(roleNames) {
+		return roleNames[r]
+	}
+	return "unknown"
+}
+
+// Engaged reports whether the role is engaged with the contact: the agents
+// whose My History lists the interaction (R-H3).
+func (r Role) Engaged() bool { return r == RoleOwner || r == RoleMember }
+
+// Medium is how a consultation is held (R-C10).
+type Medium uint8
+
+const (
+	MediumChat Medium = iota
+	MediumIM
+	MediumVoice
+)
+
+var mediumNames = [...]string{"chat", "im", "voice"}
+
+func (m Medium) String() string {
+	if int(m) < len(mediumNames) {
+		return mediumNames[m]
+	}
+	return "unknown"
+}
+
+// TargetKind is what a consultation, transfer or conference is aimed at (R-C2).
+type TargetKind uint8
+
+const (
+	TargetAgent TargetKind = iota
+	TargetGroup
+	TargetSkill
+	TargetQueue
+)
+
+var targetKindNames = [...]string{"agent", "group", "skill", "queue"}
+
+func (k TargetKind) String() string {
+	if int(k) < len(targetKindNames) {
+		return targetKindNames[k]
+	}
+	return "unknown"
+}
+
+// Target names an agent, an agent group, a skill or an interaction queue.
+type Target struct {
+	Kind TargetKind
+	ID   string
+}
+
+func (t Target) String() string { return t.Kind.String() + ":" + t.ID }
+
+// RequestKind tells a transfer request from a conference request.
+type RequestKind uint8
+
+const (
+	RequestNoKind RequestKind = iota
+	RequestTransfer
+	RequestConference
+)
+
+func (k RequestKind) String() string {
+	switch k {
+	case RequestTransfer:
+		return "transfer"
+	case RequestConference:
+		return "conference"
+	}
+	return "none"
+}
+
+// MessageKind tells a party's own words from a notice the library writes.
+type MessageKind uint8
+
+const (
+	KindText   MessageKind = iota
+	KindNotice             // a system notice (joined, declined, …)
+)
+
+func (k MessageKind) String() string {
+	if k == KindNotice {
+		return "notice"
+	}
+	return "text"
+}
+
+// ScopeKind says who may see a message or an event.
+type ScopeKind uint8
+
+const (
+	// ScopeEveryone: every party of the chat (contact, engaged agents,
+	// consultation targets while they read along, R-C6).
+	ScopeEveryone ScopeKind = iota
+	// ScopeLeg: the two agents of one consultation leg only, forever (R-C5);
+	// for a transfer or conference request, the owner who asked and the
+	// agent asked.
+	ScopeLeg
+	// ScopeAgents: every agent party, never the contact (system notes).
+	ScopeAgents
+	// ScopeParty: one party only (a notice such as "declined", R-C3).
+	ScopeParty
+	// ScopeCoach: a supervisor and the one agent it coaches (R-X7).
+	ScopeCoach
+)
+
+var scopeNames = [...]string{"everyone", "leg", "agents", "party", "coach"}
+
+func (k ScopeKind) String() string {
+	if int(k) < len(scopeNames) {
+		return scopeNames[k]
+	}
+	return "unknown"
+}
+
+// Scope is a visibility scope. Leg is set for ScopeLeg; Party for
+// ScopeParty and ScopeCoach (the coached agent; the supervisor is the
+// author of the message).
+type Scope struct {
+	Kind  ScopeKind
+	Leg   LegID
+	Party PartyID
+}
+
+// Everyone is the scope of the chat itself.
+var Everyone = Scope{Kind: ScopeEveryone}
+
+// LegScope is the scope of one consultation leg.
+func LegScope(leg LegID) Scope { return Scope{Kind: ScopeLeg, Leg: leg} }
+
+// PartyScope is the scope of one party.
+func PartyScope(p PartyID) Scope { return Scope{Kind: ScopeParty, Party: p} }

@@ -1,0 +1,46 @@
+package interaction
+
+import (
+	"strconv"
+	"sync/atomic"
+
+	"github.com/google/uuid"
+)
+
+// ID identifies one interaction (one contact chat session and its event stream).
+type ID string
+
+// PartyID identifies a participant: a contact, an agent or a supervisor.
+// The library does not interpret it; it is the caller's user identifier.
+type PartyID string
+
+// LegID identifies one consultation leg or one transfer/conference request
+// inside an interaction.
+type LegID string
+
+// System is the acting party for what the library does on its own
+// (time-outs, routing offers). No user may act as System.
+const System PartyID = "system"
+
+// IDSource makes fresh identifiers. Tests inject a sequential one so that
+// runs replay exactly.
+type IDSource interface {
+	NewID() string
+}
+
+// UUIDs is the default IDSource (random version-4 UUIDs).
+type UUIDs struct{}
+
+// NewID returns a new random UUID.
+func (UUIDs) NewID() string { return uuid.NewString() }
+
+// SequentialIDs returns prefix-1, prefix-2, … It is safe for concurrent use.
+type SequentialIDs struct {
+	Prefix string
+	n      atomic.Uint64
+}
+
+// NewID returns the next identifier.
+func (s *SequentialIDs) NewID() string {
+	return s.Prefix + strconv.FormatUint(s.n.Add(1), 10)
+}

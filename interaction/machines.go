@@ -1,0 +1,100 @@
+package interaction
+
+import "github.com/looplab/fsm"
+
+// All four machines of the domain live here, in one file, because they all
+// change one aggregate: a consultation leg and a transfer or conference
+// request belong to their interaction (R-H1), and ending the contact session
+// must end its legs in the same write (R-C7). Package consult drives the leg
+// and request machines; this package drives the other two.
+
+// Interaction states.
+const (
+	StatusWaiting = "waiting" // opened by the contact, no agent yet
+	StatusActive  = "active"  // an agent is engaged with the contact
+	StatusEnded   = "ended"   // the contact session is over; agents wrap up
+	StatusClosed  = "closed"  // every agent who took part marked it done (R-C8)
+)
+
+// InteractionMachine is the life of one contact chat session.
+var InteractionMachine = NewMachine("interaction", StatusWaiting, fsm.Events{
+	{Name: "agent_joins", Src: []string{StatusWaiting}, Dst: StatusActive},
+	{Name: "end", Src: []string{StatusWaiting, StatusActive}, Dst: StatusEnded},
+	{Name: "close", Src: []string{StatusEnded}, Dst: StatusClosed},
+})
+
+// Membership states of one party.
+const (
+	MemberNone      = "none" // not (yet) a party
+	MemberInvited   = "invited"
+	MemberJoined    = "joined"
+	MemberDeclined  = "declined"
+	MemberWithdrawn = "withdrawn" // invitation cancelled or timed out
+	MemberLeft      = "left"
+	MemberRemoved   = "removed"
+	MemberDone      = "done" // marked the interaction done (R-C8)
+)
+
+// MembershipMachine is the life of one party in one interaction. A party
+// that has finished can be invited again (a second consultation with the
+// same agent); it must then mark done again.
+var MembershipMachine = NewMachine("membership", MemberNone, fsm.Events{
+	{Name: "invite", Src: []string{MemberNone, MemberDeclined, MemberWithdrawn, MemberLeft, MemberRemoved, MemberDone}, Dst: MemberInvited},
+	{Name: "enter", Src: []string{MemberNone}, Dst: MemberJoined},
+	{Name: "accept", Src: []string{MemberInvited}, Dst: MemberJoined},
+	{Name: "decline", Src: []string{MemberInvited}, Dst: MemberDeclined},
+	{Name: "withdraw", Src: []string{MemberInvited}, Dst: MemberWithdrawn},
+	{Name: "leave", Src: []string{MemberJoined}, Dst: MemberLeft},
+	{Name: "remove", Src: []string{MemberJoined}, Dst: MemberRemoved},
+	{Name: "done", Src: []string{MemberJoined, MemberLeft, MemberRemoved}, Dst: MemberDone},
+})
+
+// Consultation leg states.
+const (
+	LegNone        = "none"
+	LegInviting    = "inviting"
+	LegActive      = "active"
+	LegDeclined    = "declined"
+	LegCancelled   = "cancelled"
+	LegTimedOut    = "timed_out"
+	LegEnded       = "ended"
+	LegTransferred = "transferred" // became a transfer (R-T1)
+	LegConferenced = "conferenced" // became a conference (R-F1)
+)
+
+// LegMachine is the life of one consultation leg (R-C1–R-C4, R-X2).
+var LegMachine = NewMachine("leg", LegNone, fsm.Events{
+	{Name: "invite", Src: []string{LegNone}, Dst: LegInviting},
+	{Name: "accept", Src: []string{LegInviting}, Dst: LegActive},
+	{Name: "decline", Src: []string{LegInviting}, Dst: LegDeclined},
+	{Name: "cancel", Src: []string{LegInviting}, Dst: LegCancelled},
+	{Name: "time_out", Src: []string{LegInviting}, Dst: LegTimedOut},
+	{Name: "end", Src: []string{LegActive}, Dst: LegEnded},
+	{Name: "transfer", Src: []string{LegActive}, Dst: LegTransferred},
+	{Name: "conference", Src: []string{LegActive}, Dst: LegConferenced},
+})
+
+// Transfer and conference request states.
+const (
+	RequestNone      = "none"
+	RequestPending   = "pending"
+	RequestAccepted  = "accepted"
+	RequestDeclined  = "declined"
+	RequestTimedOut  = "timed_out"
+	RequestCancelled = "cancelled"
+)
+
+// RequestMachine is the life of one transfer or conference request that
+// needs the target's answer (R-F4, R-X4).
+var RequestMachine = NewMachine("request", RequestNone, fsm.Events{
+	{Name: "request", Src: []string{RequestNone}, Dst: RequestPending},
+	{Name: "accept", Src: []string{RequestPending}, Dst: RequestAccepted},
+	{Name: "decline", Src: []string{RequestPending}, Dst: RequestDeclined},
+	{Name: "time_out", Src: []string{RequestPending}, Dst: RequestTimedOut},
+	{Name: "cancel", Src: []string{RequestPending}, Dst: RequestCancelled},
+})
+
+// Machines lists every machine, for docs and checkers.
+func Machines() []*Machine {
+	return []*Machine{InteractionMachine, MembershipMachine, LegMachine, RequestMachine}
+}

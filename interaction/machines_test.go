@@ -1,0 +1,87 @@
+package interaction_test
+
+import (
+	"context"
+	"flag"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/looplab/fsm"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatconsult/chatconsult/interaction"
+)
+
+var update = flag.Bool("update", false, "rewrite generated docs and golden files")
+
+const diagramsPath = "../docs/state-machines.md"
+
+// renderDiagrams draws every machine from its table.
+func renderDiagrams() string {
+	var b strings.Builder
+	b.WriteString("# State machines\n\n")
+	b.WriteString("Generated from the tables in `interaction/machines.go` by `go test ./interaction -run TestDiagramsMatchDocs -update`;\n")
+	b.WriteString("that test fails when this file and the code disagree.\n")
+	for _, m := range interaction.Machines() {
+		b.WriteString("\n## " + m.Name + "\n\n```mermaid\n")
+		b.WriteString(m.Mermaid())
+		b.WriteString("```\n")
+	}
+	return b.String()
+}
+
+func TestDiagramsMatchDocs(t *testing.T) {
+	want := renderDiagrams()
+	if *update {
+		require.NoError(t, os.WriteFile(diagramsPath, []byte(want), 0o644))
+	}
+	got, err := os.ReadFile(diagramsPath)
+	require.NoError(t, err, "run go test ./interaction -run TestDiagramsMatchDocs -update")
+	assert.Equal(t, want, string(got), "docs/state-machines.md drifted from the tables: rerun with -update")
+}
+
+// The compiled lookup that Apply uses agrees with looplab/fsm on every
+// state and event of every machine.
+func TestCompiledTablesAgreeWithLooplab(t *testing.T) {
+	for _, m := range interaction.Machines() {
+		f := fsm.NewFSM(m.Initial, m.Table, nil)
+		for _, s := range m.States() {
+			for _, e := range m.Events() {
+				f.SetState(s)
+				assert.Equal(t, f.Can(e), m.Can(s, e), "%s: %s on %s", m.Name, e, s)
+				to, err := m.Fire(s, e)
+				if f.Can(e) {
+					require.NoError(t, err)
+					require.NoError(t, f.Event(context.Background(), e))
+					assert.Equal(t, f.Current(), to)
+					assert.True(t, m.Allows(s, e, to))
+				} else {
+					assert.ErrorIs(t, err, interaction.ErrInvalidTransition)
+				}
+			}
+		}
+	}
+}
+
+// Every state of every machine is reachable from its initial state.
+func TestEveryStateReachable(t *testing.T) {
+	for _, m := range interaction.Machines() {
+		seen := map[string]bool{m.Initial: true}
+		frontier := []string{m.Initial}
+		for len(frontier) > 0 {
+			s := frontier[0]
+			frontier = frontier[1:]
+			for _, e := range m.Events() {
+				if to, err := m.Fire(s, e); err == nil && !seen[to] {
+					seen[to] = true
+					frontier = append(frontier, to)
+				}
+			}
+		}
+		for _, s := range m.States() {
+			assert.True(t, seen[s], "%s: %s unreachable", m.Name, s)
+		}
+	}
+}

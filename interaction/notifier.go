@@ -1,0 +1,198 @@
+package interaction
+
+import (
+	"context"
+	"sync"
+)
+
+// Notifier hears about events after the Store has committed them, never
+// before, in stream order per interaction. state is the interaction after
+// the events: use it to decide who may see what, and do not keep it.
+type Notifier interface {
+	Notify(ctx context.Context, state *State, events []Event)
+}
+
+// Notifiers fans one notification out to several notifiers, in order.
+type Notifiers []Notifier
+
+// Notify implements Notifier.
+func (ns Notifiers) Notify(ctx context.Context, s *State, events []Event) {
+	for _, n := range ns {
+		n.Notify(ctx, s, events)
+	}
+}
+
+// NopNotifier drops every notification.
+type NopNotifier struct{}
+
+// Notify implements Notifier.
+func (NopNotifier) Notify(context.Context, *State, []Event) {}
+
+// MemoryNotifier is the in-memory Notifier. A party subscribes and gets,
+// across every interaction, exactly the events it may see (the same
+// visibility as its View); SubscribeAll gets every event, for projections.
+// Delivery never blocks the command: each subscription queues without
+// bound, so nothing is dropped.
+type MemoryNotifier struct {
+	mu      sync.RWMutex
+	byParty map[PartyID][]*Subscription
+	all     []*Subscription
+}
+
+var _ Notifier = (*MemoryNotifier)(nil)
+
+// NewMemoryNotifier returns a notifier with no subscriptions.
+func NewMemoryNotifier() *MemoryNotifier {
+	return &MemoryNotifier{byParty: map[PartyID][]*Subscription{}}
+}
+
+// Subscribe delivers the events party may see, from now on.
+func (n *MemoryNotifier) Subscribe(party PartyID) *Subscription {
+	sub := newSubscription(n, party)
+	n.mu.Lock()
+	n.byParty[party] = append(n.byParty[party], sub)
+	n.mu.Unlock()
+	return sub
+}
+
+// SubscribeAll delivers every event, from now on.
+func (n *MemoryNotifier) SubscribeAll() *Subscription {
+	sub := newSubscription(n, "")
+	n.mu.Lock()
+	n.all = append(n.all, sub)
+	n.mu.Unlock()
+	return sub
+}
+
+// Notify implements Notifier.
+func (n *MemoryNotifier) Notify(_ context.Context, s *State, events []Event) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	for _, sub := range n.all {
+		sub.push(events)
+	}
+	if len(n.byParty) == 0 {
+		return
+	}
+	for i := range s.Parties {
+		subs := n.byParty[s.Parties[i].ID]
+		if len(subs) == 0 {
+			continue
+		}
+		var visible []Event
+		for j := range events {
+			if s.Visible(s.Parties[i].ID, &events[j]) {
+				visible = append(visible, events[j])
+			}
+		}
+		if len(visible) == 0 {
+			continue
+		}
+		for _, sub := range subs {
+			sub.push(visible)
+		}
+	}
+}
+
+func (n *MemoryNotifier) remove(sub *Subscription) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	drop := func(list []*Subscription) []*Subscription {
+		for i, x := range list {
+			if x == sub {
+				return append(list[:i:i], list[i+1:]...)
+			}
+		}
+		return list
+	}
+	if sub.party == "" {
+		n.all = drop(n.all)
+		return
+	}
+	n.byParty[sub.party] = drop(n.byParty[sub.party])
+	if len(n.byParty[sub.party]) == 0 {
+		delete(n.byParty, sub.party)
+	}
+}
+
+// Subscription is one subscriber's queue of events.
+type Subscription struct {
+	n      *MemoryNotifier
+	party  PartyID
+	mu     sync.Mutex
+	queue  []Event
+	signal chan struct{}
+	closed bool
+}
+
+func newSubscription(n *MemoryNotifier, party PartyID) *Subscription {
+	return &Subscription{n: n, party: party, signal: make(chan struct{}, 1)}
+}
+
+func (s *Subscription) push(events []Event) {
+	s.mu.Lock()
+	if !s.closed {
+		s.queue = append(s.queue, events...)
+	}
+	s.mu.Unlock()
+	select {
+	case s.signal <- struct{}{}:
+	default:
+	}
+}
+
+// Next waits for the next event. It returns ctx's error when ctx ends
+// first, and ErrNotFound once the subscription is closed and drained.
+func (s *Subscription) Next(ctx context.Context) (Event, error) {
+	for {
+		if ev, ok, closed := s.take(); ok {
+			return ev, nil
+		} else if closed {
+			return Event{}, &Error{Kind: ErrNotFound, Op: "next", Detail: "subscription closed"}
+		}
+		select {
+		case <-ctx.Done():
+			return Event{}, ctx.Err()
+		case <-s.signal:
+		}
+	}
+}
+
+// TryNext returns the next event if one is queued.
+func (s *Subscription) TryNext() (Event, bool) {
+	ev, ok, _ := s.take()
+	return ev, ok
+}
+
+// Drain returns every queued event.
+func (s *Subscription) Drain() []Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.queue
+	s.queue = nil
+	return out
+}
+
+func (s *Subscription) take() (Event, bool, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.queue) == 0 {
+		return Event{}, false, s.closed
+	}
+	ev := s.queue[0]
+	s.queue[0] = Event{}
+	s.queue = s.queue[1:]
+	return ev, true, false
+}
+
+// Close ends the subscription; queued events can still be read.
+func (s *Subscription) Close() {
+	s.n.remove(s)
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	select {
+	case s.signal <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,304 @@
+package interaction
+
+import (
+	"fmt"
+	"time"
+)
+
+// State is one interaction, as derived from its events: the parties and
+// their membership, the transcript, the consultation legs and the pending
+// transfer or conference requests. It is a value built only by Apply; a
+// command never changes it directly (see Decision).
+type State struct {
+	ID       ID
+	Version  uint64 // number of events applied
+	Status   string // an InteractionMachine state
+	Contact  PartyID
+	Opened   time.Time
+	Ended    time.Time // zero until the contact session ends
+	Parties  []Party
+	Messages []Message
+	Legs     []Leg
+	Requests []Request
+
+	// scratch marks the working copy inside a Decision: it counts messages
+	// instead of storing them, so deciding a command never copies the
+	// transcript.
+	scratch  bool
+	messages uint32
+}
+
+// Party is one participant and its membership.
+type Party struct {
+	ID         PartyID
+	Role       Role
+	Membership string // a MembershipMachine state
+	// TookPart: the party joined at least once. Every agent who took part
+	// must mark the interaction done before it closes (R-C8).
+	TookPart bool
+	// Engaged: the party was engaged with the contact at some point (owner
+	// or conference member while joined). Only engaged agents get a My
+	// History entry (R-H3).
+	Engaged bool
+	// SeenUntil is the last stream version the party may read in the shared
+	// scopes (everyone, agents): unbounded while joined, frozen when it goes.
+	SeenUntil uint64
+	// Order is when the party first joined (stream version); the earliest
+	// member takes over when the owner leaves (R-F6).
+	Order uint64
+}
+
+// Present reports whether the party is in the chat now.
+func (p *Party) Present() bool { return p.Membership == MemberJoined }
+
+// Message is one line of the transcript.
+type Message struct {
+	Seq     uint32
+	Version uint64
+	Time    time.Time
+	Author  PartyID
+	Text    string
+	Kind    MessageKind
+	Scope   Scope
+}
+
+// Leg is one consultation (R-C1): a private conversation between Owner and
+// Agent about this interaction.
+type Leg struct {
+	ID       LegID
+	Owner    PartyID // the owner who started it
+	Agent    PartyID // the target agent (resolved from Target)
+	Target   Target  // what the owner asked for (R-C2)
+	Medium   Medium  // chat, IM or voice (R-C10)
+	State    string  // a LegMachine state
+	Started  time.Time
+	Answered time.Time // accepted, declined, cancelled or timed out
+	Ended    time.Time
+}
+
+// Live reports whether the leg is inviting or active.
+func (l *Leg) Live() bool { return l.State == LegInviting || l.State == LegActive }
+
+// Request is one transfer or conference request waiting for its target (R-F4, R-X4).
+type Request struct {
+	ID       LegID
+	Kind     RequestKind
+	From     PartyID // the owner who asked
+	Agent    PartyID // the target agent
+	Target   Target
+	Via      LegID // the consultation it came from; empty for a direct one (R-X4)
+	State    string
+	Started  time.Time
+	Answered time.Time
+}
+
+const unbounded = ^uint64(0)
+
+// Party returns the party with that ID, or nil.
+func (s *State) Party(id PartyID) *Party {
+	for i := range s.Parties {
+		if s.Parties[i].ID == id {
+			return &s.Parties[i]
+		}
+	}
+	return nil
+}
+
+// Leg returns the leg with that ID, or nil.
+func (s *State) Leg(id LegID) *Leg {
+	for i := range s.Legs {
+		if s.Legs[i].ID == id {
+			return &s.Legs[i]
+		}
+	}
+	return nil
+}
+
+// Request returns the request with that ID, or nil.
+func (s *State) Request(id LegID) *Request {
+	for i := range s.Requests {
+		if s.Requests[i].ID == id {
+			return &s.Requests[i]
+		}
+	}
+	return nil
+}
+
+// Owner returns the current owner, or nil when there is none.
+func (s *State) Owner() *Party {
+	for i := range s.Parties {
+		if s.Parties[i].Role == RoleOwner && s.Parties[i].Present() {
+			return &s.Parties[i]
+		}
+	}
+	return nil
+}
+
+// EngagedPresent counts the agents engaged with the contact right now.
+func (s *State) EngagedPresent() int {
+	n := 0
+	for i := range s.Parties {
+		if s.Parties[i].Role.Engaged() && s.Parties[i].Present() {
+			n++
+		}
+	}
+	return n
+}
+
+// MessageCount is the number of messages in the transcript.
+func (s *State) MessageCount() uint32 {
+	if s.scratch {
+		return s.messages
+	}
+	return uint32(len(s.Messages))
+}
+
+// ActiveLegs returns the active consultations: legs whose target accepted
+// and that have not ended. They are what a transfer or conference can aim at.
+func (s *State) ActiveLegs() []Leg {
+	var out []Leg
+	for _, l := range s.Legs {
+		if l.State == LegActive {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// Rebuild derives an interaction from its events alone.
+func Rebuild(events []Event) (*State, error) {
+	s := &State{}
+	for i := range events {
+		if err := s.Apply(&events[i]); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Clone returns a deep copy that shares nothing mutable with s.
+func (s *State) Clone() *State {
+	c := *s
+	c.Parties = append([]Party(nil), s.Parties...)
+	c.Messages = append([]Message(nil), s.Messages...)
+	c.Legs = append([]Leg(nil), s.Legs...)
+	c.Requests = append([]Request(nil), s.Requests...)
+	return &c
+}
+
+// ErrCorruptLog is wrapped by Apply's errors: the event does not follow
+// from the state, so no command of this library could have written it.
+var ErrCorruptLog = fmt.Errorf("event log is not a valid history")
+
+func corrupt(ev *Event, format string, args ...any) error {
+	return fmt.Errorf("%w: event %d (%s): %s", ErrCorruptLog, ev.Version, ev.Type, fmt.Sprintf(format, args...))
+}
+
+// Apply folds one event into the state. It checks that the event follows:
+// the next version, and a state change that its machine's table declares.
+func (s *State) Apply(ev *Event) error {
+	if ev.Version != s.Version+1 {
+		return corrupt(ev, "expected version %d", s.Version+1)
+	}
+	if s.Version == 0 && ev.Type != EventOpened {
+		return corrupt(ev, "a stream starts with opened")
+	}
+	switch ev.Type {
+	case EventOpened:
+		if s.Version != 0 {
+			return corrupt(ev, "opened twice")
+		}
+		s.ID, s.Status, s.Contact, s.Opened = ev.Interaction, InteractionMachine.Initial, ev.Party, ev.Time
+	case EventStatus:
+		if s.Status != ev.From || !InteractionMachine.Allows(ev.From, ev.Trigger, ev.To) {
+			return corrupt(ev, "interaction %s -%s-> %s not declared from %s", ev.From, ev.Trigger, ev.To, s.Status)
+		}
+		s.Status = ev.To
+		if ev.To == StatusEnded {
+			s.Ended = ev.Time
+		}
+	case EventMembership:
+		p := s.Party(ev.Party)
+		if p == nil {
+			if ev.From != MemberNone {
+				return corrupt(ev, "unknown party %s", ev.Party)
+			}
+			s.Parties = append(s.Parties, Party{ID: ev.Party, Membership: MemberNone})
+			p = &s.Parties[len(s.Parties)-1]
+		}
+		if p.Membership != ev.From || !MembershipMachine.Allows(ev.From, ev.Trigger, ev.To) {
+			return corrupt(ev, "membership of %s %s -%s-> %s not declared from %s", ev.Party, ev.From, ev.Trigger, ev.To, p.Membership)
+		}
+		p.Membership, p.Role = ev.To, ev.Role
+		switch {
+		case ev.To == MemberJoined:
+			if !p.TookPart {
+				p.Order = ev.Version
+			}
+			p.TookPart, p.SeenUntil = true, unbounded
+			if p.Role.Engaged() {
+				p.Engaged = true
+			}
+		case ev.From == MemberJoined:
+			p.SeenUntil = ev.Version
+		}
+	case EventRole:
+		p := s.Party(ev.Party)
+		if p == nil {
+			return corrupt(ev, "unknown party %s", ev.Party)
+		}
+		p.Role = ev.Role
+		if p.Present() && p.Role.Engaged() {
+			p.Engaged = true
+		}
+	case EventMessage:
+		if ev.Seq != s.MessageCount()+1 {
+			return corrupt(ev, "message %d out of order", ev.Seq)
+		}
+		if s.scratch {
+			s.messages++
+		} else {
+			s.Messages = append(s.Messages, Message{Seq: ev.Seq, Version: ev.Version, Time: ev.Time, Author: ev.Actor, Text: ev.Text, Kind: ev.Kind, Scope: ev.Scope})
+		}
+	case EventLeg:
+		l := s.Leg(ev.Leg)
+		if l == nil {
+			if ev.From != LegNone {
+				return corrupt(ev, "unknown leg %s", ev.Leg)
+			}
+			s.Legs = append(s.Legs, Leg{ID: ev.Leg, Owner: ev.Actor, Agent: ev.Party, Target: ev.Target, Medium: ev.Medium, State: LegNone, Started: ev.Time})
+			l = &s.Legs[len(s.Legs)-1]
+		}
+		if l.State != ev.From || !LegMachine.Allows(ev.From, ev.Trigger, ev.To) {
+			return corrupt(ev, "leg %s %s -%s-> %s not declared from %s", ev.Leg, ev.From, ev.Trigger, ev.To, l.State)
+		}
+		l.State = ev.To
+		switch ev.To {
+		case LegActive, LegDeclined, LegCancelled, LegTimedOut:
+			l.Answered = ev.Time
+		}
+		if !l.Live() {
+			l.Ended = ev.Time
+		}
+	case EventRequest:
+		r := s.Request(ev.Leg)
+		if r == nil {
+			if ev.From != RequestNone {
+				return corrupt(ev, "unknown request %s", ev.Leg)
+			}
+			s.Requests = append(s.Requests, Request{ID: ev.Leg, Kind: ev.Request, From: ev.Actor, Agent: ev.Party, Target: ev.Target, Via: ev.Via, State: RequestNone, Started: ev.Time})
+			r = &s.Requests[len(s.Requests)-1]
+		}
+		if r.State != ev.From || !RequestMachine.Allows(ev.From, ev.Trigger, ev.To) {
+			return corrupt(ev, "request %s %s -%s-> %s not declared from %s", ev.Leg, ev.From, ev.Trigger, ev.To, r.State)
+		}
+		r.State = ev.To
+		if ev.To != RequestPending {
+			r.Answered = ev.Time
+		}
+	default:
+		return corrupt(ev, "unknown event type")
+	}
+	s.Version = ev.Version
+	return nil
+}

@@ -41,7 +41,9 @@ func newDesk(t *testing.T) *desk {
 	return d
 }
 
-func agent(id string) interaction.Target { return interaction.Target{Kind: interaction.TargetAgent, ID: id} }
+func agent(id string) interaction.Target {
+	return interaction.Target{Kind: interaction.TargetAgent, ID: id}
+}
 
 func (d *desk) consult(owner, target string) interaction.LegID {
 	d.t.Helper()

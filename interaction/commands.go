@@ -101,6 +101,11 @@ func (Decline) Decide(d *Decision) error {
 	if p.Role != RoleOwner || p.Membership != MemberInvited {
 		return d.Refuse(ErrNotPermitted, "R-X6", "no chat offer for this party")
 	}
+	if s := d.State().Status; s != StatusWaiting {
+		// Chat offers exist only while the chat waits; an owner invited to
+		// an active chat answers a transfer request (consult.DeclineRequest).
+		return d.Refuse(ErrInvalidTransition, "R-X1", "chat is "+s+": no chat offer to decline")
+	}
 	return d.Membership(p.ID, "decline", RoleOwner, PartyScope(p.ID))
 }
 
@@ -115,6 +120,9 @@ func (c Withdraw) Decide(d *Decision) error {
 	p := d.State().Party(c.Agent)
 	if p == nil || p.Role != RoleOwner {
 		return d.Refuse(ErrNotFound, "", "no chat offer for "+string(c.Agent))
+	}
+	if s := d.State().Status; s != StatusWaiting {
+		return d.Refuse(ErrInvalidTransition, "R-X1", "chat is "+s+": no chat offer to withdraw")
 	}
 	return d.Membership(p.ID, "withdraw", RoleOwner, PartyScope(p.ID))
 }
@@ -160,6 +168,10 @@ func (c Note) Decide(d *Decision) error {
 	}
 	if p.Role == RoleContact || !p.Present() {
 		return d.Refuse(ErrNotPermitted, "R-X6", "only an agent in the chat writes notes")
+	}
+	if p.Role == RoleSupervisor {
+		// A note would show a silent monitor to every agent.
+		return d.Refuse(ErrNotPermitted, "R-X7", "a supervisor coaches its agent; it writes no notes")
 	}
 	return d.Message(c.Text, KindText, Scope{Kind: ScopeAgents})
 }
@@ -274,6 +286,10 @@ func (d *Decision) Depart(p PartyID, trigger string) error {
 	}
 	q := d.State().Party(p)
 	role := q.Role
+	if !q.Present() {
+		// A consultation target is already out: ending its leg released it.
+		return nil
+	}
 	if err := d.Membership(p, trigger, role, membershipScope(d.State(), q)); err != nil {
 		return err
 	}

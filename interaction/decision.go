@@ -2,6 +2,7 @@ package interaction
 
 import (
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -51,6 +52,40 @@ func NewDecision(s *State, actor PartyID, now time.Time, cause string, limits Li
 	return &Decision{Actor: actor, Now: now, Cause: cause, Limits: limits, ids: ids, base: s}
 }
 
+// decisions recycles the Decisions a Service makes, with their event and
+// working-copy buffers, so that a command allocates no workspace. sync.Pool
+// is per processor: no global lock on the hot path.
+var decisions = sync.Pool{New: func() any { return new(Decision) }}
+
+// maxPooledItems bounds the buffers a recycled Decision keeps, so that one
+// huge interaction does not pin its buffers in the pool.
+const maxPooledItems = 64
+
+// newPooledDecision is NewDecision on a recycled Decision. The caller must
+// call release once it no longer uses the Decision, its State or the slice
+// Events returned.
+func newPooledDecision(s *State, actor PartyID, now time.Time, cause string, limits Limits, ids IDSource) *Decision {
+	d := decisions.Get().(*Decision)
+	d.Actor, d.Now, d.Cause, d.Limits, d.ids, d.base = actor, now, cause, limits, ids, s
+	return d
+}
+
+// release clears d (so the pool pins no strings of the interaction) and
+// recycles it with its buffers.
+func (d *Decision) release() {
+	events, parties, legs, requests := d.events, d.work.Parties, d.work.Legs, d.work.Requests
+	clear(events)
+	clear(parties)
+	clear(legs)
+	clear(requests)
+	*d = Decision{}
+	if cap(events) <= maxPooledItems && cap(parties) <= maxPooledItems && cap(legs) <= maxPooledItems && cap(requests) <= maxPooledItems {
+		d.events = events[:0]
+		d.work.Parties, d.work.Legs, d.work.Requests = parties[:0], legs[:0], requests[:0]
+	}
+	decisions.Put(d)
+}
+
 // Events returns what the command recorded, or the error that makes the
 // recorded events unusable (a command that broke the machines' rules).
 func (d *Decision) Events() ([]Event, error) {
@@ -87,10 +122,12 @@ func (d *Decision) flush() {
 	}
 	d.pending = false
 	if !d.dirty {
+		// Reuse the buffers of a recycled Decision (nil for a new one).
+		parties, legs, requests := d.work.Parties[:0], d.work.Legs[:0], d.work.Requests[:0]
 		d.work = *d.base
-		d.work.Parties = append([]Party(nil), d.base.Parties...)
-		d.work.Legs = append([]Leg(nil), d.base.Legs...)
-		d.work.Requests = append([]Request(nil), d.base.Requests...)
+		d.work.Parties = append(parties, d.base.Parties...)
+		d.work.Legs = append(legs, d.base.Legs...)
+		d.work.Requests = append(requests, d.base.Requests...)
 		d.work.Messages = nil
 		d.work.messages = uint32(len(d.base.Messages))
 		d.work.scratch = true

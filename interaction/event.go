@@ -14,6 +14,8 @@ const (
 	// is the role it holds afterwards.
 	EventMembership
 	// EventRole: Party now holds Role (transfer, conference, owner hand-over).
+	// For RoleSupervisor (R-X7), Target names the agent supervised and
+	// Trigger is SuperviseMonitor or SuperviseCoach.
 	EventRole
 	// EventMessage: Actor wrote Text (Kind, Seq) visible in Scope.
 	EventMessage

@@ -40,13 +40,19 @@ const (
 // same agent); it must then mark done again.
 var MembershipMachine = NewMachine("membership", MemberNone, fsm.Events{
 	{Name: "invite", Src: []string{MemberNone, MemberDeclined, MemberWithdrawn, MemberLeft, MemberRemoved, MemberDone}, Dst: MemberInvited},
-	{Name: "enter", Src: []string{MemberNone}, Dst: MemberJoined},
+	// enter: in without an invitation. The contact opening its chat; a
+	// supervisor starting to monitor, coach or barge in, also again after
+	// it left (R-X7).
+	{Name: "enter", Src: []string{MemberNone, MemberLeft, MemberDone}, Dst: MemberJoined},
 	{Name: "accept", Src: []string{MemberInvited}, Dst: MemberJoined},
 	{Name: "decline", Src: []string{MemberInvited}, Dst: MemberDeclined},
 	{Name: "withdraw", Src: []string{MemberInvited}, Dst: MemberWithdrawn},
 	{Name: "leave", Src: []string{MemberJoined}, Dst: MemberLeft},
 	{Name: "remove", Src: []string{MemberJoined}, Dst: MemberRemoved},
-	{Name: "done", Src: []string{MemberJoined, MemberLeft, MemberRemoved}, Dst: MemberDone},
+	// done from declined or withdrawn: an agent who took part, left, and
+	// was then invited again and said no must still be able to mark done
+	// (R-C8); MarkDone checks that it took part.
+	{Name: "done", Src: []string{MemberJoined, MemberLeft, MemberRemoved, MemberDeclined, MemberWithdrawn}, Dst: MemberDone},
 })
 
 // Consultation leg states.

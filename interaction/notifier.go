@@ -196,3 +196,61 @@ func (s *Subscription) Close() {
 	default:
 	}
 }
+
+// LogFollower reads a Log from a position on: every event after it, in
+// position order, each once, waiting when it has caught up. It loses
+// nothing, whoever wrote the events and whether or not a Notifier heard
+// of them, because it reads the Log itself; so projections (history,
+// metrics) and delivery across service instances run on it. To resume
+// after a restart, save Position once an event is handled and follow from
+// there: delivery is then at least once. One goroutine uses it at a time.
+type LogFollower struct {
+	log   LogWatcher
+	after uint64
+	batch []Event
+	next  int
+}
+
+// followBatch is how many events a LogFollower reads at a time.
+const followBatch = 256
+
+// FollowLog returns a follower of log that starts after position after
+// (0: from the beginning).
+func FollowLog(log LogWatcher, after uint64) *LogFollower {
+	return &LogFollower{log: log, after: after}
+}
+
+// Next returns the next event, waiting for it. It returns ctx's error when
+// ctx ends first, and the Log's error when a read fails; the follower then
+// stays where it was, so calling Next again retries.
+func (f *LogFollower) Next(ctx context.Context) (Event, error) {
+	for {
+		if f.next < len(f.batch) {
+			ev := f.batch[f.next]
+			f.batch[f.next] = Event{}
+			f.next++
+			f.after = ev.Position
+			return ev, nil
+		}
+		// Take the channel before reading: an append that the read misses
+		// closes it, so the wait below cannot sleep through it.
+		changed := f.log.Changed()
+		events, err := f.log.ReadAll(ctx, f.after, followBatch)
+		if err != nil {
+			return Event{}, err
+		}
+		if len(events) > 0 {
+			f.batch, f.next = events, 0
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return Event{}, ctx.Err()
+		case <-changed:
+		}
+	}
+}
+
+// Position is the position of the last event Next returned, or the one
+// the follower started after.
+func (f *LogFollower) Position() uint64 { return f.after }

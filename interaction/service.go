@@ -37,18 +37,26 @@ type entry struct {
 	state *State
 	// recent holds the caller-chosen command IDs this Service committed
 	// lately, so that a retry of one is recognised without a Store read.
-	recent [recentCommands]string
+	// It is made on the first such command: most interactions never have
+	// one, and an idle interaction should stay small (issue 2).
+	recent *[recentCommands]string
 	next   int
 }
 
 const recentCommands = 8
 
 func (e *entry) remember(commandID string) {
+	if e.recent == nil {
+		e.recent = new([recentCommands]string)
+	}
 	e.recent[e.next] = commandID
 	e.next = (e.next + 1) % recentCommands
 }
 
 func (e *entry) seen(commandID string) bool {
+	if e.recent == nil {
+		return false
+	}
 	for _, c := range e.recent {
 		if c == commandID {
 			return true
@@ -212,21 +220,25 @@ func (s *Service) DoCommand(ctx context.Context, id ID, actor PartyID, commandID
 			s.forget(id, e)
 			return nil, &Error{Kind: ErrNotFound, Op: "command", Interaction: id, Party: actor, Detail: "no such interaction"}
 		}
-		d := NewDecision(e.state, actor, s.clock.Now(), commandID, s.limits, s.ids)
+		d := newPooledDecision(e.state, actor, s.clock.Now(), commandID, s.limits, s.ids)
 		if err := cmd.Decide(d); err != nil {
+			d.release()
 			if e.state.Version == 0 {
 				e.state = nil
 				s.forget(id, e)
 			}
 			return nil, err
 		}
-		events, err := d.Events()
-		if err != nil {
+		recorded, err := d.Events()
+		if err != nil || len(recorded) == 0 {
+			d.release()
 			return nil, err
 		}
-		if len(events) == 0 {
-			return nil, nil
-		}
+		// The caller, the Store and the Notifier get a slice of their own,
+		// sized exactly; the Decision goes back to the pool.
+		events := make([]Event, len(recorded))
+		copy(events, recorded)
+		d.release()
 		err = s.store.Append(ctx, id, e.state.Version, events)
 		if errors.Is(err, ErrConflict) && attempt < s.retries {
 			e.state = nil // another writer moved on: decide again on fresh state
@@ -255,7 +267,10 @@ func (s *Service) DoCommand(ctx context.Context, id ID, actor PartyID, commandID
 		}
 		// The command is committed: notify even if the caller's context
 		// has been cancelled meanwhile.
-		s.notifier.Notify(context.WithoutCancel(ctx), e.state, events)
+		if ctx.Done() != nil {
+			ctx = context.WithoutCancel(ctx)
+		}
+		s.notifier.Notify(ctx, e.state, events)
 		return events, nil
 	}
 }

@@ -40,12 +40,20 @@ type Party struct {
 	// or conference member while joined). Only engaged agents get a My
 	// History entry (R-H3).
 	Engaged bool
+	// Coaching: a supervisor coaches Supervises, who sees it among the
+	// parties; a monitoring supervisor is seen by nobody (R-X7). (Next to
+	// the other bools: it fits in their padding.)
+	Coaching bool
 	// SeenUntil is the last stream version the party may read in the shared
 	// scopes (everyone, agents): unbounded while joined, frozen when it goes.
 	SeenUntil uint64
 	// Order is when the party first joined (stream version); the earliest
 	// member takes over when the owner leaves (R-F6).
 	Order uint64
+	// Supervises is the agent a supervisor monitors or coaches (R-X7); the
+	// supervisor also sees what that agent sees (see CanSee). It is kept
+	// after a barge-in. Empty for every other party.
+	Supervises PartyID
 }
 
 // Present reports whether the party is in the chat now.
@@ -53,13 +61,13 @@ func (p *Party) Present() bool { return p.Membership == MemberJoined }
 
 // Message is one line of the transcript.
 type Message struct {
-	Seq     uint32
 	Version uint64
 	Time    time.Time
 	Author  PartyID
 	Text    string
-	Kind    MessageKind
 	Scope   Scope
+	Seq     uint32
+	Kind    MessageKind // next to Seq: 112 bytes, not 120 (issue 2's memory target)
 }
 
 // Leg is one consultation (R-C1): a private conversation between Owner and
@@ -223,6 +231,9 @@ func (s *State) Apply(ev *Event) error {
 			if ev.From != MemberNone {
 				return corrupt(ev, "unknown party %s", ev.Party)
 			}
+			if s.Parties == nil {
+				s.Parties = make([]Party, 0, 2) // a chat has a contact and an agent
+			}
 			s.Parties = append(s.Parties, Party{ID: ev.Party, Membership: MemberNone})
 			p = &s.Parties[len(s.Parties)-1]
 		}
@@ -251,6 +262,14 @@ func (s *State) Apply(ev *Event) error {
 		if p.Present() && p.Role.Engaged() {
 			p.Engaged = true
 		}
+		p.Coaching = false
+		if ev.Role == RoleSupervisor {
+			// R-X7: Target names the agent supervised, Trigger how.
+			if ev.Target.ID == "" || s.Party(PartyID(ev.Target.ID)) == nil || (ev.Trigger != SuperviseMonitor && ev.Trigger != SuperviseCoach) {
+				return corrupt(ev, "supervision of %s names no known agent or mode", ev.Party)
+			}
+			p.Supervises, p.Coaching = PartyID(ev.Target.ID), ev.Trigger == SuperviseCoach
+		}
 	case EventMessage:
 		if ev.Seq != s.MessageCount()+1 {
 			return corrupt(ev, "message %d out of order", ev.Seq)
@@ -258,6 +277,10 @@ func (s *State) Apply(ev *Event) error {
 		if s.scratch {
 			s.messages++
 		} else {
+			if s.Messages == nil {
+				// Skip the 1, 2, 4 steps of append's growth: a chat has messages.
+				s.Messages = make([]Message, 0, 8)
+			}
 			s.Messages = append(s.Messages, Message{Seq: ev.Seq, Version: ev.Version, Time: ev.Time, Author: ev.Actor, Text: ev.Text, Kind: ev.Kind, Scope: ev.Scope})
 		}
 	case EventLeg:

@@ -1,5 +1,7 @@
 package interaction
 
+import "slices"
+
 // Visibility is decided in one place, here, from the scope every message
 // and event carries. Views, notifications, history and exports all call it.
 
@@ -10,6 +12,43 @@ func (s *State) CanSee(viewer, author PartyID, sc Scope, version uint64) bool {
 	if p == nil {
 		return false
 	}
+	if s.canSee(p, author, sc, version) {
+		return true
+	}
+	// A supervisor also sees, while it is in the chat, whatever the agent it
+	// monitors or coaches sees, that agent's consultations included (R-X7);
+	// if that agent is a supervisor that barged in, what it sees in turn.
+	// The chain is acyclic (an agent is supervised only once engaged, and a
+	// supervisor that barged in supervises no one new); it is bounded anyway.
+	for hops := len(s.Parties); p.Supervises != "" && version <= p.SeenUntil && hops > 0; hops-- {
+		w := s.Supervised(p)
+		if w == nil {
+			return false
+		}
+		if s.canSee(w, author, sc, version) {
+			return true
+		}
+		p = w
+	}
+	return false
+}
+
+// supervised lists the agents whose sight p shares as a supervisor (R-X7):
+// the agent it supervises, and on along the chain (see CanSee).
+func (s *State) supervised(p *Party) []*Party {
+	var out []*Party
+	for hops := len(s.Parties); hops > 0; hops-- {
+		if p = s.Supervised(p); p == nil {
+			break
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// canSee is CanSee by the party's own right, without supervision.
+func (s *State) canSee(p *Party, author PartyID, sc Scope, version uint64) bool {
+	viewer := p.ID
 	switch sc.Kind {
 	case ScopeEveryone:
 		// Every party that has joined reads the whole shared transcript, also
@@ -37,7 +76,21 @@ func (s *State) CanSee(viewer, author PartyID, sc Scope, version uint64) bool {
 }
 
 // Visible reports whether viewer may see the event.
+//
+// Beyond the scope, a party that took part always sees what happens to
+// itself (its own membership and role changes, such as marking done after
+// it left) and the changes of the interaction's status (ended, closed).
 func (s *State) Visible(viewer PartyID, ev *Event) bool {
+	switch ev.Type {
+	case EventMembership, EventRole:
+		if ev.Party == viewer {
+			return true
+		}
+	case EventStatus:
+		if p := s.Party(viewer); p != nil && p.TookPart {
+			return true
+		}
+	}
 	return s.CanSee(viewer, ev.Actor, ev.Scope, ev.Version)
 }
 
@@ -53,6 +106,9 @@ type View struct {
 	Messages    []Message
 	// Legs are the consultations the viewer is one of the two agents of.
 	Legs []Leg
+	// Requests are the transfer and conference requests the viewer made or
+	// was asked.
+	Requests []Request
 }
 
 // PartyView is another party as the viewer sees it.
@@ -82,9 +138,16 @@ func (s *State) ViewFor(viewer PartyID) (View, error) {
 			v.Messages = append(v.Messages, *m)
 		}
 	}
+	watched := s.supervised(p)
 	for _, l := range s.Legs {
-		if l.Owner == viewer || l.Agent == viewer {
+		// A supervisor also sees the consultations of its agent (R-X7).
+		if l.Owner == viewer || l.Agent == viewer || slices.ContainsFunc(watched, func(w *Party) bool { return w.ID == l.Owner || w.ID == l.Agent }) {
 			v.Legs = append(v.Legs, l)
+		}
+	}
+	for _, r := range s.Requests {
+		if r.From == viewer || r.Agent == viewer {
+			v.Requests = append(v.Requests, r)
 		}
 	}
 	return v, nil
@@ -93,7 +156,24 @@ func (s *State) ViewFor(viewer PartyID) (View, error) {
 // partyVisible: everyone sees the contact and the engaged agents; a
 // consultation target is seen only by the agents of its legs; a supervisor
 // only by itself and by the agent it coaches (R-X7).
+// A supervisor also sees the parties its agent sees.
 func (s *State) partyVisible(viewer, q *Party) bool {
+	if s.partyVisibleTo(viewer, q) {
+		return true
+	}
+	for _, w := range s.supervised(viewer) {
+		if s.partyVisibleTo(w, q) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *State) partyVisibleTo(viewer, q *Party) bool {
+	if q.Role == RoleSupervisor && q.ID != viewer.ID {
+		w := s.Supervised(q)
+		return q.Coaching && w != nil && w.ID == viewer.ID
+	}
 	if q.ID == viewer.ID || q.Role == RoleContact || q.Role.Engaged() {
 		return q.TookPart || q.ID == viewer.ID
 	}

@@ -1,0 +1,211 @@
+package interaction
+
+import "context"
+
+// Supervision (R-X7): a supervisor monitors a chat, coaches one of its
+// agents, or barges in. Each way is a party of the interaction with its
+// own membership (through MembershipMachine, trigger "enter") and its own
+// visibility scope:
+//
+//   - Monitor: the supervisor sees every message and event the agent it
+//     monitors sees, that agent's consultation legs included, plus the
+//     shared chat while it is in it (CanSee delegates to the agent, bounded
+//     by the supervisor's own stay). Nobody sees it: its membership and
+//     mode events are ScopeParty(supervisor), and it is in no other
+//     party's View.Parties.
+//   - Coach: as Monitor, and the supervisor writes messages that only the
+//     coached agent sees, never the contact (ScopeCoach, Party = the agent,
+//     author = the supervisor). The coached agent sees the supervisor among
+//     its parties and is told when coaching starts (the mode event is in
+//     ScopeCoach); nobody else sees it.
+//   - BargeIn: the supervisor becomes a conference member (RoleMember),
+//     seen by all from then on, reading the whole transcript like a
+//     conference target (R-F2) and writing to everyone (R-F3). It keeps
+//     the sight of the agent it monitored (its consultations included), so
+//     that barging in never hides from it what it was reading; a supervisor
+//     monitoring it in turn sees all of that too (CanSee follows the chain).
+//
+// Decisions where the rules are silent:
+//
+//   - Who may supervise: any party ID that is not (and was not) in the
+//     interaction in another role, acting as itself; a supervisor who left
+//     may come back (membership "enter" from left or done). The contact, the
+//     agents of the chat and its consultation targets cannot supervise it:
+//     their views and their R-C8 duty would blur. Whether the caller is
+//     really a supervisor allowed to watch this chat is the embedding
+//     service's job (its authorisation layer), like every other identity
+//     check in the library.
+//   - Only an agent engaged with the contact (owner or conference member,
+//     present) can be monitored or coached, and only while the chat is
+//     active. One supervisor supervises one agent per interaction at a
+//     time; Monitor or Coach with another agent switches to it. Switching
+//     (including from coaching back to silent monitoring) is told to the
+//     supervisor only, so that a silent monitor is never revealed.
+//   - When the supervised agent leaves (transfer, end of its part), the
+//     supervisor keeps reading what the agent saw until then and the shared
+//     chat from then on, not the new owner's consultations; Monitor the new
+//     owner to follow it.
+//   - Monitor and Coach do not make the supervisor engaged: Party.Engaged
+//     stays false, so it has no My History entry (like a consultation
+//     target, R-H3), and it need not mark done (CloseIfDone skips
+//     supervisors). BargeIn makes it engaged: it gets a My History entry and,
+//     being a member, must mark done before the interaction closes (R-C8).
+//   - A supervisor stops with Leave (as itself); the end of the session
+//     takes it out like everyone else (R-C7). Monitor of the same agent in
+//     the same mode changes nothing and records nothing.
+//   - Coach refuses a supervisor that barged in: it is a member now and
+//     writes to everyone.
+
+// Supervised returns the agent that supervisor p (a party of s) monitors
+// or coaches, or monitored before it barged in (R-X7); nil for anyone else.
+func (s *State) Supervised(p *Party) *Party {
+	if p.Supervises == "" {
+		return nil
+	}
+	return s.Party(p.Supervises)
+}
+
+// Modes of supervision, carried by the Trigger of a supervisor's EventRole.
+const (
+	SuperviseMonitor = "monitor"
+	SuperviseCoach   = "coach"
+)
+
+// Monitor: the acting supervisor starts monitoring Agent unseen, or
+// switches to it (R-X7).
+type Monitor struct{ Agent PartyID }
+
+func (c Monitor) Decide(d *Decision) error {
+	d.SetOp("monitor")
+	return supervise(d, c.Agent, SuperviseMonitor, "")
+}
+
+// Coach: the acting supervisor coaches Agent (starting to supervise it if
+// needed) and, when Text is not empty, writes Text that only Agent sees,
+// never the contact (R-X7).
+type Coach struct {
+	Agent PartyID
+	Text  string
+}
+
+func (c Coach) Decide(d *Decision) error {
+	d.SetOp("coach")
+	return supervise(d, c.Agent, SuperviseCoach, c.Text)
+}
+
+// BargeIn: the acting supervisor joins the chat as a conference member,
+// seen by all from now on; it reads the whole transcript (R-X7, R-F2, R-F3).
+// A supervisor that was not monitoring may barge in directly.
+type BargeIn struct{}
+
+func (BargeIn) Decide(d *Decision) error {
+	d.SetOp("barge in")
+	sup, err := actingSupervisor(d)
+	if err != nil {
+		return err
+	}
+	if s := d.State().Status; s != StatusActive {
+		return d.Refuse(ErrInvalidTransition, "R-X7", "chat is "+s+", not active")
+	}
+	if sup != nil && sup.Role != RoleSupervisor {
+		return d.Refuse(ErrInvalidTransition, "R-X7", "already barged in")
+	}
+	if sup != nil && sup.Present() {
+		d.Role(d.Actor, RoleMember, Everyone)
+	} else if err := d.Membership(d.Actor, "enter", RoleMember, Everyone); err != nil {
+		return err
+	}
+	d.Notice(string(d.Actor)+" joined the conference", Everyone)
+	return nil
+}
+
+func supervise(d *Decision, agent PartyID, mode, text string) error {
+	if text != "" {
+		if err := d.CheckText(text); err != nil {
+			return err
+		}
+	}
+	sup, err := actingSupervisor(d)
+	if err != nil {
+		return err
+	}
+	if sup != nil && sup.Role != RoleSupervisor && sup.Present() {
+		return d.Refuse(ErrNotPermitted, "R-X7", "barged in: a member writes to everyone")
+	}
+	s := d.State()
+	if s.Status != StatusActive {
+		return d.Refuse(ErrInvalidTransition, "R-X7", "chat is "+s.Status+", not active")
+	}
+	if agent == "" {
+		return d.Refuse(ErrBadInput, "R-X7", "no agent to supervise")
+	}
+	w := s.Party(agent)
+	if w == nil {
+		return d.Refuse(ErrNotFound, "R-X7", "no party "+string(agent))
+	}
+	if !w.Present() || !w.Role.Engaged() {
+		return d.Refuse(ErrNotPermitted, "R-X7", "only an agent engaged with the contact is supervised")
+	}
+	scope := PartyScope(d.Actor)
+	if mode == SuperviseCoach {
+		scope = Scope{Kind: ScopeCoach, Party: agent}
+	}
+	present := sup != nil && sup.Present()
+	same := present && sup.Coaching == (mode == SuperviseCoach)
+	if same {
+		w := s.Supervised(sup)
+		same = w != nil && w.ID == agent
+	}
+	if !present {
+		if err := d.Membership(d.Actor, "enter", RoleSupervisor, scope); err != nil {
+			return err
+		}
+	}
+	if !same {
+		d.Record(Event{Type: EventRole, Party: d.Actor, Role: RoleSupervisor, Target: Target{Kind: TargetAgent, ID: string(agent)}, Trigger: mode, Scope: scope})
+	}
+	if text != "" {
+		return d.Message(text, KindText, Scope{Kind: ScopeCoach, Party: agent})
+	}
+	return nil
+}
+
+// actingSupervisor returns the acting party if it already supervises (or
+// supervised) this interaction, nil if it is new to it, and refuses anyone
+// else.
+func actingSupervisor(d *Decision) (*Party, error) {
+	switch d.Actor {
+	case "":
+		return nil, d.Refuse(ErrBadInput, "R-X6", "no acting party")
+	case System:
+		return nil, d.Refuse(ErrNotPermitted, "R-X7", "the system does not supervise")
+	}
+	p := d.State().Party(d.Actor)
+	if p == nil {
+		return nil, nil
+	}
+	if p.Role == RoleSupervisor || (p.Role == RoleMember && p.Supervises != "" && p.Present()) {
+		// A supervisor, or one that barged in and is still in the chat (the
+		// commands refuse the latter with a clearer reason).
+		return p, nil
+	}
+	return nil, d.Refuse(ErrNotPermitted, "R-X7", "already a "+p.Role.String()+" of this interaction")
+}
+
+// Monitor lets supervisor monitor agent in interaction id, unseen (R-X7).
+func (s *Service) Monitor(ctx context.Context, id ID, supervisor, agent PartyID) error {
+	_, err := s.Do(ctx, id, supervisor, Monitor{Agent: agent})
+	return err
+}
+
+// Coach lets supervisor coach agent; text, when not empty, only agent sees (R-X7).
+func (s *Service) Coach(ctx context.Context, id ID, supervisor, agent PartyID, text string) error {
+	_, err := s.Do(ctx, id, supervisor, Coach{Agent: agent, Text: text})
+	return err
+}
+
+// BargeIn makes supervisor a conference member of interaction id (R-X7).
+func (s *Service) BargeIn(ctx context.Context, id ID, supervisor PartyID) error {
+	_, err := s.Do(ctx, id, supervisor, BargeIn{})
+	return err
+}

@@ -1,0 +1,443 @@
+package chatconsulttest
+
+import (
+	"fmt"
+	"math/bits"
+	"strings"
+
+	"pgregory.net/rapid"
+
+	"github.com/chatconsult/chatconsult/consult"
+	"github.com/chatconsult/chatconsult/interaction"
+)
+
+// Gen makes rapid generators for parties, targets, texts, steps and whole
+// stories. The zero value is ready: one contact, four agents, stories of
+// a mean of 25 steps with every command, a fifth of them drawn without regard
+// to the situation (wrong actor, unknown leg, bad text…).
+//
+//	story := chatconsulttest.Gen{}.Story().Draw(t, "story")
+type Gen struct {
+	// Contact is the customer (default "contact").
+	Contact interaction.PartyID
+	// Agents are the agents stories use (default agent1 … agent4).
+	Agents []interaction.PartyID
+	// MaxSteps bounds a story's length (default 60; the mean is about 25).
+	MaxSteps int
+	// ChatOnly restricts stories to the chat commands of package
+	// interaction (no consultation, transfer or conference).
+	ChatOnly bool
+	// InvalidPercent is the share of steps, in percent, drawn without
+	// regard to the situation: any verb, any actor, unknown IDs, bad
+	// input. Zero means the default, 20; a negative value means none.
+	InvalidPercent int
+}
+
+func (g Gen) contact() interaction.PartyID {
+	if g.Contact == "" {
+		return "contact"
+	}
+	return g.Contact
+}
+
+func (g Gen) agents() []interaction.PartyID {
+	if len(g.Agents) == 0 {
+		return []interaction.PartyID{"agent1", "agent2", "agent3", "agent4"}
+	}
+	return g.Agents
+}
+
+func (g Gen) maxSteps() int {
+	if g.MaxSteps <= 0 {
+		return 60
+	}
+	return g.MaxSteps
+}
+
+func (g Gen) invalidPercent() int {
+	switch {
+	case g.InvalidPercent == 0:
+		return 20
+	case g.InvalidPercent < 0:
+		return 0
+	}
+	return min(g.InvalidPercent, 100)
+}
+
+// Party draws any acting party: the contact, an agent, System, a stranger
+// or nobody ("").
+func (g Gen) Party() *rapid.Generator[interaction.PartyID] {
+	all := append([]interaction.PartyID{g.contact()}, g.agents()...)
+	all = append(all, interaction.System, Stranger, "")
+	return rapid.SampledFrom(all)
+}
+
+// Agent draws one of the agents.
+func (g Gen) Agent() *rapid.Generator[interaction.PartyID] {
+	return rapid.SampledFrom(g.agents())
+}
+
+// Target draws a target: mostly an agent, sometimes a group, skill or
+// queue (which a router resolves, R-C2).
+func (g Gen) Target() *rapid.Generator[interaction.Target] {
+	return rapid.Custom(func(t *rapid.T) interaction.Target {
+		kind := rapid.SampledFrom([]interaction.TargetKind{interaction.TargetAgent, interaction.TargetAgent,
+			interaction.TargetGroup, interaction.TargetSkill, interaction.TargetQueue}).Draw(t, "kind")
+		if kind == interaction.TargetAgent {
+			return agentTarget(g.Agent().Draw(t, "agent"))
+		}
+		return interaction.Target{Kind: kind, ID: rapid.SampledFrom([]string{"billing", "tier2", "vip"}).Draw(t, "id")}
+	})
+}
+
+var sampleTexts = []string{
+	"Hello, I need help with my invoice",
+	"Let me check that for you",
+	"Can I refund this?",
+	"Yes, up to 50 EUR",
+	"Grüße aus Köln 🙂",
+	"order #4711",
+}
+
+// Text draws valid message text, up to the 4096-byte limit.
+func (g Gen) Text() *rapid.Generator[string] {
+	return rapid.OneOf(
+		rapid.SampledFrom(sampleTexts),
+		rapid.Just(strings.Repeat("y", interaction.DefaultLimits.MaxMessageBytes)),
+		rapid.StringMatching(`[A-Za-z][A-Za-z0-9 ,.?!]{0,40}`),
+	)
+}
+
+// BadText draws text the library must refuse as bad input: empty,
+// whitespace only, over the 4096-byte limit, invalid UTF-8 (R-X6).
+func (g Gen) BadText() *rapid.Generator[string] {
+	return rapid.SampledFrom([]string{
+		"", " ", " \t\n ", "\u00a0\u2003",
+		strings.Repeat("x", interaction.DefaultLimits.MaxMessageBytes+1),
+		"a\xffb", "\xc3\x28",
+	})
+}
+
+// AnyText draws valid or bad text.
+func (g Gen) AnyText() *rapid.Generator[string] {
+	return rapid.OneOf(g.Text(), g.BadText())
+}
+
+// Step draws one step without regard to any situation: any verb, any
+// actor, unknown legs and requests, bad text, now and then an interaction
+// that does not exist.
+func (g Gen) Step() *rapid.Generator[Step] {
+	return rapid.Custom(func(t *rapid.T) Step { return g.arbitrary(t, nil) })
+}
+
+// Story draws a whole story on StoryInteraction: it opens with the contact's
+// first message; every later step is, most of the time, one the current
+// situation makes plausible (the reference model tracks it while
+// drawing), and otherwise an arbitrary one (see Step). Steps that run into
+// a known core bug are left out.
+func (g Gen) Story() *rapid.Generator[Story] {
+	return rapid.Custom(func(t *rapid.T) Story {
+		m := NewModel(StoryInteraction)
+		open := Step{Actor: g.contact(), Command: interaction.Open{Contact: g.contact(), Text: sampleTexts[0]}}
+		m.Do(open)
+		steps := []Step{open}
+		for tries := 0; len(steps) < g.maxSteps() && tries < 3*g.maxSteps() && g.more(t); tries++ {
+			s := g.NextStep(m).Draw(t, "step")
+			if out := m.Do(s); out.KnownBug != "" {
+				continue
+			}
+			steps = append(steps, s)
+		}
+		return Story{Steps: steps}
+	})
+}
+
+// fairIndex draws 0 ≤ i < n evenly (rapid's integers lean towards small
+// values, which would starve the later choices); it shrinks towards 0.
+func fairIndex(t *rapid.T, n int, label string) int {
+	if n <= 1 {
+		return 0
+	}
+	v := 0
+	for i := 0; i < bits.Len(uint(n-1))+2; i++ {
+		v <<= 1
+		if rapid.Bool().Draw(t, label) {
+			v |= 1
+		}
+	}
+	return v % n
+}
+
+// more decides whether a story goes on: it stops with probability 1/32
+// per step, on five fair coins, so that rapid shrinks a story by stopping
+// it early (all coins false).
+func (g Gen) more(t *rapid.T) bool {
+	for i := 0; i < 5; i++ {
+		if rapid.Bool().Draw(t, "more") {
+			return true
+		}
+	}
+	return false
+}
+
+// NextStep draws a step for the situation m is in (m is not changed): a
+// user's own rapid state machine can drive the model with it.
+func (g Gen) NextStep(m *Model) *rapid.Generator[Step] {
+	return rapid.Custom(func(t *rapid.T) Step {
+		if fairIndex(t, 100, "dice") >= 100-g.invalidPercent() {
+			return g.arbitrary(t, m)
+		}
+		cats := g.candidates(m)
+		var live []int
+		for i, c := range cats {
+			for w := 0; w < catWeight[i] && len(c) > 0; w++ {
+				live = append(live, i)
+			}
+		}
+		if len(live) == 0 {
+			return g.arbitrary(t, m)
+		}
+		c := cats[live[fairIndex(t, len(live), "category")]]
+		return c[fairIndex(t, len(c), "pick")](t)
+	})
+}
+
+type candidate func(t *rapid.T) Step
+
+// Categories of plausible steps, in the order rapid shrinks towards, and
+// how often each is drawn when it has candidates: leaving and ending are
+// rare, so that stories get deep.
+const (
+	catTalk = iota
+	catConsult
+	catChat
+	catHandOver
+	catDone
+	catLeave
+	catCount
+)
+
+var catWeight = [catCount]int{catTalk: 2, catConsult: 4, catChat: 3, catHandOver: 3, catDone: 2, catLeave: 1}
+
+func (g Gen) text(t *rapid.T, m *Model) string {
+	// Numbered, so that every accepted message is told apart.
+	return fmt.Sprintf("%s (%d)", rapid.SampledFrom(sampleTexts).Draw(t, "text"), len(m.messages)+1)
+}
+
+// candidates lists plausible steps by category, from the model's
+// situation. Most are accepted; some are refused, on purpose (say, a
+// conference request while one is pending).
+func (g Gen) candidates(m *Model) [catCount][]candidate {
+	var c [catCount][]candidate
+	add := func(cat int, f candidate) { c[cat] = append(c[cat], f) }
+	step := func(actor interaction.PartyID, cmd interaction.Command) candidate {
+		return func(*rapid.T) Step { return Step{Actor: actor, Command: cmd} }
+	}
+	if !m.exists {
+		add(catChat, step(g.contact(), interaction.Open{Contact: g.contact(), Text: sampleTexts[0]}))
+		return c
+	}
+	owner := m.presentOwner()
+	var free []interaction.PartyID // agents that can be invited
+	for _, a := range g.agents() {
+		if p := m.party(a); !inChat(p) {
+			free = append(free, a)
+		}
+	}
+	offered := false
+	for _, p := range m.parties {
+		if p.present() && (p.role == interaction.RoleContact || p.role.Engaged()) {
+			add(catTalk, func(t *rapid.T) Step { return Step{Actor: p.id, Command: interaction.Post{Text: g.text(t, m)}} })
+		}
+		if p.present() && p.role != interaction.RoleContact {
+			add(catTalk, func(t *rapid.T) Step { return Step{Actor: p.id, Command: interaction.Note{Text: g.text(t, m)}} })
+		}
+		if p.role == interaction.RoleOwner && p.membership == interaction.MemberInvited && m.status == interaction.StatusWaiting {
+			offered = true
+			for i := 0; i < 3; i++ {
+				add(catChat, step(p.id, interaction.Join{}))
+			}
+			add(catChat, step(p.id, interaction.Decline{}))
+			add(catChat, step(interaction.System, interaction.Withdraw{Agent: p.id}))
+		}
+		switch {
+		case !p.present() || p.role == interaction.RoleConsultant:
+		case p.role == interaction.RoleContact:
+			// The contact going ends everything: only once the chat has gone on a while.
+			if len(m.messages) > 8 {
+				add(catLeave, step(p.id, interaction.End{}))
+				add(catLeave, step(p.id, interaction.Leave{}))
+			}
+		default:
+			add(catLeave, step(p.id, interaction.End{}))
+			add(catLeave, step(p.id, interaction.Leave{}))
+		}
+		if p.tookPart && p.role != interaction.RoleContact && p.membership != interaction.MemberDone &&
+			(!p.present() || m.status == interaction.StatusEnded) {
+			add(catDone, step(p.id, interaction.MarkDone{}))
+		}
+	}
+	if m.status == interaction.StatusWaiting && !offered {
+		for _, a := range free {
+			add(catChat, step(interaction.System, interaction.Assign{Agent: a}))
+		}
+	}
+	if g.ChatOnly {
+		return c
+	}
+	for _, l := range m.legs {
+		switch l.state {
+		case interaction.LegInviting:
+			for i := 0; i < 3; i++ {
+				add(catConsult, step(l.agent, consult.Accept{Leg: l.id}))
+			}
+			add(catConsult, step(l.agent, consult.Decline{Leg: l.id}))
+			add(catConsult, step(l.owner, consult.Cancel{Leg: l.id}))
+			add(catConsult, step(interaction.System, consult.TimeOut{Leg: l.id}))
+		case interaction.LegActive:
+			talkers := []interaction.PartyID{l.owner, l.agent, l.owner, l.agent}
+			if l.medium == interaction.MediumVoice {
+				talkers = talkers[:1] // refused: a voice leg has no transcript (R-C10)
+			}
+			for _, who := range talkers {
+				add(catTalk, func(t *rapid.T) Step { return Step{Actor: who, Command: consult.Say{Leg: l.id, Text: g.text(t, m)}} })
+			}
+			add(catConsult, step(l.owner, consult.EndLeg{Leg: l.id}))
+			add(catConsult, step(l.agent, consult.EndLeg{Leg: l.id}))
+			add(catHandOver, step(l.owner, consult.Transfer{Leg: l.id}))
+			add(catHandOver, step(l.owner, consult.Conference{Leg: l.id, Request: g.nextRequest(m)}))
+		}
+	}
+	for _, r := range m.requests {
+		if r.state != interaction.RequestPending {
+			continue
+		}
+		add(catHandOver, step(r.agent, consult.AcceptRequest{Request: r.id}))
+		add(catHandOver, step(r.agent, consult.AcceptRequest{Request: r.id}))
+		add(catHandOver, step(r.agent, consult.DeclineRequest{Request: r.id}))
+		add(catHandOver, step(interaction.System, consult.TimeOutRequest{Request: r.id}))
+		add(catHandOver, step(r.from, consult.CancelRequest{Request: r.id}))
+	}
+	if owner != nil && m.status == interaction.StatusActive && len(free) > 0 {
+		o := owner.id
+		add(catConsult, func(t *rapid.T) Step {
+			a := free[fairIndex(t, len(free), "agent")]
+			// Medium 3 does not exist: refused as bad input (R-C10).
+			medium := rapid.SampledFrom([]interaction.Medium{interaction.MediumChat, interaction.MediumChat, interaction.MediumIM, interaction.MediumVoice, 3}).Draw(t, "medium")
+			return Step{Actor: o, Command: consult.Start{Leg: g.nextLeg(m), Agent: a, Target: agentTarget(a), Medium: medium}}
+		})
+		add(catHandOver, func(t *rapid.T) Step {
+			a := free[fairIndex(t, len(free), "agent")]
+			kind := rapid.SampledFrom([]interaction.RequestKind{interaction.RequestTransfer, interaction.RequestConference}).Draw(t, "kind")
+			return Step{Actor: o, Command: consult.Direct{Request: g.nextRequest(m), Kind: kind, Agent: a, Target: agentTarget(a)}}
+		})
+	}
+	if owner != nil && m.status == interaction.StatusActive {
+		o := owner.id
+		for _, p := range m.parties {
+			if p.role == interaction.RoleMember && p.present() {
+				add(catHandOver, step(o, consult.Remove{Member: p.id}))
+			}
+		}
+	}
+	return c
+}
+
+func (g Gen) nextLeg(m *Model) interaction.LegID {
+	return interaction.LegID(fmt.Sprintf("leg%d", len(m.legs)+1))
+}
+
+func (g Gen) nextRequest(m *Model) interaction.LegID {
+	return interaction.LegID(fmt.Sprintf("req%d", len(m.requests)+1))
+}
+
+// arbitrary draws any step; with a model, it aims at the legs, requests
+// and parties that exist, among unknown ones.
+func (g Gen) arbitrary(t *rapid.T, m *Model) Step {
+	verbs := []string{"assign", "join", "decline", "withdraw", "post", "note", "leave", "end", "done", "open"}
+	if !g.ChatOnly {
+		verbs = append(verbs, "consult", "accept", "decline-leg", "cancel", "timeout", "end-leg", "say", "transfer",
+			"conference", "direct", "accept-request", "decline-request", "timeout-request", "cancel-request", "remove")
+	}
+	verb := rapid.SampledFrom(verbs).Draw(t, "verb")
+	s := Step{Actor: g.Party().Draw(t, "actor")}
+	if verb != "open" && rapid.IntRange(0, 19).Draw(t, "elsewhere") == 0 {
+		s.Interaction = "no-such-chat"
+	}
+	legs := []interaction.LegID{"leg-x"}
+	reqs := []interaction.LegID{"req-x"}
+	if m != nil {
+		for _, l := range m.legs {
+			legs = append(legs, l.id)
+		}
+		for _, r := range m.requests {
+			reqs = append(reqs, r.id)
+		}
+	}
+	leg := func() interaction.LegID { return rapid.SampledFrom(legs).Draw(t, "leg") }
+	req := func() interaction.LegID { return rapid.SampledFrom(reqs).Draw(t, "request") }
+	agent := func() interaction.PartyID { return g.Party().Draw(t, "agent") }
+	txt := func() string { return g.AnyText().Draw(t, "text") }
+	newLeg := func() interaction.LegID {
+		if m != nil && rapid.Bool().Draw(t, "fresh") {
+			return g.nextLeg(m)
+		}
+		return leg()
+	}
+	switch verb {
+	case "open":
+		s.Command = interaction.Open{Contact: s.Actor, Text: txt()}
+	case "assign":
+		s.Command = interaction.Assign{Agent: agent()}
+	case "join":
+		s.Command = interaction.Join{}
+	case "decline":
+		s.Command = interaction.Decline{}
+	case "withdraw":
+		s.Command = interaction.Withdraw{Agent: agent()}
+	case "post":
+		s.Command = interaction.Post{Text: txt()}
+	case "note":
+		s.Command = interaction.Note{Text: txt()}
+	case "leave":
+		s.Command = interaction.Leave{}
+	case "end":
+		s.Command = interaction.End{}
+	case "done":
+		s.Command = interaction.MarkDone{}
+	case "consult":
+		a := agent()
+		s.Command = consult.Start{Leg: newLeg(), Agent: a, Target: agentTarget(a),
+			Medium: interaction.Medium(rapid.IntRange(0, 3).Draw(t, "medium"))}
+	case "accept":
+		s.Command = consult.Accept{Leg: leg()}
+	case "decline-leg":
+		s.Command = consult.Decline{Leg: leg()}
+	case "cancel":
+		s.Command = consult.Cancel{Leg: leg()}
+	case "timeout":
+		s.Command = consult.TimeOut{Leg: leg()}
+	case "end-leg":
+		s.Command = consult.EndLeg{Leg: leg()}
+	case "say":
+		s.Command = consult.Say{Leg: leg(), Text: txt()}
+	case "transfer":
+		s.Command = consult.Transfer{Leg: leg()}
+	case "conference":
+		s.Command = consult.Conference{Leg: leg(), Request: req()}
+	case "direct":
+		a := agent()
+		s.Command = consult.Direct{Request: req(), Kind: interaction.RequestKind(rapid.IntRange(0, 3).Draw(t, "kind")), Agent: a, Target: agentTarget(a)}
+	case "accept-request":
+		s.Command = consult.AcceptRequest{Request: req()}
+	case "decline-request":
+		s.Command = consult.DeclineRequest{Request: req()}
+	case "timeout-request":
+		s.Command = consult.TimeOutRequest{Request: req()}
+	case "cancel-request":
+		s.Command = consult.CancelRequest{Request: req()}
+	case "remove":
+		s.Command = consult.Remove{Member: agent()}
+	}
+	return s
+}

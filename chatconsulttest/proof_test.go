@@ -1,0 +1,214 @@
+package chatconsulttest_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/chatconsult/chatconsult/chatconsulttest"
+	"github.com/chatconsult/chatconsult/consult"
+	"github.com/chatconsult/chatconsult/interaction"
+)
+
+// The kit must be able to fail. These tests plug deliberately broken
+// variants into the harness and show that the invariant checker, the model
+// comparison and rapid's shrinking all catch them.
+
+// leakySay is consult.Say with one bug: the consultation message is
+// written for everyone to see, the contact included (breaks R-C5).
+type leakySay struct{ consult.Say }
+
+func (c leakySay) Decide(d *interaction.Decision) error {
+	// Run the real command's checks on a scratch decision first.
+	dry := interaction.NewDecision(d.State(), d.Actor, d.Now, d.Cause, d.Limits, nil)
+	if err := c.Say.Decide(dry); err != nil {
+		return err
+	}
+	d.Record(interaction.Event{Type: interaction.EventMessage, Text: c.Text, Kind: interaction.KindText,
+		Scope: interaction.Everyone, Leg: c.Leg, Seq: d.State().MessageCount() + 1})
+	return nil
+}
+
+// leakSays swaps every Say for the leaky one.
+func leakSays(cmd interaction.Command) interaction.Command {
+	if s, ok := cmd.(consult.Say); ok {
+		return leakySay{s}
+	}
+	return cmd
+}
+
+// leakyView is the library's view, except that the contact also sees the
+// first consultation message (breaks R-C5).
+func leakyView(s *interaction.State, viewer interaction.PartyID) (interaction.View, error) {
+	v, err := s.ViewFor(viewer)
+	if err != nil || v.Role != interaction.RoleContact {
+		return v, err
+	}
+	for _, m := range s.Messages {
+		if m.Scope.Kind == interaction.ScopeLeg {
+			v.Messages = append(v.Messages, m)
+			break
+		}
+	}
+	return v, err
+}
+
+// consultStory: the contact is with agent1, who consults agent2; agent2 answers.
+func consultStory(t *testing.T) chatconsulttest.Story {
+	t.Helper()
+	var story chatconsulttest.Story
+	for _, line := range []string{
+		`contact open "Hello, I need help with my invoice"`,
+		`system assign agent1`,
+		`agent1 join`,
+		`agent1 consult leg1 agent2`,
+		`agent2 accept leg1`,
+		`agent2 say leg1 "a refund is fine"`,
+	} {
+		s, err := chatconsulttest.ParseStep(line)
+		require.NoError(t, err)
+		story.Steps = append(story.Steps, s)
+	}
+	return story
+}
+
+func rules(rep *chatconsulttest.StepReport) (model, invariants []string) {
+	for _, d := range rep.Differences {
+		model = append(model, d.Rule)
+	}
+	for _, v := range rep.Violations {
+		invariants = append(invariants, v.Rule)
+	}
+	return model, invariants
+}
+
+// R-C5: a command that leaks a consultation message to everyone is caught
+// by the checker and by the model, at the step that leaks.
+func TestKitCatchesLeakyCommandRC5(t *testing.T) {
+	story := consultStory(t)
+	rep := chatconsulttest.NewHarness().Run(context.Background(), story)
+	require.Nil(t, rep.Failure(), "the real library passes:\n%s", rep)
+
+	rep = chatconsulttest.NewHarness(chatconsulttest.WithSubstitute(leakSays)).Run(context.Background(), story)
+	f := rep.Failure()
+	require.NotNil(t, f, "the leak must be caught:\n%s", rep)
+	assert.Len(t, rep.Steps, len(story.Steps), "caught at the leaking step, not before")
+	model, invariants := rules(f)
+	assert.Contains(t, model, "R-C5", "the model comparison names R-C5")
+	assert.Contains(t, invariants, "R-C5", "the invariant checker names R-C5")
+	t.Logf("caught:\n%s", rep)
+
+	// The checker alone, on the event log.
+	var events []interaction.Event
+	require.NoError(t, rep.Steps[0].Err)
+	h := chatconsulttest.NewHarness(chatconsulttest.WithSubstitute(leakSays))
+	h.Run(context.Background(), story)
+	events, err := h.Chats.Store().Load(context.Background(), h.ID)
+	require.NoError(t, err)
+	var found bool
+	for _, v := range chatconsulttest.Check(events) {
+		found = found || v.Rule == "R-C5"
+	}
+	assert.True(t, found, "Check(events) reports R-C5")
+}
+
+// R-C5: a view layer that leaks one consultation message to the contact is
+// caught by both, through the view hook.
+func TestKitCatchesLeakyViewRC5(t *testing.T) {
+	story := consultStory(t)
+	rep := chatconsulttest.NewHarness(chatconsulttest.WithView(leakyView)).Run(context.Background(), story)
+	f := rep.Failure()
+	require.NotNil(t, f, "the leak must be caught:\n%s", rep)
+	model, invariants := rules(f)
+	assert.Contains(t, model, "R-C5")
+	assert.Contains(t, invariants, "R-C5")
+	t.Logf("caught:\n%s", rep)
+}
+
+// recordingTB is a rapid.TB that records instead of failing, so that a
+// test can run a property that must fail and inspect the report.
+type recordingTB struct {
+	mu     sync.Mutex
+	name   string
+	failed bool
+	log    strings.Builder
+}
+
+func (r *recordingTB) Helper()      {}
+func (r *recordingTB) Name() string { return r.name }
+func (r *recordingTB) Logf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fmt.Fprintf(&r.log, format+"\n", args...)
+}
+func (r *recordingTB) Log(args ...any)                  { r.Logf("%s", fmt.Sprint(args...)) }
+func (r *recordingTB) Skipf(format string, args ...any) { r.Logf("skip: "+format, args...) }
+func (r *recordingTB) Skip(args ...any)                 { r.Log(args...) }
+func (r *recordingTB) SkipNow()                         {}
+func (r *recordingTB) Errorf(format string, args ...any) {
+	r.Fail()
+	r.Logf(format, args...)
+}
+func (r *recordingTB) Error(args ...any) { r.Fail(); r.Log(args...) }
+func (r *recordingTB) Fatalf(format string, args ...any) {
+	r.Errorf(format, args...)
+}
+func (r *recordingTB) Fatal(args ...any) { r.Error(args...) }
+func (r *recordingTB) FailNow()          { r.Fail() }
+func (r *recordingTB) Fail() {
+	r.mu.Lock()
+	r.failed = true
+	r.mu.Unlock()
+}
+func (r *recordingTB) Failed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failed
+}
+
+// withoutFailFiles keeps rapid from saving the expected failure under
+// testdata/rapid, where it would replay in every later run.
+func withoutFailFiles(t *testing.T) { setFlag(t, "rapid.nofailfile", "true") }
+
+func setFlag(t *testing.T, name, value string) {
+	old := flag.Lookup(name).Value.String()
+	require.NoError(t, flag.Set(name, value))
+	t.Cleanup(func() { _ = flag.Set(name, old) })
+}
+
+// rapid finds the leak from random stories and shrinks it to a short story
+// that still leaks; the report names the rule and prints the story in
+// script syntax.
+func TestKitShrinksALeakToAShortStoryRC5(t *testing.T) {
+	withoutFailFiles(t)
+	setFlag(t, "rapid.seed", "6") // a fixed search, so the test's time does not vary
+	tb := &recordingTB{name: t.Name()}
+	rapid.Check(tb, chatconsulttest.Property(chatconsulttest.Gen{MaxSteps: 30}, chatconsulttest.WithSubstitute(leakSays)))
+	require.True(t, tb.Failed(), "rapid must find the leak")
+	out := tb.log.String()
+	t.Logf("rapid's report:\n%s", out)
+	assert.Contains(t, out, "R-C5")
+	assert.Contains(t, out, " say ", "the shrunk story ends in the leaking consultation message")
+
+	// The shrunk story is the one rapid draws last: it opens, gets an
+	// owner, consults, accepts and says: a handful of steps.
+	const drawn = "[rapid] draw story:"
+	require.Contains(t, out, drawn)
+	last := out[strings.LastIndex(out, drawn)+len(drawn):]
+	steps := 0
+	for _, line := range strings.Split(strings.TrimSpace(last), "\n") {
+		if _, err := chatconsulttest.ParseStep(strings.TrimSpace(line)); err != nil {
+			break
+		}
+		steps++
+	}
+	assert.LessOrEqual(t, steps, 8, "shrunk to a short story:\n%s", last)
+	assert.GreaterOrEqual(t, steps, 5, "no shorter story can leak a consultation message")
+}

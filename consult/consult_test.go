@@ -402,3 +402,18 @@ func TestRX4DirectTransferAndConference(t *testing.T) {
 	require.NoError(t, declined.svc.DeclineRequest(ctx, declined.id, "agent6", r))
 	assert.Equal(t, interaction.PartyID("agent1"), declined.state().Owner().ID)
 }
+
+// R-C8: an agent who took part, left, and then declined a second
+// invitation can still mark done, so the interaction closes.
+func TestRC8AgentWhoTookPartThenDeclinedCanMarkDone(t *testing.T) {
+	d := newDesk(t)
+	leg := d.activeLeg("agent1", "agent2")
+	require.NoError(t, d.svc.End(ctx, d.id, "agent2", leg))
+	again := d.consult("agent1", "agent2")
+	require.NoError(t, d.svc.Decline(ctx, d.id, "agent2", again))
+	require.NoError(t, d.chats.End(ctx, d.id, "contact"))
+	require.NoError(t, d.chats.MarkDone(ctx, d.id, "agent1"))
+	assert.Equal(t, interaction.StatusEnded, d.state().Status)
+	require.NoError(t, d.chats.MarkDone(ctx, d.id, "agent2"))
+	assert.Equal(t, interaction.StatusClosed, d.state().Status)
+}

@@ -14,6 +14,8 @@ type Service struct {
 	chats         *interaction.Service
 	router        Router
 	inviteTimeout time.Duration
+	exhausted     func(context.Context, Exhausted)
+	routes        routeBook
 }
 
 // Option configures a Service.
@@ -58,25 +60,37 @@ func (s *Service) exclude(ctx context.Context, id interaction.ID) ([]PartyID, er
 }
 
 // Start invites target to a consultation about interaction id, on behalf
-// of owner (R-C1–R-C3, R-C10). It returns the new leg.
+// of owner (R-C1–R-C3, R-C10). It returns the new leg. A group, skill or
+// queue resolves through the Router to one available agent (R-C2); if that
+// agent declines, does not answer or is taken back, the invitation goes to
+// the next one (R-X1, see Reroute). No agent available now is an error
+// wrapping interaction.ErrNotFound. A Router that offers the target to
+// several agents at once (Fanout) gets one leg per agent, all in one
+// write; Start returns the first, and the first to accept wins.
 func (s *Service) Start(ctx context.Context, id interaction.ID, owner PartyID, target interaction.Target, medium interaction.Medium) (LegID, error) {
 	exclude, err := s.exclude(ctx, id)
 	if err != nil {
 		return "", err
 	}
-	agent, err := s.router.Pick(ctx, target, medium, exclude)
+	offers, err := s.pick(ctx, target, medium, exclude, s.offersAtOnce(target))
 	if err != nil {
 		return "", err
 	}
-	leg := LegID(s.chats.IDs().NewID())
-	if _, err := s.chats.Do(ctx, id, owner, Start{Leg: leg, Target: target, Agent: agent, Medium: medium}); err != nil {
+	var cmd batch
+	for _, o := range offers {
+		cmd = append(cmd, Start{Leg: o.ID, Target: target, Agent: o.Agent, Medium: medium})
+	}
+	if _, err := s.chats.Do(ctx, id, owner, cmd.one()); err != nil {
+		s.releaseAll(offers, medium)
 		return "", err
 	}
-	s.armTimeout(id, TimeOut{Leg: leg})
-	return leg, nil
+	s.follow(id, owner, target, medium, interaction.RequestNoKind, offers)
+	return offers[0].ID, nil
 }
 
-func (s *Service) armTimeout(id interaction.ID, cmd interaction.Command) {
+// armTimeout schedules the time-out of invitation inv: a routed one is
+// offered on (Reroute), any other ends with timeOut.
+func (s *Service) armTimeout(id interaction.ID, inv LegID, timeOut interaction.Command) {
 	if s.inviteTimeout <= 0 {
 		return
 	}
@@ -84,26 +98,68 @@ func (s *Service) armTimeout(id interaction.ID, cmd interaction.Command) {
 		// An invitation answered in time makes this an invalid transition,
 		// so nothing is written. If the Store fails, the invitation stays
 		// pending and can still be answered or cancelled.
-		_, _ = s.chats.Do(context.Background(), id, interaction.System, cmd)
+		ctx := context.Background()
+		if s.routes.get(id, inv) != nil {
+			_ = s.reroute(ctx, id, inv, RerouteTimedOut)
+			return
+		}
+		_, _ = s.chats.Do(ctx, id, interaction.System, timeOut)
 	})
 }
 
-// Accept: agent accepts consultation leg.
+// Accept: agent accepts consultation leg. When the invitation is out to
+// several agents at once, the rival offers are rescinded in the same write
+// (AcceptOffer): the first to accept wins.
 func (s *Service) Accept(ctx context.Context, id interaction.ID, agent PartyID, leg LegID) error {
-	_, err := s.chats.Do(ctx, id, agent, Accept{Leg: leg})
+	return s.accept(ctx, id, agent, leg, Accept{Leg: leg})
+}
+
+func (s *Service) accept(ctx context.Context, id interaction.ID, agent PartyID, inv LegID, cmd interaction.Command) error {
+	if rt := s.routes.get(id, inv); rt != nil {
+		if rivals := s.rivals(ctx, id, rt, inv); len(rivals) > 0 {
+			cmd = AcceptOffer{Invitation: inv, Rivals: rivals}
+		}
+	}
+	_, err := s.chats.Do(ctx, id, agent, cmd)
+	if err == nil {
+		s.routes.drop(id, inv)
+	}
 	return err
 }
 
-// Decline: agent declines consultation leg.
+// cancel runs the owner's cancel of inv, and of its rival offers if the
+// invitation is out to several agents: to the owner it is one invitation.
+func (s *Service) cancel(ctx context.Context, id interaction.ID, owner PartyID, inv LegID, cancelOne func(LegID) interaction.Command) error {
+	cmd := batch{cancelOne(inv)}
+	if rt := s.routes.get(id, inv); rt != nil {
+		for _, r := range s.rivals(ctx, id, rt, inv) {
+			cmd = append(cmd, cancelOne(r))
+		}
+	}
+	_, err := s.chats.Do(ctx, id, owner, cmd.one())
+	if err == nil {
+		s.routes.drop(id, inv)
+	}
+	return err
+}
+
+// Decline: agent declines consultation leg. A routed consultation (group,
+// skill, queue) then goes to the next available agent (R-X1); one aimed
+// at a named agent ends, and the owner is told (R-C3).
 func (s *Service) Decline(ctx context.Context, id interaction.ID, agent PartyID, leg LegID) error {
 	_, err := s.chats.Do(ctx, id, agent, Decline{Leg: leg})
+	if err == nil && s.routes.get(id, leg) != nil {
+		// The decline is written, so offer on even if ctx ends now; offering
+		// on is best effort, as after a time-out.
+		_ = s.reroute(context.WithoutCancel(ctx), id, leg, RerouteDeclined)
+	}
 	return err
 }
 
-// Cancel: owner cancels a pending invitation (R-X2).
+// Cancel: owner cancels a pending invitation (R-X2), with its rival
+// offers if it is out to several agents.
 func (s *Service) Cancel(ctx context.Context, id interaction.ID, owner PartyID, leg LegID) error {
-	_, err := s.chats.Do(ctx, id, owner, Cancel{Leg: leg})
-	return err
+	return s.cancel(ctx, id, owner, leg, func(l LegID) interaction.Command { return Cancel{Leg: l} })
 }
 
 // End: the owner or the target ends an active consultation (R-C4).
@@ -120,29 +176,72 @@ func (s *Service) Say(ctx context.Context, id interaction.ID, actor PartyID, leg
 
 // Transfer hands the chat to the target of an active consultation (R-T1).
 func (s *Service) Transfer(ctx context.Context, id interaction.ID, owner PartyID, leg LegID) error {
-	_, err := s.chats.Do(ctx, id, owner, Transfer{Leg: leg})
+	held, err := s.holdChatUnit(ctx, id, leg)
+	if err != nil {
+		return err
+	}
+	if _, err = s.chats.Do(ctx, id, owner, Transfer{Leg: leg}); err != nil {
+		s.releaseUnit(held, interaction.MediumChat)
+	}
 	return err
 }
 
 // Conference asks the target of an active consultation to join the chat
 // (R-F1); it returns the request, which the target accepts or declines.
 func (s *Service) Conference(ctx context.Context, id interaction.ID, owner PartyID, leg LegID) (LegID, error) {
-	req := LegID(s.chats.IDs().NewID())
-	if _, err := s.chats.Do(ctx, id, owner, Conference{Leg: leg, Request: req}); err != nil {
+	held, err := s.holdChatUnit(ctx, id, leg)
+	if err != nil {
 		return "", err
 	}
-	s.armTimeout(id, TimeOutRequest{Request: req})
+	req := LegID(s.chats.IDs().NewID())
+	if _, err := s.chats.Do(ctx, id, owner, Conference{Leg: leg, Request: req}); err != nil {
+		s.releaseUnit(held, interaction.MediumChat)
+		return "", err
+	}
+	s.armOffers(id, interaction.RequestConference, []Offer{{ID: req}})
 	return req, nil
 }
 
+// holdChatUnit asks a Reserver router for the chat unit that the target
+// of an IM or voice consultation needs to take the chat over or join it;
+// it returns the agent held, if any. A chat consultation's unit carries
+// over, so it needs none; nor does a consultation with a conference request
+// pending, which reserved that unit already.
+func (s *Service) holdChatUnit(ctx context.Context, id interaction.ID, leg LegID) (PartyID, error) {
+	r, ok := s.router.(Reserver)
+	if !ok {
+		return "", nil
+	}
+	var agent PartyID
+	err := s.chats.Read(ctx, id, func(st *interaction.State) error {
+		if l := st.Leg(leg); l != nil && l.State == interaction.LegActive && l.Medium != interaction.MediumChat {
+			agent = l.Agent
+		}
+		for _, r := range st.Requests {
+			if r.Via == leg && r.State == interaction.RequestPending {
+				agent = "" // a pending conference request holds the unit already
+			}
+		}
+		return nil
+	})
+	if err != nil || agent == "" {
+		return "", err
+	}
+	if err := r.Hold(ctx, agent, interaction.MediumChat); err != nil {
+		return "", err
+	}
+	return agent, nil
+}
+
 // TransferTo asks target to take the chat over without a consultation
-// first (R-X4).
+// first (R-X4). A group, skill or queue goes through routing and is offered
+// on when declined or not answered, as for Start.
 func (s *Service) TransferTo(ctx context.Context, id interaction.ID, owner PartyID, target interaction.Target) (LegID, error) {
 	return s.direct(ctx, id, owner, interaction.RequestTransfer, target)
 }
 
 // ConferenceWith asks target to join the chat without a consultation
-// first (R-X4).
+// first (R-X4), through routing as TransferTo.
 func (s *Service) ConferenceWith(ctx context.Context, id interaction.ID, owner PartyID, target interaction.Target) (LegID, error) {
 	return s.direct(ctx, id, owner, interaction.RequestConference, target)
 }
@@ -152,34 +251,40 @@ func (s *Service) direct(ctx context.Context, id interaction.ID, owner PartyID, 
 	if err != nil {
 		return "", err
 	}
-	agent, err := s.router.Pick(ctx, target, interaction.MediumChat, exclude)
+	offers, err := s.pick(ctx, target, interaction.MediumChat, exclude, s.offersAtOnce(target))
 	if err != nil {
 		return "", err
 	}
-	req := LegID(s.chats.IDs().NewID())
-	if _, err := s.chats.Do(ctx, id, owner, Direct{Request: req, Kind: kind, Target: target, Agent: agent}); err != nil {
+	var cmd batch
+	for _, o := range offers {
+		cmd = append(cmd, Direct{Request: o.ID, Kind: kind, Target: target, Agent: o.Agent})
+	}
+	if _, err := s.chats.Do(ctx, id, owner, cmd.one()); err != nil {
+		s.releaseAll(offers, interaction.MediumChat)
 		return "", err
 	}
-	s.armTimeout(id, TimeOutRequest{Request: req})
-	return req, nil
+	s.follow(id, owner, target, interaction.MediumChat, kind, offers)
+	return offers[0].ID, nil
 }
 
 // AcceptRequest: the asked agent accepts a transfer or conference request.
 func (s *Service) AcceptRequest(ctx context.Context, id interaction.ID, agent PartyID, req LegID) error {
-	_, err := s.chats.Do(ctx, id, agent, AcceptRequest{Request: req})
-	return err
+	return s.accept(ctx, id, agent, req, AcceptRequest{Request: req})
 }
 
-// DeclineRequest: the asked agent declines (R-F4).
+// DeclineRequest: the asked agent declines (R-F4). A direct request to a
+// group, skill or queue then goes to the next available agent (R-X1).
 func (s *Service) DeclineRequest(ctx context.Context, id interaction.ID, agent PartyID, req LegID) error {
 	_, err := s.chats.Do(ctx, id, agent, DeclineRequest{Request: req})
+	if err == nil && s.routes.get(id, req) != nil {
+		_ = s.reroute(context.WithoutCancel(ctx), id, req, RerouteDeclined)
+	}
 	return err
 }
 
 // CancelRequest: the owner takes a pending request back.
 func (s *Service) CancelRequest(ctx context.Context, id interaction.ID, owner PartyID, req LegID) error {
-	_, err := s.chats.Do(ctx, id, owner, CancelRequest{Request: req})
-	return err
+	return s.cancel(ctx, id, owner, req, func(r LegID) interaction.Command { return CancelRequest{Request: r} })
 }
 
 // Remove takes a member out of the conference (R-F5).

@@ -1,0 +1,330 @@
+package consult_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatconsult/chatconsult/chatconsulttest"
+	"github.com/chatconsult/chatconsult/consult"
+	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/routing"
+)
+
+// routedDesk wires routing as users do: the Directory is the consult
+// Router and sits in the interaction Service's Notifier chain.
+type routedDesk struct {
+	*desk
+	dir       *routing.Directory
+	exhausted []consult.Exhausted
+}
+
+func newRoutedDesk(t *testing.T, agents ...interaction.PartyID) *routedDesk {
+	t.Helper()
+	r := &routedDesk{desk: &desk{t: t, clock: chatconsulttest.NewManualClock(), store: interaction.NewMemoryStore()}}
+	r.dir = routing.NewDirectory(routing.WithClock(r.clock))
+	r.chats = interaction.NewService(interaction.WithStore(r.store), interaction.WithClock(r.clock),
+		interaction.WithIDs(chatconsulttest.NewSequentialIDs("id-")),
+		interaction.WithNotifier(interaction.Notifiers{r.dir, interaction.NewMemoryNotifier()}))
+	r.svc = consult.New(r.chats, consult.WithRouter(r.dir), consult.WithInviteTimeout(30*time.Second),
+		consult.WithExhaustedHandler(func(_ context.Context, e consult.Exhausted) { r.exhausted = append(r.exhausted, e) }))
+	r.dir.RescindWith(r.svc)
+	require.NoError(t, r.dir.Put(routing.Agent{ID: "agent1"}))
+	require.NoError(t, r.dir.SetPresence(ctx, "agent1", routing.Ready))
+	// Registered a second apart: agent2 is the longest idle, then agent3…
+	for _, a := range agents {
+		r.clock.Advance(time.Second)
+		require.NoError(t, r.dir.Put(routing.Agent{ID: a, Skills: map[string]int{"billing": 1}, Queues: []string{"vip"}}))
+		require.NoError(t, r.dir.SetPresence(ctx, a, routing.Ready))
+	}
+	id, err := r.chats.Open(ctx, "contact", "Hello, I need help with my invoice")
+	require.NoError(t, err)
+	require.NoError(t, r.chats.Assign(ctx, id, interaction.System, "agent1"))
+	require.NoError(t, r.chats.Join(ctx, id, "agent1"))
+	r.id = id
+	return r
+}
+
+func skill(id string) interaction.Target {
+	return interaction.Target{Kind: interaction.TargetSkill, ID: id}
+}
+
+// pending returns the one inviting leg, or fails.
+func (r *routedDesk) pending() interaction.Leg {
+	r.t.Helper()
+	var out []interaction.Leg
+	for _, l := range r.state().Legs {
+		if l.State == interaction.LegInviting {
+			out = append(out, l)
+		}
+	}
+	require.Len(r.t, out, 1, "exactly one invitation is out at a time")
+	return out[0]
+}
+
+func TestRX1RedirectOnNoAnswerThroughSeveralCandidates(t *testing.T) {
+	r := newRoutedDesk(t, "agent2", "agent3", "agent4")
+	first, err := r.svc.Start(ctx, r.id, "agent1", skill("billing"), interaction.MediumChat)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.PartyID("agent2"), r.pending().Agent, "longest idle first")
+
+	r.clock.Advance(30 * time.Second)
+	assert.Equal(t, interaction.LegTimedOut, r.state().Leg(first).State)
+	second := r.pending()
+	assert.Equal(t, interaction.PartyID("agent3"), second.Agent, "redirected on no answer")
+	assert.Equal(t, interaction.PartyID("agent1"), second.Owner)
+	assert.Equal(t, skill("billing"), second.Target)
+	assert.True(t, hasLine(r.lines("agent1"), "agent2 did not answer"))
+	assert.False(t, hasLine(r.lines("contact"), "did not answer"), "the contact is told nothing")
+
+	r.clock.Advance(29 * time.Second)
+	assert.Equal(t, second.ID, r.pending().ID, "each candidate gets the full time-out")
+	r.clock.Advance(time.Second)
+	third := r.pending()
+	assert.Equal(t, interaction.PartyID("agent4"), third.Agent)
+	require.NoError(t, r.svc.Accept(ctx, r.id, "agent4", third.ID))
+	r.clock.Advance(time.Hour)
+	st := r.state()
+	assert.Equal(t, interaction.LegActive, st.Leg(third.ID).State, "an accepted invitation is not redirected")
+	assert.Len(t, st.Legs, 3)
+	assert.Empty(t, r.exhausted)
+	for _, a := range []interaction.PartyID{"agent2", "agent3"} {
+		s, _ := r.dir.Agent(a)
+		assert.Zero(t, s.Reserved.Total()+s.Load.Total(), "%s holds nothing after its time-out", a)
+	}
+	s, _ := r.dir.Agent("agent4")
+	assert.Equal(t, 1, s.Load.Of(interaction.MediumChat))
+}
+
+func TestRX1ExhaustionTellsTheOwner(t *testing.T) {
+	r := newRoutedDesk(t, "agent2", "agent3")
+	first, err := r.svc.Start(ctx, r.id, "agent1", skill("billing"), interaction.MediumVoice)
+	require.NoError(t, err)
+	require.NoError(t, r.svc.Decline(ctx, r.id, "agent2", first))
+	second := r.pending()
+	assert.Equal(t, interaction.PartyID("agent3"), second.Agent, "R-X1: a declined routed invitation moves on")
+	assert.Equal(t, interaction.MediumVoice, second.Medium)
+	r.clock.Advance(30 * time.Second)
+
+	st := r.state()
+	for _, l := range st.Legs {
+		assert.False(t, l.Live(), "nothing is left pending")
+	}
+	require.Len(t, r.exhausted, 1)
+	e := r.exhausted[0]
+	assert.Equal(t, []interaction.LegID{first, second.ID}, e.Invitations)
+	assert.Equal(t, []interaction.PartyID{"agent2", "agent3"}, e.Tried)
+	assert.Equal(t, interaction.PartyID("agent1"), e.Owner)
+	assert.Equal(t, skill("billing"), e.Target)
+	assert.ErrorIs(t, e.Err, interaction.ErrNotFound)
+	assert.Equal(t, "R-X1", e.Err.Rule)
+	assert.True(t, hasLine(r.lines("agent1"), "no other agent of skill:billing is available: the consultation was not placed"))
+	assert.False(t, hasLine(r.lines("contact"), "not placed"))
+	assert.False(t, hasLine(r.lines("agent2"), "not placed"), "the notice is the owner's alone")
+	assert.Equal(t, interaction.StatusActive, st.Status, "the chat with the contact goes on")
+	r.clock.Advance(time.Hour)
+	assert.Len(t, r.exhausted, 1, "told once")
+}
+
+func TestRC3DeclineByANamedAgentIsNotRedirected(t *testing.T) {
+	r := newRoutedDesk(t, "agent2", "agent3")
+	leg, err := r.svc.Start(ctx, r.id, "agent1", agent("agent2"), interaction.MediumChat)
+	require.NoError(t, err)
+	require.NoError(t, r.svc.Decline(ctx, r.id, "agent2", leg))
+	st := r.state()
+	assert.Len(t, st.Legs, 1, "a named agent has no next candidate")
+	assert.True(t, hasLine(r.lines("agent1"), "agent2 declined the consultation"))
+	assert.Empty(t, r.exhausted)
+
+	leg, err = r.svc.Start(ctx, r.id, "agent1", agent("agent3"), interaction.MediumChat)
+	require.NoError(t, err)
+	r.clock.Advance(30 * time.Second)
+	assert.Equal(t, interaction.LegTimedOut, r.state().Leg(leg).State)
+	assert.Len(t, r.state().Legs, 2)
+}
+
+func TestRX4DirectTransferToAQueueIsRedirected(t *testing.T) {
+	r := newRoutedDesk(t, "agent2", "agent3")
+	vip := interaction.Target{Kind: interaction.TargetQueue, ID: "vip"}
+	req, err := r.svc.TransferTo(ctx, r.id, "agent1", vip)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.PartyID("agent2"), r.state().Request(req).Agent)
+	r.clock.Advance(30 * time.Second)
+	st := r.state()
+	assert.Equal(t, interaction.RequestTimedOut, st.Request(req).State)
+	var next *interaction.Request
+	for i := range st.Requests {
+		if st.Requests[i].State == interaction.RequestPending {
+			next = &st.Requests[i]
+		}
+	}
+	require.NotNil(t, next)
+	assert.Equal(t, interaction.PartyID("agent3"), next.Agent)
+	assert.Equal(t, interaction.PartyID("agent1"), next.From)
+	assert.Equal(t, interaction.RequestTransfer, next.Kind)
+	require.NoError(t, r.svc.AcceptRequest(ctx, r.id, "agent3", next.ID))
+	assert.Equal(t, interaction.PartyID("agent3"), r.state().Owner().ID, "R-T2")
+
+	// A conference request declined by everyone: the owner is told.
+	conf, err := r.svc.ConferenceWith(ctx, r.id, "agent3", vip)
+	require.NoError(t, err)
+	asked := r.state().Request(conf).Agent
+	require.NoError(t, r.svc.DeclineRequest(ctx, r.id, asked, conf))
+	require.Len(t, r.exhausted, 1, "agent1 left and agent2 declined: nobody is left")
+	assert.Equal(t, interaction.RequestConference, r.exhausted[0].Request)
+	assert.True(t, hasLine(r.lines("agent3"), "the conference was not placed"))
+}
+
+func TestRX2CancellingARoutedInvitationStopsTheRedirects(t *testing.T) {
+	r := newRoutedDesk(t, "agent2", "agent3")
+	leg, err := r.svc.Start(ctx, r.id, "agent1", skill("billing"), interaction.MediumChat)
+	require.NoError(t, err)
+	require.NoError(t, r.svc.Cancel(ctx, r.id, "agent1", leg))
+	r.clock.Advance(time.Hour)
+	assert.Len(t, r.state().Legs, 1)
+	assert.Empty(t, r.exhausted)
+
+	// The owner ending the session cancels it too (R-C7).
+	leg, err = r.svc.Start(ctx, r.id, "agent1", skill("billing"), interaction.MediumChat)
+	require.NoError(t, err)
+	require.NoError(t, r.chats.End(ctx, r.id, "agent1"))
+	r.clock.Advance(time.Hour)
+	assert.Equal(t, interaction.LegCancelled, r.state().Leg(leg).State)
+	assert.Len(t, r.state().Legs, 2)
+	assert.Empty(t, r.exhausted)
+}
+
+func TestRescindNeedsThePendingInvitationOfThatAgent(t *testing.T) {
+	r := newRoutedDesk(t, "agent2", "agent3")
+	leg, err := r.svc.Start(ctx, r.id, "agent1", skill("billing"), interaction.MediumChat)
+	require.NoError(t, err)
+	assert.ErrorIs(t, r.svc.Rescind(ctx, r.id, leg, "agent3"), interaction.ErrNotFound)
+	assert.ErrorIs(t, r.svc.Rescind(ctx, r.id, "nope", "agent2"), interaction.ErrNotFound)
+	require.NoError(t, r.svc.Accept(ctx, r.id, "agent2", leg))
+	require.NoError(t, r.svc.Rescind(ctx, r.id, leg, "agent2"), "answered meanwhile: nothing to do")
+	assert.Equal(t, interaction.LegActive, r.state().Leg(leg).State)
+	_, err = r.chats.Do(ctx, r.id, "agent1", consult.Reroute{Invitation: leg, Reason: consult.RerouteTimedOut})
+	assert.ErrorIs(t, err, interaction.ErrNotPermitted, "R-X6: only System offers on")
+}
+
+// A Router that ignores exclude would offer the same agent round and
+// round; the Service counts that as nobody left.
+func TestRX1RouterThatIgnoresExcludeEndsAsExhausted(t *testing.T) {
+	d := newDesk(t)
+	var got []consult.Exhausted
+	d.svc = consult.New(d.chats, consult.WithRouter(fixedRouter{"skill:billing": "agent7"}),
+		consult.WithExhaustedHandler(func(_ context.Context, e consult.Exhausted) { got = append(got, e) }))
+	leg, err := d.svc.Start(ctx, d.id, "agent1", skill("billing"), interaction.MediumChat)
+	require.NoError(t, err)
+	require.NoError(t, d.svc.Decline(ctx, d.id, "agent7", leg))
+	assert.Len(t, d.state().Legs, 1)
+	require.Len(t, got, 1)
+	assert.ErrorIs(t, got[0].Err, interaction.ErrNotFound)
+}
+
+func (r *routedDesk) inviting() map[interaction.PartyID]interaction.LegID {
+	out := map[interaction.PartyID]interaction.LegID{}
+	for _, l := range r.state().Legs {
+		if l.State == interaction.LegInviting {
+			out[l.Agent] = l.ID
+		}
+	}
+	return out
+}
+
+// R-X1: an invitation offered to several candidates at once: the first to
+// accept wins, the other offers are rescinded in the same write.
+func TestRX1SeveralOffersAtOnceFirstToAcceptWins(t *testing.T) {
+	r := newRoutedDesk(t, "agent2", "agent3", "agent4", "agent5")
+	r.dir.SetOffersAtOnce(skill("billing"), 3)
+	first, err := r.svc.Start(ctx, r.id, "agent1", skill("billing"), interaction.MediumChat)
+	require.NoError(t, err)
+	out := r.inviting()
+	assert.Len(t, out, 3, "three candidates at once")
+	assert.Equal(t, first, out["agent2"], "Start returns the first offer")
+	for a := range out {
+		s, _ := r.dir.Agent(a)
+		assert.Equal(t, 1, s.Reserved.Of(interaction.MediumChat), "each offer reserves capacity")
+	}
+	require.NoError(t, r.svc.Accept(ctx, r.id, "agent3", out["agent3"]))
+	st := r.state()
+	assert.Equal(t, interaction.LegActive, st.Leg(out["agent3"]).State)
+	assert.Equal(t, interaction.LegCancelled, st.Leg(out["agent2"]).State)
+	assert.Equal(t, interaction.LegCancelled, st.Leg(out["agent4"]).State)
+	assert.ErrorIs(t, r.svc.Accept(ctx, r.id, "agent2", out["agent2"]), interaction.ErrInvalidTransition,
+		"no invitation is accepted by two agents")
+	for _, a := range []interaction.PartyID{"agent2", "agent4"} {
+		s, _ := r.dir.Agent(a)
+		assert.Zero(t, s.Reserved.Total()+s.Load.Total(), a)
+	}
+	r.clock.Advance(time.Hour)
+	assert.Len(t, r.state().Legs, 3, "nothing is offered on after the acceptance")
+}
+
+func TestRX1SeveralOffersAtOnceGoOnTogether(t *testing.T) {
+	r := newRoutedDesk(t, "agent2", "agent3", "agent4")
+	r.dir.SetOffersAtOnce(skill("billing"), 2)
+	_, err := r.svc.Start(ctx, r.id, "agent1", skill("billing"), interaction.MediumChat)
+	require.NoError(t, err)
+	out := r.inviting()
+	require.Len(t, out, 2)
+	require.NoError(t, r.svc.Decline(ctx, r.id, "agent2", out["agent2"]))
+	assert.Len(t, r.inviting(), 1, "one offer is still out: nothing new yet")
+	r.clock.Advance(30 * time.Second)
+	next := r.inviting()
+	assert.Equal(t, []interaction.PartyID{"agent4"}, keys(next), "both failed: the next candidate (the only one left)")
+	require.NoError(t, r.svc.Cancel(ctx, r.id, "agent1", next["agent4"]))
+	assert.Empty(t, r.inviting())
+	r.clock.Advance(time.Hour)
+	assert.Empty(t, r.exhausted, "cancelled, not exhausted")
+
+	// All offers out at once and cancelled at once.
+	_, err = r.svc.Start(ctx, r.id, "agent1", skill("billing"), interaction.MediumChat)
+	require.NoError(t, err)
+	out = r.inviting()
+	require.Len(t, out, 2)
+	require.NoError(t, r.svc.Cancel(ctx, r.id, "agent1", out[keys(out)[0]]))
+	assert.Empty(t, r.inviting(), "the owner cancels the invitation, with every offer of it")
+
+	// A direct transfer to several at once; nobody answers, then nobody is left.
+	vip := interaction.Target{Kind: interaction.TargetQueue, ID: "vip"}
+	r.dir.SetOffersAtOnce(vip, 2)
+	req, err := r.svc.TransferTo(ctx, r.id, "agent1", vip)
+	require.NoError(t, err)
+	pending := 0
+	for _, q := range r.state().Requests {
+		if q.State == interaction.RequestPending {
+			pending++
+		}
+	}
+	assert.Equal(t, 2, pending)
+	r.clock.Advance(30 * time.Second) // agent4 and one other time out; one agent is left
+	r.clock.Advance(30 * time.Second)
+	require.Len(t, r.exhausted, 1)
+	assert.Equal(t, req, r.exhausted[0].Invitations[0])
+	assert.Len(t, r.exhausted[0].Tried, 3)
+}
+
+func TestRX6AcceptOfferRescindsOnlyRivalOffers(t *testing.T) {
+	r := newRoutedDesk(t, "agent2", "agent3")
+	named, err := r.svc.Start(ctx, r.id, "agent1", agent("agent2"), interaction.MediumChat)
+	require.NoError(t, err)
+	routed, err := r.svc.Start(ctx, r.id, "agent1", skill("billing"), interaction.MediumChat)
+	require.NoError(t, err)
+	_, err = r.chats.Do(ctx, r.id, "agent3", consult.AcceptOffer{Invitation: routed, Rivals: []interaction.LegID{named}})
+	assert.ErrorIs(t, err, interaction.ErrNotPermitted, "another invitation is not a rival to rescind")
+	assert.Equal(t, interaction.LegInviting, r.state().Leg(named).State)
+}
+
+func keys(m map[interaction.PartyID]interaction.LegID) []interaction.PartyID {
+	var out []interaction.PartyID
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

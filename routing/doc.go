@@ -1,0 +1,140 @@
+// Package routing resolves a consultation, transfer or conference aimed at
+// an agent group, a skill or an interaction queue to one available agent,
+// the way contact-center routers do (R-C2, R-X1): a directory of agents
+// with presence, skills, groups, queues and a capacity per medium; the
+// load each agent carries, kept in step with the events; strategies that
+// rank the candidates; an invitation (reservation) state machine; and the
+// Team Communicator search of the agent desk.
+//
+// # Wiring
+//
+// One Directory is both the consult.Router that picks agents and an
+// interaction.Notifier that keeps their load: it must be in the Notifier
+// chain of every interaction.Service whose chats it routes, or its load
+// figures go stale. Use the same Clock everywhere.
+//
+//	clock := interaction.SystemClock{}
+//	dir := routing.NewDirectory(routing.WithClock(clock))
+//	chats := interaction.NewService(interaction.WithClock(clock),
+//		interaction.WithNotifier(interaction.Notifiers{dir, interaction.NewMemoryNotifier()}))
+//	desk := consult.New(chats, consult.WithRouter(dir))
+//	dir.RescindWith(desk) // optional: logging out takes pending invitations back
+//	_ = dir.Put(routing.Agent{ID: "ann", Skills: map[string]int{"billing": 3}})
+//	_ = dir.SetPresence(ctx, "ann", routing.Ready)
+//	leg, err := desk.Start(ctx, id, "owner", interaction.Target{Kind: interaction.TargetSkill, ID: "billing"}, interaction.MediumChat)
+//
+// A Directory that starts while chats are under way (after a restart)
+// counts them with Sync. Its state lives in memory, in one process.
+//
+// # Presence
+//
+// LoggedOut (the zero value: a new agent), Ready, NotReady, Away. Routing
+// to a group, skill or queue offers work only to Ready agents. A named
+// agent (a colleague picked by name, who sees its presence in the Team
+// Communicator) is reachable when Ready or NotReady, not when Away or
+// LoggedOut. An agent who goes NotReady or Away while an invitation is
+// pending keeps it and may still accept it: it was offered while the agent
+// was ready. Logging out takes the agent's pending consultation, transfer
+// and conference invitations back (rescinded) through the Rescinder
+// (consult.Service), and a routed one goes on to the next candidate at
+// once; chat offers are left to whoever assigns chats. With
+// WithNotReadyOnTimeout, an agent who lets an invitation time out is set
+// NotReady, as real desks do.
+//
+// # Capacity and load
+//
+// Each agent has a capacity per medium (chat, IM, voice; DefaultCapacity
+// is 3, 3, 1) and is never offered more: an agent is available for a medium
+// when it is Ready and load + reserved + held < capacity. What counts
+// (Holdings, derived from an interaction's state alone):
+//
+//   - an owner or conference member occupies one chat unit while joined,
+//     including the wrap-up after the session ended, until it marks done;
+//   - the target of an active consultation occupies one unit of the leg's
+//     medium; the owner's side of a consultation costs nothing more;
+//   - a pending invitation reserves what accepting it would occupy (a chat
+//     offer or a direct transfer/conference request: one chat unit; a
+//     consultation: one unit of its medium; a conference request made from
+//     an IM or voice consultation: one chat unit), so accepting never
+//     takes an agent past capacity;
+//   - Pick holds the agent it returns for one unit until the invitation
+//     reaches Notify (the hold becomes the reservation) or Release gives it
+//     back (consult.Service releases when its command is refused), or the
+//     hold TTL (one minute) ends; so two picks racing for an agent's last
+//     unit cannot both win. consult.Service also holds a chat unit before
+//     turning an IM or voice consultation into a transfer or conference.
+//
+// Notify derives each agent's holdings in the interaction from the state
+// after the events and applies the difference to what it counted before,
+// once per stream version: the figures are exact whatever the events, and
+// an interaction the Directory first hears of mid-stream is counted whole
+// at its next change (messages change nobody's work and are skipped at no
+// cost). Capacity
+// is checked only where routing is asked (Pick, Hold); an agent assigned a
+// chat by other means (interaction.Assign without Pick, a supervisor's
+// barge-in) is counted but not checked, and a capacity lowered below the
+// current load only stops new offers.
+//
+// # Strategies
+//
+// A Strategy ranks the available agents of a target; the smallest rank is
+// offered first. LongestIdle (the default) offers to the agent whose work
+// changed longest ago: IdleSince is set when the agent becomes Ready and
+// whenever its work changes (picked, invited, answered, joined, left), so
+// an agent just offered something goes to the back. LeastBusy offers to
+// the agent holding the fewest units over all media, ties to the longest
+// idle. RoundRobin takes turns in registration order, starting after the
+// agent picked last for the same target and medium. MostSkilled offers a
+// skill to the highest level first. SetStrategy changes one target's
+// strategy. A custom Strategy's Rank must depend only on its arguments.
+//
+// For each target and medium the Directory keeps its available agents in a
+// treap ordered by rank, updated whenever an agent's status changes: a
+// pick costs O(log n) plus the excluded agents it skips (docs/bench/routing.md).
+//
+// # Invitations
+//
+// InvitationMachine (docs/routing-machine.md) is the life of one offer to
+// one agent, a reservation of its capacity: pending, then exactly one of
+// accepted, declined, timed_out, cancelled or rescinded. The Directory
+// follows every offer from the events: consultation legs (leg invite,
+// accept, decline, time_out, cancel), direct and consultation-made transfer
+// and conference requests (request, accept, decline, time_out, cancel) and
+// chat offers (interaction.Assign: membership invite as owner, accept,
+// decline, withdraw). A cancel by System is routing taking the invitation
+// back (rescinded); any other cancel is the requester's or the end of the
+// chat (cancelled). A chat offer withdrawn by System timed out; one
+// withdrawn because another agent took the chat was rescinded (first to
+// accept wins); any other was cancelled. Invitations lists an agent's
+// pending ones; WithInvitationObserver reports each change.
+//
+// Redirect on no answer is consult.Service's part (see consult.Reroute): a
+// routed invitation (group, skill, queue) that is declined, not answered
+// within the time-out, or rescinded goes to the next candidate, leaving
+// out everyone in the chat and everyone tried; each candidate gets the
+// full time-out. An invitation aimed at a named agent is not redirected.
+// When nobody is left, the owner gets a system notice in its own view and
+// consult's Exhausted handler gets a typed outcome (kind ErrNotFound, rule
+// R-X1).
+//
+// WithOffersAtOnce / SetOffersAtOnce (consult.Fanout) make an invitation to
+// a group, skill or queue go to several agents at once, each with its own
+// leg or request, all written together. The first to accept wins: consult
+// sends consult.AcceptOffer, which rescinds the rival offers still pending
+// in the same write, so no invitation is accepted by two agents (accept
+// through consult.Service, which knows the rivals). A decline or time-out
+// of one offer waits for the others; when all have failed, the next
+// candidates get it together. The owner's cancel withdraws every offer.
+//
+// # Team Communicator
+//
+// Directory.Search finds agents, groups, skills and queues by text (a word
+// of the ID or name starting with it first, then containing it; case does
+// not matter) and kind, each with its availability for a medium: for an
+// agent its presence and whether it can be invited by name now, for a
+// group, skill or queue how many agents are registered and how many are
+// available. TeamCommunicator.Find adds the searching owner's active
+// consultations of the interaction, the targets of a transfer or
+// conference (R-C11); another agent's consultations are never listed
+// (R-X3).
+package routing

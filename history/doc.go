@@ -1,0 +1,118 @@
+// Package history derives what agents and supervisors look back at from
+// the interaction events alone (R-X5): My History per agent, contact
+// history per contact, the activity history, metrics, and transcript
+// exports per viewer (R-X8). It keeps no bookkeeping of its own beside
+// the events: a Projection folds each interaction's events with
+// interaction.State.Apply and answers every question from that state, with
+// the visibility rules of package interaction (State.CanSee, State.ViewFor).
+//
+// # Keeping a Projection current
+//
+// A Projection is built in either of two ways, and both give the same
+// result (the tests replay a Store and compare with a live projection):
+//
+//   - Replay reads a Store's global log (interaction.Log) from the last
+//     position it read, page by page; Rebuild is New followed by Replay.
+//   - As an interaction.Notifier (pass it to interaction.WithNotifier,
+//     alone or in interaction.Notifiers) it folds every committed batch.
+//
+// Both can run on one Projection at the same time. Events are applied per
+// interaction in stream order (Event.Version): an event already applied is
+// ignored, so delivery may be at-least-once and a Replay may overlap what
+// the Notifier delivered; an event that arrives before the ones it follows
+// is held until they come. In a Store, a Position names exactly one
+// (interaction, Version) pair, so this is deduplication by Position too;
+// keying on the Version also covers events that carry no Position
+// (decided without a Store). The global Position is used only by Replay,
+// which remembers the last one it read (Checkpoint): across interactions
+// the Notifier may deliver out of Position order, so live delivery never
+// moves it. A stream that does not replay
+// (interaction.ErrCorruptLog) stops at its last good event, and Apply and
+// Replay report the error. A Projection is safe for concurrent use.
+//
+// A Projection lives in memory: it holds the folded state of every
+// interaction it was given (about 2.5 KB for a finished interaction with
+// one consultation, see docs/bench/history.md) and is rebuilt by Replay
+// after a restart; storing it elsewhere is left to the embedding service.
+//
+// # What each view holds
+//
+//   - My History (MyHistory) lists the interactions in which the agent
+//     was engaged with the contact at some point: first owner, transfer
+//     target after the transfer, conference member after joining
+//     (interaction.Party.Engaged). A consulted agent who never engaged
+//     gets no entry (R-H3, R-H4); neither does a declined or withdrawn
+//     chat offer, nor a supervisor who only monitored or coached (one who
+//     barged in is a conference member and does, R-X7). The entry appears
+//     the moment the agent becomes engaged, while the chat goes on
+//     (Entry.Status tells), and stays after the agent leaves.
+//   - Contact history (ContactHistory) lists one contact's interactions.
+//   - The activity history (Activity) lists interactions, one entry each;
+//     its consultations are nested in their interaction, never entries of
+//     their own (R-H1). It is the staff view and carries no transcript.
+//     Its agent filter matches any agent who was a party in any role
+//     (owner, member, consultation target, invited, supervisor).
+//
+// Entries are ordered newest first by the time the interaction was opened
+// (a key that never changes, so a cursor stays valid while new
+// interactions arrive), and paged with an opaque cursor. Each view keeps a
+// time-sorted index per agent, per contact and overall, so one page costs
+// O(log n + page), not O(n). From is inclusive, To exclusive. A second
+// filter (a contact in My History, an agent in contact history or in
+// Activity with a contact) is checked entry by entry on the first one's
+// index.
+//
+// # What a history transcript leaves out (R-H2)
+//
+// The transcript in a My History or contact history entry is what the
+// viewer could see in the interaction (State.CanSee: also what was said
+// before it came, R-C6, R-F2; nothing after it left), restricted to:
+//
+//   - the chat itself (scope everyone), and
+//   - agent notes (scope agents), which CanSee never shows the contact.
+//
+// Everything else is left out for every viewer, including the agents who
+// wrote it: consultation messages (scope leg, R-H2, R-C5), notices to one
+// party (scope party: "declined", "did not answer", which are the
+// consultation and request part too), and coaching (scope coach, R-X7).
+// The contact history's transcript is always the contact's own, whoever
+// asks for it, so it never shows anything the contact could not see; its
+// entries name only the contact and the engaged agents, whom the contact
+// saw, never a consultation. A history transcript can be asked for only
+// by the contact or an agent who was engaged (Transcript); anyone else,
+// a consulted agent included, gets interaction.ErrNotPermitted.
+//
+// # Export (R-X8)
+//
+// NewExport and Projection.Export give one viewer's transcript with
+// exactly that viewer's visibility (interaction.State.ViewFor): unlike
+// history, an export for one of a consultation's two agents holds that
+// consultation, since it is their own record of it (R-C5 keeps it from
+// everyone else, the contact first; a supervisor sees what its agent saw,
+// R-X7). The JSON form carries "schema": "chatconsult.transcript/v1"
+// (SchemaV1) and is described field by field in
+// docs/transcript-schema.md; the plain-text form is for people and is not
+// meant to be parsed.
+//
+// # Metrics (R-X5)
+//
+// Metrics come from the same folded state and events:
+//
+//   - consultations started, accepted, declined, cancelled, timed out;
+//     time to accept (invitation to acceptance, accepted legs only);
+//     consultation duration (acceptance to the end of the leg, whether it
+//     ended, became a transfer or a conference; legs still active count
+//     nothing yet);
+//   - transfers (a consultation turned into a transfer, or a direct
+//     transfer accepted) and conferences (a conference request accepted);
+//     an agent's rates are per interaction it handled (AgentMetrics),
+//     overall rates the share of interactions with at least one (Totals);
+//   - handle time per engaged agent: engaged time (while it was engaged
+//     with the contact in an active chat) plus wrap-up (from the end of its
+//     last engaged spell until it marked the interaction done). A spell
+//     that has not ended yet counts nothing.
+//
+// Per agent (AgentMetrics), consultations are counted twice over: those it
+// started as an owner (Started) and the invitations it received as a
+// target (Received).
+package history

@@ -1,0 +1,251 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatconsult/chatconsult/examples/desk/internal/desk"
+)
+
+// findBrowser returns the Chromium to drive: $CHROMIUM, else the first of
+// the usual names on PATH.
+func findBrowser() string {
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// browser starts a headless Chromium on a fresh profile. As root it needs
+// --no-sandbox; the networking flags keep it from calling out of a closed
+// network.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	exe := findBrowser()
+	if exe == "" && os.Getenv("E2E_REQUIRE_BROWSER") != "" {
+		t.Fatal("no Chromium found and E2E_REQUIRE_BROWSER is set: install it (apt-get install -y chromium) or set $CHROMIUM")
+	}
+	if exe == "" {
+		t.Skip("SKIPPED LOUDLY: no Chromium found (set $CHROMIUM or install it: apt-get update && apt-get install -y chromium); the desk's end-to-end test did not run")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1440, 860),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	t.Cleanup(cancelCtx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancelTimeout)
+	return ctx
+}
+
+// player clicks and types in one desk page, and reads what its panes show.
+type player struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+func (p player) run(what string, steps ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	require.NoError(p.t, chromedp.Do(p.ctx, steps...), what)
+}
+
+// click presses the pane's button for action (it waits for the button to
+// appear: the pane is updated over Server-Sent Events).
+func (p player) click(party, action string) {
+	p.t.Helper()
+	sel := fmt.Sprintf(`#pane-%s .actions button[data-action=%q]`, party, action)
+	p.run(party+" clicks "+action, chromedp.Click(chromedp.CSS(sel)))
+}
+
+// write types text in the pane's chat box ("chat-input") or consultation
+// box ("say-input") and sends it.
+func (p player) write(party, box, text string) {
+	p.t.Helper()
+	form := fmt.Sprintf(`#pane-%s .%s`, party, box)
+	p.run(party+" writes "+text,
+		chromedp.WaitVisible(chromedp.CSS(form+" input")),
+		chromedp.SetValue(chromedp.CSS(form+" input"), text),
+		chromedp.Click(chromedp.CSS(form+" button")),
+	)
+	p.waitFor(party, text)
+}
+
+// waitFor waits until the pane's transcript shows text.
+func (p player) waitFor(party, text string) {
+	p.t.Helper()
+	js := fmt.Sprintf(`document.querySelector("#pane-%s .transcript").innerText.includes(%s)`, party, strconv.Quote(text))
+	p.waitJS(party+" sees "+text, js)
+}
+
+// waitJS waits until the expression is true.
+func (p player) waitJS(what, js string) {
+	p.t.Helper()
+	p.run(what, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(20*time.Millisecond)))
+}
+
+// line is one transcript line as a pane shows it.
+type line struct {
+	Author       string `json:"author"`
+	Text         string `json:"text"`
+	Consultation bool   `json:"consultation"`
+}
+
+func (p player) transcript(party string) []line {
+	p.t.Helper()
+	js := fmt.Sprintf(`[...document.querySelectorAll("#pane-%s .transcript li.msg")].map(li => ({
+		author: li.querySelector(".meta").textContent.split(" · ")[0],
+		text: li.querySelector(".bubble").textContent,
+		consultation: li.dataset.consultation === "true",
+	}))`, party)
+	out, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]line](js))
+	require.NoError(p.t, err, "read "+party)
+	return out
+}
+
+func (p player) text(sel string) string {
+	p.t.Helper()
+	s, err := chromedp.Run(p.ctx, chromedp.Text(chromedp.CSS(sel)))
+	require.NoError(p.t, err, "read "+sel)
+	return s
+}
+
+func texts(lines []line) []string {
+	var out []string
+	for _, l := range lines {
+		out = append(out, l.Text)
+	}
+	return out
+}
+
+// consultationSecrets are written in the consultation; the contact pane
+// must never show them (R-C5).
+var consultationSecrets = []string{"Can I refund the late fee?", "Yes, bring me in."}
+
+func (p player) contactSeesNoConsultation() {
+	p.t.Helper()
+	lines := p.transcript("contact")
+	for _, l := range lines {
+		assert.False(p.t, l.Consultation, "R-C5: the contact pane shows a consultation message: %q", l.Text)
+		for _, secret := range consultationSecrets {
+			assert.NotContains(p.t, l.Text, secret, "R-C5: the contact pane shows a consultation message")
+		}
+	}
+}
+
+// The desk plays the seed's main story by clicking its buttons in a real
+// browser: consult (R-C1, R-C3, R-C6) → conference (R-F1–R-F3) → the owner
+// leaves and the chat goes on (R-F6). Each pane shows exactly its party's
+// view; the contact pane never shows a consultation message (R-C5), and
+// an unanswered message flashes the tab title (R-C9).
+func TestDeskConsultConferenceOwnerLeaves(t *testing.T) {
+	// The server first: cleanups run in reverse, so the browser, whose
+	// event streams keep requests open, is gone before the server closes.
+	srv := httptest.NewServer(desk.New(desk.Config{InviteTimeout: 5 * time.Minute}).Handler())
+	t.Cleanup(srv.Close)
+	ctx := browser(t)
+	p := player{t: t, ctx: ctx}
+
+	p.run("open the desk", chromedp.Navigate(srv.URL), chromedp.WaitVisible(chromedp.CSS(`#pane-contact .chat-input input`)))
+	p.write("contact", "chat-input", "Hello, my invoice is wrong")
+	p.click("agent1", "accept-chat")
+	p.waitFor("agent1", "Hello, my invoice is wrong")
+	p.waitJS("R-C9: agent1 owes the contact an answer", `document.body.dataset.pending === "agent1"`)
+	p.write("agent1", "chat-input", "Let me check that for you.")
+	p.waitJS("agent1 answered", `document.body.dataset.pending === ""`)
+
+	// Consult (R-C1, R-C3): agent2 is invited, accepts, and reads the chat (R-C6).
+	p.click("agent1", "consult")
+	p.click("agent2", "accept")
+	p.waitFor("agent2", "Let me check that for you.")
+	p.write("agent1", "say-input", consultationSecrets[0])
+	p.waitFor("agent2", consultationSecrets[0])
+	p.write("agent2", "say-input", consultationSecrets[1])
+	p.waitFor("agent1", consultationSecrets[1])
+	p.contactSeesNoConsultation()
+	assert.Equal(t, []string{"Hello, my invoice is wrong", "Let me check that for you."}, texts(p.transcript("contact")))
+	agent2 := p.transcript("agent2")
+	require.Len(t, agent2, 4)
+	assert.True(t, agent2[2].Consultation && agent2[3].Consultation, "agent2 sees the consultation marked as such")
+
+	// Conference (R-F1): agent2 accepts and joins the chat (R-F2); from now
+	// on everyone sees every message (R-F3).
+	p.click("agent1", "conference")
+	p.click("agent2", "accept-request")
+	p.waitFor("contact", "agent2 joined the conference")
+	p.write("agent2", "chat-input", "I have refunded the late fee.")
+	p.waitFor("contact", "I have refunded the late fee.")
+	p.waitFor("agent1", "I have refunded the late fee.")
+	p.write("contact", "chat-input", "Great, thank you!")
+	p.waitFor("agent1", "Great, thank you!")
+	p.waitFor("agent2", "Great, thank you!")
+	p.waitJS("R-C9: both agents owe the contact an answer", `document.body.dataset.pending === "agent1 agent2"`)
+	p.waitJS("R-C9: the tab title flashes", `document.title.startsWith("(!) Reply pending")`)
+	p.contactSeesNoConsultation()
+	p.screenshot()
+
+	// The owner leaves (R-F6): agent2 becomes the owner, the chat goes on.
+	p.click("agent1", "end")
+	p.waitJS("agent2 is the owner now", `document.querySelector("#pane-agent2 .badge.role").textContent === "owner"`)
+	p.write("contact", "chat-input", "Is the refund already visible?")
+	p.waitFor("agent2", "Is the refund already visible?")
+	assert.NotContains(t, texts(p.transcript("agent1")), "Is the refund already visible?", "agent1 left: it reads nothing new")
+	assert.Contains(t, p.text(`#pane-agent1 .actions`), "Mark done", "agent1's part is over: it marks done (R-C8)")
+	p.write("agent2", "chat-input", "Yes, it is.")
+	p.contactSeesNoConsultation()
+	assert.Equal(t, []string{
+		"Hello, my invoice is wrong", "Let me check that for you.", "agent2 joined the conference",
+		"I have refunded the late fee.", "Great, thank you!", "Is the refund already visible?", "Yes, it is.",
+	}, texts(p.transcript("contact")), "the contact's pane shows the chat and nothing else")
+
+	// Wrap up (R-C8): the chat closes once both agents marked done.
+	p.click("agent2", "end")
+	p.click("agent1", "done")
+	p.click("agent2", "done")
+	p.waitJS("the chat is closed", `document.querySelector("#pane-agent2 .badge.status").textContent === "chat closed"`)
+}
+
+// screenshot takes the desk mid-conference. With UPDATE_SCREENSHOT=1 it
+// replaces docs/desk.png; otherwise it only checks that one was taken.
+func (p player) screenshot() {
+	p.t.Helper()
+	// Freeze the blinking badge so that the picture shows it.
+	p.run("freeze the reminder", chromedp.Evaluate[chromedp.Void](`document.querySelectorAll(".badge.pending").forEach(b => b.style.animation = "none")`))
+	png, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
+	require.NoError(p.t, err, "screenshot")
+	require.True(p.t, bytes.HasPrefix(png, []byte("\x89PNG")), "a PNG screenshot")
+	path := filepath.Join(p.t.TempDir(), "desk.png")
+	if os.Getenv("UPDATE_SCREENSHOT") != "" {
+		path = filepath.Join("..", "..", "..", "docs", "desk.png")
+	}
+	require.NoError(p.t, os.WriteFile(path, png, 0o644))
+	p.t.Logf("screenshot: %s (%d bytes)", path, len(png))
+}

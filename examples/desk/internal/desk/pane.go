@@ -1,0 +1,146 @@
+package desk
+
+import (
+	"context"
+	"errors"
+
+	"github.com/chatconsult/chatconsult/interaction"
+)
+
+// Pane is what one party's pane shows: its View of the interaction on the
+// desk, the buttons it may press, and whether it owes an answer.
+type Pane struct {
+	Party       interaction.PartyID `json:"party"`
+	Contact     bool                `json:"contact"`
+	Interaction interaction.ID      `json:"interaction,omitempty"`
+	Status      string              `json:"status,omitempty"` // "" when the party is not in a chat
+	Role        string              `json:"role,omitempty"`
+	Membership  string              `json:"membership,omitempty"`
+	Parties     []PaneParty         `json:"parties"`
+	Messages    []PaneMessage       `json:"messages"`
+	Legs        []PaneLeg           `json:"consultations"`
+	Actions     []Action            `json:"actions"`
+	// CanPost: the party may write in the chat with the contact (for the
+	// contact with no chat going on: its message opens one).
+	CanPost bool `json:"canPost"`
+	// SayLeg is the active chat or IM consultation the party writes in.
+	SayLeg interaction.LegID `json:"sayLeg,omitempty"`
+	// Pending: the party owes an answer in the chat or a consultation
+	// (R-C9, package signals).
+	Pending bool `json:"pending"`
+	// Reminders counts the reminders raised for the party's pending
+	// responses in this chat (R-C9).
+	Reminders int `json:"reminders"`
+}
+
+// PaneParty is another party as the pane's party sees it.
+type PaneParty struct {
+	ID         interaction.PartyID `json:"id"`
+	Role       string              `json:"role"`
+	Membership string              `json:"membership"`
+}
+
+// PaneMessage is one line of the party's transcript.
+type PaneMessage struct {
+	Seq          uint32              `json:"seq"`
+	Time         string              `json:"time"`
+	Author       interaction.PartyID `json:"author"`
+	Text         string              `json:"text"`
+	Notice       bool                `json:"notice"`
+	Consultation bool                `json:"consultation"` // a leg message (R-C5)
+	OnlyYou      bool                `json:"onlyYou"`      // a notice for this party alone
+}
+
+// PaneLeg is one of the party's consultations.
+type PaneLeg struct {
+	ID     interaction.LegID   `json:"id"`
+	Owner  interaction.PartyID `json:"owner"`
+	Agent  interaction.PartyID `json:"agent"`
+	Medium string              `json:"medium"`
+	State  string              `json:"state"`
+}
+
+// Action is one button: the ActRequest it sends, and its label.
+type Action struct {
+	Action string              `json:"action"`
+	Label  string              `json:"label"`
+	Leg    interaction.LegID   `json:"leg,omitempty"`
+	Target interaction.PartyID `json:"target,omitempty"`
+	// Medium: the button takes the medium chosen in the pane (consult).
+	Medium bool `json:"medium,omitempty"`
+	// Primary marks the answer the party is waiting to give.
+	Primary bool `json:"primary,omitempty"`
+}
+
+// Pane builds party's pane from the interaction on the desk.
+func (s *Server) Pane(ctx context.Context, party interaction.PartyID) (Pane, error) {
+	pane := Pane{Party: party, Contact: party == Contact}
+	id := s.interaction()
+	if id == "" {
+		pane.CanPost = pane.Contact
+		return pane, nil
+	}
+	var view interaction.View
+	var actions []Action
+	outside := false
+	err := s.chats.Read(ctx, id, func(st *interaction.State) error {
+		v, err := st.ViewFor(party)
+		if err != nil {
+			return err
+		}
+		// A party that declined or whose invitation was withdrawn never
+		// took part: the chat is not on its desk (and it is told nothing
+		// more of it, so a pane kept open would go stale).
+		me := st.Party(party)
+		outside = !me.TookPart && me.Membership != interaction.MemberInvited
+		view = v
+		actions = actionsFor(st, party)
+		return nil
+	})
+	if errors.Is(err, interaction.ErrNotPermitted) || (err == nil && outside) {
+		// Not in the chat on the desk.
+		pane.CanPost = pane.Contact
+		return pane, nil
+	}
+	if err != nil {
+		return pane, err
+	}
+	pane.Interaction, pane.Status = id, view.Status
+	pane.Role, pane.Membership = view.Role.String(), view.Membership
+	pane.Actions = actions
+	for _, p := range s.tracker.Pending(party) {
+		pane.Pending = pane.Pending || p.Interaction == id
+	}
+	s.mu.Lock()
+	pane.Reminders = s.reminders[party]
+	s.mu.Unlock()
+	for _, q := range view.Parties {
+		pane.Parties = append(pane.Parties, PaneParty{ID: q.ID, Role: q.Role.String(), Membership: q.Membership})
+	}
+	for _, m := range view.Messages {
+		pane.Messages = append(pane.Messages, PaneMessage{
+			Seq:          m.Seq,
+			Time:         m.Time.Format("15:04:05"),
+			Author:       m.Author,
+			Text:         m.Text,
+			Notice:       m.Kind == interaction.KindNotice,
+			Consultation: m.Scope.Kind == interaction.ScopeLeg,
+			OnlyYou:      m.Scope.Kind == interaction.ScopeParty,
+		})
+	}
+	for _, l := range view.Legs {
+		pane.Legs = append(pane.Legs, PaneLeg{ID: l.ID, Owner: l.Owner, Agent: l.Agent, Medium: l.Medium.String(), State: l.State})
+		if l.State == interaction.LegActive && l.Medium != interaction.MediumVoice && pane.SayLeg == "" {
+			pane.SayLeg = l.ID
+		}
+	}
+	live := view.Status == interaction.StatusWaiting || view.Status == interaction.StatusActive
+	present := view.Membership == interaction.MemberJoined
+	switch {
+	case pane.Contact:
+		pane.CanPost = !live || present
+	default:
+		pane.CanPost = present && view.Role.Engaged() && view.Status == interaction.StatusActive
+	}
+	return pane, nil
+}

@@ -1,0 +1,381 @@
+package desk
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/chatconsult/chatconsult/consult"
+	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/signals"
+)
+
+//go:embed static
+var static embed.FS
+
+// The desk's cast: the three panes, left to right.
+const (
+	Contact interaction.PartyID = "contact"
+	Agent1  interaction.PartyID = "agent1"
+	Agent2  interaction.PartyID = "agent2"
+)
+
+// Agents are the agent panes, in order; a new chat is offered to the first.
+var Agents = []interaction.PartyID{Agent1, Agent2}
+
+// Server is the desk: the services and the interaction on screen.
+type Server struct {
+	chats    *interaction.Service
+	desk     *consult.Service
+	notifier *interaction.MemoryNotifier
+	tracker  *signals.Tracker
+
+	mu      sync.Mutex
+	current interaction.ID
+	// reminders counts the reminders raised per agent (R-C9).
+	reminders map[interaction.PartyID]int
+	// watchers are the open event streams, told when the interaction on
+	// the desk changes: a party not in the new one gets no notification.
+	watchers map[chan struct{}]struct{}
+}
+
+// Config holds what a Server may be given; zero values get defaults.
+type Config struct {
+	// Clock defaults to the system clock; IDs to sequential numbers.
+	Clock interaction.Clock
+	IDs   interaction.IDSource
+	// InviteTimeout is how long an invitation waits (default 60 s).
+	InviteTimeout time.Duration
+	// ReminderDelay is how long a response waits before its reminder
+	// (default: signals' default).
+	ReminderDelay time.Duration
+}
+
+// New returns a desk on a fresh in-memory Store and Notifier.
+func New(c Config) *Server {
+	if c.Clock == nil {
+		c.Clock = interaction.SystemClock{}
+	}
+	if c.IDs == nil {
+		c.IDs = &interaction.SequentialIDs{}
+	}
+	if c.InviteTimeout == 0 {
+		c.InviteTimeout = time.Minute
+	}
+	s := &Server{notifier: interaction.NewMemoryNotifier(), reminders: map[interaction.PartyID]int{}}
+	var opts []signals.Option
+	if c.ReminderDelay > 0 {
+		opts = append(opts, signals.WithDelay(c.ReminderDelay))
+	}
+	s.tracker = signals.New(c.Clock, signals.SinkFunc(s.remind), opts...)
+	s.chats = interaction.NewService(
+		// The tracker first: a pane rebuilt on the memory notifier's word
+		// must find the pending responses already updated.
+		interaction.WithNotifier(interaction.Notifiers{s.tracker, s.notifier}),
+		interaction.WithClock(c.Clock),
+		interaction.WithIDs(c.IDs),
+	)
+	s.desk = consult.New(s.chats, consult.WithInviteTimeout(c.InviteTimeout))
+	return s
+}
+
+// Handler serves the page, the panes, the live updates and the commands.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	files, _ := fs.Sub(static, "static")
+	mux.Handle("GET /", http.FileServerFS(files))
+	mux.HandleFunc("GET /pane", s.servePane)
+	mux.HandleFunc("GET /events", s.serveEvents)
+	mux.HandleFunc("POST /act", s.serveAct)
+	return mux
+}
+
+func (s *Server) interaction() interaction.ID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.current
+}
+
+func (s *Server) setInteraction(id interaction.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.current = id
+	clear(s.reminders)
+	s.refreshLocked()
+}
+
+// remind counts a reminder (R-C9) and refreshes the panes.
+func (s *Server) remind(_ context.Context, r signals.Reminder) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r.Interaction != s.current {
+		return
+	}
+	s.reminders[r.Agent]++
+	s.refreshLocked()
+}
+
+func (s *Server) refreshLocked() {
+	for c := range s.watchers {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (s *Server) watch() (<-chan struct{}, func()) {
+	c := make(chan struct{}, 1)
+	s.mu.Lock()
+	if s.watchers == nil {
+		s.watchers = map[chan struct{}]struct{}{}
+	}
+	s.watchers[c] = struct{}{}
+	s.mu.Unlock()
+	return c, func() {
+		s.mu.Lock()
+		delete(s.watchers, c)
+		s.mu.Unlock()
+	}
+}
+
+// partyOf reads the pane's party from the request.
+func partyOf(r *http.Request) (interaction.PartyID, bool) {
+	p := interaction.PartyID(r.FormValue("party"))
+	return p, onDesk(p)
+}
+
+// onDesk reports whether p has a pane; only the cast is served.
+func onDesk(p interaction.PartyID) bool {
+	if p == Contact {
+		return true
+	}
+	for _, a := range Agents {
+		if p == a {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) servePane(w http.ResponseWriter, r *http.Request) {
+	p, ok := partyOf(r)
+	if !ok {
+		http.Error(w, "unknown party", http.StatusNotFound)
+		return
+	}
+	pane, err := s.Pane(r.Context(), p)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeJSON(w, http.StatusOK, pane)
+}
+
+// serveEvents streams the party's pane: once now, then after every
+// notification the party receives.
+func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
+	p, ok := partyOf(r)
+	if !ok {
+		http.Error(w, "unknown party", http.StatusNotFound)
+		return
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	// Subscribe before the first pane is built, so nothing falls between.
+	sub := s.notifier.Subscribe(p)
+	defer sub.Close()
+	switched, unwatch := s.watch()
+	defer unwatch()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	told := make(chan struct{}, 1)
+	go func() {
+		for {
+			if _, err := sub.Next(ctx); err != nil {
+				return
+			}
+			sub.Drain() // one pane for a burst of events
+			select {
+			case told <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	for {
+		pane, err := s.Pane(ctx, p)
+		if err != nil {
+			return
+		}
+		data, err := json.Marshal(pane)
+		if err != nil {
+			return
+		}
+		if _, err := w.Write(append(append([]byte("event: pane\ndata: "), data...), '\n', '\n')); err != nil {
+			return
+		}
+		flusher.Flush()
+		select {
+		case <-ctx.Done():
+			return
+		case <-told:
+		case <-switched:
+		}
+	}
+}
+
+// ActRequest is one click: what the pane's party does.
+type ActRequest struct {
+	Party  interaction.PartyID `json:"party"`
+	Action string              `json:"action"`
+	Leg    interaction.LegID   `json:"leg,omitempty"`    // consultation or request
+	Target interaction.PartyID `json:"target,omitempty"` // agent to consult or remove
+	Medium string              `json:"medium,omitempty"` // chat, im, voice
+	Text   string              `json:"text,omitempty"`
+}
+
+// ActResponse is the acting party's pane after the command, or why the
+// library refused it.
+type ActResponse struct {
+	Error string `json:"error,omitempty"`
+	Pane  Pane   `json:"pane"`
+}
+
+func (s *Server) serveAct(w http.ResponseWriter, r *http.Request) {
+	var req ActRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, ActResponse{Error: "bad request: " + err.Error()})
+		return
+	}
+	if !onDesk(req.Party) {
+		writeJSON(w, http.StatusNotFound, ActResponse{Error: "unknown party"})
+		return
+	}
+	status := http.StatusOK
+	var resp ActResponse
+	if err := s.Act(r.Context(), req); err != nil {
+		status = statusOf(err)
+		resp.Error = err.Error()
+	}
+	pane, err := s.Pane(r.Context(), req.Party)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, ActResponse{Error: err.Error()})
+		return
+	}
+	resp.Pane = pane
+	writeJSON(w, status, resp)
+}
+
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, interaction.ErrBadInput):
+		return http.StatusBadRequest
+	case errors.Is(err, interaction.ErrNotPermitted):
+		return http.StatusForbidden
+	case errors.Is(err, interaction.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, interaction.ErrInvalidTransition), errors.Is(err, interaction.ErrConflict):
+		return http.StatusConflict
+	}
+	return http.StatusInternalServerError
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Act runs one command for the pane's party.
+func (s *Server) Act(ctx context.Context, a ActRequest) error {
+	if a.Party == Contact && a.Action == "post" {
+		return s.contactWrites(ctx, a.Text)
+	}
+	id := s.interaction()
+	if id == "" {
+		return &interaction.Error{Kind: interaction.ErrNotFound, Op: a.Action, Detail: "no chat yet: the contact writes first"}
+	}
+	switch a.Action {
+	case "post":
+		return s.chats.Post(ctx, id, a.Party, a.Text)
+	case "accept-chat":
+		return s.chats.Join(ctx, id, a.Party)
+	case "end":
+		return s.chats.End(ctx, id, a.Party)
+	case "done":
+		return s.chats.MarkDone(ctx, id, a.Party)
+	case "consult":
+		target := interaction.Target{Kind: interaction.TargetAgent, ID: string(a.Target)}
+		_, err := s.desk.Start(ctx, id, a.Party, target, mediumOf(a.Medium))
+		return err
+	case "say":
+		return s.desk.Say(ctx, id, a.Party, a.Leg, a.Text)
+	case "conference":
+		_, err := s.desk.Conference(ctx, id, a.Party, a.Leg)
+		return err
+	case "remove":
+		return s.desk.Remove(ctx, id, a.Party, a.Target)
+	}
+	if f := s.legCommands()[a.Action]; f != nil {
+		return f(ctx, id, a.Party, a.Leg)
+	}
+	return &interaction.Error{Kind: interaction.ErrBadInput, Op: a.Action, Detail: "unknown action"}
+}
+
+// legCommand is a consult command on one consultation or request.
+type legCommand func(context.Context, interaction.ID, interaction.PartyID, interaction.LegID) error
+
+// legCommands maps the buttons of a consultation or request to commands.
+func (s *Server) legCommands() map[string]legCommand {
+	return map[string]legCommand{
+		"accept":           s.desk.Accept,
+		"decline":          s.desk.Decline,
+		"cancel":           s.desk.Cancel,
+		"end-consultation": s.desk.End,
+		"transfer":         s.desk.Transfer,
+		"accept-request":   s.desk.AcceptRequest,
+		"decline-request":  s.desk.DeclineRequest,
+		"cancel-request":   s.desk.CancelRequest,
+	}
+}
+
+// contactWrites posts the contact's message, or opens a new chat (offered
+// to the first agent) when there is none on the desk or it is over.
+func (s *Server) contactWrites(ctx context.Context, text string) error {
+	if id := s.interaction(); id != "" {
+		st, err := s.chats.State(ctx, id)
+		if err != nil {
+			return err
+		}
+		if st.Status == interaction.StatusWaiting || st.Status == interaction.StatusActive {
+			return s.chats.Post(ctx, id, Contact, text)
+		}
+	}
+	id, err := s.chats.Open(ctx, Contact, text)
+	if err != nil {
+		return err
+	}
+	s.setInteraction(id)
+	// Routing's part, acting as System: offer the chat to the first agent.
+	return s.chats.Assign(ctx, id, interaction.System, Agents[0])
+}
+
+func mediumOf(s string) interaction.Medium {
+	switch s {
+	case "im":
+		return interaction.MediumIM
+	case "voice":
+		return interaction.MediumVoice
+	}
+	return interaction.MediumChat
+}

@@ -1,0 +1,152 @@
+// The desk's renderer. The server decides what each pane shows and which
+// buttons it has; this script draws it, sends clicks to /act and listens
+// on /events for the pane's new state.
+"use strict";
+
+const panes = {};
+const pendingParties = new Set();
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function setup(section) {
+  const party = section.dataset.party;
+  section.append(document.getElementById("pane-template").content.cloneNode(true));
+  section.querySelector(".name").textContent = party;
+  section.querySelector(".avatar").textContent = party === "contact" ? "C" : party.replace("agent", "A");
+  const pane = { party, section, state: null };
+  panes[party] = pane;
+
+  section.querySelector(".chat-input").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const input = ev.target.elements.text;
+    if (!input.value.trim()) return;
+    act(pane, { action: "post", text: input.value }).then((ok) => { if (ok) input.value = ""; });
+  });
+  section.querySelector(".say-input").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const input = ev.target.elements.text;
+    if (!input.value.trim() || !pane.state) return;
+    act(pane, { action: "say", leg: pane.state.sayLeg, text: input.value }).then((ok) => { if (ok) input.value = ""; });
+  });
+
+  const events = new EventSource("/events?party=" + encodeURIComponent(party));
+  events.addEventListener("pane", (ev) => render(pane, JSON.parse(ev.data)));
+}
+
+async function act(pane, body) {
+  body.party = pane.party;
+  const errorBox = pane.section.querySelector(".error");
+  try {
+    const resp = await fetch("/act", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    const out = await resp.json();
+    errorBox.textContent = out.error || "";
+    if (out.pane) render(pane, out.pane);
+    return !out.error;
+  } catch (err) {
+    errorBox.textContent = String(err);
+    return false;
+  }
+}
+
+function render(pane, s) {
+  pane.state = s;
+  const q = (sel) => pane.section.querySelector(sel);
+  const agent = !s.contact;
+
+  const role = q(".badge.role");
+  role.textContent = s.status ? (s.role + (s.membership !== "joined" ? " · " + s.membership : "")) : "";
+  const status = q(".badge.status");
+  status.textContent = s.status ? "chat " + s.status : "no chat";
+  status.className = "badge status " + (s.status || "");
+  pane.section.classList.toggle("is-pending", !!s.pending);
+  q(".badge.pending").textContent = "reply pending" + (s.pending && s.reminders ? " · reminded " + s.reminders + "×" : "");
+  if (s.pending) pendingParties.add(s.party); else pendingParties.delete(s.party);
+
+  const parties = q(".parties");
+  parties.replaceChildren(...(s.parties || []).filter((p) => p.id !== s.party).map((p) => {
+    const chip = el("span", "chip");
+    chip.append(el("b", "", p.id), " " + p.role + (p.membership !== "joined" ? " · " + p.membership : ""));
+    return chip;
+  }));
+
+  const legs = q(".consultations");
+  legs.replaceChildren(...(s.consultations || []).filter((l) => l.state === "inviting" || l.state === "active").map((l) => {
+    const other = l.owner === s.party ? l.agent : l.owner;
+    return el("span", "chip leg", l.medium + " consultation with " + other + ": " + l.state);
+  }));
+
+  const list = q(".transcript");
+  const msgs = s.messages || [];
+  if (msgs.length === 0) {
+    const hint = s.contact ? "Write below to start a chat." : (s.status ? "Nothing to read yet." : "No chat for you yet.");
+    list.replaceChildren(el("li", "empty", hint));
+  } else {
+    list.replaceChildren(...msgs.map((m) => {
+      const li = el("li", "msg");
+      li.dataset.seq = m.seq;
+      if (m.notice) li.classList.add("notice");
+      if (m.consultation) { li.classList.add("consultation"); li.dataset.consultation = "true"; }
+      if (m.author === s.party) li.classList.add("mine");
+      li.append(el("div", "meta", (m.author === s.party ? "you" : m.author) + " · " + m.time), el("div", "bubble", m.text));
+      return li;
+    }));
+  }
+  list.scrollTop = list.scrollHeight;
+
+  const actions = q(".actions");
+  const nodes = [];
+  let medium = null;
+  for (const a of s.actions || []) {
+    if (a.medium && !medium) {
+      medium = el("select", "medium");
+      medium.setAttribute("aria-label", "consultation medium");
+      for (const [v, label] of [["chat", "by chat"], ["im", "by IM"], ["voice", "by voice"]]) {
+        const o = el("option", "", label);
+        o.value = v;
+        medium.append(o);
+      }
+    }
+    const b = el("button", a.primary ? "primary" : "", a.label);
+    b.type = "button";
+    b.dataset.action = a.action;
+    if (a.leg) b.dataset.leg = a.leg;
+    if (a.target) b.dataset.target = a.target;
+    b.addEventListener("click", () => act(pane, {
+      action: a.action, leg: a.leg, target: a.target, medium: a.medium && medium ? medium.value : undefined,
+    }));
+    nodes.push(b);
+  }
+  if (medium) nodes.push(medium);
+  actions.replaceChildren(...nodes);
+
+  const chat = q(".chat-input");
+  chat.hidden = !s.canPost;
+  chat.elements.text.placeholder = s.contact ? (s.status === "waiting" || s.status === "active" ? "Message the agent" : "Start a chat") : "Message the contact";
+  const say = q(".say-input");
+  say.hidden = !s.sayLeg;
+  if (s.sayLeg) {
+    const leg = (s.consultations || []).find((l) => l.id === s.sayLeg);
+    const other = leg ? (leg.owner === s.party ? leg.agent : leg.owner) : "";
+    say.elements.text.placeholder = "Consultation with " + other + " (private)";
+  }
+  updateTitle();
+}
+
+// R-C9: while an agent owes an answer, the tab title flashes.
+let flashOn = false;
+function updateTitle() {
+  document.body.dataset.pending = [...pendingParties].sort().join(" ");
+  if (pendingParties.size === 0) document.title = "Agent desk";
+}
+setInterval(() => {
+  if (pendingParties.size === 0) return;
+  flashOn = !flashOn;
+  document.title = flashOn ? "(!) Reply pending: " + [...pendingParties].sort().join(", ") : "Agent desk";
+}, 800);
+
+document.querySelectorAll(".pane").forEach(setup);

@@ -1,16 +1,31 @@
 #!/usr/bin/env bash
-# Runs every test of the project, the way CI does. Usage: bash scripts/test.sh
+# Runs every test of the project, the way CI does: bash scripts/test.sh
+# It installs what the tests need when it is missing (Debian's chromium for
+# the browser test, PostgreSQL for the pgstore adapter; you need root and
+# network for that) and skips those parts loudly where it cannot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== gofmt"
+step() { printf '\n== %s\n' "$*"; }
+
+step "gofmt"
 unformatted=$(gofmt -l . | grep -v '^vendor/' || true)
 if [ -n "$unformatted" ]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
 
-echo "== go vet"
+step "go vet"
 go vet ./...
 
-echo "== go test -race (core)"
+step "go test -race (core module: every package, example, fuzz seed corpus, >=1000 model stories)"
 go test -race -count=1 ./...
+
+step "consultation model test over 10,000 random stories (issue 3)"
+go test -count=1 ./consult -run '^TestModel$' -rapid.checks=10000
+
+step "browser agent desk in headless Chromium"
+if ! command -v chromium >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    || echo "!! could not install chromium: the desk browser test will SKIP"
+fi
+(cd examples/desk/e2e && go vet ./... && go test -count=1 -v ./...)

@@ -259,3 +259,20 @@ func TestNotifierDeliversOnlyWhatThePartyMaySee(t *testing.T) {
 		assert.NotEqual(t, "VIP customer", ev.Text, "agent notes never reach the contact")
 	}
 }
+
+// Two instances on one Store: an agent that joined through one may post
+// through the other, whose cache predates the join. A refusal is decided
+// again on what the Store holds before it is returned.
+func TestRefusalIsNeverDecidedOnAStaleCache(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	id, err := f.svc.Open(ctx, "contact", "hi")
+	require.NoError(t, err)
+	other := interaction.NewService(interaction.WithStore(f.store))
+	_, err = other.State(ctx, id) // caches the waiting chat
+	require.NoError(t, err)
+	require.NoError(t, f.svc.Assign(ctx, id, interaction.System, "agent1"))
+	require.NoError(t, f.svc.Join(ctx, id, "agent1"))
+	require.NoError(t, other.Post(ctx, id, "agent1", "hello from the other instance"))
+	assert.ErrorIs(t, other.Post(ctx, id, "stranger", "hi"), interaction.ErrBadInput, "a real refusal stays a refusal")
+}

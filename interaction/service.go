@@ -205,6 +205,7 @@ func (s *Service) DoCommand(ctx context.Context, id ID, actor PartyID, commandID
 	} else if e.seen(commandID) {
 		e.state = nil // reload, to hand back what the command caused
 	}
+	fresh := false
 	for attempt := 0; ; attempt++ {
 		if e.state == nil {
 			done, err := s.load(ctx, id, e, explicit)
@@ -214,6 +215,7 @@ func (s *Service) DoCommand(ctx context.Context, id ID, actor PartyID, commandID
 			if len(done) > 0 {
 				return done, nil
 			}
+			fresh = true
 		}
 		if e.state.Version == 0 && !opening {
 			e.state = nil
@@ -223,6 +225,13 @@ func (s *Service) DoCommand(ctx context.Context, id ID, actor PartyID, commandID
 		d := newPooledDecision(e.state, actor, s.clock.Now(), commandID, s.limits, s.ids)
 		if err := cmd.Decide(d); err != nil {
 			d.release()
+			if !fresh {
+				// The cache may be behind another Service on the same Store
+				// (the agent joined through another instance): a refusal is
+				// final only when decided on what the Store holds.
+				e.state = nil
+				continue
+			}
 			if e.state.Version == 0 {
 				e.state = nil
 				s.forget(id, e)

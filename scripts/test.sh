@@ -29,3 +29,9 @@ if ! command -v chromium >/dev/null 2>&1; then
     || echo "!! could not install chromium: the desk browser test will SKIP"
 fi
 (cd examples/desk/e2e && go vet ./... && go test -count=1 -v ./...)
+
+step "PostgreSQL Store and Notifier (pgstore module) against a throw-away server"
+# with-postgres.sh installs PostgreSQL from Debian when missing, starts a server on a loopback
+# port with a temporary data directory, runs the command, and stops it; without PostgreSQL the
+# database tests skip with a SKIP: message.
+bash scripts/with-postgres.sh bash -c 'cd pgstore && go vet ./... && go test -race -count=1 ./...'

@@ -1,0 +1,161 @@
+package pgstore
+
+import (
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/chatconsult/chatconsult/interaction"
+)
+
+// An Event is stored as typed columns, one per field (chatconsult_events),
+// so that the log can be queried with plain SQL. Enumerations are their
+// numbers; the time is seconds and nanoseconds since the Unix epoch, so
+// it comes back as the same instant to the nanosecond (in UTC); the
+// message text is bytea, so any text the core accepts comes back
+// unchanged. Identifiers are text: PostgreSQL's text holds neither NUL
+// nor invalid UTF-8, so Append refuses those as bad input.
+
+const eventColumns = `interaction, version, position, time_s, time_ns, actor, cause, type,
+	scope_kind, scope_leg, scope_party, party, role, from_state, to_state, trigger,
+	leg, via, target_kind, target_id, medium, request, body, kind, seq`
+
+// zeroTimeSeconds is time.Time{}.Unix(): the zero time is stored as
+// itself and read back as time.Time{}.
+var zeroTimeSeconds = time.Time{}.Unix()
+
+// insertEvents inserts the rows of a columns value; the positions follow
+// the log head, which the same transaction has just moved past them.
+const insertEvents = `INSERT INTO chatconsult_events (position, interaction, version, time_s, time_ns,
+	actor, cause, command, type, scope_kind, scope_leg, scope_party, party, role, from_state,
+	to_state, trigger, leg, via, target_kind, target_id, medium, request, body, kind, seq)
+SELECT (SELECT position FROM chatconsult_log_head) - $1 + r.n, r.interaction, r.version, r.time_s,
+	r.time_ns, r.actor, r.cause, NULLIF(r.command, ''), r.type, r.scope_kind, r.scope_leg,
+	r.scope_party, r.party, r.role, r.from_state, r.to_state, r.trigger, r.leg, r.via,
+	r.target_kind, r.target_id, r.medium, r.request, r.body, r.kind, r.seq
+FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::integer[], $6::text[], $7::text[],
+	$8::text[], $9::smallint[], $10::smallint[], $11::text[], $12::text[], $13::text[],
+	$14::smallint[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[],
+	$20::smallint[], $21::text[], $22::smallint[], $23::smallint[], $24::bytea[],
+	$25::smallint[], $26::bigint[])
+	WITH ORDINALITY AS r(interaction, version, time_s, time_ns, actor, cause, command, type,
+	scope_kind, scope_leg, scope_party, party, role, from_state, to_state, trigger, leg, via,
+	target_kind, target_id, medium, request, body, kind, seq, n)`
+
+// columns holds events column by column, as insertEvents takes them.
+type columns struct {
+	interaction, actor, cause, command, scopeLeg, scopeParty, party []string
+	from, to, trigger, leg, via, targetID                           []string
+	version, timeS, seq                                             []int64
+	timeNS                                                          []int32
+	typ, scopeKind, role, targetKind, medium, request, kind         []int16
+	body                                                            [][]byte
+}
+
+// add appends one append's events; the first carries the command.
+func (c *columns) add(events []interaction.Event) {
+	for i := range events {
+		ev := &events[i]
+		command := ""
+		if i == 0 {
+			command = ev.Cause
+		}
+		c.interaction = append(c.interaction, string(ev.Interaction))
+		c.version = append(c.version, int64(ev.Version))
+		c.timeS = append(c.timeS, ev.Time.Unix())
+		c.timeNS = append(c.timeNS, int32(ev.Time.Nanosecond()))
+		c.actor = append(c.actor, string(ev.Actor))
+		c.cause = append(c.cause, ev.Cause)
+		c.command = append(c.command, command)
+		c.typ = append(c.typ, int16(ev.Type))
+		c.scopeKind = append(c.scopeKind, int16(ev.Scope.Kind))
+		c.scopeLeg = append(c.scopeLeg, string(ev.Scope.Leg))
+		c.scopeParty = append(c.scopeParty, string(ev.Scope.Party))
+		c.party = append(c.party, string(ev.Party))
+		c.role = append(c.role, int16(ev.Role))
+		c.from = append(c.from, ev.From)
+		c.to = append(c.to, ev.To)
+		c.trigger = append(c.trigger, ev.Trigger)
+		c.leg = append(c.leg, string(ev.Leg))
+		c.via = append(c.via, string(ev.Via))
+		c.targetKind = append(c.targetKind, int16(ev.Target.Kind))
+		c.targetID = append(c.targetID, ev.Target.ID)
+		c.medium = append(c.medium, int16(ev.Medium))
+		c.request = append(c.request, int16(ev.Request))
+		c.body = append(c.body, []byte(ev.Text))
+		c.kind = append(c.kind, int16(ev.Kind))
+		c.seq = append(c.seq, int64(ev.Seq))
+	}
+}
+
+func (c *columns) len() int { return len(c.interaction) }
+
+// args are insertEvents' arguments $2…$26.
+func (c *columns) args() []any {
+	return []any{c.interaction, c.version, c.timeS, c.timeNS, c.actor, c.cause, c.command,
+		c.typ, c.scopeKind, c.scopeLeg, c.scopeParty, c.party, c.role, c.from, c.to, c.trigger,
+		c.leg, c.via, c.targetKind, c.targetID, c.medium, c.request, c.body, c.kind, c.seq}
+}
+
+// scanEvents reads rows of eventColumns.
+func scanEvents(rows pgx.Rows) ([]interaction.Event, error) {
+	defer rows.Close()
+	var out []interaction.Event
+	var (
+		id, actor, scopeLeg, scopeParty, party, leg, via string
+		version, position, timeS, seq                    int64
+		timeNS                                           int32
+		typ, scopeKind, role, targetKind, medium, req    int16
+		kind                                             int16
+		body                                             []byte
+	)
+	for rows.Next() {
+		var ev interaction.Event
+		if err := rows.Scan(&id, &version, &position, &timeS, &timeNS, &actor, &ev.Cause, &typ,
+			&scopeKind, &scopeLeg, &scopeParty, &party, &role, &ev.From, &ev.To, &ev.Trigger,
+			&leg, &via, &targetKind, &ev.Target.ID, &medium, &req, &body, &kind, &seq); err != nil {
+			return nil, err
+		}
+		ev.Interaction, ev.Version, ev.Position = interaction.ID(id), uint64(version), uint64(position)
+		if timeS != zeroTimeSeconds || timeNS != 0 {
+			ev.Time = time.Unix(timeS, int64(timeNS)).UTC()
+		}
+		ev.Actor, ev.Type = interaction.PartyID(actor), interaction.EventType(typ)
+		ev.Scope = interaction.Scope{Kind: interaction.ScopeKind(scopeKind), Leg: interaction.LegID(scopeLeg), Party: interaction.PartyID(scopeParty)}
+		ev.Party, ev.Role = interaction.PartyID(party), interaction.Role(role)
+		ev.Leg, ev.Via = interaction.LegID(leg), interaction.LegID(via)
+		ev.Target.Kind, ev.Medium, ev.Request = interaction.TargetKind(targetKind), interaction.Medium(medium), interaction.RequestKind(req)
+		ev.Text, ev.Kind, ev.Seq = string(body), interaction.MessageKind(kind), uint32(seq)
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}
+
+// checkEvents refuses what Append cannot store as given: events out of
+// sequence, or text fields that PostgreSQL's text type cannot hold.
+func checkEvents(id interaction.ID, expected uint64, events []interaction.Event) error {
+	if expected > math.MaxInt64-uint64(len(events)) {
+		return &interaction.Error{Kind: interaction.ErrBadInput, Op: "append", Interaction: id, Detail: "version out of range"}
+	}
+	for i := range events {
+		ev := &events[i]
+		if ev.Version != expected+uint64(i)+1 || ev.Interaction != id {
+			return &interaction.Error{Kind: interaction.ErrBadInput, Op: "append", Interaction: id, Detail: "events out of sequence"}
+		}
+		for _, s := range [...]string{string(ev.Interaction), string(ev.Actor), ev.Cause, string(ev.Scope.Leg),
+			string(ev.Scope.Party), string(ev.Party), ev.From, ev.To, ev.Trigger, string(ev.Leg), string(ev.Via), ev.Target.ID} {
+			if !storableText(s) {
+				return &interaction.Error{Kind: interaction.ErrBadInput, Op: "append", Interaction: id,
+					Detail: "an identifier holds NUL or invalid UTF-8, which PostgreSQL text cannot store"}
+			}
+		}
+	}
+	return nil
+}
+
+func storableText(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+}

@@ -1,0 +1,45 @@
+package pgstore_test
+
+import (
+	"testing"
+
+	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/pgstore"
+	"github.com/chatconsult/chatconsult/storetest"
+)
+
+// The PostgreSQL Store and Log pass the same suite as the in-memory ones,
+// group-committed (the default) and one transaction per append.
+func TestStoreConformance(t *testing.T) {
+	databaseURL(t)
+	for _, cfg := range []struct {
+		name string
+		opts []pgstore.Option
+	}{
+		{"grouped", nil},
+		{"one-per-transaction", []pgstore.Option{pgstore.WithMaxBatch(1), pgstore.WithWriters(4)}},
+	} {
+		t.Run(cfg.name, func(t *testing.T) {
+			storetest.TestStore(t, func(t *testing.T) interaction.Store {
+				s := newSchema(t)
+				return newStore(t, s.pool(t, nil), cfg.opts...)
+			})
+		})
+	}
+}
+
+// Instances are separate pools on one schema: each has its Listener (the
+// write side's Notifier and the followers' wake-up) and a Relay into a
+// local MemoryNotifier (party subscriptions).
+func TestNotifierConformance(t *testing.T) {
+	databaseURL(t)
+	storetest.TestNotifier(t, func(t *testing.T, n int) []storetest.Instance {
+		s := newSchema(t)
+		out := make([]storetest.Instance, n)
+		for i := range out {
+			in := s.instance(t)
+			out[i] = storetest.Instance{Store: in.store, Log: in.listener, Notifier: in.listener, Subscribe: in.parties.Subscribe}
+		}
+		return out
+	})
+}

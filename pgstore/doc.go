@@ -1,0 +1,120 @@
+// Package pgstore keeps the interactions of package interaction in
+// PostgreSQL, so that several instances of a service, behind a load
+// balancer, share one truth and lose nothing. It is a module of its own
+// (github.com/chatconsult/chatconsult/pgstore), so the core module pulls in
+// no database driver. It uses github.com/jackc/pgx/v5.
+//
+//	pool, _ := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
+//	_ = pgstore.Migrate(ctx, pool)          // explicit: the operator's decision
+//	store, _ := pgstore.New(ctx, pool)      // interaction.Store and interaction.Log
+//	listener := store.Listen()              // this instance's LISTEN connection
+//	parties := interaction.NewMemoryNotifier()
+//	go pgstore.NewRelay(listener, store, parties, 0).Run(ctx) // every instance's events, per party
+//	chats := interaction.NewService(interaction.WithStore(store), interaction.WithNotifier(listener))
+//	sub := parties.Subscribe("agent1")     // what agent1 may see, whichever instance wrote it
+//
+// Followers of the whole log (projections: history, metrics) use
+// interaction.FollowLog(listener, savedPosition).
+//
+// # Schema
+//
+// Versioned migrations are embedded (migrations/NNNN_*.sql) and applied by
+// Migrate, in one transaction, under an advisory lock, into the first
+// schema of the pool's search_path; New refuses a schema that is not at
+// SchemaVersion. Tables: chatconsult_events (one row per event, typed
+// columns, primary key (interaction, version)), chatconsult_streams (one
+// row per interaction: its version), chatconsult_log_head (one row: the
+// log's last position), chatconsult_migrations.
+//
+// Every Event field is a column. The time is stored as seconds and
+// nanoseconds since the Unix epoch, so it comes back as the same instant to
+// the nanosecond (in UTC: the Location is not kept). Message text is bytea,
+// so any text the core accepts (NUL included) comes back unchanged.
+// Identifiers are text, which PostgreSQL cannot give NUL or invalid UTF-8:
+// Append refuses those with ErrBadInput (nothing is written).
+//
+// # Optimistic concurrency, enforced by the database
+//
+// An append locks its stream's row (SELECT … FOR UPDATE) and compares the
+// version there with the one the command was decided on; a stream that
+// moved on, or that already holds the command's Cause (a retry decided on
+// a state that already had it), gives ErrConflict and writes nothing.
+// Behind that, the primary key (interaction, version) and a unique index
+// on (interaction, command) (the Cause of the first event of each append)
+// make a fork or a second copy of a command impossible even for a writer
+// that bypassed the lock; their violation, SQLSTATE 23505, is mapped to
+// ErrConflict, as are serialization failures and deadlocks (40001, 40P01):
+// in all of them the transaction was rolled back. Any other error (the
+// connection was cut) leaves the outcome unknown: Service.DoCommand with
+// the same command ID settles it, and applies the command exactly once.
+//
+// # Positions in commit order, and what that costs
+//
+// Readers follow the log by position (ReadAll(after)), so a position must
+// never become visible after a higher one: the bigserial trap of
+// PRIOR-ART.md, where a reader skips rows that commit out of sequence
+// order. Here every appending transaction moves the single row of
+// chatconsult_log_head by the number of its events and takes its
+// positions below the new head; the row lock is held until commit, so
+// transactions take positions one after the other, in the order they
+// commit, and a rolled-back transaction gives its positions back
+// (gapless). The cost: commits of appending transactions are serialised,
+// from the head update to the end of COMMIT (the WAL flush included), so
+// one transaction at a time can be flushing. That alone would cap a store
+// at about one append per fsync; group commit is what lifts the cap.
+//
+// # Group commit
+//
+// Append hands its events to one of the Store's writers (WithWriters,
+// default 2) and waits. A writer takes every append waiting at that moment
+// (up to WithMaxBatch, default 256) and commits them in one transaction of
+// two round trips: (1) create new streams' rows, lock the batch's stream
+// rows in interaction order, read their versions and look for the commands
+// already there; (2) in Go, decide each append (conflicts are answered at
+// once and do not abort the others); then move the winners' stream
+// versions, move the head, insert the events, pg_notify, COMMIT. Each
+// Append returns only after its transaction committed: every command is
+// durable when Service.Do returns. Locks are taken in one global order, so
+// batches of different processes do not deadlock. Appends to different
+// interactions share a transaction; that is safe because each append is
+// still decided on its own stream's locked version, and all or none of a
+// transaction's appends are written (an append whose transaction failed
+// gets the error, the outcome unknown, like a single append's).
+// WithMaxBatch(1) gives one transaction per append.
+//
+// # Notification that cannot lose anything
+//
+// The events table is the outbox: an append's transaction also runs
+// pg_notify(channel, head position), so the notification is sent if and
+// only if the events committed, to every instance that LISTENs, and the
+// payload is a position only (NOTIFY payloads are capped). A Listener is
+// one instance's LISTEN connection; it implements interaction.LogWatcher:
+// its Changed channel closes on every notification and every time it has
+// (re)connected, since notifications sent while it was down are gone. A
+// follower reads from its saved position, then waits on Changed, then
+// reads from its last position again, taking the channel before each read
+// (interaction.FollowLog): a notification lost to a dropped connection or
+// a crashed writer costs a delay, never an event. Delivery is in log
+// order, once per run, at least once across restarts from a saved
+// position.
+//
+// The write side's interaction.Notifier is the Listener too: since the
+// Store notifies in the append's transaction, Listener.Notify only wakes
+// this instance's followers at once (a local fast path). An instance that
+// crashes between its append and its Notify therefore loses nothing.
+//
+// Relay turns the log into what a Service's Notifier would have heard,
+// command by command with the interaction's state after it, on every
+// instance: put an interaction.MemoryNotifier behind it for per-party
+// subscriptions (R-C5 visibility is decided there, as for a single
+// instance).
+//
+// # Several instances
+//
+// Each instance has its own pool, Store, Listener and Service; a Service's
+// cache is per instance, and a stale cache shows up as a conflict on
+// append, after which the command is decided again on the stored state.
+// A command refused on a stale cache never reaches the Store: see
+// TestConcurrentInstancesAreLinearizable for what that means and what the
+// core needs to close it.
+package pgstore

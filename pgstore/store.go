@@ -1,0 +1,241 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/chatconsult/chatconsult/interaction"
+)
+
+// Store is an interaction.Store and interaction.Log on PostgreSQL. It is
+// safe for concurrent use, also by several Services and by Stores of other
+// processes on the same schema.
+//
+// Appends are group-committed: Append hands its events to one of the
+// Store's writers, which commits every append waiting at that moment in
+// one transaction (see WithMaxBatch). Each Append still returns only once
+// its transaction has committed, or with an error.
+type Store struct {
+	pool     *pgxpool.Pool
+	channel  string
+	maxBatch int
+	writers  int
+	queue    chan *appendRequest
+	stop     chan struct{}
+	stopped  chan struct{}   // closed once Close has answered every queued append
+	ctx      context.Context // the writers'; cancelled by Close
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	close    sync.Once
+}
+
+var (
+	_ interaction.Store = (*Store)(nil)
+	_ interaction.Log   = (*Store)(nil)
+)
+
+// Option configures a Store.
+type Option func(*Store) error
+
+// WithMaxBatch sets how many appends one transaction commits at most
+// (default 256). 1 commits every append in a transaction of its own.
+func WithMaxBatch(n int) Option {
+	return func(s *Store) error {
+		if n < 1 {
+			return fmt.Errorf("pgstore: max batch %d < 1", n)
+		}
+		s.maxBatch = n
+		return nil
+	}
+}
+
+// WithWriters sets how many transactions the Store runs at once (default
+// 2: one commits while the next gathers its appends). The log head
+// serialises the commits themselves, so more writers help only when many
+// appends wait.
+func WithWriters(n int) Option {
+	return func(s *Store) error {
+		if n < 1 {
+			return fmt.Errorf("pgstore: writers %d < 1", n)
+		}
+		s.writers = n
+		return nil
+	}
+}
+
+// New returns a Store on pool, in the first schema of the pool's
+// search_path, which Migrate must have brought to SchemaVersion. Close
+// stops it; the pool stays the caller's.
+func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error) {
+	s := &Store{pool: pool, maxBatch: 256, writers: 2, stop: make(chan struct{}), stopped: make(chan struct{})}
+	for _, o := range opts {
+		if err := o(s); err != nil {
+			return nil, err
+		}
+	}
+
+	var schema string
+	var version *int
+	err := pool.QueryRow(ctx, `SELECT current_schema(),
+		(SELECT max(version) FROM chatconsult_migrations)`).Scan(&schema, &version)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: reading the schema version (did Migrate run?): %w", err)
+	}
+	if version == nil || *version != SchemaVersion() {
+		return nil, fmt.Errorf("pgstore: schema %s is at version %v, want %d: run pgstore.Migrate", schema, version, SchemaVersion())
+	}
+	s.channel = channelFor(schema)
+	s.queue = make(chan *appendRequest, s.maxBatch*s.writers)
+	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	for i := 0; i < s.writers; i++ {
+		s.wg.Add(1)
+		go s.write()
+	}
+	return s, nil
+}
+
+// channelFor is the LISTEN/NOTIFY channel of a schema's log, so that
+// stores in different schemas of one database do not wake each other.
+// Channel names are at most 63 bytes.
+func channelFor(schema string) string {
+	c := "chatconsult_events." + schema
+	for len(c) > 63 {
+		_, size := utf8.DecodeLastRuneInString(c)
+		c = c[:len(c)-size]
+	}
+	return c
+}
+
+// Channel is the LISTEN/NOTIFY channel on which every commit to this
+// Store's log is announced (payload: the log's new head position).
+func (s *Store) Channel() string { return s.channel }
+
+// Pool returns the Store's pool.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// ErrClosed is returned by a Store's Append after Close.
+var ErrClosed = errors.New("pgstore: store closed")
+
+// Close stops the writers. Appends waiting for a writer get ErrClosed; an
+// append in a transaction at that moment gets its outcome or an error.
+func (s *Store) Close() {
+	s.close.Do(func() {
+		close(s.stop)
+		s.cancel()
+		s.wg.Wait()
+		for {
+			select {
+			case r := <-s.queue:
+				r.done <- appendResult{err: ErrClosed}
+			default:
+				close(s.stopped)
+				return
+			}
+		}
+	})
+}
+
+// Load implements interaction.Store.
+func (s *Store) Load(ctx context.Context, id interaction.ID) ([]interaction.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !storableText(string(id)) {
+		return nil, nil // Append never stored such an interaction
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM chatconsult_events
+		WHERE interaction = $1 ORDER BY version`, string(id))
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: load %s: %w", id, err)
+	}
+	events, err := scanEvents(rows)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: load %s: %w", id, err)
+	}
+	return events, nil
+}
+
+// ReadAll implements interaction.Log. Positions are gapless and assigned
+// in commit order (see the package documentation), so reading after the
+// last position seen never skips an event.
+func (s *Store) ReadAll(ctx context.Context, after uint64, limit int) ([]interaction.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var lim *int64
+	if limit > 0 {
+		l := int64(limit)
+		lim = &l
+	}
+	if after > 1<<63-1 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM chatconsult_events
+		WHERE position > $1 ORDER BY position LIMIT $2`, int64(after), lim)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: read log: %w", err)
+	}
+	events, err := scanEvents(rows)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: read log: %w", err)
+	}
+	return events, nil
+}
+
+// Append implements interaction.Store. It returns once the transaction
+// holding the events has committed (nil), once it is known that nothing
+// was written (an error wrapping ErrConflict or ErrBadInput), or with any
+// other error when the outcome is unknown (the connection was cut, ctx
+// ended while the events were being committed): Service.DoCommand's retry
+// with the same command ID settles it.
+func (s *Store) Append(ctx context.Context, id interaction.ID, expected uint64, events []interaction.Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	if err := checkEvents(id, expected, events); err != nil {
+		return err
+	}
+	r := &appendRequest{
+		ctx: ctx, id: id, expected: expected,
+		events: append([]interaction.Event(nil), events...), // the caller may give up and reuse its slice
+		done:   make(chan appendResult, 1),
+	}
+	select {
+	case s.queue <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.stop:
+		return ErrClosed
+	}
+	finish := func(res appendResult) error {
+		if res.err == nil {
+			for i := range events {
+				events[i].Position = res.first + uint64(i)
+			}
+		}
+		return res.err
+	}
+	select {
+	case res := <-r.done:
+		return finish(res)
+	case <-ctx.Done():
+		return fmt.Errorf("pgstore: append %s: outcome unknown: %w", id, ctx.Err())
+	case <-s.stopped:
+		// Every writer has answered what it took, and Close what was
+		// queued; an append queued after that was never taken.
+		select {
+		case res := <-r.done:
+			return finish(res)
+		default:
+			return ErrClosed
+		}
+	}
+}

@@ -1,0 +1,27 @@
+package storetest_test
+
+import (
+	"testing"
+
+	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/storetest"
+)
+
+// The in-memory Store and Log pass the conformance suite.
+func TestMemoryStore(t *testing.T) {
+	storetest.TestStore(t, func(*testing.T) interaction.Store { return interaction.NewMemoryStore() })
+}
+
+// In one process, "instances" share one MemoryStore and one
+// MemoryNotifier: the Service notifies it, followers wait on the store.
+func TestMemoryNotifier(t *testing.T) {
+	storetest.TestNotifier(t, func(_ *testing.T, n int) []storetest.Instance {
+		store := interaction.NewMemoryStore()
+		notifier := interaction.NewMemoryNotifier()
+		out := make([]storetest.Instance, n)
+		for i := range out {
+			out[i] = storetest.Instance{Store: store, Log: store, Notifier: notifier, Subscribe: notifier.Subscribe}
+		}
+		return out
+	})
+}

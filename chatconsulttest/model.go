@@ -573,6 +573,9 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 		if p != nil && (p.role == interaction.RoleContact || !p.present()) {
 			f.add(errNotPerm, "R-X6")
 		}
+		if p != nil && p.role == interaction.RoleConsultant {
+			f.add(errNotPerm, "R-X3") // a target talks in its leg, not to every agent
+		}
 		return func() { m.say(actor, c.Text, interaction.KindText, interaction.Scope{Kind: interaction.ScopeAgents}) }, "R-X6", true
 
 	case interaction.Leave:

@@ -173,6 +173,11 @@ func (c Note) Decide(d *Decision) error {
 		// A note would show a silent monitor to every agent.
 		return d.Refuse(ErrNotPermitted, "R-X7", "a supervisor coaches its agent; it writes no notes")
 	}
+	if p.Role == RoleConsultant {
+		// A consultation target talks in its leg; a note would reach every
+		// agent, other legs' targets included (R-X3).
+		return d.Refuse(ErrNotPermitted, "R-X3", "a consultation target writes in its leg, not notes")
+	}
 	return d.Message(c.Text, KindText, Scope{Kind: ScopeAgents})
 }
 

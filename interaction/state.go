@@ -241,6 +241,12 @@ func (s *State) Apply(ev *Event) error {
 			return corrupt(ev, "membership of %s %s -%s-> %s not declared from %s", ev.Party, ev.From, ev.Trigger, ev.To, p.Membership)
 		}
 		p.Membership, p.Role = ev.To, ev.Role
+		if ev.Trigger == "invite" {
+			// Invited in another role (a former supervisor consulted, say),
+			// the party no longer reads through the agent it supervised
+			// (R-C5, R-X3).
+			p.Supervises, p.Coaching = "", false
+		}
 		switch {
 		case ev.To == MemberJoined:
 			if !p.TookPart {

@@ -324,3 +324,34 @@ func TestRX7MonitorWritesNoNotes(t *testing.T) {
 	assert.NotContains(t, partyIDs(sv.view(t, "agent1")), interaction.PartyID("sup"))
 	assert.NotContains(t, texts(sv.view(t, "agent2")), "sup: hello team")
 }
+
+// R-C5, R-X3: a former supervisor later consulted reads its own leg, not
+// the legs of the agent it once monitored.
+func TestFormerSupervisorConsultedDoesNotReadOtherLegs(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	id := f.activeChat(t)
+	require.NoError(t, f.svc.Monitor(ctx, id, "sup", "agent1"))
+	require.NoError(t, f.svc.Leave(ctx, id, "sup"))
+	for _, step := range []struct {
+		actor interaction.PartyID
+		cmd   interaction.Command
+	}{
+		{"agent1", consult.Start{Leg: "to-sup", Agent: "sup", Target: interaction.Target{ID: "sup"}}},
+		{"sup", consult.Accept{Leg: "to-sup"}},
+		{"agent1", consult.Start{Leg: "to-two", Agent: "agent2", Target: interaction.Target{ID: "agent2"}}},
+		{"agent2", consult.Accept{Leg: "to-two"}},
+		{"agent2", consult.Say{Leg: "to-two", Text: "SECRET for agent1 only"}},
+	} {
+		_, err := f.svc.Do(ctx, id, step.actor, step.cmd)
+		require.NoError(t, err)
+	}
+	v, err := f.svc.View(ctx, id, "sup")
+	require.NoError(t, err)
+	for _, m := range v.Messages {
+		assert.NotContains(t, m.Text, "SECRET")
+	}
+	for _, l := range v.Legs {
+		assert.NotEqual(t, interaction.LegID("to-two"), l.ID)
+	}
+}

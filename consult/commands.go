@@ -212,7 +212,11 @@ func (c Transfer) Decide(d *interaction.Decision) error {
 
 // handOver makes agent the owner and takes the former owner out (R-T2).
 func handOver(d *interaction.Decision, from, to PartyID) error {
-	d.Role(to, interaction.RoleOwner, interaction.Everyone)
+	if q := d.State().Party(to); q != nil && q.Role != interaction.RoleOwner {
+		if err := d.Role(to, "transfer", interaction.Everyone); err != nil {
+			return err
+		}
+	}
 	d.Notice(string(from)+" transferred the chat to "+string(to), interaction.Everyone)
 	return d.Depart(from, "leave")
 }
@@ -334,7 +338,11 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 	if r.Kind == interaction.RequestTransfer {
 		return handOver(d, r.From, r.Agent)
 	}
-	d.Role(r.Agent, interaction.RoleMember, interaction.Everyone)
+	if r.Via != "" {
+		if err := d.Role(r.Agent, "conference", interaction.Everyone); err != nil {
+			return err
+		}
+	}
 	d.Notice(string(r.Agent)+" joined the conference", interaction.Everyone)
 	return nil
 }

@@ -314,8 +314,7 @@ func (d *Decision) Depart(p PartyID, trigger string) error {
 			}
 		}
 		if next != nil {
-			d.Role(next.ID, RoleOwner, Everyone)
-			return nil
+			return d.Role(next.ID, "hand_over", Everyone)
 		}
 	}
 	if s.EngagedPresent() == 0 {

@@ -184,9 +184,27 @@ func (d *Decision) Membership(p PartyID, trigger string, role Role, sc Scope) er
 	return nil
 }
 
-// Role gives party p a new role.
-func (d *Decision) Role(p PartyID, role Role, sc Scope) {
-	d.Record(Event{Type: EventRole, Party: p, Role: role, Scope: sc})
+// Role fires the role machine for party p (RoleMachine).
+func (d *Decision) Role(p PartyID, trigger string, sc Scope) error {
+	q := d.State().Party(p)
+	if q == nil {
+		return d.Refuse(ErrNotFound, "", "no party "+string(p))
+	}
+	to, err := RoleMachine.Fire(q.Role.String(), trigger)
+	if err != nil {
+		return d.wrap(err)
+	}
+	d.Record(Event{Type: EventRole, Party: p, Role: roleNamed(to), Trigger: trigger, Scope: sc})
+	return nil
+}
+
+func roleNamed(name string) Role {
+	for r := RoleNone; int(r) < len(roleNames); r++ {
+		if r.String() == name {
+			return r
+		}
+	}
+	return RoleNone
 }
 
 // Leg fires the leg machine. For a new leg (from none), tmpl carries the

@@ -3,7 +3,9 @@ package interaction
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/looplab/fsm"
@@ -25,6 +27,10 @@ type Machine struct {
 	Name    string
 	Initial string
 	Table   fsm.Events
+	// Entries, when set, are the states an instance may start in besides
+	// Initial, because another machine's event puts it there (a party's
+	// role is set when it is invited or enters).
+	Entries []string
 
 	next   map[edge]string
 	states []string
@@ -113,7 +119,26 @@ func (m *Machine) Mermaid() string {
 	if err != nil {
 		panic(err) // only for an unknown visualise type, which is a constant here
 	}
+	if len(m.Entries) > 0 {
+		start := "    [*] --> " + m.Initial + "\n"
+		var entries strings.Builder
+		for _, e := range m.Entries {
+			entries.WriteString("    [*] --> " + e + "\n")
+		}
+		out = strings.Replace(out, start, entries.String(), 1)
+	}
 	return out
+}
+
+// WithEntries sets Entries and returns m, for declarations.
+func (m *Machine) WithEntries(states ...string) *Machine {
+	m.Entries = states
+	for _, st := range states {
+		if !slices.Contains(m.states, st) {
+			m.states = append(m.states, st)
+		}
+	}
+	return m
 }
 
 // Terminal lists the states with no outgoing transition, sorted.

@@ -80,6 +80,19 @@ var LegMachine = NewMachine("leg", LegNone, fsm.Events{
 	{Name: "conference", Src: []string{LegActive}, Dst: LegConferenced},
 })
 
+// RoleMachine is how a party's role changes while it is in the chat: a
+// consultation target becomes the owner (transfer, R-T1) or a member
+// (conference, R-F1); the earliest member takes over from an owner who
+// leaves (R-F6); a supervisor barges in (R-X7). A party gets its first role
+// when it is invited or enters (MembershipMachine). A supervisor switching
+// between monitoring and coaching, or to another agent, keeps its role.
+var RoleMachine = NewMachine("role", RoleContact.String(), fsm.Events{
+	{Name: "transfer", Src: []string{RoleConsultant.String()}, Dst: RoleOwner.String()},
+	{Name: "conference", Src: []string{RoleConsultant.String()}, Dst: RoleMember.String()},
+	{Name: "hand_over", Src: []string{RoleMember.String()}, Dst: RoleOwner.String()},
+	{Name: "barge_in", Src: []string{RoleSupervisor.String()}, Dst: RoleMember.String()},
+}).WithEntries(RoleContact.String(), RoleOwner.String(), RoleMember.String(), RoleConsultant.String(), RoleSupervisor.String())
+
 // Transfer and conference request states.
 const (
 	RequestNone      = "none"
@@ -102,5 +115,5 @@ var RequestMachine = NewMachine("request", RequestNone, fsm.Events{
 
 // Machines lists every machine, for docs and checkers.
 func Machines() []*Machine {
-	return []*Machine{InteractionMachine, MembershipMachine, LegMachine, RequestMachine}
+	return []*Machine{InteractionMachine, MembershipMachine, RoleMachine, LegMachine, RequestMachine}
 }

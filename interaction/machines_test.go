@@ -69,7 +69,10 @@ func TestCompiledTablesAgreeWithLooplab(t *testing.T) {
 func TestEveryStateReachable(t *testing.T) {
 	for _, m := range interaction.Machines() {
 		seen := map[string]bool{m.Initial: true}
-		frontier := []string{m.Initial}
+		frontier := append([]string{m.Initial}, m.Entries...)
+		for _, e := range m.Entries {
+			seen[e] = true
+		}
 		for len(frontier) > 0 {
 			s := frontier[0]
 			frontier = frontier[1:]

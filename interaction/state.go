@@ -264,6 +264,9 @@ func (s *State) Apply(ev *Event) error {
 		if p == nil {
 			return corrupt(ev, "unknown party %s", ev.Party)
 		}
+		if !(p.Role == RoleSupervisor && ev.Role == RoleSupervisor) && !RoleMachine.Allows(p.Role.String(), ev.Trigger, ev.Role.String()) {
+			return corrupt(ev, "role of %s %s -%s-> %s not declared", ev.Party, p.Role, ev.Trigger, ev.Role)
+		}
 		p.Role = ev.Role
 		if p.Present() && p.Role.Engaged() {
 			p.Engaged = true

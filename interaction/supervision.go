@@ -111,7 +111,9 @@ func (BargeIn) Decide(d *Decision) error {
 		return d.Refuse(ErrInvalidTransition, "R-X7", "already barged in")
 	}
 	if sup != nil && sup.Present() {
-		d.Role(d.Actor, RoleMember, Everyone)
+		if err := d.Role(d.Actor, "barge_in", Everyone); err != nil {
+			return err
+		}
 	} else if err := d.Membership(d.Actor, "enter", RoleMember, Everyone); err != nil {
 		return err
 	}

@@ -23,19 +23,26 @@
 //   - interaction: the aggregate. Parties with a membership state machine,
 //     the interaction state machine, the transcript with a visibility scope
 //     on every message, per-viewer views, the Store and Notifier interfaces
-//     with in-memory defaults, and the Service that runs commands. All state
+//     with in-memory defaults, the Service that runs commands, and
+//     supervision (monitor, coach, barge in, R-X7). The aggregate's state
 //     machines are declared once, as looplab/fsm tables, in
 //     interaction/machines.go; docs/state-machines.md is drawn from them.
 //   - consult: consultation legs, transfer and conference, as commands on
 //     the same aggregate (one event stream per interaction, R-H1).
 //   - routing: agents, presence, skills, groups, queues, capacity, and
-//     invitations that redirect on no answer (R-C2, R-X1).
+//     invitations that redirect on no answer (R-C2, R-X1); its invitation
+//     machine is declared in routing.
+//   - signals: pending responses, focus and answer reminders (R-C9).
 //   - history: My History, contact history, metrics and transcript export,
 //     all derived from the events (R-H1–R-H4, R-X5, R-X8).
 //   - chatconsulttest: the harness kit (manual clock, sequential IDs, rapid
 //     generators, reference model, invariant checker, simulator, scenario
 //     scripts) that the project's own tests use.
-//   - examples: runnable stories; examples/walkthrough is the main one.
+//   - storetest: the conformance suite every Store and Notifier passes.
+//   - pgstore (a nested module, so the core pulls in no driver): the
+//     PostgreSQL Store and Notifier.
+//   - examples: runnable stories; examples/walkthrough is the main one and
+//     examples/desk the browser agent desk.
 //
 // # How it fits
 //

@@ -19,9 +19,9 @@ import (
 // A Machine keeps no per-instance state: the current state lives in the
 // aggregate (as a string), and Fire borrows a pooled fsm.FSM, sets it to
 // that state and fires the event. This avoids one fsm object per party per
-// idle interaction (≈1 KB each, see PRIOR-ART.md) while the table stays the
+// idle interaction (≈1 KB each, see the project's prior-art notes, shared/PRIOR-ART.md) while the table stays the
 // single authority. Fire never passes a cancellable context and no callbacks
-// are registered, which sidesteps the fsm traps listed in PRIOR-ART.md
+// are registered, which sidesteps the fsm traps listed there
 // (deadlocks in callbacks, machines stuck after a cancelled context).
 type Machine struct {
 	Name    string

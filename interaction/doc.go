@@ -1,0 +1,67 @@
+// Package interaction is the aggregate of the library: one contact chat
+// session (an interaction) with its parties, transcript, consultation legs
+// and transfer or conference requests, as one event stream (R-H1).
+//
+// # State machines
+//
+// Every state change goes through a machine declared once, as a
+// looplab/fsm table, in machines.go: the interaction (waiting → active →
+// ended → closed), each party's membership (invited, joined, declined,
+// withdrawn, left, removed, done), each party's role while it is in the
+// chat (transfer, conference, hand-over, barge-in), each consultation leg,
+// and each transfer or conference request. Machine.Fire runs a transition
+// on a pooled looplab/fsm machine; State.Apply checks every replayed event
+// against the same tables, so a log no command could have written is
+// rejected (ErrCorruptLog). docs/state-machines.md is drawn from the
+// tables and a test fails when the two drift apart.
+//
+// # Commands, events, state
+//
+// A Command decides on a Decision: pure, no I/O, it reads the state (with
+// the effect of the events it has recorded so far) and records events.
+// Every event carries its time (from the injected Clock), actor, cause (the
+// command's ID) and visibility Scope. Service.Do loads the interaction once
+// and caches it, decides, appends the events to the Store with the version
+// it decided on (optimistic concurrency), applies them, and only then
+// calls the Notifier. A refused command returns an *Error whose Kind is one
+// of ErrInvalidTransition, ErrNotPermitted, ErrNotFound, ErrConflict,
+// ErrBadInput, and leaves no trace. Rebuild derives the same State from the
+// events alone.
+//
+// # Visibility
+//
+// Every message and event has a scope: everyone in the chat, one
+// consultation leg's two agents (R-C5, R-X3), agents only, one party, or a
+// supervisor and the agent it coaches (R-X7). State.CanSee is the one place
+// that decides; views (State.ViewFor), notifications (MemoryNotifier),
+// history and exports all ask it. A party that joined reads the whole
+// shared transcript, also what was said before it came (R-C6, R-F2), until
+// it goes; a leg's messages stay with its two agents forever.
+//
+// # Decisions where SPEC.md is silent
+//
+//   - An agent's End ends its own session with the contact; the chat goes
+//     on while another engaged agent is there, the earliest member taking
+//     over as owner (R-F6). The last engaged agent's End, or the contact's,
+//     ends the interaction and every leg and request with it (R-C7).
+//   - Every agent who joined at some point must mark done before the
+//     interaction closes (R-C8); marking done needs the agent's part to be
+//     over. Supervisors who only monitored or coached are not waited for.
+//   - A consultation target reads along but neither writes to the contact
+//     nor writes agent notes; it talks in its leg.
+//   - Messages are at most 4096 bytes of valid UTF-8 and not blank
+//     (DefaultLimits). A command by a party the interaction does not know
+//     is bad input; reading the transcript as one is not permitted (R-X6).
+//   - Several Services may share a Store: a stale cache shows up as a
+//     conflict on append (the command is decided again) and a refusal is
+//     decided again on what the Store holds before it is returned. Reads
+//     (View, State) answer from the cache and may lag behind another
+//     instance's writes until this instance next writes or reloads.
+//   - DoCommand with a caller-chosen command ID applies the command exactly
+//     once, across retries and instances.
+//
+// The Store and Notifier interfaces are small, with in-memory defaults
+// (MemoryStore, MemoryNotifier); package storetest is the conformance
+// suite every implementation passes, and module pgstore is the PostgreSQL
+// one.
+package interaction

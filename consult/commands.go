@@ -473,19 +473,16 @@ func dropRequest(d *interaction.Decision, r *interaction.Request, trigger, notic
 		return err
 	}
 	if r.Via == "" {
-		if err := d.Membership(r.Agent, trigger2membership(trigger), d.State().Party(r.Agent).Role, interaction.LegScope(r.ID)); err != nil {
+		membership := "withdraw" // a request that timed out withdraws the invitation
+		if trigger == "decline" {
+			membership = "decline"
+		}
+		if err := d.Membership(r.Agent, membership, d.State().Party(r.Agent).Role, interaction.LegScope(r.ID)); err != nil {
 			return err
 		}
 	}
 	d.Notice(notice, interaction.PartyScope(r.From))
 	return nil
-}
-
-func trigger2membership(t string) string {
-	if t == "decline" {
-		return "decline"
-	}
-	return "withdraw"
 }
 
 func cancelRequestsVia(d *interaction.Decision, leg LegID) error {

@@ -363,12 +363,6 @@ func (d *Decision) ReleaseTarget(agent PartyID, leg LegID) error {
 	if q == nil || q.Role != RoleConsultant {
 		return nil
 	}
-	// A target in two legs at once stays while another is live.
-	for _, other := range d.State().Legs {
-		if other.ID != leg && other.Agent == agent && other.Live() {
-			return nil
-		}
-	}
 	switch q.Membership {
 	case MemberInvited:
 		return d.Membership(agent, "withdraw", RoleConsultant, LegScope(leg))

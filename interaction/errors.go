@@ -63,7 +63,3 @@ func (e *Error) Error() string {
 
 // Unwrap returns the kind sentinel.
 func (e *Error) Unwrap() error { return e.Kind }
-
-func refuse(kind error, op string, party PartyID, rule, detail string) *Error {
-	return &Error{Kind: kind, Op: op, Party: party, Rule: rule, Detail: detail}
-}

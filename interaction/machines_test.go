@@ -88,3 +88,20 @@ func TestEveryStateReachable(t *testing.T) {
 		}
 	}
 }
+
+// Replay rejects a role change the role machine does not declare: a log
+// in which the contact becomes the owner was not written by any command.
+func TestRebuildRejectsUndeclaredRoleChange(t *testing.T) {
+	svc := interaction.NewService()
+	ctx := context.Background()
+	id, err := svc.Open(ctx, "contact", "hi")
+	require.NoError(t, err)
+	events, err := svc.Store().Load(ctx, id)
+	require.NoError(t, err)
+	_, err = interaction.Rebuild(events)
+	require.NoError(t, err)
+	forged := append(events, interaction.Event{Interaction: id, Version: uint64(len(events)) + 1, Type: interaction.EventRole,
+		Party: "contact", Role: interaction.RoleOwner, Trigger: "transfer", Scope: interaction.Everyone})
+	_, err = interaction.Rebuild(forged)
+	assert.ErrorIs(t, err, interaction.ErrCorruptLog)
+}

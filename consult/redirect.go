@@ -21,6 +21,23 @@ import (
 // Fanout offers a target to several agents at once: the first to accept
 // wins (AcceptOffer), and the invitation goes on only when every offer
 // out has failed.
+//
+// The offers of one batch share their time-out and fail together, on as
+// many goroutines. Whether an offer is the last one out is therefore
+// decided under its route's turn (a mutex), from the read to the write:
+// every failure (time-out, decline, rescind), accept and cancel of a routed
+// offer takes it, so the last offer to fail always sees the others ended
+// and offers on, or the owner is told. Answering through the Service keeps
+// that promise; a decline run directly through interaction.Service.Do
+// offers nothing on.
+//
+// The Service follows each pending invitation (its time-out, and for a
+// routed one its route) until an event ends it, whatever command wrote
+// that event: its own commands, and, through the Router when it is a
+// Forwarder (package routing's Directory) or through Notify, any other,
+// such as the owner ending the session (R-C7). An ended invitation's timer
+// is stopped; one that fires anyway finds the invitation answered and
+// writes nothing.
 
 // Reserver is a Router that counts capacity and holds the agent it picks
 // until the invitation is written (package routing's Directory does). The
@@ -337,17 +354,44 @@ func (b batch) Decide(d *interaction.Decision) error {
 	return nil
 }
 
+// ifPending decides its command only while invitation inv is pending: the
+// owner's cancel takes back the rival offers that are still out, and an
+// offer that failed meanwhile does not make the whole cancel fail.
+type ifPending struct {
+	inv LegID
+	cmd interaction.Command
+}
+
+func (c ifPending) Decide(d *interaction.Decision) error {
+	if !pendingIn(d.State(), c.inv) {
+		return nil
+	}
+	return c.cmd.Decide(d)
+}
+
 // route is a routed invitation the Service follows so that it can offer it
 // on: the target asked for, the offers out now, and everyone tried.
+//
+// Every decision about a route runs under its turn, from the read that
+// decides to the write (R-X1): offering on after a time-out, a decline or a
+// rescind, and the accept or cancel that must know the rival offers. The
+// offers of one batch share their time-out, so their timers fire together:
+// each must see what the other wrote, or both end themselves believing the
+// other still out and the invitation dies without an outcome. The turn is
+// never taken while an interaction is held (a Notifier does not take it).
 type route struct {
+	turn sync.Mutex
+
 	interaction interaction.ID
 	owner       PartyID
 	target      interaction.Target
 	medium      interaction.Medium
 	request     interaction.RequestKind
-	batch       []LegID // the offers made together last
-	legs        []LegID // every offer, in order
-	tried       []PartyID
+
+	// Guarded by routeBook.mu; changed only under turn as well.
+	batch []LegID // the offers made together last
+	legs  []LegID // every offer, in order
+	tried []PartyID
 }
 
 type routeKey struct {
@@ -355,9 +399,11 @@ type routeKey struct {
 	leg         LegID
 }
 
-// routeBook maps each offer out now to its route. Entries go when the
-// invitation is answered, cancelled or runs out of candidates; a time-out
-// finds and drops any other.
+// routeBook maps each offer out now to its route. An offer enters it just
+// before the write that makes it (an answer racing the write's return must
+// find the route) and leaves it as soon as an event ends it, whatever
+// command wrote that event (see Service.ended). So the book holds exactly
+// the routed offers still out, and a route that ended in any way is gone.
 type routeBook struct {
 	mu sync.Mutex
 	m  map[routeKey]*route
@@ -369,35 +415,55 @@ func (b *routeBook) get(id interaction.ID, leg LegID) *route {
 	return b.m[routeKey{id, leg}]
 }
 
-// advance makes offers the route's current batch (rt new or offered on).
-func (b *routeBook) advance(rt *route, offers []Offer) {
+// expect maps offers to rt before the write that makes them.
+func (b *routeBook) expect(rt *route, offers []Offer) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.m == nil {
 		b.m = map[routeKey]*route{}
 	}
+	for _, o := range offers {
+		b.m[routeKey{rt.interaction, o.ID}] = rt
+	}
+}
+
+// unexpect forgets offers that were not written.
+func (b *routeBook) unexpect(rt *route, offers []Offer) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, o := range offers {
+		if k := (routeKey{rt.interaction, o.ID}); b.m[k] == rt {
+			delete(b.m, k)
+		}
+	}
+}
+
+// advance makes the written offers rt's current batch. The offers of the
+// batch before have all ended; none is expected back.
+func (b *routeBook) advance(rt *route, offers []Offer) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	for _, leg := range rt.batch {
-		delete(b.m, routeKey{rt.interaction, leg})
+		if k := (routeKey{rt.interaction, leg}); b.m[k] == rt {
+			delete(b.m, k)
+		}
 	}
 	rt.batch = rt.batch[:0:0]
 	for _, o := range offers {
 		rt.batch = append(rt.batch, o.ID)
 		rt.legs = append(rt.legs, o.ID)
 		rt.tried = append(rt.tried, o.Agent)
-		b.m[routeKey{rt.interaction, o.ID}] = rt
 	}
 }
 
-// drop forgets the route of leg, with all its offers.
-func (b *routeBook) drop(id interaction.ID, leg LegID) {
+// drop forgets the route with all its offers: it is over.
+func (b *routeBook) drop(rt *route) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	rt := b.m[routeKey{id, leg}]
-	if rt == nil {
-		return
-	}
-	for _, l := range rt.batch {
-		delete(b.m, routeKey{id, l})
+	for _, leg := range rt.batch {
+		if k := (routeKey{rt.interaction, leg}); b.m[k] == rt {
+			delete(b.m, k)
+		}
 	}
 }
 
@@ -406,6 +472,13 @@ func (b *routeBook) forget(id interaction.ID, leg LegID) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	delete(b.m, routeKey{id, leg})
+}
+
+// snapshot copies rt's offers and the agents tried.
+func (b *routeBook) snapshot(rt *route) (batch, legs []LegID, tried []PartyID) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(rt.batch), slices.Clone(rt.legs), slices.Clone(rt.tried)
 }
 
 // offersAtOnce is how many agents a target is offered to at once.
@@ -454,13 +527,29 @@ func (s *Service) releaseUnit(agent PartyID, m interaction.Medium) {
 	}
 }
 
-// follow keeps a routed invitation (not a named agent) so it can be offered
-// on, and arms the time-out of each offer.
-func (s *Service) follow(id interaction.ID, owner PartyID, target interaction.Target, medium interaction.Medium, kind interaction.RequestKind, offers []Offer) {
+// invite writes cmd, the first offers of an invitation (a consultation, or
+// a direct transfer or conference request), follows it when it is routed
+// (not aimed at a named agent), and arms the time-out of each offer.
+func (s *Service) invite(ctx context.Context, id interaction.ID, owner PartyID, target interaction.Target, medium interaction.Medium, kind interaction.RequestKind, offers []Offer, cmd interaction.Command) error {
+	var rt *route
 	if target.Kind != interaction.TargetAgent {
-		s.routes.advance(&route{interaction: id, owner: owner, target: target, medium: medium, request: kind}, offers)
+		rt = &route{interaction: id, owner: owner, target: target, medium: medium, request: kind}
+		rt.turn.Lock()
+		defer rt.turn.Unlock()
+		s.routes.expect(rt, offers)
+	}
+	if _, err := s.do(ctx, id, owner, cmd); err != nil {
+		if rt != nil {
+			s.routes.unexpect(rt, offers)
+		}
+		s.releaseAll(offers, medium)
+		return err
+	}
+	if rt != nil {
+		s.routes.advance(rt, offers)
 	}
 	s.armOffers(id, kind, offers)
+	return nil
 }
 
 // armOffers arms the time-out of each offer: a leg's, or a request's.
@@ -474,11 +563,17 @@ func (s *Service) armOffers(id interaction.ID, kind interaction.RequestKind, off
 	}
 }
 
-// rivals lists the other offers of inv's invitation that are still out.
-func (s *Service) rivals(ctx context.Context, id interaction.ID, rt *route, inv LegID) []LegID {
+// rivals lists the other offers of inv's batch that are still out. Call it
+// under rt's turn. An offer of an earlier batch has no rivals: it has
+// ended, and so have they.
+func (s *Service) rivals(ctx context.Context, rt *route, inv LegID) []LegID {
+	batch, _, _ := s.routes.snapshot(rt)
+	if !slices.Contains(batch, inv) {
+		return nil
+	}
 	var out []LegID
-	_ = s.chats.Read(ctx, id, func(st *interaction.State) error {
-		for _, leg := range rt.batch {
+	_ = s.chats.Read(ctx, rt.interaction, func(st *interaction.State) error {
+		for _, leg := range batch {
 			if leg != inv && pendingIn(st, leg) {
 				out = append(out, leg)
 			}
@@ -486,6 +581,20 @@ func (s *Service) rivals(ctx context.Context, id interaction.ID, rt *route, inv 
 		return nil
 	})
 	return out
+}
+
+// acceptedIn reports whether the offer leg was accepted: the invitation
+// is taken, whatever became of it since.
+func acceptedIn(st *interaction.State, leg LegID) bool {
+	if l := st.Leg(leg); l != nil {
+		switch l.State {
+		case interaction.LegActive, interaction.LegEnded, interaction.LegTransferred, interaction.LegConferenced:
+			return true
+		}
+		return false
+	}
+	r := st.Request(leg)
+	return r != nil && r.State == interaction.RequestAccepted
 }
 
 func pendingIn(st *interaction.State, leg LegID) bool {
@@ -522,53 +631,105 @@ func (s *Service) Rescind(ctx context.Context, id interaction.ID, inv LegID, age
 	return s.reroute(ctx, id, inv, RerouteRescinded)
 }
 
-// reroute ends invitation inv after reason and, when it was the last offer
-// of a routed invitation still out, offers it on, or tells the owner that
-// nobody is left.
+// reroute ends the pending invitation inv after a time-out or a rescind
+// and, when it was the last offer of a routed invitation still out, offers
+// it on, or tells the owner that nobody is left.
 func (s *Service) reroute(ctx context.Context, id interaction.ID, inv LegID, reason RerouteReason) error {
-	if !s.stillFailing(ctx, id, inv, reason) {
-		s.routes.drop(id, inv) // answered meanwhile
-		return nil
-	}
 	rt := s.routes.get(id, inv)
-	if rt == nil || len(s.rivals(ctx, id, rt, inv)) > 0 {
-		// Not routed, or other offers are still out: only end this one.
-		s.routes.forget(id, inv)
-		if reason == RerouteDeclined {
-			return nil // the decline is written
-		}
-		_, err := s.chats.Do(ctx, id, interaction.System, Reroute{Invitation: inv, Reason: reason})
+	if rt == nil {
+		// Not routed, or no longer followed: end just this one (refused,
+		// and ignored, when it was answered meanwhile).
+		_, err := s.do(ctx, id, interaction.System, Reroute{Invitation: inv, Reason: reason})
 		return ignoreAnswered(err)
+	}
+	rt.turn.Lock()
+	out, err := s.offerOn(ctx, rt, inv, reason)
+	rt.turn.Unlock()
+	s.tellExhausted(ctx, out)
+	return err
+}
+
+// offerOn ends invitation inv of rt after reason (a decline is written
+// already) and, when no other offer of its batch is still out, offers it
+// to the next candidates, or reports that nobody is left. The caller holds
+// rt's turn, so that the read deciding "last offer out?" and the write
+// are one step for this route: of two offers failing together, the second
+// sees the first ended and offers on.
+func (s *Service) offerOn(ctx context.Context, rt *route, inv LegID, reason RerouteReason) (*Exhausted, error) {
+	id := rt.interaction
+	batch, _, _ := s.routes.snapshot(rt)
+	failing, others, won := false, false, false
+	_ = s.chats.Read(ctx, id, func(st *interaction.State) error {
+		failing = failed(st, inv, reason)
+		for _, leg := range batch {
+			others = others || (leg != inv && pendingIn(st, leg))
+			won = won || acceptedIn(st, leg)
+		}
+		return nil
+	})
+	if !failing {
+		s.routes.forget(id, inv) // answered meanwhile
+		return nil, nil
+	}
+	if others || won || !slices.Contains(batch, inv) {
+		// Other offers of the batch are still out: the last of them to fail
+		// offers on. (Or another offer won, or inv belongs to an earlier
+		// batch, which was offered on already.) inv stays in the book until
+		// its end is written, so that its agent's accept, which would race
+		// that write, waits for this turn and finds the rival offers.
+		if reason == RerouteDeclined {
+			return nil, nil // the decline is written
+		}
+		_, err := s.do(ctx, id, interaction.System, Reroute{Invitation: inv, Reason: reason})
+		if errors.Is(err, interaction.ErrInvalidTransition) {
+			s.routes.forget(id, inv) // ended meanwhile, by a command not of this route
+			return nil, nil
+		}
+		return nil, err
 	}
 	for attempt := 0; ; attempt++ {
 		exclude, err := s.exclude(ctx, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		offers, why := s.pick(ctx, rt.target, rt.medium, append(exclude, rt.tried...), s.offersAtOnce(rt.target))
-		events, err := s.chats.Do(ctx, id, interaction.System, Reroute{Invitation: inv, Reason: reason, Next: offers, Exhausted: len(offers) == 0})
+		_, _, tried := s.routes.snapshot(rt)
+		offers, why := s.pick(ctx, rt.target, rt.medium, append(exclude, tried...), s.offersAtOnce(rt.target))
+		s.routes.expect(rt, offers)
+		events, err := s.do(ctx, id, interaction.System, Reroute{Invitation: inv, Reason: reason, Next: offers, Exhausted: len(offers) == 0})
 		if err != nil {
+			s.routes.unexpect(rt, offers)
 			s.releaseAll(offers, rt.medium)
 			if errors.Is(err, interaction.ErrConflict) && len(offers) > 0 && attempt < 3 {
 				continue // a candidate joined meanwhile: pick again
 			}
 			if errors.Is(err, interaction.ErrInvalidTransition) {
-				s.routes.drop(id, inv)
-				return nil
+				s.routes.drop(rt) // ended meanwhile by a command not of this route (the session ended)
+				return nil, nil
 			}
-			return err
+			return nil, err
 		}
 		if len(offers) > 0 && invited(events, offers[0].ID) {
 			s.routes.advance(rt, offers)
 			s.armOffers(id, rt.request, offers)
-			return nil
+			return nil, nil
 		}
+		s.routes.unexpect(rt, offers)
 		s.releaseAll(offers, rt.medium) // the owner could no longer ask: nobody was invited
-		s.routes.drop(id, inv)
-		if len(offers) == 0 && s.exhausted != nil {
-			s.exhausted(ctx, rt.exhausted(why))
+		s.routes.drop(rt)
+		if len(offers) == 0 {
+			e := s.routes.exhausted(rt, why)
+			return &e, nil
 		}
-		return nil
+		return nil, nil
+	}
+}
+
+// tellExhausted hands the outcome, if any, to the Exhausted handler, if
+// there is one. It runs once the route's turn is given back, so that the
+// handler may invite again on the same chat.
+func (s *Service) tellExhausted(ctx context.Context, out *Exhausted) {
+	if out != nil && s.exhausted != nil {
+		s.exhausted(ctx, *out)
 	}
 }
 
@@ -579,31 +740,30 @@ func ignoreAnswered(err error) error {
 	return err
 }
 
-// stillFailing reports whether invitation inv is in the state reason
-// expects: still pending for a time-out or a rescind, declined for a
-// decline. Anything else means it was answered meanwhile.
-func (s *Service) stillFailing(ctx context.Context, id interaction.ID, inv LegID, reason RerouteReason) bool {
-	ok := false
-	_ = s.chats.Read(ctx, id, func(st *interaction.State) error {
-		if l := st.Leg(inv); l != nil {
-			ok = l.State == interaction.LegInviting
-			if reason == RerouteDeclined {
-				ok = l.State == interaction.LegDeclined
-			}
-		} else if r := st.Request(inv); r != nil {
-			ok = r.State == interaction.RequestPending
-			if reason == RerouteDeclined {
-				ok = r.State == interaction.RequestDeclined
-			}
+// failed reports whether invitation inv is in the state reason expects:
+// still pending for a time-out or a rescind, declined for a decline.
+// Anything else means it was answered meanwhile.
+func failed(st *interaction.State, inv LegID, reason RerouteReason) bool {
+	if l := st.Leg(inv); l != nil {
+		if reason == RerouteDeclined {
+			return l.State == interaction.LegDeclined
 		}
-		return nil
-	})
-	return ok
+		return l.State == interaction.LegInviting
+	}
+	if r := st.Request(inv); r != nil {
+		if reason == RerouteDeclined {
+			return r.State == interaction.RequestDeclined
+		}
+		return r.State == interaction.RequestPending
+	}
+	return false
 }
 
-func (rt *route) exhausted(why error) Exhausted {
+// exhausted is the outcome of rt, which found nobody.
+func (b *routeBook) exhausted(rt *route, why error) Exhausted {
+	_, legs, tried := b.snapshot(rt)
 	e := Exhausted{Interaction: rt.interaction, Owner: rt.owner, Target: rt.target, Medium: rt.medium, Request: rt.request,
-		Invitations: append([]LegID(nil), rt.legs...), Tried: append([]PartyID(nil), rt.tried...)}
+		Invitations: legs, Tried: tried}
 	var ie *interaction.Error
 	if errors.As(why, &ie) && errors.Is(ie, interaction.ErrNotFound) {
 		cp := *ie

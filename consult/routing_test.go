@@ -328,3 +328,150 @@ func keys(m map[interaction.PartyID]interaction.LegID) []interaction.PartyID {
 	slices.Sort(out)
 	return out
 }
+
+// followsNothing checks that the Service follows no invitation any more:
+// no offer in its route book, no time-out armed, no timer left on the clock.
+func (r *routedDesk) followsNothing(msg string) {
+	r.t.Helper()
+	offers, timers := r.svc.Followed()
+	assert.Zero(r.t, offers, "%s: routed offers still followed", msg)
+	assert.Zero(r.t, timers, "%s: time-outs still armed", msg)
+	assert.Zero(r.t, r.clock.Pending(), "%s: timers left on the clock", msg)
+}
+
+// R-X1: the offers of one batch share their time-out, so they fail at the
+// same instant. The last of them to fail offers the invitation on, each
+// time; with nobody left the owner is told, once.
+func TestRX1OffersTimingOutAtTheSameInstantGoOn(t *testing.T) {
+	r := newRoutedDesk(t, "agent2", "agent3", "agent4", "agent5", "agent6", "agent7")
+	r.dir.SetOffersAtOnce(skill("billing"), 2)
+	_, err := r.svc.Start(ctx, r.id, "agent1", skill("billing"), interaction.MediumChat)
+	require.NoError(t, err)
+	for _, want := range [][]interaction.PartyID{{"agent2", "agent3"}, {"agent4", "agent5"}, {"agent6", "agent7"}} {
+		require.Equal(t, want, keys(r.inviting()))
+		offers, timers := r.svc.Followed()
+		assert.Equal(t, 2, offers)
+		assert.Equal(t, 2, timers)
+		assert.Equal(t, 2, r.clock.Advance(30*time.Second), "both time-outs fire at the same instant")
+	}
+	assert.Empty(t, r.inviting(), "nobody is left")
+	require.Len(t, r.exhausted, 1, "the owner is told once")
+	assert.Len(t, r.exhausted[0].Tried, 6)
+	assert.True(t, hasLine(r.lines("agent1"), "no other agent of skill:billing is available"))
+	r.followsNothing("after exhaustion")
+}
+
+// R-X1, R-X2, R-C3: an invitation that is answered, declined or cancelled
+// stops its time-out at once; nothing runs at the time it would have had.
+func TestRX1AnsweredInvitationsStopTheirTimeOut(t *testing.T) {
+	r := newRoutedDesk(t, "agent2", "agent3", "agent4")
+	named, err := r.svc.Start(ctx, r.id, "agent1", agent("agent2"), interaction.MediumChat)
+	require.NoError(t, err)
+	assert.Equal(t, 1, r.clock.Pending())
+	require.NoError(t, r.svc.Accept(ctx, r.id, "agent2", named))
+	r.followsNothing("named consultation accepted")
+
+	r.dir.SetOffersAtOnce(skill("billing"), 2)
+	_, err = r.svc.Start(ctx, r.id, "agent1", skill("billing"), interaction.MediumChat)
+	require.NoError(t, err)
+	out := r.inviting()
+	require.Len(t, out, 2)
+	require.NoError(t, r.svc.Decline(ctx, r.id, "agent3", out["agent3"]))
+	offers, timers := r.svc.Followed()
+	assert.Equal(t, 1, offers, "the declined offer is forgotten, its rival is still out")
+	assert.Equal(t, 1, timers)
+	require.NoError(t, r.svc.Cancel(ctx, r.id, "agent1", out["agent4"]))
+	r.followsNothing("routed consultation declined, then cancelled")
+
+	vip := interaction.Target{Kind: interaction.TargetQueue, ID: "vip"}
+	req, err := r.svc.ConferenceWith(ctx, r.id, "agent1", vip)
+	require.NoError(t, err)
+	require.NoError(t, r.svc.AcceptRequest(ctx, r.id, r.state().Request(req).Agent, req))
+	r.followsNothing("direct conference accepted")
+
+	version := r.state().Version
+	assert.Zero(t, r.clock.Advance(time.Hour), "no timer fires")
+	assert.Equal(t, version, r.state().Version, "nothing is written")
+}
+
+// R-C7, R-X1: the owner ends the session with invitations out, through
+// interaction.Service (not consult): the legs end in that write, and the
+// consult Service hears of it through the Directory, so it stops their
+// time-outs and forgets the route, also with no time-out at all.
+func TestRC7SessionEndFreesRoutedInvitations(t *testing.T) {
+	for _, timeout := range []time.Duration{30 * time.Second, 0} {
+		t.Run(timeout.String(), func(t *testing.T) {
+			r := newRoutedDesk(t, "agent2", "agent3", "agent4")
+			r.svc = consult.New(r.chats, consult.WithRouter(r.dir), consult.WithInviteTimeout(timeout))
+			r.dir.RescindWith(r.svc)
+			r.dir.SetOffersAtOnce(skill("billing"), 2)
+			_, err := r.svc.Start(ctx, r.id, "agent1", skill("billing"), interaction.MediumChat)
+			require.NoError(t, err)
+			_, err = r.svc.Start(ctx, r.id, "agent1", agent("agent4"), interaction.MediumIM)
+			require.NoError(t, err)
+			offers, _ := r.svc.Followed()
+			require.Equal(t, 2, offers)
+			require.NoError(t, r.chats.End(ctx, r.id, "agent1"))
+			for _, l := range r.state().Legs {
+				assert.Equal(t, interaction.LegCancelled, l.State)
+			}
+			r.followsNothing("session ended")
+		})
+	}
+}
+
+// R-X1: after a whole story (routed consultation redirected, accepted,
+// turned into a conference; a direct transfer declined and offered on,
+// accepted; the session ended) the Service follows nothing: every route
+// ended, and left the book.
+func TestRX1NothingIsFollowedAfterAStory(t *testing.T) {
+	r := newRoutedDesk(t, "agent2", "agent3", "agent4", "agent5")
+	first, err := r.svc.Start(ctx, r.id, "agent1", skill("billing"), interaction.MediumChat)
+	require.NoError(t, err)
+	r.clock.Advance(30 * time.Second)
+	assert.Equal(t, interaction.LegTimedOut, r.state().Leg(first).State)
+	leg := r.pending()
+	require.NoError(t, r.svc.Accept(ctx, r.id, leg.Agent, leg.ID))
+	require.NoError(t, r.svc.Say(ctx, r.id, "agent1", leg.ID, "Can you join?"))
+	conf, err := r.svc.Conference(ctx, r.id, "agent1", leg.ID)
+	require.NoError(t, err)
+	require.NoError(t, r.svc.AcceptRequest(ctx, r.id, leg.Agent, conf))
+
+	vip := interaction.Target{Kind: interaction.TargetQueue, ID: "vip"}
+	req, err := r.svc.TransferTo(ctx, r.id, "agent1", vip)
+	require.NoError(t, err)
+	require.NoError(t, r.svc.DeclineRequest(ctx, r.id, r.state().Request(req).Agent, req))
+	var next *interaction.Request
+	for _, q := range r.state().Requests {
+		if q.State == interaction.RequestPending {
+			next = &q
+		}
+	}
+	require.NotNil(t, next, "declined: offered on")
+	require.NoError(t, r.svc.AcceptRequest(ctx, r.id, next.Agent, next.ID))
+	owner := r.state().Owner().ID
+	require.NoError(t, r.chats.End(ctx, r.id, owner))
+	require.NoError(t, r.chats.End(ctx, r.id, leg.Agent))
+	r.followsNothing("after the story")
+	assert.Empty(t, r.exhausted)
+}
+
+// R-C7, R-X1: with a Router that does not forward the events (and the
+// Service not in the Notifier chain), an invitation ended by a command
+// that does not go through the Service is forgotten when its time-out
+// fires: late, harmless, and nothing is written.
+func TestRC7LateTimeOutOfAnEndedInvitationWritesNothing(t *testing.T) {
+	d := newDesk(t)
+	d.svc = consult.New(d.chats, consult.WithRouter(fixedRouter{"skill:billing": "agent7"}), consult.WithInviteTimeout(30*time.Second))
+	leg, err := d.svc.Start(ctx, d.id, "agent1", skill("billing"), interaction.MediumChat)
+	require.NoError(t, err)
+	require.NoError(t, d.chats.End(ctx, d.id, "agent1"))
+	assert.Equal(t, interaction.LegCancelled, d.state().Leg(leg).State)
+	offers, timers := d.svc.Followed()
+	assert.Equal(t, []int{1, 1}, []int{offers, timers}, "not heard of: followed until the time-out")
+	version := d.state().Version
+	assert.Equal(t, 1, d.clock.Advance(30*time.Second))
+	assert.Equal(t, version, d.state().Version, "the late time-out writes nothing")
+	offers, timers = d.svc.Followed()
+	assert.Zero(t, offers+timers, "and forgets the invitation")
+}

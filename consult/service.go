@@ -2,6 +2,7 @@ package consult
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/chatconsult/chatconsult/interaction"
@@ -16,6 +17,7 @@ type Service struct {
 	inviteTimeout time.Duration
 	exhausted     func(context.Context, Exhausted)
 	routes        routeBook
+	timers        timerBook
 }
 
 // Option configures a Service.
@@ -35,7 +37,105 @@ func New(chats *interaction.Service, opts ...Option) *Service {
 	for _, o := range opts {
 		o(s)
 	}
+	if f, ok := s.router.(Forwarder); ok {
+		f.ForwardTo(s)
+	}
 	return s
+}
+
+// Forwarder is a Router that hears the events committed on the chats it
+// routes and hands them on: package routing's Directory, which sits in
+// their Notifier chain. New registers the Service with it, so that an
+// invitation ended by any command, also one that does not go through the
+// Service (the owner ending the session, R-C7), stops its time-out and
+// leaves the Service's books at once.
+type Forwarder interface {
+	ForwardTo(n interaction.Notifier)
+}
+
+// Notify implements interaction.Notifier: it stops the time-out of every
+// invitation the events end and forgets it. New wires it through a
+// Forwarder; with another Router, put the Service in the chats' Notifier
+// chain to get the same. Without it, an invitation ended by a command that
+// does not go through the Service is forgotten when its time-out fires,
+// harmlessly (never, with no time-out).
+func (s *Service) Notify(_ context.Context, st *interaction.State, events []interaction.Event) {
+	if st != nil {
+		s.ended(st.ID, events)
+	}
+}
+
+// do runs cmd and forgets the invitations its events end.
+func (s *Service) do(ctx context.Context, id interaction.ID, actor PartyID, cmd interaction.Command) ([]interaction.Event, error) {
+	events, err := s.chats.Do(ctx, id, actor, cmd)
+	if err == nil {
+		s.ended(id, events)
+	}
+	return events, err
+}
+
+// ended stops the time-out of every invitation (consultation leg or
+// request) the events end, whoever ended it, and forgets its offer: an
+// answered, cancelled or timed-out invitation needs neither. It takes no
+// route's turn, for it may run inside a Notifier.
+func (s *Service) ended(id interaction.ID, events []interaction.Event) {
+	for i := range events {
+		ev := &events[i]
+		if (ev.Type == interaction.EventLeg && ev.From == interaction.LegInviting) ||
+			(ev.Type == interaction.EventRequest && ev.From == interaction.RequestPending) {
+			s.timers.stop(routeKey{id, ev.Leg})
+			s.routes.forget(id, ev.Leg)
+		}
+	}
+}
+
+// timerBook holds the armed time-out of each pending invitation, so that
+// an invitation answered, cancelled or ended stops its timer instead of
+// running a command at its time-out. A timer that fires all the same (it
+// was already running, or the ending was not heard of) stays harmless: the
+// invitation is no longer pending, and its time-out is refused.
+type timerBook struct {
+	mu sync.Mutex
+	m  map[routeKey]*armed
+}
+
+type armed struct{ timer interaction.Timer }
+
+// arm schedules f after d as k's time-out. The book's lock is held while
+// the clock arms the timer, so that a timer firing at once finds itself.
+func (b *timerBook) arm(c interaction.Clock, d time.Duration, k routeKey, f func()) {
+	a := new(armed)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.m == nil {
+		b.m = map[routeKey]*armed{}
+	}
+	if old := b.m[k]; old != nil {
+		old.timer.Stop()
+	}
+	a.timer = c.AfterFunc(d, func() {
+		b.mu.Lock()
+		mine := b.m[k] == a
+		if mine {
+			delete(b.m, k)
+		}
+		b.mu.Unlock()
+		if mine {
+			f()
+		}
+	})
+	b.m[k] = a
+}
+
+// stop stops k's time-out, if one is armed.
+func (b *timerBook) stop(k routeKey) {
+	b.mu.Lock()
+	a := b.m[k]
+	delete(b.m, k)
+	b.mu.Unlock()
+	if a != nil {
+		a.timer.Stop()
+	}
 }
 
 // Chats returns the underlying interaction.Service.
@@ -80,30 +180,29 @@ func (s *Service) Start(ctx context.Context, id interaction.ID, owner PartyID, t
 	for _, o := range offers {
 		cmd = append(cmd, Start{Leg: o.ID, Target: target, Agent: o.Agent, Medium: medium})
 	}
-	if _, err := s.chats.Do(ctx, id, owner, cmd.one()); err != nil {
-		s.releaseAll(offers, medium)
+	if err := s.invite(ctx, id, owner, target, medium, interaction.RequestNoKind, offers, cmd.one()); err != nil {
 		return "", err
 	}
-	s.follow(id, owner, target, medium, interaction.RequestNoKind, offers)
 	return offers[0].ID, nil
 }
 
 // armTimeout schedules the time-out of invitation inv: a routed one is
-// offered on (Reroute), any other ends with timeOut.
+// offered on (Reroute), any other ends with timeOut. The timer stops when
+// the invitation ends (see ended).
 func (s *Service) armTimeout(id interaction.ID, inv LegID, timeOut interaction.Command) {
 	if s.inviteTimeout <= 0 {
 		return
 	}
-	s.chats.Clock().AfterFunc(s.inviteTimeout, func() {
-		// An invitation answered in time makes this an invalid transition,
-		// so nothing is written. If the Store fails, the invitation stays
-		// pending and can still be answered or cancelled.
+	s.timers.arm(s.chats.Clock(), s.inviteTimeout, routeKey{id, inv}, func() {
+		// An invitation answered meanwhile makes this an invalid
+		// transition, so nothing is written. If the Store fails, the
+		// invitation stays pending and can still be answered or cancelled.
 		ctx := context.Background()
 		if s.routes.get(id, inv) != nil {
 			_ = s.reroute(ctx, id, inv, RerouteTimedOut)
 			return
 		}
-		_, _ = s.chats.Do(ctx, id, interaction.System, timeOut)
+		_, _ = s.do(ctx, id, interaction.System, timeOut)
 	})
 }
 
@@ -115,14 +214,17 @@ func (s *Service) Accept(ctx context.Context, id interaction.ID, agent PartyID, 
 }
 
 func (s *Service) accept(ctx context.Context, id interaction.ID, agent PartyID, inv LegID, cmd interaction.Command) error {
-	if rt := s.routes.get(id, inv); rt != nil {
-		if rivals := s.rivals(ctx, id, rt, inv); len(rivals) > 0 {
+	rt := s.routes.get(id, inv)
+	if rt != nil {
+		rt.turn.Lock()
+		defer rt.turn.Unlock()
+		if rivals := s.rivals(ctx, rt, inv); len(rivals) > 0 {
 			cmd = AcceptOffer{Invitation: inv, Rivals: rivals}
 		}
 	}
-	_, err := s.chats.Do(ctx, id, agent, cmd)
-	if err == nil {
-		s.routes.drop(id, inv)
+	_, err := s.do(ctx, id, agent, cmd)
+	if err == nil && rt != nil {
+		s.routes.drop(rt)
 	}
 	return err
 }
@@ -131,15 +233,40 @@ func (s *Service) accept(ctx context.Context, id interaction.ID, agent PartyID, 
 // invitation is out to several agents: to the owner it is one invitation.
 func (s *Service) cancel(ctx context.Context, id interaction.ID, owner PartyID, inv LegID, cancelOne func(LegID) interaction.Command) error {
 	cmd := batch{cancelOne(inv)}
-	if rt := s.routes.get(id, inv); rt != nil {
-		for _, r := range s.rivals(ctx, id, rt, inv) {
-			cmd = append(cmd, cancelOne(r))
+	rt := s.routes.get(id, inv)
+	if rt != nil {
+		rt.turn.Lock()
+		defer rt.turn.Unlock()
+		for _, r := range s.rivals(ctx, rt, inv) {
+			cmd = append(cmd, ifPending{inv: r, cmd: cancelOne(r)})
 		}
 	}
-	_, err := s.chats.Do(ctx, id, owner, cmd.one())
-	if err == nil {
-		s.routes.drop(id, inv)
+	_, err := s.do(ctx, id, owner, cmd.one())
+	if err == nil && rt != nil {
+		s.routes.drop(rt)
 	}
+	return err
+}
+
+// decline runs the agent's decline of inv and, for a routed invitation,
+// offers it on (R-X1), both under the route's turn.
+func (s *Service) decline(ctx context.Context, id interaction.ID, agent PartyID, inv LegID, cmd interaction.Command) error {
+	rt := s.routes.get(id, inv) // before the write, which forgets inv
+	if rt == nil {
+		_, err := s.do(ctx, id, agent, cmd)
+		return err
+	}
+	rt.turn.Lock()
+	_, err := s.do(ctx, id, agent, cmd)
+	var out *Exhausted
+	if err == nil {
+		// The decline is written, so offer on even if ctx ends now; offering
+		// on is best effort, as after a time-out.
+		ctx = context.WithoutCancel(ctx)
+		out, _ = s.offerOn(ctx, rt, inv, RerouteDeclined)
+	}
+	rt.turn.Unlock()
+	s.tellExhausted(ctx, out)
 	return err
 }
 
@@ -147,13 +274,7 @@ func (s *Service) cancel(ctx context.Context, id interaction.ID, owner PartyID, 
 // skill, queue) then goes to the next available agent (R-X1); one aimed
 // at a named agent ends, and the owner is told (R-C3).
 func (s *Service) Decline(ctx context.Context, id interaction.ID, agent PartyID, leg LegID) error {
-	_, err := s.chats.Do(ctx, id, agent, Decline{Leg: leg})
-	if err == nil && s.routes.get(id, leg) != nil {
-		// The decline is written, so offer on even if ctx ends now; offering
-		// on is best effort, as after a time-out.
-		_ = s.reroute(context.WithoutCancel(ctx), id, leg, RerouteDeclined)
-	}
-	return err
+	return s.decline(ctx, id, agent, leg, Decline{Leg: leg})
 }
 
 // Cancel: owner cancels a pending invitation (R-X2), with its rival
@@ -164,13 +285,13 @@ func (s *Service) Cancel(ctx context.Context, id interaction.ID, owner PartyID, 
 
 // End: the owner or the target ends an active consultation (R-C4).
 func (s *Service) End(ctx context.Context, id interaction.ID, actor PartyID, leg LegID) error {
-	_, err := s.chats.Do(ctx, id, actor, EndLeg{Leg: leg})
+	_, err := s.do(ctx, id, actor, EndLeg{Leg: leg})
 	return err
 }
 
 // Say writes a private consultation message (R-C5).
 func (s *Service) Say(ctx context.Context, id interaction.ID, actor PartyID, leg LegID, text string) error {
-	_, err := s.chats.Do(ctx, id, actor, Say{Leg: leg, Text: text})
+	_, err := s.do(ctx, id, actor, Say{Leg: leg, Text: text})
 	return err
 }
 
@@ -180,7 +301,7 @@ func (s *Service) Transfer(ctx context.Context, id interaction.ID, owner PartyID
 	if err != nil {
 		return err
 	}
-	if _, err = s.chats.Do(ctx, id, owner, Transfer{Leg: leg}); err != nil {
+	if _, err = s.do(ctx, id, owner, Transfer{Leg: leg}); err != nil {
 		s.releaseUnit(held, interaction.MediumChat)
 	}
 	return err
@@ -194,7 +315,7 @@ func (s *Service) Conference(ctx context.Context, id interaction.ID, owner Party
 		return "", err
 	}
 	req := LegID(s.chats.IDs().NewID())
-	if _, err := s.chats.Do(ctx, id, owner, Conference{Leg: leg, Request: req}); err != nil {
+	if _, err := s.do(ctx, id, owner, Conference{Leg: leg, Request: req}); err != nil {
 		s.releaseUnit(held, interaction.MediumChat)
 		return "", err
 	}
@@ -259,11 +380,9 @@ func (s *Service) direct(ctx context.Context, id interaction.ID, owner PartyID, 
 	for _, o := range offers {
 		cmd = append(cmd, Direct{Request: o.ID, Kind: kind, Target: target, Agent: o.Agent})
 	}
-	if _, err := s.chats.Do(ctx, id, owner, cmd.one()); err != nil {
-		s.releaseAll(offers, interaction.MediumChat)
+	if err := s.invite(ctx, id, owner, target, interaction.MediumChat, kind, offers, cmd.one()); err != nil {
 		return "", err
 	}
-	s.follow(id, owner, target, interaction.MediumChat, kind, offers)
 	return offers[0].ID, nil
 }
 
@@ -275,11 +394,7 @@ func (s *Service) AcceptRequest(ctx context.Context, id interaction.ID, agent Pa
 // DeclineRequest: the asked agent declines (R-F4). A direct request to a
 // group, skill or queue then goes to the next available agent (R-X1).
 func (s *Service) DeclineRequest(ctx context.Context, id interaction.ID, agent PartyID, req LegID) error {
-	_, err := s.chats.Do(ctx, id, agent, DeclineRequest{Request: req})
-	if err == nil && s.routes.get(id, req) != nil {
-		_ = s.reroute(context.WithoutCancel(ctx), id, req, RerouteDeclined)
-	}
-	return err
+	return s.decline(ctx, id, agent, req, DeclineRequest{Request: req})
 }
 
 // CancelRequest: the owner takes a pending request back.
@@ -289,7 +404,7 @@ func (s *Service) CancelRequest(ctx context.Context, id interaction.ID, owner Pa
 
 // Remove takes a member out of the conference (R-F5).
 func (s *Service) Remove(ctx context.Context, id interaction.ID, owner, member PartyID) error {
-	_, err := s.chats.Do(ctx, id, owner, Remove{Member: member})
+	_, err := s.do(ctx, id, owner, Remove{Member: member})
 	return err
 }
 

@@ -36,6 +36,7 @@ type Directory struct {
 	notReady   bool // set an agent not ready when it lets an invitation time out
 	observer   func(Invitation)
 	rescinder  Rescinder
+	forward    []interaction.Notifier // see ForwardTo
 
 	agents  map[interaction.PartyID]*agentRecord
 	seq     uint64

@@ -124,7 +124,14 @@
 // in the same write, so no invitation is accepted by two agents (accept
 // through consult.Service, which knows the rivals). A decline or time-out
 // of one offer waits for the others; when all have failed, the next
-// candidates get it together. The owner's cancel withdraws every offer.
+// candidates get it together, also when they time out at the same instant
+// (consult decides "last offer out?" and writes under one lock per
+// invitation). The owner's cancel withdraws every offer.
+//
+// consult.New registers its Service with the Directory (ForwardTo), which
+// hands on every batch of events it counts: so consult stops the time-out
+// and forgets the route of an invitation that any command ends, also the
+// owner ending the session through interaction.Service (R-C7).
 //
 // # Team Communicator
 //

@@ -2,6 +2,7 @@ package routing
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/chatconsult/chatconsult/interaction"
@@ -100,7 +101,7 @@ func Holdings(st *interaction.State) map[interaction.PartyID]Holding {
 // from the state after the events (Holdings) and applies the difference to
 // what it counted before, so its figures stay exact whatever the events
 // were, and an interaction it first hears of mid-stream is counted whole.
-func (d *Directory) Notify(_ context.Context, st *interaction.State, events []interaction.Event) {
+func (d *Directory) Notify(ctx context.Context, st *interaction.State, events []interaction.Event) {
 	if st == nil || !changesWork(events) {
 		return
 	}
@@ -111,13 +112,29 @@ func (d *Directory) Notify(_ context.Context, st *interaction.State, events []in
 		return // already counted
 	}
 	changed := d.track(st.ID, events)
-	observer := d.observer
+	observer, forward := d.observer, d.forward
 	d.mu.Unlock()
 	if observer != nil {
 		for _, inv := range changed {
 			observer(inv)
 		}
 	}
+	for _, n := range forward {
+		n.Notify(ctx, st, events)
+	}
+}
+
+// ForwardTo hands every batch of events the Directory counts on to n, once
+// counted and outside the Directory's lock: batches that change someone's
+// work, not messages alone. n runs on the goroutine that committed the
+// events, while the interaction.Service holds the interaction, so it must
+// not run commands on it synchronously. consult.New calls it (see
+// consult.Forwarder), so that its Service hears of every invitation that
+// ends, whatever command ended it, and stops its time-out.
+func (d *Directory) ForwardTo(n interaction.Notifier) {
+	d.mu.Lock()
+	d.forward = append(slices.Clip(d.forward), n) // a Notify under way keeps the slice it read
+	d.mu.Unlock()
 }
 
 // changesWork reports whether the events can change what anyone holds or

@@ -22,5 +22,11 @@
 //
 // Service wraps these commands with routing, time-outs and redirect on no
 // answer; the command types (Start, Accept, Transfer, …) can also be run
-// directly through interaction.Service.Do.
+// directly through interaction.Service.Do. The Service follows each
+// invitation until an event ends it (answer, cancel, the session ending,
+// R-C7), stopping its time-out then; with the routing Directory as Router
+// it sees every committed event automatically, with another Router put
+// the Service in the interaction.Service's Notifier chain. Agents answer
+// through the Service: a decline sent straight to interaction.Service.Do
+// does not redirect.
 package consult

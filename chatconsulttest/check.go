@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -44,6 +45,13 @@ const (
 	InvEngaged    = "engaged"      // R-H3: engaged (My History) exactly when it was owner or member while joined
 	InvStranger   = "stranger"     // R-X6: a non-participant cannot read the interaction
 	InvViewCopies = "view-content" // R-X5: a view shows the transcript's messages as they are
+	// R-X7: a coaching message is seen by its coach, the coached agent and
+	// whoever supervises either; never by the contact, nor delivered to it.
+	InvCoachPrivate = "coach-private"
+	// R-X7: a supervisor that has not barged in is in no view's parties but
+	// its own and the coached agent's; its events (entering, switching,
+	// leaving, coaching) reach nobody else.
+	InvSupervisorHidden = "supervisor-hidden"
 )
 
 // Checker checks the invariants of one interaction, incrementally: hand it
@@ -64,10 +72,24 @@ type Checker struct {
 	legs       map[interaction.LegID]string
 	requests   map[interaction.LegID]string
 	wasEngaged map[interaction.PartyID]bool
-	// supervisor: held the supervisor role at some point; it sees what its
-	// agent sees (R-X7), also after a barge-in.
-	supervisor map[interaction.PartyID]bool
-	messages   uint32
+	// links: whom each supervisor supervises, and how, as the events say
+	// (R-X7). A supervisor sees what its agent sees, also after it barged
+	// in; invited in another role it no longer does.
+	links map[interaction.PartyID]supervision
+	// hidden: the events of the current command by or about a supervisor
+	// that has not barged in, with that supervisor.
+	hidden   []hiddenEvent
+	messages uint32
+}
+
+type supervision struct {
+	agent    interaction.PartyID
+	coaching bool
+}
+
+type hiddenEvent struct {
+	ev         *interaction.Event
+	supervisor interaction.PartyID
 }
 
 // NewChecker returns a checker for one interaction, before its first event.
@@ -79,7 +101,7 @@ func NewChecker() *Checker {
 		legs:       map[interaction.LegID]string{},
 		requests:   map[interaction.LegID]string{},
 		wasEngaged: map[interaction.PartyID]bool{},
-		supervisor: map[interaction.PartyID]bool{},
+		links:      map[interaction.PartyID]supervision{},
 	}
 }
 
@@ -171,6 +193,7 @@ func (c *Checker) command(group []interaction.Event) []Violation {
 	if !c.broken {
 		before = c.st.Clone()
 	}
+	c.hidden = c.hidden[:0]
 	for i := range group {
 		c.event(&group[i], &out)
 	}
@@ -179,8 +202,29 @@ func (c *Checker) command(group []interaction.Event) []Violation {
 	}
 	after := c.st
 	c.commandRules(group, before, after, &out)
+	c.deliveryRules(group, after, &out)
 	c.viewRules(after, &out)
 	return out
+}
+
+// chain lists the agents whose sight p shares as a supervisor (R-X7): the
+// agent it supervises, and on through a supervisor that barged in.
+func (c *Checker) chain(p interaction.PartyID) []interaction.PartyID {
+	var out []interaction.PartyID
+	for hops := len(c.links) + 1; hops > 0; hops-- {
+		l, ok := c.links[p]
+		if !ok {
+			break
+		}
+		out = append(out, l.agent)
+		p = l.agent
+	}
+	return out
+}
+
+// through: does p see what agent sees, being agent or supervising it?
+func (c *Checker) through(p, agent interaction.PartyID) bool {
+	return p == agent || slices.Contains(c.chain(p), agent)
 }
 
 // event checks one event against what came before and applies it.
@@ -216,6 +260,14 @@ func (c *Checker) event(ev *interaction.Event, out *violations) {
 	case interaction.EventStatus:
 		transition(interaction.InteractionMachine, c.status)
 		c.status = ev.To
+	case interaction.EventRole:
+		// A supervisor switching agent or mode keeps its role; every other
+		// change is one the role machine declares.
+		if p := c.st.Party(ev.Party); p != nil && !c.broken &&
+			!(p.Role == interaction.RoleSupervisor && ev.Role == interaction.RoleSupervisor) &&
+			!interaction.RoleMachine.Allows(p.Role.String(), ev.Trigger, ev.Role.String()) {
+			out.add("R-X5", InvTransition, v, "role %s -%s-> %s of %s is not a declared transition", p.Role, ev.Trigger, ev.Role, ev.Party)
+		}
 	case interaction.EventMembership:
 		have, ok := c.membership[ev.Party]
 		if !ok {
@@ -246,9 +298,7 @@ func (c *Checker) event(ev *interaction.Event, out *violations) {
 			c.author(ev, out)
 		}
 	}
-	if (ev.Type == interaction.EventMembership || ev.Type == interaction.EventRole) && ev.Role == interaction.RoleSupervisor {
-		c.supervisor[ev.Party] = true
-	}
+	c.follow(ev, out)
 	if c.broken {
 		return
 	}
@@ -261,6 +311,97 @@ func (c *Checker) event(ev *interaction.Event, out *violations) {
 		p := &c.st.Parties[i]
 		if p.Present() && p.Role.Engaged() {
 			c.wasEngaged[p.ID] = true
+		}
+	}
+}
+
+// follow keeps the supervision links (R-X7) and notes the events by or
+// about a supervisor that has not barged in, checking their scope: its own
+// (PartyScope) or, while it coaches, the coached agent's (ScopeCoach).
+func (c *Checker) follow(ev *interaction.Event, out *violations) {
+	v := ev.Version
+	var sup interaction.PartyID
+	switch ev.Type {
+	case interaction.EventRole:
+		if ev.Role == interaction.RoleSupervisor {
+			c.links[ev.Party] = supervision{agent: interaction.PartyID(ev.Target.ID), coaching: ev.Trigger == interaction.SuperviseCoach}
+			sup = ev.Party
+		} else if l, ok := c.links[ev.Party]; ok {
+			l.coaching = false // barged in: a member now, it keeps its sight
+			c.links[ev.Party] = l
+		}
+	case interaction.EventMembership:
+		switch {
+		case ev.Trigger == "invite":
+			delete(c.links, ev.Party) // invited in another role (R-C5, R-X3)
+		case ev.Role == interaction.RoleSupervisor:
+			sup = ev.Party
+		case ev.Role != interaction.RoleSupervisor:
+			if l, ok := c.links[ev.Party]; ok {
+				l.coaching = false
+				c.links[ev.Party] = l
+			}
+		}
+	case interaction.EventMessage:
+		if p := c.st.Party(ev.Actor); p != nil && p.Role == interaction.RoleSupervisor && ev.Kind == interaction.KindText {
+			sup = ev.Actor
+		}
+	}
+	if sup == "" {
+		return
+	}
+	c.hidden = append(c.hidden, hiddenEvent{ev: ev, supervisor: sup})
+	own := ev.Scope == interaction.PartyScope(sup)
+	coach := ev.Scope.Kind == interaction.ScopeCoach && ev.Scope.Party != ""
+	switch {
+	case ev.Type == interaction.EventRole && ev.Trigger == interaction.SuperviseMonitor && !own:
+		out.add("R-X7", InvSupervisorHidden, v, "%s starts monitoring %s in scope %s: a monitor is told to nobody", sup, ev.Target.ID, scopeString(ev.Scope))
+	case ev.Type == interaction.EventRole && ev.Trigger == interaction.SuperviseCoach &&
+		!own && ev.Scope != (interaction.Scope{Kind: interaction.ScopeCoach, Party: interaction.PartyID(ev.Target.ID)}):
+		out.add("R-X7", InvSupervisorHidden, v, "%s starts coaching %s in scope %s", sup, ev.Target.ID, scopeString(ev.Scope))
+	case ev.Type == interaction.EventMembership && !own && !coach:
+		out.add("R-X7", InvSupervisorHidden, v, "supervisor %s %s in scope %s", sup, ev.To, scopeString(ev.Scope))
+	case ev.Type == interaction.EventMessage && !coach:
+		out.add("R-X7", InvSupervisorHidden, v, "supervisor %s wrote in scope %s", sup, scopeString(ev.Scope))
+	}
+}
+
+// deliveryRules: what the command's events tell the parties, as a
+// Notifier delivers them (interaction.State.Visible on the state after the
+// command). The contact hears of no consultation and no coaching (R-C5,
+// R-X7); nobody hears of a supervisor that has not barged in, but the
+// agent it coaches (and whoever supervises that agent) of the coaching.
+func (c *Checker) deliveryRules(group []interaction.Event, after *interaction.State, out *violations) {
+	if contact := after.Party(after.Contact); contact != nil {
+		for i := range group {
+			ev := &group[i]
+			if !after.Visible(contact.ID, ev) {
+				continue
+			}
+			switch ev.Scope.Kind {
+			case interaction.ScopeLeg:
+				out.add("R-C5", InvLegPrivate, ev.Version, "the contact is told of a %s event of leg %s", ev.Type, ev.Scope.Leg)
+			case interaction.ScopeCoach:
+				out.add("R-X7", InvCoachPrivate, ev.Version, "the contact is told of a %s event coaching %s", ev.Type, ev.Scope.Party)
+			}
+		}
+	}
+	for _, h := range c.hidden {
+		ev := h.ev
+		if ev.Type == interaction.EventMembership && ev.Scope.Kind == interaction.ScopeCoach {
+			if l := c.links[h.supervisor]; !l.coaching || l.agent != ev.Scope.Party {
+				out.add("R-X7", InvSupervisorHidden, ev.Version, "supervisor %s %s in the scope of %s, whom it does not coach", h.supervisor, ev.To, ev.Scope.Party)
+			}
+		}
+		for i := range after.Parties {
+			p := after.Parties[i].ID
+			if p == h.supervisor || !after.Visible(p, ev) {
+				continue
+			}
+			if ev.Scope.Kind == interaction.ScopeCoach && c.through(p, ev.Scope.Party) {
+				continue
+			}
+			out.add("R-X7", InvSupervisorHidden, ev.Version, "%s is told of supervisor %s's %s event (%s)", p, h.supervisor, ev.Type, scopeString(ev.Scope))
 		}
 	}
 }
@@ -287,8 +428,10 @@ func (c *Checker) author(ev *interaction.Event, out *violations) {
 		switch {
 		case p == nil:
 			out.add("R-X6", InvAuthor, v, "%s, not a party, wrote to everyone", ev.Actor)
-		case p.Role == interaction.RoleConsultant || p.Role == interaction.RoleSupervisor:
+		case p.Role == interaction.RoleConsultant:
 			out.add("R-C5", InvAuthor, v, "%s (a %s) wrote to the contact", ev.Actor, p.Role)
+		case p.Role == interaction.RoleSupervisor:
+			out.add("R-X7", InvAuthor, v, "supervisor %s wrote to the contact without barging in", ev.Actor)
 		case !p.Present():
 			out.add("R-X6", InvAuthor, v, "%s (%s) wrote to everyone", ev.Actor, p.Membership)
 		}
@@ -305,8 +448,18 @@ func (c *Checker) author(ev *interaction.Event, out *violations) {
 			out.add("R-C10", InvAuthor, v, "message in voice leg %s", l.ID)
 		}
 	case interaction.ScopeAgents:
-		if p == nil || p.Role == interaction.RoleContact || !p.Present() {
+		switch {
+		case p == nil || p.Role == interaction.RoleContact || !p.Present():
 			out.add("R-X6", InvAuthor, v, "%s wrote an agents' note", ev.Actor)
+		case p.Role == interaction.RoleSupervisor:
+			out.add("R-X7", InvAuthor, v, "supervisor %s wrote a note every agent sees", ev.Actor)
+		case p.Role == interaction.RoleConsultant:
+			out.add("R-X3", InvAuthor, v, "consultation target %s wrote a note every agent sees", ev.Actor)
+		}
+	case interaction.ScopeCoach:
+		l, ok := c.links[ev.Actor]
+		if p == nil || p.Role != interaction.RoleSupervisor || !p.Present() || !ok || !l.coaching || l.agent != ev.Scope.Party {
+			out.add("R-X7", InvAuthor, v, "%s wrote coaching for %s without coaching it", ev.Actor, ev.Scope.Party)
 		}
 	}
 }
@@ -353,7 +506,7 @@ func (c *Checker) commandRules(group []interaction.Event, before, after *interac
 		}
 		for _, p := range after.Parties {
 			if p.Membership == interaction.MemberInvited ||
-				(p.Present() && (p.Role == interaction.RoleContact || p.Role == interaction.RoleConsultant)) {
+				(p.Present() && (p.Role == interaction.RoleContact || p.Role == interaction.RoleConsultant || p.Role == interaction.RoleSupervisor)) {
 				out.add("R-C7", InvSessionEnd, last, "%s (%s) is %s after the session ended", p.ID, p.Role, p.Membership)
 			}
 		}
@@ -464,13 +617,34 @@ func (c *Checker) viewRules(s *interaction.State, out *violations) {
 				}
 			case interaction.ScopeParty:
 				// A supervisor sees what its agent sees (R-X7).
-				if m.Scope.Party != p.ID && !c.supervisor[p.ID] {
+				if !c.through(p.ID, m.Scope.Party) {
 					out.add("R-C3", InvScope, v, "%s sees message %d meant for %s only", p.ID, m.Seq, m.Scope.Party)
+				}
+			case interaction.ScopeCoach:
+				switch {
+				case p.Role == interaction.RoleContact:
+					out.add("R-X7", InvCoachPrivate, v, "the contact %s sees coaching message %d for %s", p.ID, m.Seq, m.Scope.Party)
+				case !c.through(p.ID, m.Author) && !c.through(p.ID, m.Scope.Party):
+					// The coach, the coached agent, and whoever sees
+					// through either of them (a coach may later be an
+					// engaged agent someone monitors).
+					out.add("R-X7", InvCoachPrivate, v, "%s sees coaching message %d for %s", p.ID, m.Seq, m.Scope.Party)
 				}
 			case interaction.ScopeEveryone:
 				if !p.TookPart {
 					out.add("R-X6", InvScope, v, "%s never joined but reads message %d", p.ID, m.Seq)
 				}
+			}
+		}
+		// R-X7: a supervisor that has not barged in is seen only by itself
+		// and by the agent it coaches (and whoever sees through that agent).
+		for _, q := range vw.Parties {
+			sq := s.Party(q.ID)
+			if q.ID == p.ID || sq == nil || sq.Role != interaction.RoleSupervisor {
+				continue
+			}
+			if l := c.links[q.ID]; p.Role == interaction.RoleContact || !l.coaching || !c.through(p.ID, l.agent) {
+				out.add("R-X7", InvSupervisorHidden, v, "%s (%s) sees supervisor %s", p.ID, p.Role, q.ID)
 			}
 		}
 		if !p.Present() {
@@ -515,7 +689,7 @@ func (c *Checker) viewRules(s *interaction.State, out *violations) {
 			case b:
 				seenB = true
 			default:
-				if !c.supervisor[who] {
+				if !c.through(who, a) && !c.through(who, b) {
 					// A supervisor sees its agent's legs (R-X7); nobody else may.
 					out.add("R-X3", InvLegPrivate, v, "%s sees message %d of leg %s between %s and %s", who, m.Seq, m.Scope.Leg, a, b)
 				}

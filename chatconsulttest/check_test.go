@@ -138,7 +138,7 @@ func TestCheckerCatchesCorruptLogs(t *testing.T) {
 				return e.Type == interaction.EventRequest && e.To == interaction.RequestDeclined
 			})
 			role := interaction.Event{Interaction: ev[i].Interaction, Time: ev[i].Time, Actor: ev[i].Actor, Cause: ev[i].Cause,
-				Type: interaction.EventRole, Party: "agent2", Role: interaction.RoleMember, Scope: interaction.Everyone}
+				Type: interaction.EventRole, Party: "agent2", Role: interaction.RoleMember, Trigger: "conference", Scope: interaction.Everyone}
 			out := append(append(append([]interaction.Event{}, ev[:i+1]...), role), ev[i+1:]...)
 			return renumber(out)
 		}, "R-F4 dropped"},

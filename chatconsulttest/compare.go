@@ -84,6 +84,10 @@ func Compare(m *Model, st *interaction.State, view ViewFunc) []Difference {
 		if lp.Engaged != mp.engaged {
 			add("R-H3", subj, "engaged with the contact: library %v, model %v", lp.Engaged, mp.engaged)
 		}
+		// Coaching means something only for a supervisor (R-X7).
+		if lp.Supervises != mp.supervises || (mp.role == interaction.RoleSupervisor && lp.Coaching != mp.coaching) {
+			add("R-X7", subj, "supervises: library %q (coaching %v), model %q (coaching %v)", lp.Supervises, lp.Coaching, mp.supervises, mp.coaching)
+		}
 	}
 
 	// The transcript: nothing lost, nothing duplicated, every scope right.
@@ -195,7 +199,11 @@ func compareView(m *Model, p *mParty, st *interaction.State, view ViewFunc) []Di
 	}
 	for i := range m.messages {
 		if seq := uint32(i + 1); want[seq] && !got[seq] {
-			add(missRule(m, p, m.messages[i].scope), "misses message %d (%s, by %s)", seq, scopeString(m.messages[i].scope), m.messages[i].author)
+			rule := missRule(m, p, m.messages[i].scope)
+			if !m.canReadOwn(p, i) {
+				rule = "R-X7" // it reads it through the agent it supervises
+			}
+			add(rule, "misses message %d (%s, by %s)", seq, scopeString(m.messages[i].scope), m.messages[i].author)
 		}
 	}
 	// Parties it sees.
@@ -213,12 +221,16 @@ func compareView(m *Model, p *mParty, st *interaction.State, view ViewFunc) []Di
 		if p.role != interaction.RoleContact {
 			rule = "R-X3"
 		}
+		if supervisorShown(st, m, v) {
+			rule = "R-X7" // a supervisor seen by whom it may not be, or the other way round
+		}
 		add(rule, "parties: library %v, model %v", gotParties, wantParties)
 	}
-	// Its consultations (R-C3: the accepted leg is a chat linked to the interaction).
+	// Its consultations (R-C3: the accepted leg is a chat linked to the
+	// interaction), and a supervisor's agent's (R-X7).
 	var wantLegs, gotLegs []string
-	for _, l := range m.legs {
-		if l.owner == p.id || l.agent == p.id {
+	for j, l := range m.legs {
+		if l.owner == p.id || l.agent == p.id || m.legInSight(p, j) {
 			wantLegs = append(wantLegs, string(l.id)+" "+l.state)
 		}
 	}
@@ -226,15 +238,84 @@ func compareView(m *Model, p *mParty, st *interaction.State, view ViewFunc) []Di
 		gotLegs = append(gotLegs, string(l.ID)+" "+l.State)
 	}
 	if !slices.Equal(wantLegs, gotLegs) {
-		add("R-X3", "legs: library %v, model %v", gotLegs, wantLegs)
+		rule := "R-X3"
+		if p.supervises != "" {
+			rule = "R-X7"
+		}
+		add(rule, "legs: library %v, model %v", gotLegs, wantLegs)
 	}
 	return out
 }
 
-// canRead: may p read message i? Shared scopes: every party that has
-// joined reads the whole transcript (R-C6, R-F2), and keeps what was said
-// until it went. A leg's messages: its two agents, forever (R-C5, R-X3).
+// supervisorShown reports whether a party that is a supervisor, in the
+// library or the model, is in one view's parties and not the other's.
+func supervisorShown(st *interaction.State, m *Model, v interaction.View) bool {
+	got := map[interaction.PartyID]bool{}
+	for _, q := range v.Parties {
+		got[q.ID] = true
+	}
+	viewer := m.party(v.Viewer)
+	for _, q := range m.parties {
+		lq := st.Party(q.id)
+		isSup := q.role == interaction.RoleSupervisor || (lq != nil && lq.Role == interaction.RoleSupervisor)
+		if isSup && viewer != nil && got[q.id] != m.partyVisible(viewer, q) {
+			return true
+		}
+	}
+	return false
+}
+
+// canRead: may p read message i? By its own right (canReadOwn), or, for a
+// supervisor, through the agent it supervises (R-X7): it reads what that
+// agent reads, that agent's consultations and coaching included, while it
+// is in the chat itself (once out it keeps what was said until it went);
+// and once the agent is no longer engaged with the contact (it left, or
+// was transferred away), only what the agent read until then. A supervisor
+// that barged in keeps that sight, and one monitoring it sees through it
+// in turn.
 func (m *Model) canRead(p *mParty, i int) bool {
+	if m.canReadOwn(p, i) {
+		return true
+	}
+	for hops, q := len(m.parties), p; q.supervises != "" && hops > 0; hops-- {
+		if !q.present() && i >= q.readUpTo {
+			return false // the supervisor's own stay
+		}
+		w := m.party(q.supervises)
+		if w == nil || (!m.noFreeze && !w.engagedNow() && i >= w.engagedMsgs) {
+			return false
+		}
+		if m.canReadOwn(w, i) {
+			return true
+		}
+		q = w
+	}
+	return false
+}
+
+// legInSight: does supervisor p see leg j (the j-th) through the agent it
+// supervises (R-X7)? The agent's legs, those of its time as an engaged
+// agent once it is no longer one.
+func (m *Model) legInSight(p *mParty, j int) bool {
+	l := m.legs[j]
+	for hops, q := len(m.parties), p; q.supervises != "" && hops > 0; hops-- {
+		w := m.party(q.supervises)
+		if w == nil || (!m.noFreeze && !w.engagedNow() && j >= w.engagedLegs) {
+			return false
+		}
+		if l.owner == w.id || l.agent == w.id {
+			return true
+		}
+		q = w
+	}
+	return false
+}
+
+// canReadOwn: may p read message i by its own right? Shared scopes: every
+// party that has joined reads the whole transcript (R-C6, R-F2), and keeps
+// what was said until it went. A leg's messages: its two agents, forever
+// (R-C5, R-X3). Coaching: the coached agent and its coach (R-X7).
+func (m *Model) canReadOwn(p *mParty, i int) bool {
 	msg := m.messages[i]
 	shared := p.tookPart && (p.present() || i < p.readUpTo)
 	switch msg.scope.Kind {
@@ -260,10 +341,32 @@ func (m *Model) canRead(p *mParty, i int) bool {
 
 // partyVisible: a party sees itself; everyone sees the contact and the
 // engaged agents once they took part; a consultation target is seen only
-// by the agents of its legs, never by the contact.
+// by the agents of its legs, never by the contact; a supervisor (that has
+// not barged in) only by the agent it coaches, never by the contact
+// (R-X7). A supervisor also sees whom the agent it supervises sees.
 func (m *Model) partyVisible(viewer, q *mParty) bool {
+	if m.partyVisibleTo(viewer, q) {
+		return true
+	}
+	for hops, p := len(m.parties), viewer; p.supervises != "" && hops > 0; hops-- {
+		w := m.party(p.supervises)
+		if w == nil {
+			return false
+		}
+		if m.partyVisibleTo(w, q) {
+			return true
+		}
+		p = w
+	}
+	return false
+}
+
+func (m *Model) partyVisibleTo(viewer, q *mParty) bool {
 	if q == viewer {
 		return true
+	}
+	if q.role == interaction.RoleSupervisor {
+		return q.coaching && q.supervises == viewer.id
 	}
 	if q.role == interaction.RoleContact || q.role.Engaged() {
 		return q.tookPart
@@ -295,8 +398,12 @@ func scopeString(sc interaction.Scope) string {
 // may not see.
 func leakRule(p *mParty, sc interaction.Scope) string {
 	switch {
+	case sc.Kind == interaction.ScopeCoach:
+		return "R-X7"
 	case sc.Kind == interaction.ScopeLeg && p.role == interaction.RoleContact:
 		return "R-C5"
+	case p.supervises != "":
+		return "R-X7" // more than its agent sees
 	case sc.Kind == interaction.ScopeLeg:
 		return "R-X3"
 	case sc.Kind == interaction.ScopeParty:

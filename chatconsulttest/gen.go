@@ -27,6 +27,12 @@ type Gen struct {
 	// ChatOnly restricts stories to the chat commands of package
 	// interaction (no consultation, transfer or conference).
 	ChatOnly bool
+	// Supervisors turns supervision on (R-X7): these supervisors monitor,
+	// coach, barge in and leave. The agents supervise too, now and then,
+	// before they take part in the chat in another role (an agent who
+	// supervised and is later consulted, say); and former supervisors are
+	// consulted. Empty (the default): no supervision step.
+	Supervisors []interaction.PartyID
 	// InvalidPercent is the share of steps, in percent, drawn without
 	// regard to the situation: any verb, any actor, unknown IDs, bad
 	// input. Zero means the default, 20; a negative value means none.
@@ -64,10 +70,11 @@ func (g Gen) invalidPercent() int {
 	return min(g.InvalidPercent, 100)
 }
 
-// Party draws any acting party: the contact, an agent, System, a stranger
-// or nobody ("").
+// Party draws any acting party: the contact, an agent, a supervisor (when
+// there are any), System, a stranger or nobody ("").
 func (g Gen) Party() *rapid.Generator[interaction.PartyID] {
 	all := append([]interaction.PartyID{g.contact()}, g.agents()...)
+	all = append(all, g.Supervisors...)
 	all = append(all, interaction.System, Stranger, "")
 	return rapid.SampledFrom(all)
 }
@@ -214,10 +221,11 @@ const (
 	catHandOver
 	catDone
 	catLeave
+	catSupervise
 	catCount
 )
 
-var catWeight = [catCount]int{catTalk: 2, catConsult: 4, catChat: 3, catHandOver: 3, catDone: 2, catLeave: 1}
+var catWeight = [catCount]int{catTalk: 2, catConsult: 4, catChat: 3, catHandOver: 3, catDone: 2, catLeave: 1, catSupervise: 3}
 
 func (g Gen) text(t *rapid.T, m *Model) string {
 	// Numbered, so that every accepted message is told apart.
@@ -282,8 +290,17 @@ func (g Gen) candidates(m *Model) [catCount][]candidate {
 			add(catChat, step(interaction.System, interaction.Assign{Agent: a}))
 		}
 	}
+	g.supervision(m, &c)
 	if g.ChatOnly {
 		return c
+	}
+	for _, s := range g.Supervisors {
+		// A former supervisor is an agent like any other: it may be
+		// consulted or asked to take the chat (R-C5, R-X3: it then reads
+		// its own leg, not its former agent's).
+		if p := m.party(s); p != nil && !inChat(p) {
+			free = append(free, s)
+		}
 	}
 	for _, l := range m.legs {
 		switch l.state {
@@ -318,6 +335,15 @@ func (g Gen) candidates(m *Model) [catCount][]candidate {
 		add(catHandOver, step(interaction.System, consult.TimeOutRequest{Request: r.id}))
 		add(catHandOver, step(r.from, consult.CancelRequest{Request: r.id}))
 	}
+	if owner != nil && m.status == interaction.StatusActive {
+		for _, p := range m.parties {
+			if p.role == interaction.RoleSupervisor && p.present() {
+				// Refused as a conflict: the target is in the
+				// interaction already (R-X3).
+				add(catConsult, step(owner.id, consult.Start{Leg: g.nextLeg(m), Agent: p.id, Target: agentTarget(p.id)}))
+			}
+		}
+	}
 	if owner != nil && m.status == interaction.StatusActive && len(free) > 0 {
 		o := owner.id
 		add(catConsult, func(t *rapid.T) Step {
@@ -343,6 +369,110 @@ func (g Gen) candidates(m *Model) [catCount][]candidate {
 	return c
 }
 
+// supervision adds the supervision steps (R-X7): a supervisor (or an agent
+// not yet in the chat) monitors or coaches an engaged agent, barges in, or
+// leaves; and some that are refused: supervising the contact or a
+// consultation target, coaching after barging in, a supervisor's note.
+func (g Gen) supervision(m *Model, c *[catCount][]candidate) {
+	if len(g.Supervisors) == 0 || !m.exists {
+		return
+	}
+	add := func(f candidate) { c[catSupervise] = append(c[catSupervise], f) }
+	var sups, agents []interaction.PartyID // who may supervise now
+	for _, s := range g.Supervisors {
+		if p := m.party(s); p == nil || p.role == interaction.RoleSupervisor {
+			sups = append(sups, s)
+		}
+	}
+	for _, a := range g.agents() {
+		if p := m.party(a); p == nil || p.role == interaction.RoleSupervisor {
+			agents = append(agents, a)
+		}
+	}
+	if len(sups)+len(agents) == 0 {
+		return
+	}
+	who := func(t *rapid.T) interaction.PartyID {
+		if len(agents) > 0 && (len(sups) == 0 || fairIndex(t, 4, "agent supervises") == 0) {
+			return agents[fairIndex(t, len(agents), "supervisor")]
+		}
+		return sups[fairIndex(t, len(sups), "supervisor")]
+	}
+	var engaged, others []interaction.PartyID
+	for _, p := range m.parties {
+		switch {
+		case p.engagedNow():
+			engaged = append(engaged, p.id)
+		case p.present() || p.tookPart:
+			others = append(others, p.id) // refused: only an engaged agent is supervised
+		}
+	}
+	if m.status == interaction.StatusActive && len(engaged) > 0 {
+		agent := func(t *rapid.T) interaction.PartyID {
+			if len(others) > 0 && fairIndex(t, 8, "not engaged") == 0 {
+				return others[fairIndex(t, len(others), "supervised")]
+			}
+			return engaged[fairIndex(t, len(engaged), "supervised")]
+		}
+		for i := 0; i < 2; i++ {
+			add(func(t *rapid.T) Step { return Step{Actor: who(t), Command: interaction.Monitor{Agent: agent(t)}} })
+			add(func(t *rapid.T) Step {
+				cmd := interaction.Coach{Agent: agent(t)}
+				if fairIndex(t, 4, "silent") > 0 {
+					cmd.Text = "coach: " + g.text(t, m)
+				}
+				return Step{Actor: who(t), Command: cmd}
+			})
+		}
+		add(func(t *rapid.T) Step { return Step{Actor: who(t), Command: interaction.BargeIn{}} })
+	}
+	// What supervision stories are about: the conversations a supervisor
+	// reads through its agent, and former supervisors (agents too) who are
+	// consulted or asked to join later, in another role (R-C5, R-X3).
+	if owner := m.presentOwner(); owner != nil && m.status == interaction.StatusActive && !g.ChatOnly {
+		for _, p := range m.parties {
+			if p.role == interaction.RoleSupervisor && !inChat(p) {
+				add(func(t *rapid.T) Step {
+					return Step{Actor: owner.id, Command: consult.Start{Leg: g.nextLeg(m), Agent: p.id, Target: agentTarget(p.id)}}
+				})
+			}
+		}
+		for _, l := range m.legs {
+			if l.state == interaction.LegActive && l.medium != interaction.MediumVoice && m.watchedNow(l.owner, l.agent) {
+				for _, who := range []interaction.PartyID{l.owner, l.agent, l.owner, l.agent, l.owner, l.agent} {
+					add(func(t *rapid.T) Step { return Step{Actor: who, Command: consult.Say{Leg: l.id, Text: g.text(t, m)}} })
+				}
+			}
+		}
+	}
+	for _, p := range m.parties {
+		switch {
+		case p.role == interaction.RoleSupervisor && p.present():
+			for i := 0; i < 3; i++ {
+				add(func(*rapid.T) Step { return Step{Actor: p.id, Command: interaction.Leave{}} })
+			}
+			add(func(t *rapid.T) Step { return Step{Actor: p.id, Command: interaction.Note{Text: g.text(t, m)}} })
+		case p.role == interaction.RoleMember && p.supervises != "" && p.present():
+			// Barged in: it writes to everyone now, coaching is refused.
+			add(func(t *rapid.T) Step {
+				return Step{Actor: p.id, Command: interaction.Coach{Agent: p.supervises, Text: "coach: " + g.text(t, m)}}
+			})
+		}
+	}
+}
+
+// watchedNow: a supervisor in the chat supervises one of agents.
+func (m *Model) watchedNow(agents ...interaction.PartyID) bool {
+	for _, p := range m.parties {
+		for _, a := range agents {
+			if p.present() && p.supervises == a {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (g Gen) nextLeg(m *Model) interaction.LegID {
 	return interaction.LegID(fmt.Sprintf("leg%d", len(m.legs)+1))
 }
@@ -359,6 +489,9 @@ func (g Gen) arbitrary(t *rapid.T, m *Model) Step {
 		verbs = append(verbs, "consult", "accept", "decline-leg", "cancel", "timeout", "end-leg", "say", "transfer",
 			"conference", "direct", "accept-request", "decline-request", "timeout-request", "cancel-request", "remove")
 	}
+	if len(g.Supervisors) > 0 {
+		verbs = append(verbs, "monitor", "coach", "barge-in")
+	}
 	verb := rapid.SampledFrom(verbs).Draw(t, "verb")
 	s := Step{Actor: g.Party().Draw(t, "actor")}
 	if verb != "open" && rapid.IntRange(0, 19).Draw(t, "elsewhere") == 0 {
@@ -372,6 +505,14 @@ func (g Gen) arbitrary(t *rapid.T, m *Model) Step {
 		}
 		for _, r := range m.requests {
 			reqs = append(reqs, r.id)
+		}
+	}
+	switch verb {
+	case "monitor", "coach", "barge-in":
+		if s.Actor == Stranger {
+			// Anyone may supervise: the stranger would become a party, and
+			// it must stay a stranger to every story.
+			s.Actor = g.Supervisors[0]
 		}
 	}
 	leg := func() interaction.LegID { return rapid.SampledFrom(legs).Draw(t, "leg") }
@@ -438,6 +579,12 @@ func (g Gen) arbitrary(t *rapid.T, m *Model) Step {
 		s.Command = consult.CancelRequest{Request: req()}
 	case "remove":
 		s.Command = consult.Remove{Member: agent()}
+	case "monitor":
+		s.Command = interaction.Monitor{Agent: agent()}
+	case "coach":
+		s.Command = interaction.Coach{Agent: agent(), Text: txt()}
+	case "barge-in":
+		s.Command = interaction.BargeIn{}
 	}
 	return s
 }

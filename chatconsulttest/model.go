@@ -32,6 +32,9 @@ type Model struct {
 	legs     []*mLeg
 	requests []*mRequest
 	joins    int // how many parties have joined for the first time (Order)
+	// noFreeze: the sight through a supervised agent that left is not
+	// frozen (the known core bug SupervisorFollowsAgentAfterItLeft).
+	noFreeze bool
 }
 
 type mParty struct {
@@ -44,7 +47,21 @@ type mParty struct {
 	// readUpTo: how many messages it may read in the shared scopes once it
 	// is out (it keeps what was said while it was there).
 	readUpTo int
+	// supervises: the agent it monitors or coaches (R-X7), kept after it
+	// barges in, dropped when it is invited in another role (a former
+	// supervisor consulted). coaching: it coaches that agent.
+	supervises interaction.PartyID
+	coaching   bool
+	// engagedMsgs, engagedLegs: how many messages and legs there were when
+	// it last stopped being an engaged agent in the chat. A supervisor keeps
+	// reading what its agent saw until then, not what the agent sees later
+	// in another role (R-X7: "not the new owner's consultations").
+	engagedMsgs int
+	engagedLegs int
 }
+
+// engagedNow: an agent engaged with the contact and in the chat.
+func (p *mParty) engagedNow() bool { return p.present() && p.role.Engaged() }
 
 func (p *mParty) present() bool { return p.membership == interaction.MemberJoined }
 
@@ -255,6 +272,9 @@ func (m *Model) ensure(id interaction.PartyID) *mParty {
 func (m *Model) setMembership(p *mParty, to string) {
 	if p.present() && to != interaction.MemberJoined {
 		p.readUpTo = len(m.messages)
+		if p.role.Engaged() {
+			p.engagedMsgs, p.engagedLegs = len(m.messages), len(m.legs)
+		}
 	}
 	p.membership = to
 	if to == interaction.MemberJoined {
@@ -267,6 +287,14 @@ func (m *Model) setMembership(p *mParty, to string) {
 			p.engaged = true
 		}
 	}
+}
+
+// invite invites p in role r. Invited in another role, a former
+// supervisor no longer reads through the agent it supervised (R-C5, R-X3).
+func (m *Model) invite(p *mParty, r interaction.Role) {
+	p.role = r
+	p.supervises, p.coaching = "", false
+	m.setMembership(p, interaction.MemberInvited)
 }
 
 func (m *Model) setRole(p *mParty, r interaction.Role) {
@@ -504,9 +532,7 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 			f.add(errTransition, "R-X1")
 		}
 		return func() {
-			p := m.ensure(c.Agent)
-			p.role = interaction.RoleOwner
-			m.setMembership(p, interaction.MemberInvited)
+			m.invite(m.ensure(c.Agent), interaction.RoleOwner)
 		}, "R-X1", true
 
 	case interaction.Join:
@@ -576,6 +602,9 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 		if p != nil && p.role == interaction.RoleConsultant {
 			f.add(errNotPerm, "R-X3") // a target talks in its leg, not to every agent
 		}
+		if p != nil && p.role == interaction.RoleSupervisor {
+			f.add(errNotPerm, "R-X7") // a note would show a silent monitor to every agent
+		}
 		return func() { m.say(actor, c.Text, interaction.KindText, interaction.Scope{Kind: interaction.ScopeAgents}) }, "R-X6", true
 
 	case interaction.Leave:
@@ -639,6 +668,37 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 			m.closeIfDone()
 		}, "R-C8", true
 
+	case interaction.Monitor:
+		return m.supervise(actor, c.Agent, false, "", f)
+
+	case interaction.Coach:
+		return m.supervise(actor, c.Agent, true, c.Text, f)
+
+	case interaction.BargeIn:
+		sup, ok := m.supervisor(actor, f)
+		if !ok {
+			return nil, "", true
+		}
+		if m.status != interaction.StatusActive {
+			f.add(errTransition, "R-X7")
+		}
+		if sup != nil && sup.role != interaction.RoleSupervisor {
+			f.add(errTransition, "R-X7") // already barged in
+		}
+		return func() {
+			// A conference member from now on, seen by all, reading the
+			// whole chat (R-F2, R-F3); it keeps the sight of its agent.
+			p := m.ensure(actor)
+			p.coaching = false
+			if p.present() {
+				m.setRole(p, interaction.RoleMember)
+			} else {
+				p.role = interaction.RoleMember
+				m.setMembership(p, interaction.MemberJoined)
+			}
+			m.notice(string(actor)+" joined the conference", interaction.Everyone)
+		}, "R-X7", true
+
 	case consult.Start:
 		m.owner(actor, "R-C1", f)
 		if c.Leg == "" || c.Agent == "" || c.Agent == interaction.System {
@@ -658,9 +718,7 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 		}
 		return func() {
 			m.legs = append(m.legs, &mLeg{id: c.Leg, owner: actor, agent: c.Agent, target: c.Target, medium: c.Medium, state: interaction.LegInviting})
-			p := m.ensure(c.Agent)
-			p.role = interaction.RoleConsultant
-			m.setMembership(p, interaction.MemberInvited)
+			m.invite(m.ensure(c.Agent), interaction.RoleConsultant)
 		}, "R-C1", true
 
 	case consult.Accept:
@@ -844,12 +902,11 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 		}
 		return func() {
 			m.requests = append(m.requests, &mRequest{id: c.Request, kind: c.Kind, from: actor, agent: c.Agent, target: c.Target, state: interaction.RequestPending})
-			p := m.ensure(c.Agent)
-			p.role = interaction.RoleMember
+			role := interaction.RoleMember
 			if c.Kind == interaction.RequestTransfer {
-				p.role = interaction.RoleOwner
+				role = interaction.RoleOwner
 			}
-			m.setMembership(p, interaction.MemberInvited)
+			m.invite(m.ensure(c.Agent), role)
 		}, "R-X4", true
 
 	case consult.AcceptRequest:
@@ -921,6 +978,69 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 		}, "R-F5", true
 	}
 	return nil, "", false
+}
+
+// supervisor checks who may supervise (R-X7): anyone who is not, and was
+// not, in the interaction in another role. It returns the actor's party
+// when it already supervises (or barged in and is still in the chat), nil
+// for a newcomer, and ok false for anyone else.
+func (m *Model) supervisor(actor interaction.PartyID, f *faults) (p *mParty, ok bool) {
+	switch actor {
+	case "":
+		f.add(errBadInput, "R-X6")
+		return nil, false
+	case interaction.System:
+		f.add(errNotPerm, "R-X7")
+		return nil, false
+	}
+	p = m.party(actor)
+	switch {
+	case p == nil:
+		return nil, true
+	case p.role == interaction.RoleSupervisor, p.role == interaction.RoleMember && p.supervises != "" && p.present():
+		return p, true
+	}
+	f.add(errNotPerm, "R-X7")
+	return nil, false
+}
+
+// supervise is Monitor and Coach (R-X7): only an agent engaged with the
+// contact, in an active chat, is supervised; the supervisor enters unseen
+// (or switches agent or mode); a coaching text is seen by the agent only.
+func (m *Model) supervise(actor, agent interaction.PartyID, coach bool, text string, f *faults) (func(), string, bool) {
+	if text != "" {
+		m.text(text, f)
+	}
+	sup, ok := m.supervisor(actor, f)
+	if !ok {
+		return nil, "", true
+	}
+	if sup != nil && sup.role != interaction.RoleSupervisor && sup.present() {
+		f.add(errNotPerm, "R-X7") // barged in: a member writes to everyone
+	}
+	if m.status != interaction.StatusActive {
+		f.add(errTransition, "R-X7")
+	}
+	w := m.party(agent)
+	switch {
+	case agent == "":
+		f.add(errBadInput, "R-X7")
+	case w == nil:
+		f.add(errNotFound, "R-X7")
+	case !w.engagedNow():
+		f.add(errNotPerm, "R-X7")
+	}
+	return func() {
+		p := m.ensure(actor)
+		if !p.present() {
+			p.role = interaction.RoleSupervisor
+			m.setMembership(p, interaction.MemberJoined)
+		}
+		p.supervises, p.coaching = agent, coach
+		if text != "" {
+			m.say(actor, text, interaction.KindText, interaction.Scope{Kind: interaction.ScopeCoach, Party: agent})
+		}
+	}, "R-X7", true
 }
 
 // sessionOpen: the session with the contact can only end once.

@@ -212,3 +212,149 @@ func TestKitShrinksALeakToAShortStoryRC5(t *testing.T) {
 	assert.LessOrEqual(t, steps, 8, "shrunk to a short story:\n%s", last)
 	assert.GreaterOrEqual(t, steps, 5, "no shorter story can leak a consultation message")
 }
+
+// supervisedStory: the contact is with agent1, whom super1 coaches.
+func supervisedStory(t *testing.T, extra ...string) chatconsulttest.Story {
+	t.Helper()
+	var story chatconsulttest.Story
+	for _, line := range append([]string{
+		`contact open "Hello"`,
+		`system assign agent1`,
+		`agent1 join`,
+	}, extra...) {
+		s, err := chatconsulttest.ParseStep(line)
+		require.NoError(t, err)
+		story.Steps = append(story.Steps, s)
+	}
+	return story
+}
+
+// R-X7: a view layer that shows the contact the coaching its agent gets
+// is caught by the model comparison and the invariant checker.
+func TestKitCatchesCoachingShownToTheContactRX7(t *testing.T) {
+	leaky := func(s *interaction.State, viewer interaction.PartyID) (interaction.View, error) {
+		v, err := s.ViewFor(viewer)
+		if err == nil && v.Role == interaction.RoleContact {
+			for _, m := range s.Messages {
+				if m.Scope.Kind == interaction.ScopeCoach {
+					v.Messages = append(v.Messages, m)
+				}
+			}
+		}
+		return v, err
+	}
+	story := supervisedStory(t, `super1 coach agent1 "offer the voucher"`)
+	rep := chatconsulttest.NewHarness().Run(context.Background(), story)
+	require.Nil(t, rep.Failure(), "the real library passes:\n%s", rep)
+	rep = chatconsulttest.NewHarness(chatconsulttest.WithView(leaky)).Run(context.Background(), story)
+	f := rep.Failure()
+	require.NotNil(t, f, "the leak must be caught:\n%s", rep)
+	assert.Len(t, rep.Steps, len(story.Steps), "caught at the coaching step")
+	model, invariants := rules(f)
+	assert.Contains(t, model, "R-X7")
+	assert.Contains(t, invariants, "R-X7")
+	t.Logf("caught:\n%s", rep)
+}
+
+// R-X7: a view layer that shows a monitoring supervisor among the parties
+// of the agents and the contact is caught by both.
+func TestKitCatchesAVisibleMonitorRX7(t *testing.T) {
+	showAll := func(s *interaction.State, viewer interaction.PartyID) (interaction.View, error) {
+		v, err := s.ViewFor(viewer)
+		if err != nil {
+			return v, err
+		}
+		for _, p := range s.Parties {
+			if p.Role == interaction.RoleSupervisor && p.ID != viewer {
+				v.Parties = append(v.Parties, interaction.PartyView{ID: p.ID, Role: p.Role, Membership: p.Membership})
+			}
+		}
+		return v, err
+	}
+	story := supervisedStory(t, `super1 monitor agent1`)
+	rep := chatconsulttest.NewHarness(chatconsulttest.WithView(showAll)).Run(context.Background(), story)
+	f := rep.Failure()
+	require.NotNil(t, f, "the visible monitor must be caught:\n%s", rep)
+	model, invariants := rules(f)
+	assert.Contains(t, model, "R-X7")
+	assert.Contains(t, invariants, "R-X7")
+	t.Logf("caught:\n%s", rep)
+}
+
+// loudMonitor is interaction.Monitor with one bug: the supervisor's
+// entering and monitoring events are written for everyone (breaks R-X7:
+// the agents and the contact are told of a silent monitor). The state it
+// leaves is the right one, so only the events show it.
+type loudMonitor struct{ interaction.Monitor }
+
+func (c loudMonitor) Decide(d *interaction.Decision) error {
+	dry := interaction.NewDecision(d.State(), d.Actor, d.Now, d.Cause, d.Limits, nil)
+	if err := c.Monitor.Decide(dry); err != nil {
+		return err
+	}
+	if p := d.State().Party(d.Actor); p == nil || !p.Present() {
+		if err := d.Membership(d.Actor, "enter", interaction.RoleSupervisor, interaction.Everyone); err != nil {
+			return err
+		}
+	}
+	d.Record(interaction.Event{Type: interaction.EventRole, Party: d.Actor, Role: interaction.RoleSupervisor,
+		Target: interaction.Target{Kind: interaction.TargetAgent, ID: string(c.Agent)}, Trigger: interaction.SuperviseMonitor,
+		Scope: interaction.Everyone})
+	return nil
+}
+
+// R-X7: the invariant checker catches a command that tells everyone of a
+// silent monitor, from the events alone.
+func TestKitCatchesAMonitorAnnouncedToEveryoneRX7(t *testing.T) {
+	loud := func(cmd interaction.Command) interaction.Command {
+		if m, ok := cmd.(interaction.Monitor); ok {
+			return loudMonitor{m}
+		}
+		return cmd
+	}
+	story := supervisedStory(t, `super1 monitor agent1`)
+	rep := chatconsulttest.NewHarness(chatconsulttest.WithSubstitute(loud)).Run(context.Background(), story)
+	f := rep.Failure()
+	require.NotNil(t, f, "the announced monitor must be caught:\n%s", rep)
+	_, invariants := rules(f)
+	assert.Contains(t, invariants, "R-X7")
+	t.Logf("caught:\n%s", rep)
+}
+
+// R-C5, R-X3: the leak a reviewer found (a former supervisor, consulted
+// later, still read its old agent's other consultations), put back through
+// the view hook, is caught by both, in a story the generators draw (an
+// agent supervises, leaves, and is consulted).
+func TestKitCatchesAFormerSupervisorReadingOtherLegs(t *testing.T) {
+	oldSight := func(s *interaction.State, viewer interaction.PartyID) (interaction.View, error) {
+		v, err := s.ViewFor(viewer)
+		if err != nil || viewer != "agent3" {
+			return v, err
+		}
+		for _, m := range s.Messages {
+			if l := s.Leg(m.Scope.Leg); m.Scope.Kind == interaction.ScopeLeg && l != nil && l.Owner == "agent1" && l.Agent != viewer {
+				v.Messages = append(v.Messages, m)
+			}
+		}
+		return v, err
+	}
+	story := supervisedStory(t,
+		`agent3 monitor agent1`,
+		`agent3 leave`,
+		`agent1 consult leg1 agent3`,
+		`agent3 accept leg1`,
+		`agent1 consult leg2 agent2`,
+		`agent2 accept leg2`,
+		`agent2 say leg2 "for agent1 only"`,
+	)
+	rep := chatconsulttest.NewHarness().Run(context.Background(), story)
+	require.Nil(t, rep.Failure(), "the real library passes:\n%s", rep)
+	rep = chatconsulttest.NewHarness(chatconsulttest.WithView(oldSight)).Run(context.Background(), story)
+	f := rep.Failure()
+	require.NotNil(t, f, "the leak must be caught:\n%s", rep)
+	assert.Len(t, rep.Steps, len(story.Steps), "caught at the leg message")
+	model, invariants := rules(f)
+	assert.Contains(t, model, "R-X3")
+	assert.Contains(t, invariants, "R-X3")
+	t.Logf("caught:\n%s", rep)
+}

@@ -74,9 +74,6 @@ func (s Story) GoString() string { return "\n" + s.String() }
 //	coach AGENT [TEXT]                     interaction.Coach
 //	barge-in                               interaction.BargeIn
 //
-// The reference model does not cover supervision: a Harness stops
-// following the model at the first supervision step (the checker goes on).
-//
 // TEXT and any word are either bare (letters, digits and -_.:/#) or a Go
 // quoted string ("a\xffb" for invalid UTF-8); "x"*4097 repeats a quoted
 // string. The actor "system" is interaction.System.

@@ -282,7 +282,7 @@ func (m *Model) canRead(p *mParty, i int) bool {
 			return false // the supervisor's own stay
 		}
 		w := m.party(q.supervises)
-		if w == nil || (!m.noFreeze && !w.engagedNow() && i >= w.engagedMsgs) {
+		if w == nil || (!w.engagedNow() && i >= w.engagedMsgs) {
 			return false
 		}
 		if m.canReadOwn(w, i) {
@@ -300,7 +300,7 @@ func (m *Model) legInSight(p *mParty, j int) bool {
 	l := m.legs[j]
 	for hops, q := len(m.parties), p; q.supervises != "" && hops > 0; hops-- {
 		w := m.party(q.supervises)
-		if w == nil || (!m.noFreeze && !w.engagedNow() && j >= w.engagedLegs) {
+		if w == nil || (!w.engagedNow() && j >= w.engagedLegs) {
 			return false
 		}
 		if l.owner == w.id || l.agent == w.id {

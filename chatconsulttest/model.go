@@ -32,9 +32,6 @@ type Model struct {
 	legs     []*mLeg
 	requests []*mRequest
 	joins    int // how many parties have joined for the first time (Order)
-	// noFreeze: the sight through a supervised agent that left is not
-	// frozen (the known core bug SupervisorFollowsAgentAfterItLeft).
-	noFreeze bool
 }
 
 type mParty struct {

@@ -47,6 +47,11 @@ type Party struct {
 	// SeenUntil is the last stream version the party may read in the shared
 	// scopes (everyone, agents): unbounded while joined, frozen when it goes.
 	SeenUntil uint64
+	// EngagedUntil is the last stream version of the party's latest stay
+	// as an engaged agent (owner or member): unbounded during it, zero if
+	// it never had one. A supervisor reads through its agent only up to
+	// there (R-X7).
+	EngagedUntil uint64
 	// Order is when the party first joined (stream version); the earliest
 	// member takes over when the owner leaves (R-F6).
 	Order uint64
@@ -79,6 +84,7 @@ type Leg struct {
 	Target   Target  // what the owner asked for (R-C2)
 	Medium   Medium  // chat, IM or voice (R-C10)
 	State    string  // a LegMachine state
+	Since    uint64  // stream version of the invitation
 	Started  time.Time
 	Answered time.Time // accepted, declined, cancelled or timed out
 	Ended    time.Time
@@ -254,10 +260,13 @@ func (s *State) Apply(ev *Event) error {
 			}
 			p.TookPart, p.SeenUntil = true, unbounded
 			if p.Role.Engaged() {
-				p.Engaged = true
+				p.Engaged, p.EngagedUntil = true, unbounded
 			}
 		case ev.From == MemberJoined:
 			p.SeenUntil = ev.Version
+			if p.EngagedUntil == unbounded {
+				p.EngagedUntil = ev.Version
+			}
 		}
 	case EventRole:
 		p := s.Party(ev.Party)
@@ -269,7 +278,7 @@ func (s *State) Apply(ev *Event) error {
 		}
 		p.Role = ev.Role
 		if p.Present() && p.Role.Engaged() {
-			p.Engaged = true
+			p.Engaged, p.EngagedUntil = true, unbounded
 		}
 		p.Coaching = false
 		if ev.Role == RoleSupervisor {
@@ -298,7 +307,7 @@ func (s *State) Apply(ev *Event) error {
 			if ev.From != LegNone {
 				return corrupt(ev, "unknown leg %s", ev.Leg)
 			}
-			s.Legs = append(s.Legs, Leg{ID: ev.Leg, Owner: ev.Actor, Agent: ev.Party, Target: ev.Target, Medium: ev.Medium, State: LegNone, Started: ev.Time})
+			s.Legs = append(s.Legs, Leg{ID: ev.Leg, Owner: ev.Actor, Agent: ev.Party, Target: ev.Target, Medium: ev.Medium, State: LegNone, Since: ev.Version, Started: ev.Time})
 			l = &s.Legs[len(s.Legs)-1]
 		}
 		if l.State != ev.From || !LegMachine.Allows(ev.From, ev.Trigger, ev.To) {

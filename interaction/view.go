@@ -1,7 +1,5 @@
 package interaction
 
-import "slices"
-
 // Visibility is decided in one place, here, from the scope every message
 // and event carries. Views, notifications, history and exports all call it.
 
@@ -16,13 +14,16 @@ func (s *State) CanSee(viewer, author PartyID, sc Scope, version uint64) bool {
 		return true
 	}
 	// A supervisor also sees, while it is in the chat, whatever the agent it
-	// monitors or coaches sees, that agent's consultations included (R-X7);
-	// if that agent is a supervisor that barged in, what it sees in turn.
-	// The chain is acyclic (an agent is supervised only once engaged, and a
-	// supervisor that barged in supervises no one new); it is bounded anyway.
+	// monitors or coaches sees, that agent's consultations included (R-X7),
+	// as long as that agent is engaged with the contact: once it left (or
+	// was transferred away) only what it saw until then, not what it sees
+	// later in another role. If that agent is a supervisor that barged in,
+	// what it sees in turn. The chain is acyclic (an agent is supervised
+	// only once engaged, and a supervisor that barged in supervises no one
+	// new); it is bounded anyway.
 	for hops := len(s.Parties); p.Supervises != "" && version <= p.SeenUntil && hops > 0; hops-- {
 		w := s.Supervised(p)
-		if w == nil {
+		if w == nil || version > w.EngagedUntil {
 			return false
 		}
 		if s.canSee(w, author, sc, version) {
@@ -44,6 +45,21 @@ func (s *State) supervised(p *Party) []*Party {
 		out = append(out, p)
 	}
 	return out
+}
+
+// legInSight: a supervisor sees the consultations of the agent it
+// supervises (R-X7), those started while that agent was engaged, along
+// the chain of supervised agents.
+func legInSight(watched []*Party, l *Leg) bool {
+	for _, w := range watched {
+		if l.Since > w.EngagedUntil {
+			return false
+		}
+		if w.ID == l.Owner || w.ID == l.Agent {
+			return true
+		}
+	}
+	return false
 }
 
 // canSee is CanSee by the party's own right, without supervision.
@@ -140,8 +156,7 @@ func (s *State) ViewFor(viewer PartyID) (View, error) {
 	}
 	watched := s.supervised(p)
 	for _, l := range s.Legs {
-		// A supervisor also sees the consultations of its agent (R-X7).
-		if l.Owner == viewer || l.Agent == viewer || slices.ContainsFunc(watched, func(w *Party) bool { return w.ID == l.Owner || w.ID == l.Agent }) {
+		if l.Owner == viewer || l.Agent == viewer || legInSight(watched, &l) {
 			v.Legs = append(v.Legs, l)
 		}
 	}

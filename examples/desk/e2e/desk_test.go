@@ -78,24 +78,27 @@ func (p player) run(what string, steps ...chromedp.Action[chromedp.Void]) {
 	require.NoError(p.t, chromedp.Do(p.ctx, steps...), what)
 }
 
-// click presses the pane's button for action (it waits for the button to
-// appear: the pane is updated over Server-Sent Events).
+// click presses the pane's button for action. The pane is re-rendered
+// over Server-Sent Events at any moment, so finding the button and
+// clicking it happen in one script turn of the page (a node found by one
+// DevTools call may be gone by the next); the script is polled until the
+// button is there.
 func (p player) click(party, action string) {
 	p.t.Helper()
-	sel := fmt.Sprintf(`#pane-%s .actions button[data-action=%q]`, party, action)
-	p.run(party+" clicks "+action, chromedp.Click(chromedp.CSS(sel)))
+	sel := strconv.Quote(fmt.Sprintf(`#pane-%s .actions button[data-action=%q]`, party, action))
+	p.waitJS(party+" clicks "+action, `(() => { const b = document.querySelector(`+sel+`); if (!b) return false; b.click(); return true })()`)
 }
 
 // write types text in the pane's chat box ("chat-input") or consultation
 // box ("say-input") and sends it.
 func (p player) write(party, box, text string) {
 	p.t.Helper()
-	form := fmt.Sprintf(`#pane-%s .%s`, party, box)
-	p.run(party+" writes "+text,
-		chromedp.WaitVisible(chromedp.CSS(form+" input")),
-		chromedp.SetValue(chromedp.CSS(form+" input"), text),
-		chromedp.Click(chromedp.CSS(form+" button")),
-	)
+	// One script turn finds the box, fills it and sends it, for the same
+	// reason as in click.
+	form := strconv.Quote(fmt.Sprintf(`#pane-%s .%s`, party, box))
+	p.waitJS(party+" writes "+text, `(() => { const f = document.querySelector(`+form+`); if (!f || f.offsetParent === null) return false;
+		const i = f.querySelector("input"), b = f.querySelector("button"); if (!i || !b) return false;
+		i.value = `+strconv.Quote(text)+`; b.click(); return true })()`)
 	p.waitFor(party, text)
 }
 

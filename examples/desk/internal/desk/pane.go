@@ -10,6 +10,11 @@ import (
 // Pane is what one party's pane shows: its View of the interaction on the
 // desk, the buttons it may press, and whether it owes an answer.
 type Pane struct {
+	// Seq orders panes: it is taken while the interaction is read, so a
+	// pane with a higher Seq never shows an older state. The page drops a
+	// pane that arrives after one with a higher Seq (an answer to a click
+	// and an event stream race each other).
+	Seq         uint64              `json:"seq"`
 	Party       interaction.PartyID `json:"party"`
 	Contact     bool                `json:"contact"`
 	Interaction interaction.ID      `json:"interaction,omitempty"`
@@ -77,6 +82,7 @@ func (s *Server) Pane(ctx context.Context, party interaction.PartyID) (Pane, err
 	pane := Pane{Party: party, Contact: party == Contact}
 	id := s.interaction()
 	if id == "" {
+		pane.Seq = s.paneSeq.Add(1)
 		pane.CanPost = pane.Contact
 		return pane, nil
 	}
@@ -84,6 +90,7 @@ func (s *Server) Pane(ctx context.Context, party interaction.PartyID) (Pane, err
 	var actions []Action
 	outside := false
 	err := s.chats.Read(ctx, id, func(st *interaction.State) error {
+		pane.Seq = s.paneSeq.Add(1)
 		v, err := st.ViewFor(party)
 		if err != nil {
 			return err

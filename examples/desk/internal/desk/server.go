@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatconsult/chatconsult/consult"
@@ -34,6 +35,8 @@ type Server struct {
 	desk     *consult.Service
 	notifier *interaction.MemoryNotifier
 	tracker  *signals.Tracker
+
+	paneSeq atomic.Uint64 // see Pane.Seq
 
 	mu      sync.Mutex
 	current interaction.ID

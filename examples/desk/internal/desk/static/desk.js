@@ -54,6 +54,7 @@ async function act(pane, body) {
 }
 
 function render(pane, s) {
+  if (pane.state && s.seq < pane.state.seq) return; // an older pane, overtaken
   pane.state = s;
   const q = (sel) => pane.section.querySelector(sel);
   const agent = !s.contact;

@@ -276,3 +276,19 @@ func TestRefusalIsNeverDecidedOnAStaleCache(t *testing.T) {
 	require.NoError(t, other.Post(ctx, id, "agent1", "hello from the other instance"))
 	assert.ErrorIs(t, other.Post(ctx, id, "stranger", "hi"), interaction.ErrBadInput, "a real refusal stays a refusal")
 }
+
+// A closed interaction leaves the Service's cache (it can never change
+// again) and is still readable, from the Store.
+func TestClosedInteractionLeavesTheCacheAndStaysReadable(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	id := f.activeChat(t)
+	require.NoError(t, f.svc.End(ctx, id, "contact"))
+	require.NoError(t, f.svc.MarkDone(ctx, id, "agent1"))
+	assert.Equal(t, 0, f.svc.Cached())
+	v, err := f.svc.View(ctx, id, "agent1")
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StatusClosed, v.Status)
+	assert.Equal(t, 0, f.svc.Cached(), "reading a closed interaction does not cache it")
+	assert.ErrorIs(t, f.svc.Post(ctx, id, "agent1", "too late"), interaction.ErrNotPermitted)
+}

@@ -136,6 +136,29 @@ func (c *commandIDs) NewID() string {
 	return string(strconv.AppendUint(b, c.n.Add(1), 36))
 }
 
+// Cached is the number of interactions the Service holds in memory: the
+// ones used since they were loaded, until they close.
+func (s *Service) Cached() int {
+	var entries []*entry
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		for _, e := range sh.m {
+			entries = append(entries, e)
+		}
+		sh.mu.Unlock()
+	}
+	n := 0
+	for _, e := range entries { // entry locks are never taken under a shard lock
+		e.mu.Lock()
+		if e.state != nil {
+			n++
+		}
+		e.mu.Unlock()
+	}
+	return n
+}
+
 // Store returns the service's Store.
 func (s *Service) Store() Store { return s.store }
 
@@ -309,6 +332,12 @@ func (s *Service) DoCommand(ctx context.Context, id ID, actor PartyID, commandID
 			ctx = context.WithoutCancel(ctx)
 		}
 		s.notifier.Notify(ctx, e.state, events)
+		if e.state.Status == StatusClosed {
+			// Closed is final: nothing will change it again, so the cache
+			// lets it go; a later read loads it from the Store.
+			e.state = nil
+			s.forget(id, e)
+		}
 		return events, nil
 	}
 }
@@ -332,7 +361,12 @@ func (s *Service) Read(ctx context.Context, id ID, f func(*State) error) error {
 		s.forget(id, e)
 		return &Error{Kind: ErrNotFound, Op: "read", Interaction: id, Detail: "no such interaction"}
 	}
-	return f(e.state)
+	err := f(e.state)
+	if e.state.Status == StatusClosed {
+		e.state = nil // closed is final: read it from the Store next time
+		s.forget(id, e)
+	}
+	return err
 }
 
 // State returns a copy of the interaction's current state.

@@ -3,7 +3,9 @@ package interaction
 import (
 	"context"
 	"hash/maphash"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -44,18 +46,65 @@ type Log interface {
 }
 
 // MemoryStore is the in-memory Store and Log. Streams are sharded so that
-// writers to different interactions do not wait on each other; only the
-// global log's tail is shared, for the few nanoseconds it takes to assign
-// a position and link the events.
+// writers to different interactions do not wait on each other, and the
+// global log takes no lock at all: an append reserves its positions with
+// one atomic add (under its own stream's shard lock, so a stream's events
+// stay in order) and publishes each slot when the event is stored; a
+// reader stops at the first slot not yet published, so it never skips an
+// event that a slower writer is still storing.
 type MemoryStore struct {
 	shards [storeShards]storeShard
-	logMu  sync.RWMutex
-	log    []eventRef
-	// streams numbers the streams for eventRef, so that the log holds no
-	// pointers for the garbage collector to follow.
-	streams []*memStream
+	log    memLog
 	// changed is closed by the next append; nil until a follower asks.
-	changed chan struct{}
+	changed atomic.Pointer[chan struct{}]
+}
+
+// memLog is the global log: slots in fixed chunks found through a
+// directory that is replaced, never changed, when a chunk is added.
+type memLog struct {
+	reserved atomic.Uint64
+	dir      atomic.Pointer[[]*logChunk]
+	grow     sync.Mutex // taken once per logChunkSize events, to add a chunk
+}
+
+const logChunkSize = 1024
+
+type logChunk [logChunkSize]logSlot
+
+// logSlot is one position. ev is set last: once it is not nil, stream is
+// set and the event is stored for good.
+type logSlot struct {
+	ev     atomic.Pointer[storedEvent]
+	stream *memStream
+}
+
+// slot returns position pos's slot, or nil if its chunk does not exist.
+func (l *memLog) slot(pos uint64) *logSlot {
+	i := pos - 1
+	d := l.dir.Load()
+	if d == nil || i/logChunkSize >= uint64(len(*d)) {
+		return nil
+	}
+	return &(*d)[i/logChunkSize][i%logChunkSize]
+}
+
+// reserve returns the first of n new positions, with their chunks made.
+func (l *memLog) reserve(n int) uint64 {
+	last := l.reserved.Add(uint64(n))
+	first := last - uint64(n) + 1
+	for l.slot(last) == nil {
+		l.grow.Lock()
+		if d := l.dir.Load(); d == nil || (last-1)/logChunkSize >= uint64(len(*d)) {
+			var next []*logChunk
+			if d != nil {
+				next = append(next, *d...)
+			}
+			next = append(next, new(logChunk))
+			l.dir.Store(&next)
+		}
+		l.grow.Unlock()
+	}
+	return first
 }
 
 const storeShards = 64
@@ -72,7 +121,10 @@ type memStream struct {
 	id     ID
 	chunks []*[streamChunk]storedEvent
 	n      uint32
-	num    uint32 // 1-based index in MemoryStore.streams; 0 until the first append
+	// causes holds a hash of the Cause of every append's first event,
+	// sorted, so that recognising a command applied before costs a binary
+	// search, not a scan of the stream.
+	causes []uint64
 }
 
 // streamChunk events of 144 bytes fill a 1152-byte size class exactly.
@@ -80,12 +132,40 @@ const streamChunk = 8
 
 func (s *memStream) at(i uint32) *storedEvent { return &s.chunks[i/streamChunk][i%streamChunk] }
 
-func (s *memStream) add(ev *Event) {
+func (s *memStream) add(ev *Event) *storedEvent {
 	if s.n%streamChunk == 0 {
 		s.chunks = append(s.chunks, new([streamChunk]storedEvent))
 	}
-	*s.at(s.n) = storeEvent(ev)
+	se := s.at(s.n)
+	*se = storeEvent(ev)
 	s.n++
+	return se
+}
+
+var causeSeed = maphash.MakeSeed()
+
+// applied reports whether an append with this first Cause was stored.
+func (s *memStream) applied(cause string) bool {
+	h := maphash.String(causeSeed, cause)
+	i, found := slices.BinarySearch(s.causes, h)
+	if !found {
+		return false
+	}
+	// A hash can collide: confirm on the events (rare, and only here).
+	for ; i < len(s.causes) && s.causes[i] == h; i++ {
+		for j := uint32(0); j < s.n; j++ {
+			if s.at(j).cause == cause {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (s *memStream) remember(cause string) {
+	h := maphash.String(causeSeed, cause)
+	i, _ := slices.BinarySearch(s.causes, h)
+	s.causes = slices.Insert(s.causes, i, h)
 }
 
 func (s *memStream) load() []Event {
@@ -94,11 +174,6 @@ func (s *memStream) load() []Event {
 		s.at(uint32(i)).expand(s.id, &out[i])
 	}
 	return out
-}
-
-type eventRef struct {
-	stream uint32 // memStream.num
-	index  uint32
 }
 
 // storedEvent is how the MemoryStore holds an Event, to keep an idle
@@ -225,63 +300,70 @@ func (m *MemoryStore) Append(ctx context.Context, id ID, expected uint64, events
 			return &Error{Kind: ErrBadInput, Op: "append", Interaction: id, Detail: "events out of sequence"}
 		}
 	}
-	if c := events[0].Cause; c != "" && s != nil {
-		for i := uint32(0); i < s.n; i++ {
-			if s.at(i).cause == c {
-				return &Error{Kind: ErrConflict, Op: "append", Interaction: id, Detail: "command " + c + " already applied"}
-			}
-		}
+	if c := events[0].Cause; c != "" && s != nil && s.applied(c) {
+		return &Error{Kind: ErrConflict, Op: "append", Interaction: id, Detail: "command " + c + " already applied"}
 	}
 	if s == nil {
 		s = &memStream{id: id}
 		sh.streams[id] = s
 	}
-	m.logMu.Lock()
-	if s.num == 0 {
-		m.streams = append(m.streams, s)
-		s.num = uint32(len(m.streams))
+	if c := events[0].Cause; c != "" {
+		s.remember(c)
 	}
+	first := m.log.reserve(len(events))
 	for i := range events {
-		events[i].Position = uint64(len(m.log)) + 1
-		m.log = append(m.log, eventRef{stream: s.num, index: s.n})
-		s.add(&events[i])
+		pos := first + uint64(i)
+		events[i].Position = pos
+		slot := m.log.slot(pos)
+		slot.stream = s
+		slot.ev.Store(s.add(&events[i]))
 	}
-	if m.changed != nil {
-		close(m.changed)
-		m.changed = nil
+	if m.changed.Load() != nil { // a plain read first: most appends have no follower
+		if ch := m.changed.Swap(nil); ch != nil {
+			close(*ch)
+		}
 	}
-	m.logMu.Unlock()
 	return nil
 }
 
 // Changed implements LogWatcher.
 func (m *MemoryStore) Changed() <-chan struct{} {
-	m.logMu.Lock()
-	defer m.logMu.Unlock()
-	if m.changed == nil {
-		m.changed = make(chan struct{})
+	for {
+		if ch := m.changed.Load(); ch != nil {
+			return *ch
+		}
+		ch := make(chan struct{})
+		if m.changed.CompareAndSwap(nil, &ch) {
+			return ch
+		}
 	}
-	return m.changed
 }
 
-// ReadAll implements Log.
+// ReadAll implements Log. It returns the events published so far, in
+// position order, stopping at the first position still being written.
 func (m *MemoryStore) ReadAll(ctx context.Context, after uint64, limit int) ([]Event, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	m.logMu.RLock()
-	defer m.logMu.RUnlock()
-	if after >= uint64(len(m.log)) {
+	n := m.log.reserved.Load()
+	if after >= n {
 		return nil, nil
 	}
-	refs := m.log[after:]
-	if limit > 0 && len(refs) > limit {
-		refs = refs[:limit]
+	if limit <= 0 || uint64(limit) > n-after {
+		limit = int(n - after)
 	}
-	out := make([]Event, len(refs))
-	for i, r := range refs {
-		s := m.streams[r.stream-1]
-		s.at(r.index).expand(s.id, &out[i])
+	out := make([]Event, 0, limit)
+	for pos := after + 1; len(out) < limit; pos++ {
+		slot := m.log.slot(pos)
+		if slot == nil {
+			break
+		}
+		se := slot.ev.Load()
+		if se == nil {
+			break
+		}
+		out = append(out, Event{})
+		se.expand(slot.stream.id, &out[len(out)-1])
 	}
 	return out, nil
 }

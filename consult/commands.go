@@ -394,7 +394,7 @@ func (c CancelRequest) Decide(d *interaction.Decision) error {
 	if r.State != interaction.RequestPending {
 		return d.Refuse(interaction.ErrInvalidTransition, "R-X2", "request is "+r.State)
 	}
-	return d.CancelRequest(*r)
+	return d.CancelRequest(*r, "")
 }
 
 // Remove takes a conference member out of the chat (R-F5). Only the owner
@@ -488,7 +488,7 @@ func dropRequest(d *interaction.Decision, r *interaction.Request, trigger, notic
 func cancelRequestsVia(d *interaction.Decision, leg LegID) error {
 	for _, r := range d.State().Requests {
 		if r.Via == leg && r.State == interaction.RequestPending {
-			if err := d.CancelRequest(r); err != nil {
+			if err := d.CancelRequest(r, ""); err != nil {
 				return err
 			}
 		}

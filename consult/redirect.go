@@ -243,13 +243,7 @@ func rescindRequest(d *interaction.Decision, r interaction.Request) error {
 	if r.State != interaction.RequestPending {
 		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "request is "+r.State)
 	}
-	if err := d.Request(r.ID, "cancel", interaction.Event{Actor: interaction.System}, requestScope(&r)); err != nil {
-		return err
-	}
-	if q := d.State().Party(r.Agent); q != nil && q.Membership == interaction.MemberInvited && q.Role != interaction.RoleConsultant {
-		return d.Membership(r.Agent, "withdraw", q.Role, interaction.PartyScope(r.Agent))
-	}
-	return nil
+	return d.CancelRequest(r, interaction.System)
 }
 
 // canAsk reports whether owner may still send an invitation: it owns the

@@ -335,7 +335,7 @@ func (d *Decision) EndLegsOf(p PartyID) error {
 	}
 	for _, r := range d.State().Requests {
 		if (r.From == p || r.Agent == p) && r.State == RequestPending {
-			if err := d.CancelRequest(r); err != nil {
+			if err := d.CancelRequest(r, ""); err != nil {
 				return err
 			}
 		}
@@ -374,12 +374,16 @@ func (d *Decision) ReleaseTarget(agent PartyID, leg LegID) error {
 
 // CancelRequest cancels a pending transfer or conference request and
 // withdraws its target's invitation when the request invited it.
-func (d *Decision) CancelRequest(r Request) error {
-	sc := PartyScope(r.From)
+//
+// actor is who cancels: the command's actor when empty, System when
+// routing takes an offer back (rescinded). The owner who asked and the
+// agent asked both see it.
+func (d *Decision) CancelRequest(r Request, actor PartyID) error {
+	sc := LegScope(r.ID)
 	if r.Via != "" {
 		sc = LegScope(r.Via)
 	}
-	if err := d.Request(r.ID, "cancel", Event{}, sc); err != nil {
+	if err := d.Request(r.ID, "cancel", Event{Actor: actor}, sc); err != nil {
 		return err
 	}
 	if q := d.State().Party(r.Agent); q != nil && q.Membership == MemberInvited && q.Role != RoleConsultant {
@@ -405,7 +409,7 @@ func (d *Decision) EndSession() error {
 	}
 	for _, r := range d.State().Requests {
 		if r.State == RequestPending {
-			if err := d.CancelRequest(r); err != nil {
+			if err := d.CancelRequest(r, ""); err != nil {
 				return err
 			}
 		}

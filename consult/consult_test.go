@@ -417,3 +417,23 @@ func TestRC8AgentWhoTookPartThenDeclinedCanMarkDone(t *testing.T) {
 	require.NoError(t, d.chats.MarkDone(ctx, d.id, "agent2"))
 	assert.Equal(t, interaction.StatusClosed, d.state().Status)
 }
+
+// R-X3, R-X6: an agent lists only its own active consultations; a
+// stranger lists nothing.
+func TestRX3ActiveConsultationsForAViewer(t *testing.T) {
+	d := newDesk(t)
+	a := d.activeLeg("agent1", "agent2")
+	d.activeLeg("agent1", "agent3")
+	mine, err := d.svc.ActiveConsultationsFor(ctx, d.id, "agent2")
+	require.NoError(t, err)
+	require.Len(t, mine, 1)
+	assert.Equal(t, a, mine[0].ID)
+	owner, err := d.svc.ActiveConsultationsFor(ctx, d.id, "agent1")
+	require.NoError(t, err)
+	assert.Len(t, owner, 2)
+	contact, err := d.svc.ActiveConsultationsFor(ctx, d.id, "contact")
+	require.NoError(t, err)
+	assert.Empty(t, contact, "the contact never learns of a consultation (R-C5)")
+	_, err = d.svc.ActiveConsultationsFor(ctx, d.id, "stranger")
+	assert.ErrorIs(t, err, interaction.ErrNotPermitted)
+}

@@ -408,8 +408,29 @@ func (s *Service) Remove(ctx context.Context, id interaction.ID, owner, member P
 	return err
 }
 
-// ActiveConsultations lists the legs of the interaction whose target has
-// accepted and that have not ended: what a transfer or conference can aim at.
+// ActiveConsultationsFor lists the active consultations viewer is one of
+// the two agents of (R-X3: another agent's legs are private to it). A party
+// that was never in the interaction is refused (R-X6).
+func (s *Service) ActiveConsultationsFor(ctx context.Context, id interaction.ID, viewer PartyID) ([]interaction.Leg, error) {
+	var out []interaction.Leg
+	err := s.chats.Read(ctx, id, func(st *interaction.State) error {
+		if st.Party(viewer) == nil {
+			return &interaction.Error{Kind: interaction.ErrNotPermitted, Op: "active consultations", Interaction: id, Party: viewer, Rule: "R-X6", Detail: "not a party of this interaction"}
+		}
+		for _, l := range st.ActiveLegs() {
+			if l.Owner == viewer || l.Agent == viewer {
+				out = append(out, l)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ActiveConsultations lists every leg of the interaction whose target has
+// accepted and that has not ended: what a transfer or conference can aim
+// at. It is the system's view, for routing and supervision; an agent's desk
+// calls ActiveConsultationsFor.
 func (s *Service) ActiveConsultations(ctx context.Context, id interaction.ID) ([]interaction.Leg, error) {
 	var out []interaction.Leg
 	err := s.chats.Read(ctx, id, func(st *interaction.State) error {

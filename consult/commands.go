@@ -26,8 +26,11 @@ func (c Start) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if c.Leg == "" || c.Agent == "" || c.Agent == interaction.System {
-		return d.Refuse(interaction.ErrBadInput, "R-C2", "leg or target agent missing")
+	if c.Leg == "" {
+		return d.Refuse(interaction.ErrBadInput, "R-C2", "leg ID missing")
+	}
+	if err := d.CheckPartyID(c.Agent); err != nil {
+		return err
 	}
 	if c.Medium > interaction.MediumVoice {
 		return d.Refuse(interaction.ErrBadInput, "R-C10", "unknown medium")
@@ -276,8 +279,8 @@ func (c Direct) Decide(d *interaction.Decision) error {
 	if c.Kind != interaction.RequestTransfer && c.Kind != interaction.RequestConference {
 		return d.Refuse(interaction.ErrBadInput, "R-X4", "transfer or conference")
 	}
-	if c.Agent == "" || c.Agent == interaction.System {
-		return d.Refuse(interaction.ErrBadInput, "R-X4", "target agent missing")
+	if err := d.CheckPartyID(c.Agent); err != nil {
+		return err
 	}
 	s := d.State()
 	if c.Agent == owner.ID || c.Agent == s.Contact {

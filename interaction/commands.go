@@ -12,8 +12,8 @@ type Open struct {
 
 func (c Open) Decide(d *Decision) error {
 	d.SetOp("open")
-	if c.Contact == "" || c.Contact == System {
-		return d.Refuse(ErrBadInput, "R-X6", "contact ID missing or reserved")
+	if err := d.CheckPartyID(c.Contact); err != nil {
+		return err
 	}
 	if d.State().Version != 0 {
 		return d.Refuse(ErrConflict, "", "interaction exists")
@@ -43,8 +43,8 @@ func (c Assign) Decide(d *Decision) error {
 	if d.Actor != System {
 		return d.Refuse(ErrNotPermitted, "R-X6", "only routing (System) assigns a chat")
 	}
-	if c.Agent == "" || c.Agent == System {
-		return d.Refuse(ErrBadInput, "R-X6", "agent ID missing or reserved")
+	if err := d.CheckPartyID(c.Agent); err != nil {
+		return err
 	}
 	s := d.State()
 	if s.Status != StatusWaiting {

@@ -269,6 +269,24 @@ func (d *Decision) CheckText(text string) error {
 	return nil
 }
 
+// MaxPartyIDBytes bounds a party ID: identifiers are the caller's user
+// IDs, short and valid UTF-8.
+const MaxPartyIDBytes = 256
+
+// CheckPartyID refuses an empty, oversized or invalid UTF-8 party ID, and
+// the reserved System, as bad input (R-X6).
+func (d *Decision) CheckPartyID(p PartyID) error {
+	switch {
+	case p == "" || p == System:
+		return d.Refuse(ErrBadInput, "R-X6", "party ID missing or reserved")
+	case len(p) > MaxPartyIDBytes:
+		return d.Refuse(ErrBadInput, "R-X6", "party ID longer than the limit")
+	case !utf8.ValidString(string(p)):
+		return d.Refuse(ErrBadInput, "R-X6", "party ID is not valid UTF-8")
+	}
+	return nil
+}
+
 // ActingParty returns the acting party, refusing an unknown one as bad input.
 func (d *Decision) ActingParty() (*Party, error) {
 	if d.Actor == "" {

@@ -292,3 +292,19 @@ func TestClosedInteractionLeavesTheCacheAndStaysReadable(t *testing.T) {
 	assert.Equal(t, 0, f.svc.Cached(), "reading a closed interaction does not cache it")
 	assert.ErrorIs(t, f.svc.Post(ctx, id, "agent1", "too late"), interaction.ErrNotPermitted)
 }
+
+// R-X6: a party ID that is empty, reserved, oversized or not valid UTF-8
+// is bad input, and nothing is opened or assigned.
+func TestRX6BadPartyIDs(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, bad := range []interaction.PartyID{"", interaction.System, interaction.PartyID(strings.Repeat("x", interaction.MaxPartyIDBytes+1)), "a\xffb"} {
+		_, err := f.svc.Open(ctx, bad, "hi")
+		assert.ErrorIs(t, err, interaction.ErrBadInput, "open by %q", bad)
+	}
+	id, err := f.svc.Open(ctx, "contact", "hi")
+	require.NoError(t, err)
+	assert.ErrorIs(t, f.svc.Assign(ctx, id, interaction.System, "a\xffb"), interaction.ErrBadInput)
+	st, _ := f.svc.State(ctx, id)
+	assert.Len(t, st.Parties, 1)
+}

@@ -84,8 +84,16 @@ func WithClock(c Clock) Option { return func(s *Service) { s.clock = c } }
 // IDs that Do records as the events' Cause, so that a run replays exactly.
 func WithIDs(ids IDSource) Option { return func(s *Service) { s.ids = ids } }
 
-// WithLimits sets the input limits (default: DefaultLimits).
-func WithLimits(l Limits) Option { return func(s *Service) { s.limits = l } }
+// WithLimits sets the input limits (default: DefaultLimits; a zero field
+// keeps its default).
+func WithLimits(l Limits) Option {
+	return func(s *Service) {
+		if l.MaxMessageBytes <= 0 {
+			l.MaxMessageBytes = DefaultLimits.MaxMessageBytes
+		}
+		s.limits = l
+	}
+}
 
 // WithConflictRetries sets how often a command is decided again after
 // another writer got there first (default 3). Zero returns ErrConflict at

@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/looplab/fsm"
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatconsult/chatconsult/consult"
 	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/internal/fsmbaseline"
 )
 
 // consultationStory is the seed's main walkthrough, end to end: the
@@ -64,90 +64,6 @@ func consultationStory(ctx context.Context, svc *interaction.Service) (interacti
 	return id, nil
 }
 
-// fsmPlan is a run of raw looplab/fsm machines that makes exactly the state
-// transitions an event stream records: one machine instance per interaction,
-// party (membership and role), leg and request, and one fsm.Event per
-// EventStatus, EventMembership, EventRole, EventLeg and EventRequest event,
-// with the same tables and triggers. Each instance starts in the state its
-// first transition leaves (a role machine starts in the role the party
-// joined with).
-type fsmPlan struct {
-	instances []fsmInstance
-	steps     []fsmStep
-}
-
-type fsmInstance struct {
-	machine *interaction.Machine
-	initial string
-}
-
-type fsmStep struct {
-	instance int
-	trigger  string
-}
-
-func planFromEvents(events []interaction.Event) fsmPlan {
-	var p fsmPlan
-	index := map[string]int{}
-	role := map[interaction.PartyID]interaction.Role{}
-	add := func(key string, m *interaction.Machine, from, trigger string) {
-		i, ok := index[key]
-		if !ok {
-			i = len(p.instances)
-			index[key] = i
-			p.instances = append(p.instances, fsmInstance{machine: m, initial: from})
-		}
-		p.steps = append(p.steps, fsmStep{instance: i, trigger: trigger})
-	}
-	for _, ev := range events {
-		switch ev.Type {
-		case interaction.EventStatus:
-			add("interaction", interaction.InteractionMachine, ev.From, ev.Trigger)
-		case interaction.EventMembership:
-			add("party "+string(ev.Party), interaction.MembershipMachine, ev.From, ev.Trigger)
-		case interaction.EventRole:
-			add("role "+string(ev.Party), interaction.RoleMachine, role[ev.Party].String(), ev.Trigger)
-		case interaction.EventLeg:
-			add("leg "+string(ev.Leg), interaction.LegMachine, ev.From, ev.Trigger)
-		case interaction.EventRequest:
-			add("request "+string(ev.Leg), interaction.RequestMachine, ev.From, ev.Trigger)
-		}
-		if ev.Type == interaction.EventMembership || ev.Type == interaction.EventRole {
-			role[ev.Party] = ev.Role
-		}
-	}
-	return p
-}
-
-// runNaive: fsm.NewFSM for every machine instance, as a naive
-// implementation would, then fsm.Event for each transition. Nothing else.
-func (p fsmPlan) runNaive(ctx context.Context) error {
-	machines := make([]*fsm.FSM, len(p.instances))
-	for i, in := range p.instances {
-		machines[i] = fsm.NewFSM(in.initial, in.machine.Table, nil)
-	}
-	for _, s := range p.steps {
-		if err := machines[s.instance].Event(ctx, s.trigger); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// runReused: the machines are built once and reset per run; only the
-// fsm.Event calls are left.
-func (p fsmPlan) runReused(ctx context.Context, machines []*fsm.FSM) error {
-	for i, in := range p.instances {
-		machines[i].SetState(in.initial)
-	}
-	for _, s := range p.steps {
-		if err := machines[s.instance].Event(ctx, s.trigger); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // Garbage-collection conditions, as in package interaction's benchmarks
 // (see there): the service benchmark drops its Service and Store every
 // recycle() stories and collects, timer stopped, so that the figure does
@@ -177,11 +93,11 @@ func BenchmarkConsultationStory(b *testing.B) {
 	require.Equal(b, interaction.StatusClosed, st.Status)
 	events, err := probe.Store().Load(ctx, id)
 	require.NoError(b, err)
-	plan := planFromEvents(events)
+	plan := fsmbaseline.FromEvents(events)
 	// 3 status, 9 membership, 2 role, 3 leg and 2 request transitions on 7
 	// machine instances; TestConsultationStoryTransitions lists them.
-	require.Len(b, plan.steps, storyTransitions)
-	require.Len(b, plan.instances, 7)
+	require.Equal(b, storyTransitions, plan.Transitions())
+	require.Equal(b, 7, plan.Instances())
 
 	ambient := interaction.NewService()
 	for i := 0; i < *ambientStories; i++ {
@@ -223,27 +139,24 @@ func BenchmarkConsultationStory(b *testing.B) {
 		b.ResetTimer()
 		cpu.start()
 		for i := 0; i < b.N; i++ {
-			if err := plan.runNaive(ctx); err != nil {
+			if err := plan.RunNaive(ctx); err != nil {
 				b.Fatal(err)
 			}
 		}
 		cpu.stop()
 		b.StopTimer()
 		cpu.report(b)
-		b.ReportMetric(float64(len(plan.steps)), "transitions/op")
+		b.ReportMetric(float64(plan.Transitions()), "transitions/op")
 	})
 
 	b.Run("fsm-reused", func(b *testing.B) {
 		b.ReportAllocs()
-		machines := make([]*fsm.FSM, len(plan.instances))
-		for i, in := range plan.instances {
-			machines[i] = fsm.NewFSM(in.initial, in.machine.Table, nil)
-		}
+		machines := plan.NewMachines()
 		var cpu cpuMeter
 		b.ResetTimer()
 		cpu.start()
 		for i := 0; i < b.N; i++ {
-			if err := plan.runReused(ctx, machines); err != nil {
+			if err := plan.RunReused(ctx, machines); err != nil {
 				b.Fatal(err)
 			}
 		}

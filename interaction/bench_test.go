@@ -21,10 +21,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/looplab/fsm"
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/internal/fsmbaseline"
 )
 
 // chatTexts are the lifecycle's ten messages, alternating contact and agent.
@@ -71,100 +71,6 @@ func chatLifecycle(ctx context.Context, svc *interaction.Service, contact, agent
 		return "", err
 	}
 	return id, nil
-}
-
-// fsmPlan is a run of raw looplab/fsm machines that makes exactly the state
-// transitions an event stream records: one machine instance per interaction,
-// party (membership and role), leg and request, and one fsm.Event per
-// EventStatus, EventMembership, EventRole, EventLeg and EventRequest event,
-// with the same tables and triggers. Each instance starts in the state its
-// first transition leaves (a role machine starts in the role the party
-// joined with).
-type fsmPlan struct {
-	instances []fsmInstance
-	steps     []fsmStep
-}
-
-type fsmInstance struct {
-	machine *interaction.Machine
-	initial string
-}
-
-type fsmStep struct {
-	instance int
-	trigger  string
-}
-
-func planFromEvents(events []interaction.Event) fsmPlan {
-	var p fsmPlan
-	index := map[string]int{}
-	role := map[interaction.PartyID]interaction.Role{}
-	add := func(key string, m *interaction.Machine, from, trigger string) {
-		i, ok := index[key]
-		if !ok {
-			i = len(p.instances)
-			index[key] = i
-			p.instances = append(p.instances, fsmInstance{machine: m, initial: from})
-		}
-		p.steps = append(p.steps, fsmStep{instance: i, trigger: trigger})
-	}
-	for _, ev := range events {
-		switch ev.Type {
-		case interaction.EventStatus:
-			add("interaction", interaction.InteractionMachine, ev.From, ev.Trigger)
-		case interaction.EventMembership:
-			add("party "+string(ev.Party), interaction.MembershipMachine, ev.From, ev.Trigger)
-		case interaction.EventRole:
-			add("role "+string(ev.Party), interaction.RoleMachine, role[ev.Party].String(), ev.Trigger)
-		case interaction.EventLeg:
-			add("leg "+string(ev.Leg), interaction.LegMachine, ev.From, ev.Trigger)
-		case interaction.EventRequest:
-			add("request "+string(ev.Leg), interaction.RequestMachine, ev.From, ev.Trigger)
-		}
-		if ev.Type == interaction.EventMembership || ev.Type == interaction.EventRole {
-			role[ev.Party] = ev.Role
-		}
-	}
-	return p
-}
-
-// runNaive is what a naive implementation does: fsm.NewFSM for every machine
-// instance (every party, leg, request and the interaction itself), then
-// fsm.Event for each transition. Nothing else: no events, no store, no
-// transcript, no permission checks.
-func (p fsmPlan) runNaive(ctx context.Context) error {
-	machines := make([]*fsm.FSM, len(p.instances))
-	for i, in := range p.instances {
-		machines[i] = fsm.NewFSM(in.initial, in.machine.Table, nil)
-	}
-	for _, s := range p.steps {
-		if err := machines[s.instance].Event(ctx, s.trigger); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// runReused is the stricter baseline: the machines are built once and only
-// reset (SetState) per run, so it costs the fsm.Event calls alone.
-func (p fsmPlan) runReused(ctx context.Context, machines []*fsm.FSM) error {
-	for i, in := range p.instances {
-		machines[i].SetState(in.initial)
-	}
-	for _, s := range p.steps {
-		if err := machines[s.instance].Event(ctx, s.trigger); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (p fsmPlan) newMachines() []*fsm.FSM {
-	out := make([]*fsm.FSM, len(p.instances))
-	for i, in := range p.instances {
-		out[i] = fsm.NewFSM(in.initial, in.machine.Table, nil)
-	}
-	return out
 }
 
 // Garbage-collection conditions. The MemoryStore keeps every event (about
@@ -215,9 +121,9 @@ func BenchmarkChatLifecycle(b *testing.B) {
 	require.NoError(b, err)
 	events, err := probe.Store().Load(ctx, id)
 	require.NoError(b, err)
-	plan := planFromEvents(events)
-	require.Len(b, plan.steps, 8, "status: agent_joins, end, close; membership: contact enter/leave, agent invite/accept/done")
-	require.Len(b, plan.instances, 3)
+	plan := fsmbaseline.FromEvents(events)
+	require.Equal(b, 8, plan.Transitions(), "status: agent_joins, end, close; membership: contact enter/leave, agent invite/accept/done")
+	require.Equal(b, 3, plan.Instances())
 	ambient := ambientHeap(b)
 	defer runtime.KeepAlive(ambient)
 
@@ -244,13 +150,13 @@ func BenchmarkChatLifecycle(b *testing.B) {
 	})
 
 	b.Run("fsm-naive", func(b *testing.B) {
-		benchLoop(b, func() error { return plan.runNaive(ctx) })
-		b.ReportMetric(float64(len(plan.steps)), "transitions/op")
+		benchLoop(b, func() error { return plan.RunNaive(ctx) })
+		b.ReportMetric(float64(plan.Transitions()), "transitions/op")
 	})
 
 	b.Run("fsm-reused", func(b *testing.B) {
-		machines := plan.newMachines()
-		benchLoop(b, func() error { return plan.runReused(ctx, machines) })
+		machines := plan.NewMachines()
+		benchLoop(b, func() error { return plan.RunReused(ctx, machines) })
 	})
 }
 

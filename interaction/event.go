@@ -27,9 +27,15 @@ const (
 	// Trigger. The first carries Party (the target agent), Target, Request
 	// and, for a request made from a consultation, Via (that leg).
 	EventRequest
+	// EventReminder is not a fact about the interaction but a signal to one
+	// agent: a response is pending in the interaction (Leg: in that
+	// consultation) and it is reminded of it (R-C9). Notifiers deliver it
+	// (MemoryNotifier.Remind); a Store never holds one: Apply refuses it.
+	// Seq counts the reminders of one pending response.
+	EventReminder
 )
 
-var eventTypeNames = [...]string{"", "opened", "status", "membership", "role", "message", "leg", "request"}
+var eventTypeNames = [...]string{"", "opened", "status", "membership", "role", "message", "leg", "request", "reminder"}
 
 func (t EventType) String() string {
 	if int(t) < len(eventTypeNames) {

@@ -94,6 +94,20 @@ func (n *MemoryNotifier) Notify(_ context.Context, s *State, events []Event) {
 	}
 }
 
+// Remind delivers a reminder (an EventReminder for ev.Party) to that
+// party's subscriptions; signals.NotifierSink calls it, so reminders reach
+// a desk the same way as everything else (R-C9).
+func (n *MemoryNotifier) Remind(ev Event) {
+	if ev.Type != EventReminder {
+		return
+	}
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	for _, sub := range n.byParty[ev.Party] {
+		sub.push([]Event{ev})
+	}
+}
+
 func (n *MemoryNotifier) remove(sub *Subscription) {
 	n.mu.Lock()
 	defer n.mu.Unlock()

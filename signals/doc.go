@@ -47,7 +47,9 @@
 // they depend on the desk's focus (which the interaction does not know),
 // and keeping them out of the event stream keeps the streams small and
 // replay free of desk state. They go to a Sink (a push to the desk, a
-// metric, an event bus of the embedding service).
+// metric, an event bus of the embedding service); NotifierSink hands them
+// to the agent's MemoryNotifier subscriptions as interaction.EventReminder,
+// next to the events the agent may see.
 //
 // # Cost
 //

@@ -9,7 +9,7 @@ import (
 	"github.com/chatconsult/chatconsult/interaction"
 )
 
-// The figures and the command are in docs/bench/harness.md:
+// The figures and the command are in BENCHMARKS.md:
 //
 //	go test ./chatconsulttest -run '^$' -bench . -benchtime 20000x -count 3
 

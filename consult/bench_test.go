@@ -4,7 +4,7 @@ package consult_test
 // consultation story through interaction.Service, with the consult command
 // structs run by Service.Do, costs at most 2 × raw looplab/fsm machines
 // driven through the same transitions (fsm-naive). Figures and the exact
-// command are in docs/bench/core.md.
+// command are in BENCHMARKS.md.
 
 import (
 	"context"

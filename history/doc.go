@@ -32,7 +32,7 @@
 //
 // A Projection lives in memory: it holds the folded state of every
 // interaction it was given (about 2.5 KB for a finished interaction with
-// one consultation, see docs/bench/history.md) and is rebuilt by Replay
+// one consultation, see BENCHMARKS.md) and is rebuilt by Replay
 // after a restart; storing it elsewhere is left to the embedding service.
 //
 // # What each view holds

@@ -10,7 +10,7 @@ package interaction_test
 //   - TestIdleInteractionHeap: an idle interaction with 10 messages holds at
 //     most 8 KiB of heap, its events in the MemoryStore included.
 //
-// Figures and the exact commands are in docs/bench/core.md.
+// Figures and the exact commands are in BENCHMARKS.md.
 
 import (
 	"context"

@@ -107,7 +107,7 @@ func WithConflictRetries(n int) Option { return func(s *Service) { s.retries = n
 // that Do runs without one of the caller's) are one random UUID per
 // Service followed by a counter: as unique as a UUID each, without reading
 // the system's random source for every command, which was an eighth of the
-// cost of a command (docs/bench/core.md).
+// cost of a command (BENCHMARKS.md).
 func NewService(opts ...Option) *Service {
 	s := &Service{clock: SystemClock{}, limits: DefaultLimits, retries: 3}
 	for _, o := range opts {

@@ -4,7 +4,7 @@ package pgstore_test
 // commands per second of the consultation story (the consult issue's
 // story, 19 commands, run by Service.Do), against pgbench's simple-update
 // transactions per second on the same server in the same run. Target:
-// story ≥ 0.5 × pgbench. Figures and the exact command: docs/bench/postgres.md.
+// story ≥ 0.5 × pgbench. Figures and the exact command: BENCHMARKS.md.
 //
 // Every command is durable when Do returns: its transaction has committed
 // with fsync on (scripts/with-postgres.sh), synchronous_commit on. The

@@ -90,7 +90,7 @@
 //
 // For each target and medium the Directory keeps its available agents in a
 // treap ordered by rank, updated whenever an agent's status changes: a
-// pick costs O(log n) plus the excluded agents it skips (docs/bench/routing.md).
+// pick costs O(log n) plus the excluded agents it skips (BENCHMARKS.md).
 //
 // # Invitations
 //

@@ -56,7 +56,7 @@
 // Armed reminders sit in one min-heap keyed by due time, behind a single
 // Clock timer set for the earliest one. A Clock tick pops only the
 // reminders due, so its cost is O(due · log armed), independent of the
-// number of live interactions (see docs/bench/signals.md). A pending
+// number of live interactions (see BENCHMARKS.md). A pending
 // response costs one small record (≈ 100 bytes) indexed by its agent;
 // nothing is kept per idle interaction. One mutex guards the tracker;
 // Notify holds it for the few entries of one interaction, and the Sink is

@@ -20,6 +20,9 @@ go vet ./...
 step "go test -race (core module: every package, example, fuzz seed corpus, >=1000 model stories)"
 go test -race -count=1 ./...
 
+step "memory budget: an idle interaction with 10 messages holds at most 8 KiB (skipped under -race above)"
+go test -count=1 -run '^TestIdleInteractionHeap$' -v ./interaction | grep -E '^(---|ok|FAIL)|heap per'
+
 step "consultation model test over 10,000 random stories (issue 3)"
 go test -count=1 ./consult -run '^TestModel$' -rapid.checks=10000
 

@@ -15,54 +15,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/chatconsult/chatconsult/consult"
 	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/internal/benchstory"
 	"github.com/chatconsult/chatconsult/internal/fsmbaseline"
 )
-
-// consultationStory is the seed's main walkthrough, end to end: the
-// contact opens the chat, agent1 takes it, four messages; agent1 consults
-// agent2, who accepts; four private messages (R-C5); agent1 asks for a
-// conference, agent2 accepts (R-F1); agent1 leaves and agent2 goes on with
-// the contact as owner (R-F6); agent2 ends the session; both mark done and
-// the interaction closes (R-C8). Leg and request IDs come from the
-// Service's IDSource, as consult.Service makes them.
-func consultationStory(ctx context.Context, svc *interaction.Service) (interaction.ID, error) {
-	const contact, owner, target interaction.PartyID = "contact", "agent1", "agent2"
-	id := interaction.ID(svc.IDs().NewID())
-	leg := consult.LegID(svc.IDs().NewID())
-	req := consult.LegID(svc.IDs().NewID())
-	steps := []struct {
-		actor interaction.PartyID
-		cmd   interaction.Command
-	}{
-		{contact, interaction.Open{Contact: contact}},
-		{interaction.System, interaction.Assign{Agent: owner}},
-		{owner, interaction.Join{}},
-		{contact, interaction.Post{Text: "Hello, my invoice is wrong"}},
-		{owner, interaction.Post{Text: "Hi, let me have a look"}},
-		{contact, interaction.Post{Text: "I was charged twice for March"}},
-		{owner, interaction.Post{Text: "I see it, one moment please"}},
-		{owner, consult.Start{Leg: leg, Target: interaction.Target{Kind: interaction.TargetAgent, ID: string(target)}, Agent: target, Medium: interaction.MediumChat}},
-		{target, consult.Accept{Leg: leg}},
-		{owner, consult.Say{Leg: leg, Text: "Can I refund a double charge?"}},
-		{target, consult.Say{Leg: leg, Text: "Yes, but it needs billing's approval"}},
-		{owner, consult.Say{Leg: leg, Text: "Can you join and approve it?"}},
-		{target, consult.Say{Leg: leg, Text: "Sure, add me"}},
-		{owner, consult.Conference{Leg: leg, Request: req}},
-		{target, consult.AcceptRequest{Request: req}},
-		{owner, interaction.Leave{}},
-		{target, interaction.End{}},
-		{owner, interaction.MarkDone{}},
-		{target, interaction.MarkDone{}},
-	}
-	for _, s := range steps {
-		if _, err := svc.Do(ctx, id, s.actor, s.cmd); err != nil {
-			return "", err
-		}
-	}
-	return id, nil
-}
 
 // Garbage-collection conditions, as in package interaction's benchmarks
 // (see there): the service benchmark drops its Service and Store every
@@ -86,7 +42,7 @@ func BenchmarkConsultationStory(b *testing.B) {
 	ctx := context.Background()
 
 	probe := interaction.NewService()
-	id, err := consultationStory(ctx, probe)
+	id, err := benchstory.Consultation(ctx, probe)
 	require.NoError(b, err)
 	st, err := probe.State(ctx, id)
 	require.NoError(b, err)
@@ -101,7 +57,7 @@ func BenchmarkConsultationStory(b *testing.B) {
 
 	ambient := interaction.NewService()
 	for i := 0; i < *ambientStories; i++ {
-		_, err := consultationStory(ctx, ambient)
+		_, err := benchstory.Consultation(ctx, ambient)
 		require.NoError(b, err)
 	}
 	runtime.GC()
@@ -123,7 +79,7 @@ func BenchmarkConsultationStory(b *testing.B) {
 				cpu.start()
 				b.StartTimer()
 			}
-			if _, err := consultationStory(ctx, svc); err != nil {
+			if _, err := benchstory.Consultation(ctx, svc); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -177,7 +133,7 @@ const storyTransitions = 19
 func TestConsultationStoryTransitions(t *testing.T) {
 	ctx := context.Background()
 	svc := interaction.NewService()
-	id, err := consultationStory(ctx, svc)
+	id, err := benchstory.Consultation(ctx, svc)
 	require.NoError(t, err)
 	events, err := svc.Store().Load(ctx, id)
 	require.NoError(t, err)

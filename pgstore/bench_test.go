@@ -27,55 +27,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatconsult/chatconsult/chatconsulttest"
-	"github.com/chatconsult/chatconsult/consult"
 	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/internal/benchstory"
 	"github.com/chatconsult/chatconsult/pgstore"
 )
-
-// storyCommands is the number of commands of consultationStory.
-const storyCommands = 19
-
-// consultationStory is consult's benchmark story (consult/bench_test.go):
-// the contact opens the chat, agent1 takes it, four messages; agent1
-// consults agent2, who accepts; four private messages (R-C5); agent1 asks
-// for a conference, agent2 accepts (R-F1); agent1 leaves, agent2 goes on
-// (R-F6); agent2 ends the session; both mark done (R-C8).
-func consultationStory(ctx context.Context, svc *interaction.Service) error {
-	const contact, owner, target interaction.PartyID = "contact", "agent1", "agent2"
-	id := interaction.ID(svc.IDs().NewID())
-	leg := consult.LegID(svc.IDs().NewID())
-	req := consult.LegID(svc.IDs().NewID())
-	steps := [storyCommands]struct {
-		actor interaction.PartyID
-		cmd   interaction.Command
-	}{
-		{contact, interaction.Open{Contact: contact}},
-		{interaction.System, interaction.Assign{Agent: owner}},
-		{owner, interaction.Join{}},
-		{contact, interaction.Post{Text: "Hello, my invoice is wrong"}},
-		{owner, interaction.Post{Text: "Hi, let me have a look"}},
-		{contact, interaction.Post{Text: "I was charged twice for March"}},
-		{owner, interaction.Post{Text: "I see it, one moment please"}},
-		{owner, consult.Start{Leg: leg, Target: interaction.Target{Kind: interaction.TargetAgent, ID: string(target)}, Agent: target, Medium: interaction.MediumChat}},
-		{target, consult.Accept{Leg: leg}},
-		{owner, consult.Say{Leg: leg, Text: "Can I refund a double charge?"}},
-		{target, consult.Say{Leg: leg, Text: "Yes, but it needs billing's approval"}},
-		{owner, consult.Say{Leg: leg, Text: "Can you join and approve it?"}},
-		{target, consult.Say{Leg: leg, Text: "Sure, add me"}},
-		{owner, consult.Conference{Leg: leg, Request: req}},
-		{target, consult.AcceptRequest{Request: req}},
-		{owner, interaction.Leave{}},
-		{target, interaction.End{}},
-		{owner, interaction.MarkDone{}},
-		{target, interaction.MarkDone{}},
-	}
-	for _, s := range steps {
-		if _, err := svc.Do(ctx, id, s.actor, s.cmd); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 func BenchmarkPostgres(b *testing.B) {
 	databaseURL(b)
@@ -119,7 +74,7 @@ func benchStory(b *testing.B, clients int, relay bool, opts ...pgstore.Option) {
 	}
 	svc := interaction.NewService(interaction.WithStore(st), interaction.WithNotifier(listener),
 		interaction.WithIDs(chatconsulttest.NewSequentialIDs("b")))
-	stories := (b.N + storyCommands - 1) / storyCommands
+	stories := (b.N + benchstory.Commands - 1) / benchstory.Commands
 	var next atomic.Int64
 	errs := make(chan error, clients)
 	b.ReportAllocs()
@@ -131,7 +86,7 @@ func benchStory(b *testing.B, clients int, relay bool, opts ...pgstore.Option) {
 		go func() {
 			defer wg.Done()
 			for next.Add(1) <= int64(stories) {
-				if err := consultationStory(ctx, svc); err != nil {
+				if _, err := benchstory.Consultation(ctx, svc); err != nil {
 					errs <- err
 					return
 				}
@@ -145,7 +100,7 @@ func benchStory(b *testing.B, clients int, relay bool, opts ...pgstore.Option) {
 	for err := range errs {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(stories*storyCommands)/elapsed.Seconds(), "cmds/s")
+	b.ReportMetric(float64(stories*benchstory.Commands)/elapsed.Seconds(), "cmds/s")
 }
 
 var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)

@@ -493,7 +493,7 @@ func (m *Model) idInUse(id interaction.LegID) bool { return m.leg(id) != nil || 
 func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *faults) (effect func(), rule string, known bool) {
 	switch c := cmd.(type) {
 	case interaction.Open:
-		if c.Contact == "" || c.Contact == interaction.System {
+		if badPartyID(c.Contact) {
 			f.add(errBadInput, "R-X6")
 		}
 		if m.exists {
@@ -516,7 +516,7 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 		if actor != interaction.System {
 			f.add(errNotPerm, "R-X6")
 		}
-		if c.Agent == "" || c.Agent == interaction.System {
+		if badPartyID(c.Agent) {
 			f.add(errBadInput, "R-X6")
 		}
 		if m.status != interaction.StatusWaiting {
@@ -698,7 +698,7 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 
 	case consult.Start:
 		m.owner(actor, "R-C1", f)
-		if c.Leg == "" || c.Agent == "" || c.Agent == interaction.System {
+		if c.Leg == "" || badPartyID(c.Agent) {
 			f.add(errBadInput, "R-C2")
 		}
 		if c.Medium > interaction.MediumVoice {
@@ -883,7 +883,7 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 		if c.Kind != interaction.RequestTransfer && c.Kind != interaction.RequestConference {
 			f.add(errBadInput, "R-X4")
 		}
-		if c.Agent == "" || c.Agent == interaction.System {
+		if badPartyID(c.Agent) {
 			f.add(errBadInput, "R-X4")
 		}
 		if c.Agent == actor || (c.Agent != "" && c.Agent == m.contact) {
@@ -1076,4 +1076,10 @@ func (m *Model) dropRequest(actor interaction.PartyID, id interaction.LegID, tri
 		}
 		m.notice(string(r.agent)+" did not take the "+r.kind.String(), interaction.PartyScope(r.from))
 	}, "R-F4", true
+}
+
+// badPartyID: a party ID must be given, not the reserved System, at most
+// 256 bytes and valid UTF-8 (R-X6).
+func badPartyID(p interaction.PartyID) bool {
+	return p == "" || p == interaction.System || len(p) > 256 || !utf8.ValidString(string(p))
 }

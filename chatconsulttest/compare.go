@@ -295,10 +295,14 @@ func (m *Model) canRead(p *mParty, i int) bool {
 
 // legInSight: does supervisor p see leg j (the j-th) through the agent it
 // supervises (R-X7)? The agent's legs, those of its time as an engaged
-// agent once it is no longer one.
+// agent once it is no longer one, and those started while the supervisor
+// itself was in the chat.
 func (m *Model) legInSight(p *mParty, j int) bool {
 	l := m.legs[j]
 	for hops, q := len(m.parties), p; q.supervises != "" && hops > 0; hops-- {
+		if !q.present() && j >= q.readLegsUpTo {
+			return false
+		}
 		w := m.party(q.supervises)
 		if w == nil || (!w.engagedNow() && j >= w.engagedLegs) {
 			return false
@@ -348,7 +352,8 @@ func (m *Model) partyVisible(viewer, q *mParty) bool {
 	if m.partyVisibleTo(viewer, q) {
 		return true
 	}
-	for hops, p := len(m.parties), viewer; p.supervises != "" && hops > 0; hops-- {
+	// Only while it is in the chat: out, it is shown nobody new.
+	for hops, p := len(m.parties), viewer; p.supervises != "" && p.present() && hops > 0; hops-- {
 		w := m.party(p.supervises)
 		if w == nil {
 			return false

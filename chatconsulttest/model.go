@@ -42,8 +42,11 @@ type mParty struct {
 	engaged    bool // was owner or member while joined (R-H3)
 	order      int  // when it first joined
 	// readUpTo: how many messages it may read in the shared scopes once it
-	// is out (it keeps what was said while it was there).
-	readUpTo int
+	// is out (it keeps what was said while it was there); readLegsUpTo: how
+	// many legs there were then (a supervisor out of the chat is shown none
+	// of its agent's later consultations).
+	readUpTo     int
+	readLegsUpTo int
 	// supervises: the agent it monitors or coaches (R-X7), kept after it
 	// barges in, dropped when it is invited in another role (a former
 	// supervisor consulted). coaching: it coaches that agent.
@@ -268,7 +271,7 @@ func (m *Model) ensure(id interaction.PartyID) *mParty {
 // everything (R-C6, R-F2); going out freezes what it read.
 func (m *Model) setMembership(p *mParty, to string) {
 	if p.present() && to != interaction.MemberJoined {
-		p.readUpTo = len(m.messages)
+		p.readUpTo, p.readLegsUpTo = len(m.messages), len(m.legs)
 		if p.role.Engaged() {
 			p.engagedMsgs, p.engagedLegs = len(m.messages), len(m.legs)
 		}

@@ -291,6 +291,11 @@ func TestClosedInteractionLeavesTheCacheAndStaysReadable(t *testing.T) {
 	assert.Equal(t, interaction.StatusClosed, v.Status)
 	assert.Equal(t, 0, f.svc.Cached(), "reading a closed interaction does not cache it")
 	assert.ErrorIs(t, f.svc.Post(ctx, id, "agent1", "too late"), interaction.ErrNotPermitted)
+	assert.Equal(t, 0, f.svc.Cached(), "nor does a refused command")
+	other := interaction.NewService(interaction.WithStore(f.store))
+	_, err = other.DoCommand(ctx, id, "agent1", "cmd-late", interaction.MarkDone{})
+	assert.Error(t, err)
+	assert.Equal(t, 0, other.Cached())
 }
 
 // R-X6: a party ID that is empty, reserved, oversized or not valid UTF-8

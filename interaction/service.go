@@ -259,6 +259,7 @@ func (s *Service) DoCommand(ctx context.Context, id ID, actor PartyID, commandID
 	e := s.entry(id)
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	defer s.releaseIfClosed(id, e)
 	explicit := commandID
 	if commandID == "" {
 		commandID = s.causes.NewID()
@@ -340,12 +341,6 @@ func (s *Service) DoCommand(ctx context.Context, id ID, actor PartyID, commandID
 			ctx = context.WithoutCancel(ctx)
 		}
 		s.notifier.Notify(ctx, e.state, events)
-		if e.state.Status == StatusClosed {
-			// Closed is final: nothing will change it again, so the cache
-			// lets it go; a later read loads it from the Store.
-			e.state = nil
-			s.forget(id, e)
-		}
 		return events, nil
 	}
 }
@@ -359,6 +354,7 @@ func (s *Service) Read(ctx context.Context, id ID, f func(*State) error) error {
 	e := s.entry(id)
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	defer s.releaseIfClosed(id, e)
 	if e.state == nil {
 		if _, err := s.load(ctx, id, e, ""); err != nil {
 			return err
@@ -369,12 +365,17 @@ func (s *Service) Read(ctx context.Context, id ID, f func(*State) error) error {
 		s.forget(id, e)
 		return &Error{Kind: ErrNotFound, Op: "read", Interaction: id, Detail: "no such interaction"}
 	}
-	err := f(e.state)
-	if e.state.Status == StatusClosed {
-		e.state = nil // closed is final: read it from the Store next time
+	return f(e.state)
+}
+
+// releaseIfClosed lets a closed interaction go from the cache: closed is
+// final, nothing changes it again, and a later read loads it from the
+// Store. Called with e.mu held, on every way out of DoCommand and Read.
+func (s *Service) releaseIfClosed(id ID, e *entry) {
+	if e.state != nil && e.state.Status == StatusClosed {
+		e.state = nil
 		s.forget(id, e)
 	}
-	return err
 }
 
 // State returns a copy of the interaction's current state.

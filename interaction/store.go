@@ -38,8 +38,10 @@ type LogWatcher interface {
 }
 
 // Log is the store's global log, read by position: what projections
-// (history, metrics) replay from. Positions grow with commit order, so a
-// reader that resumes after position p never misses an event.
+// (history, metrics) replay from. A reader that resumes after a position
+// it read from the Log never misses an event. (A Position seen on events
+// returned by a command or delivered by a Notifier is not a safe resume
+// point: a lower position may still be being written by another stream.)
 type Log interface {
 	// ReadAll returns up to limit events with Position > after, in order.
 	ReadAll(ctx context.Context, after uint64, limit int) ([]Event, error)

@@ -184,7 +184,8 @@ func actingSupervisor(d *Decision) (*Party, error) {
 	}
 	p := d.State().Party(d.Actor)
 	if p == nil {
-		return nil, nil
+		// New to the interaction: its ID is stored for good, so check it.
+		return nil, d.CheckPartyID(d.Actor)
 	}
 	if p.Role == RoleSupervisor || (p.Role == RoleMember && p.Supervises != "" && p.Present()) {
 		// A supervisor, or one that barged in and is still in the chat (the

@@ -2,6 +2,7 @@ package interaction_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -353,5 +354,36 @@ func TestFormerSupervisorConsultedDoesNotReadOtherLegs(t *testing.T) {
 	}
 	for _, l := range v.Legs {
 		assert.NotEqual(t, interaction.LegID("to-two"), l.ID)
+	}
+}
+
+// R-X6: a supervisor new to the interaction is a new party too; its ID is
+// checked like any other.
+func TestRX6SupervisorIDChecked(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	id := f.activeChat(t)
+	assert.ErrorIs(t, f.svc.Monitor(ctx, id, "a\xffb", "agent1"), interaction.ErrBadInput)
+	_, err := f.svc.Do(ctx, id, interaction.PartyID(strings.Repeat("s", interaction.MaxPartyIDBytes+1)), interaction.BargeIn{})
+	assert.ErrorIs(t, err, interaction.ErrBadInput)
+}
+
+// R-X7, R-X3: a supervisor that left is shown none of the consultations its
+// agent starts afterwards, nor their targets.
+func TestLeftSupervisorIsShownNoLaterConsultation(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	id := f.activeChat(t)
+	require.NoError(t, f.svc.Monitor(ctx, id, "sup", "agent1"))
+	require.NoError(t, f.svc.Leave(ctx, id, "sup"))
+	_, err := f.svc.Do(ctx, id, "agent1", consult.Start{Leg: "later", Agent: "agent2", Target: interaction.Target{ID: "agent2"}})
+	require.NoError(t, err)
+	_, err = f.svc.Do(ctx, id, "agent2", consult.Accept{Leg: "later"})
+	require.NoError(t, err)
+	v, err := f.svc.View(ctx, id, "sup")
+	require.NoError(t, err)
+	assert.Empty(t, v.Legs)
+	for _, p := range v.Parties {
+		assert.NotEqual(t, interaction.PartyID("agent2"), p.ID)
 	}
 }

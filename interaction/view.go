@@ -34,30 +34,23 @@ func (s *State) CanSee(viewer, author PartyID, sc Scope, version uint64) bool {
 	return false
 }
 
-// supervised lists the agents whose sight p shares as a supervisor (R-X7):
-// the agent it supervises, and on along the chain (see CanSee).
-func (s *State) supervised(p *Party) []*Party {
-	var out []*Party
-	for hops := len(s.Parties); hops > 0; hops-- {
-		if p = s.Supervised(p); p == nil {
-			break
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
 // legInSight: a supervisor sees the consultations of the agent it
-// supervises (R-X7), those started while that agent was engaged, along
-// the chain of supervised agents.
-func legInSight(watched []*Party, l *Leg) bool {
-	for _, w := range watched {
-		if l.Since > w.EngagedUntil {
+// supervises (R-X7), those started while that agent was engaged and while
+// the supervisor itself was in the chat, along the chain of supervised
+// agents.
+func (s *State) legInSight(p *Party, l *Leg) bool {
+	for hops := len(s.Parties); p.Supervises != "" && hops > 0; hops-- {
+		if l.Since > p.SeenUntil {
+			return false
+		}
+		w := s.Supervised(p)
+		if w == nil || l.Since > w.EngagedUntil {
 			return false
 		}
 		if w.ID == l.Owner || w.ID == l.Agent {
 			return true
 		}
+		p = w
 	}
 	return false
 }
@@ -154,9 +147,8 @@ func (s *State) ViewFor(viewer PartyID) (View, error) {
 			v.Messages = append(v.Messages, *m)
 		}
 	}
-	watched := s.supervised(p)
 	for _, l := range s.Legs {
-		if l.Owner == viewer || l.Agent == viewer || legInSight(watched, &l) {
+		if l.Owner == viewer || l.Agent == viewer || s.legInSight(p, &l) {
 			v.Legs = append(v.Legs, l)
 		}
 	}
@@ -176,10 +168,16 @@ func (s *State) partyVisible(viewer, q *Party) bool {
 	if s.partyVisibleTo(viewer, q) {
 		return true
 	}
-	for _, w := range s.supervised(viewer) {
+	// Only while the supervisor is in the chat: out, it is shown nobody new.
+	for hops, p := len(s.Parties), viewer; p.Supervises != "" && p.Present() && hops > 0; hops-- {
+		w := s.Supervised(p)
+		if w == nil {
+			return false
+		}
 		if s.partyVisibleTo(w, q) {
 			return true
 		}
+		p = w
 	}
 	return false
 }

@@ -130,6 +130,20 @@ func (m *Machine) Mermaid() string {
 	return out
 }
 
+// MermaidDocument is a Markdown page with a title, an introduction and one
+// Mermaid diagram per machine: what the docs' state-machine pages are
+// generated from (their tests compare the page in docs/ with it).
+func MermaidDocument(title, intro string, machines ...*Machine) string {
+	var b strings.Builder
+	b.WriteString("# " + title + "\n\n" + intro)
+	for _, m := range machines {
+		b.WriteString("\n## " + m.Name + "\n\n```mermaid\n")
+		b.WriteString(m.Mermaid())
+		b.WriteString("```\n")
+	}
+	return b.String()
+}
+
 // WithEntries sets Entries and returns m, for declarations.
 func (m *Machine) WithEntries(states ...string) *Machine {
 	m.Entries = states

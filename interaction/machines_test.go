@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/looplab/fsm"
@@ -20,16 +19,10 @@ const diagramsPath = "../docs/state-machines.md"
 
 // renderDiagrams draws every machine from its table.
 func renderDiagrams() string {
-	var b strings.Builder
-	b.WriteString("# State machines\n\n")
-	b.WriteString("Generated from the tables in `interaction/machines.go` by `go test ./interaction -run TestDiagramsMatchDocs -update`;\n")
-	b.WriteString("that test fails when this file and the code disagree.\n")
-	for _, m := range interaction.Machines() {
-		b.WriteString("\n## " + m.Name + "\n\n```mermaid\n")
-		b.WriteString(m.Mermaid())
-		b.WriteString("```\n")
-	}
-	return b.String()
+	return interaction.MermaidDocument("State machines",
+		"Generated from the tables in `interaction/machines.go` by `go test ./interaction -run TestDiagramsMatchDocs -update`;\n"+
+			"that test fails when this file and the code disagree.\n",
+		interaction.Machines()...)
 }
 
 func TestDiagramsMatchDocs(t *testing.T) {

@@ -3,7 +3,6 @@ package routing_test
 import (
 	"flag"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -18,17 +17,11 @@ var update = flag.Bool("update", false, "rewrite docs/routing-machine.md")
 const diagramPath = "../docs/routing-machine.md"
 
 func renderDiagram() string {
-	var b strings.Builder
-	b.WriteString("# Routing state machine\n\n")
-	b.WriteString("Generated from the table in `routing/invitation.go` by `go test ./routing -run TestRoutingDiagramMatchesDocs -update`;\n")
-	b.WriteString("that test fails when this file and the code disagree. Package `routing` (doc.go) says how each\n")
-	b.WriteString("leg, request and chat-offer event maps onto it.\n")
-	for _, m := range routing.Machines() {
-		b.WriteString("\n## " + m.Name + "\n\n```mermaid\n")
-		b.WriteString(m.Mermaid())
-		b.WriteString("```\n")
-	}
-	return b.String()
+	return interaction.MermaidDocument("Routing state machine",
+		"Generated from the table in `routing/invitation.go` by `go test ./routing -run TestRoutingDiagramMatchesDocs -update`;\n"+
+			"that test fails when this file and the code disagree. Package `routing` (doc.go) says how each\n"+
+			"leg, request and chat-offer event maps onto it.\n",
+		routing.Machines()...)
 }
 
 func TestRoutingDiagramMatchesDocs(t *testing.T) {

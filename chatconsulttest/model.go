@@ -722,16 +722,9 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 		}, "R-C1", true
 
 	case consult.Accept:
-		l := m.leg(c.Leg)
+		l := m.legCommand(c.Leg, func(l *mLeg) bool { return actor == l.agent }, interaction.LegInviting, "R-C3", f)
 		if l == nil {
-			f.add(errNotFound, "R-C3")
 			return nil, "", true
-		}
-		if actor != l.agent {
-			f.add(errNotPerm, "R-C3")
-		}
-		if l.state != interaction.LegInviting {
-			f.add(errTransition, "R-C3")
 		}
 		return func() {
 			l.state = interaction.LegActive
@@ -739,16 +732,9 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 		}, "R-C3", true
 
 	case consult.Decline:
-		l := m.leg(c.Leg)
+		l := m.legCommand(c.Leg, func(l *mLeg) bool { return actor == l.agent }, interaction.LegInviting, "R-C3", f)
 		if l == nil {
-			f.add(errNotFound, "R-C3")
 			return nil, "", true
-		}
-		if actor != l.agent {
-			f.add(errNotPerm, "R-C3")
-		}
-		if l.state != interaction.LegInviting {
-			f.add(errTransition, "R-C3")
 		}
 		return func() {
 			l.state = interaction.LegDeclined
@@ -757,16 +743,9 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 		}, "R-C3", true
 
 	case consult.Cancel:
-		l := m.leg(c.Leg)
+		l := m.legCommand(c.Leg, func(l *mLeg) bool { return actor == l.owner }, interaction.LegInviting, "R-X2", f)
 		if l == nil {
-			f.add(errNotFound, "R-X2")
 			return nil, "", true
-		}
-		if actor != l.owner {
-			f.add(errNotPerm, "R-X2")
-		}
-		if l.state != interaction.LegInviting {
-			f.add(errTransition, "R-X2")
 		}
 		return func() {
 			l.state = interaction.LegCancelled
@@ -777,13 +756,9 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 		if actor != interaction.System {
 			f.add(errNotPerm, "R-X1")
 		}
-		l := m.leg(c.Leg)
+		l := m.legCommand(c.Leg, nil, interaction.LegInviting, "R-X1", f)
 		if l == nil {
-			f.add(errNotFound, "R-X1")
 			return nil, "", true
-		}
-		if l.state != interaction.LegInviting {
-			f.add(errTransition, "R-X1")
 		}
 		return func() {
 			l.state = interaction.LegTimedOut
@@ -792,16 +767,9 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 		}, "R-X1", true
 
 	case consult.EndLeg:
-		l := m.leg(c.Leg)
+		l := m.legCommand(c.Leg, func(l *mLeg) bool { return actor == l.owner || actor == l.agent }, interaction.LegActive, "R-C4", f)
 		if l == nil {
-			f.add(errNotFound, "R-C4")
 			return nil, "", true
-		}
-		if actor != l.owner && actor != l.agent {
-			f.add(errNotPerm, "R-C4")
-		}
-		if l.state != interaction.LegActive {
-			f.add(errTransition, "R-C4")
 		}
 		return func() {
 			l.state = interaction.LegEnded
@@ -1085,4 +1053,23 @@ func (m *Model) dropRequest(actor interaction.PartyID, id interaction.LegID, tri
 // 256 bytes and valid UTF-8 (R-X6).
 func badPartyID(p interaction.PartyID) bool {
 	return p == "" || p == interaction.System || len(p) > 256 || !utf8.ValidString(string(p))
+}
+
+// legCommand is the check every command on a consultation leg starts
+// with: the leg exists (else it is not found, and nothing more can be
+// checked), the actor may act on it (mayAct; nil: anyone), and it is in
+// state. Each broken precondition is recorded in f under rule.
+func (m *Model) legCommand(id interaction.LegID, mayAct func(*mLeg) bool, state, rule string, f *faults) *mLeg {
+	l := m.leg(id)
+	if l == nil {
+		f.add(errNotFound, rule)
+		return nil
+	}
+	if mayAct != nil && !mayAct(l) {
+		f.add(errNotPerm, rule)
+	}
+	if l.state != state {
+		f.add(errTransition, rule)
+	}
+	return l
 }

@@ -91,8 +91,12 @@
 // everyone else, the contact first; a supervisor sees what its agent saw,
 // R-X7). The JSON form carries "schema": "chatconsult.transcript/v1"
 // (SchemaV1) and is described field by field in
-// docs/transcript-schema.md; the plain-text form is for people and is not
-// meant to be parsed.
+// docs/transcript-schema.md. The plain-text form (WriteText) is for
+// people: one line per message, with every line break, control and
+// invisible format character in any field escaped as in a Go string
+// literal (\n, \u2028, \u202e; a backslash as \\), so that no message
+// can pass for a line of its own or for another party's (R-X8, R-C5), and
+// each message line reads back exactly. Programs should read the JSON form.
 //
 // # Metrics (R-X5)
 //

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/chatconsult/chatconsult/interaction"
 )
@@ -147,26 +149,146 @@ func ReadExport(r io.Reader) (Export, error) {
 	return x, nil
 }
 
-// WriteText writes x for people: a header, then one line per message,
-// "time  author [where]: text", with the lines of a multi-line message
-// indented under it. Where says what is not the chat itself: a
-// consultation, a note to the agents, a notice, a message to one party.
+// WriteText writes x for people: a header, a blank line, then exactly one
+// line per message, "time  author [where]: text". Where says what is not
+// the chat itself: a consultation, a note to the agents, a notice, a
+// message to one party.
+//
+// Nothing a party writes can make a line of its own or pass for another
+// party's line (R-X8, R-C5): every field is escaped, and the header and
+// each message line end at the only line breaks written. The escapes are
+// those of a Go string literal (strconv.UnquoteChar reads them back):
+//
+//   - a backslash is written \\;
+//   - \a \b \t \n \v \f \r stand for those controls, \xHH for any other
+//     control below U+0080 (NUL is \x00, DEL \x7f) and for a byte that is
+//     not valid UTF-8;
+//   - every other character that is not graphic (unicode.IsGraphic: letters,
+//     marks, numbers, punctuation, symbols and spaces) is written \uHHHH or
+//     \UHHHHHHHH: the C1 controls (NEL is \u0085), the line and paragraph
+//     separators \u2028 and \u2029, the bidirectional controls (\u202a to
+//     \u202e, \u2066 to \u2069) and every other format character
+//     (category Cf, such as the zero-width space \u200b and the zero-width
+//     joiner \u200d of emoji sequences), private-use and unassigned code
+//     points.
+//
+// Everything else, quotes included, is written as it is. An ID (of the
+// interaction, a party or a consultation) that is empty, or has a space,
+// a character that is not graphic, or one of \ " : [ ] , is written as a
+// quoted Go string ("agent 1", escaped as above, with \" for a quote), so
+// the author and the where part of a line are never in doubt. The JSON
+// form (WriteJSON) is the one for programs.
 func (x Export) WriteText(w io.Writer) error {
 	b := bufio.NewWriter(w)
-	fmt.Fprintf(b, "Transcript of interaction %s for %s (%s)\n", x.Interaction, x.Viewer.ID, x.Viewer.Role)
-	fmt.Fprintf(b, "Status: %s. Opened %s", x.Status, stamp(x.Opened))
+	fmt.Fprintf(b, "Transcript of interaction %s for %s (%s)\n", textID(string(x.Interaction)), textID(string(x.Viewer.ID)), escapeText(x.Viewer.Role))
+	fmt.Fprintf(b, "Status: %s. Opened %s", escapeText(x.Status), stamp(x.Opened))
 	if x.Ended != nil {
 		fmt.Fprintf(b, ", ended %s", stamp(*x.Ended))
 	}
 	b.WriteString(".\n")
 	for _, c := range x.Consultations {
-		fmt.Fprintf(b, "Consultation %s: %s with %s (%s, %s), %s.\n", c.Leg, c.Owner, c.Agent, c.Target, c.Medium, c.State)
+		fmt.Fprintf(b, "Consultation %s: %s with %s (%s, %s), %s.\n", textID(string(c.Leg)), textID(string(c.Owner)), textID(string(c.Agent)),
+			escapeText(c.Target), escapeText(c.Medium), escapeText(c.State))
 	}
 	b.WriteString("\n")
 	for _, m := range x.Messages {
-		fmt.Fprintf(b, "%s  %s%s: %s\n", stamp(m.Time), m.Author, where(m), strings.ReplaceAll(m.Text, "\n", "\n    "))
+		fmt.Fprintf(b, "%s  %s%s: %s\n", stamp(m.Time), textID(string(m.Author)), where(m), escapeText(m.Text))
 	}
 	return b.Flush()
+}
+
+// escapeText escapes s for one line of WriteText (see there).
+func escapeText(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '\\' {
+			return string(appendEscaped(make([]byte, 0, len(s)+8), s, 0))
+		}
+	}
+	return s // printable ASCII, the common case
+}
+
+// textID writes an ID as it is when it is plain, else as a quoted Go
+// string (see WriteText).
+func textID(s string) string {
+	if plainID(s) {
+		return s
+	}
+	b := append(make([]byte, 0, len(s)+8), '"')
+	b = appendEscaped(b, s, '"')
+	return string(append(b, '"'))
+}
+
+func plainID(s string) bool {
+	if s == "" || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsGraphic(r) || unicode.IsSpace(r) || strings.ContainsRune(`\":[],`, r) {
+			return false
+		}
+	}
+	return true
+}
+
+const lowerHex = "0123456789abcdef"
+
+// appendEscaped appends s to dst with Go string-literal escapes for a
+// backslash, quote (when not 0) and every character that is not graphic.
+func appendEscaped(dst []byte, s string, quote byte) []byte {
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			dst = append(dst, '\\', 'x', lowerHex[s[i]>>4], lowerHex[s[i]&0xf])
+			i++
+			continue
+		}
+		i += n
+		switch {
+		case r == '\\' || (quote != 0 && r == rune(quote)):
+			dst = append(dst, '\\', byte(r))
+		case unicode.IsGraphic(r):
+			dst = utf8.AppendRune(dst, r)
+		default:
+			dst = appendEscape(dst, r)
+		}
+	}
+	return dst
+}
+
+// appendEscape appends the escape of one character that is not graphic.
+func appendEscape(dst []byte, r rune) []byte {
+	switch r {
+	case '\a':
+		return append(dst, `\a`...)
+	case '\b':
+		return append(dst, `\b`...)
+	case '\t':
+		return append(dst, `\t`...)
+	case '\n':
+		return append(dst, `\n`...)
+	case '\v':
+		return append(dst, `\v`...)
+	case '\f':
+		return append(dst, `\f`...)
+	case '\r':
+		return append(dst, `\r`...)
+	}
+	switch {
+	case r < utf8.RuneSelf:
+		return append(dst, '\\', 'x', lowerHex[r>>4], lowerHex[r&0xf])
+	case r <= 0xffff:
+		dst = append(dst, '\\', 'u')
+		for s := 12; s >= 0; s -= 4 {
+			dst = append(dst, lowerHex[r>>uint(s)&0xf])
+		}
+		return dst
+	default:
+		dst = append(dst, '\\', 'U')
+		for s := 28; s >= 0; s -= 4 {
+			dst = append(dst, lowerHex[r>>uint(s)&0xf])
+		}
+		return dst
+	}
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -178,13 +300,13 @@ func where(m ExportMessage) string {
 	}
 	switch m.Scope {
 	case interaction.ScopeLeg.String():
-		tags = append(tags, "consultation "+string(m.Leg))
+		tags = append(tags, "consultation "+textID(string(m.Leg)))
 	case interaction.ScopeAgents.String():
 		tags = append(tags, "note to agents")
 	case interaction.ScopeParty.String():
-		tags = append(tags, "to "+string(m.To))
+		tags = append(tags, "to "+textID(string(m.To)))
 	case interaction.ScopeCoach.String():
-		tags = append(tags, "coaching "+string(m.To))
+		tags = append(tags, "coaching "+textID(string(m.To)))
 	}
 	if len(tags) == 0 {
 		return ""

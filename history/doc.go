@@ -20,7 +20,13 @@
 // interaction in stream order (Event.Version): an event already applied is
 // ignored, so delivery may be at-least-once and a Replay may overlap what
 // the Notifier delivered; an event that arrives before the ones it follows
-// is held until they come. In a Store, a Position names exactly one
+// is held until they come. Some never come by the Notifier: when an append
+// committed but the Store reported an error (a cut connection), the
+// Service notifies nobody of it. A Projection made with
+// New(WithStore(store)) then reads the missing events of that interaction
+// from the Store (Store.Load) as soon as it sees the gap, and applies them
+// before the new ones; without a Store the interaction waits for the next
+// Replay. In a Store, a Position names exactly one
 // (interaction, Version) pair, so this is deduplication by Position too;
 // keying on the Version also covers events that carry no Position
 // (decided without a Store). The global Position is used only by Replay,

@@ -3,6 +3,7 @@ package history
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,10 @@ type Projection struct {
 	engaged  map[interaction.PartyID]*timeIndex // My History (R-H3)
 	involved map[interaction.PartyID]*timeIndex // any agent party, for Activity
 
+	// store, when set (WithStore), is where Apply and Notify read the
+	// events of an interaction that they did not get.
+	store interaction.Store
+
 	// replayMu serialises Replay calls; checkpoint is the last global log
 	// position Replay has read.
 	replayMu   sync.Mutex
@@ -33,14 +38,40 @@ var _ interaction.Notifier = (*Projection)(nil)
 // replayBatch is how many events Replay asks the Log for at a time.
 const replayBatch = 4096
 
+// Option configures a Projection (see New).
+type Option func(*Projection)
+
+// WithStore has the Projection read what it was not given from store:
+// when Apply or Notify gets events of an interaction whose first version
+// is beyond the next one the Projection expects, it loads that
+// interaction's stream (Store.Load, the only method it calls) and applies
+// the missing events in order, then the new ones. That happens when an
+// append committed but the Store reported an error (a cut connection):
+// the Service then notifies nobody of those events, and without a Store
+// the Projection would hold every later event of the interaction until a
+// Replay brought the missing ones.
+//
+// The Store is read outside the Projection's lock, at most once per
+// interaction per Apply or Notify call, and only when there is a gap. A
+// read error is returned by Apply (Notify has nobody to give it to); the
+// events stay held, and the next delivery of an event of that interaction
+// reads again, as does Replay.
+func WithStore(store interaction.Store) Option {
+	return func(p *Projection) { p.store = store }
+}
+
 // New returns an empty Projection.
-func New() *Projection {
-	return &Projection{
+func New(opts ...Option) *Projection {
+	p := &Projection{
 		records:  map[interaction.ID]*record{},
 		contacts: map[interaction.PartyID]*timeIndex{},
 		engaged:  map[interaction.PartyID]*timeIndex{},
 		involved: map[interaction.PartyID]*timeIndex{},
 	}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
 }
 
 // Rebuild returns a Projection built from scratch from log.
@@ -82,28 +113,80 @@ func (p *Projection) Replay(ctx context.Context, log interaction.Log) error {
 // out of position order.
 func (p *Projection) Checkpoint() uint64 { return p.checkpoint.Load() }
 
-// Notify implements interaction.Notifier: it applies the committed events.
-// The state argument is not used; the Projection folds its own from the
-// events, exactly as Replay does. An error (a stream that does not replay)
-// has nobody to go to here; it stays on the interaction, and Apply or
-// Replay report it.
-func (p *Projection) Notify(_ context.Context, _ *interaction.State, events []interaction.Event) {
-	_ = p.Apply(events...)
+// Notify implements interaction.Notifier: it applies the committed events
+// (and, with WithStore, reads the ones before them that it missed, under
+// ctx). The state argument is not used; the Projection folds its own from
+// the events, exactly as Replay does. An error has nobody to go to here:
+// a stream that does not replay stays stopped on the interaction, and
+// Apply or Replay report it; a Store read error is retried at the next
+// delivery for that interaction.
+func (p *Projection) Notify(ctx context.Context, _ *interaction.State, events []interaction.Event) {
+	_ = p.applyAll(ctx, events)
 }
 
 // Apply folds events into the Projection, from any source: each is
 // applied once, in stream order per interaction, whatever order and however
-// often they arrive.
+// often they arrive. An event that arrives before the ones it follows is
+// held until they come, or, with WithStore, until they are read from the
+// Store right away.
 func (p *Projection) Apply(events ...interaction.Event) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	return p.applyAll(context.Background(), events)
+}
+
+func (p *Projection) applyAll(ctx context.Context, events []interaction.Event) error {
 	var errs []error
+	var gaps []interaction.ID
+	p.mu.Lock()
 	for i := range events {
 		if err := p.apply(&events[i]); err != nil {
 			errs = append(errs, err)
 		}
 	}
+	if p.store != nil {
+		for i := range events {
+			id := events[i].Interaction
+			if rec := p.records[id]; rec != nil && rec.gap() && !hasID(gaps, id) {
+				gaps = append(gaps, id)
+			}
+		}
+	}
+	p.mu.Unlock()
+	for _, id := range gaps {
+		if err := p.fill(ctx, id); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// fill reads interaction id from the Store and applies what the
+// Projection does not have yet. The Store is read without the lock.
+func (p *Projection) fill(ctx context.Context, id interaction.ID) error {
+	events, err := p.store.Load(ctx, id)
+	if err != nil {
+		return fmt.Errorf("history: read the missing events of %s: %w", id, err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	rec := p.records[id]
+	for i := range events {
+		if events[i].Version <= rec.st.Version {
+			continue // had it already, or applied meanwhile
+		}
+		if err := p.apply(&events[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func hasID(list []interaction.ID, id interaction.ID) bool {
+	for _, x := range list {
+		if x == id {
+			return true
+		}
+	}
+	return false
 }
 
 // record is one interaction as the Projection knows it.
@@ -165,6 +248,10 @@ func (p *Projection) apply(ev *interaction.Event) error {
 	}
 	return nil
 }
+
+// gap reports whether the record holds events it cannot apply yet
+// because some before them are missing.
+func (r *record) gap() bool { return r.err == nil && len(r.pending) > 0 }
 
 // hold keeps an early event until the ones before it arrive; a second copy
 // of a held event is dropped.

@@ -161,7 +161,7 @@ func TestConsultationStoryTransitions(t *testing.T) {
 		"request request",
 		"request accept", "leg conference", "agent2 role conference",
 		"agent1 leave", "agent2 role hand_over",
-		"contact leave", "interaction end",
+		"interaction end", "contact leave",
 		"agent1 done",
 		"agent2 done", "interaction close",
 	}, got)

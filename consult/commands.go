@@ -89,7 +89,7 @@ func (c Decline) Decide(d *interaction.Decision) error {
 	if err := d.Membership(l.Agent, "decline", interaction.RoleConsultant, interaction.LegScope(l.ID)); err != nil {
 		return err
 	}
-	d.Notice(string(l.Agent)+" declined the consultation", interaction.PartyScope(l.Owner))
+	d.NoticeOf(interaction.Notice{Code: interaction.NoticeDeclined, Parties: []PartyID{l.Agent}}, interaction.PartyScope(l.Owner))
 	return nil
 }
 
@@ -130,7 +130,7 @@ func (c TimeOut) Decide(d *interaction.Decision) error {
 	if err := d.ReleaseTarget(l.Agent, l.ID); err != nil {
 		return err
 	}
-	d.Notice(string(l.Agent)+" did not answer the consultation", interaction.PartyScope(l.Owner))
+	d.NoticeOf(interaction.Notice{Code: interaction.NoticeNoAnswer, Parties: []PartyID{l.Agent}}, interaction.PartyScope(l.Owner))
 	return nil
 }
 
@@ -220,7 +220,7 @@ func handOver(d *interaction.Decision, from, to PartyID) error {
 			return err
 		}
 	}
-	d.Notice(string(from)+" transferred the chat to "+string(to), interaction.Everyone)
+	d.NoticeOf(interaction.Notice{Code: interaction.NoticeTransferred, Parties: []PartyID{from, to}}, interaction.Everyone)
 	return d.Depart(from, "leave")
 }
 
@@ -346,7 +346,7 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 			return err
 		}
 	}
-	d.Notice(string(r.Agent)+" joined the conference", interaction.Everyone)
+	d.NoticeOf(interaction.Notice{Code: interaction.NoticeJoined, Parties: []PartyID{r.Agent}}, interaction.Everyone)
 	return nil
 }
 
@@ -363,7 +363,7 @@ func (c DeclineRequest) Decide(d *interaction.Decision) error {
 	if d.Actor != r.Agent {
 		return d.Refuse(interaction.ErrNotPermitted, "R-F4", "only the asked agent answers")
 	}
-	return dropRequest(d, r, "decline", string(r.Agent)+" declined the "+r.Kind.String())
+	return dropRequest(d, r, "decline", interaction.NoticeDeclined)
 }
 
 // TimeOutRequest: the asked agent did not answer in time (actor System);
@@ -379,7 +379,7 @@ func (c TimeOutRequest) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	return dropRequest(d, r, "time_out", string(r.Agent)+" did not answer the "+r.Kind.String())
+	return dropRequest(d, r, "time_out", interaction.NoticeNoAnswer)
 }
 
 // CancelRequest: the owner who asked takes a pending request back (R-X2).
@@ -418,7 +418,7 @@ func (c Remove) Decide(d *interaction.Decision) error {
 	if m.ID == owner.ID || m.Role != interaction.RoleMember || !m.Present() {
 		return d.Refuse(interaction.ErrNotPermitted, "R-F5", "only a present conference member can be removed")
 	}
-	d.Notice(string(c.Member)+" was removed from the conference", interaction.Everyone)
+	d.NoticeOf(interaction.Notice{Code: interaction.NoticeRemoved, Parties: []PartyID{c.Member}}, interaction.Everyone)
 	return d.Depart(c.Member, "remove")
 }
 
@@ -471,7 +471,7 @@ func requestScope(r *interaction.Request) interaction.Scope {
 	return interaction.LegScope(r.ID)
 }
 
-func dropRequest(d *interaction.Decision, r *interaction.Request, trigger, notice string) error {
+func dropRequest(d *interaction.Decision, r *interaction.Request, trigger string, notice interaction.NoticeCode) error {
 	if err := d.Request(r.ID, trigger, interaction.Event{}, requestScope(r)); err != nil {
 		return err
 	}
@@ -484,7 +484,7 @@ func dropRequest(d *interaction.Decision, r *interaction.Request, trigger, notic
 			return err
 		}
 	}
-	d.Notice(notice, interaction.PartyScope(r.From))
+	d.NoticeOf(interaction.Notice{Code: notice, Parties: []PartyID{r.Agent}, What: r.Kind}, interaction.PartyScope(r.From))
 	return nil
 }
 

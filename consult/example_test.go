@@ -216,7 +216,7 @@ func ExampleService_Transfer() {
 	// Output:
 	// contact (contact, joined):
 	//   contact: Hello, my invoice is wrong
-	//   system: agent1 transferred the chat to agent2
+	//   system: Agent 1 transferred the chat to Agent 2
 	// owner: agent2 - agent1 is left
 }
 
@@ -251,8 +251,8 @@ func ExampleService_AcceptRequest() {
 	// Output:
 	// contact (contact, joined):
 	//   contact: Hello, my invoice is wrong
-	//   system: agent2 joined the conference
-	//   agent2: Hello, I am from billing.
+	//   system: Agent 2 joined the conference
+	//   agent-2: Hello, I am from billing.
 }
 
 func ExampleService_DeclineRequest() {
@@ -300,8 +300,8 @@ func ExampleService_Remove() {
 	// true
 	// contact (contact, joined):
 	//   contact: Hello, my invoice is wrong
-	//   system: agent2 joined the conference
-	//   system: agent2 was removed from the conference
+	//   system: Agent 2 joined the conference
+	//   system: Agent 2 was removed from the conference
 }
 
 func ExampleService_TransferTo() {

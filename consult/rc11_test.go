@@ -114,13 +114,13 @@ func rc11(t *testing.T, medium interaction.Medium, kind interaction.RequestKind,
 	// Both ways: the target talks to the contact now, and the contact to it.
 	require.NoError(t, d.chats.Post(ctx, d.id, "agent2", "I have refunded 50 EUR"))
 	require.NoError(t, d.chats.Post(ctx, d.id, "contact", "Thank you"))
-	assert.True(t, hasLine(d.lines("contact"), "agent2: I have refunded 50 EUR"))
+	assert.True(t, hasLine(d.lines("contact"), "agent-2: I have refunded 50 EUR"), "agent2 is the contact's second agent")
 	assert.True(t, hasLine(d.lines("agent2"), "contact: Thank you"))
 	contactSees := map[interaction.PartyID]bool{}
 	for _, p := range d.view("contact").Parties {
 		contactSees[p.ID] = true
 	}
-	assert.True(t, contactSees["agent2"], "the contact sees who it talks to now")
+	assert.True(t, contactSees[interaction.ContactAgentID(2)], "the contact sees who it talks to now")
 
 	// R-C5, forever: the consultation stays the two agents' own.
 	for _, who := range []string{"agent1", "agent2"} {

@@ -151,9 +151,9 @@ func (c Reroute) Decide(d *interaction.Decision) error {
 func (c Reroute) leg(d *interaction.Decision, l interaction.Leg) error {
 	switch c.Reason {
 	case RerouteTimedOut, RerouteRescinded:
-		trigger, notice := "time_out", string(l.Agent)+" did not answer the consultation"
+		trigger, notice := "time_out", interaction.NoticeNoAnswer
 		if c.Reason == RerouteRescinded {
-			trigger, notice = "cancel", string(l.Agent)+" is no longer available for the consultation"
+			trigger, notice = "cancel", interaction.NoticeUnavailable
 		}
 		if err := d.Leg(l.ID, trigger, interaction.Event{}); err != nil {
 			return err
@@ -161,7 +161,7 @@ func (c Reroute) leg(d *interaction.Decision, l interaction.Leg) error {
 		if err := d.ReleaseTarget(l.Agent, l.ID); err != nil {
 			return err
 		}
-		d.Notice(notice, interaction.PartyScope(l.Owner))
+		d.NoticeOf(interaction.Notice{Code: notice, Parties: []PartyID{l.Agent}}, interaction.PartyScope(l.Owner))
 	case RerouteDeclined:
 		if l.State != interaction.LegDeclined {
 			return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "consultation is "+l.State+", not declined")
@@ -170,7 +170,7 @@ func (c Reroute) leg(d *interaction.Decision, l interaction.Leg) error {
 		return d.Refuse(interaction.ErrBadInput, "R-X1", "unknown reason")
 	}
 	if c.Exhausted {
-		exhaustedNotice(d, l.Owner, l.Target, "consultation")
+		exhaustedNotice(d, l.Owner, l.Target, interaction.RequestNoKind)
 		return nil
 	}
 	if len(c.Next) == 0 || !canAsk(d, l.Owner) {
@@ -194,17 +194,16 @@ func (c Reroute) request(d *interaction.Decision, r interaction.Request) error {
 	if r.Via != "" && len(c.Next) > 0 {
 		return d.Refuse(interaction.ErrBadInput, "R-X1", "a request made from a consultation goes to its target only")
 	}
-	what := r.Kind.String()
 	switch c.Reason {
 	case RerouteTimedOut:
-		if err := dropRequest(d, &r, "time_out", string(r.Agent)+" did not answer the "+what); err != nil {
+		if err := dropRequest(d, &r, "time_out", interaction.NoticeNoAnswer); err != nil {
 			return err
 		}
 	case RerouteRescinded:
 		if err := rescindRequest(d, r); err != nil {
 			return err
 		}
-		d.Notice(string(r.Agent)+" is no longer available for the "+what, interaction.PartyScope(r.From))
+		d.NoticeOf(interaction.Notice{Code: interaction.NoticeUnavailable, Parties: []PartyID{r.Agent}, What: r.Kind}, interaction.PartyScope(r.From))
 	case RerouteDeclined:
 		if r.State != interaction.RequestDeclined {
 			return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "request is "+r.State+", not declined")
@@ -213,7 +212,7 @@ func (c Reroute) request(d *interaction.Decision, r interaction.Request) error {
 		return d.Refuse(interaction.ErrBadInput, "R-X1", "unknown reason")
 	}
 	if c.Exhausted {
-		exhaustedNotice(d, r.From, r.Target, what)
+		exhaustedNotice(d, r.From, r.Target, r.Kind)
 		return nil
 	}
 	if len(c.Next) == 0 || !canAsk(d, r.From) {
@@ -268,11 +267,11 @@ func checkNext(d *interaction.Decision, owner PartyID, o Offer) error {
 	return nil
 }
 
-func exhaustedNotice(d *interaction.Decision, owner PartyID, t interaction.Target, what string) {
+func exhaustedNotice(d *interaction.Decision, owner PartyID, t interaction.Target, what interaction.RequestKind) {
 	if t.Kind == interaction.TargetAgent {
 		return // a named agent has no next candidate; the owner was told why it ended
 	}
-	d.Notice("no other agent of "+t.String()+" is available: the "+what+" was not placed", interaction.PartyScope(owner))
+	d.NoticeOf(interaction.Notice{Code: interaction.NoticeNotPlaced, Target: t, What: what}, interaction.PartyScope(owner))
 }
 
 // AcceptOffer: the agent accepts one of several offers of the same routed

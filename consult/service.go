@@ -67,7 +67,7 @@ func (s *Service) Notify(_ context.Context, st *interaction.State, events []inte
 
 // do runs cmd and forgets the invitations its events end.
 func (s *Service) do(ctx context.Context, id interaction.ID, actor PartyID, cmd interaction.Command) ([]interaction.Event, error) {
-	events, err := s.chats.Do(ctx, id, actor, cmd)
+	events, err := s.chats.Execute(ctx, id, actor, "", cmd)
 	if err == nil {
 		s.ended(id, events)
 	}

@@ -366,7 +366,7 @@ func ExampleNewExport() {
 		fmt.Println(" ", m.Scope, m.Author+":", m.Text)
 	}
 	// Output:
-	// chatconsult.transcript/v1 agent2 consultant
+	// chatconsult.transcript/v1 agent2 none
 	//   everyone contact: Hello, my invoice is wrong
 	//   everyone agent1: Let me check
 	//   leg agent1: May I refund 50 EUR?
@@ -384,8 +384,8 @@ func ExampleExport_WriteText() {
 	_ = x.WriteText(&out)
 	fmt.Print(out.String())
 	// Output:
-	// Transcript of interaction id-1 for agent1 (owner)
-	// Status: closed. Opened 2026-01-05T09:00:00Z, ended 2026-01-05T09:00:54Z.
+	// Transcript of interaction id-1 for agent1 (none)
+	// Status: ended. Opened 2026-01-05T09:00:00Z, ended 2026-01-05T09:00:54Z.
 	// Consultation id-6: agent1 with agent2 (agent:agent2, chat), ended.
 	//
 	// 2026-01-05T09:00:00Z  contact: Hello, my invoice is wrong
@@ -422,16 +422,18 @@ func ExampleExport_WriteJSON() {
 	//     "membership": "joined"
 	//   },
 	//   "status": "active",
-	//   "version": 12,
+	//   "version": 5,
 	//   "opened": "2026-01-05T09:00:00Z",
 	//   "parties": [
 	//     {
 	//       "id": "contact",
+	//       "name": "contact",
 	//       "role": "contact",
 	//       "membership": "joined"
 	//     },
 	//     {
-	//       "id": "agent1",
+	//       "id": "agent-1",
+	//       "name": "Agent 1",
 	//       "role": "owner",
 	//       "membership": "joined"
 	//     }
@@ -447,9 +449,9 @@ func ExampleExport_WriteJSON() {
 	//       "text": "Hello"
 	//     },
 	//     {
-	//       "seq": 3,
+	//       "seq": 2,
 	//       "time": "2026-01-05T09:01:00Z",
-	//       "author": "agent1",
+	//       "author": "agent-1",
 	//       "kind": "text",
 	//       "scope": "everyone",
 	//       "text": "Hi!"

@@ -35,9 +35,12 @@ type Export struct {
 
 // ExportParty is a party as the viewer sees it.
 type ExportParty struct {
-	ID         interaction.PartyID `json:"id"`
-	Role       string              `json:"role"`
-	Membership string              `json:"membership"`
+	ID interaction.PartyID `json:"id"`
+	// Name is how the viewer is shown the party: for the contact, an
+	// agent's contact-facing name (interaction.ContactNames).
+	Name       string `json:"name,omitempty"`
+	Role       string `json:"role"`
+	Membership string `json:"membership"`
 }
 
 // ExportConsult is a consultation the viewer is one of the two agents of.
@@ -80,13 +83,13 @@ func NewExport(st *interaction.State, viewer interaction.PartyID) (Export, error
 		Status:        v.Status,
 		Version:       v.Version,
 		Opened:        st.Opened.UTC(),
-		Ended:         optTime(st.Ended),
+		Ended:         optTime(v.Ended),
 		Parties:       make([]ExportParty, 0, len(v.Parties)),
 		Consultations: make([]ExportConsult, 0, len(v.Legs)),
 		Messages:      make([]ExportMessage, 0, len(v.Messages)),
 	}
 	for _, q := range v.Parties {
-		x.Parties = append(x.Parties, ExportParty{ID: q.ID, Role: q.Role.String(), Membership: q.Membership})
+		x.Parties = append(x.Parties, ExportParty{ID: q.ID, Name: q.Name, Role: q.Role.String(), Membership: q.Membership})
 	}
 	for _, l := range v.Legs {
 		x.Consultations = append(x.Consultations, ExportConsult{

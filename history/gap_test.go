@@ -66,9 +66,9 @@ func sixEvents(t *testing.T) (*interaction.MemoryStore, interaction.ID, []intera
 
 func versionOf(t *testing.T, p *history.Projection, id interaction.ID) uint64 {
 	t.Helper()
-	x, err := p.Export(ctx, id, "contact")
+	v, err := p.Version(ctx, id)
 	require.NoError(t, err)
-	return x.Version
+	return v
 }
 
 var gapParties = []interaction.PartyID{"agent1", "contact"}

@@ -378,3 +378,19 @@ func (p *Projection) lookup(op string, id interaction.ID) (*record, error) {
 	}
 	return rec, nil
 }
+
+// Version is the stream version the Projection has applied of interaction
+// id: where its history of it stands (the number of events, not a number
+// any party is shown).
+func (p *Projection) Version(ctx context.Context, id interaction.ID) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	rec, err := p.lookup("version", id)
+	if err != nil {
+		return 0, err
+	}
+	return rec.st.Version, nil
+}

@@ -53,7 +53,7 @@ var (
 func newStoryWorld(t *rapid.T) *storyWorld {
 	d := &desk{t: t, clock: chatconsulttest.NewManualClock(), store: interaction.NewMemoryStore(), live: history.New()}
 	rec := &recorder{p: d.live}
-	d.chats = interaction.NewService(interaction.WithStore(d.store), interaction.WithClock(d.clock),
+	d.chats = interaction.NewService(interaction.WithSupervision(interaction.AnyoneMaySupervise), interaction.WithStore(d.store), interaction.WithClock(d.clock),
 		interaction.WithIDs(chatconsulttest.NewSequentialIDs("id-")), interaction.WithNotifier(rec))
 	d.svc = consult.New(d.chats, consult.WithInviteTimeout(30*time.Second))
 	return &storyWorld{d: d, rec: rec}

@@ -400,7 +400,13 @@ func (d *Decision) EndSession() error {
 	if s.Status != StatusWaiting && s.Status != StatusActive {
 		return d.Refuse(ErrInvalidTransition, "R-C7", "chat is "+s.Status)
 	}
-	for _, l := range s.Legs {
+	// The status first, while everyone is still in: the contact and the
+	// consultation targets see the session end before they are taken out
+	// (a party that left learns nothing after, docs/visibility.md).
+	if err := d.Status("end"); err != nil {
+		return err
+	}
+	for _, l := range d.State().Legs {
 		if l.Live() {
 			if err := d.endLeg(l); err != nil {
 				return err
@@ -425,9 +431,6 @@ func (d *Decision) EndSession() error {
 				return err
 			}
 		}
-	}
-	if err := d.Status("end"); err != nil {
-		return err
 	}
 	return d.CloseIfDone()
 }

@@ -27,6 +27,8 @@ type Decision struct {
 	Limits Limits
 	ids    IDSource
 	op     string
+	// supervision is the embedding service's policy (nil: nobody may).
+	supervision SupervisionPolicy
 
 	base    *State
 	work    State

@@ -72,6 +72,11 @@ type Event struct {
 	Text    string
 	Kind    MessageKind
 	Seq     uint32 // message number in the transcript, 1-based
+
+	// Fingerprint identifies the command (actor and content) on the first
+	// event of a command run with a caller-chosen ID (Service.DoCommand);
+	// 0 otherwise. A retry of that ID must carry the same.
+	Fingerprint uint64
 }
 
 // Role is what a party is in an interaction.

@@ -17,6 +17,7 @@ func newService(opts ...interaction.Option) *interaction.Service {
 	opts = append([]interaction.Option{
 		interaction.WithClock(chatconsulttest.NewManualClock()),
 		interaction.WithIDs(chatconsulttest.NewSequentialIDs("chat-")),
+		interaction.WithSupervision(interaction.AnyoneMaySupervise),
 	}, opts...)
 	return interaction.NewService(opts...)
 }
@@ -128,7 +129,7 @@ func ExampleService_Post() {
 	// Output:
 	// contact (contact, joined; chat active):
 	//   contact: Hello, my invoice is wrong
-	//   agent1: Let me check that for you.
+	//   agent-1: Let me check that for you.
 	// true
 }
 
@@ -199,7 +200,7 @@ func ExampleService_View() {
 	// Output:
 	// contact (contact, joined; chat active):
 	//   contact: Hello, my invoice is wrong
-	//   agent1: Let me check.
+	//   agent-1: Let me check.
 	// agent1 (owner, joined; chat active):
 	//   contact: Hello, my invoice is wrong
 	//   agent1: Let me check.
@@ -211,7 +212,8 @@ func ExampleService_Do() {
 	ctx := context.Background()
 	chats := newService()
 	id := activeChat(ctx, chats)
-	// Do runs any Command value and returns the events it caused.
+	// Do runs any Command value and returns the events it caused as the
+	// actor sees them: Version counts the events agent1 was shown.
 	events, err := chats.Do(ctx, id, "agent1", interaction.Post{Text: "On it."})
 	if err != nil {
 		fmt.Println(err)
@@ -220,7 +222,8 @@ func ExampleService_Do() {
 	for _, ev := range events {
 		fmt.Println(ev.Version, ev.Type, ev.Actor, ev.Scope.Kind, ev.Text)
 	}
-	// Output: 7 message agent1 everyone On it.
+	// Output:
+	// 4 message agent1 everyone On it.
 }
 
 func ExampleService_DoCommand() {

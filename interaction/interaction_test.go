@@ -26,7 +26,8 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{clock: chatconsulttest.NewManualClock(), store: interaction.NewMemoryStore(), notes: interaction.NewMemoryNotifier()}
 	f.svc = interaction.NewService(interaction.WithStore(f.store), interaction.WithNotifier(f.notes),
-		interaction.WithClock(f.clock), interaction.WithIDs(chatconsulttest.NewSequentialIDs("id-")))
+		interaction.WithClock(f.clock), interaction.WithIDs(chatconsulttest.NewSequentialIDs("id-")),
+		interaction.WithSupervision(interaction.AnyoneMaySupervise))
 	return f
 }
 
@@ -73,7 +74,8 @@ func TestLifecycleOpenJoinPostEndDone(t *testing.T) {
 
 	v, err := f.svc.View(ctx, id, "contact")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"contact: Hello, my order is late", "agent1: Let me check.", "contact: Thanks"}, texts(v))
+	// The contact never sees internal agent IDs: agent1 is its first agent (issue 12).
+	assert.Equal(t, []string{"contact: Hello, my order is late", "agent-1: Let me check.", "contact: Thanks"}, texts(v))
 }
 
 // R-C8: an interaction does not close while an agent who took part has not marked done.

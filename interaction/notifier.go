@@ -32,8 +32,10 @@ func (NopNotifier) Notify(context.Context, *State, []Event) {}
 // across every interaction, exactly the events it may see (the same
 // visibility as its View); SubscribeAll gets every event, for projections.
 // Delivery never blocks the command: each subscription queues without
-// bound, so nothing is dropped.
+// bound, so nothing is dropped; an event notified again (a retried
+// command, delivered at least once) is dropped by its version.
 type MemoryNotifier struct {
+	names   ContactNames
 	mu      sync.RWMutex
 	byParty map[PartyID][]*Subscription
 	all     []*Subscription
@@ -46,7 +48,16 @@ func NewMemoryNotifier() *MemoryNotifier {
 	return &MemoryNotifier{byParty: map[PartyID][]*Subscription{}}
 }
 
-// Subscribe delivers the events party may see, from now on.
+// WithContactNames sets how agents are named to contacts in the events
+// they are delivered (default: DefaultContactName) and returns n.
+func (n *MemoryNotifier) WithContactNames(names ContactNames) *MemoryNotifier {
+	n.names = names
+	return n
+}
+
+// Subscribe delivers the events party may see, from now on, as it may see
+// them (State.EventsFor: its own numbering, no actor or cause it may not
+// know).
 func (n *MemoryNotifier) Subscribe(party PartyID) *Subscription {
 	sub := newSubscription(n, party)
 	n.mu.Lock()
@@ -69,7 +80,7 @@ func (n *MemoryNotifier) Notify(_ context.Context, s *State, events []Event) {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	for _, sub := range n.all {
-		sub.push(events)
+		sub.push(events, true)
 	}
 	if len(n.byParty) == 0 {
 		return
@@ -79,17 +90,12 @@ func (n *MemoryNotifier) Notify(_ context.Context, s *State, events []Event) {
 		if len(subs) == 0 {
 			continue
 		}
-		var visible []Event
-		for j := range events {
-			if s.Visible(s.Parties[i].ID, &events[j]) {
-				visible = append(visible, events[j])
-			}
-		}
+		visible := s.EventsFor(s.Parties[i].ID, events, n.names)
 		if len(visible) == 0 {
 			continue
 		}
 		for _, sub := range subs {
-			sub.push(visible)
+			sub.push(visible, true)
 		}
 	}
 }
@@ -104,7 +110,7 @@ func (n *MemoryNotifier) Remind(ev Event) {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	for _, sub := range n.byParty[ev.Party] {
-		sub.push([]Event{ev})
+		sub.push([]Event{ev}, false)
 	}
 }
 
@@ -137,16 +143,30 @@ type Subscription struct {
 	queue  []Event
 	signal chan struct{}
 	closed bool
+	// last is the version of the last event queued per interaction: an
+	// event notified again (a retried command, at least once) is dropped.
+	last map[ID]uint64
 }
 
 func newSubscription(n *MemoryNotifier, party PartyID) *Subscription {
 	return &Subscription{n: n, party: party, signal: make(chan struct{}, 1)}
 }
 
-func (s *Subscription) push(events []Event) {
+func (s *Subscription) push(events []Event, dedupe bool) {
 	s.mu.Lock()
 	if !s.closed {
-		s.queue = append(s.queue, events...)
+		for _, ev := range events {
+			if dedupe {
+				if ev.Version == 0 || ev.Version <= s.last[ev.Interaction] {
+					continue
+				}
+				if s.last == nil {
+					s.last = map[ID]uint64{}
+				}
+				s.last[ev.Interaction] = ev.Version
+			}
+			s.queue = append(s.queue, ev)
+		}
 	}
 	s.mu.Unlock()
 	select {

@@ -2,10 +2,13 @@ package interaction
 
 import (
 	"context"
+	cryptorand "crypto/rand"
 	"errors"
+	"fmt"
+	"hash/fnv"
+	mathrand "math/rand/v2"
 	"strconv"
 	"sync"
-	"sync/atomic"
 )
 
 // Service runs commands against interactions: it loads an interaction from
@@ -18,14 +21,16 @@ import (
 // Several Services may share one Store: a stale cache shows up as a
 // conflict on append, and the command is decided again on fresh state.
 type Service struct {
-	store    Store
-	notifier Notifier
-	clock    Clock
-	ids      IDSource
-	causes   IDSource // makes the command IDs that Do records as Cause
-	limits   Limits
-	retries  int
-	shards   [serviceShards]serviceShard
+	store       Store
+	notifier    Notifier
+	clock       Clock
+	ids         IDSource
+	causes      IDSource // makes the command IDs that Do records as Cause
+	limits      Limits
+	retries     int
+	names       ContactNames
+	supervision SupervisionPolicy
+	shards      [serviceShards]serviceShard
 }
 
 const serviceShards = 64
@@ -95,6 +100,15 @@ func WithLimits(l Limits) Option {
 	}
 }
 
+// WithContactNames sets how agents are named to contacts in the views
+// Service.View returns and the events Do returns (default:
+// DefaultContactName). Give the MemoryNotifier the same names.
+func WithContactNames(names ContactNames) Option { return func(s *Service) { s.names = names } }
+
+// WithSupervision sets who may supervise whom (R-X7). Without it nobody
+// may: Monitor, Coach and BargeIn are refused.
+func WithSupervision(p SupervisionPolicy) Option { return func(s *Service) { s.supervision = p } }
+
 // WithConflictRetries sets how often a command is decided again after
 // another writer got there first (default 3). Zero returns ErrConflict at
 // the first conflict.
@@ -104,10 +118,11 @@ func WithConflictRetries(n int) Option { return func(s *Service) { s.retries = n
 // a MemoryNotifier, the system clock and random UUIDs.
 //
 // Without WithIDs, the command IDs (the Cause of the events of a command
-// that Do runs without one of the caller's) are one random UUID per
-// Service followed by a counter: as unique as a UUID each, without reading
-// the system's random source for every command, which was an eighth of the
-// cost of a command (BENCHMARKS.md).
+// that Do runs without one of the caller's) are 128 random bits each from
+// a cryptographically strong generator: a party that sees one of its own
+// command IDs cannot predict the next ones (issue 12), and making one
+// reads no system random source, which was an eighth of the cost of a
+// command (BENCHMARKS.md).
 func NewService(opts ...Option) *Service {
 	s := &Service{clock: SystemClock{}, limits: DefaultLimits, retries: 3}
 	for _, o := range opts {
@@ -115,7 +130,7 @@ func NewService(opts ...Option) *Service {
 	}
 	if s.ids == nil {
 		s.ids = UUIDs{}
-		s.causes = &commandIDs{prefix: UUIDs{}.NewID() + "."}
+		s.causes = newCommandIDs()
 	} else {
 		s.causes = s.ids
 	}
@@ -131,17 +146,30 @@ func NewService(opts ...Option) *Service {
 	return s
 }
 
-// commandIDs makes the default command IDs: prefix, then a counter in base
-// 36, built in one allocation.
-type commandIDs struct {
-	prefix string
-	n      atomic.Uint64
+// commandIDs makes the default command IDs: 128 bits from a ChaCha8
+// generator seeded from crypto/rand, one generator per processor (a
+// sync.Pool), so no ID tells anything about the next one and making one
+// reads no system random source and takes no global lock.
+type commandIDs struct{ gens sync.Pool }
+
+func newCommandIDs() *commandIDs {
+	c := &commandIDs{}
+	c.gens.New = func() any {
+		var seed [32]byte
+		_, _ = cryptorand.Read(seed[:]) // never fails (crypto/rand, Go 1.24+)
+		return mathrand.NewChaCha8(seed)
+	}
+	return c
 }
 
 func (c *commandIDs) NewID() string {
-	var buf [64]byte
-	b := append(buf[:0], c.prefix...)
-	return string(strconv.AppendUint(b, c.n.Add(1), 36))
+	g := c.gens.Get().(*mathrand.ChaCha8)
+	var buf [32]byte
+	b := strconv.AppendUint(buf[:0], g.Uint64(), 36)
+	b = append(b, '.')
+	b = strconv.AppendUint(b, g.Uint64(), 36)
+	c.gens.Put(g)
+	return string(b)
 }
 
 // Cached is the number of interactions the Service holds in memory: the
@@ -201,11 +229,13 @@ func (s *Service) forget(id ID, e *entry) {
 }
 
 // load fills e.state from the Store. Called with e.mu held. If commandID
-// is not empty it returns the events that command caused, if any.
-func (s *Service) load(ctx context.Context, id ID, e *entry, commandID string) ([]Event, error) {
+// is not empty it returns the events that command caused, if any, and,
+// when later commands followed it, the state right after it (to show the
+// command's events as they were shown then).
+func (s *Service) load(ctx context.Context, id ID, e *entry, commandID string) ([]Event, *State, error) {
 	events, err := s.store.Load(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var done []Event
 	if commandID != "" {
@@ -217,13 +247,19 @@ func (s *Service) load(ctx context.Context, id ID, e *entry, commandID string) (
 	}
 	st, err := Rebuild(events)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if st.Version == 0 {
 		st.ID = id
 	}
 	e.state = st
-	return done, nil
+	then := st
+	if n := len(done); n > 0 && done[n-1].Version < st.Version {
+		if then, err = Rebuild(events[:done[n-1].Version]); err != nil {
+			return nil, nil, err
+		}
+	}
+	return done, then, nil
 }
 
 // Open starts a new interaction for contact, with an optional first message.
@@ -237,23 +273,66 @@ func (s *Service) Open(ctx context.Context, contact PartyID, text string) (ID, e
 }
 
 // Do runs one command by actor on interaction id and returns the events it
-// caused. A refused command returns an *Error and leaves no trace: no
-// event, no notification, no change of state.
+// caused as actor may see them (State.EventsFor: its own numbering, no
+// actor or cause of a party it may not know); System sees them all. A
+// refused command returns an *Error and leaves no trace: no event, no
+// notification, no change of state.
 func (s *Service) Do(ctx context.Context, id ID, actor PartyID, cmd Command) ([]Event, error) {
 	return s.DoCommand(ctx, id, actor, "", cmd)
 }
 
 // DoCommand is Do with the caller's own command ID, recorded as the Cause
-// of the events. It makes a retry safe: when a command with that ID has
-// already been committed to the interaction (by this or another Service on
-// the same Store, say before a connection was cut), DoCommand returns the
-// events it caused and writes nothing: the command applies exactly once.
+// of the events. It makes a retry safe: when the same actor's same command
+// (same ID, same content: its Fingerprint) has already been committed to
+// the interaction (by this or another Service on the same Store, say
+// before a connection was cut), DoCommand writes nothing, notifies the
+// events again (subscribers drop what they have, by version) and returns
+// them as actor may see them: the command applies exactly once. A command
+// ID already used by another actor or for another command is refused with
+// ErrConflict, and nothing of that command is returned.
 func (s *Service) DoCommand(ctx context.Context, id ID, actor PartyID, commandID string, cmd Command) ([]Event, error) {
+	var out []Event
+	err := s.run(ctx, id, actor, commandID, cmd, func(st *State, events []Event) {
+		if actor == System {
+			out = events
+			return
+		}
+		out = st.EventsFor(actor, events, s.names)
+	})
+	return out, err
+}
+
+// Execute is DoCommand for the embedding service's own bookkeeping
+// (routing, projections, checkers): it returns every event the command
+// caused, with stream versions and causes, whoever may see them. Never
+// hand its result to a party: give a party what Do returns.
+func (s *Service) Execute(ctx context.Context, id ID, actor PartyID, commandID string, cmd Command) ([]Event, error) {
+	var out []Event
+	err := s.run(ctx, id, actor, commandID, cmd, func(_ *State, events []Event) { out = events })
+	return out, err
+}
+
+// Fingerprint identifies a command by its actor, type and content, so that
+// a retry is told from another command reusing the same ID. It is stored
+// on the first event of a command run with a caller-chosen ID.
+func Fingerprint(actor PartyID, cmd Command) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s\x00%T\x00%#v", actor, cmd, cmd)
+	if f := h.Sum64(); f != 0 {
+		return f
+	}
+	return 1 // 0 means "no fingerprint"
+}
+
+func (s *Service) run(ctx context.Context, id ID, actor PartyID, commandID string, cmd Command, result func(*State, []Event)) error {
 	if id == "" {
-		return nil, &Error{Kind: ErrBadInput, Op: "command", Detail: "no interaction ID"}
+		return &Error{Kind: ErrBadInput, Op: "command", Detail: "no interaction ID"}
+	}
+	if cmd == nil {
+		return &Error{Kind: ErrBadInput, Op: "command", Interaction: id, Party: actor, Rule: "R-X6", Detail: "no command"}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
 	_, opening := cmd.(Open)
 	e := s.entry(id)
@@ -261,29 +340,34 @@ func (s *Service) DoCommand(ctx context.Context, id ID, actor PartyID, commandID
 	defer e.mu.Unlock()
 	defer s.releaseIfClosed(id, e)
 	explicit := commandID
+	var fingerprint uint64
 	if commandID == "" {
 		commandID = s.causes.NewID()
-	} else if e.seen(commandID) {
-		e.state = nil // reload, to hand back what the command caused
+	} else {
+		fingerprint = Fingerprint(actor, cmd)
+		if e.seen(commandID) {
+			e.state = nil // reload, to hand back what the command caused
+		}
 	}
 	fresh := false
 	for attempt := 0; ; attempt++ {
 		if e.state == nil {
-			done, err := s.load(ctx, id, e, explicit)
+			done, then, err := s.load(ctx, id, e, explicit)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if len(done) > 0 {
-				return done, nil
+				return s.retried(ctx, e, then, actor, fingerprint, done, result)
 			}
 			fresh = true
 		}
 		if e.state.Version == 0 && !opening {
 			e.state = nil
 			s.forget(id, e)
-			return nil, &Error{Kind: ErrNotFound, Op: "command", Interaction: id, Party: actor, Detail: "no such interaction"}
+			return &Error{Kind: ErrNotFound, Op: "command", Interaction: id, Party: actor, Detail: "no such interaction"}
 		}
 		d := newPooledDecision(e.state, actor, s.clock.Now(), commandID, s.limits, s.ids)
+		d.supervision = s.supervision
 		if err := cmd.Decide(d); err != nil {
 			d.release()
 			if !fresh {
@@ -297,18 +381,19 @@ func (s *Service) DoCommand(ctx context.Context, id ID, actor PartyID, commandID
 				e.state = nil
 				s.forget(id, e)
 			}
-			return nil, err
+			return err
 		}
 		recorded, err := d.Events()
 		if err != nil || len(recorded) == 0 {
 			d.release()
-			return nil, err
+			return err
 		}
 		// The caller, the Store and the Notifier get a slice of their own,
 		// sized exactly; the Decision goes back to the pool.
 		events := make([]Event, len(recorded))
 		copy(events, recorded)
 		d.release()
+		events[0].Fingerprint = fingerprint
 		err = s.store.Append(ctx, id, e.state.Version, events)
 		if errors.Is(err, ErrConflict) && attempt < s.retries {
 			e.state = nil // another writer moved on: decide again on fresh state
@@ -322,7 +407,7 @@ func (s *Service) DoCommand(ctx context.Context, id ID, actor PartyID, commandID
 				s.forget(id, e)
 			}
 			e.state = nil
-			return nil, err
+			return err
 		}
 		if explicit != "" {
 			e.remember(explicit)
@@ -332,7 +417,7 @@ func (s *Service) DoCommand(ctx context.Context, id ID, actor PartyID, commandID
 				// The events were applied to the Decision's copy already, so
 				// this cannot happen; reload rather than trust the cache.
 				e.state = nil
-				return events, err
+				return err
 			}
 		}
 		// The command is committed: notify even if the caller's context
@@ -341,8 +426,34 @@ func (s *Service) DoCommand(ctx context.Context, id ID, actor PartyID, commandID
 			ctx = context.WithoutCancel(ctx)
 		}
 		s.notifier.Notify(ctx, e.state, events)
-		return events, nil
+		result(e.state, events)
+		return nil
 	}
+}
+
+// retried answers a command ID found committed: the same actor's same
+// command gets its events, as they were shown when it was applied (then:
+// the state right after it); anything else is a conflict that reveals
+// nothing of that command. When the command is still the interaction's
+// last, it is notified again: the first notification may never have gone
+// out, after an append whose outcome was unknown (subscribers and
+// projections drop what they have, by version). When later commands
+// followed, their notifications went out: a subscriber that missed the
+// command sees the gap in its own numbering and re-reads its view, and a
+// projection reads the gap from the Store.
+func (s *Service) retried(ctx context.Context, e *entry, then *State, actor PartyID, fingerprint uint64, done []Event, result func(*State, []Event)) error {
+	if done[0].Fingerprint == 0 || done[0].Fingerprint != fingerprint {
+		return &Error{Kind: ErrConflict, Op: "command", Interaction: e.state.ID, Party: actor, Rule: "R-X6",
+			Detail: "command ID already used by another command"}
+	}
+	if then == e.state {
+		if ctx.Done() != nil {
+			ctx = context.WithoutCancel(ctx)
+		}
+		s.notifier.Notify(ctx, e.state, done)
+	}
+	result(then, done)
+	return nil
 }
 
 // Read runs f on the current state of interaction id, under its lock.
@@ -356,7 +467,7 @@ func (s *Service) Read(ctx context.Context, id ID, f func(*State) error) error {
 	defer e.mu.Unlock()
 	defer s.releaseIfClosed(id, e)
 	if e.state == nil {
-		if _, err := s.load(ctx, id, e, ""); err != nil {
+		if _, _, err := s.load(ctx, id, e, ""); err != nil {
 			return err
 		}
 	}
@@ -391,7 +502,7 @@ func (s *Service) View(ctx context.Context, id ID, viewer PartyID) (View, error)
 	var v View
 	err := s.Read(ctx, id, func(st *State) error {
 		var err error
-		v, err = st.ViewFor(viewer)
+		v, err = st.ViewNamed(viewer, s.names)
 		return err
 	})
 	return v, err

@@ -26,6 +26,8 @@ type State struct {
 	// transcript.
 	scratch  bool
 	messages uint32
+	// batch is who was shown each event of the last command (sight.go).
+	batch batchSight
 }
 
 // Party is one participant and its membership.
@@ -59,6 +61,10 @@ type Party struct {
 	// supervisor also sees what that agent sees (see CanSee). It is kept
 	// after a barge-in. Empty for every other party.
 	Supervises PartyID
+
+	// sight is what the party has been shown (sight.go). Apply keeps it on
+	// a State it builds, never on a Decision's working copy.
+	sight partySight
 }
 
 // Present reports whether the party is in the chat now.
@@ -73,6 +79,9 @@ type Message struct {
 	Scope   Scope
 	Seq     uint32
 	Kind    MessageKind // next to Seq: 112 bytes, not 120 (issue 2's memory target)
+	// Notice is the structure of a system notice (nil for a party's words
+	// and for notices written before notices had one).
+	Notice *Notice
 }
 
 // Leg is one consultation (R-C1): a private conversation between Owner and
@@ -194,6 +203,10 @@ func Rebuild(events []Event) (*State, error) {
 func (s *State) Clone() *State {
 	c := *s
 	c.Parties = append([]Party(nil), s.Parties...)
+	for i := range c.Parties {
+		c.Parties[i].sight = c.Parties[i].sight.clone()
+	}
+	c.batch.shown = append([]uint64(nil), s.batch.shown...)
 	c.Messages = append([]Message(nil), s.Messages...)
 	c.Legs = append([]Leg(nil), s.Legs...)
 	c.Requests = append([]Request(nil), s.Requests...)
@@ -240,6 +253,9 @@ func (s *State) Apply(ev *Event) error {
 			if s.Parties == nil {
 				s.Parties = make([]Party, 0, 2) // a chat has a contact and an agent
 			}
+			if len(s.Parties) >= MaxParties {
+				return corrupt(ev, "more than %d parties", MaxParties)
+			}
 			s.Parties = append(s.Parties, Party{ID: ev.Party, Membership: MemberNone})
 			p = &s.Parties[len(s.Parties)-1]
 		}
@@ -260,7 +276,7 @@ func (s *State) Apply(ev *Event) error {
 			}
 			p.TookPart, p.SeenUntil = true, unbounded
 			if p.Role.Engaged() {
-				p.Engaged, p.EngagedUntil = true, unbounded
+				p.startEngagement(ev.Version)
 			}
 		case ev.From == MemberJoined:
 			p.SeenUntil = ev.Version
@@ -278,7 +294,7 @@ func (s *State) Apply(ev *Event) error {
 		}
 		p.Role = ev.Role
 		if p.Present() && p.Role.Engaged() {
-			p.Engaged, p.EngagedUntil = true, unbounded
+			p.startEngagement(ev.Version)
 		}
 		p.Coaching = false
 		if ev.Role == RoleSupervisor {
@@ -299,7 +315,7 @@ func (s *State) Apply(ev *Event) error {
 				// Skip the 1, 2, 4 steps of append's growth: a chat has messages.
 				s.Messages = make([]Message, 0, 8)
 			}
-			s.Messages = append(s.Messages, Message{Seq: ev.Seq, Version: ev.Version, Time: ev.Time, Author: ev.Actor, Text: ev.Text, Kind: ev.Kind, Scope: ev.Scope})
+			s.Messages = append(s.Messages, Message{Seq: ev.Seq, Version: ev.Version, Time: ev.Time, Author: ev.Actor, Text: ev.Text, Kind: ev.Kind, Scope: ev.Scope, Notice: noticeOf(ev)})
 		}
 	case EventLeg:
 		l := s.Leg(ev.Leg)
@@ -339,6 +355,9 @@ func (s *State) Apply(ev *Event) error {
 		}
 	default:
 		return corrupt(ev, "unknown event type")
+	}
+	if !s.scratch {
+		s.account(ev)
 	}
 	s.Version = ev.Version
 	return nil

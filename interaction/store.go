@@ -197,6 +197,9 @@ type storedEvent struct {
 	kind     MessageKind
 	role     Role
 	detail   *eventDetail // nil when all its fields are zero and Leg is Scope.Leg
+	// fingerprint of the command (Event.Fingerprint): after the small
+	// fields, in what was padding's place next to the pointer.
+	fingerprint uint64
 }
 
 type eventDetail struct {
@@ -215,6 +218,7 @@ func storeEvent(ev *Event) storedEvent {
 	se := storedEvent{
 		version: ev.Version, position: ev.Position, time: ev.Time, actor: ev.Actor, cause: ev.Cause,
 		text: ev.Text, scope: ev.Scope, seq: ev.Seq, typ: ev.Type, kind: ev.Kind, role: ev.Role,
+		fingerprint: ev.Fingerprint,
 	}
 	d := eventDetail{party: ev.Party, from: ev.From, to: ev.To, trigger: ev.Trigger, leg: ev.Leg, via: ev.Via,
 		target: ev.Target, medium: ev.Medium, request: ev.Request}
@@ -229,7 +233,7 @@ func (se *storedEvent) expand(id ID, ev *Event) {
 	*ev = Event{
 		Interaction: id, Version: se.version, Position: se.position, Time: se.time, Actor: se.actor,
 		Cause: se.cause, Type: se.typ, Scope: se.scope, Role: se.role, Leg: se.scope.Leg,
-		Text: se.text, Kind: se.kind, Seq: se.seq,
+		Text: se.text, Kind: se.kind, Seq: se.seq, Fingerprint: se.fingerprint,
 	}
 	if d := se.detail; d != nil {
 		ev.Party, ev.From, ev.To, ev.Trigger, ev.Leg, ev.Via = d.party, d.from, d.to, d.trigger, d.leg, d.via

@@ -27,14 +27,15 @@ import "context"
 //
 // Decisions where the rules are silent:
 //
-//   - Who may supervise: any party ID that is not (and was not) in the
-//     interaction in another role, acting as itself; a supervisor who left
-//     may come back (membership "enter" from left or done). The contact, the
-//     agents of the chat and its consultation targets cannot supervise it:
-//     their views and their R-C8 duty would blur. Whether the caller is
-//     really a supervisor allowed to watch this chat is the embedding
-//     service's job (its authorisation layer), like every other identity
-//     check in the library.
+//   - Who may supervise: whom the embedding service's SupervisionPolicy
+//     allows (WithSupervision; without one nobody may), asked first, before
+//     anything about the interaction is checked, so a refused party learns
+//     nothing from the refusal. Among those, any party ID that is not (and
+//     was not) in the interaction in another role, acting as itself; a
+//     supervisor who left may come back (membership "enter" from left or
+//     done). The contact, the agents of the chat and its consultation
+//     targets cannot supervise it: their views and their R-C8 duty would
+//     blur.
 //   - Only an agent engaged with the contact (owner or conference member,
 //     present) can be monitored or coached, and only while the chat is
 //     active. One supervisor supervises one agent per interaction at a
@@ -55,6 +56,48 @@ import "context"
 //     the same mode changes nothing and records nothing.
 //   - Coach refuses a supervisor that barged in: it is a member now and
 //     writes to everyone.
+
+// SupervisionPolicy is the embedding service's rule of who may supervise
+// whom (R-X7): asked before anything else of a Monitor, Coach or BargeIn,
+// so that a party it refuses learns nothing of the interaction from the
+// refusal. A Service without one (WithSupervision) refuses every
+// supervision; a Decision made without a Service refuses too unless given
+// one (Decision.AllowSupervision).
+type SupervisionPolicy interface {
+	// MaySupervise reports whether supervisor may monitor, coach or barge in
+	// on agent in interaction id. For a barge-in without monitoring first,
+	// agent is the chat's owner.
+	MaySupervise(id ID, supervisor, agent PartyID) bool
+}
+
+// SupervisionPolicyFunc adapts a function to SupervisionPolicy.
+type SupervisionPolicyFunc func(id ID, supervisor, agent PartyID) bool
+
+// MaySupervise implements SupervisionPolicy.
+func (f SupervisionPolicyFunc) MaySupervise(id ID, supervisor, agent PartyID) bool {
+	return f(id, supervisor, agent)
+}
+
+// AnyoneMaySupervise lets every party supervise every agent: for tests and
+// demos only, never for a service with real contacts.
+var AnyoneMaySupervise SupervisionPolicy = SupervisionPolicyFunc(func(ID, PartyID, PartyID) bool { return true })
+
+// AllowSupervision sets the policy a Decision checks supervision against.
+func (d *Decision) AllowSupervision(p SupervisionPolicy) { d.supervision = p }
+
+// maySupervise asks the policy; agent empty means the owner.
+func (d *Decision) maySupervise(agent PartyID) error {
+	s := d.State()
+	if agent == "" {
+		if o := s.Owner(); o != nil {
+			agent = o.ID
+		}
+	}
+	if d.supervision == nil || agent == "" || !d.supervision.MaySupervise(s.ID, d.Actor, agent) {
+		return d.Refuse(ErrNotPermitted, "R-X7", "not allowed to supervise")
+	}
+	return nil
+}
 
 // Supervised returns the agent that supervisor p (a party of s) monitors
 // or coaches, or monitored before it barged in (R-X7); nil for anyone else.
@@ -104,6 +147,13 @@ func (BargeIn) Decide(d *Decision) error {
 	if err != nil {
 		return err
 	}
+	agent := PartyID("")
+	if sup != nil {
+		agent = sup.Supervises
+	}
+	if err := d.maySupervise(agent); err != nil {
+		return err
+	}
 	if s := d.State().Status; s != StatusActive {
 		return d.Refuse(ErrInvalidTransition, "R-X7", "chat is "+s+", not active")
 	}
@@ -117,7 +167,7 @@ func (BargeIn) Decide(d *Decision) error {
 	} else if err := d.Membership(d.Actor, "enter", RoleMember, Everyone); err != nil {
 		return err
 	}
-	d.Notice(string(d.Actor)+" joined the conference", Everyone)
+	d.NoticeOf(Notice{Code: NoticeJoined, Parties: []PartyID{d.Actor}}, Everyone)
 	return nil
 }
 
@@ -129,6 +179,9 @@ func supervise(d *Decision, agent PartyID, mode, text string) error {
 	}
 	sup, err := actingSupervisor(d)
 	if err != nil {
+		return err
+	}
+	if err := d.maySupervise(agent); err != nil {
 		return err
 	}
 	if sup != nil && sup.Role != RoleSupervisor && sup.Present() {

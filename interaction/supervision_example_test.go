@@ -45,7 +45,7 @@ func ExampleService_Monitor() {
 	//   contact: Hello, my invoice is wrong
 	//   agent1: May I refund this?
 	// agent1 sees contact(contact) agent1(owner) agent2(consultant)
-	// contact sees contact(contact) agent1(owner)
+	// contact sees contact(contact) agent-1(owner)
 }
 
 // A coaching supervisor writes to the agent only, never to the contact;
@@ -69,7 +69,7 @@ func ExampleService_Coach() {
 	//   agent1: I can refund you
 	// contact (contact, joined; chat active):
 	//   contact: Hello, my invoice is wrong
-	//   agent1: I can refund you
+	//   agent-1: I can refund you
 }
 
 // Barging in makes the supervisor a conference member, seen by all and
@@ -90,7 +90,7 @@ func ExampleService_BargeIn() {
 	// Output:
 	// contact (contact, joined; chat active):
 	//   contact: Hello, my invoice is wrong
-	//   system: supervisor joined the conference
-	//   supervisor: I am the team lead, I will help
-	// contact sees contact(contact) agent1(owner) supervisor(member)
+	//   system: Agent 2 joined the conference
+	//   agent-2: I am the team lead, I will help
+	// contact sees contact(contact) agent-1(owner) agent-2(member)
 }

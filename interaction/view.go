@@ -1,5 +1,7 @@
 package interaction
 
+import "time"
+
 // Visibility is decided in one place, here, from the scope every message
 // and event carries. Views, notifications, history and exports all call it.
 
@@ -10,47 +12,58 @@ func (s *State) CanSee(viewer, author PartyID, sc Scope, version uint64) bool {
 	if p == nil {
 		return false
 	}
+	return s.sees(p, author, sc, version, len(s.Parties))
+}
+
+// sees is CanSee for a party: by its own right, or, for a supervisor,
+// through the agent it supervised (R-X7), within its windows only: it
+// reads what that agent saw during the engaged stays it watched, the
+// shared transcript up to the window's end and the agent's private items
+// (its consultations, notices to it, coaching) from the start of that
+// stay to the window's end. A consultation the agent held while it was
+// not engaged stays closed to it. If that agent is a supervisor that
+// barged in, what it saw in turn, hop by hop.
+func (s *State) sees(p *Party, author PartyID, sc Scope, version uint64, hops int) bool {
 	if s.canSee(p, author, sc, version) {
 		return true
 	}
-	// A supervisor also sees, while it is in the chat, whatever the agent it
-	// monitors or coaches sees, that agent's consultations included (R-X7),
-	// as long as that agent is engaged with the contact: once it left (or
-	// was transferred away) only what it saw until then, not what it sees
-	// later in another role. If that agent is a supervisor that barged in,
-	// what it sees in turn. The chain is acyclic (an agent is supervised
-	// only once engaged, and a supervisor that barged in supervises no one
-	// new); it is bounded anyway.
-	for hops := len(s.Parties); p.Supervises != "" && version <= p.SeenUntil && hops > 0; hops-- {
-		w := s.Supervised(p)
-		if w == nil || version > w.EngagedUntil {
-			return false
+	if hops <= 0 {
+		return false
+	}
+	shared := sc.Kind == ScopeEveryone || sc.Kind == ScopeAgents
+	for _, w := range p.sight.windows {
+		if version > w.until || (!shared && version < w.from) {
+			continue
 		}
-		if s.canSee(w, author, sc, version) {
+		if sc.Kind == ScopeLeg {
+			if l := s.Leg(sc.Leg); l != nil && (l.Since < w.from || l.Since > w.until) {
+				continue
+			}
+		}
+		if a := s.Party(w.agent); a != nil && s.sees(a, author, sc, version, hops-1) {
 			return true
 		}
-		p = w
 	}
 	return false
 }
 
 // legInSight: a supervisor sees the consultations of the agent it
-// supervises (R-X7), those started while that agent was engaged and while
-// the supervisor itself was in the chat, along the chain of supervised
-// agents.
-func (s *State) legInSight(p *Party, l *Leg) bool {
-	for hops := len(s.Parties); p.Supervises != "" && hops > 0; hops-- {
-		if l.Since > p.SeenUntil {
-			return false
+// supervised (R-X7) that began within one of its windows, along the chain
+// of supervised agents.
+func (s *State) legInSight(p *Party, l *Leg, hops int) bool {
+	if hops <= 0 {
+		return false
+	}
+	for _, w := range p.sight.windows {
+		if l.Since < w.from || l.Since > w.until {
+			continue
 		}
-		w := s.Supervised(p)
-		if w == nil || l.Since > w.EngagedUntil {
-			return false
-		}
-		if w.ID == l.Owner || w.ID == l.Agent {
+		if w.agent == l.Owner || w.agent == l.Agent {
 			return true
 		}
-		p = w
+		if a := s.Party(w.agent); a != nil && s.legInSight(a, l, hops-1) {
+			return true
+		}
 	}
 	return false
 }
@@ -86,9 +99,12 @@ func (s *State) canSee(p *Party, author PartyID, sc Scope, version uint64) bool 
 
 // Visible reports whether viewer may see the event.
 //
-// Beyond the scope, a party that took part always sees what happens to
-// itself (its own membership and role changes, such as marking done after
-// it left) and the changes of the interaction's status (ended, closed).
+// Beyond the scope, a party always sees what happens to itself (its own
+// membership and role changes, such as marking done after it left), and a
+// party that took part sees the changes of the interaction's status while
+// it is in the chat, and those its own commands cause (the end of the
+// session it ended, the close its mark-done caused). A party that left
+// learns nothing of what happens after (R-C5, R-X6).
 func (s *State) Visible(viewer PartyID, ev *Event) bool {
 	switch ev.Type {
 	case EventMembership, EventRole:
@@ -96,23 +112,37 @@ func (s *State) Visible(viewer PartyID, ev *Event) bool {
 			return true
 		}
 	case EventStatus:
-		if p := s.Party(viewer); p != nil && p.TookPart {
-			return true
-		}
+		p := s.Party(viewer)
+		return p != nil && p.TookPart && (ev.Version <= p.SeenUntil || ev.Actor == viewer)
 	}
 	return s.CanSee(viewer, ev.Actor, ev.Scope, ev.Version)
 }
 
-// View is what one party may see of an interaction, and nothing else.
+// View is what one party may see of an interaction, and nothing else:
+// every number, name and party in it is derived from what the viewer may
+// see (docs/visibility.md).
 type View struct {
 	Interaction ID
 	Viewer      PartyID
-	Role        Role
-	Membership  string
-	Status      string
-	Version     uint64
-	Parties     []PartyView
-	Messages    []Message
+	// Role is what the viewer is in the chat now: RoleNone once it is out
+	// (Membership says how it went), so a former owner is not shown as one.
+	Role       Role
+	Membership string
+	// Status is the interaction's status as the viewer may know it: the
+	// current one while it is in the chat (or invited); once it is out, the
+	// last it saw, where an active chat it left reads as ended (its session
+	// is over), and later only what its own commands cause.
+	Status string
+	// Ended is when the session with the contact ended, if the viewer was
+	// told (zero otherwise).
+	Ended time.Time
+	// Version counts the events the viewer was shown: the Version of the
+	// last event delivered to it. It does not count what it may not see.
+	Version uint64
+	Parties []PartyView
+	// Messages are numbered (Seq) 1, 2, … in the viewer's own order: the
+	// numbers count only what it may read.
+	Messages []Message
 	// Legs are the consultations the viewer is one of the two agents of.
 	Legs []Leg
 	// Requests are the transfer and conference requests the viewer made or
@@ -120,35 +150,56 @@ type View struct {
 	Requests []Request
 }
 
-// PartyView is another party as the viewer sees it.
+// PartyView is another party as the viewer sees it: as the latest of its
+// membership and role changes the viewer may see. The contact sees agents
+// only from the moment they are engaged with it, under contact-facing IDs
+// and names (ContactNames); a party that left sees the others as they
+// were when it left.
 type PartyView struct {
 	ID         PartyID
+	Name       string
 	Role       Role
 	Membership string
 }
 
-// ViewFor returns viewer's view. A party that was never in the interaction
+// ViewFor returns viewer's view, naming agents to the contact with the
+// default contact-facing names. A party that was never in the interaction
 // may not read it (R-X6).
-func (s *State) ViewFor(viewer PartyID) (View, error) {
+func (s *State) ViewFor(viewer PartyID) (View, error) { return s.ViewNamed(viewer, nil) }
+
+// ViewNamed is ViewFor with the embedding service's contact-facing names
+// (nil: DefaultContactName).
+func (s *State) ViewNamed(viewer PartyID, names ContactNames) (View, error) {
 	p := s.Party(viewer)
 	if p == nil {
 		return View{}, &Error{Kind: ErrNotPermitted, Op: "view", Interaction: s.ID, Party: viewer, Rule: "R-X6", Detail: "not a party of this interaction"}
 	}
-	v := View{Interaction: s.ID, Viewer: viewer, Role: p.Role, Membership: p.Membership, Status: s.Status, Version: s.Version}
+	lens := s.lensFor(p, names)
+	v := View{Interaction: s.ID, Viewer: viewer, Role: lens.ownRole(), Membership: p.Membership, Status: lens.status(), Version: p.sight.events}
+	if st := statusNames[p.sight.status]; st == StatusEnded || st == StatusClosed {
+		v.Ended = s.Ended
+	}
 	for i := range s.Parties {
 		q := &s.Parties[i]
-		if s.partyVisible(p, q) {
-			v.Parties = append(v.Parties, PartyView{ID: q.ID, Role: q.Role, Membership: q.Membership})
+		if c, ok := s.shownTo(p, q); ok {
+			pv := PartyView{ID: lens.id(q.ID), Name: lens.name(q.ID), Role: c.role, Membership: memberStates[c.membership]}
+			if q == p {
+				pv.Role, pv.Membership = v.Role, p.Membership
+			}
+			v.Parties = append(v.Parties, pv)
 		}
 	}
+	hops := len(s.Parties)
 	for i := range s.Messages {
 		m := &s.Messages[i]
-		if s.CanSee(viewer, m.Author, m.Scope, m.Version) {
-			v.Messages = append(v.Messages, *m)
+		if s.sees(p, m.Author, m.Scope, m.Version, hops) {
+			out := lens.message(m)
+			out.Seq = uint32(len(v.Messages) + 1)
+			v.Messages = append(v.Messages, out)
 		}
 	}
 	for _, l := range s.Legs {
-		if l.Owner == viewer || l.Agent == viewer || s.legInSight(p, &l) {
+		if l.Owner == viewer || l.Agent == viewer || s.legInSight(p, &l, hops) {
 			v.Legs = append(v.Legs, l)
 		}
 	}
@@ -160,43 +211,22 @@ func (s *State) ViewFor(viewer PartyID) (View, error) {
 	return v, nil
 }
 
-// partyVisible: everyone sees the contact and the engaged agents; a
-// consultation target is seen only by the agents of its legs; a supervisor
-// only by itself and by the agent it coaches (R-X7).
-// A supervisor also sees the parties its agent sees.
-func (s *State) partyVisible(viewer, q *Party) bool {
-	if s.partyVisibleTo(viewer, q) {
-		return true
-	}
-	// Only while the supervisor is in the chat: out, it is shown nobody new.
-	for hops, p := len(s.Parties), viewer; p.Supervises != "" && p.Present() && hops > 0; hops-- {
-		w := s.Supervised(p)
-		if w == nil {
-			return false
+// shownTo returns the latest change of q that viewer may see, if any: a
+// party is in a viewer's party list from the first of its membership or
+// role changes the viewer may see, as the latest of them.
+func (s *State) shownTo(viewer, q *Party) (partyChange, bool) {
+	if viewer == q {
+		if n := len(q.sight.changes); n > 0 {
+			return q.sight.changes[n-1], true
 		}
-		if s.partyVisibleTo(w, q) {
-			return true
-		}
-		p = w
+		return partyChange{membership: memberIndex(q.Membership), role: q.Role}, true
 	}
-	return false
-}
-
-func (s *State) partyVisibleTo(viewer, q *Party) bool {
-	if q.Role == RoleSupervisor && q.ID != viewer.ID {
-		w := s.Supervised(q)
-		return q.Coaching && w != nil && w.ID == viewer.ID
-	}
-	if q.ID == viewer.ID || q.Role == RoleContact || q.Role.Engaged() {
-		return q.TookPart || q.ID == viewer.ID
-	}
-	if viewer.Role == RoleContact {
-		return false
-	}
-	for _, l := range s.Legs {
-		if (l.Owner == viewer.ID && l.Agent == q.ID) || (l.Agent == viewer.ID && l.Owner == q.ID) {
-			return true
+	hops := len(s.Parties)
+	for i := len(q.sight.changes) - 1; i >= 0; i-- {
+		c := &q.sight.changes[i]
+		if s.sees(viewer, q.ID, s.changeScope(c), c.version, hops) {
+			return *c, true
 		}
 	}
-	return false
+	return partyChange{}, false
 }

@@ -21,7 +21,7 @@ import (
 
 const eventColumns = `interaction, version, position, time_s, time_ns, actor, cause, type,
 	scope_kind, scope_leg, scope_party, party, role, from_state, to_state, trigger,
-	leg, via, target_kind, target_id, medium, request, body, kind, seq`
+	leg, via, target_kind, target_id, medium, request, body, kind, seq, fingerprint`
 
 // zeroTimeSeconds is time.Time{}.Unix(): the zero time is stored as
 // itself and read back as time.Time{}.
@@ -31,25 +31,25 @@ var zeroTimeSeconds = time.Time{}.Unix()
 // the log head, which the same transaction has just moved past them.
 const insertEvents = `INSERT INTO chatconsult_events (position, interaction, version, time_s, time_ns,
 	actor, cause, command, type, scope_kind, scope_leg, scope_party, party, role, from_state,
-	to_state, trigger, leg, via, target_kind, target_id, medium, request, body, kind, seq)
+	to_state, trigger, leg, via, target_kind, target_id, medium, request, body, kind, seq, fingerprint)
 SELECT (SELECT position FROM chatconsult_log_head) - $1 + r.n, r.interaction, r.version, r.time_s,
 	r.time_ns, r.actor, r.cause, NULLIF(r.command, ''), r.type, r.scope_kind, r.scope_leg,
 	r.scope_party, r.party, r.role, r.from_state, r.to_state, r.trigger, r.leg, r.via,
-	r.target_kind, r.target_id, r.medium, r.request, r.body, r.kind, r.seq
+	r.target_kind, r.target_id, r.medium, r.request, r.body, r.kind, r.seq, r.fingerprint
 FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::integer[], $6::text[], $7::text[],
 	$8::text[], $9::smallint[], $10::smallint[], $11::text[], $12::text[], $13::text[],
 	$14::smallint[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[],
 	$20::smallint[], $21::text[], $22::smallint[], $23::smallint[], $24::bytea[],
-	$25::smallint[], $26::bigint[])
+	$25::smallint[], $26::bigint[], $27::bigint[])
 	WITH ORDINALITY AS r(interaction, version, time_s, time_ns, actor, cause, command, type,
 	scope_kind, scope_leg, scope_party, party, role, from_state, to_state, trigger, leg, via,
-	target_kind, target_id, medium, request, body, kind, seq, n)`
+	target_kind, target_id, medium, request, body, kind, seq, fingerprint, n)`
 
 // columns holds events column by column, as insertEvents takes them.
 type columns struct {
 	interaction, actor, cause, command, scopeLeg, scopeParty, party []string
 	from, to, trigger, leg, via, targetID                           []string
-	version, timeS, seq                                             []int64
+	version, timeS, seq, fingerprint                                []int64
 	timeNS                                                          []int32
 	typ, scopeKind, role, targetKind, medium, request, kind         []int16
 	body                                                            [][]byte
@@ -88,16 +88,17 @@ func (c *columns) add(events []interaction.Event) {
 		c.body = append(c.body, []byte(ev.Text))
 		c.kind = append(c.kind, int16(ev.Kind))
 		c.seq = append(c.seq, int64(ev.Seq))
+		c.fingerprint = append(c.fingerprint, int64(ev.Fingerprint))
 	}
 }
 
 func (c *columns) len() int { return len(c.interaction) }
 
-// args are insertEvents' arguments $2…$26.
+// args are insertEvents' arguments $2…$27.
 func (c *columns) args() []any {
 	return []any{c.interaction, c.version, c.timeS, c.timeNS, c.actor, c.cause, c.command,
 		c.typ, c.scopeKind, c.scopeLeg, c.scopeParty, c.party, c.role, c.from, c.to, c.trigger,
-		c.leg, c.via, c.targetKind, c.targetID, c.medium, c.request, c.body, c.kind, c.seq}
+		c.leg, c.via, c.targetKind, c.targetID, c.medium, c.request, c.body, c.kind, c.seq, c.fingerprint}
 }
 
 // scanEvents reads rows of eventColumns.
@@ -106,7 +107,7 @@ func scanEvents(rows pgx.Rows) ([]interaction.Event, error) {
 	var out []interaction.Event
 	var (
 		id, actor, scopeLeg, scopeParty, party, leg, via string
-		version, position, timeS, seq                    int64
+		version, position, timeS, seq, fingerprint       int64
 		timeNS                                           int32
 		typ, scopeKind, role, targetKind, medium, req    int16
 		kind                                             int16
@@ -116,7 +117,7 @@ func scanEvents(rows pgx.Rows) ([]interaction.Event, error) {
 		var ev interaction.Event
 		if err := rows.Scan(&id, &version, &position, &timeS, &timeNS, &actor, &ev.Cause, &typ,
 			&scopeKind, &scopeLeg, &scopeParty, &party, &role, &ev.From, &ev.To, &ev.Trigger,
-			&leg, &via, &targetKind, &ev.Target.ID, &medium, &req, &body, &kind, &seq); err != nil {
+			&leg, &via, &targetKind, &ev.Target.ID, &medium, &req, &body, &kind, &seq, &fingerprint); err != nil {
 			return nil, err
 		}
 		ev.Interaction, ev.Version, ev.Position = interaction.ID(id), uint64(version), uint64(position)
@@ -129,6 +130,7 @@ func scanEvents(rows pgx.Rows) ([]interaction.Event, error) {
 		ev.Leg, ev.Via = interaction.LegID(leg), interaction.LegID(via)
 		ev.Target.Kind, ev.Medium, ev.Request = interaction.TargetKind(targetKind), interaction.Medium(medium), interaction.RequestKind(req)
 		ev.Text, ev.Kind, ev.Seq = string(body), interaction.MessageKind(kind), uint32(seq)
+		ev.Fingerprint = uint64(fingerprint)
 		out = append(out, ev)
 	}
 	return out, rows.Err()

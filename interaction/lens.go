@@ -1,0 +1,126 @@
+package interaction
+
+import "strconv"
+
+// ContactNames names an agent to the contact: a first name, say, or
+// "Agent". It gets the agent's internal party ID; "" keeps the default
+// (DefaultContactName). The contact never sees internal agent IDs: in
+// its views, events and exports an agent's ID is a contact-facing one
+// (ContactAgentID) and its name comes from here (issue 12).
+type ContactNames func(agent PartyID) string
+
+// DefaultContactName is how the contact is shown the n-th agent engaged
+// with it, without ContactNames: "Agent 1", "Agent 2", …
+func DefaultContactName(n int) string { return "Agent " + strconv.Itoa(n) }
+
+// ContactAgentID is the party ID the contact sees for the n-th agent
+// engaged with it (in the order they first became engaged).
+func ContactAgentID(n int) PartyID { return PartyID("agent-" + strconv.Itoa(n)) }
+
+// lens is how one viewer is shown parties, names and messages.
+type lens struct {
+	s       *State
+	p       *Party
+	contact bool
+	names   ContactNames
+}
+
+func (s *State) lensFor(p *Party, names ContactNames) lens {
+	return lens{s: s, p: p, contact: p.Role == RoleContact, names: names}
+}
+
+// rank is the contact-facing number of agent q: 1 + the agents engaged
+// with the contact before it; 0 if q never was.
+func (l lens) rank(q *Party) int {
+	if q.sight.firstEngaged == 0 {
+		return 0
+	}
+	n := 1
+	for i := range l.s.Parties {
+		if f := l.s.Parties[i].sight.firstEngaged; f != 0 && f < q.sight.firstEngaged {
+			n++
+		}
+	}
+	return n
+}
+
+// id is how the viewer is shown party id: as itself to internal viewers;
+// to the contact, agents by their contact-facing ID, and a party it may
+// not know of not at all ("").
+func (l lens) id(id PartyID) PartyID {
+	if !l.contact || id == l.p.ID || id == System || id == "" {
+		return id
+	}
+	q := l.s.Party(id)
+	if q == nil || q.Role == RoleContact {
+		return id
+	}
+	if n := l.rank(q); n > 0 {
+		return ContactAgentID(n)
+	}
+	return ""
+}
+
+// name is the display name of party id for the viewer.
+func (l lens) name(id PartyID) string {
+	if !l.contact || id == l.p.ID || id == System {
+		return string(id)
+	}
+	q := l.s.Party(id)
+	if q == nil {
+		return "someone"
+	}
+	n := l.rank(q)
+	if n == 0 {
+		return "someone"
+	}
+	if l.names != nil {
+		if name := l.names(id); name != "" {
+			return name
+		}
+	}
+	return DefaultContactName(n)
+}
+
+// message is m as the viewer is shown it (Seq set by the caller).
+func (l lens) message(m *Message) Message {
+	out := *m
+	if l.contact {
+		out.Author = l.id(m.Author)
+		out.Scope.Party = l.id(m.Scope.Party)
+		if m.Notice != nil {
+			out.Text = m.Notice.Render(l.name)
+			out.Notice = l.notice(m.Notice)
+		}
+	}
+	return out
+}
+
+func (l lens) notice(n *Notice) *Notice {
+	c := *n
+	c.Parties = make([]PartyID, len(n.Parties))
+	for i, p := range n.Parties {
+		c.Parties[i] = l.id(p)
+	}
+	return &c
+}
+
+// ownRole is the viewer's role as its own view shows it: none once out.
+func (l lens) ownRole() Role {
+	if l.p.Present() || l.p.Membership == MemberInvited {
+		return l.p.Role
+	}
+	return RoleNone
+}
+
+// status is the interaction's status as the viewer may know it.
+func (l lens) status() string {
+	if l.p.Present() || l.p.Membership == MemberInvited {
+		return l.s.Status
+	}
+	st := statusNames[l.p.sight.status]
+	if l.p.TookPart && (st == StatusWaiting || st == StatusActive) {
+		return StatusEnded // its session with the contact is over
+	}
+	return st
+}

@@ -1,0 +1,125 @@
+package interaction
+
+// EventsFor returns the events of the last command applied to s as viewer
+// is shown them, or nil when it is shown none (or events are not that
+// command's). It is what a party's subscription delivers (MemoryNotifier)
+// and what Service.Do returns to the acting party. In each:
+//
+//   - Version is the viewer's own event number and Seq its own message
+//     number (View.Version, View.Messages): neither counts what it may not
+//     see;
+//   - Position is 0: the store's global position counts every
+//     interaction's events;
+//   - Cause is kept only on the viewer's own commands, and Actor only when
+//     the viewer may see that party (or it is the viewer or System);
+//     otherwise it is empty;
+//   - the contact sees agents under their contact-facing IDs, and notices
+//     rendered with their contact-facing names (names; nil: the default).
+//
+// For events of an earlier command (a retry found committed after others)
+// who is shown what is decided on the current state and Version and Seq
+// are 0: the viewer's numbers of that time are not kept.
+func (s *State) EventsFor(viewer PartyID, events []Event, names ContactNames) []Event {
+	i := s.partyIndex(viewer)
+	b := &s.batch
+	if i < 0 || len(events) == 0 {
+		return nil
+	}
+	if i >= MaxParties || events[0].Version != b.from || len(events) != len(b.shown) {
+		return s.earlierEventsFor(&s.Parties[i], events, names)
+	}
+	p := &s.Parties[i]
+	bit := uint64(1) << uint(i)
+	var nEv uint64
+	var nMsg uint32
+	for j := range events {
+		if b.shown[j]&bit != 0 {
+			nEv++
+			if events[j].Type == EventMessage {
+				nMsg++
+			}
+		}
+	}
+	if nEv == 0 {
+		return nil
+	}
+	version, seq := p.sight.events-nEv, p.sight.messages-nMsg
+	l := s.lensFor(p, names)
+	out := make([]Event, 0, nEv)
+	for j := range events {
+		if b.shown[j]&bit == 0 {
+			continue
+		}
+		ev := events[j]
+		version++
+		ev.Version, ev.Position = version, 0
+		if ev.Actor != viewer {
+			ev.Cause, ev.Fingerprint = "", 0
+		}
+		ev.Actor = l.actor(ev.Actor)
+		if ev.Type == EventMessage {
+			seq++
+			ev.Seq = seq
+		}
+		if l.contact {
+			l.contactEvent(&ev)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// actor is who the viewer is told caused an event: itself, System, or a
+// party it may see; nobody ("") otherwise.
+func (l lens) actor(a PartyID) PartyID {
+	if a == l.p.ID || a == System || a == "" {
+		return a
+	}
+	q := l.s.Party(a)
+	if q == nil {
+		return ""
+	}
+	if _, ok := l.s.shownTo(l.p, q); !ok {
+		return ""
+	}
+	return l.id(a)
+}
+
+// contactEvent replaces internal agent IDs in an event shown to the
+// contact (the Actor is done already).
+func (l lens) contactEvent(ev *Event) {
+	if ev.Type == EventMessage {
+		if n := noticeOf(ev); n != nil {
+			ev.Text = n.Render(l.name)
+			cn := l.notice(n)
+			ev.Party, ev.Target = "", Target{}
+			noticeEvent(cn, ev)
+		}
+		return
+	}
+	ev.Party = l.id(ev.Party)
+	if ev.Scope.Party != "" {
+		ev.Scope.Party = l.id(ev.Scope.Party)
+	}
+}
+
+func (s *State) earlierEventsFor(p *Party, events []Event, names ContactNames) []Event {
+	l := s.lensFor(p, names)
+	var out []Event
+	for j := range events {
+		if !s.Visible(p.ID, &events[j]) {
+			continue
+		}
+		ev := events[j]
+		ev.Version, ev.Position, ev.Seq = 0, 0, 0
+		if ev.Actor != p.ID {
+			ev.Cause, ev.Fingerprint = "", 0
+		}
+		ev.Actor = l.actor(ev.Actor)
+		if l.contact {
+			l.contactEvent(&ev)
+		}
+		out = append(out, ev)
+	}
+	return out
+}

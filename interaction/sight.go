@@ -1,0 +1,230 @@
+package interaction
+
+// What each party has been shown, kept beside the state so that every
+// number, name and party list a party receives can be derived from what it
+// may see (issue 12: privacy covers metadata). Apply keeps it up to date
+// on every State it builds; a Decision's working copy skips it (a command
+// never reads it), so deciding costs nothing more.
+//
+//   - A party's own numbering: events counts the events it was shown (its
+//     View.Version and the Version of the events delivered to it), messages
+//     the messages it may read now (its Message.Seq). Neither counts what it
+//     may not see, so no gap tells it how many private items there were.
+//   - changes is the party's membership and role history with each
+//     change's scope: another viewer's party list shows the latest change
+//     that viewer may see, and only from the moment it may see one (the
+//     contact sees an agent from the moment it is engaged with it).
+//   - windows are a supervisor's stays with an agent (R-X7): it reads
+//     through that agent only within them.
+
+// MaxParties bounds the parties of one interaction. Who saw each event of
+// a command is kept as one bit per party.
+const MaxParties = 64
+
+type partySight struct {
+	events   uint64 // events shown so far: the party's own version
+	messages uint32 // messages it may read now: its own message number
+	// status is the interaction status it last saw (index in statusNames).
+	status uint8
+	// firstEngaged is the version it first became engaged with the contact
+	// (0: never); engagedSince the version its current or last engaged stay
+	// began. The contact's names for agents follow firstEngaged.
+	firstEngaged uint64
+	engagedSince uint64
+	changes      []partyChange
+	windows      []sightWindow
+}
+
+func (p partySight) clone() partySight {
+	p.changes = append([]partyChange(nil), p.changes...)
+	p.windows = append([]sightWindow(nil), p.windows...)
+	return p
+}
+
+// partyChange is one membership or role event of a party, compactly: the
+// scope is kept as its kind and the index of its leg or request and party.
+type partyChange struct {
+	version    uint64
+	leg        int32 // ScopeLeg: index in Legs, or -1-index in Requests
+	membership uint8 // index in memberStates
+	role       Role
+	kind       ScopeKind
+	party      uint8 // ScopeParty, ScopeCoach: index in Parties
+}
+
+// sightWindow is a stretch [from, until] of versions in which a supervisor
+// read through agent: from is when the agent's engaged stay began (what it
+// saw from then on, the whole shared transcript included), until when the
+// supervisor stopped supervising it, left, or the agent's stay ended.
+type sightWindow struct {
+	agent       PartyID
+	from, until uint64
+}
+
+// batchSight is who was shown each event of the last command applied: one
+// bit per party (by index in Parties) per event, from version from on.
+type batchSight struct {
+	from  uint64
+	cause string
+	shown []uint64
+}
+
+var memberStates = []string{MemberNone, MemberInvited, MemberJoined, MemberDeclined, MemberWithdrawn, MemberLeft, MemberRemoved, MemberDone}
+
+func memberIndex(m string) uint8 {
+	for i, x := range memberStates {
+		if x == m {
+			return uint8(i)
+		}
+	}
+	return 0
+}
+
+var statusNames = []string{StatusWaiting, StatusActive, StatusEnded, StatusClosed}
+
+func statusIndex(st string) uint8 {
+	for i, x := range statusNames {
+		if x == st {
+			return uint8(i)
+		}
+	}
+	return 0
+}
+
+func (p *Party) startEngagement(version uint64) {
+	if p.EngagedUntil != unbounded {
+		p.sight.engagedSince = version
+		if p.sight.firstEngaged == 0 {
+			p.sight.firstEngaged = version
+		}
+	}
+	p.Engaged, p.EngagedUntil = true, unbounded
+}
+
+// partyIndex returns the index of party id in s.Parties, or -1.
+func (s *State) partyIndex(id PartyID) int {
+	for i := range s.Parties {
+		if s.Parties[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// account records who was shown ev, right after Apply folded it in.
+func (s *State) account(ev *Event) {
+	if ev.Cause != s.batch.cause || ev.Version == 1 || len(s.batch.shown) == 0 || s.batch.from+uint64(len(s.batch.shown)) != ev.Version {
+		s.batch.from, s.batch.cause, s.batch.shown = ev.Version, ev.Cause, s.batch.shown[:0]
+	}
+	switch ev.Type {
+	case EventMembership, EventRole:
+		s.recordChange(ev)
+		s.updateWindows(ev.Version)
+		// A join shows the backlog, a supervision window opens onto an
+		// agent's sight: recount what each party may read.
+		for i := range s.Parties {
+			s.Parties[i].sight.messages = s.countReadable(&s.Parties[i])
+		}
+	}
+	var shown uint64
+	for i := range s.Parties {
+		p := &s.Parties[i]
+		if i >= MaxParties || !s.Visible(p.ID, ev) {
+			continue
+		}
+		shown |= 1 << uint(i)
+		p.sight.events++
+		p.sight.status = statusIndex(s.Status)
+		if ev.Type == EventMessage {
+			p.sight.messages++
+		}
+	}
+	s.batch.shown = append(s.batch.shown, shown)
+}
+
+func (s *State) recordChange(ev *Event) {
+	i := s.partyIndex(ev.Party)
+	if i < 0 {
+		return
+	}
+	c := partyChange{version: ev.Version, membership: memberIndex(s.Parties[i].Membership), role: s.Parties[i].Role, kind: ev.Scope.Kind, leg: -1}
+	switch ev.Scope.Kind {
+	case ScopeLeg:
+		for j := range s.Legs {
+			if s.Legs[j].ID == ev.Scope.Leg {
+				c.leg = int32(j)
+			}
+		}
+		if c.leg < 0 {
+			for j := range s.Requests {
+				if s.Requests[j].ID == ev.Scope.Leg {
+					c.leg = int32(-1 - j)
+				}
+			}
+		}
+	case ScopeParty, ScopeCoach:
+		if k := s.partyIndex(ev.Scope.Party); k >= 0 {
+			c.party = uint8(k)
+		}
+	}
+	p := &s.Parties[i]
+	p.sight.changes = append(p.sight.changes, c)
+}
+
+// changeScope is the scope a change was recorded with.
+func (s *State) changeScope(c *partyChange) Scope {
+	sc := Scope{Kind: c.kind}
+	switch c.kind {
+	case ScopeLeg:
+		if c.leg >= 0 && int(c.leg) < len(s.Legs) {
+			sc.Leg = s.Legs[c.leg].ID
+		} else if j := int(-1 - c.leg); c.leg < 0 && j < len(s.Requests) {
+			sc.Leg = s.Requests[j].ID
+		}
+	case ScopeParty, ScopeCoach:
+		if int(c.party) < len(s.Parties) {
+			sc.Party = s.Parties[c.party].ID
+		}
+	}
+	return sc
+}
+
+// updateWindows opens and closes supervisors' windows after a membership
+// or role change at version v (R-X7).
+func (s *State) updateWindows(v uint64) {
+	for i := range s.Parties {
+		p := &s.Parties[i]
+		if p.Supervises == "" && len(p.sight.windows) == 0 {
+			continue
+		}
+		var w *Party
+		if p.Present() && p.Supervises != "" {
+			w = s.Party(p.Supervises)
+			if w != nil && !(w.Present() && w.Role.Engaged()) {
+				w = nil
+			}
+		}
+		ws := p.sight.windows
+		open := len(ws) > 0 && ws[len(ws)-1].until == unbounded
+		if open && (w == nil || ws[len(ws)-1].agent != w.ID) {
+			ws[len(ws)-1].until = v
+			open = false
+		}
+		if w != nil && !open {
+			ws = append(ws, sightWindow{agent: w.ID, from: w.sight.engagedSince, until: unbounded})
+		}
+		p.sight.windows = ws
+	}
+}
+
+// countReadable counts the messages p may read now.
+func (s *State) countReadable(p *Party) uint32 {
+	var n uint32
+	for i := range s.Messages {
+		m := &s.Messages[i]
+		if s.sees(p, m.Author, m.Scope, m.Version, len(s.Parties)) {
+			n++
+		}
+	}
+	return n
+}

@@ -52,7 +52,7 @@ func TestRC9TrackerProperties(t *testing.T) {
 		tracker := signals.New(clock, sink, signals.WithDelay(delay), signals.WithInterval(interval))
 		defer tracker.Close()
 		sink.tracker = tracker
-		chats := interaction.NewService(interaction.WithClock(clock), interaction.WithIDs(chatconsulttest.NewSequentialIDs("id-")),
+		chats := interaction.NewService(interaction.WithSupervision(interaction.AnyoneMaySupervise), interaction.WithClock(clock), interaction.WithIDs(chatconsulttest.NewSequentialIDs("id-")),
 			interaction.WithNotifier(tracker))
 		id, err := chats.Open(ctx, "contact", "hello")
 		if err != nil {

@@ -59,7 +59,7 @@ func newDesk(t *testing.T, opts ...signals.Option) *desk {
 	d := &desk{t: t, clock: chatconsulttest.NewManualClock(), sink: &sink{}}
 	d.tracker = signals.New(d.clock, d.sink, append([]signals.Option{signals.WithDelay(delay), signals.WithInterval(interval)}, opts...)...)
 	t.Cleanup(d.tracker.Close)
-	d.chats = interaction.NewService(interaction.WithClock(d.clock), interaction.WithIDs(chatconsulttest.NewSequentialIDs("id-")),
+	d.chats = interaction.NewService(interaction.WithSupervision(interaction.AnyoneMaySupervise), interaction.WithClock(d.clock), interaction.WithIDs(chatconsulttest.NewSequentialIDs("id-")),
 		interaction.WithNotifier(interaction.Notifiers{interaction.NewMemoryNotifier(), d.tracker}))
 	d.consult = consult.New(d.chats, consult.WithInviteTimeout(time.Hour))
 	id, err := d.chats.Open(ctx, "contact", "Hello")
@@ -329,7 +329,7 @@ func TestConcurrentUse(t *testing.T) {
 	tracker = signals.New(clock, signals.SinkFunc(func(_ context.Context, r signals.Reminder) { tracker.Pending(r.Agent) }),
 		signals.WithDelay(delay), signals.WithInterval(interval))
 	defer tracker.Close()
-	chats := interaction.NewService(interaction.WithClock(clock), interaction.WithIDs(chatconsulttest.NewSequentialIDs("id-")),
+	chats := interaction.NewService(interaction.WithSupervision(interaction.AnyoneMaySupervise), interaction.WithClock(clock), interaction.WithIDs(chatconsulttest.NewSequentialIDs("id-")),
 		interaction.WithNotifier(tracker))
 	const desks = 8
 	ids := make([]interaction.ID, desks)

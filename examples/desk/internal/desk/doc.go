@@ -22,7 +22,7 @@
 //
 // # How a pane stays live
 //
-// Each pane opens /events?token=T. The handler subscribes P to the
+// Each pane opens /events?token=T. The handler subscribes T's party P to the
 // Notifier (interaction.MemoryNotifier.Subscribe), sends the pane once,
 // and again after every notification P receives, coalescing bursts. A
 // pane is rebuilt from the View, never from the notification itself, so

@@ -6,6 +6,10 @@
 //
 //	go run ./examples/desk            # then open the address it prints
 //	go run ./examples/desk -addr 127.0.0.1:0
+//
+// It is a demo, not a service: each pane gets a token when the page opens
+// it and the desk answers only its own page, but anyone who can reach
+// the page can be any party. See README.md.
 package main
 
 import (
@@ -25,7 +29,13 @@ func main() {
 	timeout := flag.Duration("invite-timeout", time.Minute, "how long an invitation waits for its answer")
 	reminder := flag.Duration("reminder-delay", 10*time.Second, "how long a response waits before its reminder (R-C9)")
 	flag.Parse()
-	if err := run(*addr, desk.Config{InviteTimeout: *timeout, ReminderDelay: *reminder}); err != nil {
+	c := desk.Config{InviteTimeout: *timeout, ReminderDelay: *reminder}
+	// A name in -addr (desk.lan:8080) is a host the page may be opened
+	// by; an IP address or localhost is accepted anyway (desk.Config.Hosts).
+	if h, _, err := net.SplitHostPort(*addr); err == nil && h != "" && net.ParseIP(h) == nil {
+		c.Hosts = append(c.Hosts, *addr)
+	}
+	if err := run(*addr, c); err != nil {
 		fmt.Fprintln(os.Stderr, "desk:", err)
 		os.Exit(1)
 	}

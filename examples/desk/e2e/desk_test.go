@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -251,4 +253,111 @@ func (p player) screenshot() {
 	}
 	require.NoError(p.t, os.WriteFile(path, png, 0o644))
 	p.t.Logf("screenshot: %s (%d bytes)", path, len(png))
+}
+
+// seen is one request that reached the desk, with the answer it got.
+type seen struct {
+	Method, Path, Origin string
+	Status               int
+}
+
+// recorder serves the desk and keeps the requests sent from a foreign
+// origin, so that a test can show they arrived and were refused.
+type recorder struct {
+	next http.Handler
+	mu   sync.Mutex
+	got  []seen
+}
+
+func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	rec.next.ServeHTTP(sw, r)
+	if o := r.Header.Get("Origin"); o != "" {
+		rec.mu.Lock()
+		rec.got = append(rec.got, seen{r.Method, r.URL.Path, o, sw.status})
+		rec.mu.Unlock()
+	}
+}
+
+func (rec *recorder) requests() []seen {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return append([]seen(nil), rec.got...)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
+func (w *statusWriter) Flush()               { w.ResponseWriter.(http.Flusher).Flush() }
+
+// attackPage is a foreign web page open in the same browser as the desk.
+// It tries what the desk once allowed: accept the chat as agent1 with a
+// request that needs no CORS preflight (text/plain), take over agent1's
+// pane with a login, and read agent1's pane from the event stream.
+const attackPage = `<!doctype html><title>foreign</title><script>
+const desk = %q;
+const plain = (path, body) => fetch(desk + path, { method: "POST", mode: "no-cors", headers: { "Content-Type": "text/plain" }, body: JSON.stringify(body) });
+Promise.allSettled([
+  plain("/act", { party: "agent1", action: "accept-chat" }),
+  plain("/login", { party: "agent1" }),
+  fetch(desk + "/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"party":"agent1"}' }),
+  new Promise((done) => { const es = new EventSource(desk + "/events?party=agent1"); es.onerror = () => { es.close(); done() }; es.onmessage = () => { window.leaked = true } }),
+]).then(() => { window.done = true });
+</script>`
+
+// Another web page open in the same browser can not drive the desk: its
+// requests reach the server and are refused (foreign Origin), nothing
+// changes on the desk, and agent1's own pane still works afterwards (its
+// token was not replaced). R-X6: only the pane's party acts.
+func TestForeignPageCannotDriveTheDesk(t *testing.T) {
+	rec := &recorder{next: desk.New(desk.Config{InviteTimeout: 5 * time.Minute}).Handler()}
+	srv := httptest.NewServer(rec)
+	t.Cleanup(srv.Close)
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, attackPage, srv.URL)
+	}))
+	t.Cleanup(evil.Close)
+	ctx := browser(t)
+	p := player{t: t, ctx: ctx}
+
+	p.run("open the desk", chromedp.Navigate(srv.URL), chromedp.WaitVisible(chromedp.CSS(`#pane-contact .chat-input input`)))
+	p.write("contact", "chat-input", "Hello")
+	p.waitJS("agent1 is offered the chat", `!!document.querySelector('#pane-agent1 .actions button[data-action="accept-chat"]')`)
+
+	tab, closeTab := chromedp.NewContext(ctx) // a second tab in the same browser
+	defer closeTab()
+	foreign := player{t: t, ctx: tab}
+	foreign.run("open the foreign page", chromedp.Navigate(evil.URL))
+	foreign.waitJS("the foreign page tried everything", `window.done === true`)
+	leaked, err := chromedp.Run(tab, chromedp.Evaluate[bool](`window.leaked === true`))
+	require.NoError(t, err)
+	assert.False(t, leaked, "the foreign page read a pane")
+
+	got := rec.requests()
+	reached := map[string]bool{}
+	for _, r := range got {
+		if r.Origin != evil.URL {
+			continue
+		}
+		reached[r.Method+" "+r.Path] = true
+		t.Logf("from the foreign page: %s %s → %d", r.Method, r.Path, r.Status)
+		if r.Method == http.MethodOptions {
+			assert.GreaterOrEqual(t, r.Status, 400, "a CORS preflight is never granted: %+v", r)
+			continue
+		}
+		assert.Equal(t, http.StatusForbidden, r.Status, "a foreign request is refused: %+v", r)
+	}
+	for _, want := range []string{"POST /act", "POST /login", "GET /events"} {
+		assert.True(t, reached[want], "the foreign page's %s reached the desk (and was refused); seen: %+v", want, got)
+	}
+
+	// Nothing changed, and agent1's pane is still agent1's.
+	assert.Equal(t, "owner · invited", p.text(`#pane-agent1 .badge.role`), "agent1 is still only offered the chat")
+	p.click("agent1", "accept-chat")
+	p.waitJS("agent1 took the chat from its own pane", `document.querySelector("#pane-agent1 .badge.role").textContent === "owner"`)
+	assert.Empty(t, p.text(`#pane-agent1 .error`), "agent1's pane was not signed out")
 }

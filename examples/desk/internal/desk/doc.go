@@ -7,9 +7,22 @@
 // script and its style sheet are embedded (embed.FS); nothing is loaded
 // from elsewhere.
 //
+// # Who a pane is
+//
+// The page opens each pane with POST /login {"party": P}, the demo's
+// stand-in for signing in, and gets a random pane token (256 bits). Every
+// later request of the pane carries it (header X-Pane-Token; the event
+// stream, /events?token=T), and the party that reads or acts is the
+// token's: a request naming another party is refused (403), one with no
+// or an unknown token too (401). Logging in again replaces the party's
+// token, which ends the old pane. Every request must be for the desk's
+// own host (DNS rebinding), and a request from another page's Origin is
+// refused (403). guard.go has the rules; ../../README.md says what this
+// demo does not protect.
+//
 // # How a pane stays live
 //
-// Each pane opens /events?party=P. The handler subscribes P to the
+// Each pane opens /events?token=T. The handler subscribes T's party P to the
 // Notifier (interaction.MemoryNotifier.Subscribe), sends the pane once,
 // and again after every notification P receives, coalescing bursts. A
 // pane is rebuilt from the View, never from the notification itself, so

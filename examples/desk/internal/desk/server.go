@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io/fs"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,8 +44,14 @@ type Server struct {
 	// reminders counts the reminders raised per agent (R-C9).
 	reminders map[interaction.PartyID]int
 	// watchers are the open event streams, told when the interaction on
-	// the desk changes: a party not in the new one gets no notification.
+	// the desk changes (a party not in the new one gets no notification)
+	// or a pane token is replaced (the old pane's stream ends).
 	watchers map[chan struct{}]struct{}
+	// tokens holds each party's pane token (guard.go): one live pane
+	// per party.
+	tokens map[interaction.PartyID]string
+
+	hosts []string // Config.Hosts
 }
 
 // Config holds what a Server may be given; zero values get defaults.
@@ -57,6 +64,11 @@ type Config struct {
 	// ReminderDelay is how long a response waits before its reminder
 	// (default: signals' default).
 	ReminderDelay time.Duration
+	// Hosts are more host:port names the desk answers to. It always
+	// answers to the address a request came in on, and to localhost when
+	// that is a loopback address; any other Host is refused (DNS
+	// rebinding), and so is an Origin that is not the Host's.
+	Hosts []string
 }
 
 // New returns a desk on a fresh in-memory Store and Notifier.
@@ -70,7 +82,12 @@ func New(c Config) *Server {
 	if c.InviteTimeout == 0 {
 		c.InviteTimeout = time.Minute
 	}
-	s := &Server{notifier: interaction.NewMemoryNotifier(), reminders: map[interaction.PartyID]int{}}
+	s := &Server{
+		notifier:  interaction.NewMemoryNotifier(),
+		reminders: map[interaction.PartyID]int{},
+		tokens:    map[interaction.PartyID]string{},
+		hosts:     slices.Clone(c.Hosts),
+	}
 	var opts []signals.Option
 	if c.ReminderDelay > 0 {
 		opts = append(opts, signals.WithDelay(c.ReminderDelay))
@@ -88,14 +105,17 @@ func New(c Config) *Server {
 }
 
 // Handler serves the page, the panes, the live updates and the commands.
+// Every request must be for the desk's own host; the API must come from
+// the desk's own page and, after /login, carry the pane's token (guard.go).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	files, _ := fs.Sub(static, "static")
 	mux.Handle("GET /", http.FileServerFS(files))
-	mux.HandleFunc("GET /pane", s.servePane)
-	mux.HandleFunc("GET /events", s.serveEvents)
-	mux.HandleFunc("POST /act", s.serveAct)
-	return mux
+	mux.HandleFunc("POST /login", s.sameOrigin(jsonBody(s.serveLogin)))
+	mux.HandleFunc("GET /pane", s.sameOrigin(s.servePane))
+	mux.HandleFunc("GET /events", s.sameOrigin(s.serveEvents))
+	mux.HandleFunc("POST /act", s.sameOrigin(jsonBody(s.serveAct)))
+	return s.secure(mux)
 }
 
 func (s *Server) interaction() interaction.ID {
@@ -147,12 +167,6 @@ func (s *Server) watch() (<-chan struct{}, func()) {
 	}
 }
 
-// partyOf reads the pane's party from the request.
-func partyOf(r *http.Request) (interaction.PartyID, bool) {
-	p := interaction.PartyID(r.FormValue("party"))
-	return p, onDesk(p)
-}
-
 // onDesk reports whether p has a pane; only the cast is served.
 func onDesk(p interaction.PartyID) bool {
 	if p == Contact {
@@ -166,10 +180,10 @@ func onDesk(p interaction.PartyID) bool {
 	return false
 }
 
+// servePane answers the pane of the token's party.
 func (s *Server) servePane(w http.ResponseWriter, r *http.Request) {
-	p, ok := partyOf(r)
+	p, ok := s.paneParty(w, r, false)
 	if !ok {
-		http.Error(w, "unknown party", http.StatusNotFound)
 		return
 	}
 	pane, err := s.Pane(r.Context(), p)
@@ -180,14 +194,25 @@ func (s *Server) servePane(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, pane)
 }
 
-// serveEvents streams the party's pane: once now, then after every
-// notification the party receives.
+// serveEvents streams the pane of the token's party: once now, then after
+// every notification the party receives. It ends when the token is
+// replaced (the pane was opened again).
+//
+// The token comes as /events?token=T, because EventSource can send no
+// header. A cookie would work with EventSource too, but a cookie is sent
+// by the browser on its own, whichever page makes the request: it is the
+// ambient credential that cross-site request forgery rides on, and the
+// three panes of one page would need three of them and a party named in
+// the request to choose one. A token in the URL is sent only by code
+// that knows it. Its cost, that URLs end up in logs, is kept small: the
+// desk logs no URLs, answers no-store and Referrer-Policy: no-referrer,
+// and only this read-only stream takes the token from the URL.
 func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
-	p, ok := partyOf(r)
+	p, ok := s.paneParty(w, r, true)
 	if !ok {
-		http.Error(w, "unknown party", http.StatusNotFound)
 		return
 	}
+	tok := paneToken(r, true)
 	flusher, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
@@ -216,6 +241,9 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	for {
+		if q, ok := s.tokenParty(tok); !ok || q != p {
+			return // the pane was opened again: this one is over
+		}
 		pane, err := s.Pane(ctx, p)
 		if err != nil {
 			return
@@ -237,9 +265,11 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// ActRequest is one click: what the pane's party does.
+// ActRequest is one click: what the pane's party does. Over HTTP the
+// party is the pane token's: a request body naming another party is
+// refused (Party may be left out).
 type ActRequest struct {
-	Party  interaction.PartyID `json:"party"`
+	Party  interaction.PartyID `json:"party,omitempty"`
 	Action string              `json:"action"`
 	Leg    interaction.LegID   `json:"leg,omitempty"`    // consultation or request
 	Target interaction.PartyID `json:"target,omitempty"` // agent to consult or remove
@@ -254,16 +284,23 @@ type ActResponse struct {
 	Pane  Pane   `json:"pane"`
 }
 
+// serveAct runs one click for the token's party (R-X6: the acting party
+// is the pane's, which the request can not change).
 func (s *Server) serveAct(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.paneParty(w, r, false)
+	if !ok {
+		return
+	}
 	var req ActRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&req); err != nil {
 		writeJSON(w, http.StatusBadRequest, ActResponse{Error: "bad request: " + err.Error()})
 		return
 	}
-	if !onDesk(req.Party) {
-		writeJSON(w, http.StatusNotFound, ActResponse{Error: "unknown party"})
+	if req.Party != "" && req.Party != p {
+		refuse(w, http.StatusForbidden, "this pane acts as "+string(p)+", not as "+string(req.Party))
 		return
 	}
+	req.Party = p
 	status := http.StatusOK
 	var resp ActResponse
 	if err := s.Act(r.Context(), req); err != nil {
@@ -295,6 +332,7 @@ func statusOf(err error) int {
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }

@@ -2,7 +2,6 @@ package desk
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -152,49 +151,35 @@ func TestReminderIsRaisedForAnUnansweredChat(t *testing.T) {
 // A refused command is reported with the library's error and its status,
 // and the acting pane comes back unchanged (R-X6).
 func TestActReportsRefusals(t *testing.T) {
-	s := newDesk(t)
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
-	post := func(a ActRequest) (int, ActResponse) {
-		body, _ := json.Marshal(a)
-		resp, err := http.Post(srv.URL+"/act", "application/json", bytes.NewReader(body))
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		var out ActResponse
-		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
-		return resp.StatusCode, out
-	}
-	code, out := post(ActRequest{Party: Agent1, Action: "post", Text: "Hi"})
+	w := newWeb(t)
+	contact, agent1 := w.login(Contact), w.login(Agent1)
+	code, out := w.act(agent1, ActRequest{Action: "post", Text: "Hi"}, nil)
 	assert.Equal(t, http.StatusNotFound, code, "no chat yet")
 	assert.Contains(t, out.Error, "no chat yet")
+	assert.Equal(t, Agent1, out.Pane.Party, "the acting pane comes back")
 
-	code, _ = post(ActRequest{Party: Contact, Action: "post", Text: "Hello"})
+	code, _ = w.act(contact, ActRequest{Action: "post", Text: "Hello"}, nil)
 	assert.Equal(t, http.StatusOK, code)
-	code, out = post(ActRequest{Party: Contact, Action: "accept-chat"})
+	code, out = w.act(contact, ActRequest{Action: "accept-chat"}, nil)
 	assert.Equal(t, http.StatusForbidden, code, "the contact has no chat offer")
 	assert.Contains(t, out.Error, "not permitted")
-	code, _ = post(ActRequest{Party: Contact, Action: "post", Text: "   "})
+	code, _ = w.act(contact, ActRequest{Action: "post", Text: "   "}, nil)
 	assert.Equal(t, http.StatusBadRequest, code)
-	code, _ = post(ActRequest{Party: "mallory", Action: "post", Text: "hi"})
-	assert.Equal(t, http.StatusNotFound, code, "only the desk's cast acts")
+	code, _ = w.act(contact, ActRequest{Action: "teleport"}, nil)
+	assert.Equal(t, http.StatusBadRequest, code, "unknown action")
 }
 
 // The event stream sends the pane at once and again after each
 // notification the party gets (the live update of every pane).
 func TestEventsStreamSendsThePaneOnEveryChange(t *testing.T) {
-	s := newDesk(t)
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
+	w := newWeb(t)
+	s := w.s
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/events?party=agent1", nil)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	assert.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
-	events := bufio.NewReader(resp.Body)
+	events := w.stream(ctx, w.login(Agent1))
 
 	first := nextPane(t, events)
+	assert.Equal(t, Agent1, first.Party, "the token's pane")
 	assert.Empty(t, first.Status, "no chat yet")
 
 	act(t, s, ActRequest{Party: Contact, Action: "post", Text: "Hello"})

@@ -1,6 +1,11 @@
 // The desk's renderer. The server decides what each pane shows and which
 // buttons it has; this script draws it, sends clicks to /act and listens
 // on /events for the pane's new state.
+//
+// Each pane first opens itself with POST /login (the demo's sign-in) and
+// gets a token: the server takes the acting party from it, never from
+// what a request says. Clicks send it in the X-Pane-Token header; the
+// event stream, which can not send a header, in its URL.
 "use strict";
 
 const panes = {};
@@ -18,7 +23,7 @@ function setup(section) {
   section.append(document.getElementById("pane-template").content.cloneNode(true));
   section.querySelector(".name").textContent = party;
   section.querySelector(".avatar").textContent = party === "contact" ? "C" : party.replace("agent", "A");
-  const pane = { party, section, state: null };
+  const pane = { party, section, state: null, token: null };
   panes[party] = pane;
 
   section.querySelector(".chat-input").addEventListener("submit", (ev) => {
@@ -34,17 +39,44 @@ function setup(section) {
     act(pane, { action: "say", leg: pane.state.sayLeg, text: input.value }).then((ok) => { if (ok) input.value = ""; });
   });
 
-  const events = new EventSource("/events?party=" + encodeURIComponent(party));
-  events.addEventListener("pane", (ev) => render(pane, JSON.parse(ev.data)));
+  pane.ready = login(pane);
 }
 
-async function act(pane, body) {
-  body.party = pane.party;
+// login opens the pane: it gets the pane's token, then its event stream.
+async function login(pane) {
   const errorBox = pane.section.querySelector(".error");
   try {
-    const resp = await fetch("/act", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    const resp = await fetch("/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ party: pane.party }) });
     const out = await resp.json();
-    errorBox.textContent = out.error || "";
+    if (!resp.ok || !out.token) throw new Error(out.error || "login refused");
+    pane.token = out.token;
+  } catch (err) {
+    errorBox.textContent = "Could not open this pane: " + err.message;
+    return false;
+  }
+  const events = new EventSource("/events?token=" + encodeURIComponent(pane.token));
+  events.addEventListener("pane", (ev) => render(pane, JSON.parse(ev.data)));
+  events.addEventListener("error", () => {
+    // A refused stream is closed for good (a lost one is retried): the
+    // token was replaced, most likely by the desk opened in another tab.
+    if (events.readyState === EventSource.CLOSED) errorBox.textContent = signedOut;
+  });
+  return true;
+}
+
+const signedOut = "This pane was opened elsewhere: reload the page to take it back.";
+
+async function act(pane, body) {
+  const errorBox = pane.section.querySelector(".error");
+  if (!(await pane.ready)) return false;
+  try {
+    const resp = await fetch("/act", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Pane-Token": pane.token },
+      body: JSON.stringify(body),
+    });
+    const out = await resp.json();
+    errorBox.textContent = resp.status === 401 ? signedOut : (out.error || "");
     if (out.pane) render(pane, out.pane);
     return !out.error;
   } catch (err) {

@@ -205,7 +205,7 @@ func TestDeskConsultConferenceOwnerLeaves(t *testing.T) {
 	// on everyone sees every message (R-F3).
 	p.click("agent1", "conference")
 	p.click("agent2", "accept-request")
-	p.waitFor("contact", "agent2 joined the conference")
+	p.waitFor("contact", "Agent 2 joined the conference") // the contact never sees internal IDs
 	p.write("agent2", "chat-input", "I have refunded the late fee.")
 	p.waitFor("contact", "I have refunded the late fee.")
 	p.waitFor("agent1", "I have refunded the late fee.")
@@ -227,7 +227,7 @@ func TestDeskConsultConferenceOwnerLeaves(t *testing.T) {
 	p.write("agent2", "chat-input", "Yes, it is.")
 	p.contactSeesNoConsultation()
 	assert.Equal(t, []string{
-		"Hello, my invoice is wrong", "Let me check that for you.", "agent2 joined the conference",
+		"Hello, my invoice is wrong", "Let me check that for you.", "Agent 2 joined the conference",
 		"I have refunded the late fee.", "Great, thank you!", "Is the refund already visible?", "Yes, it is.",
 	}, texts(p.transcript("contact")), "the contact's pane shows the chat and nothing else")
 

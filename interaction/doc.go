@@ -32,11 +32,20 @@
 //
 // Every message and event has a scope: everyone in the chat, one
 // consultation leg's two agents (R-C5, R-X3), agents only, one party, or a
-// supervisor and the agent it coaches (R-X7). State.CanSee is the one place
-// that decides; views (State.ViewFor), notifications (MemoryNotifier),
-// history and exports all ask it. A party that joined reads the whole
-// shared transcript, also what was said before it came (R-C6, R-F2), until
-// it goes; a leg's messages stay with its two agents forever.
+// supervisor and the agent it coaches (R-X7). State.CanSee and
+// State.Visible decide; views (State.ViewFor), a party's events
+// (State.EventsFor: MemoryNotifier, Service.Do), history and exports all
+// ask them. A party that joined reads the whole shared transcript, also
+// what was said before it came (R-C6, R-F2), until it goes; a leg's
+// messages stay with its two agents forever.
+//
+// Privacy covers metadata (docs/visibility.md): each party has its own
+// numbering of events and messages, is told only of actors it may see and
+// of its own commands' causes, lists a party from the first of that
+// party's changes it may see, and learns nothing after it left; the
+// contact sees agents under contact-facing IDs and names (ContactNames)
+// and notices rendered from their structure (Notice). sight.go keeps what
+// each party was shown; Apply maintains it.
 //
 // # Decisions where SPEC.md is silent
 //
@@ -58,7 +67,11 @@
 //     (View, State) answer from the cache and may lag behind another
 //     instance's writes until this instance next writes or reloads.
 //   - DoCommand with a caller-chosen command ID applies the command exactly
-//     once, across retries and instances.
+//     once, across retries and instances; a retry is recognised by the
+//     same actor and the same content (Fingerprint), anything else reusing
+//     the ID is ErrConflict.
+//   - Supervision needs the service's SupervisionPolicy (WithSupervision).
+//   - An interaction has at most MaxParties (64) parties.
 //
 // # Memory and cost
 //
@@ -68,8 +81,8 @@
 // state changes use sit behind one pointer) and expands them back into
 // exactly the Event appended; its global log takes no lock. An idle
 // interaction with ten messages holds about 7.5 KiB, its events included.
-// Without WithIDs, the command IDs recorded as Cause are one random UUID
-// per Service followed by a counter. MemoryNotifier queues without bound
+// Without WithIDs, the command IDs recorded as Cause are 128 random bits
+// each, from a ChaCha8 generator per processor seeded from crypto/rand. MemoryNotifier queues without bound
 // per subscription, so a subscriber must keep reading (or Close). Figures
 // and the commands that produce them: BENCHMARKS.md.
 //

@@ -10,6 +10,23 @@ type (
 	LegID   = interaction.LegID
 )
 
+// The order of checks (R-X6). Every command checks, in this order:
+//
+//  1. its input: the leg, request and target IDs and the party IDs it
+//     takes, the target kind, medium and request kind, the text
+//     (interaction.CheckID, CheckTarget, CheckPartyID, CheckText; the rules
+//     are in package interaction's input.go);
+//  2. the acting party: it must be a party of the interaction
+//     (Decision.ActingParty), so a command by an unknown party, or by
+//     nobody, is bad input whatever else is wrong with it, as in package
+//     interaction. The commands only System gives (TimeOut, TimeOutRequest,
+//     Reroute) check for System instead;
+//  3. everything else: the leg or request exists (ErrNotFound), the actor
+//     may act on it (ErrNotPermitted), the state allows it.
+//
+// So each kind of bad input gets ErrBadInput however the rest of the
+// command looks, and a refused command writes nothing.
+
 // Start opens a consultation leg from the owner (the actor) to Agent, the
 // agent that Target resolved to (R-C1, R-C2), held as Medium (R-C10). The
 // target is invited (R-C3); it does not see the chat until it accepts.
@@ -22,18 +39,21 @@ type Start struct {
 
 func (c Start) Decide(d *interaction.Decision) error {
 	d.SetOp("start consultation")
-	owner, err := requireOwner(d, "R-C1")
-	if err != nil {
+	if err := d.CheckID("leg", string(c.Leg)); err != nil {
 		return err
 	}
-	if c.Leg == "" {
-		return d.Refuse(interaction.ErrBadInput, "R-C2", "leg ID missing")
+	if err := d.CheckTarget(c.Target); err != nil {
+		return err
 	}
 	if err := d.CheckPartyID(c.Agent); err != nil {
 		return err
 	}
 	if c.Medium > interaction.MediumVoice {
 		return d.Refuse(interaction.ErrBadInput, "R-C10", "unknown medium")
+	}
+	owner, err := requireOwner(d, "R-C1")
+	if err != nil {
+		return err
 	}
 	s := d.State()
 	if s.Leg(c.Leg) != nil || s.Request(c.Leg) != nil {
@@ -57,7 +77,7 @@ type Accept struct{ Leg LegID }
 
 func (c Accept) Decide(d *interaction.Decision) error {
 	d.SetOp("accept consultation")
-	l, err := legOf(d, c.Leg)
+	l, err := partyLeg(d, c.Leg)
 	if err != nil {
 		return err
 	}
@@ -76,7 +96,7 @@ type Decline struct{ Leg LegID }
 
 func (c Decline) Decide(d *interaction.Decision) error {
 	d.SetOp("decline consultation")
-	l, err := legOf(d, c.Leg)
+	l, err := partyLeg(d, c.Leg)
 	if err != nil {
 		return err
 	}
@@ -98,7 +118,7 @@ type Cancel struct{ Leg LegID }
 
 func (c Cancel) Decide(d *interaction.Decision) error {
 	d.SetOp("cancel consultation")
-	l, err := legOf(d, c.Leg)
+	l, err := partyLeg(d, c.Leg)
 	if err != nil {
 		return err
 	}
@@ -117,6 +137,9 @@ type TimeOut struct{ Leg LegID }
 
 func (c TimeOut) Decide(d *interaction.Decision) error {
 	d.SetOp("time out consultation")
+	if err := d.CheckID("leg", string(c.Leg)); err != nil {
+		return err
+	}
 	if d.Actor != interaction.System {
 		return d.Refuse(interaction.ErrNotPermitted, "", "only the clock times out")
 	}
@@ -141,7 +164,7 @@ type EndLeg struct{ Leg LegID }
 
 func (c EndLeg) Decide(d *interaction.Decision) error {
 	d.SetOp("end consultation")
-	l, err := legOf(d, c.Leg)
+	l, err := partyLeg(d, c.Leg)
 	if err != nil {
 		return err
 	}
@@ -169,7 +192,7 @@ func (c Say) Decide(d *interaction.Decision) error {
 	if err := d.CheckText(c.Text); err != nil {
 		return err
 	}
-	l, err := legOf(d, c.Leg)
+	l, err := partyLeg(d, c.Leg)
 	if err != nil {
 		return err
 	}
@@ -193,6 +216,9 @@ type Transfer struct{ Leg LegID }
 
 func (c Transfer) Decide(d *interaction.Decision) error {
 	d.SetOp("transfer")
+	if err := d.CheckID("leg", string(c.Leg)); err != nil {
+		return err
+	}
 	owner, err := requireOwner(d, "R-T1")
 	if err != nil {
 		return err
@@ -234,6 +260,12 @@ type Conference struct {
 
 func (c Conference) Decide(d *interaction.Decision) error {
 	d.SetOp("conference")
+	if err := d.CheckID("leg", string(c.Leg)); err != nil {
+		return err
+	}
+	if err := d.CheckID("request", string(c.Request)); err != nil {
+		return err
+	}
 	owner, err := requireOwner(d, "R-F1")
 	if err != nil {
 		return err
@@ -272,14 +304,20 @@ type Direct struct {
 
 func (c Direct) Decide(d *interaction.Decision) error {
 	d.SetOp("direct " + c.Kind.String())
-	owner, err := requireOwner(d, "R-X4")
-	if err != nil {
+	if err := d.CheckID("request", string(c.Request)); err != nil {
 		return err
 	}
 	if c.Kind != interaction.RequestTransfer && c.Kind != interaction.RequestConference {
 		return d.Refuse(interaction.ErrBadInput, "R-X4", "transfer or conference")
 	}
+	if err := d.CheckTarget(c.Target); err != nil {
+		return err
+	}
 	if err := d.CheckPartyID(c.Agent); err != nil {
+		return err
+	}
+	owner, err := requireOwner(d, "R-X4")
+	if err != nil {
 		return err
 	}
 	s := d.State()
@@ -311,7 +349,7 @@ type AcceptRequest struct{ Request LegID }
 
 func (c AcceptRequest) Decide(d *interaction.Decision) error {
 	d.SetOp("accept request")
-	r, err := requestOf(d, c.Request)
+	r, err := partyRequest(d, c.Request)
 	if err != nil {
 		return err
 	}
@@ -356,7 +394,7 @@ type DeclineRequest struct{ Request LegID }
 
 func (c DeclineRequest) Decide(d *interaction.Decision) error {
 	d.SetOp("decline request")
-	r, err := requestOf(d, c.Request)
+	r, err := partyRequest(d, c.Request)
 	if err != nil {
 		return err
 	}
@@ -372,6 +410,9 @@ type TimeOutRequest struct{ Request LegID }
 
 func (c TimeOutRequest) Decide(d *interaction.Decision) error {
 	d.SetOp("time out request")
+	if err := d.CheckID("request", string(c.Request)); err != nil {
+		return err
+	}
 	if d.Actor != interaction.System {
 		return d.Refuse(interaction.ErrNotPermitted, "", "only the clock times out")
 	}
@@ -387,7 +428,7 @@ type CancelRequest struct{ Request LegID }
 
 func (c CancelRequest) Decide(d *interaction.Decision) error {
 	d.SetOp("cancel request")
-	r, err := requestOf(d, c.Request)
+	r, err := partyRequest(d, c.Request)
 	if err != nil {
 		return err
 	}
@@ -436,6 +477,30 @@ func requireOwner(d *interaction.Decision, rule string) (*interaction.Party, err
 	return p, nil
 }
 
+// partyLeg is how a command by a party on a consultation leg starts: the
+// leg ID is well formed, the actor is a party of the interaction, and the
+// leg exists (see the order of checks above).
+func partyLeg(d *interaction.Decision, id LegID) (*interaction.Leg, error) {
+	if err := d.CheckID("leg", string(id)); err != nil {
+		return nil, err
+	}
+	if _, err := d.ActingParty(); err != nil {
+		return nil, err
+	}
+	return legOf(d, id)
+}
+
+// partyRequest is partyLeg for a transfer or conference request.
+func partyRequest(d *interaction.Decision, id LegID) (*interaction.Request, error) {
+	if err := d.CheckID("request", string(id)); err != nil {
+		return nil, err
+	}
+	if _, err := d.ActingParty(); err != nil {
+		return nil, err
+	}
+	return requestOf(d, id)
+}
+
 func legOf(d *interaction.Decision, id LegID) (*interaction.Leg, error) {
 	l := d.State().Leg(id)
 	if l == nil {
@@ -454,10 +519,9 @@ func requestOf(d *interaction.Decision, id LegID) (*interaction.Request, error) 
 	return &cp, nil
 }
 
+// newRequestID refuses a request ID already in use; its form was checked
+// first (CheckID).
 func newRequestID(d *interaction.Decision, id LegID) error {
-	if id == "" {
-		return d.Refuse(interaction.ErrBadInput, "", "request ID missing")
-	}
 	if d.State().Leg(id) != nil || d.State().Request(id) != nil {
 		return d.Refuse(interaction.ErrConflict, "", "request ID in use")
 	}

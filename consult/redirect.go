@@ -127,16 +127,25 @@ type Reroute struct {
 
 func (c Reroute) Decide(d *interaction.Decision) error {
 	d.SetOp("reroute")
-	if d.Actor != interaction.System {
-		return d.Refuse(interaction.ErrNotPermitted, "R-X1", "only routing (System) offers an invitation on")
+	// Input first, then the actor (see the order of checks in commands.go).
+	if err := d.CheckID("invitation", string(c.Invitation)); err != nil {
+		return err
 	}
 	if c.Exhausted && len(c.Next) > 0 {
 		return d.Refuse(interaction.ErrBadInput, "R-X1", "exhausted, yet offered on")
 	}
 	for _, o := range c.Next {
-		if o.ID == "" || o.Agent == "" || o.Agent == interaction.System {
-			return d.Refuse(interaction.ErrBadInput, "R-X1", "next leg or agent missing")
+		// The next agent becomes a party: the router's choice gets the same
+		// party-ID check as any other (R-X6).
+		if err := d.CheckID("leg", string(o.ID)); err != nil {
+			return err
 		}
+		if err := d.CheckPartyID(o.Agent); err != nil {
+			return err
+		}
+	}
+	if d.Actor != interaction.System {
+		return d.Refuse(interaction.ErrNotPermitted, "R-X1", "only routing (System) offers an invitation on")
 	}
 	s := d.State()
 	if l := s.Leg(c.Invitation); l != nil {
@@ -287,6 +296,17 @@ type AcceptOffer struct {
 
 func (c AcceptOffer) Decide(d *interaction.Decision) error {
 	d.SetOp("accept offer")
+	if err := d.CheckID("invitation", string(c.Invitation)); err != nil {
+		return err
+	}
+	for _, id := range c.Rivals {
+		if err := d.CheckID("invitation", string(id)); err != nil {
+			return err
+		}
+	}
+	if _, err := d.ActingParty(); err != nil {
+		return err
+	}
 	s := d.State()
 	l, r := s.Leg(c.Invitation), s.Request(c.Invitation)
 	if l == nil && r == nil {

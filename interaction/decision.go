@@ -1,10 +1,8 @@
 package interaction
 
 import (
-	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -258,14 +256,17 @@ func (d *Decision) Notice(text string, sc Scope) {
 	d.Record(Event{Type: EventMessage, Actor: System, Text: text, Kind: KindNotice, Scope: sc, Leg: sc.Leg, Seq: d.State().MessageCount() + 1})
 }
 
-// CheckText refuses empty, whitespace-only, oversized and invalid UTF-8 text.
+// CheckText refuses oversized, invalid UTF-8 and blank text: empty, or
+// made only of whitespace, control and invisible characters (zero-width
+// space, NUL, BOM…). Inside text with something visible those characters
+// are kept as written (see input.go).
 func (d *Decision) CheckText(text string) error {
 	switch {
 	case len(text) > d.Limits.MaxMessageBytes:
 		return d.Refuse(ErrBadInput, "R-X6", "message longer than the limit")
 	case !utf8.ValidString(text):
 		return d.Refuse(ErrBadInput, "R-X6", "message is not valid UTF-8")
-	case strings.TrimFunc(text, unicode.IsSpace) == "":
+	case blank(text):
 		return d.Refuse(ErrBadInput, "R-X6", "message is empty")
 	}
 	return nil
@@ -275,16 +276,31 @@ func (d *Decision) CheckText(text string) error {
 // IDs, short and valid UTF-8.
 const MaxPartyIDBytes = 256
 
-// CheckPartyID refuses an empty, oversized or invalid UTF-8 party ID, and
-// the reserved System, as bad input (R-X6).
+// CheckPartyID refuses, as bad input (R-X6), a party ID that is empty,
+// longer than MaxPartyIDBytes or not valid UTF-8; that has a control
+// character (Cc), whitespace or an invisible character (Cf such as U+200B,
+// ZWJ, the BOM and the bidi controls, other default-ignorables, variation
+// selectors) anywhere; or that is or looks like the reserved System.
+// "Looks like" is decided after folding the fullwidth forms U+FF01–U+FF5E,
+// the mathematical alphanumeric letters and the circled letters to ASCII
+// (a fold written by hand: the standard library has no NFKC), then with
+// strings.EqualFold: "System", "SYSTEM", "ｓｙｓｔｅｍ" and "ſystem" are
+// refused; "sys\u200btem" is refused for its invisible character. The
+// answer depends on p alone, the same on every Service and Store (input.go
+// has the rules in full; the function CheckPartyID is the same check
+// outside a command).
+//
+// On an interaction not opened yet (version 0: Open, whose first check is
+// its contact's ID), it also checks the interaction's own ID (CheckID); an
+// empty one is refused by Service.DoCommand already.
 func (d *Decision) CheckPartyID(p PartyID) error {
-	switch {
-	case p == "" || p == System:
-		return d.Refuse(ErrBadInput, "R-X6", "party ID missing or reserved")
-	case len(p) > MaxPartyIDBytes:
-		return d.Refuse(ErrBadInput, "R-X6", "party ID longer than the limit")
-	case !utf8.ValidString(string(p)):
-		return d.Refuse(ErrBadInput, "R-X6", "party ID is not valid UTF-8")
+	if why := partyIDProblem(p); why != "" {
+		return d.Refuse(ErrBadInput, "R-X6", "party ID "+why)
+	}
+	if d.base != nil && d.base.Version == 0 && d.base.ID != "" {
+		if why := idProblem(string(d.base.ID), MaxIDBytes); why != "" {
+			return d.Refuse(ErrBadInput, "R-X6", "interaction ID "+why)
+		}
 	}
 	return nil
 }

@@ -168,6 +168,9 @@ func (s *Service) exclude(ctx context.Context, id interaction.ID) ([]PartyID, er
 // several agents at once (Fanout) gets one leg per agent, all in one
 // write; Start returns the first, and the first to accept wins.
 func (s *Service) Start(ctx context.Context, id interaction.ID, owner PartyID, target interaction.Target, medium interaction.Medium) (LegID, error) {
+	if err := interaction.CheckTarget(target); err != nil {
+		return "", err // before routing: a bad target is bad input, not "nobody available"
+	}
 	exclude, err := s.exclude(ctx, id)
 	if err != nil {
 		return "", err
@@ -368,6 +371,9 @@ func (s *Service) ConferenceWith(ctx context.Context, id interaction.ID, owner P
 }
 
 func (s *Service) direct(ctx context.Context, id interaction.ID, owner PartyID, kind interaction.RequestKind, target interaction.Target) (LegID, error) {
+	if err := interaction.CheckTarget(target); err != nil {
+		return "", err
+	}
 	exclude, err := s.exclude(ctx, id)
 	if err != nil {
 		return "", err

@@ -19,8 +19,11 @@ var (
 	// ErrConflict: another writer changed the interaction first
 	// (optimistic concurrency); reload and retry.
 	ErrConflict = errors.New("conflict")
-	// ErrBadInput: the command itself is malformed (empty, oversized or
-	// invalid UTF-8 text, missing identifiers).
+	// ErrBadInput: the command itself is malformed: blank (nothing
+	// visible), oversized or invalid UTF-8 text; a missing, oversized or
+	// malformed identifier (control, whitespace or invisible characters, a
+	// look-alike of system; see CheckPartyID, CheckID); an unknown target
+	// kind or medium; an acting party the interaction does not know.
 	ErrBadInput = errors.New("bad input")
 )
 

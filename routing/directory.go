@@ -140,8 +140,8 @@ func refuse(kind error, op, detail string) error {
 // Put registers an agent or replaces its profile (skills, groups, queues,
 // capacity). Presence and load are kept. A new agent is logged out.
 func (d *Directory) Put(a Agent) error {
-	if a.ID == "" || a.ID == interaction.System {
-		return refuse(interaction.ErrBadInput, "put agent", "agent ID missing or reserved")
+	if err := interaction.CheckPartyID(a.ID); err != nil {
+		return err // the same rules as every party ID (R-X6): an agent the commands would refuse is not routed to
 	}
 	for m, n := range a.Capacity {
 		if int(m) >= media || n < 0 {
@@ -208,6 +208,9 @@ func (d *Directory) Remove(id interaction.PartyID) error {
 func (d *Directory) Define(t interaction.Target, name string) error {
 	if t.Kind == interaction.TargetAgent || t.ID == "" {
 		return refuse(interaction.ErrBadInput, "define", "a group, skill or queue with an ID")
+	}
+	if err := interaction.CheckTarget(t); err != nil {
+		return err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()

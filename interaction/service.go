@@ -146,29 +146,42 @@ func NewService(opts ...Option) *Service {
 	return s
 }
 
-// commandIDs makes the default command IDs: 128 bits from a ChaCha8
-// generator seeded from crypto/rand, one generator per processor (a
-// sync.Pool), so no ID tells anything about the next one and making one
-// reads no system random source and takes no global lock.
-type commandIDs struct{ gens sync.Pool }
+// commandIDs makes the default command IDs: 128 bits from ChaCha8
+// generators seeded from crypto/rand, so no ID tells anything about the
+// next one, and making one reads no system random source. The generators
+// are sharded, each behind its own lock taken for two reads, and a caller
+// picks one at random: no lock shared by all callers.
+type commandIDs struct {
+	shards [idShards]idShard
+}
+
+const idShards = 16
+
+type idShard struct {
+	mu  sync.Mutex
+	gen *mathrand.ChaCha8
+	_   [40]byte // one shard per cache line
+}
 
 func newCommandIDs() *commandIDs {
 	c := &commandIDs{}
-	c.gens.New = func() any {
+	for i := range c.shards {
 		var seed [32]byte
 		_, _ = cryptorand.Read(seed[:]) // never fails (crypto/rand, Go 1.24+)
-		return mathrand.NewChaCha8(seed)
+		c.shards[i].gen = mathrand.NewChaCha8(seed)
 	}
 	return c
 }
 
 func (c *commandIDs) NewID() string {
-	g := c.gens.Get().(*mathrand.ChaCha8)
+	sh := &c.shards[mathrand.Uint32()%idShards]
+	sh.mu.Lock()
+	hi, lo := sh.gen.Uint64(), sh.gen.Uint64()
+	sh.mu.Unlock()
 	var buf [32]byte
-	b := strconv.AppendUint(buf[:0], g.Uint64(), 36)
+	b := strconv.AppendUint(buf[:0], hi, 36)
 	b = append(b, '.')
-	b = strconv.AppendUint(b, g.Uint64(), 36)
-	c.gens.Put(g)
+	b = strconv.AppendUint(b, lo, 36)
 	return string(b)
 }
 
@@ -265,7 +278,7 @@ func (s *Service) load(ctx context.Context, id ID, e *entry, commandID string) (
 // Open starts a new interaction for contact, with an optional first message.
 func (s *Service) Open(ctx context.Context, contact PartyID, text string) (ID, error) {
 	id := ID(s.ids.NewID())
-	_, err := s.Do(ctx, id, contact, Open{Contact: contact, Text: text})
+	err := s.run(ctx, id, contact, "", Open{Contact: contact, Text: text}, nil)
 	if err != nil {
 		return "", err
 	}
@@ -426,7 +439,9 @@ func (s *Service) run(ctx context.Context, id ID, actor PartyID, commandID strin
 			ctx = context.WithoutCancel(ctx)
 		}
 		s.notifier.Notify(ctx, e.state, events)
-		result(e.state, events)
+		if result != nil {
+			result(e.state, events)
+		}
 		return nil
 	}
 }
@@ -452,7 +467,9 @@ func (s *Service) retried(ctx context.Context, e *entry, then *State, actor Part
 		}
 		s.notifier.Notify(ctx, e.state, done)
 	}
-	result(then, done)
+	if result != nil {
+		result(then, done)
+	}
 	return nil
 }
 
@@ -510,36 +527,30 @@ func (s *Service) View(ctx context.Context, id ID, viewer PartyID) (View, error)
 
 // Assign offers a waiting chat to agent (actor: System, for routing).
 func (s *Service) Assign(ctx context.Context, id ID, actor, agent PartyID) error {
-	_, err := s.Do(ctx, id, actor, Assign{Agent: agent})
-	return err
+	return s.run(ctx, id, actor, "", Assign{Agent: agent}, nil)
 }
 
 // Join: the offered agent takes the chat.
 func (s *Service) Join(ctx context.Context, id ID, agent PartyID) error {
-	_, err := s.Do(ctx, id, agent, Join{})
-	return err
+	return s.run(ctx, id, agent, "", Join{}, nil)
 }
 
 // Post writes a message to the chat.
 func (s *Service) Post(ctx context.Context, id ID, actor PartyID, text string) error {
-	_, err := s.Do(ctx, id, actor, Post{Text: text})
-	return err
+	return s.run(ctx, id, actor, "", Post{Text: text}, nil)
 }
 
 // Leave takes actor out of the chat.
 func (s *Service) Leave(ctx context.Context, id ID, actor PartyID) error {
-	_, err := s.Do(ctx, id, actor, Leave{})
-	return err
+	return s.run(ctx, id, actor, "", Leave{}, nil)
 }
 
 // End ends actor's session with the contact.
 func (s *Service) End(ctx context.Context, id ID, actor PartyID) error {
-	_, err := s.Do(ctx, id, actor, End{})
-	return err
+	return s.run(ctx, id, actor, "", End{}, nil)
 }
 
 // MarkDone marks the interaction done for actor.
 func (s *Service) MarkDone(ctx context.Context, id ID, actor PartyID) error {
-	_, err := s.Do(ctx, id, actor, MarkDone{})
-	return err
+	return s.run(ctx, id, actor, "", MarkDone{}, nil)
 }

@@ -129,7 +129,7 @@ func (s *State) account(ev *Event) {
 	var shown uint64
 	for i := range s.Parties {
 		p := &s.Parties[i]
-		if i >= MaxParties || !s.Visible(p.ID, ev) {
+		if i >= MaxParties || !s.visibleTo(p, ev) {
 			continue
 		}
 		shown |= 1 << uint(i)
@@ -168,6 +168,9 @@ func (s *State) recordChange(ev *Event) {
 		}
 	}
 	p := &s.Parties[i]
+	if p.sight.changes == nil {
+		p.sight.changes = make([]partyChange, 0, 4) // a party changes a few times: one allocation
+	}
 	p.sight.changes = append(p.sight.changes, c)
 }
 

@@ -250,18 +250,15 @@ func actingSupervisor(d *Decision) (*Party, error) {
 
 // Monitor lets supervisor monitor agent in interaction id, unseen (R-X7).
 func (s *Service) Monitor(ctx context.Context, id ID, supervisor, agent PartyID) error {
-	_, err := s.Do(ctx, id, supervisor, Monitor{Agent: agent})
-	return err
+	return s.run(ctx, id, supervisor, "", Monitor{Agent: agent}, nil)
 }
 
 // Coach lets supervisor coach agent; text, when not empty, only agent sees (R-X7).
 func (s *Service) Coach(ctx context.Context, id ID, supervisor, agent PartyID, text string) error {
-	_, err := s.Do(ctx, id, supervisor, Coach{Agent: agent, Text: text})
-	return err
+	return s.run(ctx, id, supervisor, "", Coach{Agent: agent, Text: text}, nil)
 }
 
 // BargeIn makes supervisor a conference member of interaction id (R-X7).
 func (s *Service) BargeIn(ctx context.Context, id ID, supervisor PartyID) error {
-	_, err := s.Do(ctx, id, supervisor, BargeIn{})
-	return err
+	return s.run(ctx, id, supervisor, "", BargeIn{}, nil)
 }

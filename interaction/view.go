@@ -106,16 +106,20 @@ func (s *State) canSee(p *Party, author PartyID, sc Scope, version uint64) bool 
 // session it ended, the close its mark-done caused). A party that left
 // learns nothing of what happens after (R-C5, R-X6).
 func (s *State) Visible(viewer PartyID, ev *Event) bool {
+	p := s.Party(viewer)
+	return p != nil && s.visibleTo(p, ev)
+}
+
+func (s *State) visibleTo(p *Party, ev *Event) bool {
 	switch ev.Type {
 	case EventMembership, EventRole:
-		if ev.Party == viewer {
+		if ev.Party == p.ID {
 			return true
 		}
 	case EventStatus:
-		p := s.Party(viewer)
-		return p != nil && p.TookPart && (ev.Version <= p.SeenUntil || ev.Actor == viewer)
+		return p.TookPart && (ev.Version <= p.SeenUntil || ev.Actor == p.ID)
 	}
-	return s.CanSee(viewer, ev.Actor, ev.Scope, ev.Version)
+	return s.sees(p, ev.Actor, ev.Scope, ev.Version, len(s.Parties))
 }
 
 // View is what one party may see of an interaction, and nothing else:

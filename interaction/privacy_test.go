@@ -193,8 +193,8 @@ func TestRX7SupervisorReadsOnlyTheStaysItWatched(t *testing.T) {
 	req, err := desk.Conference(ctx, f.id, "agent1", leg)
 	require.NoError(t, err)
 	require.NoError(t, desk.AcceptRequest(ctx, f.id, "agent2", req))
-	require.NoError(t, f.svc.Monitor(ctx, f.id, "sup", "agent2")) // agent2 engaged: watched
-	require.NoError(t, desk.Remove(ctx, f.id, "agent1", "agent2"))  // stay over
+	require.NoError(t, f.svc.Monitor(ctx, f.id, "sup", "agent2"))  // agent2 engaged: watched
+	require.NoError(t, desk.Remove(ctx, f.id, "agent1", "agent2")) // stay over
 
 	// Not engaged now, agent2 is consulted again and says something private.
 	between, err := desk.Start(ctx, f.id, "agent1", agentTarget("agent2"), interaction.MediumChat)

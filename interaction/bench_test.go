@@ -9,6 +9,9 @@ package interaction_test
 //     Target: service ≤ 2 × fsm-naive (ns/op).
 //   - TestIdleInteractionHeap: an idle interaction with 10 messages holds at
 //     most 8 KiB of heap, its events in the MemoryStore included.
+//   - BenchmarkRebuild: what validating a log on load costs (validate.go):
+//     Rebuild of a 1 000- and a 10 000-event log with the validator and
+//     without it (the Apply of before), in the same run.
 //
 // Figures and the exact commands are in BENCHMARKS.md.
 
@@ -23,6 +26,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/chatconsult/chatconsult/chatconsulttest"
+	"github.com/chatconsult/chatconsult/consult"
 	"github.com/chatconsult/chatconsult/interaction"
 	"github.com/chatconsult/chatconsult/internal/fsmbaseline"
 )
@@ -375,4 +380,87 @@ func setNonZero(t *testing.T, name string, f reflect.Value, n int) {
 	default:
 		t.Fatalf("field %s: kind %s not covered; extend setNonZero", name, f.Kind())
 	}
+}
+
+// BenchmarkRebuild: the cost of validating a log on load (validate.go).
+// One long interaction, written by the library's commands: a chat of
+// contact and owner messages with agent notes, a supervisor coaching the
+// owner, and a consultation every ten exchanges (invite, accept, four
+// consultation messages, end) with one of four colleagues in turn. Its
+// first 1 000 and 10 000 events are rebuilt with the validator
+// ("validated") and without it ("baseline": Apply's version and
+// transition checks only, as before validate.go), one after the other in
+// the same run; ns/event is ns/op divided by the events.
+func BenchmarkRebuild(b *testing.B) {
+	log := longLog(b, 10000)
+	for _, n := range []int{1000, 10000} {
+		events := log[:n]
+		for _, v := range []struct {
+			name string
+			on   bool
+		}{{"validated", true}, {"baseline", false}} {
+			b.Run(fmt.Sprintf("events=%d/%s", n, v.name), func(b *testing.B) {
+				interaction.SetValidation(v.on)
+				defer interaction.SetValidation(true)
+				b.ReportAllocs()
+				var cpu cpuMeter
+				b.ResetTimer()
+				cpu.start()
+				for i := 0; i < b.N; i++ {
+					if _, err := interaction.Rebuild(events); err != nil {
+						b.Fatal(err)
+					}
+				}
+				cpu.stop()
+				b.StopTimer()
+				cpu.report(b)
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/event")
+			})
+		}
+	}
+}
+
+// longLog writes one interaction of at least n events (see BenchmarkRebuild).
+func longLog(tb testing.TB, n int) []interaction.Event {
+	tb.Helper()
+	ctx := context.Background()
+	clock := chatconsulttest.NewManualClock()
+	svc := interaction.NewService(interaction.WithClock(clock), interaction.WithIDs(&interaction.SequentialIDs{Prefix: "r"}))
+	const id interaction.ID = "long-chat"
+	do := func(actor interaction.PartyID, cmd interaction.Command) {
+		tb.Helper()
+		clock.Advance(time.Second)
+		if _, err := svc.Do(ctx, id, actor, cmd); err != nil {
+			tb.Fatalf("%s %T: %v", actor, cmd, err)
+		}
+	}
+	do("contact", interaction.Open{Contact: "contact", Text: chatTexts[0]})
+	do(interaction.System, interaction.Assign{Agent: "agent1"})
+	do("agent1", interaction.Join{})
+	do("super1", interaction.Coach{Agent: "agent1", Text: "ask for the order number first"})
+	events := func() int {
+		st, err := svc.State(ctx, id)
+		require.NoError(tb, err)
+		return int(st.Version)
+	}
+	for round := 0; events() < n; round++ {
+		for i := 0; i < 10; i++ {
+			do("contact", interaction.Post{Text: chatTexts[(2*i)%len(chatTexts)]})
+			do("agent1", interaction.Post{Text: chatTexts[(2*i+1)%len(chatTexts)]})
+		}
+		do("agent1", interaction.Note{Text: fmt.Sprintf("round %d: waiting for the courier", round)})
+		leg := interaction.LegID(fmt.Sprintf("leg%d", round))
+		colleague := interaction.PartyID(fmt.Sprintf("agent%d", 2+round%4))
+		do("agent1", consult.Start{Leg: leg, Target: interaction.Target{ID: string(colleague)}, Agent: colleague})
+		do(colleague, consult.Accept{Leg: leg})
+		for i := 0; i < 2; i++ {
+			do("agent1", consult.Say{Leg: leg, Text: "can we refund the shipping?"})
+			do(colleague, consult.Say{Leg: leg, Text: "yes, up to 10 EUR"})
+		}
+		do("agent1", consult.EndLeg{Leg: leg})
+	}
+	log, err := svc.Store().Load(ctx, id)
+	require.NoError(tb, err)
+	require.GreaterOrEqual(tb, len(log), n)
+	return log
 }

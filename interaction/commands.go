@@ -15,6 +15,9 @@ func (c Open) Decide(d *Decision) error {
 	if err := d.CheckPartyID(c.Contact); err != nil {
 		return err
 	}
+	if d.Actor != c.Contact {
+		return d.Refuse(ErrNotPermitted, "R-X6", "a contact opens its own chat")
+	}
 	if d.State().Version != 0 {
 		return d.Refuse(ErrConflict, "", "interaction exists")
 	}

@@ -39,7 +39,8 @@ type Decision struct {
 // Limits bound what a command may carry.
 type Limits struct {
 	// MaxMessageBytes is the largest message text accepted, in bytes of
-	// UTF-8. The default is 4096.
+	// UTF-8. The default is 4096; it is at most MaxTextBytes (64 KiB),
+	// the most a valid log holds.
 	MaxMessageBytes int
 }
 
@@ -262,7 +263,7 @@ func (d *Decision) Notice(text string, sc Scope) {
 // are kept as written (see input.go).
 func (d *Decision) CheckText(text string) error {
 	switch {
-	case len(text) > d.Limits.MaxMessageBytes:
+	case len(text) > d.Limits.MaxMessageBytes || len(text) > MaxTextBytes:
 		return d.Refuse(ErrBadInput, "R-X6", "message longer than the limit")
 	case !utf8.ValidString(text):
 		return d.Refuse(ErrBadInput, "R-X6", "message is not valid UTF-8")

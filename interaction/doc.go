@@ -11,9 +11,26 @@
 // chat (transfer, conference, hand-over, barge-in), each consultation leg,
 // and each transfer or conference request. Machine.Fire runs a transition
 // on a pooled looplab/fsm machine; State.Apply checks every replayed event
-// against the same tables, so a log no command could have written is
-// rejected (ErrCorruptLog). docs/state-machines.md is drawn from the
+// against the same tables. docs/state-machines.md is drawn from the
 // tables and a test fails when the two drift apart.
+//
+// # Validating logs
+//
+// A log no command could have written is refused, wherever it is read
+// (validate.go): Apply runs every event through one validator first, so
+// Rebuild, a Service loading an interaction from its Store, history and a
+// Relay all return ErrCorruptLog (a *LogError naming the rule) rather than
+// serve it. Beyond versions and declared transitions it checks who may
+// write in which scope (a consultation message stays in its leg, R-C5,
+// R-X3; coaching goes from a coaching supervisor to its agent, R-X7), who
+// may enter, invite, answer, supervise, and in which role (one contact;
+// only supervisors enter uninvited; a leg's target is another agent,
+// R-C1, R-X6, R-X7), who is told of each event, one interaction per
+// stream, time that never goes backwards, and valid IDs and text (at most
+// MaxTextBytes). Each rule names the command that writes what it admits.
+// A Decision validates every event it records, so a command cannot write
+// what a load would refuse; the Service decides a command no earlier than
+// the last event's time, whatever its clock says.
 //
 // # Commands, events, state
 //
@@ -59,7 +76,8 @@
 //   - A consultation target reads along but neither writes to the contact
 //     nor writes agent notes; it talks in its leg.
 //   - Messages are at most 4096 bytes of valid UTF-8 and not blank
-//     (DefaultLimits). A command by a party the interaction does not know
+//     (DefaultLimits; WithLimits may raise it up to MaxTextBytes, 64 KiB).
+//     A contact opens its own chat. A command by a party the interaction does not know
 //     is bad input; reading the transcript as one is not permitted (R-X6).
 //   - Several Services may share a Store: a stale cache shows up as a
 //     conflict on append (the command is decided again) and a refusal is

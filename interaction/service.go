@@ -90,12 +90,13 @@ func WithClock(c Clock) Option { return func(s *Service) { s.clock = c } }
 func WithIDs(ids IDSource) Option { return func(s *Service) { s.ids = ids } }
 
 // WithLimits sets the input limits (default: DefaultLimits; a zero field
-// keeps its default).
+// keeps its default). MaxMessageBytes is capped at MaxTextBytes.
 func WithLimits(l Limits) Option {
 	return func(s *Service) {
 		if l.MaxMessageBytes <= 0 {
 			l.MaxMessageBytes = DefaultLimits.MaxMessageBytes
 		}
+		l.MaxMessageBytes = min(l.MaxMessageBytes, MaxTextBytes)
 		s.limits = l
 	}
 }
@@ -379,7 +380,14 @@ func (s *Service) run(ctx context.Context, id ID, actor PartyID, commandID strin
 			s.forget(id, e)
 			return &Error{Kind: ErrNotFound, Op: "command", Interaction: id, Party: actor, Detail: "no such interaction"}
 		}
-		d := newPooledDecision(e.state, actor, s.clock.Now(), commandID, s.limits, s.ids)
+		// A command is never decided before the last event: another
+		// instance's clock may run ahead of this one's, or the clock may
+		// step back; the log's time must not go backwards (R-X5, validate).
+		now := s.clock.Now()
+		if eventTimeOf(now).before(e.state.log.last) {
+			now = e.state.log.last.time().In(now.Location())
+		}
+		d := newPooledDecision(e.state, actor, now, commandID, s.limits, s.ids)
 		d.supervision = s.supervision
 		if err := cmd.Decide(d); err != nil {
 			d.release()
@@ -425,6 +433,9 @@ func (s *Service) run(ctx context.Context, id ID, actor PartyID, commandID strin
 		if explicit != "" {
 			e.remember(explicit)
 		}
+		// The Decision validated these events on a copy of this state as it
+		// recorded them (validate.go): Apply need not validate them again.
+		e.state.log.trusted = events[len(events)-1].Version
 		for i := range events {
 			if err := e.state.Apply(&events[i]); err != nil {
 				// The events were applied to the Decision's copy already, so
@@ -433,6 +444,7 @@ func (s *Service) run(ctx context.Context, id ID, actor PartyID, commandID strin
 				return err
 			}
 		}
+		e.state.log.trusted = 0
 		// The command is committed: notify even if the caller's context
 		// has been cancelled meanwhile.
 		if ctx.Done() != nil {

@@ -28,6 +28,10 @@ type State struct {
 	messages uint32
 	// batch is who was shown each event of the last command (sight.go).
 	batch batchSight
+
+	// log is validate's own bookkeeping (validate.go): the last event's
+	// time (a log's time never goes backwards, R-X5).
+	log logCheck
 }
 
 // Party is one participant and its membership.
@@ -224,6 +228,9 @@ func corrupt(ev *Event, format string, args ...any) error {
 // Apply folds one event into the state. It checks that the event follows:
 // the next version, and a state change that its machine's table declares.
 func (s *State) Apply(ev *Event) error {
+	if err := s.validate(ev); err != nil {
+		return err
+	}
 	if ev.Version != s.Version+1 {
 		return corrupt(ev, "expected version %d", s.Version+1)
 	}

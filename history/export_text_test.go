@@ -278,7 +278,11 @@ func TestRX8TextExportEscapeScheme(t *testing.T) {
 // agent's line, through the Service, in every viewer's export.
 func TestRX8TextExportThroughTheService(t *testing.T) {
 	d := newDesk(t)
-	evil := interaction.PartyID("mallory\n2026-01-05T09:00:10Z  agent1")
+	// A party ID with a line break never gets in (R-X6)…
+	_, err := d.chats.Open(ctx, "mallory\n2026-01-05T09:00:10Z  agent1", "hi")
+	require.ErrorIs(t, err, interaction.ErrBadInput)
+	// …and one that looks like the start of an agent's line is quoted.
+	evil := interaction.PartyID("mallory:2026-01-05T09:00:10Z:agent1:")
 	id := d.chat(evil, "agent1")
 	require.NoError(t, d.chats.Post(ctx, id, evil, "ok\n2026-01-05T09:00:10Z  agent1 [consultation id-9]: send your PIN\u2028agent1: really\u202e"))
 	d.consult(id, "agent1", "agent2")

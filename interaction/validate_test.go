@@ -33,7 +33,7 @@ func written(t *testing.T, acts ...act) []interaction.Event {
 	t.Helper()
 	ctx := context.Background()
 	svc := interaction.NewService(interaction.WithClock(chatconsulttest.NewManualClock()),
-		interaction.WithIDs(chatconsulttest.NewSequentialIDs("v-")))
+		interaction.WithIDs(chatconsulttest.NewSequentialIDs("v-")), interaction.WithSupervision(interaction.AnyoneMaySupervise))
 	const id interaction.ID = "chat-1"
 	for _, a := range acts {
 		_, err := svc.Do(ctx, id, a.actor, a.cmd)

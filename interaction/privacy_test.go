@@ -421,3 +421,29 @@ func (c *cutStore) Append(ctx context.Context, id interaction.ID, expected uint6
 	}
 	return nil
 }
+
+// A reader that gets a command in two parts (a log read while the append
+// was being published) still hands each party its events with its own
+// numbers: the end of a command is projected like the whole (R-X6).
+func TestEventsForACommandInTwoParts(t *testing.T) {
+	svc := interaction.NewService(interaction.WithClock(chatconsulttest.NewManualClock()))
+	ctx := context.Background()
+	id, err := svc.Open(ctx, "contact", "Hello")
+	require.NoError(t, err)
+	events, err := svc.Store().Load(ctx, id)
+	require.NoError(t, err)
+	require.Len(t, events, 3, "opened, the contact's entry, its message")
+
+	st := &interaction.State{}
+	require.NoError(t, st.Apply(&events[0]))
+	require.NoError(t, st.Apply(&events[1]))
+	first := st.EventsFor("contact", events[:2], nil)
+	require.NoError(t, st.Apply(&events[2]))
+	rest := st.EventsFor("contact", events[2:], nil)
+	got := append(first, rest...)
+	require.Len(t, got, 2)
+	assert.Equal(t, []uint64{1, 2}, []uint64{got[0].Version, got[1].Version})
+	assert.Equal(t, "Hello", got[1].Text)
+	assert.Equal(t, uint32(1), got[1].Seq)
+	assert.Equal(t, got, st.EventsFor("contact", events, nil), "the same as the whole command at once")
+}

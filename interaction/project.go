@@ -1,8 +1,8 @@
 package interaction
 
-// EventsFor returns the events of the last command applied to s as viewer
-// is shown them, or nil when it is shown none (or events are not that
-// command's). It is what a party's subscription delivers (MemoryNotifier)
+// EventsFor returns the events of the last command applied to s (all of
+// them, or the last of them) as viewer is shown them, or nil when it is
+// shown none. It is what a party's subscription delivers (MemoryNotifier)
 // and what Service.Do returns to the acting party. In each:
 //
 //   - Version is the viewer's own event number and Seq its own message
@@ -25,15 +25,19 @@ func (s *State) EventsFor(viewer PartyID, events []Event, names ContactNames) []
 	if i < 0 || len(events) == 0 {
 		return nil
 	}
-	if i >= MaxParties || events[0].Version != b.from || len(events) != len(b.shown) {
+	// events must be the last command's, or the end of it (a reader that
+	// got the command in two parts); anything older is an earlier command.
+	last := events[len(events)-1].Version
+	if i >= MaxParties || events[0].Version < b.from || last != b.from+uint64(len(b.shown))-1 || last-events[0].Version+1 != uint64(len(events)) {
 		return s.earlierEventsFor(&s.Parties[i], events, names)
 	}
+	shown := b.shown[events[0].Version-b.from:]
 	p := &s.Parties[i]
 	bit := uint64(1) << uint(i)
 	var nEv uint64
 	var nMsg uint32
 	for j := range events {
-		if b.shown[j]&bit != 0 {
+		if shown[j]&bit != 0 {
 			nEv++
 			if events[j].Type == EventMessage {
 				nMsg++
@@ -47,7 +51,7 @@ func (s *State) EventsFor(viewer PartyID, events []Event, names ContactNames) []
 	l := s.lensFor(p, names)
 	out := make([]Event, 0, nEv)
 	for j := range events {
-		if b.shown[j]&bit == 0 {
+		if shown[j]&bit == 0 {
 			continue
 		}
 		ev := events[j]

@@ -30,6 +30,7 @@ type Service struct {
 	retries     int
 	names       ContactNames
 	supervision SupervisionPolicy
+	readLatest  bool
 	shards      [serviceShards]serviceShard
 }
 
@@ -109,6 +110,15 @@ func WithContactNames(names ContactNames) Option { return func(s *Service) { s.n
 // WithSupervision sets who may supervise whom (R-X7). Without it nobody
 // may: Monitor, Coach and BargeIn are refused.
 func WithSupervision(p SupervisionPolicy) Option { return func(s *Service) { s.supervision = p } }
+
+// WithReadLatest makes every read (View, State, Read) first catch up with
+// the Store (one StreamReader.LoadFrom of the newer events: on PostgreSQL
+// one query by primary key), so that a read sees every write committed
+// before it began, through any instance. Without it a read answers from
+// this instance's cache: monotonic, and it includes this instance's own
+// writes, but it may lag another instance's writes until this instance
+// next writes to the interaction, or Sync is called.
+func WithReadLatest() Option { return func(s *Service) { s.readLatest = true } }
 
 // WithConflictRetries sets how often a command is decided again after
 // another writer got there first (default 3). Zero returns ErrConflict at
@@ -495,10 +505,8 @@ func (s *Service) Read(ctx context.Context, id ID, f func(*State) error) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	defer s.releaseIfClosed(id, e)
-	if e.state == nil {
-		if _, _, err := s.load(ctx, id, e, ""); err != nil {
-			return err
-		}
+	if err := s.fresh(ctx, id, e, s.readLatest); err != nil {
+		return err
 	}
 	if e.state.Version == 0 {
 		e.state = nil
@@ -506,6 +514,61 @@ func (s *Service) Read(ctx context.Context, id ID, f func(*State) error) error {
 		return &Error{Kind: ErrNotFound, Op: "read", Interaction: id, Detail: "no such interaction"}
 	}
 	return f(e.state)
+}
+
+// Sync brings this Service's copy of interaction id up to the Store's
+// latest version: afterwards its reads include every write committed
+// before Sync began, through any instance. Without WithReadLatest, call it
+// where a read must see another instance's write (after a redirect from
+// another instance, say).
+func (s *Service) Sync(ctx context.Context, id ID) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e := s.entry(id)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	defer s.releaseIfClosed(id, e)
+	if err := s.fresh(ctx, id, e, true); err != nil {
+		return err
+	}
+	if e.state.Version == 0 {
+		e.state = nil
+		s.forget(id, e)
+		return &Error{Kind: ErrNotFound, Op: "sync", Interaction: id, Detail: "no such interaction"}
+	}
+	return nil
+}
+
+// fresh loads e.state when it is not cached and, when latest is set,
+// catches a cached one up with the Store: only the newer events when the
+// Store is a StreamReader, the whole stream otherwise. Called with e.mu
+// held.
+func (s *Service) fresh(ctx context.Context, id ID, e *entry, latest bool) error {
+	if e.state == nil {
+		_, _, err := s.load(ctx, id, e, "")
+		return err
+	}
+	if !latest {
+		return nil
+	}
+	sr, ok := s.store.(StreamReader)
+	if !ok {
+		e.state = nil
+		_, _, err := s.load(ctx, id, e, "")
+		return err
+	}
+	events, err := sr.LoadFrom(ctx, id, e.state.Version)
+	if err != nil {
+		return err
+	}
+	for i := range events {
+		if err := e.state.Apply(&events[i]); err != nil {
+			e.state = nil // half caught up: start again from the Store next time
+			return err
+		}
+	}
+	return nil
 }
 
 // releaseIfClosed lets a closed interaction go from the cache: closed is

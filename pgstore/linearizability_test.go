@@ -213,7 +213,7 @@ func TestConcurrentInstancesAreLinearizable(t *testing.T) {
 	var refused []string
 	run := func(client int, svc *interaction.Service, in opInput) error {
 		call := clock.Add(1)
-		events, err := svc.DoCommand(ctx, in.id, in.actor, in.cause, in.cmd)
+		events, err := svc.Execute(ctx, in.id, in.actor, in.cause, in.cmd) // every event: the model counts stream versions
 		out := opOutput{n: len(events)}
 		if len(events) > 0 {
 			out.first = events[0].Version

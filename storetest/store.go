@@ -37,6 +37,8 @@ func TestStore(t *testing.T, newStore NewStore) {
 		{"ConcurrentWritersLogInCommitOrder", testConcurrentLog},
 		{"LogReaderNeverSkipsWhileWritersCommit", testReaderNeverSkips},
 		{"DoCommandRetryAppliesOnceAcrossInstances", testDoCommandAcrossInstances},
+		{"LoadFromReadsTheNewerEvents", testLoadFrom},
+		{"ReadLatestSeesOtherInstancesWrites", testReadLatestAcrossInstances},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -82,8 +82,11 @@
 //   - Several Services may share a Store: a stale cache shows up as a
 //     conflict on append (the command is decided again) and a refusal is
 //     decided again on what the Store holds before it is returned. Reads
-//     (View, State) answer from the cache and may lag behind another
-//     instance's writes until this instance next writes or reloads.
+//     (View, State) answer from the cache: monotonic, including this
+//     instance's own writes, but they may lag another instance's writes
+//     until this instance next writes; WithReadLatest makes every read
+//     catch up with the Store first (only the newer events, StreamReader),
+//     and Sync does it once.
 //   - DoCommand with a caller-chosen command ID applies the command exactly
 //     once, across retries and instances; a retry is recognised by the
 //     same actor and the same content (Fingerprint), anything else reusing

@@ -252,11 +252,6 @@ func (d *Decision) Message(text string, kind MessageKind, sc Scope) error {
 	return nil
 }
 
-// Notice records a system notice written by the library (actor System).
-func (d *Decision) Notice(text string, sc Scope) {
-	d.Record(Event{Type: EventMessage, Actor: System, Text: text, Kind: KindNotice, Scope: sc, Leg: sc.Leg, Seq: d.State().MessageCount() + 1})
-}
-
 // CheckText refuses oversized, invalid UTF-8 and blank text: empty, or
 // made only of whitespace, control and invisible characters (zero-width
 // space, NUL, BOM…). Inside text with something visible those characters

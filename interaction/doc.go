@@ -98,7 +98,7 @@
 //
 // The Service caches each interaction it has used until it closes; a
 // closed one is read from the Store when asked for. MemoryStore keeps
-// events in a compact form (a message takes 144 bytes; the fields only
+// events in a compact form (a message takes 152 bytes; the fields only
 // state changes use sit behind one pointer) and expands them back into
 // exactly the Event appended; its global log takes no lock. An idle
 // interaction with ten messages holds about 7.5 KiB, its events included.

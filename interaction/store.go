@@ -129,7 +129,7 @@ type memStream struct {
 	causes []uint64
 }
 
-// streamChunk events of 144 bytes fill a 1152-byte size class exactly.
+// streamChunk events of 152 bytes take 1216 bytes (the 1280-byte size class).
 const streamChunk = 8
 
 func (s *memStream) at(i uint32) *storedEvent { return &s.chunks[i/streamChunk][i%streamChunk] }
@@ -182,7 +182,7 @@ func (s *memStream) load() []Event {
 // interaction small (issue 2: at most 8 KiB with its events): the
 // interaction ID is the stream's, and the fields that only state changes,
 // legs and requests use sit behind one pointer, so a message (the bulk of
-// any stream) takes 144 bytes instead of the 296 of an Event. Load and
+// any stream) takes 152 bytes instead of the 304 of an Event. Load and
 // ReadAll expand it back into exactly the Event that was appended.
 type storedEvent struct {
 	version  uint64

@@ -103,9 +103,10 @@
 // exactly the Event appended; its global log takes no lock. An idle
 // interaction with ten messages holds about 7.5 KiB, its events included.
 // Without WithIDs, the command IDs recorded as Cause are 128 random bits
-// each, from a ChaCha8 generator per processor seeded from crypto/rand. MemoryNotifier queues without bound
-// per subscription, so a subscriber must keep reading (or Close). Figures
-// and the commands that produce them: BENCHMARKS.md.
+// each, from sharded ChaCha8 generators seeded from crypto/rand.
+// MemoryNotifier queues without bound per subscription, so a subscriber
+// must keep reading (or Close). Figures and the commands that produce
+// them: BENCHMARKS.md.
 //
 // The Store and Notifier interfaces are small, with in-memory defaults
 // (MemoryStore, MemoryNotifier); package storetest is the conformance

@@ -31,7 +31,8 @@
 // columns, primary key (interaction, version)), chatconsult_streams (one
 // row per interaction: its version), chatconsult_log_head (one row: the
 // log's last position), chatconsult_open (one row per interaction that is
-// not closed, see below), chatconsult_migrations.
+// not closed, see below), chatconsult_checkpoints (one row per read model:
+// how far it has read the log), chatconsult_migrations.
 //
 // Every Event field is a column. The time is stored as seconds and
 // nanoseconds since the Unix epoch, so it comes back as the same instant to
@@ -106,6 +107,23 @@
 // records it. OpenInteractions pages through it in byte order of the IDs
 // (the column's collation is "C", Go's string order), one index range scan
 // per page. The migration fills it from the streams already written.
+//
+// # Read models and their checkpoints
+//
+// A projection that keeps its result in this database (a read model:
+// tables of its own, say metrics) resumes after a restart from its
+// checkpoint, not from position 0, and applies each event once: Project
+// locks the read model's row of chatconsult_checkpoints (migration 0004),
+// reads the events after its position, lets the read model write its
+// rows in the same transaction, moves the position past them and commits.
+// A run that dies before its commit leaves neither; two runners of one read
+// model take turns. SaveCheckpoint and LoadCheckpoint are the same
+// bookkeeping for a read model that runs its own transactions
+// (SaveCheckpoint is a compare-and-set on the position). The in-memory
+// history.Projection keeps its position (Checkpoint) only while it lives:
+// its state is in memory, so a restarted process rebuilds it from
+// position 0; only a read model whose state is stored can resume from a
+// stored position.
 //
 // # Notification that cannot lose anything
 //

@@ -126,6 +126,7 @@ func TestMigrationListsTheInteractionsWrittenBefore(t *testing.T) {
 	// must be undone here too).
 	for _, sql := range []string{
 		`DROP TABLE chatconsult_open`,
+		`DROP TABLE chatconsult_checkpoints`,
 		`DELETE FROM chatconsult_migrations WHERE version >= 3`,
 	} {
 		_, err := pool.Exec(ctx, sql)

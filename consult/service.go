@@ -193,10 +193,14 @@ func (s *Service) Start(ctx context.Context, id interaction.ID, owner PartyID, t
 // offered on (Reroute), any other ends with timeOut. The timer stops when
 // the invitation ends (see ended).
 func (s *Service) armTimeout(id interaction.ID, inv LegID, timeOut interaction.Command) {
+	s.armTimeoutAfter(id, inv, timeOut, s.inviteTimeout)
+}
+
+func (s *Service) armTimeoutAfter(id interaction.ID, inv LegID, timeOut interaction.Command, after time.Duration) {
 	if s.inviteTimeout <= 0 {
 		return
 	}
-	s.timers.arm(s.chats.Clock(), s.inviteTimeout, routeKey{id, inv}, func() {
+	s.timers.arm(s.chats.Clock(), max(after, 0), routeKey{id, inv}, func() {
 		// An invitation answered meanwhile makes this an invalid
 		// transition, so nothing is written. If the Store fails, the
 		// invitation stays pending and can still be answered or cancelled.
@@ -207,6 +211,34 @@ func (s *Service) armTimeout(id interaction.ID, inv LegID, timeOut interaction.C
 		}
 		_, _ = s.do(ctx, id, interaction.System, timeOut)
 	})
+}
+
+// Sync arms the time-outs of the invitations pending in an interaction
+// (consultation legs, transfer and conference requests), from its state
+// alone, for a Service started while they are out: after a restart, hand
+// it every open interaction's state (interaction.Service.Recover with
+// desk.Sync, next to the routing Directory's and the signals Tracker's
+// Sync). Each times out the invite time-out after it was offered, at once
+// if that is past. The timers were the old process's memory; the offers
+// and their times are in the Store. What is not: the route of an
+// invitation to a group, skill or queue (the agents tried so far), so a
+// recovered invitation that times out ends (TimeOut, TimeOutRequest) and
+// its owner is told, instead of being offered on to the next agent.
+func (s *Service) Sync(st *interaction.State) {
+	if st == nil || s.inviteTimeout <= 0 {
+		return
+	}
+	now := s.chats.Clock().Now()
+	for _, l := range st.Legs {
+		if l.State == interaction.LegInviting && s.routes.get(st.ID, l.ID) == nil {
+			s.armTimeoutAfter(st.ID, l.ID, TimeOut{Leg: l.ID}, l.Started.Add(s.inviteTimeout).Sub(now))
+		}
+	}
+	for _, r := range st.Requests {
+		if r.State == interaction.RequestPending && s.routes.get(st.ID, r.ID) == nil {
+			s.armTimeoutAfter(st.ID, r.ID, TimeOutRequest{Request: r.ID}, r.Started.Add(s.inviteTimeout).Sub(now))
+		}
+	}
 }
 
 // Accept: agent accepts consultation leg. When the invitation is out to

@@ -38,8 +38,17 @@
 //
 // A Projection lives in memory: it holds the folded state of every
 // interaction it was given (about 2.5 KB for a finished interaction with
-// one consultation, see BENCHMARKS.md) and is rebuilt by Replay
-// after a restart; storing it elsewhere is left to the embedding service.
+// one consultation, see BENCHMARKS.md). It keeps its position while it
+// lives: each Replay reads only what was written after its Checkpoint.
+// After a restart there is nothing to resume: its state was in memory, so
+// a new Projection replays the log from position 0 (starting one at a
+// saved position would lose every interaction before it). Storing the
+// history elsewhere is left to the embedding service; a read model kept in
+// PostgreSQL writes its rows and its position in one transaction
+// (pgstore.Store.Project) and resumes from there. What a restarted process
+// needs of the interactions under way (routing loads, reminders) it gets
+// from the open interactions the Store lists, not from a projection
+// (interaction.Service.Recover).
 //
 // # What each view holds
 //

@@ -108,6 +108,21 @@
 // must keep reading (or Close). Figures and the commands that produce
 // them: BENCHMARKS.md.
 //
+// # Restarts
+//
+// Whatever another instance or a restarted process needs is in the Store,
+// decided by the aggregate; process memory is a cache rebuilt from it. The
+// Store lists the interactions that are not closed (OpenLister), an index
+// it keeps with the events in the same atomic append, so a restarted
+// process rebuilds its memory from those, not from the whole log:
+// Service.Recover(ctx, syncs...) loads each open interaction into the
+// cache and hands its state to routing.Directory.Sync (loads, pending
+// invitations), signals.Tracker.Sync (pending responses, reminders) and
+// consult.Service.Sync (invitation time-outs). Projections over the whole
+// log (history, metrics) resume from their saved position instead (Log,
+// FollowLog; pgstore.Store.Project keeps a stored read model's position in
+// the transaction of its rows).
+//
 // The Store and Notifier interfaces are small, with in-memory defaults
 // (MemoryStore, MemoryNotifier); package storetest is the conformance
 // suite every implementation passes, and module pgstore is the PostgreSQL

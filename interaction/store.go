@@ -10,7 +10,14 @@ import (
 )
 
 // Store persists the event streams, one per interaction, with optimistic
-// concurrency. It is the only place the truth lives.
+// concurrency. It is the only place the truth lives: whatever another
+// instance or a restarted process needs is in the Store, decided by the
+// aggregate, and a process's memory (a Service's cache, a routing
+// Directory's loads, a signals Tracker's pending responses, a history
+// Projection) is a cache that can be rebuilt from it. So a Store should
+// also be a Log (what projections replay) and an OpenLister (the
+// interactions a restarted process must know of, without reading the log
+// from position 0); MemoryStore and pgstore.Store are all three.
 type Store interface {
 	// Load returns every event of the interaction in order; none (and no
 	// error) for an interaction that does not exist.
@@ -26,6 +33,30 @@ type Store interface {
 	// That is what makes Service.DoCommand exactly-once when the retry
 	// reaches an instance whose cache has already moved past the command.
 	Append(ctx context.Context, id ID, expected uint64, events []Event) error
+}
+
+// OpenLister lists the interactions that are not closed: the index a
+// restarted process (or another instance) reads to rebuild what it keeps
+// in memory (routing loads, pending responses, time-outs) without reading
+// the log from position 0. A Store keeps it with the events, atomically:
+// an interaction is listed from the append of its first event until the
+// append holding an EventStatus event with To == StatusClosed (closed is
+// final: an interaction is never listed again), and an append that fails
+// (ErrConflict, ErrBadInput, a cancelled context) changes nothing in it.
+// The aggregate decides what is open (its status machine); the Store only
+// records the facts, so the index of two Stores on one database, or of a
+// process before and after a restart, is the same.
+//
+// See Recover and Service.Recover for how a restarted process uses it.
+type OpenLister interface {
+	// OpenInteractions returns up to limit IDs of interactions that are
+	// not closed, in ascending ID order (byte-wise, Go's string order),
+	// each greater than after: pass "" for the first page, then the last
+	// ID of a page for the next. limit <= 0 means no limit. An empty page
+	// means the end. Each ID is listed as of some moment during the call:
+	// an interaction that opens or closes meanwhile may or may not be in
+	// it (its next events reach the caller through its Notifier or Log).
+	OpenInteractions(ctx context.Context, after ID, limit int) ([]ID, error)
 }
 
 // LogWatcher is a Log that tells when it may have grown, so a follower
@@ -54,6 +85,12 @@ type Log interface {
 // stay in order) and publishes each slot when the event is stored; a
 // reader stops at the first slot not yet published, so it never skips an
 // event that a slower writer is still storing.
+//
+// It is also an OpenLister: each shard keeps the IDs of its interactions
+// that are not closed, sorted, updated in Append under the shard's lock
+// with the events (a sorted insert at an interaction's first append, a
+// removal at the append that closes it). A page of OpenInteractions costs
+// a binary search per shard and a merge of the shards' next IDs.
 type MemoryStore struct {
 	shards [storeShards]storeShard
 	log    memLog
@@ -114,6 +151,36 @@ const storeShards = 64
 type storeShard struct {
 	mu      sync.RWMutex
 	streams map[ID]*memStream
+	// open holds the IDs of the shard's streams that are not closed, in
+	// ascending order (OpenLister).
+	open []ID
+}
+
+// addOpen and dropOpen keep sh.open sorted. Called with sh.mu held.
+func (sh *storeShard) addOpen(id ID) {
+	if i, found := slices.BinarySearch(sh.open, id); !found {
+		sh.open = slices.Insert(sh.open, i, id)
+	}
+}
+
+func (sh *storeShard) dropOpen(id ID) {
+	if i, found := slices.BinarySearch(sh.open, id); found {
+		sh.open = slices.Delete(sh.open, i, i+1)
+		if len(sh.open) == 0 {
+			sh.open = nil // a shard emptied after a peak gives its memory back
+		}
+	}
+}
+
+// Closes reports whether events hold the end of an interaction: an
+// EventStatus event to StatusClosed. It is the rule of every OpenLister.
+func Closes(events []Event) bool {
+	for i := range events {
+		if events[i].Type == EventStatus && events[i].To == StatusClosed {
+			return true
+		}
+	}
+	return false
 }
 
 // memStream holds one interaction's events in their stored form, in
@@ -123,6 +190,7 @@ type memStream struct {
 	id     ID
 	chunks []*[streamChunk]storedEvent
 	n      uint32
+	closed bool // an append held the close (Closes): out of the open index for good
 	// causes holds a hash of the Cause of every append's first event,
 	// sorted, so that recognising a command applied before costs a binary
 	// search, not a scan of the stream.
@@ -245,6 +313,7 @@ var (
 	_ Store      = (*MemoryStore)(nil)
 	_ Log        = (*MemoryStore)(nil)
 	_ LogWatcher = (*MemoryStore)(nil)
+	_ OpenLister = (*MemoryStore)(nil)
 )
 
 // NewMemoryStore returns an empty in-memory store.
@@ -309,9 +378,17 @@ func (m *MemoryStore) Append(ctx context.Context, id ID, expected uint64, events
 	if c := events[0].Cause; c != "" && s != nil && s.applied(c) {
 		return &Error{Kind: ErrConflict, Op: "append", Interaction: id, Detail: "command " + c + " already applied"}
 	}
+	closes := Closes(events)
 	if s == nil {
 		s = &memStream{id: id}
 		sh.streams[id] = s
+		if !closes {
+			sh.addOpen(id)
+		}
+	}
+	if closes && !s.closed {
+		s.closed = true
+		sh.dropOpen(id)
 	}
 	if c := events[0].Cause; c != "" {
 		s.remember(c)
@@ -370,6 +447,53 @@ func (m *MemoryStore) ReadAll(ctx context.Context, after uint64, limit int) ([]E
 		}
 		out = append(out, Event{})
 		se.expand(slot.stream.id, &out[len(out)-1])
+	}
+	return out, nil
+}
+
+// OpenInteractions implements OpenLister. Each shard is read under its
+// lock, so an interaction is listed exactly when its appends so far leave
+// it open.
+func (m *MemoryStore) OpenInteractions(ctx context.Context, after ID, limit int) ([]ID, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// Each shard's next IDs after after (at most limit of them), merged.
+	heads := make([][]ID, 0, storeShards)
+	total := 0
+	for i := range m.shards {
+		sh := &m.shards[i]
+		sh.mu.RLock()
+		j, found := slices.BinarySearch(sh.open, after)
+		if found {
+			j++
+		}
+		next := sh.open[j:]
+		if limit > 0 && len(next) > limit {
+			next = next[:limit]
+		}
+		if len(next) > 0 {
+			heads = append(heads, slices.Clone(next))
+			total += len(next)
+		}
+		sh.mu.RUnlock()
+	}
+	if limit <= 0 || limit > total {
+		limit = total
+	}
+	out := make([]ID, 0, limit)
+	for len(out) < limit {
+		k := 0
+		for h := 1; h < len(heads); h++ {
+			if heads[h][0] < heads[k][0] {
+				k = h
+			}
+		}
+		out = append(out, heads[k][0])
+		if heads[k] = heads[k][1:]; len(heads[k]) == 0 {
+			heads[k] = heads[len(heads)-1]
+			heads = heads[:len(heads)-1]
+		}
 	}
 	return out, nil
 }

@@ -28,6 +28,30 @@ func TestStoreConformance(t *testing.T) {
 	}
 }
 
+// The open-interactions index passes the same suite as the MemoryStore's:
+// each instance is a Store with a pool of its own, on one schema.
+func TestOpenListerConformance(t *testing.T) {
+	databaseURL(t)
+	for _, cfg := range []struct {
+		name string
+		opts []pgstore.Option
+	}{
+		{"grouped", nil},
+		{"one-per-transaction", []pgstore.Option{pgstore.WithMaxBatch(1), pgstore.WithWriters(4)}},
+	} {
+		t.Run(cfg.name, func(t *testing.T) {
+			storetest.TestOpenLister(t, func(t *testing.T, n int) []interaction.Store {
+				s := newSchema(t)
+				out := make([]interaction.Store, n)
+				for i := range out {
+					out[i] = newStore(t, s.pool(t, nil), cfg.opts...)
+				}
+				return out
+			})
+		})
+	}
+}
+
 // Instances are separate pools on one schema: each has its Listener (the
 // write side's Notifier and the followers' wake-up) and a Relay into a
 // local MemoryNotifier (party subscriptions).

@@ -16,6 +16,12 @@
 // Followers of the whole log (projections: history, metrics) use
 // interaction.FollowLog(listener, savedPosition).
 //
+// A restarted process rebuilds what it keeps in memory from the
+// interactions that are not closed, which the Store lists
+// (interaction.OpenLister), not from the whole log:
+//
+//	n, err := chats.Recover(ctx, tracker.Sync, directory.Sync) // pending reminders, routing loads
+//
 // # Schema
 //
 // Versioned migrations are embedded (migrations/NNNN_*.sql) and applied by
@@ -24,7 +30,9 @@
 // SchemaVersion. Tables: chatconsult_events (one row per event, typed
 // columns, primary key (interaction, version)), chatconsult_streams (one
 // row per interaction: its version), chatconsult_log_head (one row: the
-// log's last position), chatconsult_migrations.
+// log's last position), chatconsult_open (one row per interaction that is
+// not closed, see below), chatconsult_checkpoints (one row per read model:
+// how far it has read the log), chatconsult_migrations.
 //
 // Every Event field is a column. The time is stored as seconds and
 // nanoseconds since the Unix epoch, so it comes back as the same instant to
@@ -81,6 +89,41 @@
 // transaction's appends are written (an append whose transaction failed
 // gets the error, the outcome unknown, like a single append's).
 // WithMaxBatch(1) gives one transaction per append.
+//
+// # The open interactions
+//
+// chatconsult_open (migration 0003) holds the ID of every interaction that
+// is not closed: the Store's interaction.OpenLister, which a restarted
+// process or a new instance reads to rebuild its memory (routing loads,
+// pending responses and their reminders: interaction.Recover,
+// Service.Recover) without reading the log from position 0. It is kept in
+// the transaction of the appends, so it is never out of step with the
+// events: a row is inserted by the append of a stream's first events and
+// deleted by the append that closes the interaction (an EventStatus event
+// to StatusClosed, interaction.Closes; closed is final). Only the winners
+// of a group commit touch it, after their stream rows are locked, so an
+// append that conflicts, or a transaction that rolls back, leaves it as it
+// was. The aggregate decides what closes (its status machine); the index
+// records it. OpenInteractions pages through it in byte order of the IDs
+// (the column's collation is "C", Go's string order), one index range scan
+// per page. The migration fills it from the streams already written.
+//
+// # Read models and their checkpoints
+//
+// A projection that keeps its result in this database (a read model:
+// tables of its own, say metrics) resumes after a restart from its
+// checkpoint, not from position 0, and applies each event once: Project
+// locks the read model's row of chatconsult_checkpoints (migration 0004),
+// reads the events after its position, lets the read model write its
+// rows in the same transaction, moves the position past them and commits.
+// A run that dies before its commit leaves neither; two runners of one read
+// model take turns. SaveCheckpoint and LoadCheckpoint are the same
+// bookkeeping for a read model that runs its own transactions
+// (SaveCheckpoint is a compare-and-set on the position). The in-memory
+// history.Projection keeps its position (Checkpoint) only while it lives:
+// its state is in memory, so a restarted process rebuilds it from
+// position 0; only a read model whose state is stored can resume from a
+// stored position.
 //
 // # Notification that cannot lose anything
 //

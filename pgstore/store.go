@@ -7,6 +7,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/chatconsult/chatconsult/interaction"
@@ -35,8 +36,9 @@ type Store struct {
 }
 
 var (
-	_ interaction.Store = (*Store)(nil)
-	_ interaction.Log   = (*Store)(nil)
+	_ interaction.Store      = (*Store)(nil)
+	_ interaction.Log        = (*Store)(nil)
+	_ interaction.OpenLister = (*Store)(nil)
 )
 
 // Option configures a Store.
@@ -185,6 +187,36 @@ func (s *Store) ReadAll(ctx context.Context, after uint64, limit int) ([]interac
 		return nil, fmt.Errorf("pgstore: read log: %w", err)
 	}
 	return events, nil
+}
+
+// OpenInteractions implements interaction.OpenLister: the rows of
+// chatconsult_open, which every append's transaction keeps with its
+// events, in byte order of the IDs (the column's collation is "C"). A page
+// is one index range scan. An after that PostgreSQL's text cannot hold
+// (NUL, invalid UTF-8) is refused with ErrBadInput: no listed ID is one.
+func (s *Store) OpenInteractions(ctx context.Context, after interaction.ID, limit int) ([]interaction.ID, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !storableText(string(after)) {
+		return nil, &interaction.Error{Kind: interaction.ErrBadInput, Op: "open interactions", Interaction: after,
+			Detail: "not an ID PostgreSQL text can hold"}
+	}
+	var lim *int64
+	if limit > 0 {
+		l := int64(limit)
+		lim = &l
+	}
+	rows, err := s.pool.Query(ctx, `SELECT interaction FROM chatconsult_open
+		WHERE interaction > $1 ORDER BY interaction LIMIT $2`, string(after), lim)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: open interactions: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[interaction.ID])
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: open interactions: %w", err)
+	}
+	return ids, nil
 }
 
 // Append implements interaction.Store. It returns once the transaction

@@ -61,9 +61,11 @@ func (s *Store) write() {
 //  2. (in Go) decide each append against the locked versions: the stream
 //     is not at the expected version, or already holds the command, → that
 //     append gets ErrConflict at once; the others win.
-//  3. Move the winners' stream versions; move the log head past the
-//     winners' events (this row lock orders the commits); insert the
-//     events at the positions before the head; pg_notify; COMMIT.
+//  3. Move the winners' stream versions; insert into and delete from the
+//     open-interactions index (chatconsult_open) the winners' streams that
+//     their appends open or close; move the log head past the winners'
+//     events (this row lock orders the commits); insert the events at the
+//     positions before the head; pg_notify; COMMIT.
 //
 // Nothing in the transaction fails for a conflict, so one append's
 // conflict never aborts the others. Locks are taken in one global order
@@ -179,6 +181,9 @@ func (s *Store) commit(batch []*appendRequest) {
 	// batch on the same stream.
 	var winners []*appendRequest
 	var cols columns
+	// open: how the winners move the open-interactions index (true: a
+	// stream's first append opens it; false: an append closes it, for good).
+	open := map[interaction.ID]bool{}
 	for _, r := range live {
 		v, exists := versions[r.id]
 		cause := r.events[0].Cause
@@ -201,17 +206,29 @@ func (s *Store) commit(batch []*appendRequest) {
 		}
 		winners = append(winners, r)
 		cols.add(r.events)
+		if interaction.Closes(r.events) {
+			open[r.id] = false
+		} else if r.expected == 0 {
+			open[r.id] = true
+		}
 	}
 	if len(winners) == 0 {
 		_, _ = conn.Exec(ctx, `ROLLBACK`)
 		return
 	}
 
-	var wIDs []string
+	var wIDs, opened, closed []string
 	var wVersions []int64
 	for _, id := range ids {
 		if v, ok := versions[interaction.ID(id)]; ok {
 			wIDs, wVersions = append(wIDs, id), append(wVersions, int64(v))
+		}
+		if o, ok := open[interaction.ID(id)]; ok {
+			if o {
+				opened = append(opened, id)
+			} else {
+				closed = append(closed, id)
+			}
 		}
 	}
 	total := int64(cols.len())
@@ -219,6 +236,15 @@ func (s *Store) commit(batch []*appendRequest) {
 	b.Queue(`UPDATE chatconsult_streams s SET version = u.version
 		FROM unnest($1::text[], $2::bigint[]) AS u(interaction, version)
 		WHERE s.interaction = u.interaction AND s.version <> u.version`, wIDs, wVersions)
+	// The open-interactions index, before the head: its rows belong to
+	// streams whose rows this transaction has locked, so no other writer
+	// touches them meanwhile, and the head's lock is not held for them.
+	if len(opened) > 0 {
+		b.Queue(`INSERT INTO chatconsult_open (interaction) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, opened)
+	}
+	if len(closed) > 0 {
+		b.Queue(`DELETE FROM chatconsult_open WHERE interaction = ANY($1::text[])`, closed)
+	}
 	b.Queue(`UPDATE chatconsult_log_head SET position = position + $1 RETURNING position`, total)
 	b.Queue(insertEvents, append([]any{total}, cols.args()...)...)
 	b.Queue(`SELECT pg_notify($1, (SELECT position FROM chatconsult_log_head)::text)`, s.channel)
@@ -229,6 +255,13 @@ func (s *Store) commit(batch []*appendRequest) {
 		defer br.Close()
 		if _, err := br.Exec(); err != nil {
 			return err
+		}
+		for _, list := range [][]string{opened, closed} {
+			if len(list) > 0 {
+				if _, err := br.Exec(); err != nil {
+					return err
+				}
+			}
 		}
 		if err := br.QueryRow().Scan(&head); err != nil {
 			return err

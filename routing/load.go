@@ -150,9 +150,18 @@ func changesWork(events []interaction.Event) bool {
 
 // Sync counts an interaction from its state alone, for a Directory that
 // starts while interactions are under way (after a restart): call it once
-// for each interaction that is not closed, before routing. It counts the
-// load and reservations and follows the pending invitations (consultation
-// legs, requests and chat offers) as if it had heard their offers.
+// for each interaction that is not closed, before routing. The Store lists
+// those (interaction.OpenLister), so a restarted process runs
+//
+//	chats.Recover(ctx, dir.Sync, tracker.Sync, desk.Sync)
+//
+// and reads the open interactions only, not the log. It counts the load
+// and reservations and follows the pending invitations (consultation legs,
+// requests and chat offers) as if it had heard their offers. A chat
+// offer's Offered time is not in the state: it stays zero. Calling Sync
+// again with a state already counted changes nothing. The agents
+// themselves (Put, SetPresence) are the embedding service's configuration
+// and the desks' state, not the interactions': register them again.
 func (d *Directory) Sync(st *interaction.State) {
 	if st == nil || st.Version == 0 {
 		return

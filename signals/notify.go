@@ -38,7 +38,11 @@ func (t *Tracker) Notify(_ context.Context, s *interaction.State, events []inter
 
 // Sync derives the pending responses of an interaction from its state
 // alone, as of now: for a tracker started after the interaction (a
-// restart), before its next event arrives.
+// restart), before its next event arrives. A restarted process hands it
+// every open interaction the Store lists: chats.Recover(ctx, tracker.Sync)
+// (interaction.Service.Recover). Their reminders are armed from now (Delay
+// after the Sync); the desks' focus and settings were the old process's
+// memory and come back with the desks (Focus, SetAnswerReminders).
 func (t *Tracker) Sync(s *interaction.State) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -8,6 +8,9 @@
 //	func TestMyStore(t *testing.T) {
 //		storetest.TestStore(t, func(t *testing.T) interaction.Store { return newEmptyStore(t) })
 //	}
+//	func TestMyOpenLister(t *testing.T) {
+//		storetest.TestOpenLister(t, func(t *testing.T, n int) []interaction.Store { return newStoresOnOneDatabase(t, n) })
+//	}
 //	func TestMyNotifier(t *testing.T) {
 //		storetest.TestNotifier(t, func(t *testing.T, n int) []storetest.Instance { return newInstances(t, n) })
 //	}
@@ -29,6 +32,13 @@
 //   - the Log gives every event once, in commit order, and a reader that
 //     polls it while writers commit never skips one (the bigserial trap of
 //     PRIOR-ART.md);
+//   - the open-interactions index (interaction.OpenLister) lists an
+//     interaction from its first event until the append that closes it
+//     (interaction.Closes), in ascending ID order, page by page; every
+//     instance on one database lists the same; an append that fails
+//     (conflict, bad input, cancelled), also one that lost a race inside a
+//     group commit, changes nothing in it; and a Service started on the
+//     store recovers the open interactions only (Service.Recover);
 //   - followers (interaction.FollowLog) on any instance get every event of
 //     every instance, resume from a saved position, and get events whose
 //     writer never notified (it crashed between append and notify); party

@@ -25,3 +25,15 @@ func TestMemoryNotifier(t *testing.T) {
 		return out
 	})
 }
+
+// The MemoryStore lists its open interactions; "instances" share it.
+func TestMemoryOpenLister(t *testing.T) {
+	storetest.TestOpenLister(t, func(_ *testing.T, n int) []interaction.Store {
+		store := interaction.NewMemoryStore()
+		out := make([]interaction.Store, n)
+		for i := range out {
+			out[i] = store
+		}
+		return out
+	})
+}

@@ -5,10 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"strings"
-	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/chatconsult/chatconsult/interaction"
 )
@@ -27,15 +23,16 @@ func (v Violation) String() string {
 
 // The invariants, by name. Each is checked after every command.
 const (
-	InvStream     = "stream"       // R-X5: versions 1, 2, …; one interaction; time, actor and cause on every event
+	InvStream     = "stream"       // R-X5: versions 1, 2, …; one interaction; time never backwards; time, actor and cause on every event
 	InvTransition = "transition"   // R-X5: every state change is a transition its machine declares, from the state it was in
 	InvReplay     = "replay"       // R-X5: interaction.Apply accepts every event
 	InvRebuild    = "rebuild"      // R-X5: the state rebuilt from the events equals the live state
 	InvNumbering  = "numbering"    // R-X6: messages numbered 1, 2, … without gaps or duplicates; nothing lost
-	InvInput      = "input"        // R-X6: no blank or invalid UTF-8 text was accepted
+	InvInput      = "input"        // R-X6: no blank, oversized or invalid UTF-8 text or party ID was accepted
 	InvAuthor     = "author"       // R-C5/R-X6: who wrote a message may write in its scope
+	InvParty      = "party"        // R-X6/R-X7/R-C1: who may enter, invite, answer, supervise, in which role
 	InvLegPrivate = "leg-private"  // R-C5/R-X3: a leg's messages are seen by exactly its two agents, never the contact
-	InvScope      = "scope"        // R-X6: every message in a view is one its scope lets the viewer see
+	InvScope      = "scope"        // R-X6: every message in a view is one its scope lets the viewer see; every event is told to whom it concerns
 	InvReadAlong  = "read-along"   // R-C6/R-F2/R-F3: present parties see the whole shared transcript
 	InvSessionEnd = "session-end"  // R-C7: after the session ends no leg, request or invitation is live
 	InvClose      = "close"        // R-C8: closed exactly when every agent who took part marked done
@@ -62,15 +59,12 @@ const (
 type Checker struct {
 	// View is the view function checked (LibraryView by default).
 	View ViewFunc
+	// ContactNames is how the views checked name agents to the contact
+	// (nil: interaction.DefaultContactName, the library's default).
+	ContactNames interaction.ContactNames
 
 	st         *interaction.State
-	id         interaction.ID
 	broken     bool // replay failed: the state-based checks stop
-	lastTime   time.Time
-	status     string
-	membership map[interaction.PartyID]string
-	legs       map[interaction.LegID]string
-	requests   map[interaction.LegID]string
 	wasEngaged map[interaction.PartyID]bool
 	// links: whom each supervisor supervises, and how, as the events say
 	// (R-X7). A supervisor sees what its agent sees, also after it barged
@@ -78,8 +72,25 @@ type Checker struct {
 	links map[interaction.PartyID]supervision
 	// hidden: the events of the current command by or about a supervisor
 	// that has not barged in, with that supervisor.
-	hidden   []hiddenEvent
-	messages uint32
+	hidden []hiddenEvent
+	// engagedOrder: the agents in the order they first became engaged with
+	// the contact; the contact knows the n-th as interaction.ContactAgentID(n).
+	engagedOrder []interaction.PartyID
+	// actors: who acted in each command, by its cause (System left out
+	// when someone else acted too).
+	actors map[string][]interaction.PartyID
+	// told: the Version of the last event delivered to each party.
+	told map[interaction.PartyID]uint64
+	// firstAt: the version of each party's first event; leftAt: of its
+	// latest going out of the chat.
+	firstAt, leftAt map[interaction.PartyID]uint64
+	// coached: the agents each supervisor coached at some point (they keep
+	// seeing it as they last knew it, R-X7).
+	coached map[interaction.PartyID][]interaction.PartyID
+	// stayFrom: when each agent's current engaged stay began (0: none);
+	// windows: each supervisor's windows (R-X7).
+	stayFrom map[interaction.PartyID]uint64
+	windows  map[interaction.PartyID][]checkWindow
 }
 
 type supervision struct {
@@ -97,11 +108,15 @@ func NewChecker() *Checker {
 	return &Checker{
 		View:       LibraryView,
 		st:         &interaction.State{},
-		membership: map[interaction.PartyID]string{},
-		legs:       map[interaction.LegID]string{},
-		requests:   map[interaction.LegID]string{},
 		wasEngaged: map[interaction.PartyID]bool{},
 		links:      map[interaction.PartyID]supervision{},
+		actors:     map[string][]interaction.PartyID{},
+		told:       map[interaction.PartyID]uint64{},
+		firstAt:    map[interaction.PartyID]uint64{},
+		leftAt:     map[interaction.PartyID]uint64{},
+		coached:    map[interaction.PartyID][]interaction.PartyID{},
+		stayFrom:   map[interaction.PartyID]uint64{},
+		windows:    map[interaction.PartyID][]checkWindow{},
 	}
 }
 
@@ -202,100 +217,105 @@ func (c *Checker) command(group []interaction.Event) []Violation {
 	}
 	after := c.st
 	c.commandRules(group, before, after, &out)
-	c.deliveryRules(group, after, &out)
+	c.deliveryRules(&out)
 	c.viewRules(after, &out)
 	return out
 }
 
-// chain lists the agents whose sight p shares as a supervisor (R-X7): the
-// agent it supervises, and on through a supervisor that barged in.
-func (c *Checker) chain(p interaction.PartyID) []interaction.PartyID {
-	var out []interaction.PartyID
-	for hops := len(c.links) + 1; hops > 0; hops-- {
-		l, ok := c.links[p]
-		if !ok {
-			break
-		}
-		out = append(out, l.agent)
-		p = l.agent
-	}
-	return out
+// A supervisor reads through the agent it supervises only within its
+// windows (R-X7): while it is in the chat, supervises the agent, and the
+// agent is engaged with the contact; from the start of the agent's engaged
+// stay to the window's end. The checker keeps the windows from the events
+// alone.
+type checkWindow struct {
+	agent       interaction.PartyID
+	from, until uint64
 }
 
-// through: does p see what agent sees, being agent or supervising it?
+const openWindow = ^uint64(0)
+
+// updateWindows follows the engaged stays and the windows after a change
+// of membership or role at version v.
+func (c *Checker) updateWindows(v uint64) {
+	for i := range c.st.Parties {
+		p := &c.st.Parties[i]
+		switch in := p.Present() && p.Role.Engaged(); {
+		case in && c.stayFrom[p.ID] == 0:
+			c.stayFrom[p.ID] = v
+		case !in:
+			c.stayFrom[p.ID] = 0
+		}
+	}
+	for i := range c.st.Parties {
+		p := &c.st.Parties[i]
+		l, linked := c.links[p.ID]
+		ws := c.windows[p.ID]
+		if !linked && len(ws) == 0 {
+			continue
+		}
+		var agent interaction.PartyID
+		if a := c.st.Party(l.agent); linked && p.Present() && a != nil && a.Present() && a.Role.Engaged() {
+			agent = a.ID
+		}
+		open := len(ws) > 0 && ws[len(ws)-1].until == openWindow
+		if open && ws[len(ws)-1].agent != agent {
+			ws[len(ws)-1].until = v
+			open = false
+		}
+		if agent != "" && !open {
+			ws = append(ws, checkWindow{agent: agent, from: c.stayFrom[agent], until: openWindow})
+		}
+		c.windows[p.ID] = ws
+	}
+}
+
+// seesThrough: does p see what agent saw at version v (of a leg that began
+// at since, 0 for anything else), being agent or through its windows, hop
+// by hop? With bounded false, any window counts, whenever it was.
+func (c *Checker) seesThrough(p, agent interaction.PartyID, v, since uint64, bounded bool, hops int) bool {
+	if p == agent {
+		return true
+	}
+	if hops <= 0 {
+		return false
+	}
+	for _, w := range c.windows[p] {
+		if bounded && (v < w.from || v > w.until || since != 0 && (since < w.from || since > w.until)) {
+			continue
+		}
+		if c.seesThrough(w.agent, agent, v, since, bounded, hops-1) {
+			return true
+		}
+	}
+	return false
+}
+
+// through: does p see what agent sees, being agent or supervising it at
+// some time?
 func (c *Checker) through(p, agent interaction.PartyID) bool {
-	return p == agent || slices.Contains(c.chain(p), agent)
+	return c.seesThrough(p, agent, 0, 0, false, len(c.st.Parties))
+}
+
+// throughAt: does p see agent's private item at version v (of a leg that
+// began at since)?
+func (c *Checker) throughAt(p, agent interaction.PartyID, v, since uint64) bool {
+	return c.seesThrough(p, agent, v, since, true, len(c.st.Parties))
 }
 
 // event checks one event against what came before and applies it.
 func (c *Checker) event(ev *interaction.Event, out *violations) {
 	v := ev.Version
-	if c.id == "" {
-		c.id = ev.Interaction
+	// What the validator leaves to the Store and the Service: every event
+	// has a time and the command that caused it (R-X5).
+	if ev.Time.IsZero() || ev.Cause == "" {
+		out.add("R-X5", InvStream, v, "event without time (%v) or cause (%q)", ev.Time, ev.Cause)
 	}
-	if ev.Interaction != c.id {
-		out.add("R-X5", InvStream, v, "event of interaction %s in the stream of %s", ev.Interaction, c.id)
-	}
-	if want := c.st.Version + 1; v != want && !c.broken {
-		out.add("R-X5", InvStream, v, "version %d, want %d", v, want)
-	}
-	if ev.Time.IsZero() || ev.Time.Before(c.lastTime) {
-		out.add("R-X5", InvStream, v, "time %v after %v", ev.Time, c.lastTime)
-	}
-	c.lastTime = ev.Time
-	if ev.Actor == "" || ev.Cause == "" {
-		out.add("R-X5", InvStream, v, "event without actor (%q) or cause (%q)", ev.Actor, ev.Cause)
-	}
-	if (ev.Version == 1) != (ev.Type == interaction.EventOpened) {
-		out.add("R-X5", InvStream, v, "%s event at version %d", ev.Type, ev.Version)
-	}
-	transition := func(m *interaction.Machine, have string) {
-		if ev.From != have || !m.Allows(ev.From, ev.Trigger, ev.To) {
-			out.add("R-X5", InvTransition, v, "%s %s -%s-> %s is not a declared transition from %s", m.Name, ev.From, ev.Trigger, ev.To, have)
+	if ev.Type == interaction.EventMembership {
+		if _, ok := c.firstAt[ev.Party]; !ok {
+			c.firstAt[ev.Party] = v
 		}
-	}
-	switch ev.Type {
-	case interaction.EventOpened:
-		c.status = interaction.InteractionMachine.Initial
-	case interaction.EventStatus:
-		transition(interaction.InteractionMachine, c.status)
-		c.status = ev.To
-	case interaction.EventRole:
-		// A supervisor switching agent or mode keeps its role; every other
-		// change is one the role machine declares.
-		if p := c.st.Party(ev.Party); p != nil && !c.broken &&
-			!(p.Role == interaction.RoleSupervisor && ev.Role == interaction.RoleSupervisor) &&
-			!interaction.RoleMachine.Allows(p.Role.String(), ev.Trigger, ev.Role.String()) {
-			out.add("R-X5", InvTransition, v, "role %s -%s-> %s of %s is not a declared transition", p.Role, ev.Trigger, ev.Role, ev.Party)
-		}
-	case interaction.EventMembership:
-		have, ok := c.membership[ev.Party]
-		if !ok {
-			have = interaction.MembershipMachine.Initial
-		}
-		transition(interaction.MembershipMachine, have)
-		c.membership[ev.Party] = ev.To
-	case interaction.EventLeg:
-		have, ok := c.legs[ev.Leg]
-		if !ok {
-			have = interaction.LegMachine.Initial
-		}
-		transition(interaction.LegMachine, have)
-		c.legs[ev.Leg] = ev.To
-	case interaction.EventRequest:
-		have, ok := c.requests[ev.Leg]
-		if !ok {
-			have = interaction.RequestMachine.Initial
-		}
-		transition(interaction.RequestMachine, have)
-		c.requests[ev.Leg] = ev.To
-	case interaction.EventMessage:
-		if ev.Seq != c.messages+1 {
-			out.add("R-X6", InvNumbering, v, "message numbered %d after %d", ev.Seq, c.messages)
-		}
-		c.messages = max(c.messages, ev.Seq)
-		if !c.broken {
-			c.author(ev, out)
+		if ev.From == interaction.MemberJoined {
+			c.leftAt[ev.Party] = v
 		}
 	}
 	c.follow(ev, out)
@@ -303,16 +323,36 @@ func (c *Checker) event(ev *interaction.Event, out *violations) {
 		return
 	}
 	if err := c.st.Apply(ev); err != nil {
-		out.add("R-X5", InvReplay, v, "%v", err)
+		*out = append(*out, refusal(err))
 		c.broken = true
 		return
 	}
 	for i := range c.st.Parties {
 		p := &c.st.Parties[i]
 		if p.Present() && p.Role.Engaged() {
+			if !c.wasEngaged[p.ID] {
+				c.engagedOrder = append(c.engagedOrder, p.ID)
+			}
 			c.wasEngaged[p.ID] = true
 		}
 	}
+	if ev.Type == interaction.EventMembership || ev.Type == interaction.EventRole {
+		c.updateWindows(v)
+	}
+	if !slices.Contains(c.actors[ev.Cause], ev.Actor) {
+		c.actors[ev.Cause] = append(c.actors[ev.Cause], ev.Actor)
+	}
+}
+
+// refusal turns an error of interaction.Apply (or of a command the core
+// refused to write, see Harness.Do) into the violation it reports: the rule
+// and check an interaction.LogError names, R-X5 "replay" for any other.
+func refusal(err error) Violation {
+	var le *interaction.LogError
+	if errors.As(err, &le) {
+		return Violation{Rule: le.Rule, Invariant: le.Check, Version: le.Version, Detail: le.Detail}
+	}
+	return Violation{Rule: "R-X5", Invariant: InvReplay, Detail: err.Error()}
 }
 
 // follow keeps the supervision links (R-X7) and notes the events by or
@@ -325,6 +365,9 @@ func (c *Checker) follow(ev *interaction.Event, out *violations) {
 	case interaction.EventRole:
 		if ev.Role == interaction.RoleSupervisor {
 			c.links[ev.Party] = supervision{agent: interaction.PartyID(ev.Target.ID), coaching: ev.Trigger == interaction.SuperviseCoach}
+			if a := interaction.PartyID(ev.Target.ID); ev.Trigger == interaction.SuperviseCoach && !slices.Contains(c.coached[ev.Party], a) {
+				c.coached[ev.Party] = append(c.coached[ev.Party], a)
+			}
 			sup = ev.Party
 		} else if l, ok := c.links[ev.Party]; ok {
 			l.coaching = false // barged in: a member now, it keeps its sight
@@ -366,100 +409,17 @@ func (c *Checker) follow(ev *interaction.Event, out *violations) {
 	}
 }
 
-// deliveryRules: what the command's events tell the parties, as a
-// Notifier delivers them (interaction.State.Visible on the state after the
-// command). The contact hears of no consultation and no coaching (R-C5,
-// R-X7); nobody hears of a supervisor that has not barged in, but the
-// agent it coaches (and whoever supervises that agent) of the coaching.
-func (c *Checker) deliveryRules(group []interaction.Event, after *interaction.State, out *violations) {
-	if contact := after.Party(after.Contact); contact != nil {
-		for i := range group {
-			ev := &group[i]
-			if !after.Visible(contact.ID, ev) {
-				continue
-			}
-			switch ev.Scope.Kind {
-			case interaction.ScopeLeg:
-				out.add("R-C5", InvLegPrivate, ev.Version, "the contact is told of a %s event of leg %s", ev.Type, ev.Scope.Leg)
-			case interaction.ScopeCoach:
-				out.add("R-X7", InvCoachPrivate, ev.Version, "the contact is told of a %s event coaching %s", ev.Type, ev.Scope.Party)
-			}
-		}
-	}
+// deliveryRules: the scope of the events by or about a supervisor that has
+// not barged in (R-X7): a coaching-scoped change is one of the coached
+// agent's. What each party is actually told is checked by Delivered, on
+// the events it received.
+func (c *Checker) deliveryRules(out *violations) {
 	for _, h := range c.hidden {
 		ev := h.ev
 		if ev.Type == interaction.EventMembership && ev.Scope.Kind == interaction.ScopeCoach {
 			if l := c.links[h.supervisor]; !l.coaching || l.agent != ev.Scope.Party {
 				out.add("R-X7", InvSupervisorHidden, ev.Version, "supervisor %s %s in the scope of %s, whom it does not coach", h.supervisor, ev.To, ev.Scope.Party)
 			}
-		}
-		for i := range after.Parties {
-			p := after.Parties[i].ID
-			if p == h.supervisor || !after.Visible(p, ev) {
-				continue
-			}
-			if ev.Scope.Kind == interaction.ScopeCoach && c.through(p, ev.Scope.Party) {
-				continue
-			}
-			out.add("R-X7", InvSupervisorHidden, ev.Version, "%s is told of supervisor %s's %s event (%s)", p, h.supervisor, ev.Type, scopeString(ev.Scope))
-		}
-	}
-}
-
-// author checks a message against the state before it: valid text, and an
-// author who may write in that scope.
-func (c *Checker) author(ev *interaction.Event, out *violations) {
-	v, s := ev.Version, c.st
-	if ev.Leg != "" && (ev.Scope.Kind != interaction.ScopeLeg || ev.Scope.Leg != ev.Leg) {
-		out.add("R-C5", InvAuthor, v, "a message of leg %s written in scope %s", ev.Leg, scopeString(ev.Scope))
-	}
-	if ev.Kind == interaction.KindNotice {
-		if ev.Actor != interaction.System {
-			out.add("R-X5", InvAuthor, v, "notice by %s, not the system", ev.Actor)
-		}
-		return
-	}
-	if !utf8.ValidString(ev.Text) || strings.TrimFunc(ev.Text, unicode.IsSpace) == "" {
-		out.add("R-X6", InvInput, v, "accepted text %q", ev.Text)
-	}
-	p := s.Party(ev.Actor)
-	switch ev.Scope.Kind {
-	case interaction.ScopeEveryone:
-		switch {
-		case p == nil:
-			out.add("R-X6", InvAuthor, v, "%s, not a party, wrote to everyone", ev.Actor)
-		case p.Role == interaction.RoleConsultant:
-			out.add("R-C5", InvAuthor, v, "%s (a %s) wrote to the contact", ev.Actor, p.Role)
-		case p.Role == interaction.RoleSupervisor:
-			out.add("R-X7", InvAuthor, v, "supervisor %s wrote to the contact without barging in", ev.Actor)
-		case !p.Present():
-			out.add("R-X6", InvAuthor, v, "%s (%s) wrote to everyone", ev.Actor, p.Membership)
-		}
-	case interaction.ScopeLeg:
-		l := s.Leg(ev.Scope.Leg)
-		switch {
-		case l == nil:
-			out.add("R-C5", InvAuthor, v, "message in scope of unknown leg %s", ev.Scope.Leg)
-		case ev.Actor != l.Owner && ev.Actor != l.Agent:
-			out.add("R-C5", InvAuthor, v, "%s wrote in leg %s of %s and %s", ev.Actor, l.ID, l.Owner, l.Agent)
-		case l.State != interaction.LegActive:
-			out.add("R-C4", InvAuthor, v, "message in leg %s, which is %s", l.ID, l.State)
-		case l.Medium == interaction.MediumVoice:
-			out.add("R-C10", InvAuthor, v, "message in voice leg %s", l.ID)
-		}
-	case interaction.ScopeAgents:
-		switch {
-		case p == nil || p.Role == interaction.RoleContact || !p.Present():
-			out.add("R-X6", InvAuthor, v, "%s wrote an agents' note", ev.Actor)
-		case p.Role == interaction.RoleSupervisor:
-			out.add("R-X7", InvAuthor, v, "supervisor %s wrote a note every agent sees", ev.Actor)
-		case p.Role == interaction.RoleConsultant:
-			out.add("R-X3", InvAuthor, v, "consultation target %s wrote a note every agent sees", ev.Actor)
-		}
-	case interaction.ScopeCoach:
-		l, ok := c.links[ev.Actor]
-		if p == nil || p.Role != interaction.RoleSupervisor || !p.Present() || !ok || !l.coaching || l.agent != ev.Scope.Party {
-			out.add("R-X7", InvAuthor, v, "%s wrote coaching for %s without coaching it", ev.Actor, ev.Scope.Party)
 		}
 	}
 }
@@ -578,130 +538,6 @@ func checkDropped(ev *interaction.Event, group []interaction.Event, before, afte
 		q := before.Party(p.ID)
 		if q == nil || q.Role != p.Role || (p.ID != r.Agent && q.Membership != p.Membership) {
 			out.add("R-F4", InvDropped, ev.Version, "request %s %s changed party %s", r.ID, ev.To, p.ID)
-		}
-	}
-}
-
-// viewRules checks every party's view of the state after a command.
-func (c *Checker) viewRules(s *interaction.State, out *violations) {
-	view := c.View
-	if view == nil {
-		view = LibraryView
-	}
-	v := s.Version
-	// Who sees each leg message, to check it is exactly its two agents.
-	legSeen := map[uint32][]interaction.PartyID{}
-	for i := range s.Parties {
-		p := &s.Parties[i]
-		vw, err := view(s, p.ID)
-		if err != nil {
-			out.add("R-X6", InvScope, v, "%s, a party, may not read the interaction: %v", p.ID, err)
-			continue
-		}
-		seen := map[uint32]bool{}
-		for _, m := range vw.Messages {
-			seen[m.Seq] = true
-			if m.Seq == 0 || int(m.Seq) > len(s.Messages) || !reflect.DeepEqual(m, s.Messages[m.Seq-1]) {
-				out.add("R-X5", InvViewCopies, v, "view of %s shows message %d not as written", p.ID, m.Seq)
-				continue
-			}
-			switch m.Scope.Kind {
-			case interaction.ScopeLeg:
-				if p.Role == interaction.RoleContact {
-					out.add("R-C5", InvLegPrivate, v, "the contact %s sees message %d of leg %s", p.ID, m.Seq, m.Scope.Leg)
-				}
-				legSeen[m.Seq] = append(legSeen[m.Seq], p.ID)
-			case interaction.ScopeAgents:
-				if p.Role == interaction.RoleContact {
-					out.add("R-X6", InvScope, v, "the contact %s sees agents' note %d", p.ID, m.Seq)
-				}
-			case interaction.ScopeParty:
-				// A supervisor sees what its agent sees (R-X7).
-				if !c.through(p.ID, m.Scope.Party) {
-					out.add("R-C3", InvScope, v, "%s sees message %d meant for %s only", p.ID, m.Seq, m.Scope.Party)
-				}
-			case interaction.ScopeCoach:
-				switch {
-				case p.Role == interaction.RoleContact:
-					out.add("R-X7", InvCoachPrivate, v, "the contact %s sees coaching message %d for %s", p.ID, m.Seq, m.Scope.Party)
-				case !c.through(p.ID, m.Author) && !c.through(p.ID, m.Scope.Party):
-					// The coach, the coached agent, and whoever sees
-					// through either of them (a coach may later be an
-					// engaged agent someone monitors).
-					out.add("R-X7", InvCoachPrivate, v, "%s sees coaching message %d for %s", p.ID, m.Seq, m.Scope.Party)
-				}
-			case interaction.ScopeEveryone:
-				if !p.TookPart {
-					out.add("R-X6", InvScope, v, "%s never joined but reads message %d", p.ID, m.Seq)
-				}
-			}
-		}
-		// R-X7: a supervisor that has not barged in is seen only by itself
-		// and by the agent it coaches (and whoever sees through that agent).
-		for _, q := range vw.Parties {
-			sq := s.Party(q.ID)
-			if q.ID == p.ID || sq == nil || sq.Role != interaction.RoleSupervisor {
-				continue
-			}
-			if l := c.links[q.ID]; p.Role == interaction.RoleContact || !l.coaching || !c.through(p.ID, l.agent) {
-				out.add("R-X7", InvSupervisorHidden, v, "%s (%s) sees supervisor %s", p.ID, p.Role, q.ID)
-			}
-		}
-		if !p.Present() {
-			continue
-		}
-		readsAlong := p.Role == interaction.RoleContact || p.Role.Engaged()
-		rule := "R-F3"
-		if p.Role == interaction.RoleMember {
-			rule = "R-F2"
-		}
-		if p.Role == interaction.RoleConsultant {
-			for _, l := range s.Legs {
-				if l.Agent == p.ID && l.State == interaction.LegActive {
-					readsAlong, rule = true, "R-C6"
-				}
-			}
-		}
-		if !readsAlong {
-			continue
-		}
-		for _, m := range s.Messages {
-			if m.Scope.Kind == interaction.ScopeEveryone && !seen[m.Seq] {
-				out.add(rule, InvReadAlong, v, "%s (%s, present) does not see message %d", p.ID, p.Role, m.Seq)
-			}
-		}
-	}
-	for _, m := range s.Messages {
-		if m.Scope.Kind != interaction.ScopeLeg {
-			continue
-		}
-		var a, b interaction.PartyID
-		if l := s.Leg(m.Scope.Leg); l != nil {
-			a, b = l.Owner, l.Agent
-		} else if r := s.Request(m.Scope.Leg); r != nil {
-			a, b = r.From, r.Agent
-		}
-		var seenA, seenB bool
-		for _, who := range legSeen[m.Seq] {
-			switch who {
-			case a:
-				seenA = true
-			case b:
-				seenB = true
-			default:
-				if !c.through(who, a) && !c.through(who, b) {
-					// A supervisor sees its agent's legs (R-X7); nobody else may.
-					out.add("R-X3", InvLegPrivate, v, "%s sees message %d of leg %s between %s and %s", who, m.Seq, m.Scope.Leg, a, b)
-				}
-			}
-		}
-		if !seenA || !seenB {
-			out.add("R-X3", InvLegPrivate, v, "message %d of leg %s is not seen by both %s and %s", m.Seq, m.Scope.Leg, a, b)
-		}
-	}
-	if s.Party(Stranger) == nil {
-		if _, err := view(s, Stranger); !errors.Is(err, interaction.ErrNotPermitted) {
-			out.add("R-X6", InvStranger, v, "a non-participant reads the interaction (err %v)", err)
 		}
 	}
 }

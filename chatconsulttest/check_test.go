@@ -115,9 +115,10 @@ func TestCheckerCatchesCorruptLogs(t *testing.T) {
 			end := find(ev, func(e *interaction.Event) bool {
 				return e.Type == interaction.EventStatus && e.To == interaction.StatusEnded
 			})
+			// The session's end comes first, then its legs end (R-C7).
 			leg := -1
-			for i := end; i >= 0; i-- {
-				if ev[i].Type == interaction.EventLeg && ev[i].Cause == ev[end].Cause {
+			for i := end; i < len(ev) && ev[i].Cause == ev[end].Cause; i++ {
+				if ev[i].Type == interaction.EventLeg {
 					leg = i
 					break
 				}

@@ -40,6 +40,11 @@ func Compare(m *Model, st *interaction.State, view ViewFunc) []Difference {
 	if view == nil {
 		view = LibraryView
 	}
+	return compare(m, st, view)
+}
+
+// compare is Compare; a nil view compares the state only.
+func compare(m *Model, st *interaction.State, view ViewFunc) []Difference {
 	var out []Difference
 	add := func(rule, subject, format string, args ...any) {
 		out = append(out, Difference{Rule: rule, Subject: subject, Detail: fmt.Sprintf(format, args...)})
@@ -53,6 +58,9 @@ func Compare(m *Model, st *interaction.State, view ViewFunc) []Difference {
 	if !m.exists {
 		add("R-X5", "interaction", "the library has it, the model does not")
 		return out
+	}
+	if st.Version != m.Version() {
+		add("R-X5", "stream", "library at version %d, model %d", st.Version, m.Version())
 	}
 	if st.Status != m.status {
 		add(statusRule(m.status, st.Status), "status", "library %s, model %s", st.Status, m.status)
@@ -100,8 +108,11 @@ func Compare(m *Model, st *interaction.State, view ViewFunc) []Difference {
 		if lm.Seq != uint32(i+1) {
 			add("R-X6", subj, "numbered %d", lm.Seq)
 		}
-		if lm.Author != mm.author || lm.Kind != mm.kind || (mm.kind == interaction.KindText && lm.Text != mm.text) {
+		if lm.Author != mm.author || lm.Kind != mm.kind || lm.Text != mm.text {
 			add("R-X6", subj, "library %s %s %q, model %s %s %q", lm.Author, lm.Kind, lm.Text, mm.author, mm.kind, mm.text)
+		}
+		if lm.Version != uint64(mm.item.version) {
+			add("R-X5", subj, "written at version %d, model %d", lm.Version, mm.item.version)
 		}
 		if lm.Scope != mm.scope {
 			rule := "R-X5"
@@ -143,8 +154,16 @@ func Compare(m *Model, st *interaction.State, view ViewFunc) []Difference {
 	}
 
 	// Every party's view, and a stranger's.
+	if view == nil {
+		return out
+	}
 	for _, p := range m.parties {
-		out = append(out, compareView(m, p, st, view)...)
+		v, err := view(st, p.id)
+		if err != nil {
+			add("R-X6", "view of "+string(p.id), "refused: %v", err)
+			continue
+		}
+		out = append(out, CompareView(m, v, "view of "+string(p.id))...)
 	}
 	if m.party(Stranger) == nil {
 		if _, err := view(st, Stranger); !errors.Is(err, interaction.ErrNotPermitted) {
@@ -154,233 +173,223 @@ func Compare(m *Model, st *interaction.State, view ViewFunc) []Difference {
 	return out
 }
 
-func compareView(m *Model, p *mParty, st *interaction.State, view ViewFunc) []Difference {
+// CompareView checks one view a party got (from a ViewFunc, Service.View,
+// an export read back…) against what the model says it may see: the
+// header (role, membership, status, and its Version: how many events it
+// was shown), the parties it sees (the contact sees agents by their
+// contact-facing IDs and names), its messages (author as shown, text, its
+// own numbering 1, 2, …), its consultations and its requests; and that it
+// carries no stream bookkeeping (a message's or leg's stream version).
+// The clock fields are not compared. subject names the read path in the
+// differences.
+func CompareView(m *Model, got interaction.View, subject string) []Difference {
 	var out []Difference
-	subj := "view of " + string(p.id)
 	add := func(rule, format string, args ...any) {
-		out = append(out, Difference{Rule: rule, Subject: subj, Detail: fmt.Sprintf(format, args...)})
+		out = append(out, Difference{Rule: rule, Subject: subject, Detail: fmt.Sprintf(format, args...)})
 	}
-	v, err := view(st, p.id)
-	if err != nil {
-		add("R-X6", "refused: %v", err)
+	p := m.party(got.Viewer)
+	want, ok := m.ViewOf(got.Viewer)
+	if !ok {
+		add("R-X6", "a non-participant %s is shown the interaction", got.Viewer)
 		return out
 	}
-	if v.Viewer != p.id || v.Role != p.role || v.Membership != p.membership || v.Status != m.status {
-		add("R-X6", "header: library %s %s %s %s, model %s %s %s %s", v.Viewer, v.Role, v.Membership, v.Status, p.id, p.role, p.membership, m.status)
+	if sameView(m, p, &got, &want) {
+		return nil
 	}
-	// Messages: exactly the ones the model lets p read, in order.
-	want := map[uint32]bool{}
-	for i := range m.messages {
-		if m.canRead(p, i) {
-			want[uint32(i+1)] = true
-		}
+	rule := "R-X6"
+	switch {
+	case p.role == interaction.RoleSupervisor || p.supervises != "":
+		rule = "R-X7"
+	case p.role == interaction.RoleContact:
+		rule = "R-C5" // what the contact may not learn is the consultations (and coaching)
 	}
-	got := map[uint32]bool{}
-	var last uint32
-	for _, msg := range v.Messages {
-		if got[msg.Seq] || msg.Seq <= last {
-			add("R-X6", "message %d shown twice or out of order", msg.Seq)
-		}
-		got[msg.Seq], last = true, msg.Seq
-		if !want[msg.Seq] {
-			sc, author := msg.Scope, msg.Author
-			if i := int(msg.Seq) - 1; i >= 0 && i < len(m.messages) {
-				sc, author = m.messages[i].scope, m.messages[i].author
-			}
-			add(leakRule(p, sc), "sees message %d (%s, by %s) that it may not", msg.Seq, scopeString(sc), author)
-			continue
-		}
-		if i := int(msg.Seq) - 1; i < len(m.messages) {
-			mm := m.messages[i]
-			if msg.Author != mm.author || (mm.kind == interaction.KindText && msg.Text != mm.text) {
-				add("R-X6", "message %d reads %s %q, model %s %q", msg.Seq, msg.Author, msg.Text, mm.author, mm.text)
-			}
-		}
+	if got.Interaction != want.Interaction || got.Viewer != want.Viewer || got.Role != want.Role || got.Membership != want.Membership || got.Status != want.Status {
+		add("R-X6", "header: library %s %s %s %s, model %s %s %s %s", got.Viewer, got.Role, got.Membership, got.Status,
+			want.Viewer, want.Role, want.Membership, want.Status)
 	}
-	for i := range m.messages {
-		if seq := uint32(i + 1); want[seq] && !got[seq] {
-			rule := missRule(m, p, m.messages[i].scope)
-			if !m.canReadOwn(p, i) {
-				rule = "R-X7" // it reads it through the agent it supervises
-			}
-			add(rule, "misses message %d (%s, by %s)", seq, scopeString(m.messages[i].scope), m.messages[i].author)
-		}
+	if got.Version != want.Version {
+		add(rule, "version: library %d, model %d (the number of events it was shown)", got.Version, want.Version)
 	}
+	if got.Ended.IsZero() == m.endedKnown(p) {
+		add("R-X6", "end of the session: library %v, model told of it: %v", got.Ended, m.endedKnown(p))
+	}
+
 	// Parties it sees.
-	var wantParties, gotParties []string
-	for _, q := range m.parties {
-		if m.partyVisible(p, q) {
-			wantParties = append(wantParties, fmt.Sprintf("%s %s %s", q.id, q.role, q.membership))
+	gotParties, wantParties := partyLines(got.Parties), partyLines(want.Parties)
+	if !slices.Equal(gotParties, wantParties) {
+		r := "R-X3"
+		switch {
+		case supervisorInvolved(m, got.Parties, want.Parties):
+			r = "R-X7" // a supervisor seen by whom it may not be, or the other way round
+		case p.role == interaction.RoleContact:
+			r = "R-C5"
+		case !inChat(p):
+			r = "R-X6" // a party out of the chat learns nothing new
+		}
+		add(r, "parties: library %v, model %v", gotParties, wantParties)
+	}
+
+	// Messages: exactly the ones the model lets it read, in order, numbered
+	// 1, 2, … in its own count.
+	gotMsgs, wantMsgs := messageLines(got.Messages), messageLines(want.Messages)
+	if !slices.Equal(gotMsgs, wantMsgs) {
+		leaked, missed := multisetDiff(stripSeq(gotMsgs), stripSeq(wantMsgs))
+		for _, l := range leaked {
+			add(leakRule(p, scopeOfLine(l)), "sees %s, which it may not", l)
+		}
+		for _, l := range missed {
+			add(missRule(p, scopeOfLine(l)), "misses %s", l)
+		}
+		if len(leaked)+len(missed) == 0 {
+			add(rule, "messages numbered or ordered wrongly: library %v, model %v", gotMsgs, wantMsgs)
 		}
 	}
-	for _, q := range v.Parties {
-		gotParties = append(gotParties, fmt.Sprintf("%s %s %s", q.ID, q.Role, q.Membership))
-	}
-	if !slices.Equal(wantParties, gotParties) {
-		rule := "R-X6"
-		if p.role != interaction.RoleContact {
-			rule = "R-X3"
+	for _, msg := range got.Messages {
+		if msg.Version != 0 && !knownLeak(LeakMessageVersion) {
+			add(rule, "message %d carries stream version %d: a party's numbers count only what it was shown", msg.Seq, msg.Version)
+			break
 		}
-		if supervisorShown(st, m, v) {
-			rule = "R-X7" // a supervisor seen by whom it may not be, or the other way round
-		}
-		add(rule, "parties: library %v, model %v", gotParties, wantParties)
 	}
+
 	// Its consultations (R-C3: the accepted leg is a chat linked to the
-	// interaction), and a supervisor's agent's (R-X7).
-	var wantLegs, gotLegs []string
-	for j, l := range m.legs {
-		if l.owner == p.id || l.agent == p.id || m.legInSight(p, j) {
-			wantLegs = append(wantLegs, string(l.id)+" "+l.state)
-		}
-	}
-	for _, l := range v.Legs {
-		gotLegs = append(gotLegs, string(l.ID)+" "+l.State)
-	}
-	if !slices.Equal(wantLegs, gotLegs) {
-		rule := "R-X3"
+	// interaction), a supervisor's agent's (R-X7), and its requests.
+	gotLegs, wantLegs := legLines(got.Legs), legLines(want.Legs)
+	if !slices.Equal(gotLegs, wantLegs) {
+		r := "R-X3"
 		if p.supervises != "" {
-			rule = "R-X7"
+			r = "R-X7"
 		}
-		add(rule, "legs: library %v, model %v", gotLegs, wantLegs)
+		if p.role == interaction.RoleContact {
+			r = "R-C5"
+		}
+		add(r, "legs: library %v, model %v", gotLegs, wantLegs)
+	}
+	for _, l := range got.Legs {
+		if l.Since != 0 && !knownLeak(LeakLegSince) {
+			add(rule, "leg %s carries stream version %d", l.ID, l.Since)
+			break
+		}
+	}
+	gotReqs, wantReqs := requestLines(got.Requests), requestLines(want.Requests)
+	if !slices.Equal(gotReqs, wantReqs) {
+		add("R-X4", "requests: library %v, model %v", gotReqs, wantReqs)
 	}
 	return out
 }
 
-// supervisorShown reports whether a party that is a supervisor, in the
-// library or the model, is in one view's parties and not the other's.
-func supervisorShown(st *interaction.State, m *Model, v interaction.View) bool {
-	got := map[interaction.PartyID]bool{}
-	for _, q := range v.Parties {
-		got[q.ID] = true
+func partyLines(ps []interaction.PartyView) []string {
+	var out []string
+	for _, q := range ps {
+		name := ""
+		if q.Name != string(q.ID) {
+			name = " " + strconvQuote(q.Name)
+		}
+		out = append(out, fmt.Sprintf("%s%s %s %s", q.ID, name, q.Role, q.Membership))
 	}
-	viewer := m.party(v.Viewer)
+	return out
+}
+
+func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }
+
+func messageLines(ms []interaction.Message) []string {
+	var out []string
+	for _, m := range ms {
+		l := fmt.Sprintf("#%d %s by %s [%s] %q", m.Seq, m.Kind, m.Author, scopeString(m.Scope), m.Text)
+		if n := m.Notice; n != nil {
+			l += fmt.Sprintf(" notice %s %v", n.Code, n.Parties)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func stripSeq(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		if j := strings.IndexByte(l, ' '); j >= 0 {
+			out[i] = l[j+1:]
+		}
+	}
+	return out
+}
+
+// scopeOfLine reads the scope back from a message line, for the rule.
+func scopeOfLine(l string) interaction.Scope {
+	i, j := strings.IndexByte(l, '['), strings.IndexByte(l, ']')
+	if i < 0 || j < i {
+		return interaction.Everyone
+	}
+	s := l[i+1 : j]
+	switch {
+	case strings.HasPrefix(s, "leg "):
+		return interaction.LegScope(interaction.LegID(s[4:]))
+	case strings.HasPrefix(s, "to "):
+		return interaction.PartyScope(interaction.PartyID(s[3:]))
+	case strings.HasPrefix(s, "coach "):
+		return interaction.Scope{Kind: interaction.ScopeCoach, Party: interaction.PartyID(s[6:])}
+	case s == "agents":
+		return interaction.Scope{Kind: interaction.ScopeAgents}
+	}
+	return interaction.Everyone
+}
+
+// multisetDiff returns what is in a and not in b, and what is in b and
+// not in a, counting repeats.
+func multisetDiff(a, b []string) (onlyA, onlyB []string) {
+	count := map[string]int{}
+	for _, x := range b {
+		count[x]++
+	}
+	for _, x := range a {
+		if count[x] > 0 {
+			count[x]--
+			continue
+		}
+		onlyA = append(onlyA, x)
+	}
+	count = map[string]int{}
+	for _, x := range a {
+		count[x]++
+	}
+	for _, x := range b {
+		if count[x] > 0 {
+			count[x]--
+			continue
+		}
+		onlyB = append(onlyB, x)
+	}
+	return onlyA, onlyB
+}
+
+func legLines(ls []interaction.Leg) []string {
+	var out []string
+	for _, l := range ls {
+		out = append(out, fmt.Sprintf("%s %s→%s %s %s %s", l.ID, l.Owner, l.Agent, l.Target, l.Medium, l.State))
+	}
+	return out
+}
+
+func requestLines(rs []interaction.Request) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, fmt.Sprintf("%s %s %s→%s via %q %s %s", r.ID, r.Kind, r.From, r.Agent, r.Via, r.Target, r.State))
+	}
+	return out
+}
+
+// supervisorInvolved reports whether the two party lists differ in a
+// party that is a supervisor in the model (or was one).
+func supervisorInvolved(m *Model, a, b []interaction.PartyView) bool {
+	in := func(ps []interaction.PartyView, id interaction.PartyID) string {
+		for _, q := range ps {
+			if q.ID == id {
+				return fmt.Sprint(q)
+			}
+		}
+		return ""
+	}
 	for _, q := range m.parties {
-		lq := st.Party(q.id)
-		isSup := q.role == interaction.RoleSupervisor || (lq != nil && lq.Role == interaction.RoleSupervisor)
-		if isSup && viewer != nil && got[q.id] != m.partyVisible(viewer, q) {
-			return true
-		}
-	}
-	return false
-}
-
-// canRead: may p read message i? By its own right (canReadOwn), or, for a
-// supervisor, through the agent it supervises (R-X7): it reads what that
-// agent reads, that agent's consultations and coaching included, while it
-// is in the chat itself (once out it keeps what was said until it went);
-// and once the agent is no longer engaged with the contact (it left, or
-// was transferred away), only what the agent read until then. A supervisor
-// that barged in keeps that sight, and one monitoring it sees through it
-// in turn.
-func (m *Model) canRead(p *mParty, i int) bool {
-	if m.canReadOwn(p, i) {
-		return true
-	}
-	for hops, q := len(m.parties), p; q.supervises != "" && hops > 0; hops-- {
-		if !q.present() && i >= q.readUpTo {
-			return false // the supervisor's own stay
-		}
-		w := m.party(q.supervises)
-		if w == nil || (!w.engagedNow() && i >= w.engagedMsgs) {
-			return false
-		}
-		if m.canReadOwn(w, i) {
-			return true
-		}
-		q = w
-	}
-	return false
-}
-
-// legInSight: does supervisor p see leg j (the j-th) through the agent it
-// supervises (R-X7)? The agent's legs, those of its time as an engaged
-// agent once it is no longer one, and those started while the supervisor
-// itself was in the chat.
-func (m *Model) legInSight(p *mParty, j int) bool {
-	l := m.legs[j]
-	for hops, q := len(m.parties), p; q.supervises != "" && hops > 0; hops-- {
-		if !q.present() && j >= q.readLegsUpTo {
-			return false
-		}
-		w := m.party(q.supervises)
-		if w == nil || (!w.engagedNow() && j >= w.engagedLegs) {
-			return false
-		}
-		if l.owner == w.id || l.agent == w.id {
-			return true
-		}
-		q = w
-	}
-	return false
-}
-
-// canReadOwn: may p read message i by its own right? Shared scopes: every
-// party that has joined reads the whole transcript (R-C6, R-F2), and keeps
-// what was said until it went. A leg's messages: its two agents, forever
-// (R-C5, R-X3). Coaching: the coached agent and its coach (R-X7).
-func (m *Model) canReadOwn(p *mParty, i int) bool {
-	msg := m.messages[i]
-	shared := p.tookPart && (p.present() || i < p.readUpTo)
-	switch msg.scope.Kind {
-	case interaction.ScopeEveryone:
-		return shared
-	case interaction.ScopeAgents:
-		return shared && p.role != interaction.RoleContact
-	case interaction.ScopeLeg:
-		if l := m.leg(msg.scope.Leg); l != nil {
-			return p.id == l.owner || p.id == l.agent
-		}
-		if r := m.request(msg.scope.Leg); r != nil {
-			return p.id == r.from || p.id == r.agent
-		}
-		return false
-	case interaction.ScopeParty:
-		return p.id == msg.scope.Party
-	case interaction.ScopeCoach:
-		return p.id == msg.scope.Party || p.id == msg.author
-	}
-	return false
-}
-
-// partyVisible: a party sees itself; everyone sees the contact and the
-// engaged agents once they took part; a consultation target is seen only
-// by the agents of its legs, never by the contact; a supervisor (that has
-// not barged in) only by the agent it coaches, never by the contact
-// (R-X7). A supervisor also sees whom the agent it supervises sees.
-func (m *Model) partyVisible(viewer, q *mParty) bool {
-	if m.partyVisibleTo(viewer, q) {
-		return true
-	}
-	// Only while it is in the chat: out, it is shown nobody new.
-	for hops, p := len(m.parties), viewer; p.supervises != "" && p.present() && hops > 0; hops-- {
-		w := m.party(p.supervises)
-		if w == nil {
-			return false
-		}
-		if m.partyVisibleTo(w, q) {
-			return true
-		}
-		p = w
-	}
-	return false
-}
-
-func (m *Model) partyVisibleTo(viewer, q *mParty) bool {
-	if q == viewer {
-		return true
-	}
-	if q.role == interaction.RoleSupervisor {
-		return q.coaching && q.supervises == viewer.id
-	}
-	if q.role == interaction.RoleContact || q.role.Engaged() {
-		return q.tookPart
-	}
-	if viewer.role == interaction.RoleContact {
-		return false
-	}
-	for _, l := range m.legs {
-		if (l.owner == viewer.id && l.agent == q.id) || (l.agent == viewer.id && l.owner == q.id) {
+		if (q.role == interaction.RoleSupervisor || q.supervises != "") && in(a, q.id) != in(b, q.id) {
 			return true
 		}
 	}
@@ -420,7 +429,7 @@ func leakRule(p *mParty, sc interaction.Scope) string {
 }
 
 // missRule names the rule broken when p does not see a message it should.
-func missRule(m *Model, p *mParty, sc interaction.Scope) string {
+func missRule(p *mParty, sc interaction.Scope) string {
 	switch {
 	case sc.Kind == interaction.ScopeLeg:
 		return "R-X3"
@@ -511,4 +520,112 @@ func modelPartyIDs(m *Model) string {
 		ids = append(ids, string(p.id))
 	}
 	return strings.Join(ids, ",")
+}
+
+// CompareEvents checks the events a party got on one read path (its
+// subscription, what Do handed back) against what the model says it must
+// be told (Model.Told, Model.Retold): the same events in order, each with
+// the viewer's own Version and Seq, Position 0, the actor only when the
+// viewer sees it, the cause only of its own commands, parties as it knows
+// them (contact-facing IDs for the contact), the same text.
+func CompareEvents(m *Model, viewer interaction.PartyID, got, want []interaction.Event, subject string) []Difference {
+	var out []Difference
+	add := func(rule, format string, args ...any) {
+		out = append(out, Difference{Rule: rule, Subject: subject, Detail: fmt.Sprintf(format, args...)})
+	}
+	rule := "R-X6"
+	if p := m.party(viewer); p != nil && p.role == interaction.RoleContact {
+		rule = "R-C5"
+	} else if p != nil && (p.role == interaction.RoleSupervisor || p.supervises != "") {
+		rule = "R-X7"
+	}
+	line := func(ev interaction.Event) string {
+		l := fmt.Sprintf("v%d %s", ev.Version, ev.Type)
+		if ev.To != "" {
+			l += " to " + ev.To
+		}
+		l += fmt.Sprintf(" actor=%q cause=%q party=%q scope=%s", ev.Actor, ev.Cause, ev.Party, scopeString(ev.Scope))
+		if ev.Type == interaction.EventMessage {
+			l += fmt.Sprintf(" #%d %s %q", ev.Seq, ev.Kind, ev.Text)
+		}
+		return l
+	}
+	for i := 0; i < max(len(got), len(want)); i++ {
+		switch {
+		case i >= len(got):
+			add(rule, "is not told %s", line(want[i]))
+			continue
+		case i >= len(want):
+			add(leakRuleForEvent(m, viewer, got[i], rule), "is told %s, which it may not be", line(got[i]))
+			continue
+		}
+		g, w := got[i], want[i]
+		if g.Position != 0 {
+			add("R-X6", "is told store position %d (it counts every interaction's events)", g.Position)
+		}
+		if g.Interaction != w.Interaction || line(g) != line(w) {
+			r := rule
+			if g.Actor != w.Actor || g.Party != w.Party {
+				r = leakRuleForEvent(m, viewer, g, rule)
+			}
+			if g.Cause != w.Cause {
+				r = "R-X6"
+			}
+			add(r, "is told %s, model %s", line(g), line(w))
+		}
+	}
+	return out
+}
+
+// leakRuleForEvent names the rule an event told to viewer breaks when it
+// should not be told so: R-X7 for a supervisor's, R-C5 for a consultation
+// told to the contact, else fallback.
+func leakRuleForEvent(m *Model, viewer interaction.PartyID, ev interaction.Event, fallback string) string {
+	for _, id := range []interaction.PartyID{ev.Actor, ev.Party} {
+		if q := m.party(id); q != nil && q.role == interaction.RoleSupervisor {
+			return "R-X7"
+		}
+	}
+	if ev.Scope.Kind == interaction.ScopeCoach {
+		return "R-X7"
+	}
+	if p := m.party(viewer); p != nil && p.role == interaction.RoleContact && ev.Scope.Kind == interaction.ScopeLeg {
+		return "R-C5"
+	}
+	return fallback
+}
+
+// sameView: got is want (the fast path of CompareView, which then says
+// nothing): everything CompareView compares is equal.
+func sameView(m *Model, p *mParty, got, want *interaction.View) bool {
+	if got.Interaction != want.Interaction || got.Viewer != want.Viewer || got.Role != want.Role || got.Membership != want.Membership ||
+		got.Status != want.Status || got.Version != want.Version || got.Ended.IsZero() == m.endedKnown(p) ||
+		!slices.Equal(got.Parties, want.Parties) || len(got.Messages) != len(want.Messages) ||
+		len(got.Legs) != len(want.Legs) || len(got.Requests) != len(want.Requests) {
+		return false
+	}
+	for i := range got.Messages {
+		g, w := &got.Messages[i], &want.Messages[i]
+		if g.Seq != w.Seq || g.Author != w.Author || g.Kind != w.Kind || g.Scope != w.Scope || g.Text != w.Text ||
+			(g.Version != 0 && !knownLeak(LeakMessageVersion)) || (g.Notice == nil) != (w.Notice == nil) {
+			return false
+		}
+		if g.Notice != nil && (g.Notice.Code != w.Notice.Code || !slices.Equal(g.Notice.Parties, w.Notice.Parties)) {
+			return false
+		}
+	}
+	for i := range got.Legs {
+		g, w := &got.Legs[i], &want.Legs[i]
+		if g.ID != w.ID || g.Owner != w.Owner || g.Agent != w.Agent || g.Target != w.Target || g.Medium != w.Medium || g.State != w.State ||
+			(g.Since != 0 && !knownLeak(LeakLegSince)) {
+			return false
+		}
+	}
+	for i := range got.Requests {
+		g, w := &got.Requests[i], &want.Requests[i]
+		if g.ID != w.ID || g.Kind != w.Kind || g.From != w.From || g.Agent != w.Agent || g.Target != w.Target || g.Via != w.Via || g.State != w.State {
+			return false
+		}
+	}
+	return true
 }

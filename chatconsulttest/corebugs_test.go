@@ -159,9 +159,105 @@ func TestCoreBug_SupervisorFollowsAgentAfterItLeft(t *testing.T) {
 	})
 }
 
-// Every bug the kit found is fixed; the reproductions above stay as
-// regression tests. A new one gets an entry in knownbugs.go and a
-// reproduction here.
+// The bugs the kit knows of are exactly those with a skipped
+// reproduction here; the fixed ones stay as regression tests. When the
+// library fixes one, delete it from this list and from knownbugs.go, and
+// the t.Skip of its reproduction. A new one gets an entry in knownbugs.go
+// and a reproduction here.
 func TestNoKnownBugsLeft(t *testing.T) {
-	require.Empty(t, chatconsulttest.KnownBugs())
+	require.ElementsMatch(t, []string{
+		"DepartedOwnerToldOfTargetsDone",
+		"InviteeDoneShownToContact",
+		"ReturningSupervisorReadsFormerAgent",
+	}, chatconsulttest.KnownBugs())
+	require.ElementsMatch(t, []string{chatconsulttest.LeakMessageVersion, chatconsulttest.LeakLegSince}, chatconsulttest.KnownLeaks())
+}
+
+// A party that left learns nothing of what happens after it left
+// (docs/visibility.md, "Parties": a party that left sees the others as
+// they were when it left). The owner consults agent2, who ends the leg;
+// agent1 ends the session and marks done (it is out); agent2 then marks
+// done. The library tells agent1 of it (agent2's change is in leg1's
+// scope, which State.Visible shows the leg's agents forever): agent1's
+// View.Version grows and its party list shows agent2 as done.
+func TestCoreBug_DepartedOwnerToldOfTargetsDone(t *testing.T) {
+	t.Skip("known core bug DepartedOwnerToldOfTargetsDone (knownbugs.go)")
+	h := runScript(t, append(consulting, `agent2 end leg1`, `agent1 end`, `agent1 done`)...)
+	before, err := h.Chats.View(context.Background(), h.ID, "agent1")
+	require.NoError(t, err)
+	require.NoError(t, do(t, h, `agent2 done`))
+	after, err := h.Chats.View(context.Background(), h.ID, "agent1")
+	require.NoError(t, err)
+	require.Equal(t, before.Version, after.Version, "agent1 is out: it is told nothing new")
+	require.Equal(t, before.Parties, after.Parties, "agent1 sees the others as they were when it left")
+}
+
+// The contact sees an agent only from the moment it is engaged with it;
+// an invitation is never shown to it (docs/visibility.md, leak 3 of issue
+// 12). agent2 is consulted and leaves with the leg; the owner then asks it
+// to take the chat (a direct transfer), and agent2 declines: it holds the
+// role owner, never engaged. When it marks done, the library tells the
+// contact (membershipScope in interaction/commands.go goes by the role),
+// whose view then lists a party with an empty ID, as owner, done.
+func TestCoreBug_InviteeDoneShownToContact(t *testing.T) {
+	t.Skip("known core bug InviteeDoneShownToContact (knownbugs.go)")
+	h := runScript(t, append(consulting, `agent1 end leg1`, `agent1 direct req1 transfer agent2`, `agent2 decline-request req1`)...)
+	before, err := h.Chats.View(context.Background(), h.ID, "contact")
+	require.NoError(t, err)
+	require.NoError(t, do(t, h, `agent2 done`))
+	after, err := h.Chats.View(context.Background(), h.ID, "contact")
+	require.NoError(t, err)
+	require.Equal(t, before.Version, after.Version, "the contact is told nothing of agent2")
+	require.Equal(t, before.Parties, after.Parties, "the contact never sees agent2")
+}
+
+// A supervisor reads through an agent only while it supervises that agent
+// (docs/visibility.md, "Supervisors"). super1 monitors agent1 and leaves;
+// agent1 consults agent2 meanwhile; super1 comes back to monitor agent3, a
+// conference member. The library's "enter" event still names agent1 as
+// the one super1 supervises (the role event switching to agent3 comes
+// next), so a window onto agent1 opens for that one event, from the start
+// of agent1's engaged stay: super1 reads agent1's consultation.
+func TestCoreBug_ReturningSupervisorReadsFormerAgent(t *testing.T) {
+	t.Skip("known core bug ReturningSupervisorReadsFormerAgent (knownbugs.go)")
+	h := runScript(t,
+		`contact open "Hello"`,
+		`system assign agent1`,
+		`agent1 join`,
+		`agent1 direct req1 conference agent3`,
+		`agent3 accept-request req1`,
+		`super1 monitor agent1`,
+		`super1 leave`,
+		`agent1 consult leg1 agent2`,
+		`agent2 accept leg1`,
+		`agent2 say leg1 "for agent1 only"`,
+		`super1 monitor agent3`,
+	)
+	v, err := h.Chats.View(context.Background(), h.ID, "super1")
+	require.NoError(t, err)
+	for _, m := range v.Messages {
+		require.NotEqual(t, "for agent1 only", m.Text, "super1 reads agent1's consultation held while it was away, supervising agent3")
+	}
+	require.Empty(t, v.Legs, "nor is it shown the leg")
+}
+
+// Every number a party receives counts only what it may see
+// (docs/visibility.md, "Numbers"). The contact's view shows each message
+// with its stream version (Message.Version, kept by lens.message in
+// interaction/view.go), which counts the consultation's events: here the
+// owner's reply carries version 12 while the contact was shown 5 events.
+// The same for View.Legs[i].Since, a leg's stream version, shown to its
+// agents: it counts, say, a silent monitor's events.
+func TestCoreBug_ViewsCarryStreamVersions(t *testing.T) {
+	t.Skip("known leaks message-version and leg-since (knownbugs.go)")
+	h := runScript(t, append(consulting, `agent2 say leg1 "secret"`, `agent1 post "Refunded."`)...)
+	v, err := h.Chats.View(context.Background(), h.ID, "contact")
+	require.NoError(t, err)
+	last := v.Messages[len(v.Messages)-1]
+	require.Zero(t, last.Version, "the contact's message %d carries stream version %d, beyond its own version %d", last.Seq, last.Version, v.Version)
+	h = runScript(t, `contact open "Hello"`, `system assign agent1`, `agent1 join`, `super1 monitor agent1`, `agent1 consult leg1 agent2`)
+	v, err = h.Chats.View(context.Background(), h.ID, "agent1")
+	require.NoError(t, err)
+	require.Len(t, v.Legs, 1)
+	require.Zero(t, v.Legs[0].Since, "agent1's leg carries stream version %d, counting super1's hidden events (its own version is %d)", v.Legs[0].Since, v.Version)
 }

@@ -11,34 +11,89 @@
 //     with a one-line text syntax (ParseStep, Step.String) shared with the
 //     scenario scripts.
 //   - Gen: pgregory.net/rapid generators for parties, targets, texts (valid
-//     and bad), single steps, and whole stories (Gen{}.Story().Draw(t,
-//     "story")) that a real desk could send, mixed with deliberately invalid
-//     ones. Gen.Supervisors adds supervision (R-X7): monitor, coach, barge
-//     in and leave, by supervisors and by agents who later take part in
-//     another role.
+//     and bad: malformed IDs, look-alikes of System, invisible-only text,
+//     controls inside visible text), single steps, and whole stories
+//     (Gen{}.Story().Draw(t, "story")) that a real desk could send, mixed
+//     with deliberately invalid ones. Gen.Supervisors adds supervision
+//     (R-X7): monitor, coach, barge in and leave, by supervisors and by
+//     agents who later take part in another role; Gen.Policy is the
+//     supervision policy the stories are drawn for.
 //   - Model: the reference model, a second, plain implementation of the
-//     lifecycle and visibility rules of SPEC.md (supervision included),
-//     written without the library's State, Apply, CanSee or machines. Compare checks the
-//     library's state and every party's view against it and reports each
-//     Difference with the rule it breaks.
+//     lifecycle rules of SPEC.md and the visibility rules of
+//     docs/visibility.md (supervision included), written without the
+//     library's State, Apply, CanSee, Visible, ViewFor, EventsFor or
+//     machines. Every event the library must record is an item of the
+//     model, and the model decides, when the item happens, who is shown it
+//     (a party's View.Version counts those; its subscription delivers
+//     them) and who may see it (the set only grows: when a party joins it
+//     may read the shared chat from the beginning; when a supervision
+//     window opens, the supervisor may read its agent's private items from
+//     the start of the agent's engaged stay). Compare checks the library's
+//     state and every party's view against it: the header (role, now
+//     RoleNone once out of the chat; membership; the status as the party
+//     may know it, "ended" for an active chat it left; the version: the
+//     number of events it was shown; whether it was told of the end), its
+//     party list (each other party as the latest of its changes the viewer
+//     may see; the contact sees agents as agent-1, agent-2, … named Agent
+//     1, Agent 2, …), its messages (author as shown, text, notices
+//     rendered with the viewer's names, numbered 1, 2, … in its own
+//     count), its consultations and its requests. Model.Told is what a
+//     party must be told of a step, Model.Retold what a retry hands back.
 //   - Checker, Check, CheckState: the invariant checker. It takes the
 //     events (all at once, or command by command) and returns every
-//     Violation by rule: R-C5 (the contact never sees a consultation
-//     message), R-X3 (each leg's messages are seen by exactly its two
-//     agents), R-C6/R-F2/R-F3 (present parties read the whole chat), R-C7
-//     (no live leg, request or invitation after the session ended), R-C8
-//     (closed exactly when every agent who took part marked done), R-F4 (a
-//     declined or timed-out request changed nothing else), R-T2 (a transfer
-//     hands over), R-H3 (engaged exactly when owner or member), R-X5 (a
-//     well-formed stream, declared transitions only, the rebuilt state
-//     equals the live one), R-X6 (messages numbered without gaps, no bad
-//     text accepted, strangers read nothing), R-X7 (the contact never
-//     sees, nor is told of, a coaching message; a supervisor that has not
-//     barged in is in no view's parties but its own and its coached
-//     agent's, and its events reach nobody else; it writes no note and
-//     nothing to the contact).
+//     Violation by rule. It replays through interaction.Apply, whose
+//     validator is the one authority on what a stream may hold (R-X5
+//     versions, transitions; R-X6 numbering and input; R-C5, R-X3, R-X7
+//     who may write, enter, invite or supervise in which scope): an event
+//     it refuses is reported by the rule its interaction.LogError names.
+//     In its own terms the checker adds: R-C5 (the contact never sees a
+//     consultation message, nor is told of one), R-X3 (each leg's messages
+//     are seen by exactly its two agents, and by a supervisor whose window
+//     onto one of them covers it), R-C6/R-F2/R-F3 (present parties read the
+//     whole chat), R-C7 (no live leg, request or invitation after the
+//     session ended), R-C8 (closed exactly when every agent who took part
+//     marked done), R-F4 (a declined or timed-out request changed nothing
+//     else), R-T2 (a transfer hands over), R-H3 (engaged exactly when owner
+//     or member), R-X5 (the rebuilt state equals the live one; time and
+//     cause on every event; a view shows the transcript's messages as they
+//     were written, in order), R-X6 (a view is numbered 1, 2, … in the
+//     viewer's own count; its header says what the viewer is now; an
+//     offered or invited party that never joined sees only itself; a
+//     party that left sees nobody who came after; the contact sees only
+//     engaged agents, never an invitation, and no internal agent ID, in
+//     its parties, authors or notices; strangers read nothing), R-X7 (the
+//     contact never sees, nor is told of, a coaching message; a supervisor
+//     that has not barged in is in no view's parties but its own and those
+//     of the agents it coached, and its events reach nobody else).
+//     Checker.Delivered checks what one party was told (its subscription,
+//     what Do handed back): numbered 1, 2, … in its own count with no gap,
+//     Position 0, the cause only of its own commands, an actor only when
+//     it sees that party, contact-facing IDs only for the contact, never a
+//     consultation's or coaching event for it, message numbers as in its
+//     view.
 //   - Harness and Property: a Service on a ManualClock with the model and
 //     the checker after every step; Property is the ready rapid property.
+//     Each step runs with a command ID of the harness's ("cmd-1", …)
+//     through DoFunc (Service.DoCommand, or yours with WithDo). A command
+//     whose events the core refuses to write (ErrCorruptLog: the command is
+//     broken, nothing was written) is reported as a Violation of the rule
+//     the refusal names.
+//   - PrivacyProperty, PrivacyHarness, CheckPrivacy: issue 12's property,
+//     "a party learns nothing it may not see, metadata included". After
+//     every step it checks every read path of every party of the story and
+//     of a Stranger against the model: Service.View; what each party's
+//     subscription received since the last step (Model.Told, and
+//     Checker.Delivered); what Do handed back to the acting party;
+//     history.NewExport, its JSON (read back) and its text form (one line
+//     per message, every control and format character escaped, no text the
+//     party may not read, no internal agent ID for the contact outside
+//     what a party wrote); the error texts of refused commands (no hidden
+//     text; a Stranger's refusals, probes included, read the same as on
+//     another interaction under the same ID); retries of a command ID (the
+//     same party's same command gets back what it may see; anyone else's
+//     reuse is a conflict that hands back nothing); and supervision only
+//     with the policy's leave (AnyoneButStrangerMaySupervise by default).
+//     Feeds is how it reads a Notifier of your own.
 //   - Simulator: agents, contacts and supervisors acting at random from a
 //     seed, over any Store and Notifier, with configurable Rates; the same
 //     seed gives a byte-identical event log (Hash, StoreHash, HashEvents).
@@ -48,17 +103,23 @@
 //
 // # Building a harness
 //
-// The shortest property test of a service around the library:
+// The shortest property tests of a service around the library:
 //
 //	func TestDesk(t *testing.T) {
 //		rapid.Check(t, chatconsulttest.Property(chatconsulttest.Gen{}))
 //	}
 //
+//	func TestDeskPrivacy(t *testing.T) {
+//		rapid.Check(t, chatconsulttest.PrivacyProperty(chatconsulttest.Gen{}))
+//	}
+//
 // Plug your own pieces in with HarnessOption: WithStore (your Store),
-// WithNotifier, WithView (your view layer: the model and the checker then
-// judge what your users would see), WithSubstitute (your command
-// decorator). To drive your own code step by step, write the loop
-// yourself:
+// WithNotifier (a Notifier of yours that implements Feeds is read party by
+// party), WithView (your view layer: the model and the checker then judge
+// what your users would see), WithSubstitute (your command decorator),
+// WithDo (your command path, say an API layer with a retry cache),
+// WithSupervision (your supervision policy; the model follows it). To
+// drive your own code step by step, write the loop yourself:
 //
 //	rapid.Check(t, func(t *rapid.T) {
 //		story := chatconsulttest.Gen{Agents: myAgents}.Story().Draw(t, "story")
@@ -81,42 +142,60 @@
 //   - The model predicts, for a refused step, the set of error kinds that
 //     the step's broken preconditions call for, and the library must return
 //     one of them: the kit does not pin the order in which the library
-//     checks preconditions.
-//   - Notices (the library's system messages) are compared by author,
-//     scope and position, not by wording; text messages in full.
-//   - Supervision (R-X7), as the model has it, from interaction's
-//     supervision.go and the README: a supervisor reads what the agent it
-//     supervises reads (that agent's consultations, coaching and notices
-//     included), while it is in the chat itself, plus the shared chat;
-//     through a supervisor that barged in, on to that one's agent. Once the
-//     supervised agent is no longer engaged with the contact (it left, was
-//     transferred away or removed), the supervisor keeps what the agent
-//     read until then and no more: not the agent's later consultations in
-//     another role ("not the new owner's consultations"); the library does
-//     not freeze that sight yet (known bug SupervisorFollowsAgentAfterItLeft).
-//     Invited in another role (consulted, asked to join), a former
-//     supervisor no longer reads through its agent. The lists of a view
-//     (parties, legs) are live, as for every party, not bounded by the
-//     viewer's own stay. A supervisor that has not barged in is seen by
-//     itself and by the agent it coaches (and whoever reads through that
-//     agent); coaching messages by the coach, the coached agent and whoever
-//     reads through either. Monitor and coach do not engage (no My
-//     History, R-H3, no duty to mark done, R-C8); barging in does.
+//     checks preconditions. Bad input is the only answer to a consultation
+//     command with a malformed ID, target, agent or text, or given by a
+//     party the interaction does not know (consult checks input first).
+//   - Who sees each item, as the model has it (docs/visibility.md): shared
+//     items (scope everyone) every party in the chat, agents' notes the
+//     same but the contact; a leg's items its two agents, forever, a
+//     request's the owner who asked and the agent asked; an item for one
+//     party that party; coaching the coach and the coached agent; a
+//     party's own changes that party, always; a status change the parties
+//     that took part and are in the chat, and the party whose command
+//     caused it; and every private item a supervisor whose window onto one
+//     of those parties covers it (a leg's only when the leg began within
+//     the window), hop by hop through supervisors that barged in. A party
+//     out of the chat (not joined, not invited) is told no other party's
+//     change: it sees the others as they were when it left.
+//   - The model decides the scope of a party's change itself: everyone for
+//     the contact and for an engaged agent in or after its engaged stay
+//     (not one holding an engaged role only by an invitation since), a
+//     consultation target's in its last leg, anyone else's to itself; a
+//     supervisor comes in supervising the agent its command names.
+//   - Notices are compared in full: the model renders them in English with
+//     each viewer's names ("Agent 1 transferred the chat to Agent 2" for
+//     the contact).
+//   - Windows are kept: what a supervisor read stays readable to it, also
+//     after it left, switched to another agent, barged in, or was consulted
+//     in another role; nothing later is added. A supervisor that barged in
+//     keeps supervising its agent; one invited in another role does not.
 //   - The checker follows supervision from the events alone (the agent an
-//     EventRole names; an invitation ends it) and lets a supervisor see
-//     what its agents may, without the stay bounds the model adds.
+//     EventRole names, the engaged stays, an invitation ends the link) and
+//     keeps the windows in its own terms; for the party lists it lets a
+//     supervisor be seen by any agent it ever coached.
 //   - Known core bugs (knownbugs.go) are steps where the library breaks the
 //     rules; the model predicts the rules, the generators leave such steps
 //     out, and a Harness stops following the model at one (Stopped says
-//     why). Each has a skipped TestCoreBug_… reproduction.
+//     why). Each has a skipped TestCoreBug_… reproduction. Known leaks
+//     (KnownLeaks) are metadata the library still shows (a message's or a
+//     leg's stream version in a view): the checks skip them, each with a
+//     skipped reproduction too.
+//   - PrivacyProperty tries one Stranger probe per step (a different one
+//     each time) and retries one step in ten; CheckPrivacy, for fixed
+//     stories, every probe after every step and every accepted step twice
+//     (by its own party and by another). A story stops three steps after
+//     its interaction closed. A party's export is checked whenever its
+//     view changed since the last check; the contact's JSON is read back
+//     (history.ReadExport) every time, the others' after a retry.
 //   - The simulator paces its ManualClock at about three seconds per
 //     interaction between two of its commands, so that time-outs happen at
 //     the configured rate whatever the number of interactions; it drops an
 //     ended interaction that nobody can close any more and counts it as
-//     Stuck (today: the known R-C8 bug).
+//     Stuck.
 //   - EnsureChecks raises rapid's number of checks for one test (the
 //     project's model tests run at least 1,000 stories in every go test
-//     run) unless -rapid.checks is on the command line.
+//     run, the privacy property 10,000) unless -rapid.checks is on the
+//     command line.
 //   - The scenario rewrite flag is namespaced (-chatconsulttest.rewrite) so
 //     that it never clashes with a package's own -update or -rewrite.
 package chatconsulttest

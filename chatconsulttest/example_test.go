@@ -68,7 +68,7 @@ func ExampleHarness() {
 // directory of them with RunScenarios(t, "testdata/scenarios"); here one
 // script runs from a string and its actual output is printed.
 func ExampleRunScript() {
-	script := `# R-C5: the contact never sees the consultation.
+	script := `# R-C5: the contact never sees the consultation; it knows agent1 as agent-1.
 contact open "Hello"
 system assign agent1
 agent1 join
@@ -87,7 +87,7 @@ view contact agent2
 	fmt.Print(res.Output)
 	fmt.Println("rules broken:", len(res.Problems))
 	// Output:
-	// # R-C5: the contact never sees the consultation.
+	// # R-C5: the contact never sees the consultation; it knows agent1 as agent-1.
 	// contact open "Hello"
 	// system assign agent1
 	// agent1 join
@@ -105,7 +105,7 @@ view contact agent2
 	// view contact agent2
 	// ----
 	// contact (contact, joined) · chat active
-	//   parties: contact (contact, joined), agent1 (owner, joined)
+	//   parties: contact (contact, joined), agent-1 (owner, joined)
 	//   #1 contact: Hello
 	// agent2 (consultant, joined) · chat active
 	//   parties: contact (contact, joined), agent1 (owner, joined), agent2 (consultant, joined)

@@ -33,6 +33,11 @@ type Gen struct {
 	// supervised and is later consulted, say); and former supervisors are
 	// consulted. Empty (the default): no supervision step.
 	Supervisors []interaction.PartyID
+	// Policy is the supervision policy the stories are drawn for, as the
+	// harness runs them (R-X7; nil: interaction.AnyoneMaySupervise, the
+	// harness's default). The generator's model must agree with the
+	// harness's to leave out the steps that run into a known core bug.
+	Policy interaction.SupervisionPolicy
 	// InvalidPercent is the share of steps, in percent, drawn without
 	// regard to the situation: any verb, any actor, unknown IDs, bad
 	// input. Zero means the default, 20; a negative value means none.
@@ -51,6 +56,13 @@ func (g Gen) agents() []interaction.PartyID {
 		return []interaction.PartyID{"agent1", "agent2", "agent3", "agent4"}
 	}
 	return g.Agents
+}
+
+func (g Gen) policy() interaction.SupervisionPolicy {
+	if g.Policy == nil {
+		return interaction.AnyoneMaySupervise
+	}
+	return g.Policy
 }
 
 func (g Gen) maxSteps() int {
@@ -104,24 +116,69 @@ var sampleTexts = []string{
 	"Yes, up to 50 EUR",
 	"Grüße aus Köln 🙂",
 	"order #4711",
+	// Control and invisible characters inside visible text are kept as
+	// written (R-X6): a tab, a NUL, a zero-width space, a ZWJ sequence.
+	"see\tthe NUL\x00 here",
+	"zero\u200bwidth 👩\u200d💻",
 }
 
-// Text draws valid message text, up to the 4096-byte limit.
+// Text draws valid message text, up to the 4096-byte limit, now and then
+// with control or invisible characters inside visible text (kept as
+// written, R-X6).
 func (g Gen) Text() *rapid.Generator[string] {
 	return rapid.OneOf(
 		rapid.SampledFrom(sampleTexts),
 		rapid.Just(strings.Repeat("y", interaction.DefaultLimits.MaxMessageBytes)),
 		rapid.StringMatching(`[A-Za-z][A-Za-z0-9 ,.?!]{0,40}`),
+		rapid.SampledFrom([]string{"a\x00b", "tab\there\r\n", "zero\u200bwidth", "👩\u200d💻", "\u202eevil", "\x1b[1mbold\x1b[0m"}),
 	)
 }
 
 // BadText draws text the library must refuse as bad input: empty,
-// whitespace only, over the 4096-byte limit, invalid UTF-8 (R-X6).
+// whitespace only, invisible only (zero-width space, NUL and other
+// controls, BOM, bidi controls, fillers), over the 4096-byte limit,
+// invalid UTF-8 (R-X6).
 func (g Gen) BadText() *rapid.Generator[string] {
 	return rapid.SampledFrom([]string{
 		"", " ", " \t\n ", "\u00a0\u2003",
+		"\u200b", "\x00", "\x1b\x7f", "\u200b\u200c\u200d\ufeff", "\u202e\u2066", "\u00ad", "\u3164", "\u2800", " \x00\u200b\u3000",
 		strings.Repeat("x", interaction.DefaultLimits.MaxMessageBytes+1),
 		"a\xffb", "\xc3\x28",
+	})
+}
+
+// BadPartyID draws party IDs the library must refuse as bad input (R-X6):
+// missing, System or a look-alike of it (case, fullwidth, mathematical or
+// circled letters, a long s), with a control, whitespace or invisible
+// character, whitespace only, over 256 bytes, invalid UTF-8.
+func (g Gen) BadPartyID() *rapid.Generator[interaction.PartyID] {
+	return rapid.SampledFrom([]interaction.PartyID{
+		"", interaction.System, "System", "SYSTEM", "ſystem", "ｓｙｓｔｅｍ", "𝐬𝐲𝐬𝐭𝐞𝐦", "ⓢⓨⓢⓣⓔⓜ", "sys\u200btem",
+		"agent1\x00", "agent\n1", "\x1b[31magent1", "agent1\x7f", "agent1\u0085",
+		"agent\u200b1", "agent\u200d1", "\ufeffagent1", "\u202eagent1", "agent1\ufe0f",
+		" ", "\t", "\u00a0\u3000", " agent1", "agent 1", "\u2800", "\u3164",
+		interaction.PartyID(strings.Repeat("a", 257)), "a\xffb",
+	})
+}
+
+// BadID draws leg and request IDs the library must refuse as bad input
+// (R-X6): missing, with a control, whitespace or invisible character,
+// over 256 bytes, invalid UTF-8.
+func (g Gen) BadID() *rapid.Generator[interaction.LegID] {
+	return rapid.SampledFrom([]interaction.LegID{
+		"", " ", "leg\x00", "leg\n1", "leg\u200b1", "\ufeffleg1", "leg 1", "\u2800",
+		interaction.LegID(strings.Repeat("l", 257)), "a\xffb",
+	})
+}
+
+// BadTarget draws targets the library must refuse as bad input (R-X6):
+// an unknown kind (beyond TargetQueue), or a malformed ID.
+func (g Gen) BadTarget() *rapid.Generator[interaction.Target] {
+	return rapid.SampledFrom([]interaction.Target{
+		{Kind: interaction.TargetQueue + 1, ID: "billing"}, {Kind: 255, ID: "vip"},
+		{Kind: interaction.TargetGroup}, {Kind: interaction.TargetSkill, ID: "bill\u200bing"},
+		{Kind: interaction.TargetQueue, ID: "vip\n"}, {Kind: interaction.TargetAgent, ID: "agent1\x00"},
+		{Kind: interaction.TargetGroup, ID: strings.Repeat("g", 257)},
 	})
 }
 
@@ -145,6 +202,7 @@ func (g Gen) Step() *rapid.Generator[Step] {
 func (g Gen) Story() *rapid.Generator[Story] {
 	return rapid.Custom(func(t *rapid.T) Story {
 		m := NewModel(StoryInteraction)
+		m.Policy = g.policy()
 		open := Step{Actor: g.contact(), Command: interaction.Open{Contact: g.contact(), Text: sampleTexts[0]}}
 		m.Do(open)
 		steps := []Step{open}
@@ -493,7 +551,13 @@ func (g Gen) arbitrary(t *rapid.T, m *Model) Step {
 		verbs = append(verbs, "monitor", "coach", "barge-in")
 	}
 	verb := rapid.SampledFrom(verbs).Draw(t, "verb")
+	// now and then draws bad input instead of an ordinary value (1 in n;
+	// it shrinks towards the ordinary one).
+	now := func(n int, label string) bool { return fairIndex(t, n, label) == n-1 }
 	s := Step{Actor: g.Party().Draw(t, "actor")}
+	if now(10, "bad actor") {
+		s.Actor = g.BadPartyID().Draw(t, "actor")
+	}
 	if verb != "open" && rapid.IntRange(0, 19).Draw(t, "elsewhere") == 0 {
 		s.Interaction = "no-such-chat"
 	}
@@ -515,9 +579,30 @@ func (g Gen) arbitrary(t *rapid.T, m *Model) Step {
 			s.Actor = g.Supervisors[0]
 		}
 	}
-	leg := func() interaction.LegID { return rapid.SampledFrom(legs).Draw(t, "leg") }
-	req := func() interaction.LegID { return rapid.SampledFrom(reqs).Draw(t, "request") }
-	agent := func() interaction.PartyID { return g.Party().Draw(t, "agent") }
+	leg := func() interaction.LegID {
+		if now(8, "bad leg") {
+			return g.BadID().Draw(t, "leg")
+		}
+		return rapid.SampledFrom(legs).Draw(t, "leg")
+	}
+	req := func() interaction.LegID {
+		if now(8, "bad request") {
+			return g.BadID().Draw(t, "request")
+		}
+		return rapid.SampledFrom(reqs).Draw(t, "request")
+	}
+	agent := func() interaction.PartyID {
+		if now(8, "bad agent") {
+			return g.BadPartyID().Draw(t, "agent")
+		}
+		return g.Party().Draw(t, "agent")
+	}
+	target := func(a interaction.PartyID) interaction.Target {
+		if now(8, "bad target") {
+			return g.BadTarget().Draw(t, "target")
+		}
+		return agentTarget(a)
+	}
 	txt := func() string { return g.AnyText().Draw(t, "text") }
 	newLeg := func() interaction.LegID {
 		if m != nil && rapid.Bool().Draw(t, "fresh") {
@@ -548,7 +633,7 @@ func (g Gen) arbitrary(t *rapid.T, m *Model) Step {
 		s.Command = interaction.MarkDone{}
 	case "consult":
 		a := agent()
-		s.Command = consult.Start{Leg: newLeg(), Agent: a, Target: agentTarget(a),
+		s.Command = consult.Start{Leg: newLeg(), Agent: a, Target: target(a),
 			Medium: interaction.Medium(rapid.IntRange(0, 3).Draw(t, "medium"))}
 	case "accept":
 		s.Command = consult.Accept{Leg: leg()}
@@ -568,7 +653,7 @@ func (g Gen) arbitrary(t *rapid.T, m *Model) Step {
 		s.Command = consult.Conference{Leg: leg(), Request: req()}
 	case "direct":
 		a := agent()
-		s.Command = consult.Direct{Request: req(), Kind: interaction.RequestKind(rapid.IntRange(0, 3).Draw(t, "kind")), Agent: a, Target: agentTarget(a)}
+		s.Command = consult.Direct{Request: req(), Kind: interaction.RequestKind(rapid.IntRange(0, 3).Draw(t, "kind")), Agent: a, Target: target(a)}
 	case "accept-request":
 		s.Command = consult.AcceptRequest{Request: req()}
 	case "decline-request":

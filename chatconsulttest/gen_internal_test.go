@@ -37,6 +37,7 @@ func TestSupervisionStoriesReachEverySituationRX7(t *testing.T) {
 func situations(g Gen, story Story) map[string]bool {
 	seen := map[string]bool{}
 	m := NewModel(StoryInteraction)
+	m.Policy = interaction.AnyoneMaySupervise
 	supervised := map[interaction.PartyID]bool{} // was a supervisor at some point
 	for _, s := range story.Steps {
 		before := m.Clone()

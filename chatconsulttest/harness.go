@@ -31,7 +31,54 @@ type Harness struct {
 
 	view       ViewFunc
 	substitute func(interaction.Command) interaction.Command
-	stopped    string
+	do         DoFunc
+	notifier   interaction.Notifier
+	policy     interaction.SupervisionPolicy
+	rec        *stepRecorder
+	steps      int
+	// viewsChecked: the caller (PrivacyHarness) compares every party's
+	// view with the model after each step, through Service.View, which is
+	// the library's view: Do need not do it again.
+	viewsChecked bool
+	defaultView  bool
+	stopped      string
+}
+
+// DoFunc runs one command of a party through the embedding service's
+// command path: Service.DoCommand by default (DoCommandFunc). It returns
+// what that party is given back.
+type DoFunc func(ctx context.Context, s *interaction.Service, id interaction.ID, actor interaction.PartyID, commandID string, cmd interaction.Command) ([]interaction.Event, error)
+
+// DoCommandFunc is the library's command path, Service.DoCommand.
+func DoCommandFunc(ctx context.Context, s *interaction.Service, id interaction.ID, actor interaction.PartyID, commandID string, cmd interaction.Command) ([]interaction.Event, error) {
+	return s.DoCommand(ctx, id, actor, commandID, cmd)
+}
+
+// stepRecorder hears every committed event of the harness's Service once (a
+// retried command is notified again: dropped by version).
+type stepRecorder struct {
+	last   map[interaction.ID]uint64
+	events []interaction.Event
+}
+
+func (r *stepRecorder) Notify(_ context.Context, _ *interaction.State, events []interaction.Event) {
+	for _, ev := range events {
+		if ev.Version > r.last[ev.Interaction] {
+			r.last[ev.Interaction] = ev.Version
+			r.events = append(r.events, ev)
+		}
+	}
+}
+
+func (r *stepRecorder) take(id interaction.ID) []interaction.Event {
+	var out []interaction.Event
+	for _, ev := range r.events {
+		if ev.Interaction == id {
+			out = append(out, ev)
+		}
+	}
+	r.events = r.events[:0]
+	return out
 }
 
 // HarnessOption configures a Harness.
@@ -42,6 +89,23 @@ type harnessConfig struct {
 	notifier   interaction.Notifier
 	view       ViewFunc
 	substitute func(interaction.Command) interaction.Command
+	do         DoFunc
+	policy     interaction.SupervisionPolicy
+	policySet  bool
+}
+
+// WithDo sends every step (and every probe of PrivacyProperty) through f
+// instead of Service.DoCommand: plug in your service's own command path
+// (an API layer, a retry cache), to check what it hands back to a party.
+func WithDo(f DoFunc) HarnessOption {
+	return func(c *harnessConfig) { c.do = f }
+}
+
+// WithSupervision runs the harness's Service, and its model, with policy
+// p (R-X7; default: interaction.AnyoneMaySupervise). nil: nobody may
+// supervise.
+func WithSupervision(p interaction.SupervisionPolicy) HarnessOption {
+	return func(c *harnessConfig) { c.policy, c.policySet = p, true }
 }
 
 // WithStore runs the harness on st (default: a new MemoryStore).
@@ -50,6 +114,8 @@ func WithStore(st interaction.Store) HarnessOption {
 }
 
 // WithNotifier runs the harness with n (default: a new MemoryNotifier).
+// PrivacyProperty reads what each party was delivered through n's
+// subscriptions: a *interaction.MemoryNotifier's, or n's own Feeds.
 func WithNotifier(n interaction.Notifier) HarnessOption {
 	return func(c *harnessConfig) { c.notifier = n }
 }
@@ -69,40 +135,68 @@ func WithSubstitute(f func(interaction.Command) interaction.Command) HarnessOpti
 }
 
 // NewHarness returns a harness on a fresh interaction StoryInteraction.
-func NewHarness(opts ...HarnessOption) *Harness {
+func NewHarness(options ...HarnessOption) *Harness {
 	var cfg harnessConfig
-	for _, o := range opts {
+	for _, o := range options {
 		o(&cfg)
 	}
+	clock := NewManualClock()
 	if cfg.store == nil {
 		cfg.store = interaction.NewMemoryStore()
 	}
 	if cfg.notifier == nil {
 		cfg.notifier = interaction.NewMemoryNotifier()
 	}
-	if cfg.view == nil {
+	defaultView := cfg.view == nil
+	if defaultView {
 		cfg.view = LibraryView
 	}
-	clock := NewManualClock()
+	if !cfg.policySet {
+		cfg.policy = interaction.AnyoneMaySupervise
+	}
+	if cfg.do == nil {
+		cfg.do = DoCommandFunc
+	}
+	rec := &stepRecorder{last: map[interaction.ID]uint64{}}
+	opts := []interaction.Option{interaction.WithStore(cfg.store), interaction.WithNotifier(interaction.Notifiers{rec, cfg.notifier}),
+		interaction.WithClock(clock), interaction.WithIDs(NewSequentialIDs("id-"))}
+	if cfg.policy != nil {
+		opts = append(opts, interaction.WithSupervision(cfg.policy))
+	}
 	h := &Harness{
-		Chats: interaction.NewService(interaction.WithStore(cfg.store), interaction.WithNotifier(cfg.notifier),
-			interaction.WithClock(clock), interaction.WithIDs(NewSequentialIDs("id-"))),
-		Clock:      clock,
-		Model:      NewModel(StoryInteraction),
-		Checker:    NewChecker(),
-		ID:         StoryInteraction,
-		view:       cfg.view,
-		substitute: cfg.substitute,
+		Chats:       interaction.NewService(opts...),
+		Clock:       clock,
+		Model:       NewModel(StoryInteraction),
+		Checker:     NewChecker(),
+		ID:          StoryInteraction,
+		view:        cfg.view,
+		substitute:  cfg.substitute,
+		do:          cfg.do,
+		notifier:    cfg.notifier,
+		policy:      cfg.policy,
+		rec:         rec,
+		defaultView: defaultView,
 	}
 	h.Checker.View = cfg.view
+	h.Model.Policy = cfg.policy
 	return h
 }
 
 // StepReport is what one step did and what the checks found.
 type StepReport struct {
-	Step        Step
-	Err         error   // the library's answer
-	Outcome     Outcome // the model's prediction
+	Step Step
+	// Cause is the command ID the step ran with (the harness names each
+	// step's command "cmd-1", "cmd-2", …).
+	Cause   string
+	Err     error   // the library's answer
+	Outcome Outcome // the model's prediction
+	// Events are every event the step committed (what Service.Execute
+	// returns); Told is what the acting party was handed back.
+	Events []interaction.Event
+	Told   []interaction.Event
+	// Retry: the step is a retry of command Cause (PrivacyHarness.Retry),
+	// by its own party or another.
+	Retry       bool
 	Differences []Difference
 	Violations  []Violation
 }
@@ -112,6 +206,9 @@ func (r StepReport) Failed() bool { return len(r.Differences)+len(r.Violations) 
 
 func (r StepReport) String() string {
 	var b strings.Builder
+	if r.Retry {
+		b.WriteString("(retry of " + r.Cause + ") ")
+	}
 	b.WriteString(r.Step.String())
 	b.WriteString(" -> ")
 	b.WriteString(Result(r.Err))
@@ -152,10 +249,11 @@ func (h *Harness) Stopped() string { return h.stopped }
 
 // Do runs one step and checks everything after it.
 func (h *Harness) Do(ctx context.Context, step Step) StepReport {
-	rep := StepReport{Step: step, Outcome: Outcome{Unmodelled: true}}
+	h.steps++
+	rep := StepReport{Step: step, Cause: fmt.Sprintf("cmd-%d", h.steps), Outcome: Outcome{Unmodelled: true}}
 	following := h.stopped == ""
 	if following {
-		rep.Outcome = h.Model.Do(step)
+		rep.Outcome = h.Model.DoCommand(step, rep.Cause)
 		switch {
 		case rep.Outcome.KnownBug != "":
 			h.stopped = "known core bug " + rep.Outcome.KnownBug
@@ -173,15 +271,22 @@ func (h *Harness) Do(ctx context.Context, step Step) StepReport {
 	if id == "" {
 		id = h.ID
 	}
-	events, err := h.Chats.Do(ctx, id, step.Actor, cmd)
-	rep.Err = err
+	told, err := h.do(ctx, h.Chats, id, step.Actor, rep.Cause, cmd)
+	events := h.rec.take(h.ID)
+	rep.Err, rep.Events, rep.Told = err, events, told
+	if errors.Is(err, interaction.ErrCorruptLog) {
+		// The core refused to write what the command decided: the events
+		// break a rule of the log (interaction's validator), so the command
+		// is broken. Nothing was written; report the rule it broke.
+		rep.Violations = append(rep.Violations, refusal(err))
+	}
 	if err != nil {
 		var e *interaction.Error
 		if !errors.As(err, &e) {
 			rep.Differences = append(rep.Differences, Difference{Rule: "R-X6", Subject: "outcome", Detail: "refusal is not an *interaction.Error: " + err.Error()})
 		}
-		if len(events) > 0 {
-			rep.Differences = append(rep.Differences, Difference{Rule: "R-X6", Subject: "outcome", Detail: "a refused command returned events"})
+		if len(told) > 0 || len(events) > 0 {
+			rep.Differences = append(rep.Differences, Difference{Rule: "R-X6", Subject: "outcome", Detail: "a refused command returned or committed events"})
 		}
 	}
 	if following && !rep.Outcome.Unmodelled && !rep.Outcome.Allows(err) {
@@ -197,7 +302,11 @@ func (h *Harness) Do(ctx context.Context, step Step) StepReport {
 	}
 	readErr := h.Chats.Read(ctx, h.ID, func(st *interaction.State) error {
 		if following {
-			rep.Differences = append(rep.Differences, Compare(h.Model, st, h.view)...)
+			view := h.view
+			if h.viewsChecked {
+				view = nil // the caller compares every party's view itself
+			}
+			rep.Differences = append(rep.Differences, compare(h.Model, st, view)...)
 		}
 		rep.Violations = append(rep.Violations, h.Checker.Verify(st)...)
 		return nil
@@ -258,6 +367,7 @@ func (h *Harness) Run(ctx context.Context, story Story) RunReport {
 //		rapid.Check(t, chatconsulttest.Property(chatconsulttest.Gen{}))
 //	}
 func Property(g Gen, opts ...HarnessOption) func(*rapid.T) {
+	g = g.forHarness(opts)
 	return func(t *rapid.T) {
 		story := g.Story().Draw(t, "story")
 		rep := NewHarness(opts...).Run(context.Background(), story)
@@ -294,4 +404,27 @@ func EnsureChecks(tb testing.TB, n int) {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = flag.Set("rapid.checks", old) })
+}
+
+// forHarness is g drawing for a harness made with opts: with its
+// supervision policy, unless g has its own.
+func (g Gen) forHarness(opts []HarnessOption) Gen {
+	var cfg harnessConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if g.Policy == nil && cfg.policySet {
+		g.Policy = cfg.policy
+		if g.Policy == nil {
+			g.Policy = nobody{}
+		}
+	}
+	return g
+}
+
+// nobody is the policy of a Service without one: nobody may supervise.
+type nobody struct{}
+
+func (nobody) MaySupervise(interaction.ID, interaction.PartyID, interaction.PartyID) bool {
+	return false
 }

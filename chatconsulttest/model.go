@@ -11,18 +11,26 @@ import (
 )
 
 // Model is the reference model of one interaction: the lifecycle and
-// visibility rules of SPEC.md and the README's decisions, written a second
-// time, as plainly as possible, without the library's State, Apply, CanSee
-// or machines. It uses the library's vocabulary only (the names of states,
-// roles and scopes, and the command types it predicts).
+// visibility rules of SPEC.md and docs/visibility.md, written a second
+// time, as plainly as possible, without the library's State, Apply,
+// CanSee, ViewFor, EventsFor or machines. It uses the library's
+// vocabulary only (the names of states, roles and scopes, the command
+// types it predicts, ContactAgentID and DefaultContactName).
 //
-// Do predicts whether a step is accepted and, if so, applies its effects;
+// Do predicts whether a step is accepted and, if so, applies its effects,
+// item by item: every event the library must record (a message, a change
+// of a party's membership or role, a change of the interaction's status,
+// a leg or request change) is an item, and the model decides, when the
+// item happens, who is shown it, and who may see it (model_sight.go).
 // Compare then checks the library's state and every party's view against
-// the model. The model compares notices by author, scope and position, not
-// by wording.
+// the model, and Delivered what a party was told.
 type Model struct {
 	ID     interaction.ID
 	Limits interaction.Limits
+	// Policy is who may supervise whom (R-X7), as the embedding service
+	// says; nil: nobody may (the library without WithSupervision). A
+	// Harness sets it to the policy its Service runs with.
+	Policy interaction.SupervisionPolicy
 
 	exists   bool
 	status   string
@@ -32,32 +40,45 @@ type Model struct {
 	legs     []*mLeg
 	requests []*mRequest
 	joins    int // how many parties have joined for the first time (Order)
+
+	// What happened, item by item, with who saw what (model_sight.go).
+	items []*mItem
+	// The command being applied: its actor and its cause (the command ID
+	// the harness gave it, "" when the library made one), and where its
+	// items start.
+	actor    interaction.PartyID
+	cause    string
+	commands int
+	batch    int
 }
 
 type mParty struct {
 	id         interaction.PartyID
+	idx        int // index in Model.parties
 	role       interaction.Role
 	membership string
 	tookPart   bool // joined at least once (R-C8)
 	engaged    bool // was owner or member while joined (R-H3)
 	order      int  // when it first joined
-	// readUpTo: how many messages it may read in the shared scopes once it
-	// is out (it keeps what was said while it was there); readLegsUpTo: how
-	// many legs there were then (a supervisor out of the chat is shown none
-	// of its agent's later consultations).
-	readUpTo     int
-	readLegsUpTo int
 	// supervises: the agent it monitors or coaches (R-X7), kept after it
 	// barges in, dropped when it is invited in another role (a former
 	// supervisor consulted). coaching: it coaches that agent.
 	supervises interaction.PartyID
 	coaching   bool
-	// engagedMsgs, engagedLegs: how many messages and legs there were when
-	// it last stopped being an engaged agent in the chat. A supervisor keeps
-	// reading what its agent saw until then, not what the agent sees later
-	// in another role (R-X7: "not the new owner's consultations").
-	engagedMsgs int
-	engagedLegs int
+
+	// Sight (model_sight.go). shown counts the items it was shown when
+	// they happened (its View.Version); lastStatus is the status it was
+	// shown last. firstEngaged is the version at which it first became
+	// engaged with the contact (the contact's names for agents follow it),
+	// engagedSince the start of its current or last engaged stay, inStay
+	// whether that stay goes on. windows are its supervision windows.
+	shown        int
+	lastStatus   string
+	firstEngaged int
+	engagedSince int
+	inStay       bool
+	invitedSince bool // invited since its last engaged stay began (or never engaged)
+	windows      []window
 }
 
 // engagedNow: an agent engaged with the contact and in the chat.
@@ -70,6 +91,8 @@ type mMessage struct {
 	text   string
 	kind   interaction.MessageKind
 	scope  interaction.Scope
+	notice *mNotice
+	item   *mItem
 }
 
 type mLeg struct {
@@ -79,6 +102,7 @@ type mLeg struct {
 	target interaction.Target
 	medium interaction.Medium
 	state  string
+	since  int // version of its invitation
 }
 
 func (l *mLeg) live() bool {
@@ -96,7 +120,7 @@ type mRequest struct {
 }
 
 // NewModel returns the model of interaction id, not opened yet, with the
-// library's default limits.
+// library's default limits and no supervision policy.
 func NewModel(id interaction.ID) *Model {
 	return &Model{ID: id, Limits: interaction.DefaultLimits}
 }
@@ -107,18 +131,34 @@ func (m *Model) Clone() *Model {
 	c.parties = make([]*mParty, len(m.parties))
 	for i, p := range m.parties {
 		cp := *p
+		cp.windows = append([]window(nil), p.windows...)
 		c.parties[i] = &cp
 	}
-	c.messages = append([]mMessage(nil), m.messages...)
 	c.legs = make([]*mLeg, len(m.legs))
+	legs := map[*mLeg]*mLeg{}
 	for i, l := range m.legs {
 		cp := *l
 		c.legs[i] = &cp
+		legs[l] = &cp
 	}
 	c.requests = make([]*mRequest, len(m.requests))
 	for i, r := range m.requests {
 		cp := *r
 		c.requests[i] = &cp
+	}
+	c.items = make([]*mItem, len(m.items))
+	items := map[*mItem]*mItem{}
+	for i, it := range m.items {
+		cp := *it
+		if it.leg != nil {
+			cp.leg = legs[it.leg]
+		}
+		c.items[i] = &cp
+		items[it] = &cp
+	}
+	c.messages = append([]mMessage(nil), m.messages...)
+	for i := range c.messages {
+		c.messages[i].item = items[m.messages[i].item]
 	}
 	return &c
 }
@@ -128,6 +168,10 @@ func (m *Model) Exists() bool { return m.exists }
 
 // Status is the interaction's status in the model.
 func (m *Model) Status() string { return m.status }
+
+// Version is the number of events the interaction's stream holds, as the
+// model has it.
+func (m *Model) Version() uint64 { return uint64(len(m.items)) }
 
 // Outcome is the model's prediction for one step.
 type Outcome struct {
@@ -196,7 +240,14 @@ func (m *Model) Predict(step Step) Outcome {
 }
 
 // Do predicts the outcome of step and, when it is accepted, applies it.
-func (m *Model) Do(step Step) Outcome {
+func (m *Model) Do(step Step) Outcome { return m.DoCommand(step, "") }
+
+// DoCommand is Do for a step the library runs with command ID cause
+// (Service.DoCommand); "" for one the library names itself. The model
+// keeps the cause on the items the step causes, to predict what each
+// party is told of it (Delivered).
+func (m *Model) DoCommand(step Step, cause string) Outcome {
+	m.batch = len(m.items) // a refused step tells nobody anything
 	if step.Interaction != "" && step.Interaction != m.ID {
 		if _, ok := step.Command.(interaction.Open); ok {
 			// Opens another interaction: nothing this model follows.
@@ -210,6 +261,9 @@ func (m *Model) Do(step Step) Outcome {
 	if bug := m.knownBug(step); bug != "" {
 		return Outcome{KnownBug: bug}
 	}
+	if m.badInput(step.Actor, step.Command) {
+		return Outcome{Kinds: []error{errBadInput}, Rule: "R-X6"}
+	}
 	var f faults
 	effect, rule, known := m.decide(step.Actor, step.Command, &f)
 	if !known {
@@ -218,16 +272,34 @@ func (m *Model) Do(step Step) Outcome {
 	if f.any() {
 		return Outcome{Kinds: f.kinds, Rule: f.rule}
 	}
+	m.actor, m.cause = step.Actor, cause
 	if effect != nil {
 		effect()
+	}
+	if len(m.items) > m.batch {
+		m.commands++
 	}
 	return Outcome{Accepted: true, Rule: rule}
 }
 
-// validText is the documented input rule: not blank, at most the limit,
-// valid UTF-8.
+// validText is the documented input rule: at most the limit, valid
+// UTF-8, and not blank: something in it is visible. Whitespace, control
+// characters and invisible ones (see hidden) do not count; inside text
+// with something visible they are kept (R-X6).
 func (m *Model) validText(s string) bool {
-	return len(s) <= m.Limits.MaxMessageBytes && utf8.ValidString(s) && strings.TrimFunc(s, unicode.IsSpace) != ""
+	if len(s) > m.Limits.MaxMessageBytes || !utf8.ValidString(s) {
+		return false
+	}
+	return strings.IndexFunc(s, func(r rune) bool { return !hidden(r) }) >= 0
+}
+
+// hidden: a character that shows nothing, written from the documented
+// classes: whitespace, controls (Cc), format characters (Cf: zero-width
+// space, joiners, BOM, bidi controls), the other default-ignorable code
+// points, variation selectors, and the braille blank U+2800.
+func hidden(r rune) bool {
+	return unicode.In(r, unicode.White_Space, unicode.Cc, unicode.Cf,
+		unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector) || r == 0x2800
 }
 
 func (m *Model) party(id interaction.PartyID) *mParty {
@@ -257,59 +329,16 @@ func (m *Model) request(id interaction.LegID) *mRequest {
 	return nil
 }
 
-// ensure returns party id, adding it (not yet a member) when new.
+// ensure returns party id, adding it (not yet a member) when new. The
+// library adds a party with its first membership change, so the effects
+// call it right before that change.
 func (m *Model) ensure(id interaction.PartyID) *mParty {
 	if p := m.party(id); p != nil {
 		return p
 	}
-	p := &mParty{id: id, membership: interaction.MemberNone}
+	p := &mParty{id: id, idx: len(m.parties), membership: interaction.MemberNone}
 	m.parties = append(m.parties, p)
 	return p
-}
-
-// setMembership moves p, keeping what it may read: joining lets it read
-// everything (R-C6, R-F2); going out freezes what it read.
-func (m *Model) setMembership(p *mParty, to string) {
-	if p.present() && to != interaction.MemberJoined {
-		p.readUpTo, p.readLegsUpTo = len(m.messages), len(m.legs)
-		if p.role.Engaged() {
-			p.engagedMsgs, p.engagedLegs = len(m.messages), len(m.legs)
-		}
-	}
-	p.membership = to
-	if to == interaction.MemberJoined {
-		if !p.tookPart {
-			m.joins++
-			p.order = m.joins
-		}
-		p.tookPart = true
-		if p.role.Engaged() {
-			p.engaged = true
-		}
-	}
-}
-
-// invite invites p in role r. Invited in another role, a former
-// supervisor no longer reads through the agent it supervised (R-C5, R-X3).
-func (m *Model) invite(p *mParty, r interaction.Role) {
-	p.role = r
-	p.supervises, p.coaching = "", false
-	m.setMembership(p, interaction.MemberInvited)
-}
-
-func (m *Model) setRole(p *mParty, r interaction.Role) {
-	p.role = r
-	if p.present() && r.Engaged() {
-		p.engaged = true
-	}
-}
-
-func (m *Model) say(author interaction.PartyID, text string, kind interaction.MessageKind, sc interaction.Scope) {
-	m.messages = append(m.messages, mMessage{author: author, text: text, kind: kind, scope: sc})
-}
-
-func (m *Model) notice(text string, sc interaction.Scope) {
-	m.say(interaction.System, text, interaction.KindNotice, sc)
 }
 
 func (m *Model) presentOwner() *mParty {
@@ -336,42 +365,86 @@ func inChat(p *mParty) bool {
 	return p != nil && (p.membership == interaction.MemberJoined || p.membership == interaction.MemberInvited)
 }
 
+// The effects, event by event, in the order the rules have them happen.
+// Each emits its item (model_sight.go decides who sees it).
+
+// membershipScope is who is told of a party's membership change: the
+// contact sees the engaged agents (and itself) come and go; a
+// consultation target is seen by the agents of its last leg; anyone else
+// (an offered agent, a supervisor) by itself only.
+//
+// "Engaged" is the party's own story, not only its role: an agent invited
+// as owner or member (a direct request) that never joined, or that was
+// invited again after its engaged stay, is not shown to the contact by
+// its role: the contact is never told of an invitation (docs/visibility.md).
+func (m *Model) membershipScope(p *mParty) interaction.Scope {
+	switch {
+	case p.role == interaction.RoleContact || m.contactFacing(p):
+		return interaction.Everyone
+	case p.role == interaction.RoleConsultant:
+		for i := len(m.legs) - 1; i >= 0; i-- {
+			if m.legs[i].agent == p.id {
+				return interaction.LegScope(m.legs[i].id)
+			}
+		}
+	}
+	return interaction.PartyScope(p.id)
+}
+
+// contactFacing: p is an engaged agent, in its engaged stay or after it,
+// with no invitation since.
+func (m *Model) contactFacing(p *mParty) bool {
+	return p.role.Engaged() && p.engaged && !p.invitedSince
+}
+
 // release takes a consultation target out once its leg is over: an
 // invited one is withdrawn, a joined one leaves. A target that became an
 // owner or member stays.
-func (m *Model) release(agent interaction.PartyID) {
-	p := m.party(agent)
+func (m *Model) release(l *mLeg) {
+	p := m.party(l.agent)
 	if p == nil || p.role != interaction.RoleConsultant {
 		return
 	}
-	for _, l := range m.legs {
-		if l.agent == agent && l.live() {
-			return
-		}
-	}
 	switch p.membership {
 	case interaction.MemberInvited:
-		m.setMembership(p, interaction.MemberWithdrawn)
+		m.member(p, interaction.MemberWithdrawn, p.role, interaction.LegScope(l.id))
 	case interaction.MemberJoined:
-		m.setMembership(p, interaction.MemberLeft)
+		m.member(p, interaction.MemberLeft, p.role, interaction.LegScope(l.id))
 	}
 }
 
 func (m *Model) finishLeg(l *mLeg) {
 	if l.state == interaction.LegInviting {
-		l.state = interaction.LegCancelled
+		m.legTo(l, interaction.LegCancelled)
 	} else {
-		l.state = interaction.LegEnded
+		m.legTo(l, interaction.LegEnded)
 	}
-	m.release(l.agent)
+	m.release(l)
+}
+
+// requestScope: a request made from a consultation is told in that leg;
+// a direct one in its own scope (the owner who asked and the agent asked).
+func requestScope(r *mRequest) interaction.Scope {
+	if r.via != "" {
+		return interaction.LegScope(r.via)
+	}
+	return interaction.LegScope(r.id)
 }
 
 // cancelRequest drops a pending request; an agent it invited (a direct
-// request) is withdrawn.
+// request) is withdrawn, told to itself.
 func (m *Model) cancelRequest(r *mRequest) {
-	r.state = interaction.RequestCancelled
+	m.requestTo(r, interaction.RequestCancelled)
 	if p := m.party(r.agent); p != nil && p.membership == interaction.MemberInvited && p.role != interaction.RoleConsultant {
-		m.setMembership(p, interaction.MemberWithdrawn)
+		m.member(p, interaction.MemberWithdrawn, p.role, interaction.PartyScope(p.id))
+	}
+}
+
+func (m *Model) cancelRequestsVia(l *mLeg) {
+	for _, r := range m.requests {
+		if r.via == l.id && r.state == interaction.RequestPending {
+			m.cancelRequest(r)
+		}
 	}
 }
 
@@ -389,11 +462,15 @@ func (m *Model) depart(p *mParty, to string) {
 			m.cancelRequest(r)
 		}
 	}
-	m.setMembership(p, to)
-	if !p.role.Engaged() || m.status != interaction.StatusActive {
+	if !p.present() {
+		return // a consultation target: ending its leg released it
+	}
+	role := p.role
+	m.member(p, to, role, m.membershipScope(p))
+	if !role.Engaged() || m.status != interaction.StatusActive {
 		return
 	}
-	if p.role == interaction.RoleOwner && m.presentOwner() == nil {
+	if role == interaction.RoleOwner && m.presentOwner() == nil {
 		var next *mParty
 		for _, q := range m.parties {
 			if q.role == interaction.RoleMember && q.present() && (next == nil || q.order < next.order) {
@@ -401,7 +478,7 @@ func (m *Model) depart(p *mParty, to string) {
 			}
 		}
 		if next != nil {
-			m.setRole(next, interaction.RoleOwner)
+			m.roleTo(next, interaction.RoleOwner, interaction.Everyone, "", false)
 			return
 		}
 	}
@@ -410,10 +487,13 @@ func (m *Model) depart(p *mParty, to string) {
 	}
 }
 
-// endSession ends the session with the contact (R-C7): every leg and
-// request ends, invitations are withdrawn, the contact and the targets
-// leave, and the interaction closes at once if nobody must mark done.
+// endSession ends the session with the contact (R-C7): the status first,
+// while everyone is still in (everyone in the chat is told the session
+// ended), then every leg and request ends, invitations are withdrawn, the
+// contact, the targets and the supervisors leave, and the interaction
+// closes at once if nobody must mark done.
 func (m *Model) endSession() {
+	m.statusTo(interaction.StatusEnded)
 	for _, l := range m.legs {
 		if l.live() {
 			m.finishLeg(l)
@@ -427,12 +507,11 @@ func (m *Model) endSession() {
 	for _, p := range m.parties {
 		switch {
 		case p.membership == interaction.MemberInvited:
-			m.setMembership(p, interaction.MemberWithdrawn)
+			m.member(p, interaction.MemberWithdrawn, p.role, interaction.PartyScope(p.id))
 		case p.present() && (p.role == interaction.RoleContact || p.role == interaction.RoleConsultant || p.role == interaction.RoleSupervisor):
-			m.setMembership(p, interaction.MemberLeft)
+			m.member(p, interaction.MemberLeft, p.role, m.membershipScope(p))
 		}
 	}
-	m.status = interaction.StatusEnded
 	m.closeIfDone()
 }
 
@@ -447,13 +526,15 @@ func (m *Model) closeIfDone() {
 			return
 		}
 	}
-	m.status = interaction.StatusClosed
+	m.statusTo(interaction.StatusClosed)
 }
 
 // handOver makes to the owner and takes from out (R-T2).
 func (m *Model) handOver(from, to interaction.PartyID) {
-	m.setRole(m.party(to), interaction.RoleOwner)
-	m.notice(string(from)+" transferred the chat to "+string(to), interaction.Everyone)
+	if p := m.party(to); p.role != interaction.RoleOwner {
+		m.roleTo(p, interaction.RoleOwner, interaction.Everyone, "", false)
+	}
+	m.notice(mNotice{code: interaction.NoticeTransferred, parties: []interaction.PartyID{from, to}}, interaction.Everyone)
 	m.depart(m.party(from), interaction.MemberLeft)
 }
 
@@ -507,11 +588,10 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 		}
 		return func() {
 			m.exists, m.status, m.contact = true, interaction.StatusWaiting, c.Contact
-			p := m.ensure(c.Contact)
-			p.role = interaction.RoleContact
-			m.setMembership(p, interaction.MemberJoined)
+			m.opened(c.Contact)
+			m.member(m.ensure(c.Contact), interaction.MemberJoined, interaction.RoleContact, interaction.Everyone)
 			if c.Text != "" {
-				m.say(actor, c.Text, interaction.KindText, interaction.Everyone)
+				m.say(actor, c.Text, interaction.Everyone)
 			}
 		}, "R-X5", true
 
@@ -532,7 +612,8 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 			f.add(errTransition, "R-X1")
 		}
 		return func() {
-			m.invite(m.ensure(c.Agent), interaction.RoleOwner)
+			// The offer is told to the offered agent only.
+			m.member(m.ensure(c.Agent), interaction.MemberInvited, interaction.RoleOwner, interaction.PartyScope(c.Agent))
 		}, "R-X1", true
 
 	case interaction.Join:
@@ -544,12 +625,12 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 			f.add(errTransition, "R-X1")
 		}
 		return func() {
-			m.setMembership(p, interaction.MemberJoined)
-			m.status = interaction.StatusActive
+			m.member(p, interaction.MemberJoined, interaction.RoleOwner, interaction.Everyone)
+			m.statusTo(interaction.StatusActive)
 			// The first to join wins; the other offers are withdrawn (R-X1).
 			for _, q := range m.parties {
 				if q != p && q.role == interaction.RoleOwner && q.membership == interaction.MemberInvited {
-					m.setMembership(q, interaction.MemberWithdrawn)
+					m.member(q, interaction.MemberWithdrawn, q.role, interaction.PartyScope(q.id))
 				}
 			}
 		}, "R-X1", true
@@ -562,7 +643,7 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 		if m.status != interaction.StatusWaiting {
 			f.add(errTransition, "R-X1") // chat offers exist only while the chat waits
 		}
-		return func() { m.setMembership(p, interaction.MemberDeclined) }, "R-X1", true
+		return func() { m.member(p, interaction.MemberDeclined, p.role, interaction.PartyScope(p.id)) }, "R-X1", true
 
 	case interaction.Withdraw:
 		if actor != interaction.System {
@@ -574,7 +655,7 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 		} else if p.membership != interaction.MemberInvited || m.status != interaction.StatusWaiting {
 			f.add(errTransition, "R-X1")
 		}
-		return func() { m.setMembership(p, interaction.MemberWithdrawn) }, "R-X1", true
+		return func() { m.member(p, interaction.MemberWithdrawn, p.role, interaction.PartyScope(p.id)) }, "R-X1", true
 
 	case interaction.Post:
 		m.text(c.Text, f)
@@ -591,7 +672,7 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 				f.add(errTransition, "R-X6")
 			}
 		}
-		return func() { m.say(actor, c.Text, interaction.KindText, interaction.Everyone) }, "R-F3", true
+		return func() { m.say(actor, c.Text, interaction.Everyone) }, "R-F3", true
 
 	case interaction.Note:
 		m.text(c.Text, f)
@@ -605,7 +686,7 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 		if p != nil && p.role == interaction.RoleSupervisor {
 			f.add(errNotPerm, "R-X7") // a note would show a silent monitor to every agent
 		}
-		return func() { m.say(actor, c.Text, interaction.KindText, interaction.Scope{Kind: interaction.ScopeAgents}) }, "R-X6", true
+		return func() { m.say(actor, c.Text, interaction.Scope{Kind: interaction.ScopeAgents}) }, "R-X6", true
 
 	case interaction.Leave:
 		p := m.actingParty(actor, f)
@@ -664,7 +745,7 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 			f.add(errTransition, "R-C8")
 		}
 		return func() {
-			m.setMembership(p, interaction.MemberDone)
+			m.member(p, interaction.MemberDone, p.role, m.membershipScope(p))
 			m.closeIfDone()
 		}, "R-C8", true
 
@@ -679,6 +760,11 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 		if !ok {
 			return nil, "", true
 		}
+		agent := interaction.PartyID("")
+		if sup != nil {
+			agent = sup.supervises
+		}
+		m.policy(actor, agent, f)
 		if m.status != interaction.StatusActive {
 			f.add(errTransition, "R-X7")
 		}
@@ -689,14 +775,12 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 			// A conference member from now on, seen by all, reading the
 			// whole chat (R-F2, R-F3); it keeps the sight of its agent.
 			p := m.ensure(actor)
-			p.coaching = false
 			if p.present() {
-				m.setRole(p, interaction.RoleMember)
+				m.roleTo(p, interaction.RoleMember, interaction.Everyone, "", false)
 			} else {
-				p.role = interaction.RoleMember
-				m.setMembership(p, interaction.MemberJoined)
+				m.member(p, interaction.MemberJoined, interaction.RoleMember, interaction.Everyone)
 			}
-			m.notice(string(actor)+" joined the conference", interaction.Everyone)
+			m.notice(mNotice{code: interaction.NoticeJoined, parties: []interaction.PartyID{actor}}, interaction.Everyone)
 		}, "R-X7", true
 
 	case consult.Start:
@@ -717,8 +801,10 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 			f.add(errConflict, "R-X3")
 		}
 		return func() {
-			m.legs = append(m.legs, &mLeg{id: c.Leg, owner: actor, agent: c.Agent, target: c.Target, medium: c.Medium, state: interaction.LegInviting})
-			m.invite(m.ensure(c.Agent), interaction.RoleConsultant)
+			l := &mLeg{id: c.Leg, owner: actor, agent: c.Agent, target: c.Target, medium: c.Medium, state: interaction.LegNone}
+			m.legs = append(m.legs, l)
+			m.legTo(l, interaction.LegInviting)
+			m.member(m.ensure(c.Agent), interaction.MemberInvited, interaction.RoleConsultant, interaction.LegScope(l.id))
 		}, "R-C1", true
 
 	case consult.Accept:
@@ -727,8 +813,8 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 			return nil, "", true
 		}
 		return func() {
-			l.state = interaction.LegActive
-			m.setMembership(m.party(l.agent), interaction.MemberJoined)
+			m.legTo(l, interaction.LegActive)
+			m.member(m.party(l.agent), interaction.MemberJoined, interaction.RoleConsultant, interaction.LegScope(l.id))
 		}, "R-C3", true
 
 	case consult.Decline:
@@ -737,9 +823,9 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 			return nil, "", true
 		}
 		return func() {
-			l.state = interaction.LegDeclined
-			m.setMembership(m.party(l.agent), interaction.MemberDeclined)
-			m.notice(string(l.agent)+" declined the consultation", interaction.PartyScope(l.owner))
+			m.legTo(l, interaction.LegDeclined)
+			m.member(m.party(l.agent), interaction.MemberDeclined, interaction.RoleConsultant, interaction.LegScope(l.id))
+			m.notice(mNotice{code: interaction.NoticeDeclined, parties: []interaction.PartyID{l.agent}}, interaction.PartyScope(l.owner))
 		}, "R-C3", true
 
 	case consult.Cancel:
@@ -748,8 +834,8 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 			return nil, "", true
 		}
 		return func() {
-			l.state = interaction.LegCancelled
-			m.release(l.agent)
+			m.legTo(l, interaction.LegCancelled)
+			m.release(l)
 		}, "R-X2", true
 
 	case consult.TimeOut:
@@ -761,9 +847,9 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 			return nil, "", true
 		}
 		return func() {
-			l.state = interaction.LegTimedOut
-			m.release(l.agent)
-			m.notice(string(l.agent)+" did not answer the consultation", interaction.PartyScope(l.owner))
+			m.legTo(l, interaction.LegTimedOut)
+			m.release(l)
+			m.notice(mNotice{code: interaction.NoticeNoAnswer, parties: []interaction.PartyID{l.agent}}, interaction.PartyScope(l.owner))
 		}, "R-X1", true
 
 	case consult.EndLeg:
@@ -772,13 +858,9 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 			return nil, "", true
 		}
 		return func() {
-			l.state = interaction.LegEnded
-			for _, r := range m.requests {
-				if r.via == l.id && r.state == interaction.RequestPending {
-					m.cancelRequest(r)
-				}
-			}
-			m.release(l.agent)
+			m.legTo(l, interaction.LegEnded)
+			m.cancelRequestsVia(l)
+			m.release(l)
 		}, "R-C4", true
 
 	case consult.Say:
@@ -797,7 +879,7 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 		if l.medium == interaction.MediumVoice {
 			f.add(errNotPerm, "R-C10")
 		}
-		return func() { m.say(actor, c.Text, interaction.KindText, interaction.LegScope(l.id)) }, "R-C5", true
+		return func() { m.say(actor, c.Text, interaction.LegScope(l.id)) }, "R-C5", true
 
 	case consult.Transfer:
 		m.owner(actor, "R-T1", f)
@@ -813,12 +895,8 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 			f.add(errTransition, "R-T1")
 		}
 		return func() {
-			l.state = interaction.LegTransferred
-			for _, r := range m.requests {
-				if r.via == l.id && r.state == interaction.RequestPending {
-					m.cancelRequest(r)
-				}
-			}
+			m.legTo(l, interaction.LegTransferred)
+			m.cancelRequestsVia(l)
 			m.handOver(actor, l.agent)
 		}, "R-T1", true
 
@@ -846,7 +924,9 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 			}
 		}
 		return func() {
-			m.requests = append(m.requests, &mRequest{id: c.Request, kind: interaction.RequestConference, from: actor, agent: l.agent, target: l.target, via: l.id, state: interaction.RequestPending})
+			r := &mRequest{id: c.Request, kind: interaction.RequestConference, from: actor, agent: l.agent, target: l.target, via: l.id, state: interaction.RequestNone}
+			m.requests = append(m.requests, r)
+			m.requestTo(r, interaction.RequestPending)
 		}, "R-F1", true
 
 	case consult.Direct:
@@ -869,12 +949,14 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 			f.add(errConflict, "R-X4")
 		}
 		return func() {
-			m.requests = append(m.requests, &mRequest{id: c.Request, kind: c.Kind, from: actor, agent: c.Agent, target: c.Target, state: interaction.RequestPending})
+			r := &mRequest{id: c.Request, kind: c.Kind, from: actor, agent: c.Agent, target: c.Target, state: interaction.RequestNone}
+			m.requests = append(m.requests, r)
+			m.requestTo(r, interaction.RequestPending)
 			role := interaction.RoleMember
 			if c.Kind == interaction.RequestTransfer {
 				role = interaction.RoleOwner
 			}
-			m.invite(m.ensure(c.Agent), role)
+			m.member(m.ensure(c.Agent), interaction.MemberInvited, role, interaction.LegScope(r.id))
 		}, "R-X4", true
 
 	case consult.AcceptRequest:
@@ -890,24 +972,30 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 			f.add(errTransition, "R-F4")
 		}
 		return func() {
-			r.state = interaction.RequestAccepted
+			m.requestTo(r, interaction.RequestAccepted)
 			p := m.party(r.agent)
 			if r.via != "" {
 				if r.kind == interaction.RequestTransfer {
-					m.leg(r.via).state = interaction.LegTransferred
+					m.legTo(m.leg(r.via), interaction.LegTransferred)
 				} else {
-					m.leg(r.via).state = interaction.LegConferenced
+					m.legTo(m.leg(r.via), interaction.LegConferenced)
 				}
 			} else {
-				m.setMembership(p, interaction.MemberJoined)
+				role := interaction.RoleMember
+				if r.kind == interaction.RequestTransfer {
+					role = interaction.RoleOwner
+				}
+				m.member(p, interaction.MemberJoined, role, interaction.Everyone)
 			}
 			if r.kind == interaction.RequestTransfer {
 				m.handOver(r.from, r.agent)
 				return
 			}
 			// R-F2: the target is added to the chat and reads all of it.
-			m.setRole(p, interaction.RoleMember)
-			m.notice(string(r.agent)+" joined the conference", interaction.Everyone)
+			if r.via != "" {
+				m.roleTo(p, interaction.RoleMember, interaction.Everyone, "", false)
+			}
+			m.notice(mNotice{code: interaction.NoticeJoined, parties: []interaction.PartyID{r.agent}}, interaction.Everyone)
 		}, "R-F2", true
 
 	case consult.DeclineRequest:
@@ -941,11 +1029,25 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 			f.add(errNotPerm, "R-F5")
 		}
 		return func() {
-			m.notice(string(c.Member)+" was removed from the conference", interaction.Everyone)
+			m.notice(mNotice{code: interaction.NoticeRemoved, parties: []interaction.PartyID{c.Member}}, interaction.Everyone)
 			m.depart(p, interaction.MemberRemoved)
 		}, "R-F5", true
 	}
 	return nil, "", false
+}
+
+// policy asks the embedding service's policy whether actor may supervise
+// agent (R-X7); agent empty means the present owner. Without a policy, or
+// with nobody to supervise, supervision is not permitted.
+func (m *Model) policy(actor, agent interaction.PartyID, f *faults) {
+	if agent == "" {
+		if o := m.presentOwner(); o != nil {
+			agent = o.id
+		}
+	}
+	if m.Policy == nil || agent == "" || !m.Policy.MaySupervise(m.ID, actor, agent) {
+		f.add(errNotPerm, "R-X7")
+	}
 }
 
 // supervisor checks who may supervise (R-X7): anyone who is not, and was
@@ -964,6 +1066,9 @@ func (m *Model) supervisor(actor interaction.PartyID, f *faults) (p *mParty, ok 
 	p = m.party(actor)
 	switch {
 	case p == nil:
+		if badPartyID(actor) {
+			f.add(errBadInput, "R-X6")
+		}
 		return nil, true
 	case p.role == interaction.RoleSupervisor, p.role == interaction.RoleMember && p.supervises != "" && p.present():
 		return p, true
@@ -974,7 +1079,8 @@ func (m *Model) supervisor(actor interaction.PartyID, f *faults) (p *mParty, ok 
 
 // supervise is Monitor and Coach (R-X7): only an agent engaged with the
 // contact, in an active chat, is supervised; the supervisor enters unseen
-// (or switches agent or mode); a coaching text is seen by the agent only.
+// (or switches agent or mode), told to itself only, or, when it coaches,
+// to the coached agent too; a coaching text is seen by that agent only.
 func (m *Model) supervise(actor, agent interaction.PartyID, coach bool, text string, f *faults) (func(), string, bool) {
 	if text != "" {
 		m.text(text, f)
@@ -983,6 +1089,7 @@ func (m *Model) supervise(actor, agent interaction.PartyID, coach bool, text str
 	if !ok {
 		return nil, "", true
 	}
+	m.policy(actor, agent, f)
 	if sup != nil && sup.role != interaction.RoleSupervisor && sup.present() {
 		f.add(errNotPerm, "R-X7") // barged in: a member writes to everyone
 	}
@@ -999,14 +1106,23 @@ func (m *Model) supervise(actor, agent interaction.PartyID, coach bool, text str
 		f.add(errNotPerm, "R-X7")
 	}
 	return func() {
-		p := m.ensure(actor)
-		if !p.present() {
-			p.role = interaction.RoleSupervisor
-			m.setMembership(p, interaction.MemberJoined)
+		scope := interaction.PartyScope(actor)
+		if coach {
+			scope = interaction.Scope{Kind: interaction.ScopeCoach, Party: agent}
 		}
-		p.supervises, p.coaching = agent, coach
+		p := m.ensure(actor)
+		present := p.present()
+		same := present && p.coaching == coach && p.supervises == agent
+		if !present {
+			// It comes in supervising agent, and nobody else.
+			p.supervises, p.coaching = agent, coach
+			m.member(p, interaction.MemberJoined, interaction.RoleSupervisor, scope)
+		}
+		if !same {
+			m.roleTo(p, interaction.RoleSupervisor, scope, agent, coach)
+		}
 		if text != "" {
-			m.say(actor, text, interaction.KindText, interaction.Scope{Kind: interaction.ScopeCoach, Party: agent})
+			m.say(actor, text, interaction.Scope{Kind: interaction.ScopeCoach, Party: agent})
 		}
 	}, "R-X7", true
 }
@@ -1037,22 +1153,109 @@ func (m *Model) dropRequest(actor interaction.PartyID, id interaction.LegID, tri
 		f.add(errTransition, "R-F4")
 	}
 	return func() {
-		state, membership := interaction.RequestDeclined, interaction.MemberDeclined
+		state, membership, code := interaction.RequestDeclined, interaction.MemberDeclined, interaction.NoticeDeclined
 		if trigger == "time_out" {
-			state, membership = interaction.RequestTimedOut, interaction.MemberWithdrawn
+			state, membership, code = interaction.RequestTimedOut, interaction.MemberWithdrawn, interaction.NoticeNoAnswer
 		}
-		r.state = state
+		m.requestTo(r, state)
 		if r.via == "" {
-			m.setMembership(m.party(r.agent), membership)
+			p := m.party(r.agent)
+			m.member(p, membership, p.role, interaction.LegScope(r.id))
 		}
-		m.notice(string(r.agent)+" did not take the "+r.kind.String(), interaction.PartyScope(r.from))
+		m.notice(mNotice{code: code, parties: []interaction.PartyID{r.agent}, what: r.kind}, interaction.PartyScope(r.from))
 	}, "R-F4", true
 }
 
-// badPartyID: a party ID must be given, not the reserved System, at most
-// 256 bytes and valid UTF-8 (R-X6).
+// badPartyID: a party ID is a well-formed identifier (badID) that is not,
+// and does not look like, the reserved System (R-X6).
 func badPartyID(p interaction.PartyID) bool {
-	return p == "" || p == interaction.System || len(p) > 256 || !utf8.ValidString(string(p))
+	return badID(string(p)) || posesAsSystem(string(p))
+}
+
+// badID: an identifier must be given, at most 256 bytes of valid UTF-8,
+// with no hidden character anywhere: no whitespace, control or invisible
+// character (R-X6).
+func badID(id string) bool {
+	return id == "" || len(id) > 256 || !utf8.ValidString(id) || strings.IndexFunc(id, hidden) >= 0
+}
+
+// posesAsSystem: id spells "system" once its letters are taken to plain
+// ASCII: fullwidth forms (U+FF01–U+FF5E), the mathematical alphanumeric
+// letters (U+1D400–U+1D6A3, 13 alphabets of A–Z then a–z) and the circled
+// letters (U+24B6–U+24E9), in any case.
+func posesAsSystem(id string) bool {
+	var plain []rune
+	for _, r := range id {
+		switch {
+		case 0xFF01 <= r && r <= 0xFF5E:
+			r = '!' + (r - 0xFF01)
+		case 0x1D400 <= r && r <= 0x1D6A3:
+			r = rune("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"[(r-0x1D400)%52])
+		case 0x24B6 <= r && r <= 0x24CF:
+			r = 'A' + (r - 0x24B6)
+		case 0x24D0 <= r && r <= 0x24E9:
+			r = 'a' + (r - 0x24D0)
+		}
+		plain = append(plain, unicode.ToLower(unicode.ToUpper(r)))
+	}
+	return string(plain) == string(interaction.System)
+}
+
+// badTarget: a target is of a known kind (agent to queue) with a
+// well-formed ID (R-X6, R-C2).
+func badTarget(t interaction.Target) bool {
+	return t.Kind > interaction.TargetQueue || badID(t.ID)
+}
+
+// badInput is R-X6 for the commands whose refusal of bad input comes
+// before every other check, so that it is their only possible answer:
+// every consultation command with a malformed ID, target, agent, medium,
+// request kind or text, or given by a party the interaction does not know
+// (the commands only System gives check for System instead); and a
+// newcomer supervising under a malformed party ID.
+func (m *Model) badInput(actor interaction.PartyID, cmd interaction.Command) bool {
+	unknown := actor == "" || m.party(actor) == nil
+	switch c := cmd.(type) {
+	case consult.Start:
+		return badID(string(c.Leg)) || badTarget(c.Target) || badPartyID(c.Agent) || c.Medium > interaction.MediumVoice || unknown
+	case consult.Accept:
+		return badID(string(c.Leg)) || unknown
+	case consult.Decline:
+		return badID(string(c.Leg)) || unknown
+	case consult.Cancel:
+		return badID(string(c.Leg)) || unknown
+	case consult.EndLeg:
+		return badID(string(c.Leg)) || unknown
+	case consult.Transfer:
+		return badID(string(c.Leg)) || unknown
+	case consult.TimeOut:
+		return badID(string(c.Leg))
+	case consult.Say:
+		return !m.validText(c.Text) || badID(string(c.Leg)) || unknown
+	case consult.Conference:
+		return badID(string(c.Leg)) || badID(string(c.Request)) || unknown
+	case consult.Direct:
+		return badID(string(c.Request)) || (c.Kind != interaction.RequestTransfer && c.Kind != interaction.RequestConference) ||
+			badTarget(c.Target) || badPartyID(c.Agent) || unknown
+	case consult.AcceptRequest:
+		return badID(string(c.Request)) || unknown
+	case consult.DeclineRequest:
+		return badID(string(c.Request)) || unknown
+	case consult.CancelRequest:
+		return badID(string(c.Request)) || unknown
+	case consult.TimeOutRequest:
+		return badID(string(c.Request))
+	case consult.Remove:
+		return unknown
+	case interaction.Monitor, interaction.Coach, interaction.BargeIn:
+		// Anyone new may supervise, under a well-formed party ID; "" and
+		// System are refused by the supervision rules themselves.
+		if co, ok := cmd.(interaction.Coach); ok && co.Text != "" && !m.validText(co.Text) {
+			return true
+		}
+		return actor != "" && actor != interaction.System && m.party(actor) == nil && badPartyID(actor)
+	}
+	return false
 }
 
 // legCommand is the check every command on a consultation leg starts

@@ -105,15 +105,31 @@ func TestKitCatchesLeakyCommandRC5(t *testing.T) {
 	assert.Contains(t, invariants, "R-C5", "the invariant checker names R-C5")
 	t.Logf("caught:\n%s", rep)
 
-	// The checker alone, on the event log.
-	var events []interaction.Event
+	// The leak never reaches the store: the core's validator refuses the
+	// event the leaky command decided, so the command fails and nothing is
+	// written (the invariant above is that refusal, by its rule).
 	require.NoError(t, rep.Steps[0].Err)
+	assert.ErrorIs(t, f.Err, interaction.ErrCorruptLog)
 	h := chatconsulttest.NewHarness(chatconsulttest.WithSubstitute(leakSays))
 	h.Run(context.Background(), story)
 	events, err := h.Chats.Store().Load(context.Background(), h.ID)
 	require.NoError(t, err)
+	messages := uint32(0)
+	for _, ev := range events {
+		if ev.Type == interaction.EventMessage {
+			messages++
+			assert.False(t, ev.Leg != "" && ev.Scope.Kind != interaction.ScopeLeg, "no leaked consultation message is stored")
+		}
+	}
+
+	// The checker alone, on a log that holds the leak anyway (written past
+	// the library, say into a shared store): Check(events) reports R-C5.
+	last := events[len(events)-1]
+	forged := append(events, interaction.Event{Interaction: h.ID, Version: last.Version + 1, Time: last.Time, Actor: "agent2",
+		Cause: "forged", Type: interaction.EventMessage, Text: "a refund is fine", Kind: interaction.KindText,
+		Scope: interaction.Everyone, Leg: "leg1", Seq: messages + 1})
 	var found bool
-	for _, v := range chatconsulttest.Check(events) {
+	for _, v := range chatconsulttest.Check(forged) {
 		found = found || v.Rule == "R-C5"
 	}
 	assert.True(t, found, "Check(events) reports R-C5")
@@ -289,6 +305,7 @@ type loudMonitor struct{ interaction.Monitor }
 
 func (c loudMonitor) Decide(d *interaction.Decision) error {
 	dry := interaction.NewDecision(d.State(), d.Actor, d.Now, d.Cause, d.Limits, nil)
+	dry.AllowSupervision(interaction.AnyoneMaySupervise) // the harness's policy
 	if err := c.Monitor.Decide(dry); err != nil {
 		return err
 	}

@@ -116,7 +116,8 @@ func NewSimulator(cfg SimConfig) *Simulator {
 	}
 	s.Chats = interaction.NewService(interaction.WithStore(cfg.Store),
 		interaction.WithNotifier(interaction.Notifiers{s.rec, cfg.Notifier}),
-		interaction.WithClock(s.Clock), interaction.WithIDs(NewSequentialIDs("sim-")))
+		interaction.WithClock(s.Clock), interaction.WithIDs(NewSequentialIDs("sim-")),
+		interaction.WithSupervision(interaction.AnyoneMaySupervise))
 	s.Desk = consult.New(s.Chats, consult.WithInviteTimeout(cfg.InviteTimeout))
 	for i := 1; i <= cfg.Agents; i++ {
 		s.agents = append(s.agents, interaction.PartyID("agent"+strconv.Itoa(i)))

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatconsult/chatconsult/chatconsulttest"
+	"github.com/chatconsult/chatconsult/history"
 	"github.com/chatconsult/chatconsult/interaction"
 )
 
@@ -96,4 +97,41 @@ func TestSimulatorKeepsInvariantsAndHonoursRates(t *testing.T) {
 		assert.Empty(t, st.Legs, "no consultation at consult rate 0")
 		assert.Empty(t, st.Requests, "no transfer or conference at rates 0")
 	}
+}
+
+// Real logs pass the core's validator (R-X5): every interaction the
+// simulator writes, over many seeds and rates, rebuilds from its Store,
+// loads into a fresh Service, and replays into history without a refusal.
+func TestSimulatorLogsAreNeverRefused(t *testing.T) {
+	seeds, commands := 40, 600
+	if testing.Short() {
+		seeds = 8
+	}
+	ctx := context.Background()
+	rates := []chatconsulttest.Rates{
+		chatconsulttest.DefaultRates,
+		{Consult: 0.6, Decline: 0.1, TimeOut: 0.3, Transfer: 0.3, Conference: 0.3, Leave: 0.05, Supervise: 0.3},
+		{Consult: 0.2, Decline: 0.5, TimeOut: 0.2, Transfer: 0.05, Conference: 0.4, Leave: 0.3, Supervise: 0.5},
+	}
+	events := 0
+	for seed := 1; seed <= seeds; seed++ {
+		store := interaction.NewMemoryStore()
+		sim := chatconsulttest.NewSimulator(chatconsulttest.SimConfig{Seed: uint64(seed), Interactions: 1 + seed%12,
+			Agents: 3 + seed%6, Supervisors: seed % 3, Rates: rates[seed%len(rates)], Store: store})
+		_, err := sim.Run(ctx, commands)
+		require.NoError(t, err, "seed %d: no command's events are refused as it writes them", seed)
+		fresh := interaction.NewService(interaction.WithStore(store))
+		for _, id := range sim.Opened() {
+			log, err := store.Load(ctx, id)
+			require.NoError(t, err)
+			events += len(log)
+			_, err = interaction.Rebuild(log)
+			require.NoError(t, err, "seed %d, %s", seed, id)
+			_, err = fresh.State(ctx, id)
+			require.NoError(t, err, "seed %d, %s: a Service loads it", seed, id)
+		}
+		_, err = history.Rebuild(ctx, store)
+		require.NoError(t, err, "seed %d: history replays it", seed)
+	}
+	t.Logf("%d seeds, %d events, none refused", seeds, events)
 }

@@ -391,6 +391,16 @@ func (m *Model) membershipScope(p *mParty) interaction.Scope {
 	return interaction.PartyScope(p.id)
 }
 
+// doneScope: an agent's wrap-up is told to everyone in the chat when it is
+// contact-facing (engaged, or left from its engaged stay, invited to
+// nothing since); to itself otherwise.
+func (m *Model) doneScope(p *mParty) interaction.Scope {
+	if m.contactFacing(p) {
+		return interaction.Everyone
+	}
+	return interaction.PartyScope(p.id)
+}
+
 // contactFacing: p is an engaged agent, in its engaged stay or after it,
 // with no invitation since.
 func (m *Model) contactFacing(p *mParty) bool {
@@ -436,7 +446,7 @@ func requestScope(r *mRequest) interaction.Scope {
 func (m *Model) cancelRequest(r *mRequest) {
 	m.requestTo(r, interaction.RequestCancelled)
 	if p := m.party(r.agent); p != nil && p.membership == interaction.MemberInvited && p.role != interaction.RoleConsultant {
-		m.member(p, interaction.MemberWithdrawn, p.role, interaction.PartyScope(p.id))
+		m.member(p, interaction.MemberWithdrawn, p.role, interaction.LegScope(r.id))
 	}
 }
 
@@ -745,7 +755,7 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 			f.add(errTransition, "R-C8")
 		}
 		return func() {
-			m.member(p, interaction.MemberDone, p.role, m.membershipScope(p))
+			m.member(p, interaction.MemberDone, p.role, m.doneScope(p))
 			m.closeIfDone()
 		}, "R-C8", true
 
@@ -761,8 +771,8 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 			return nil, "", true
 		}
 		agent := interaction.PartyID("")
-		if sup != nil {
-			agent = sup.supervises
+		if sup != nil && sup.present() {
+			agent = sup.supervises // else the policy is asked about the owner
 		}
 		m.policy(actor, agent, f)
 		if m.status != interaction.StatusActive {
@@ -778,6 +788,9 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 			if p.present() {
 				m.roleTo(p, interaction.RoleMember, interaction.Everyone, "", false)
 			} else {
+				// Back in the chat: it reads through nobody it supervised
+				// before (R-X7).
+				p.supervises, p.coaching = "", false
 				m.member(p, interaction.MemberJoined, interaction.RoleMember, interaction.Everyone)
 			}
 			m.notice(mNotice{code: interaction.NoticeJoined, parties: []interaction.PartyID{actor}}, interaction.Everyone)

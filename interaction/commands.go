@@ -252,10 +252,27 @@ func (MarkDone) Decide(d *Decision) error {
 	if p.Present() && d.State().Status != StatusEnded {
 		return d.Refuse(ErrInvalidTransition, "R-C8", "still in the chat: leave or end first")
 	}
-	if err := d.Membership(p.ID, "done", p.Role, membershipScope(d.State(), p)); err != nil {
+	if err := d.Membership(p.ID, "done", p.Role, doneScope(p)); err != nil {
 		return err
 	}
 	return d.CloseIfDone()
+}
+
+// doneScope is who is told that a party marked done: everyone still in
+// the chat when it is an engaged agent that was engaged with the contact
+// (the others wrap up with it); only itself otherwise. A consultation target's or an
+// invitee's wrap-up is nobody else's business, least of all the
+// contact's, and a party that left is told nothing after (docs/visibility.md).
+func doneScope(p *Party) Scope {
+	switch {
+	case !p.Engaged || !p.Role.Engaged():
+		return PartyScope(p.ID)
+	case p.Membership == MemberJoined:
+		return Everyone
+	case (p.Membership == MemberLeft || p.Membership == MemberRemoved) && p.EngagedUntil == p.SeenUntil:
+		return Everyone // it left from its engaged stay, invited to nothing since
+	}
+	return PartyScope(p.ID)
 }
 
 // membershipScope is who sees a party's membership change: the contact
@@ -390,7 +407,9 @@ func (d *Decision) CancelRequest(r Request, actor PartyID) error {
 		return err
 	}
 	if q := d.State().Party(r.Agent); q != nil && q.Membership == MemberInvited && q.Role != RoleConsultant {
-		return d.Membership(r.Agent, "withdraw", q.Role, PartyScope(r.Agent))
+		// In the request's scope: the owner who asked sees its invitee go,
+		// as it saw it invited.
+		return d.Membership(r.Agent, "withdraw", q.Role, LegScope(r.ID))
 	}
 	return nil
 }

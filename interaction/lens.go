@@ -82,9 +82,11 @@ func (l lens) name(id PartyID) string {
 	return DefaultContactName(n)
 }
 
-// message is m as the viewer is shown it (Seq set by the caller).
+// message is m as the viewer is shown it (Seq set by the caller). Its
+// stream version is not shown: it counts every event (Version is 0).
 func (l lens) message(m *Message) Message {
 	out := *m
+	out.Version = 0
 	if l.contact {
 		out.Author = l.id(m.Author)
 		out.Scope.Party = l.id(m.Scope.Party)

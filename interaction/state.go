@@ -270,10 +270,11 @@ func (s *State) Apply(ev *Event) error {
 			return corrupt(ev, "membership of %s %s -%s-> %s not declared from %s", ev.Party, ev.From, ev.Trigger, ev.To, p.Membership)
 		}
 		p.Membership, p.Role = ev.To, ev.Role
-		if ev.Trigger == "invite" {
+		if ev.Trigger == "invite" || ev.Trigger == "enter" {
 			// Invited in another role (a former supervisor consulted, say),
-			// the party no longer reads through the agent it supervised
-			// (R-C5, R-X3).
+			// or back in the chat, the party no longer reads through the
+			// agent it supervised before (R-C5, R-X3, R-X7): a returning
+			// supervisor supervises whom its next role event names.
 			p.Supervises, p.Coaching = "", false
 		}
 		switch {

@@ -148,8 +148,8 @@ func (BargeIn) Decide(d *Decision) error {
 		return err
 	}
 	agent := PartyID("")
-	if sup != nil {
-		agent = sup.Supervises
+	if sup != nil && sup.Present() {
+		agent = sup.Supervises // else the policy is asked about the owner
 	}
 	if err := d.maySupervise(agent); err != nil {
 		return err

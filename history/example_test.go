@@ -187,7 +187,7 @@ func ExampleProjection_MyHistory() {
 	}
 	// Output:
 	// agent1: 1 entries
-	//   id-1 with contact closed
+	//   id-1 with contact ended
 	//   09:00:00 contact: Hello, my invoice is wrong
 	//   09:00:10 agent1: Let me check
 	//   09:00:34 agent1: I have refunded 50 EUR
@@ -207,10 +207,10 @@ func ExampleProjection_ContactHistory() {
 		printTranscript(e.Transcript)
 	}
 	// Output:
-	// id-1 agents: [agent1]
+	// id-1 agents: [agent-1]
 	//   09:00:00 contact: Hello, my invoice is wrong
-	//   09:00:10 agent1: Let me check
-	//   09:00:34 agent1: I have refunded 50 EUR
+	//   09:00:10 agent-1: Let me check
+	//   09:00:34 agent-1: I have refunded 50 EUR
 }
 
 // The activity history has one entry per interaction; its consultations

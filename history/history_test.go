@@ -131,7 +131,10 @@ func TestRH4SeedExampleAfterConference(t *testing.T) {
 				"Agent2: Your refund is on its way"}, texts(theirs[0].Transcript), "R-F2, R-F3, R-H2")
 			c := contactHistory(t, p, "contact")
 			require.Len(t, c, 1)
-			assert.Equal(t, texts(theirs[0].Transcript), texts(c[0].Transcript), "the contact saw the same chat")
+			assert.Equal(t, []string{"contact: Hello, my invoice is wrong", "agent-1: Hi, I am looking into it",
+				"system: Agent 2 joined the conference", "agent-2: Hello, I am Agent1's colleague",
+				"agent-2: Your refund is on its way"}, texts(c[0].Transcript), "the contact saw the same chat, its agents named as it knows them (issue 12)")
+			assert.Equal(t, []interaction.PartyID{interaction.ContactAgentID(1), interaction.ContactAgentID(2)}, c[0].Agents)
 			checkNoConsultation(t, p, "Agent1", "Agent2", "contact")
 
 			m, err := p.InteractionMetrics(ctx, id)
@@ -210,9 +213,9 @@ func TestRH2HistoryLeavesOutWhatIsNotTheChat(t *testing.T) {
 
 	theirs := contactHistory(t, d.live, "contact")
 	require.Len(t, theirs, 1)
-	assert.Equal(t, []string{"contact: Hello, my invoice is wrong", "agent1: Hi, I am looking into it",
-		"agent1: We will refund you"}, texts(theirs[0].Transcript))
-	assert.Equal(t, []interaction.PartyID{"agent1"}, theirs[0].Agents, "never the consulted agent nor the supervisor")
+	assert.Equal(t, []string{"contact: Hello, my invoice is wrong", "agent-1: Hi, I am looking into it",
+		"agent-1: We will refund you"}, texts(theirs[0].Transcript), "contact-facing IDs (issue 12)")
+	assert.Equal(t, []interaction.PartyID{interaction.ContactAgentID(1)}, theirs[0].Agents, "never the consulted agent nor the supervisor, never an internal ID")
 	for _, m := range theirs[0].Transcript {
 		assert.True(t, st.CanSee("contact", m.Author, m.Scope, m.Version), "the contact could see %q", m.Text)
 	}

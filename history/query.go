@@ -152,26 +152,22 @@ func (p *Projection) Transcript(ctx context.Context, id interaction.ID, viewer i
 // agent notes it could see (CanSee, the rules of every other view), and
 // nothing of the consultations, party notices or coaching (R-H2).
 func historyTranscript(st *interaction.State, viewer interaction.PartyID) []interaction.Message {
-	shown := func(m *interaction.Message) bool {
-		switch m.Scope.Kind {
-		case interaction.ScopeEveryone, interaction.ScopeAgents:
-			return st.CanSee(viewer, m.Author, m.Scope, m.Version)
-		}
-		return false
-	}
-	n := 0
-	for i := range st.Messages {
-		if shown(&st.Messages[i]) {
-			n++
-		}
-	}
-	if n == 0 {
+	v, err := st.ViewFor(viewer)
+	if err != nil {
 		return nil
 	}
-	out := make([]interaction.Message, 0, n)
-	for i := range st.Messages {
-		if m := &st.Messages[i]; shown(m) {
-			out = append(out, *m)
+	return historyMessages(v)
+}
+
+// historyMessages keeps of a view's messages the chat and the agent notes,
+// as the view shows them (the viewer's numbering, the contact-facing names
+// for the contact).
+func historyMessages(v interaction.View) []interaction.Message {
+	var out []interaction.Message
+	for _, m := range v.Messages {
+		switch m.Scope.Kind {
+		case interaction.ScopeEveryone, interaction.ScopeAgents:
+			out = append(out, m)
 		}
 	}
 	return out
@@ -198,9 +194,26 @@ func (r *record) summary() Entry {
 	return e
 }
 
+// entry is the summary as viewer may know it (issue 12): the agents
+// under the IDs its views show them by (the contact's names for them),
+// the status and times it was told of, its history transcript.
 func (r *record) entry(viewer interaction.PartyID) Entry {
 	e := r.summary()
-	e.Transcript = historyTranscript(r.st, viewer)
+	v, err := r.st.ViewFor(viewer)
+	if err != nil {
+		return e
+	}
+	agents := e.Agents[:0]
+	for _, a := range e.Agents {
+		if id := r.st.ShownID(viewer, a); id != "" {
+			agents = append(agents, id)
+		}
+	}
+	e.Agents, e.Status, e.Ended = agents, v.Status, v.Ended
+	if v.Status != interaction.StatusClosed {
+		e.Closed = time.Time{}
+	}
+	e.Transcript = historyMessages(v)
 	return e
 }
 

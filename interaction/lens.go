@@ -126,3 +126,21 @@ func (l lens) status() string {
 	}
 	return st
 }
+
+// ShownID is the party ID viewer is shown for party: the party's own ID
+// to internal viewers, the contact-facing one (ContactAgentID) to the
+// contact, and "" when the viewer may not know that party at all. History
+// and other read models use it to name parties as the views do.
+func (s *State) ShownID(viewer, party PartyID) PartyID {
+	p := s.Party(viewer)
+	if p == nil {
+		return ""
+	}
+	l := s.lensFor(p, nil)
+	if q := s.Party(party); q != nil && q != p {
+		if _, ok := s.shownTo(p, q); !ok {
+			return ""
+		}
+	}
+	return l.id(party)
+}

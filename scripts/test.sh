@@ -26,6 +26,9 @@ go test -count=1 -run '^TestIdleInteractionHeap$' -v ./interaction | grep -E '^(
 step "consultation model test over 10,000 random stories (issue 3)"
 go test -count=1 ./consult -run '^TestModel$' -rapid.checks=10000
 
+step "privacy property over 10,000 random stories: every read path of every party (issue 12)"
+go test -count=1 ./chatconsulttest -run '^TestPrivacyProperty$' -v | grep -E '^(---|ok|FAIL|PASS)'
+
 step "browser agent desk in headless Chromium"
 if ! command -v chromium >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \

@@ -17,7 +17,11 @@ func newService(opts ...interaction.Option) *interaction.Service {
 	opts = append([]interaction.Option{
 		interaction.WithClock(chatconsulttest.NewManualClock()),
 		interaction.WithIDs(chatconsulttest.NewSequentialIDs("chat-")),
-		interaction.WithSupervision(interaction.AnyoneMaySupervise),
+		// Who may supervise whom is the service's call: here the team lead
+		// "supervisor" may supervise every agent; a real service asks its
+		// directory whether sup leads agent's team.
+		interaction.WithSupervision(interaction.SupervisionPolicyFunc(
+			func(_ interaction.ID, sup, _ interaction.PartyID) bool { return sup == "supervisor" })),
 	}, opts...)
 	return interaction.NewService(opts...)
 }

@@ -2,6 +2,7 @@ package interaction_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/chatconsult/chatconsult/consult"
@@ -93,4 +94,19 @@ func ExampleService_BargeIn() {
 	//   system: Agent 2 joined the conference
 	//   agent-2: I am the team lead, I will help
 	// contact sees contact(contact) agent-1(owner) agent-2(member)
+}
+
+func ExampleWithSupervision() {
+	ctx := context.Background()
+	// Only team leads supervise, and only their own team (R-X7).
+	teams := map[interaction.PartyID]interaction.PartyID{"agent1": "lead-a"}
+	chats := interaction.NewService(interaction.WithSupervision(interaction.SupervisionPolicyFunc(
+		func(_ interaction.ID, sup, agent interaction.PartyID) bool { return teams[agent] == sup })))
+	id := activeChat(ctx, chats)
+	fmt.Println(chats.Monitor(ctx, id, "lead-a", "agent1"))
+	err := chats.Monitor(ctx, id, "customer-7", "agent1")
+	fmt.Println(errors.Is(err, interaction.ErrNotPermitted))
+	// Output:
+	// <nil>
+	// true
 }

@@ -30,11 +30,18 @@ type (
 // Start opens a consultation leg from the owner (the actor) to Agent, the
 // agent that Target resolved to (R-C1, R-C2), held as Medium (R-C10). The
 // target is invited (R-C3); it does not see the chat until it accepts.
+//
+// A consultation aimed at a group, skill or queue is an offer of a routed
+// invitation (R-X1): Route names it (empty: a route of its own, named
+// after the leg). The offers of one fan-out share a Route, and so do the
+// offers made when it goes on (Reroute); an invitation to a named agent has
+// none.
 type Start struct {
 	Leg    LegID // chosen by the caller, so it knows the leg before the write
 	Target interaction.Target
 	Agent  PartyID
 	Medium interaction.Medium
+	Route  LegID
 }
 
 func (c Start) Decide(d *interaction.Decision) error {
@@ -51,6 +58,10 @@ func (c Start) Decide(d *interaction.Decision) error {
 	if c.Medium > interaction.MediumVoice {
 		return d.Refuse(interaction.ErrBadInput, "R-C10", "unknown medium")
 	}
+	route, err := routeOf(d, c.Route, c.Leg, c.Target)
+	if err != nil {
+		return err
+	}
 	owner, err := requireOwner(d, "R-C1")
 	if err != nil {
 		return err
@@ -65,14 +76,103 @@ func (c Start) Decide(d *interaction.Decision) error {
 	if q := s.Party(c.Agent); q != nil && (q.Membership == interaction.MemberJoined || q.Membership == interaction.MemberInvited) {
 		return d.Refuse(interaction.ErrConflict, "R-X3", "target is already in this interaction")
 	}
-	if err := d.Leg(c.Leg, "invite", interaction.Event{Party: c.Agent, Target: c.Target, Medium: c.Medium}); err != nil {
+	if err := joinRoute(d, route, owner.ID, c.Agent, c.Target, c.Medium, interaction.RequestNoKind); err != nil {
 		return err
 	}
-	return d.Membership(c.Agent, "invite", interaction.RoleConsultant, interaction.LegScope(c.Leg))
+	return inviteLeg(d, owner.ID, Offer{ID: c.Leg, Agent: c.Agent}, c.Target, c.Medium, route)
+}
+
+// inviteLeg writes the invitation of a new consultation leg, on behalf of
+// owner (the actor of a Start; Reroute writes it as System, naming the
+// owner).
+func inviteLeg(d *interaction.Decision, owner PartyID, o Offer, t interaction.Target, m interaction.Medium, route LegID) error {
+	if err := d.Leg(o.ID, "invite", interaction.Event{Actor: owner, Party: o.Agent, Target: t, Medium: m, Route: route}); err != nil {
+		return err
+	}
+	return d.Membership(o.Agent, "invite", interaction.RoleConsultant, interaction.LegScope(o.ID))
+}
+
+// routeOf checks the Route given to a Start or Direct and returns the one
+// its offer joins: the given one, or, for a group, skill or queue, a route
+// of the offer's own (R-X1). An invitation to a named agent is not routed.
+func routeOf(d *interaction.Decision, route, offer LegID, t interaction.Target) (LegID, error) {
+	if route != "" {
+		if err := d.CheckID("route", string(route)); err != nil {
+			return "", err
+		}
+		if t.Kind == interaction.TargetAgent {
+			return "", d.Refuse(interaction.ErrBadInput, "R-X1", "an invitation to a named agent is not routed")
+		}
+		return route, nil
+	}
+	if t.Kind == interaction.TargetAgent {
+		return "", nil
+	}
+	return offer, nil
+}
+
+// joinRoute checks that a new offer may join route (R-X1): a route of the
+// same owner, target and medium (or request kind) that no agent took yet
+// and that was not offered to agent before.
+func joinRoute(d *interaction.Decision, route LegID, owner, agent PartyID, t interaction.Target, m interaction.Medium, kind interaction.RequestKind) error {
+	r := d.State().Route(route)
+	if r == nil {
+		return nil
+	}
+	if r.Owner != owner || r.Target != t || r.Request != kind || (kind == interaction.RequestNoKind && r.Medium != m) {
+		return d.Refuse(interaction.ErrConflict, "R-X1", "route ID in use by another invitation")
+	}
+	if r.Taken != "" {
+		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "the invitation was accepted already")
+	}
+	if r.HasTried(agent) {
+		return d.Refuse(interaction.ErrConflict, "R-X1", string(agent)+" was offered this invitation already")
+	}
+	return nil
+}
+
+// takenByAnother refuses the accept of an offer that was rescinded because
+// another offer of its routed invitation was accepted first (R-X1): the
+// second accept is an invalid transition, whichever instance decides it.
+func takenByAnother(d *interaction.Decision, route, inv LegID) error {
+	if r := d.State().Route(route); r != nil && r.Taken != "" && r.Taken != inv {
+		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "another agent accepted this invitation first")
+	}
+	return nil
+}
+
+// rescindRivals withdraws, as routing (System), every other offer of
+// route that is still out: the first accept wins (R-X1).
+func rescindRivals(d *interaction.Decision, route, keep LegID) error {
+	r := d.State().Route(route)
+	if r == nil {
+		return nil
+	}
+	for _, id := range r.Rivals(keep) {
+		if l := d.State().Leg(id); l != nil {
+			if err := d.Leg(id, "cancel", interaction.Event{Actor: interaction.System}); err != nil {
+				return err
+			}
+			if err := d.ReleaseTarget(l.Agent, id); err != nil {
+				return err
+			}
+			continue
+		}
+		if q := d.State().Request(id); q != nil {
+			if err := rescindRequest(d, *q); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Accept: the invited target takes the consultation (R-C3). From now on it
-// reads the chat between owner and contact, live (R-C6).
+// reads the chat between owner and contact, live (R-C6). The accept of an
+// offer of a routed invitation withdraws (rescinds) the other offers still
+// out in the same write: the first accept wins, and an offer rescinded so
+// is refused with ErrInvalidTransition (R-X1), whichever Service decides
+// it, since it is decided on the stored state.
 type Accept struct{ Leg LegID }
 
 func (c Accept) Decide(d *interaction.Decision) error {
@@ -83,6 +183,14 @@ func (c Accept) Decide(d *interaction.Decision) error {
 	}
 	if d.Actor != l.Agent {
 		return d.Refuse(interaction.ErrNotPermitted, "R-C3", "only the invited target accepts")
+	}
+	if err := takenByAnother(d, l.Route, l.ID); err != nil {
+		return err
+	}
+	if l.State == interaction.LegInviting {
+		if err := rescindRivals(d, l.Route, l.ID); err != nil {
+			return err
+		}
 	}
 	if err := d.Leg(l.ID, "accept", interaction.Event{}); err != nil {
 		return err
@@ -114,6 +222,8 @@ func (c Decline) Decide(d *interaction.Decision) error {
 }
 
 // Cancel: the owner withdraws an invitation that is still pending (R-X2).
+// For a routed invitation that is every offer of it still out: to the
+// owner it is one invitation.
 type Cancel struct{ Leg LegID }
 
 func (c Cancel) Decide(d *interaction.Decision) error {
@@ -128,7 +238,21 @@ func (c Cancel) Decide(d *interaction.Decision) error {
 	if err := d.Leg(l.ID, "cancel", interaction.Event{}); err != nil {
 		return err
 	}
-	return d.ReleaseTarget(l.Agent, l.ID)
+	if err := d.ReleaseTarget(l.Agent, l.ID); err != nil {
+		return err
+	}
+	if r := d.State().Route(l.Route); r != nil {
+		for _, id := range r.Out {
+			rl := d.State().Leg(id)
+			if err := d.Leg(id, "cancel", interaction.Event{}); err != nil {
+				return err
+			}
+			if err := d.ReleaseTarget(rl.Agent, id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // TimeOut: nobody answered the invitation in time (actor System). The
@@ -294,12 +418,14 @@ func (c Conference) Decide(d *interaction.Decision) error {
 // Direct asks an agent who is not in the chat to take it over (transfer)
 // or to join it (conference) in a single step, without a consultation
 // first (R-X4). The agent is invited; nothing else changes until it
-// accepts.
+// accepts. Route is as for Start: a request aimed at a group, skill or
+// queue is an offer of a routed invitation (R-X1).
 type Direct struct {
 	Request LegID
 	Kind    interaction.RequestKind
 	Target  interaction.Target
 	Agent   PartyID
+	Route   LegID
 }
 
 func (c Direct) Decide(d *interaction.Decision) error {
@@ -316,6 +442,10 @@ func (c Direct) Decide(d *interaction.Decision) error {
 	if err := d.CheckPartyID(c.Agent); err != nil {
 		return err
 	}
+	route, err := routeOf(d, c.Route, c.Request, c.Target)
+	if err != nil {
+		return err
+	}
 	owner, err := requireOwner(d, "R-X4")
 	if err != nil {
 		return err
@@ -330,14 +460,23 @@ func (c Direct) Decide(d *interaction.Decision) error {
 	if err := newRequestID(d, c.Request); err != nil {
 		return err
 	}
-	role := interaction.RoleMember
-	if c.Kind == interaction.RequestTransfer {
-		role = interaction.RoleOwner
-	}
-	if err := d.Request(c.Request, "request", interaction.Event{Party: c.Agent, Target: c.Target, Request: c.Kind}, interaction.LegScope(c.Request)); err != nil {
+	if err := joinRoute(d, route, owner.ID, c.Agent, c.Target, interaction.MediumChat, c.Kind); err != nil {
 		return err
 	}
-	return d.Membership(c.Agent, "invite", role, interaction.LegScope(c.Request))
+	return askRequest(d, owner.ID, Offer{ID: c.Request, Agent: c.Agent}, c.Kind, c.Target, route)
+}
+
+// askRequest writes a direct transfer or conference request, on behalf of owner
+// (the actor of a Direct; Reroute writes it as System, naming the owner).
+func askRequest(d *interaction.Decision, owner PartyID, o Offer, kind interaction.RequestKind, t interaction.Target, route LegID) error {
+	role := interaction.RoleMember
+	if kind == interaction.RequestTransfer {
+		role = interaction.RoleOwner
+	}
+	if err := d.Request(o.ID, "request", interaction.Event{Actor: owner, Party: o.Agent, Target: t, Request: kind, Route: route}, interaction.LegScope(o.ID)); err != nil {
+		return err
+	}
+	return d.Membership(o.Agent, "invite", role, interaction.LegScope(o.ID))
 }
 
 // AcceptRequest: the asked agent accepts a conference or transfer request.
@@ -358,6 +497,14 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 	}
 	if d.State().Status != interaction.StatusActive {
 		return d.Refuse(interaction.ErrInvalidTransition, "", "chat is "+d.State().Status)
+	}
+	if err := takenByAnother(d, r.Route, r.ID); err != nil {
+		return err
+	}
+	if r.State == interaction.RequestPending {
+		if err := rescindRivals(d, r.Route, r.ID); err != nil {
+			return err
+		}
 	}
 	sc := requestScope(r)
 	if err := d.Request(r.ID, "accept", interaction.Event{}, sc); err != nil {
@@ -438,7 +585,19 @@ func (c CancelRequest) Decide(d *interaction.Decision) error {
 	if r.State != interaction.RequestPending {
 		return d.Refuse(interaction.ErrInvalidTransition, "R-X2", "request is "+r.State)
 	}
-	return d.CancelRequest(*r, "")
+	if err := d.CancelRequest(*r, ""); err != nil {
+		return err
+	}
+	if rt := d.State().Route(r.Route); rt != nil {
+		// A routed request is one invitation to the owner: its other
+		// offers go with it (R-X2).
+		for _, id := range rt.Out {
+			if err := d.CancelRequest(*d.State().Request(id), ""); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Remove takes a conference member out of the chat (R-F5). Only the owner

@@ -16,7 +16,6 @@ type Service struct {
 	router        Router
 	inviteTimeout time.Duration
 	exhausted     func(context.Context, Exhausted)
-	routes        routeBook
 	timers        timerBook
 }
 
@@ -75,18 +74,21 @@ func (s *Service) do(ctx context.Context, id interaction.ID, actor PartyID, cmd 
 }
 
 // ended stops the time-out of every invitation (consultation leg or
-// request) the events end, whoever ended it, and forgets its offer: an
-// answered, cancelled or timed-out invitation needs neither. It takes no
-// route's turn, for it may run inside a Notifier.
+// request) the events end, whoever ended it: an answered, cancelled or
+// timed-out invitation needs none. It may run inside a Notifier.
 func (s *Service) ended(id interaction.ID, events []interaction.Event) {
 	for i := range events {
 		ev := &events[i]
 		if (ev.Type == interaction.EventLeg && ev.From == interaction.LegInviting) ||
 			(ev.Type == interaction.EventRequest && ev.From == interaction.RequestPending) {
-			s.timers.stop(routeKey{id, ev.Leg})
-			s.routes.forget(id, ev.Leg)
+			s.timers.stop(timerKey{id, ev.Leg})
 		}
 	}
+}
+
+type timerKey struct {
+	interaction interaction.ID
+	leg         LegID
 }
 
 // timerBook holds the armed time-out of each pending invitation, so that
@@ -96,19 +98,19 @@ func (s *Service) ended(id interaction.ID, events []interaction.Event) {
 // invitation is no longer pending, and its time-out is refused.
 type timerBook struct {
 	mu sync.Mutex
-	m  map[routeKey]*armed
+	m  map[timerKey]*armed
 }
 
 type armed struct{ timer interaction.Timer }
 
 // arm schedules f after d as k's time-out. The book's lock is held while
 // the clock arms the timer, so that a timer firing at once finds itself.
-func (b *timerBook) arm(c interaction.Clock, d time.Duration, k routeKey, f func()) {
+func (b *timerBook) arm(c interaction.Clock, d time.Duration, k timerKey, f func()) {
 	a := new(armed)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.m == nil {
-		b.m = map[routeKey]*armed{}
+		b.m = map[timerKey]*armed{}
 	}
 	if old := b.m[k]; old != nil {
 		old.timer.Stop()
@@ -128,7 +130,7 @@ func (b *timerBook) arm(c interaction.Clock, d time.Duration, k routeKey, f func
 }
 
 // stop stops k's time-out, if one is armed.
-func (b *timerBook) stop(k routeKey) {
+func (b *timerBook) stop(k timerKey) {
 	b.mu.Lock()
 	a := b.m[k]
 	delete(b.m, k)
@@ -166,7 +168,8 @@ func (s *Service) exclude(ctx context.Context, id interaction.ID) ([]PartyID, er
 // the next one (R-X1, see Reroute). No agent available now is an error
 // wrapping interaction.ErrNotFound. A Router that offers the target to
 // several agents at once (Fanout) gets one leg per agent, all in one
-// write; Start returns the first, and the first to accept wins.
+// write, sharing one Route; Start returns the first, and the first to
+// accept wins.
 func (s *Service) Start(ctx context.Context, id interaction.ID, owner PartyID, target interaction.Target, medium interaction.Medium) (LegID, error) {
 	if err := interaction.CheckTarget(target); err != nil {
 		return "", err // before routing: a bad target is bad input, not "nobody available"
@@ -179,97 +182,48 @@ func (s *Service) Start(ctx context.Context, id interaction.ID, owner PartyID, t
 	if err != nil {
 		return "", err
 	}
+	route := s.newRoute(target)
 	var cmd batch
 	for _, o := range offers {
-		cmd = append(cmd, Start{Leg: o.ID, Target: target, Agent: o.Agent, Medium: medium})
+		cmd = append(cmd, Start{Leg: o.ID, Target: target, Agent: o.Agent, Medium: medium, Route: route})
 	}
-	if err := s.invite(ctx, id, owner, target, medium, interaction.RequestNoKind, offers, cmd.one()); err != nil {
+	if err := s.invite(ctx, id, owner, medium, offers, cmd.one()); err != nil {
 		return "", err
 	}
 	return offers[0].ID, nil
 }
 
+// newRoute names the routed invitation of a new invitation to target: a
+// fresh ID, which tells the agents offered it nothing about each other;
+// none for a named agent.
+func (s *Service) newRoute(target interaction.Target) LegID {
+	if target.Kind == interaction.TargetAgent {
+		return ""
+	}
+	return LegID(s.chats.IDs().NewID())
+}
+
 // armTimeout schedules the time-out of invitation inv: a routed one is
-// offered on (Reroute), any other ends with timeOut. The timer stops when
-// the invitation ends (see ended).
-func (s *Service) armTimeout(id interaction.ID, inv LegID, timeOut interaction.Command) {
+// offered on, any other ends (Reroute). The timer stops when the
+// invitation ends (see ended).
+func (s *Service) armTimeout(id interaction.ID, inv LegID) {
 	if s.inviteTimeout <= 0 {
 		return
 	}
-	s.timers.arm(s.chats.Clock(), s.inviteTimeout, routeKey{id, inv}, func() {
+	s.timers.arm(s.chats.Clock(), s.inviteTimeout, timerKey{id, inv}, func() {
 		// An invitation answered meanwhile makes this an invalid
 		// transition, so nothing is written. If the Store fails, the
 		// invitation stays pending and can still be answered or cancelled.
-		ctx := context.Background()
-		if s.routes.get(id, inv) != nil {
-			_ = s.reroute(ctx, id, inv, RerouteTimedOut)
-			return
-		}
-		_, _ = s.do(ctx, id, interaction.System, timeOut)
+		_ = s.reroute(context.Background(), id, inv, RerouteTimedOut, "")
 	})
 }
 
 // Accept: agent accepts consultation leg. When the invitation is out to
-// several agents at once, the rival offers are rescinded in the same write
-// (AcceptOffer): the first to accept wins.
+// several agents at once, the rival offers are rescinded in the same write:
+// the first to accept wins, and a later accept is refused with
+// ErrInvalidTransition, on this or any other Service on the same Store.
 func (s *Service) Accept(ctx context.Context, id interaction.ID, agent PartyID, leg LegID) error {
-	return s.accept(ctx, id, agent, leg, Accept{Leg: leg})
-}
-
-func (s *Service) accept(ctx context.Context, id interaction.ID, agent PartyID, inv LegID, cmd interaction.Command) error {
-	rt := s.routes.get(id, inv)
-	if rt != nil {
-		rt.turn.Lock()
-		defer rt.turn.Unlock()
-		if rivals := s.rivals(ctx, rt, inv); len(rivals) > 0 {
-			cmd = AcceptOffer{Invitation: inv, Rivals: rivals}
-		}
-	}
-	_, err := s.do(ctx, id, agent, cmd)
-	if err == nil && rt != nil {
-		s.routes.drop(rt)
-	}
-	return err
-}
-
-// cancel runs the owner's cancel of inv, and of its rival offers if the
-// invitation is out to several agents: to the owner it is one invitation.
-func (s *Service) cancel(ctx context.Context, id interaction.ID, owner PartyID, inv LegID, cancelOne func(LegID) interaction.Command) error {
-	cmd := batch{cancelOne(inv)}
-	rt := s.routes.get(id, inv)
-	if rt != nil {
-		rt.turn.Lock()
-		defer rt.turn.Unlock()
-		for _, r := range s.rivals(ctx, rt, inv) {
-			cmd = append(cmd, ifPending{inv: r, cmd: cancelOne(r)})
-		}
-	}
-	_, err := s.do(ctx, id, owner, cmd.one())
-	if err == nil && rt != nil {
-		s.routes.drop(rt)
-	}
-	return err
-}
-
-// decline runs the agent's decline of inv and, for a routed invitation,
-// offers it on (R-X1), both under the route's turn.
-func (s *Service) decline(ctx context.Context, id interaction.ID, agent PartyID, inv LegID, cmd interaction.Command) error {
-	rt := s.routes.get(id, inv) // before the write, which forgets inv
-	if rt == nil {
-		_, err := s.do(ctx, id, agent, cmd)
-		return err
-	}
-	rt.turn.Lock()
-	_, err := s.do(ctx, id, agent, cmd)
-	var out *Exhausted
-	if err == nil {
-		// The decline is written, so offer on even if ctx ends now; offering
-		// on is best effort, as after a time-out.
-		ctx = context.WithoutCancel(ctx)
-		out, _ = s.offerOn(ctx, rt, inv, RerouteDeclined)
-	}
-	rt.turn.Unlock()
-	s.tellExhausted(ctx, out)
+	_, err := s.do(ctx, id, agent, Accept{Leg: leg})
 	return err
 }
 
@@ -283,7 +237,8 @@ func (s *Service) Decline(ctx context.Context, id interaction.ID, agent PartyID,
 // Cancel: owner cancels a pending invitation (R-X2), with its rival
 // offers if it is out to several agents.
 func (s *Service) Cancel(ctx context.Context, id interaction.ID, owner PartyID, leg LegID) error {
-	return s.cancel(ctx, id, owner, leg, func(l LegID) interaction.Command { return Cancel{Leg: l} })
+	_, err := s.do(ctx, id, owner, Cancel{Leg: leg})
+	return err
 }
 
 // End: the owner or the target ends an active consultation (R-C4).
@@ -322,7 +277,7 @@ func (s *Service) Conference(ctx context.Context, id interaction.ID, owner Party
 		s.releaseUnit(held, interaction.MediumChat)
 		return "", err
 	}
-	s.armOffers(id, interaction.RequestConference, []Offer{{ID: req}})
+	s.armOffers(id, []Offer{{ID: req}})
 	return req, nil
 }
 
@@ -382,19 +337,22 @@ func (s *Service) direct(ctx context.Context, id interaction.ID, owner PartyID, 
 	if err != nil {
 		return "", err
 	}
+	route := s.newRoute(target)
 	var cmd batch
 	for _, o := range offers {
-		cmd = append(cmd, Direct{Request: o.ID, Kind: kind, Target: target, Agent: o.Agent})
+		cmd = append(cmd, Direct{Request: o.ID, Kind: kind, Target: target, Agent: o.Agent, Route: route})
 	}
-	if err := s.invite(ctx, id, owner, target, interaction.MediumChat, kind, offers, cmd.one()); err != nil {
+	if err := s.invite(ctx, id, owner, interaction.MediumChat, offers, cmd.one()); err != nil {
 		return "", err
 	}
 	return offers[0].ID, nil
 }
 
-// AcceptRequest: the asked agent accepts a transfer or conference request.
+// AcceptRequest: the asked agent accepts a transfer or conference request;
+// the first of several offers to accept wins, as for Accept.
 func (s *Service) AcceptRequest(ctx context.Context, id interaction.ID, agent PartyID, req LegID) error {
-	return s.accept(ctx, id, agent, req, AcceptRequest{Request: req})
+	_, err := s.do(ctx, id, agent, AcceptRequest{Request: req})
+	return err
 }
 
 // DeclineRequest: the asked agent declines (R-F4). A direct request to a
@@ -403,9 +361,11 @@ func (s *Service) DeclineRequest(ctx context.Context, id interaction.ID, agent P
 	return s.decline(ctx, id, agent, req, DeclineRequest{Request: req})
 }
 
-// CancelRequest: the owner takes a pending request back.
+// CancelRequest: the owner takes a pending request back, with its rival
+// offers.
 func (s *Service) CancelRequest(ctx context.Context, id interaction.ID, owner PartyID, req LegID) error {
-	return s.cancel(ctx, id, owner, req, func(r LegID) interaction.Command { return CancelRequest{Request: r} })
+	_, err := s.do(ctx, id, owner, CancelRequest{Request: req})
+	return err
 }
 
 // Remove takes a member out of the conference (R-F5).

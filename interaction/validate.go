@@ -588,6 +588,11 @@ func (s *State) validateLeg(ev *Event, actor *Party) error {
 		if ev.Medium > MediumVoice || ev.Target.Kind > TargetQueue {
 			return refuse(ev, "R-C2", checkInput, "unknown medium %d or target kind %d", ev.Medium, ev.Target.Kind)
 		}
+		if err := s.validateOffer(ev); err != nil {
+			return err
+		}
+	} else if ev.Route != "" {
+		return refuse(ev, "R-X1", checkInput, "leg %s names its route after its invitation", ev.Leg)
 	}
 	state := LegNone
 	if l != nil {
@@ -600,6 +605,9 @@ func (s *State) validateLeg(ev *Event, actor *Party) error {
 	case "accept", "decline":
 		if ev.Actor != l.Agent {
 			return refuse(ev, "R-C3", checkParty, "%s answers the consultation of %s", ev.Actor, l.Agent)
+		}
+		if ev.Trigger == "accept" {
+			return s.validateTake(ev, l.Route)
 		}
 	case "time_out":
 		if ev.Actor != System {
@@ -664,6 +672,11 @@ func (s *State) validateRequest(ev *Event, actor *Party) error {
 				return refuse(ev, "R-F1", checkParty, "request %s via %s, not an active consultation of %s with %s", ev.Leg, ev.Via, ev.Actor, ev.Party)
 			}
 		}
+		if err := s.validateOffer(ev); err != nil {
+			return err
+		}
+	} else if ev.Route != "" {
+		return refuse(ev, "R-X1", checkInput, "request %s names its route after it was made", ev.Leg)
 	}
 	via := ev.Via
 	if r != nil {
@@ -688,10 +701,66 @@ func (s *State) validateRequest(ev *Event, actor *Party) error {
 		if ev.Actor != r.Agent {
 			return refuse(ev, "R-F4", checkParty, "%s answers the request asked of %s", ev.Actor, r.Agent)
 		}
+		if ev.Trigger == "accept" {
+			return s.validateTake(ev, r.Route)
+		}
 	case "time_out":
 		if ev.Actor != System {
 			return refuse(ev, "R-F4", checkParty, "%s times out a request: only the clock does", ev.Actor)
 		}
+	}
+	return nil
+}
+
+// offer: the first event of a leg or request that is an offer of a routed
+// invitation (R-X1): consult's Start and Direct begin a route for a group,
+// skill or queue (never for a named agent, nor for a request made from a
+// consultation), and Reroute, or Start and Direct again, offer it on. Every
+// offer of a route is of the same kind (consultation legs, or requests of
+// one kind), from the same owner, to the same target (and medium); no agent
+// is offered a route twice, and nothing is offered once an offer was taken.
+func (s *State) validateOffer(ev *Event) error {
+	if ev.Route == "" {
+		return nil
+	}
+	if why := idProblem(string(ev.Route), MaxIDBytes); why != "" {
+		return refuse(ev, "R-X6", checkInput, "route ID %s", why)
+	}
+	if ev.Target.Kind == TargetAgent || ev.Via != "" {
+		return refuse(ev, "R-X1", checkInput, "%s %s is routed, but it is aimed at a named agent or made from a consultation", ev.Type, ev.Leg)
+	}
+	r := s.Route(ev.Route)
+	if r == nil {
+		return nil // the route's first offer
+	}
+	request := ev.Type == EventRequest
+	if (r.Request != RequestNoKind) != request || r.Owner != ev.Actor || r.Target != ev.Target ||
+		(request && r.Request != ev.Request) || (!request && r.Medium != ev.Medium) {
+		return refuse(ev, "R-X1", checkParty, "%s %s joins route %s of another owner, target, medium or kind", ev.Type, ev.Leg, ev.Route)
+	}
+	if r.Taken != "" {
+		return refuse(ev, "R-X1", checkTransition, "%s %s offers route %s, which %s took already", ev.Type, ev.Leg, ev.Route, r.Taken)
+	}
+	if r.HasTried(ev.Party) {
+		return refuse(ev, "R-X1", checkParty, "%s is offered route %s a second time", ev.Party, ev.Route)
+	}
+	return nil
+}
+
+// take: an agent accepts an offer (consult's Accept, AcceptRequest,
+// AcceptOffer). An offer of a routed invitation is taken only while no
+// other offer of it is out or taken: the first accept rescinds the rivals in
+// the same write, so an invitation is never accepted by two agents (R-X1).
+func (s *State) validateTake(ev *Event, route LegID) error {
+	r := s.Route(route)
+	if r == nil {
+		return nil
+	}
+	if r.Taken != "" {
+		return refuse(ev, "R-X1", checkTransition, "%s accepts %s of route %s, which %s took already", ev.Actor, ev.Leg, route, r.Taken)
+	}
+	if rivals := r.Rivals(ev.Leg); len(rivals) > 0 {
+		return refuse(ev, "R-X1", checkTransition, "%s accepts %s of route %s while %s is still offered", ev.Actor, ev.Leg, route, rivals[0])
 	}
 	return nil
 }

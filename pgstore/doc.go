@@ -26,7 +26,7 @@
 // row per interaction: its version), chatconsult_log_head (one row: the
 // log's last position), chatconsult_migrations.
 //
-// Every Event field is a column. The time is stored as seconds and
+// Every Event field is a column (Event.Route since migration 0004). The time is stored as seconds and
 // nanoseconds since the Unix epoch, so it comes back as the same instant to
 // the nanosecond (in UTC: the Location is not kept). Message text is bytea,
 // so any text the core accepts (NUL included) comes back unchanged.

@@ -1,6 +1,8 @@
 package consult
 
 import (
+	"time"
+
 	"github.com/chatconsult/chatconsult/interaction"
 )
 
@@ -36,12 +38,17 @@ type (
 // after the leg). The offers of one fan-out share a Route, and so do the
 // offers made when it goes on (Reroute); an invitation to a named agent has
 // none.
+//
+// Timeout, when positive, gives the invitation a deadline that long after
+// the command (interaction.Leg.Deadline): a Scheduler times it out then,
+// on whichever instance runs it (see Service).
 type Start struct {
-	Leg    LegID // chosen by the caller, so it knows the leg before the write
-	Target interaction.Target
-	Agent  PartyID
-	Medium interaction.Medium
-	Route  LegID
+	Leg     LegID // chosen by the caller, so it knows the leg before the write
+	Target  interaction.Target
+	Agent   PartyID
+	Medium  interaction.Medium
+	Route   LegID
+	Timeout time.Duration
 }
 
 func (c Start) Decide(d *interaction.Decision) error {
@@ -57,6 +64,9 @@ func (c Start) Decide(d *interaction.Decision) error {
 	}
 	if c.Medium > interaction.MediumVoice {
 		return d.Refuse(interaction.ErrBadInput, "R-C10", "unknown medium")
+	}
+	if err := checkTimeout(d, c.Timeout); err != nil {
+		return err
 	}
 	route, err := routeOf(d, c.Route, c.Leg, c.Target)
 	if err != nil {
@@ -79,14 +89,40 @@ func (c Start) Decide(d *interaction.Decision) error {
 	if err := joinRoute(d, route, owner.ID, c.Agent, c.Target, c.Medium, interaction.RequestNoKind); err != nil {
 		return err
 	}
-	return inviteLeg(d, owner.ID, Offer{ID: c.Leg, Agent: c.Agent}, c.Target, c.Medium, route)
+	return inviteLeg(d, owner.ID, Offer{ID: c.Leg, Agent: c.Agent}, c.Target, c.Medium, route, c.Timeout)
+}
+
+// checkTimeout refuses a negative time-out as bad input.
+func checkTimeout(d *interaction.Decision, t time.Duration) error {
+	if t < 0 {
+		return d.Refuse(interaction.ErrBadInput, "R-X1", "negative time-out")
+	}
+	return nil
+}
+
+// deadline is the deadline of an invitation made now with time-out t:
+// none for zero.
+func deadline(d *interaction.Decision, t time.Duration) time.Time {
+	if t <= 0 {
+		return time.Time{}
+	}
+	return d.Now.Add(t)
+}
+
+// due refuses the time-out of an invitation decided before its deadline:
+// time is an input, and the aggregate decides on it (R-X1).
+func due(d *interaction.Decision, at time.Time) error {
+	if !at.IsZero() && d.Now.Before(at) {
+		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "the invitation is not due until "+at.UTC().Format(time.RFC3339Nano))
+	}
+	return nil
 }
 
 // inviteLeg writes the invitation of a new consultation leg, on behalf of
 // owner (the actor of a Start; Reroute writes it as System, naming the
-// owner).
-func inviteLeg(d *interaction.Decision, owner PartyID, o Offer, t interaction.Target, m interaction.Medium, route LegID) error {
-	if err := d.Leg(o.ID, "invite", interaction.Event{Actor: owner, Party: o.Agent, Target: t, Medium: m, Route: route}); err != nil {
+// owner), with a deadline timeout from now if timeout is positive.
+func inviteLeg(d *interaction.Decision, owner PartyID, o Offer, t interaction.Target, m interaction.Medium, route LegID, timeout time.Duration) error {
+	if err := d.Leg(o.ID, "invite", interaction.Event{Actor: owner, Party: o.Agent, Target: t, Medium: m, Route: route, Deadline: deadline(d, timeout)}); err != nil {
 		return err
 	}
 	return d.Membership(o.Agent, "invite", interaction.RoleConsultant, interaction.LegScope(o.ID))
@@ -271,6 +307,9 @@ func (c TimeOut) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
+	if err := due(d, l.Deadline); err != nil {
+		return err
+	}
 	if err := d.Leg(l.ID, "time_out", interaction.Event{}); err != nil {
 		return err
 	}
@@ -380,6 +419,7 @@ func handOver(d *interaction.Decision, from, to PartyID) error {
 type Conference struct {
 	Leg     LegID
 	Request LegID
+	Timeout time.Duration // as for Start
 }
 
 func (c Conference) Decide(d *interaction.Decision) error {
@@ -388,6 +428,9 @@ func (c Conference) Decide(d *interaction.Decision) error {
 		return err
 	}
 	if err := d.CheckID("request", string(c.Request)); err != nil {
+		return err
+	}
+	if err := checkTimeout(d, c.Timeout); err != nil {
 		return err
 	}
 	owner, err := requireOwner(d, "R-F1")
@@ -412,7 +455,8 @@ func (c Conference) Decide(d *interaction.Decision) error {
 			return d.Refuse(interaction.ErrConflict, "R-F4", "a request on this consultation is pending")
 		}
 	}
-	return d.Request(c.Request, "request", interaction.Event{Party: l.Agent, Target: l.Target, Request: interaction.RequestConference, Via: l.ID}, interaction.LegScope(l.ID))
+	return d.Request(c.Request, "request", interaction.Event{Party: l.Agent, Target: l.Target, Request: interaction.RequestConference, Via: l.ID,
+		Deadline: deadline(d, c.Timeout)}, interaction.LegScope(l.ID))
 }
 
 // Direct asks an agent who is not in the chat to take it over (transfer)
@@ -426,6 +470,7 @@ type Direct struct {
 	Target  interaction.Target
 	Agent   PartyID
 	Route   LegID
+	Timeout time.Duration // as for Start
 }
 
 func (c Direct) Decide(d *interaction.Decision) error {
@@ -440,6 +485,9 @@ func (c Direct) Decide(d *interaction.Decision) error {
 		return err
 	}
 	if err := d.CheckPartyID(c.Agent); err != nil {
+		return err
+	}
+	if err := checkTimeout(d, c.Timeout); err != nil {
 		return err
 	}
 	route, err := routeOf(d, c.Route, c.Request, c.Target)
@@ -463,17 +511,18 @@ func (c Direct) Decide(d *interaction.Decision) error {
 	if err := joinRoute(d, route, owner.ID, c.Agent, c.Target, interaction.MediumChat, c.Kind); err != nil {
 		return err
 	}
-	return askRequest(d, owner.ID, Offer{ID: c.Request, Agent: c.Agent}, c.Kind, c.Target, route)
+	return askRequest(d, owner.ID, Offer{ID: c.Request, Agent: c.Agent}, c.Kind, c.Target, route, c.Timeout)
 }
 
 // askRequest writes a direct transfer or conference request, on behalf of owner
 // (the actor of a Direct; Reroute writes it as System, naming the owner).
-func askRequest(d *interaction.Decision, owner PartyID, o Offer, kind interaction.RequestKind, t interaction.Target, route LegID) error {
+func askRequest(d *interaction.Decision, owner PartyID, o Offer, kind interaction.RequestKind, t interaction.Target, route LegID, timeout time.Duration) error {
 	role := interaction.RoleMember
 	if kind == interaction.RequestTransfer {
 		role = interaction.RoleOwner
 	}
-	if err := d.Request(o.ID, "request", interaction.Event{Actor: owner, Party: o.Agent, Target: t, Request: kind, Route: route}, interaction.LegScope(o.ID)); err != nil {
+	if err := d.Request(o.ID, "request", interaction.Event{Actor: owner, Party: o.Agent, Target: t, Request: kind, Route: route,
+		Deadline: deadline(d, timeout)}, interaction.LegScope(o.ID)); err != nil {
 		return err
 	}
 	return d.Membership(o.Agent, "invite", role, interaction.LegScope(o.ID))
@@ -565,6 +614,9 @@ func (c TimeOutRequest) Decide(d *interaction.Decision) error {
 	}
 	r, err := requestOf(d, c.Request)
 	if err != nil {
+		return err
+	}
+	if err := due(d, r.Deadline); err != nil {
 		return err
 	}
 	return dropRequest(d, r, "time_out", interaction.NoticeNoAnswer)

@@ -6,8 +6,8 @@
 // an agent, or a group, skill or queue that a Router resolves to one
 // available agent (R-C2; package routing is the full router). The target
 // is invited (R-C3); it accepts, declines (the owner gets a notice in its
-// own view), lets the invitation time out on the injected Clock, or the
-// owner cancels it (R-X2). An active leg carries private messages between
+// own view), lets the invitation time out at its deadline, or the owner
+// cancels it (R-X2). An active leg carries private messages between
 // its two agents only (R-C5) while the target reads the chat live (R-C6),
 // as chat, IM or voice (R-C10; a voice leg has no transcript). Either side
 // ends it without ending the chat (R-C4). An owner can hold several legs at
@@ -56,10 +56,24 @@
 //   - Routing (the Router, package routing's Directory) picks candidates
 //     and counts capacity; its load is derived from the interactions'
 //     states.
-//   - Time-outs are timers of the instance that made the offer, on the
-//     injected Clock: they stop when an event ends the invitation, whoever
-//     wrote it (the Service hears of it through a Forwarder Router, or
-//     through Notify in the interaction.Service's Notifier chain), and a
-//     timer that fires late finds the invitation answered and writes
-//     nothing.
+//   - Time-outs are deadlines in the state: Start, Direct, Conference and
+//     Reroute take a Timeout and write the deadline into the invitation's
+//     first event (interaction.Leg.Deadline, Request.Deadline);
+//     State.Deadlines lists the pending ones. The Service's Scheduler
+//     (interaction.Scheduler, on the chats' Clock; no goroutine of the
+//     state machine) fires a due deadline as a System Reroute with the
+//     deadline's command ID, so a deadline fired twice, by two instances or
+//     after a restart, applies once, and one whose invitation was answered
+//     fires nothing; a time-out before the deadline is refused by the
+//     aggregate. The queue of deadlines is in memory by default
+//     (interaction.MemoryDeadlines: learned from the Service's commands and
+//     from the events it hears through a Forwarder Router or Notify, and
+//     from the Store's log on Resume) or shared (WithDeadlines: pgstore's
+//     table, written in the append's transaction, claimed with SELECT …
+//     FOR UPDATE SKIP LOCKED).
+//   - What stays in memory, per instance: the interaction.Service's cache
+//     of states, the in-memory queue of deadlines (a cache of
+//     State.Deadlines), and the Router's view of presence and capacity.
+//     All of it is rebuilt from the log or harmless when stale: a command
+//     decided on a stale cache conflicts on append and is decided again.
 package consult

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/chatconsult/chatconsult/interaction"
 )
@@ -130,11 +131,16 @@ const (
 // read again, pick, and retry). Next agents already tried by the route, or
 // in the chat, are refused with ErrConflict too. An invitation aimed at a
 // named agent has no route: it just ends, and Next is bad input.
+//
+// An invitation with a deadline times out at its deadline, not before
+// (ErrInvalidTransition). Timeout, when positive, gives each new offer a
+// deadline that long after the command.
 type Reroute struct {
 	Invitation LegID // the consultation leg or direct request that failed
 	Reason     RerouteReason
 	Next       []Offer
 	Exhausted  bool
+	Timeout    time.Duration
 }
 
 func (c Reroute) Decide(d *interaction.Decision) error {
@@ -158,6 +164,9 @@ func (c Reroute) Decide(d *interaction.Decision) error {
 	}
 	if c.Reason < RerouteTimedOut || c.Reason > RerouteRescinded {
 		return d.Refuse(interaction.ErrBadInput, "R-X1", "unknown reason")
+	}
+	if err := checkTimeout(d, c.Timeout); err != nil {
+		return err
 	}
 	if d.Actor != interaction.System {
 		return d.Refuse(interaction.ErrNotPermitted, "R-X1", "only routing (System) offers an invitation on")
@@ -192,6 +201,10 @@ func (c Reroute) endLeg(d *interaction.Decision, l interaction.Leg) error {
 	trigger, notice := "time_out", interaction.NoticeNoAnswer
 	if c.Reason == RerouteRescinded {
 		trigger, notice = "cancel", interaction.NoticeUnavailable
+	} else if l.State == interaction.LegInviting {
+		if err := due(d, l.Deadline); err != nil {
+			return err
+		}
 	}
 	if err := d.Leg(l.ID, trigger, interaction.Event{}); err != nil {
 		return err
@@ -207,6 +220,11 @@ func (c Reroute) endLeg(d *interaction.Decision, l interaction.Leg) error {
 func (c Reroute) endRequest(d *interaction.Decision, r interaction.Request) error {
 	switch c.Reason {
 	case RerouteTimedOut:
+		if r.State == interaction.RequestPending {
+			if err := due(d, r.Deadline); err != nil {
+				return err
+			}
+		}
 		return dropRequest(d, &r, "time_out", interaction.NoticeNoAnswer)
 	case RerouteRescinded:
 		if err := rescindRequest(d, r); err != nil {
@@ -250,9 +268,9 @@ func (c Reroute) offerOn(d *interaction.Decision, route LegID) error {
 		}
 		var err error
 		if rt.Request == interaction.RequestNoKind {
-			err = inviteLeg(d, rt.Owner, o, rt.Target, rt.Medium, rt.ID)
+			err = inviteLeg(d, rt.Owner, o, rt.Target, rt.Medium, rt.ID, c.Timeout)
 		} else {
-			err = askRequest(d, rt.Owner, o, rt.Request, rt.Target, rt.ID)
+			err = askRequest(d, rt.Owner, o, rt.Request, rt.Target, rt.ID, c.Timeout)
 		}
 		if err != nil {
 			return err
@@ -432,22 +450,13 @@ func (s *Service) releaseUnit(agent PartyID, m interaction.Medium) {
 }
 
 // invite writes cmd, the first offers of an invitation (a consultation, or
-// a direct transfer or conference request), and arms the time-out of each
-// offer.
+// a direct transfer or conference request), each with its deadline.
 func (s *Service) invite(ctx context.Context, id interaction.ID, owner PartyID, medium interaction.Medium, offers []Offer, cmd interaction.Command) error {
 	if _, err := s.do(ctx, id, owner, cmd); err != nil {
 		s.releaseAll(offers, medium)
 		return err
 	}
-	s.armOffers(id, offers)
 	return nil
-}
-
-// armOffers arms the time-out of each offer: a leg's, or a request's.
-func (s *Service) armOffers(id interaction.ID, offers []Offer) {
-	for _, o := range offers {
-		s.armTimeout(id, o.ID)
-	}
 }
 
 // Rescind takes back the pending invitation inv (a consultation leg or a
@@ -456,7 +465,7 @@ func (s *Service) armOffers(id interaction.ID, offers []Offer) {
 // Directory calls it when the agent logs out (routing.Rescinder). An
 // invitation that is not agent's is refused with ErrNotFound.
 func (s *Service) Rescind(ctx context.Context, id interaction.ID, inv LegID, agent PartyID) error {
-	return s.reroute(ctx, id, inv, RerouteRescinded, agent)
+	return s.reroute(ctx, id, inv, RerouteRescinded, agent, "")
 }
 
 // rescindOf is a Reroute for a rescind: decided only when the invitation
@@ -532,21 +541,28 @@ func (s *Service) plan(ctx context.Context, id interaction.ID, inv LegID) (plan,
 	return p, nil
 }
 
-// reroute ends the pending invitation inv after a time-out or a rescind
-// (of agent's invitation) and, when it was the last offer of a routed
-// invitation still out, offers it on, or tells the owner that nobody is
-// left. An invitation answered meanwhile is left alone.
-func (s *Service) reroute(ctx context.Context, id interaction.ID, inv LegID, reason RerouteReason, agent PartyID) error {
+// reroute ends the pending invitation inv after a time-out (run with
+// commandID, the deadline's) or a rescind (of agent's invitation) and,
+// when it was the last offer of a routed invitation still out, offers it
+// on, or tells the owner that nobody is left. An invitation answered
+// meanwhile is left alone.
+func (s *Service) reroute(ctx context.Context, id interaction.ID, inv LegID, reason RerouteReason, agent PartyID, commandID string) error {
 	for attempt := 1; ; attempt++ {
 		p, err := s.plan(ctx, id, inv)
 		if err != nil {
 			return err
 		}
-		var cmd interaction.Command = Reroute{Invitation: inv, Reason: reason, Next: p.next, Exhausted: p.exhausted}
+		var cmd interaction.Command = Reroute{Invitation: inv, Reason: reason, Next: p.next, Exhausted: p.exhausted, Timeout: s.inviteTimeout}
 		if agent != "" {
 			cmd = rescindOf{agent: agent, Reroute: cmd.(Reroute)}
 		}
-		events, err := s.do(ctx, id, interaction.System, cmd)
+		events, applied, err := s.doCommand(ctx, id, interaction.System, commandID, cmd)
+		if applied {
+			// Fired before (by another instance, or this one before a
+			// restart) with the same candidates: its outcome was told there.
+			s.releaseAll(p.next, p.medium)
+			return nil
+		}
 		out, again, err := s.settle(ctx, id, p, events, err, attempt)
 		if again {
 			continue
@@ -567,7 +583,7 @@ func (s *Service) decline(ctx context.Context, id interaction.ID, agent PartyID,
 		// Also when the plan found no route: this instance's cache may not
 		// know the offer yet, while the command is decided on what the
 		// Store holds.
-		c := declined{answer: cmd, next: Reroute{Invitation: inv, Reason: RerouteDeclined, Next: p.next, Exhausted: p.exhausted}}
+		c := declined{answer: cmd, next: Reroute{Invitation: inv, Reason: RerouteDeclined, Next: p.next, Exhausted: p.exhausted, Timeout: s.inviteTimeout}}
 		events, err := s.do(ctx, id, agent, c)
 		out, again, err := s.settle(ctx, id, p, events, err, attempt)
 		if again {
@@ -590,15 +606,11 @@ func (s *Service) settle(ctx context.Context, id interaction.ID, p plan, events 
 		}
 		return nil, false, err
 	}
-	var invited []Offer
 	for _, o := range p.next {
-		if invites(events, o.ID) {
-			invited = append(invited, o)
-		} else {
+		if !invites(events, o.ID) {
 			s.releaseUnit(o.Agent, p.medium) // another offer was still out, or one was taken
 		}
 	}
-	s.armOffers(id, invited)
 	if !p.exhausted || !notPlaced(events) {
 		return nil, false, nil
 	}
@@ -636,6 +648,61 @@ func (s *Service) outcome(ctx context.Context, id interaction.ID, route LegID, w
 		e.Err = &interaction.Error{Kind: interaction.ErrNotFound, Op: "route", Interaction: id, Party: e.Owner, Rule: "R-X1", Detail: detail}
 	}
 	return e
+}
+
+// expire fires deadline dl (the Scheduler's handler): the invitation times
+// out and, if it was the last offer of a routed invitation out, is offered
+// on (Reroute, System), with the deadline's command ID, so that the
+// deadline applies once however often and wherever it is fired. A deadline
+// whose invitation was answered fires nothing.
+func (s *Service) expire(ctx context.Context, dl interaction.Deadline) error {
+	for attempt := 1; ; attempt++ {
+		known, pending, err := s.pending(ctx, dl)
+		if errors.Is(err, interaction.ErrNotFound) {
+			return nil // no such interaction
+		}
+		if err != nil {
+			return err
+		}
+		if known && !pending {
+			return nil // answered, cancelled or timed out: nothing to fire
+		}
+		err = s.reroute(ctx, dl.Interaction, dl.Invitation, RerouteTimedOut, "", dl.CommandID())
+		if err == nil {
+			// Written now, or answered meanwhile (a refusal on the Store's
+			// state): see whether it is still pending, which only a deadline
+			// not due on this clock leaves so.
+			if _, pending, err := s.pending(ctx, dl); err != nil || !pending {
+				return err
+			}
+			if attempt >= rerouteAttempts {
+				return &interaction.Error{Kind: interaction.ErrInvalidTransition, Op: "expire", Interaction: dl.Interaction, Rule: "R-X1",
+					Detail: "deadline of " + string(dl.Invitation) + " not due on this clock"}
+			}
+			continue
+		}
+		if errors.Is(err, interaction.ErrConflict) && attempt < rerouteAttempts {
+			// Fired by another instance with other candidates (the command
+			// ID is taken), or the state moved: look again.
+			continue
+		}
+		return err
+	}
+}
+
+// pending reads whether the invitation of dl is known to this instance's
+// cache and still pending with that deadline. An invitation the cache does
+// not know may be another instance's newer one: the command decides.
+func (s *Service) pending(ctx context.Context, dl interaction.Deadline) (known, pending bool, err error) {
+	err = s.chats.Read(ctx, dl.Interaction, func(st *interaction.State) error {
+		if l := st.Leg(dl.Invitation); l != nil {
+			known, pending = true, l.State == interaction.LegInviting && l.Deadline.Equal(dl.Due)
+		} else if r := st.Request(dl.Invitation); r != nil {
+			known, pending = true, r.State == interaction.RequestPending && r.Deadline.Equal(dl.Due)
+		}
+		return nil
+	})
+	return known, pending, err
 }
 
 // tellExhausted hands the outcome, if any, to the Exhausted handler, if

@@ -347,8 +347,9 @@ func TestRX1OffersTimingOutAtTheSameInstantGoOn(t *testing.T) {
 	require.NoError(t, err)
 	for _, want := range [][]interaction.PartyID{{"agent2", "agent3"}, {"agent4", "agent5"}, {"agent6", "agent7"}} {
 		require.Equal(t, want, keys(r.inviting()))
-		assert.Equal(t, 2, r.svc.Armed())
-		assert.Equal(t, 2, r.clock.Advance(30*time.Second), "both time-outs fire at the same instant")
+		assert.Equal(t, 2, r.svc.Armed(), "two deadlines")
+		assert.Equal(t, 1, r.clock.Pending(), "one timer, at the earliest")
+		assert.Equal(t, 1, r.clock.Advance(30*time.Second), "it fires both deadlines, due at the same instant")
 	}
 	assert.Empty(t, r.inviting(), "nobody is left")
 	require.Len(t, r.exhausted, 1, "the owner is told once")

@@ -2,7 +2,6 @@ package consult
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/chatconsult/chatconsult/interaction"
@@ -11,12 +10,25 @@ import (
 // Service runs consultations, transfers and conferences on the chats of an
 // interaction.Service: same Store, same Notifier, same Clock, one event
 // stream per interaction (R-H1).
+//
+// Time-outs are deadlines in the state (Leg.Deadline, Request.Deadline),
+// which the Service's Scheduler fires on the chats' Clock as System
+// commands with the deadline's command ID (interaction.Deadline.CommandID):
+// exactly once, whichever instance fires it, and not at all when the
+// invitation was answered first. By default the Scheduler's queue is in
+// memory: it learns deadlines from the Service's own commands and the
+// events it hears (Notify, Forwarder), and after a restart from the
+// Store's log (Resume). On PostgreSQL the queue is the Store's table of
+// deadlines (WithDeadlines).
 type Service struct {
 	chats         *interaction.Service
 	router        Router
 	inviteTimeout time.Duration
 	exhausted     func(context.Context, Exhausted)
-	timers        timerBook
+	deadlines     interaction.DeadlineQueue
+	memory        *interaction.MemoryDeadlines // the default queue; nil with WithDeadlines
+	schedOpts     []interaction.SchedulerOption
+	sched         *interaction.Scheduler
 }
 
 // Option configures a Service.
@@ -27,116 +39,115 @@ func WithRouter(r Router) Option { return func(s *Service) { s.router = r } }
 
 // WithInviteTimeout sets how long an invitation (consultation, transfer or
 // conference request) waits for its answer before it times out (default
-// 30 s; zero: never).
+// 30 s; zero: never). It becomes the invitation's deadline, in its first
+// event.
 func WithInviteTimeout(d time.Duration) Option { return func(s *Service) { s.inviteTimeout = d } }
 
-// New returns a Service on top of chats.
+// WithDeadlines sets where the Scheduler finds due deadlines: a queue
+// shared by every instance, such as a pgstore Store's (pgstore.Deadlines),
+// which the Store keeps in the transaction that appends the events.
+// Without it the queue is in memory (interaction.MemoryDeadlines). opts
+// configure the Scheduler (lease, errors).
+func WithDeadlines(q interaction.DeadlineQueue, opts ...interaction.SchedulerOption) Option {
+	return func(s *Service) { s.deadlines, s.schedOpts = q, opts }
+}
+
+// New returns a Service on top of chats. Its Scheduler arms the chats'
+// Clock for the deadlines it learns of; call Resume to pick up the ones
+// already in the Store (after a restart).
 func New(chats *interaction.Service, opts ...Option) *Service {
 	s := &Service{chats: chats, router: DirectRouter{}, inviteTimeout: 30 * time.Second}
 	for _, o := range opts {
 		o(s)
 	}
+	if s.deadlines == nil {
+		s.memory = interaction.NewMemoryDeadlines()
+		s.deadlines = s.memory
+	}
+	s.sched = interaction.NewScheduler(s.deadlines, chats.Clock(), s.expire, s.schedOpts...)
 	if f, ok := s.router.(Forwarder); ok {
 		f.ForwardTo(s)
 	}
 	return s
 }
 
+// Resume picks up the deadlines of the invitations already pending in the
+// Store: with the in-memory queue it rebuilds the queue from the Store's
+// Log (the Store must be an interaction.Log, as MemoryStore and pgstore's
+// Store are); then it arms the clock for the earliest. A restarted process
+// calls it once; a deadline fired already (by this process before, or by
+// another instance) is not fired again.
+func (s *Service) Resume(ctx context.Context) error {
+	if s.memory != nil {
+		log, ok := s.chats.Store().(interaction.Log)
+		if !ok {
+			return &interaction.Error{Kind: interaction.ErrNotFound, Op: "resume", Detail: "the Store is not a Log: no deadlines to recover"}
+		}
+		if err := s.memory.Recover(ctx, log); err != nil {
+			return err
+		}
+	}
+	s.sched.Wake(ctx)
+	return nil
+}
+
+// Stop stops the Service's Scheduler: no deadline fires from it any more
+// (another instance, or a restarted process, fires them).
+func (s *Service) Stop() { s.sched.Stop() }
+
+// Scheduler returns the Service's Scheduler: RunDue fires what is due now,
+// Follow wakes it on another process's writes (see pgstore).
+func (s *Service) Scheduler() *interaction.Scheduler { return s.sched }
+
 // Forwarder is a Router that hears the events committed on the chats it
 // routes and hands them on: package routing's Directory, which sits in
-// their Notifier chain. New registers the Service with it, so that an
-// invitation ended by any command, also one that does not go through the
-// Service (the owner ending the session, R-C7), stops its time-out and
-// leaves the Service's books at once.
+// their Notifier chain. New registers the Service with it, so that the
+// in-memory deadline queue learns of every invitation made or ended by any
+// command, also one that does not go through the Service (the owner ending
+// the session, R-C7).
 type Forwarder interface {
 	ForwardTo(n interaction.Notifier)
 }
 
-// Notify implements interaction.Notifier: it stops the time-out of every
-// invitation the events end and forgets it. New wires it through a
-// Forwarder; with another Router, put the Service in the chats' Notifier
-// chain to get the same. Without it, an invitation ended by a command that
-// does not go through the Service is forgotten when its time-out fires,
-// harmlessly (never, with no time-out).
-func (s *Service) Notify(_ context.Context, st *interaction.State, events []interaction.Event) {
-	if st != nil {
-		s.ended(st.ID, events)
+// Notify implements interaction.Notifier: the in-memory deadline queue
+// learns the deadlines the events set and forgets those of the invitations
+// they end. New wires it through a Forwarder; with another Router, put the
+// Service in the chats' Notifier chain to get the same. Without it, an
+// invitation ended by a command that does not go through the Service stays
+// in the queue until its deadline, which then finds it answered and fires
+// nothing.
+func (s *Service) Notify(ctx context.Context, st *interaction.State, events []interaction.Event) {
+	if s.memory != nil {
+		s.memory.Notify(ctx, st, events)
 	}
 }
 
-// do runs cmd and forgets the invitations its events end.
+// do runs cmd and learns the deadlines its events set or end.
 func (s *Service) do(ctx context.Context, id interaction.ID, actor PartyID, cmd interaction.Command) ([]interaction.Event, error) {
-	events, err := s.chats.Execute(ctx, id, actor, "", cmd)
-	if err == nil {
-		s.ended(id, events)
-	}
+	events, _, err := s.doCommand(ctx, id, actor, "", cmd)
 	return events, err
 }
 
-// ended stops the time-out of every invitation (consultation leg or
-// request) the events end, whoever ended it: an answered, cancelled or
-// timed-out invitation needs none. It may run inside a Notifier.
-func (s *Service) ended(id interaction.ID, events []interaction.Event) {
-	for i := range events {
-		ev := &events[i]
-		if (ev.Type == interaction.EventLeg && ev.From == interaction.LegInviting) ||
-			(ev.Type == interaction.EventRequest && ev.From == interaction.RequestPending) {
-			s.timers.stop(timerKey{id, ev.Leg})
-		}
+// doCommand is do with a command ID (a deadline's); again says that the
+// command was applied before, by this or another instance.
+func (s *Service) doCommand(ctx context.Context, id interaction.ID, actor PartyID, commandID string, cmd interaction.Command) (events []interaction.Event, again bool, err error) {
+	events, again, err = s.chats.ExecuteOnce(ctx, id, actor, commandID, cmd)
+	if err == nil {
+		s.learn(ctx, events)
 	}
+	return events, again, err
 }
 
-type timerKey struct {
-	interaction interaction.ID
-	leg         LegID
-}
-
-// timerBook holds the armed time-out of each pending invitation, so that
-// an invitation answered, cancelled or ended stops its timer instead of
-// running a command at its time-out. A timer that fires all the same (it
-// was already running, or the ending was not heard of) stays harmless: the
-// invitation is no longer pending, and its time-out is refused.
-type timerBook struct {
-	mu sync.Mutex
-	m  map[timerKey]*armed
-}
-
-type armed struct{ timer interaction.Timer }
-
-// arm schedules f after d as k's time-out. The book's lock is held while
-// the clock arms the timer, so that a timer firing at once finds itself.
-func (b *timerBook) arm(c interaction.Clock, d time.Duration, k timerKey, f func()) {
-	a := new(armed)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.m == nil {
-		b.m = map[timerKey]*armed{}
+// learn tells the deadline queue what the Service's own command did: the
+// in-memory queue learns from the events; a shared queue (the Store keeps
+// it) only needs the Scheduler woken for a new deadline.
+func (s *Service) learn(ctx context.Context, events []interaction.Event) {
+	if s.memory != nil {
+		s.memory.Notify(ctx, nil, events)
+		return
 	}
-	if old := b.m[k]; old != nil {
-		old.timer.Stop()
-	}
-	a.timer = c.AfterFunc(d, func() {
-		b.mu.Lock()
-		mine := b.m[k] == a
-		if mine {
-			delete(b.m, k)
-		}
-		b.mu.Unlock()
-		if mine {
-			f()
-		}
-	})
-	b.m[k] = a
-}
-
-// stop stops k's time-out, if one is armed.
-func (b *timerBook) stop(k timerKey) {
-	b.mu.Lock()
-	a := b.m[k]
-	delete(b.m, k)
-	b.mu.Unlock()
-	if a != nil {
-		a.timer.Stop()
+	if set, _ := interaction.DeadlineChanges(events); len(set) > 0 {
+		s.sched.Wake(context.WithoutCancel(ctx))
 	}
 }
 
@@ -185,7 +196,7 @@ func (s *Service) Start(ctx context.Context, id interaction.ID, owner PartyID, t
 	route := s.newRoute(target)
 	var cmd batch
 	for _, o := range offers {
-		cmd = append(cmd, Start{Leg: o.ID, Target: target, Agent: o.Agent, Medium: medium, Route: route})
+		cmd = append(cmd, Start{Leg: o.ID, Target: target, Agent: o.Agent, Medium: medium, Route: route, Timeout: s.inviteTimeout})
 	}
 	if err := s.invite(ctx, id, owner, medium, offers, cmd.one()); err != nil {
 		return "", err
@@ -201,21 +212,6 @@ func (s *Service) newRoute(target interaction.Target) LegID {
 		return ""
 	}
 	return LegID(s.chats.IDs().NewID())
-}
-
-// armTimeout schedules the time-out of invitation inv: a routed one is
-// offered on, any other ends (Reroute). The timer stops when the
-// invitation ends (see ended).
-func (s *Service) armTimeout(id interaction.ID, inv LegID) {
-	if s.inviteTimeout <= 0 {
-		return
-	}
-	s.timers.arm(s.chats.Clock(), s.inviteTimeout, timerKey{id, inv}, func() {
-		// An invitation answered meanwhile makes this an invalid
-		// transition, so nothing is written. If the Store fails, the
-		// invitation stays pending and can still be answered or cancelled.
-		_ = s.reroute(context.Background(), id, inv, RerouteTimedOut, "")
-	})
 }
 
 // Accept: agent accepts consultation leg. When the invitation is out to
@@ -273,11 +269,10 @@ func (s *Service) Conference(ctx context.Context, id interaction.ID, owner Party
 		return "", err
 	}
 	req := LegID(s.chats.IDs().NewID())
-	if _, err := s.do(ctx, id, owner, Conference{Leg: leg, Request: req}); err != nil {
+	if _, err := s.do(ctx, id, owner, Conference{Leg: leg, Request: req, Timeout: s.inviteTimeout}); err != nil {
 		s.releaseUnit(held, interaction.MediumChat)
 		return "", err
 	}
-	s.armOffers(id, []Offer{{ID: req}})
 	return req, nil
 }
 
@@ -340,7 +335,7 @@ func (s *Service) direct(ctx context.Context, id interaction.ID, owner PartyID, 
 	route := s.newRoute(target)
 	var cmd batch
 	for _, o := range offers {
-		cmd = append(cmd, Direct{Request: o.ID, Kind: kind, Target: target, Agent: o.Agent, Route: route})
+		cmd = append(cmd, Direct{Request: o.ID, Kind: kind, Target: target, Agent: o.Agent, Route: route, Timeout: s.inviteTimeout})
 	}
 	if err := s.invite(ctx, id, owner, interaction.MediumChat, offers, cmd.one()); err != nil {
 		return "", err

@@ -79,6 +79,14 @@
 //     (DefaultLimits; WithLimits may raise it up to MaxTextBytes, 64 KiB).
 //     A contact opens its own chat. A command by a party the interaction does not know
 //     is bad input; reading the transcript as one is not permitted (R-X6).
+//   - Time is an input: the time-out of an invitation is a deadline in the
+//     state (Leg.Deadline, Request.Deadline, State.Deadlines), fired by a
+//     Scheduler on the injected Clock as an ordinary System command with
+//     the deadline's command ID (deadline.go); a time-out before its
+//     deadline is refused, in commands and in logs.
+//   - An invitation to a group, skill or queue is a route of offers
+//     (route.go): its state is in the interaction, so any Service on the
+//     Store decides the first accept and the offer on alike.
 //   - Several Services may share a Store: a stale cache shows up as a
 //     conflict on append (the command is decided again) and a refusal is
 //     decided again on what the Store holds before it is returned. Reads
@@ -98,7 +106,7 @@
 // events in a compact form (a message takes 144 bytes; the fields only
 // state changes use sit behind one pointer) and expands them back into
 // exactly the Event appended; its global log takes no lock. An idle
-// interaction with ten messages holds about 7.5 KiB, its events included.
+// interaction with ten messages holds about 7.8 KiB, its events included.
 // Without WithIDs, the command IDs recorded as Cause are 128 random bits
 // each, from a ChaCha8 generator per processor seeded from crypto/rand. MemoryNotifier queues without bound
 // per subscription, so a subscriber must keep reading (or Close). Figures

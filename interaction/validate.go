@@ -591,8 +591,8 @@ func (s *State) validateLeg(ev *Event, actor *Party) error {
 		if err := s.validateOffer(ev); err != nil {
 			return err
 		}
-	} else if ev.Route != "" {
-		return refuse(ev, "R-X1", checkInput, "leg %s names its route after its invitation", ev.Leg)
+	} else if ev.Route != "" || !ev.Deadline.IsZero() {
+		return refuse(ev, "R-X1", checkInput, "leg %s names its route or deadline after its invitation", ev.Leg)
 	}
 	state := LegNone
 	if l != nil {
@@ -612,6 +612,9 @@ func (s *State) validateLeg(ev *Event, actor *Party) error {
 	case "time_out":
 		if ev.Actor != System {
 			return refuse(ev, "R-C3", checkParty, "%s times out a consultation: only the clock does", ev.Actor)
+		}
+		if err := validateDue(ev, l.Deadline); err != nil {
+			return err
 		}
 	case "transfer", "conference":
 		if ev.Actor != l.Owner && ev.Actor != l.Agent {
@@ -675,8 +678,8 @@ func (s *State) validateRequest(ev *Event, actor *Party) error {
 		if err := s.validateOffer(ev); err != nil {
 			return err
 		}
-	} else if ev.Route != "" {
-		return refuse(ev, "R-X1", checkInput, "request %s names its route after it was made", ev.Leg)
+	} else if ev.Route != "" || !ev.Deadline.IsZero() {
+		return refuse(ev, "R-X1", checkInput, "request %s names its route or deadline after it was made", ev.Leg)
 	}
 	via := ev.Via
 	if r != nil {
@@ -708,18 +711,28 @@ func (s *State) validateRequest(ev *Event, actor *Party) error {
 		if ev.Actor != System {
 			return refuse(ev, "R-F4", checkParty, "%s times out a request: only the clock does", ev.Actor)
 		}
+		if err := validateDue(ev, r.Deadline); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// offer: the first event of a leg or request that is an offer of a routed
-// invitation (R-X1): consult's Start and Direct begin a route for a group,
+// offer: the first event of a leg or request. Its deadline, if any, is
+// after it (consult's commands add their time-out to the command's time).
+// An offer of a routed invitation (R-X1): consult's Start and Direct begin
+// a route for a group,
 // skill or queue (never for a named agent, nor for a request made from a
 // consultation), and Reroute, or Start and Direct again, offer it on. Every
 // offer of a route is of the same kind (consultation legs, or requests of
 // one kind), from the same owner, to the same target (and medium); no agent
 // is offered a route twice, and nothing is offered once an offer was taken.
 func (s *State) validateOffer(ev *Event) error {
+	if !ev.Deadline.IsZero() && !eventTimeOf(ev.Time).before(eventTimeOf(ev.Deadline)) {
+		// consult's commands set a deadline their time-out after the
+		// invitation (R-X1).
+		return refuse(ev, "R-X1", checkInput, "%s %s is due at %s, not after it is made", ev.Type, ev.Leg, ev.Deadline.Format(time.RFC3339Nano))
+	}
 	if ev.Route == "" {
 		return nil
 	}
@@ -743,6 +756,15 @@ func (s *State) validateOffer(ev *Event) error {
 	}
 	if r.HasTried(ev.Party) {
 		return refuse(ev, "R-X1", checkParty, "%s is offered route %s a second time", ev.Party, ev.Route)
+	}
+	return nil
+}
+
+// due: an invitation with a deadline times out at its deadline, not before
+// (a Scheduler fires it at the deadline, on the clock's time).
+func validateDue(ev *Event, deadline time.Time) error {
+	if !deadline.IsZero() && eventTimeOf(ev.Time).before(eventTimeOf(deadline)) {
+		return refuse(ev, "R-X1", checkTransition, "%s times out at %s, before its deadline %s", ev.Leg, ev.Time.Format(time.RFC3339Nano), deadline.Format(time.RFC3339Nano))
 	}
 	return nil
 }

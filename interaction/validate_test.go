@@ -187,6 +187,19 @@ func forgeries() []forgery {
 		{"a route named after the invitation", "R-X1", on(routeActs, interaction.Event{Type: interaction.EventLeg, Actor: "agent1", Leg: "leg1", Route: "route2",
 			From: interaction.LegInviting, To: interaction.LegCancelled, Trigger: "cancel", Scope: interaction.LegScope("leg1")})},
 
+		// Deadlines (R-X1): set with the invitation, after it; a time-out
+		// comes at the deadline, not before.
+		{"a deadline before its invitation", "R-X1", on(chatActs, func() interaction.Event {
+			ev := offer("leg9", "agent4", interaction.Target{ID: "agent4"}, "")
+			ev.Time = chatconsulttest.Epoch
+			ev.Deadline = chatconsulttest.Epoch.Add(-time.Second)
+			return ev
+		}())},
+		{"a deadline set after the invitation", "R-X1", on(deadlineActs, interaction.Event{Type: interaction.EventLeg, Actor: "agent1", Leg: "leg1",
+			Deadline: chatconsulttest.Epoch.Add(time.Hour), From: interaction.LegInviting, To: interaction.LegCancelled, Trigger: "cancel", Scope: interaction.LegScope("leg1")})},
+		{"a time-out before the deadline", "R-X1", on(deadlineActs, interaction.Event{Type: interaction.EventLeg, Actor: interaction.System, Leg: "leg1",
+			From: interaction.LegInviting, To: interaction.LegTimedOut, Trigger: "time_out", Scope: interaction.LegScope("leg1")})},
+
 		// Who may write in which scope (R-C5, R-X3, R-X6, R-X7).
 		{"a consultation target writes to everyone", "R-C5", on(consultActs, text("agent2", interaction.Everyone, "hi contact"))},
 		{"a consultation message written for everyone", "R-C5", on(consultActs, func() interaction.Event {

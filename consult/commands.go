@@ -24,7 +24,10 @@ type (
 //     interaction. The commands only System gives (TimeOut, TimeOutRequest,
 //     Reroute) check for System instead;
 //  3. everything else: the leg or request exists (ErrNotFound), the actor
-//     may act on it (ErrNotPermitted), the state allows it.
+//     may act on it (ErrNotPermitted: who may fire each transition of the
+//     leg and request machines is declared with the tables,
+//     interaction.LegMachine and RequestMachine, and checked with
+//     Decision.MayFire), the state allows it.
 //
 // So each kind of bad input gets ErrBadInput however the rest of the
 // command looks, and a refused command writes nothing.
@@ -92,10 +95,14 @@ func (c Start) Decide(d *interaction.Decision) error {
 	return inviteLeg(d, owner.ID, Offer{ID: c.Leg, Agent: c.Agent}, c.Target, c.Medium, route, c.Timeout)
 }
 
-// checkTimeout refuses a negative time-out as bad input.
+// MaxTimeout is the longest time-out an invitation may have: a year.
+const MaxTimeout = 365 * 24 * time.Hour
+
+// checkTimeout refuses a negative time-out, or one over MaxTimeout, as bad
+// input (R-X6).
 func checkTimeout(d *interaction.Decision, t time.Duration) error {
-	if t < 0 {
-		return d.Refuse(interaction.ErrBadInput, "R-X1", "negative time-out")
+	if t < 0 || t > MaxTimeout {
+		return d.Refuse(interaction.ErrBadInput, "R-X6", "time-out out of range (0 to a year)")
 	}
 	return nil
 }
@@ -217,8 +224,8 @@ func (c Accept) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if d.Actor != l.Agent {
-		return d.Refuse(interaction.ErrNotPermitted, "R-C3", "only the invited target accepts")
+	if err := d.MayFire(interaction.LegMachine, "accept", l.Owner, l.Agent); err != nil {
+		return err
 	}
 	if err := takenByAnother(d, l.Route, l.ID); err != nil {
 		return err
@@ -244,8 +251,8 @@ func (c Decline) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if d.Actor != l.Agent {
-		return d.Refuse(interaction.ErrNotPermitted, "R-C3", "only the invited target declines")
+	if err := d.MayFire(interaction.LegMachine, "decline", l.Owner, l.Agent); err != nil {
+		return err
 	}
 	if err := d.Leg(l.ID, "decline", interaction.Event{}); err != nil {
 		return err
@@ -268,8 +275,8 @@ func (c Cancel) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if d.Actor != l.Owner {
-		return d.Refuse(interaction.ErrNotPermitted, "R-X2", "only the owner who invited cancels")
+	if err := d.MayFire(interaction.LegMachine, "cancel", l.Owner, l.Agent); err != nil {
+		return err
 	}
 	if err := d.Leg(l.ID, "cancel", interaction.Event{}); err != nil {
 		return err
@@ -280,6 +287,9 @@ func (c Cancel) Decide(d *interaction.Decision) error {
 	if r := d.State().Route(l.Route); r != nil {
 		for _, id := range r.Out {
 			rl := d.State().Leg(id)
+			if rl == nil {
+				continue // a route of requests cannot share the ID (validate.go)
+			}
 			if err := d.Leg(id, "cancel", interaction.Event{}); err != nil {
 				return err
 			}
@@ -300,8 +310,8 @@ func (c TimeOut) Decide(d *interaction.Decision) error {
 	if err := d.CheckID("leg", string(c.Leg)); err != nil {
 		return err
 	}
-	if d.Actor != interaction.System {
-		return d.Refuse(interaction.ErrNotPermitted, "", "only the clock times out")
+	if err := d.MayFire(interaction.LegMachine, "time_out", "", ""); err != nil {
+		return err // only the system: who else the leg has does not matter
 	}
 	l, err := legOf(d, c.Leg)
 	if err != nil {
@@ -331,8 +341,8 @@ func (c EndLeg) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if d.Actor != l.Owner && d.Actor != l.Agent {
-		return d.Refuse(interaction.ErrNotPermitted, "R-C4", "only the owner or the target ends a consultation")
+	if err := d.MayFire(interaction.LegMachine, "end", l.Owner, l.Agent); err != nil {
+		return err
 	}
 	if err := d.Leg(l.ID, "end", interaction.Event{}); err != nil {
 		return err
@@ -390,8 +400,8 @@ func (c Transfer) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if l.Owner != owner.ID {
-		return d.Refuse(interaction.ErrNotPermitted, "R-T1", "only the owner of the consultation transfers")
+	if err := d.MayFire(interaction.LegMachine, "transfer", l.Owner, l.Agent); err != nil {
+		return err // the owner of the chat, and of this consultation
 	}
 	if err := d.Leg(l.ID, "transfer", interaction.Event{}); err != nil {
 		return err
@@ -433,16 +443,15 @@ func (c Conference) Decide(d *interaction.Decision) error {
 	if err := checkTimeout(d, c.Timeout); err != nil {
 		return err
 	}
-	owner, err := requireOwner(d, "R-F1")
-	if err != nil {
+	if _, err := requireOwner(d, "R-F1"); err != nil {
 		return err
 	}
 	l, err := legOf(d, c.Leg)
 	if err != nil {
 		return err
 	}
-	if l.Owner != owner.ID {
-		return d.Refuse(interaction.ErrNotPermitted, "R-F1", "only the owner of the consultation asks for a conference")
+	if err := d.MayFire(interaction.RequestMachine, "request", l.Owner, l.Agent); err != nil {
+		return err // the owner of the chat, and of this consultation
 	}
 	if l.State != interaction.LegActive {
 		return d.Refuse(interaction.ErrInvalidTransition, "R-F1", "consultation is "+l.State+", not active")
@@ -541,8 +550,8 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if d.Actor != r.Agent {
-		return d.Refuse(interaction.ErrNotPermitted, "R-F4", "only the asked agent answers")
+	if err := d.MayFire(interaction.RequestMachine, "accept", r.From, r.Agent); err != nil {
+		return err
 	}
 	if d.State().Status != interaction.StatusActive {
 		return d.Refuse(interaction.ErrInvalidTransition, "", "chat is "+d.State().Status)
@@ -594,8 +603,8 @@ func (c DeclineRequest) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if d.Actor != r.Agent {
-		return d.Refuse(interaction.ErrNotPermitted, "R-F4", "only the asked agent answers")
+	if err := d.MayFire(interaction.RequestMachine, "decline", r.From, r.Agent); err != nil {
+		return err
 	}
 	return dropRequest(d, r, "decline", interaction.NoticeDeclined)
 }
@@ -609,8 +618,8 @@ func (c TimeOutRequest) Decide(d *interaction.Decision) error {
 	if err := d.CheckID("request", string(c.Request)); err != nil {
 		return err
 	}
-	if d.Actor != interaction.System {
-		return d.Refuse(interaction.ErrNotPermitted, "", "only the clock times out")
+	if err := d.MayFire(interaction.RequestMachine, "time_out", "", ""); err != nil {
+		return err
 	}
 	r, err := requestOf(d, c.Request)
 	if err != nil {
@@ -631,8 +640,8 @@ func (c CancelRequest) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if d.Actor != r.From {
-		return d.Refuse(interaction.ErrNotPermitted, "R-X2", "only the owner who asked cancels")
+	if err := d.MayFire(interaction.RequestMachine, "cancel", r.From, r.Agent); err != nil {
+		return err
 	}
 	if r.State != interaction.RequestPending {
 		return d.Refuse(interaction.ErrInvalidTransition, "R-X2", "request is "+r.State)
@@ -644,8 +653,10 @@ func (c CancelRequest) Decide(d *interaction.Decision) error {
 		// A routed request is one invitation to the owner: its other
 		// offers go with it (R-X2).
 		for _, id := range rt.Out {
-			if err := d.CancelRequest(*d.State().Request(id), ""); err != nil {
-				return err
+			if q := d.State().Request(id); q != nil {
+				if err := d.CancelRequest(*q, ""); err != nil {
+					return err
+				}
 			}
 		}
 	}

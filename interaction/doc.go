@@ -11,8 +11,12 @@
 // chat (transfer, conference, hand-over, barge-in), each consultation leg,
 // and each transfer or conference request. Machine.Fire runs a transition
 // on a pooled looplab/fsm machine; State.Apply checks every replayed event
-// against the same tables. docs/state-machines.md is drawn from the
-// tables and a test fails when the two drift apart.
+// against the same tables. The leg and request machines also declare who
+// may fire each transition (owner, target, system; never the contact;
+// Machine.WithFirers): package consult's commands ask the table
+// (Decision.MayFire) and so does the log validator. docs/state-machines.md
+// is drawn from the tables, firers included, and a test fails when the two
+// drift apart.
 //
 // # Validating logs
 //

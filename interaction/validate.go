@@ -601,27 +601,33 @@ func (s *State) validateLeg(ev *Event, actor *Party) error {
 	if state != ev.From || !LegMachine.Allows(ev.From, ev.Trigger, ev.To) {
 		return refuse(ev, "R-X5", checkTransition, "leg %s %s -%s-> %s not declared from %s", ev.Leg, ev.From, ev.Trigger, ev.To, state)
 	}
+	if l == nil {
+		return nil // the invitation: its actor was checked above
+	}
+	if err := validateFirer(ev, LegMachine, l.Owner, l.Agent); err != nil {
+		return err
+	}
 	switch ev.Trigger {
-	case "accept", "decline":
-		if ev.Actor != l.Agent {
-			return refuse(ev, "R-C3", checkParty, "%s answers the consultation of %s", ev.Actor, l.Agent)
-		}
-		if ev.Trigger == "accept" {
-			return s.validateTake(ev, l.Route)
-		}
+	case "accept":
+		return s.validateTake(ev, l.Route)
 	case "time_out":
-		if ev.Actor != System {
-			return refuse(ev, "R-C3", checkParty, "%s times out a consultation: only the clock does", ev.Actor)
-		}
-		if err := validateDue(ev, l.Deadline); err != nil {
-			return err
-		}
-	case "transfer", "conference":
-		if ev.Actor != l.Owner && ev.Actor != l.Agent {
-			return refuse(ev, "R-C11", checkParty, "%s turns leg %s of %s and %s into a %s", ev.Actor, l.ID, l.Owner, l.Agent, ev.Trigger)
-		}
+		return validateDue(ev, l.Deadline)
 	}
 	return nil
+}
+
+// firer: who may fire a transition of a leg or request is declared with
+// its machine (Machine.WithFirers), and a log is held to it as commands
+// are: the target answers, the system times out, the owner transfers, the
+// target turns the leg into a conference. A transition that may also come
+// from another change (ByCascade: the session ending, a party leaving) is
+// anyone's.
+func validateFirer(ev *Event, m *Machine, owner, target PartyID) error {
+	p, ok := m.Firers(ev.Trigger)
+	if !ok || p.By&ByCascade != 0 || m.MayFire(ev.Trigger, FirerOf(ev.Actor, owner, target)) {
+		return nil
+	}
+	return refuse(ev, p.Rule, checkParty, "%s fires %s on %s %s of %s and %s: only %s may", ev.Actor, ev.Trigger, m.Name, ev.Leg, owner, target, p.By.words())
 }
 
 // validateInvitation: the first event of a leg or request is the present
@@ -699,21 +705,17 @@ func (s *State) validateRequest(ev *Event, actor *Party) error {
 	if state != ev.From || !RequestMachine.Allows(ev.From, ev.Trigger, ev.To) {
 		return refuse(ev, "R-X5", checkTransition, "request %s %s -%s-> %s not declared from %s", ev.Leg, ev.From, ev.Trigger, ev.To, state)
 	}
+	if r == nil {
+		return nil // the request itself: its actor was checked above
+	}
+	if err := validateFirer(ev, RequestMachine, r.From, r.Agent); err != nil {
+		return err
+	}
 	switch ev.Trigger {
-	case "accept", "decline":
-		if ev.Actor != r.Agent {
-			return refuse(ev, "R-F4", checkParty, "%s answers the request asked of %s", ev.Actor, r.Agent)
-		}
-		if ev.Trigger == "accept" {
-			return s.validateTake(ev, r.Route)
-		}
+	case "accept":
+		return s.validateTake(ev, r.Route)
 	case "time_out":
-		if ev.Actor != System {
-			return refuse(ev, "R-F4", checkParty, "%s times out a request: only the clock does", ev.Actor)
-		}
-		if err := validateDue(ev, r.Deadline); err != nil {
-			return err
-		}
+		return validateDue(ev, r.Deadline)
 	}
 	return nil
 }

@@ -187,6 +187,17 @@ func forgeries() []forgery {
 		{"a route named after the invitation", "R-X1", on(routeActs, interaction.Event{Type: interaction.EventLeg, Actor: "agent1", Leg: "leg1", Route: "route2",
 			From: interaction.LegInviting, To: interaction.LegCancelled, Trigger: "cancel", Scope: interaction.LegScope("leg1")})},
 
+		// Who fires a leg's or request's transition is the machine table's
+		// (Machine.WithFirers): the owner never answers its own invitation,
+		// an agent never times one out.
+		{"a consultation accepted by its owner", "R-C3", on(deadlineActs, legAccept("leg1", "agent1"))},
+		{"a consultation timed out by its target", "R-X1", on(deadlineActs, func() interaction.Event {
+			ev := interaction.Event{Type: interaction.EventLeg, Actor: "agent2", Leg: "leg1",
+				From: interaction.LegInviting, To: interaction.LegTimedOut, Trigger: "time_out", Scope: interaction.LegScope("leg1")}
+			ev.Time = chatconsulttest.Epoch.Add(time.Hour)
+			return ev
+		}())},
+
 		// Deadlines (R-X1): set with the invitation, after it; a time-out
 		// comes at the deadline, not before.
 		{"a deadline before its invitation", "R-X1", on(chatActs, func() interaction.Event {

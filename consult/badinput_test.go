@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -211,4 +212,26 @@ func TestRX6ConsultGoodInputStillWorks(t *testing.T) {
 	}
 	st := d.state()
 	assert.Equal(t, "a\x00b \u200b kept", st.Messages[len(st.Messages)-1].Text, "R-X6: nothing lost")
+}
+
+// R-X6: a time-out out of range (negative, over MaxTimeout) is bad input,
+// whatever command carries it, and nothing is written.
+func TestRX6TimeoutOutOfRangeIsBadInput(t *testing.T) {
+	d, leg1, leg3, _, _ := badInputDesk(t)
+	before := d.state().Version
+	for _, tm := range []time.Duration{-time.Nanosecond, consult.MaxTimeout + 1, 1<<63 - 1} {
+		for _, c := range []struct {
+			actor interaction.PartyID
+			cmd   interaction.Command
+		}{
+			{"agent1", consult.Start{Leg: "leg9", Agent: "agent5", Target: agent("agent5"), Timeout: tm}},
+			{"agent1", consult.Direct{Request: "r9", Kind: interaction.RequestTransfer, Agent: "agent5", Target: agent("agent5"), Timeout: tm}},
+			{"agent1", consult.Conference{Leg: leg1, Request: "r9", Timeout: tm}},
+			{interaction.System, consult.Reroute{Invitation: leg3, Reason: consult.RerouteTimedOut, Timeout: tm}},
+		} {
+			_, err := d.chats.Do(ctx, d.id, c.actor, c.cmd)
+			assert.ErrorIs(t, err, interaction.ErrBadInput, "%T with time-out %s", c.cmd, tm)
+		}
+	}
+	assert.Equal(t, before, d.state().Version, "nothing written")
 }

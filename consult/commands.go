@@ -1,6 +1,8 @@
 package consult
 
 import (
+	"time"
+
 	"github.com/chatconsult/chatconsult/interaction"
 )
 
@@ -22,7 +24,10 @@ type (
 //     interaction. The commands only System gives (TimeOut, TimeOutRequest,
 //     Reroute) check for System instead;
 //  3. everything else: the leg or request exists (ErrNotFound), the actor
-//     may act on it (ErrNotPermitted), the state allows it.
+//     may act on it (ErrNotPermitted: who may fire each transition of the
+//     leg and request machines is declared with the tables,
+//     interaction.LegMachine and RequestMachine, and checked with
+//     Decision.MayFire), the state allows it.
 //
 // So each kind of bad input gets ErrBadInput however the rest of the
 // command looks, and a refused command writes nothing.
@@ -30,11 +35,23 @@ type (
 // Start opens a consultation leg from the owner (the actor) to Agent, the
 // agent that Target resolved to (R-C1, R-C2), held as Medium (R-C10). The
 // target is invited (R-C3); it does not see the chat until it accepts.
+//
+// A consultation aimed at a group, skill or queue is an offer of a routed
+// invitation (R-X1): Route names it (empty: a route of its own, named
+// after the leg). The offers of one fan-out share a Route, and so do the
+// offers made when it goes on (Reroute); an invitation to a named agent has
+// none.
+//
+// Timeout, when positive, gives the invitation a deadline that long after
+// the command (interaction.Leg.Deadline): a Scheduler times it out then,
+// on whichever instance runs it (see Service).
 type Start struct {
-	Leg    LegID // chosen by the caller, so it knows the leg before the write
-	Target interaction.Target
-	Agent  PartyID
-	Medium interaction.Medium
+	Leg     LegID // chosen by the caller, so it knows the leg before the write
+	Target  interaction.Target
+	Agent   PartyID
+	Medium  interaction.Medium
+	Route   LegID
+	Timeout time.Duration
 }
 
 func (c Start) Decide(d *interaction.Decision) error {
@@ -51,6 +68,13 @@ func (c Start) Decide(d *interaction.Decision) error {
 	if c.Medium > interaction.MediumVoice {
 		return d.Refuse(interaction.ErrBadInput, "R-C10", "unknown medium")
 	}
+	if err := checkTimeout(d, c.Timeout); err != nil {
+		return err
+	}
+	route, err := routeOf(d, c.Route, c.Leg, c.Target)
+	if err != nil {
+		return err
+	}
 	owner, err := requireOwner(d, "R-C1")
 	if err != nil {
 		return err
@@ -65,14 +89,133 @@ func (c Start) Decide(d *interaction.Decision) error {
 	if q := s.Party(c.Agent); q != nil && (q.Membership == interaction.MemberJoined || q.Membership == interaction.MemberInvited) {
 		return d.Refuse(interaction.ErrConflict, "R-X3", "target is already in this interaction")
 	}
-	if err := d.Leg(c.Leg, "invite", interaction.Event{Party: c.Agent, Target: c.Target, Medium: c.Medium}); err != nil {
+	if err := joinRoute(d, route, owner.ID, c.Agent, c.Target, c.Medium, interaction.RequestNoKind); err != nil {
 		return err
 	}
-	return d.Membership(c.Agent, "invite", interaction.RoleConsultant, interaction.LegScope(c.Leg))
+	return inviteLeg(d, owner.ID, Offer{ID: c.Leg, Agent: c.Agent}, c.Target, c.Medium, route, c.Timeout)
+}
+
+// MaxTimeout is the longest time-out an invitation may have: a year.
+const MaxTimeout = 365 * 24 * time.Hour
+
+// checkTimeout refuses a negative time-out, or one over MaxTimeout, as bad
+// input (R-X6).
+func checkTimeout(d *interaction.Decision, t time.Duration) error {
+	if t < 0 || t > MaxTimeout {
+		return d.Refuse(interaction.ErrBadInput, "R-X6", "time-out out of range (0 to a year)")
+	}
+	return nil
+}
+
+// deadline is the deadline of an invitation made now with time-out t:
+// none for zero.
+func deadline(d *interaction.Decision, t time.Duration) time.Time {
+	if t <= 0 {
+		return time.Time{}
+	}
+	return d.Now.Add(t)
+}
+
+// due refuses the time-out of an invitation decided before its deadline:
+// time is an input, and the aggregate decides on it (R-X1).
+func due(d *interaction.Decision, at time.Time) error {
+	if !at.IsZero() && d.Now.Before(at) {
+		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "the invitation is not due until "+at.UTC().Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
+// inviteLeg writes the invitation of a new consultation leg, on behalf of
+// owner (the actor of a Start; Reroute writes it as System, naming the
+// owner), with a deadline timeout from now if timeout is positive.
+func inviteLeg(d *interaction.Decision, owner PartyID, o Offer, t interaction.Target, m interaction.Medium, route LegID, timeout time.Duration) error {
+	if err := d.Leg(o.ID, "invite", interaction.Event{Actor: owner, Party: o.Agent, Target: t, Medium: m, Route: route, Deadline: deadline(d, timeout)}); err != nil {
+		return err
+	}
+	return d.Membership(o.Agent, "invite", interaction.RoleConsultant, interaction.LegScope(o.ID))
+}
+
+// routeOf checks the Route given to a Start or Direct and returns the one
+// its offer joins: the given one, or, for a group, skill or queue, a route
+// of the offer's own (R-X1). An invitation to a named agent is not routed.
+func routeOf(d *interaction.Decision, route, offer LegID, t interaction.Target) (LegID, error) {
+	if route != "" {
+		if err := d.CheckID("route", string(route)); err != nil {
+			return "", err
+		}
+		if t.Kind == interaction.TargetAgent {
+			return "", d.Refuse(interaction.ErrBadInput, "R-X1", "an invitation to a named agent is not routed")
+		}
+		return route, nil
+	}
+	if t.Kind == interaction.TargetAgent {
+		return "", nil
+	}
+	return offer, nil
+}
+
+// joinRoute checks that a new offer may join route (R-X1): a route of the
+// same owner, target and medium (or request kind) that no agent took yet
+// and that was not offered to agent before.
+func joinRoute(d *interaction.Decision, route LegID, owner, agent PartyID, t interaction.Target, m interaction.Medium, kind interaction.RequestKind) error {
+	r := d.State().Route(route)
+	if r == nil {
+		return nil
+	}
+	if r.Owner != owner || r.Target != t || r.Request != kind || (kind == interaction.RequestNoKind && r.Medium != m) {
+		return d.Refuse(interaction.ErrConflict, "R-X1", "route ID in use by another invitation")
+	}
+	if r.Taken != "" {
+		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "the invitation was accepted already")
+	}
+	if r.HasTried(agent) {
+		return d.Refuse(interaction.ErrConflict, "R-X1", string(agent)+" was offered this invitation already")
+	}
+	return nil
+}
+
+// takenByAnother refuses the accept of an offer that was rescinded because
+// another offer of its routed invitation was accepted first (R-X1): the
+// second accept is an invalid transition, whichever instance decides it.
+func takenByAnother(d *interaction.Decision, route, inv LegID) error {
+	if r := d.State().Route(route); r != nil && r.Taken != "" && r.Taken != inv {
+		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "another agent accepted this invitation first")
+	}
+	return nil
+}
+
+// rescindRivals withdraws, as routing (System), every other offer of
+// route that is still out: the first accept wins (R-X1).
+func rescindRivals(d *interaction.Decision, route, keep LegID) error {
+	r := d.State().Route(route)
+	if r == nil {
+		return nil
+	}
+	for _, id := range r.Rivals(keep) {
+		if l := d.State().Leg(id); l != nil {
+			if err := d.Leg(id, "cancel", interaction.Event{Actor: interaction.System}); err != nil {
+				return err
+			}
+			if err := d.ReleaseTarget(l.Agent, id); err != nil {
+				return err
+			}
+			continue
+		}
+		if q := d.State().Request(id); q != nil {
+			if err := rescindRequest(d, *q); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Accept: the invited target takes the consultation (R-C3). From now on it
-// reads the chat between owner and contact, live (R-C6).
+// reads the chat between owner and contact, live (R-C6). The accept of an
+// offer of a routed invitation withdraws (rescinds) the other offers still
+// out in the same write: the first accept wins, and an offer rescinded so
+// is refused with ErrInvalidTransition (R-X1), whichever Service decides
+// it, since it is decided on the stored state.
 type Accept struct{ Leg LegID }
 
 func (c Accept) Decide(d *interaction.Decision) error {
@@ -81,8 +224,16 @@ func (c Accept) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if d.Actor != l.Agent {
-		return d.Refuse(interaction.ErrNotPermitted, "R-C3", "only the invited target accepts")
+	if err := d.MayFire(interaction.LegMachine, "accept", l.Owner, l.Agent); err != nil {
+		return err
+	}
+	if err := takenByAnother(d, l.Route, l.ID); err != nil {
+		return err
+	}
+	if l.State == interaction.LegInviting {
+		if err := rescindRivals(d, l.Route, l.ID); err != nil {
+			return err
+		}
 	}
 	if err := d.Leg(l.ID, "accept", interaction.Event{}); err != nil {
 		return err
@@ -100,8 +251,8 @@ func (c Decline) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if d.Actor != l.Agent {
-		return d.Refuse(interaction.ErrNotPermitted, "R-C3", "only the invited target declines")
+	if err := d.MayFire(interaction.LegMachine, "decline", l.Owner, l.Agent); err != nil {
+		return err
 	}
 	if err := d.Leg(l.ID, "decline", interaction.Event{}); err != nil {
 		return err
@@ -114,6 +265,8 @@ func (c Decline) Decide(d *interaction.Decision) error {
 }
 
 // Cancel: the owner withdraws an invitation that is still pending (R-X2).
+// For a routed invitation that is every offer of it still out: to the
+// owner it is one invitation.
 type Cancel struct{ Leg LegID }
 
 func (c Cancel) Decide(d *interaction.Decision) error {
@@ -122,13 +275,30 @@ func (c Cancel) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if d.Actor != l.Owner {
-		return d.Refuse(interaction.ErrNotPermitted, "R-X2", "only the owner who invited cancels")
+	if err := d.MayFire(interaction.LegMachine, "cancel", l.Owner, l.Agent); err != nil {
+		return err
 	}
 	if err := d.Leg(l.ID, "cancel", interaction.Event{}); err != nil {
 		return err
 	}
-	return d.ReleaseTarget(l.Agent, l.ID)
+	if err := d.ReleaseTarget(l.Agent, l.ID); err != nil {
+		return err
+	}
+	if r := d.State().Route(l.Route); r != nil {
+		for _, id := range r.Out {
+			rl := d.State().Leg(id)
+			if rl == nil {
+				continue // a route of requests cannot share the ID (validate.go)
+			}
+			if err := d.Leg(id, "cancel", interaction.Event{}); err != nil {
+				return err
+			}
+			if err := d.ReleaseTarget(rl.Agent, id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // TimeOut: nobody answered the invitation in time (actor System). The
@@ -140,11 +310,14 @@ func (c TimeOut) Decide(d *interaction.Decision) error {
 	if err := d.CheckID("leg", string(c.Leg)); err != nil {
 		return err
 	}
-	if d.Actor != interaction.System {
-		return d.Refuse(interaction.ErrNotPermitted, "", "only the clock times out")
+	if err := d.MayFire(interaction.LegMachine, "time_out", "", ""); err != nil {
+		return err // only the system: who else the leg has does not matter
 	}
 	l, err := legOf(d, c.Leg)
 	if err != nil {
+		return err
+	}
+	if err := due(d, l.Deadline); err != nil {
 		return err
 	}
 	if err := d.Leg(l.ID, "time_out", interaction.Event{}); err != nil {
@@ -168,8 +341,8 @@ func (c EndLeg) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if d.Actor != l.Owner && d.Actor != l.Agent {
-		return d.Refuse(interaction.ErrNotPermitted, "R-C4", "only the owner or the target ends a consultation")
+	if err := d.MayFire(interaction.LegMachine, "end", l.Owner, l.Agent); err != nil {
+		return err
 	}
 	if err := d.Leg(l.ID, "end", interaction.Event{}); err != nil {
 		return err
@@ -227,8 +400,8 @@ func (c Transfer) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if l.Owner != owner.ID {
-		return d.Refuse(interaction.ErrNotPermitted, "R-T1", "only the owner of the consultation transfers")
+	if err := d.MayFire(interaction.LegMachine, "transfer", l.Owner, l.Agent); err != nil {
+		return err // the owner of the chat, and of this consultation
 	}
 	if err := d.Leg(l.ID, "transfer", interaction.Event{}); err != nil {
 		return err
@@ -256,6 +429,7 @@ func handOver(d *interaction.Decision, from, to PartyID) error {
 type Conference struct {
 	Leg     LegID
 	Request LegID
+	Timeout time.Duration // as for Start
 }
 
 func (c Conference) Decide(d *interaction.Decision) error {
@@ -266,16 +440,18 @@ func (c Conference) Decide(d *interaction.Decision) error {
 	if err := d.CheckID("request", string(c.Request)); err != nil {
 		return err
 	}
-	owner, err := requireOwner(d, "R-F1")
-	if err != nil {
+	if err := checkTimeout(d, c.Timeout); err != nil {
+		return err
+	}
+	if _, err := requireOwner(d, "R-F1"); err != nil {
 		return err
 	}
 	l, err := legOf(d, c.Leg)
 	if err != nil {
 		return err
 	}
-	if l.Owner != owner.ID {
-		return d.Refuse(interaction.ErrNotPermitted, "R-F1", "only the owner of the consultation asks for a conference")
+	if err := d.MayFire(interaction.RequestMachine, "request", l.Owner, l.Agent); err != nil {
+		return err // the owner of the chat, and of this consultation
 	}
 	if l.State != interaction.LegActive {
 		return d.Refuse(interaction.ErrInvalidTransition, "R-F1", "consultation is "+l.State+", not active")
@@ -288,18 +464,22 @@ func (c Conference) Decide(d *interaction.Decision) error {
 			return d.Refuse(interaction.ErrConflict, "R-F4", "a request on this consultation is pending")
 		}
 	}
-	return d.Request(c.Request, "request", interaction.Event{Party: l.Agent, Target: l.Target, Request: interaction.RequestConference, Via: l.ID}, interaction.LegScope(l.ID))
+	return d.Request(c.Request, "request", interaction.Event{Party: l.Agent, Target: l.Target, Request: interaction.RequestConference, Via: l.ID,
+		Deadline: deadline(d, c.Timeout)}, interaction.LegScope(l.ID))
 }
 
 // Direct asks an agent who is not in the chat to take it over (transfer)
 // or to join it (conference) in a single step, without a consultation
 // first (R-X4). The agent is invited; nothing else changes until it
-// accepts.
+// accepts. Route is as for Start: a request aimed at a group, skill or
+// queue is an offer of a routed invitation (R-X1).
 type Direct struct {
 	Request LegID
 	Kind    interaction.RequestKind
 	Target  interaction.Target
 	Agent   PartyID
+	Route   LegID
+	Timeout time.Duration // as for Start
 }
 
 func (c Direct) Decide(d *interaction.Decision) error {
@@ -316,6 +496,13 @@ func (c Direct) Decide(d *interaction.Decision) error {
 	if err := d.CheckPartyID(c.Agent); err != nil {
 		return err
 	}
+	if err := checkTimeout(d, c.Timeout); err != nil {
+		return err
+	}
+	route, err := routeOf(d, c.Route, c.Request, c.Target)
+	if err != nil {
+		return err
+	}
 	owner, err := requireOwner(d, "R-X4")
 	if err != nil {
 		return err
@@ -330,14 +517,24 @@ func (c Direct) Decide(d *interaction.Decision) error {
 	if err := newRequestID(d, c.Request); err != nil {
 		return err
 	}
-	role := interaction.RoleMember
-	if c.Kind == interaction.RequestTransfer {
-		role = interaction.RoleOwner
-	}
-	if err := d.Request(c.Request, "request", interaction.Event{Party: c.Agent, Target: c.Target, Request: c.Kind}, interaction.LegScope(c.Request)); err != nil {
+	if err := joinRoute(d, route, owner.ID, c.Agent, c.Target, interaction.MediumChat, c.Kind); err != nil {
 		return err
 	}
-	return d.Membership(c.Agent, "invite", role, interaction.LegScope(c.Request))
+	return askRequest(d, owner.ID, Offer{ID: c.Request, Agent: c.Agent}, c.Kind, c.Target, route, c.Timeout)
+}
+
+// askRequest writes a direct transfer or conference request, on behalf of owner
+// (the actor of a Direct; Reroute writes it as System, naming the owner).
+func askRequest(d *interaction.Decision, owner PartyID, o Offer, kind interaction.RequestKind, t interaction.Target, route LegID, timeout time.Duration) error {
+	role := interaction.RoleMember
+	if kind == interaction.RequestTransfer {
+		role = interaction.RoleOwner
+	}
+	if err := d.Request(o.ID, "request", interaction.Event{Actor: owner, Party: o.Agent, Target: t, Request: kind, Route: route,
+		Deadline: deadline(d, timeout)}, interaction.LegScope(o.ID)); err != nil {
+		return err
+	}
+	return d.Membership(o.Agent, "invite", role, interaction.LegScope(o.ID))
 }
 
 // AcceptRequest: the asked agent accepts a conference or transfer request.
@@ -353,11 +550,19 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if d.Actor != r.Agent {
-		return d.Refuse(interaction.ErrNotPermitted, "R-F4", "only the asked agent answers")
+	if err := d.MayFire(interaction.RequestMachine, "accept", r.From, r.Agent); err != nil {
+		return err
 	}
 	if d.State().Status != interaction.StatusActive {
 		return d.Refuse(interaction.ErrInvalidTransition, "", "chat is "+d.State().Status)
+	}
+	if err := takenByAnother(d, r.Route, r.ID); err != nil {
+		return err
+	}
+	if r.State == interaction.RequestPending {
+		if err := rescindRivals(d, r.Route, r.ID); err != nil {
+			return err
+		}
 	}
 	sc := requestScope(r)
 	if err := d.Request(r.ID, "accept", interaction.Event{}, sc); err != nil {
@@ -398,8 +603,8 @@ func (c DeclineRequest) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if d.Actor != r.Agent {
-		return d.Refuse(interaction.ErrNotPermitted, "R-F4", "only the asked agent answers")
+	if err := d.MayFire(interaction.RequestMachine, "decline", r.From, r.Agent); err != nil {
+		return err
 	}
 	return dropRequest(d, r, "decline", interaction.NoticeDeclined)
 }
@@ -413,11 +618,14 @@ func (c TimeOutRequest) Decide(d *interaction.Decision) error {
 	if err := d.CheckID("request", string(c.Request)); err != nil {
 		return err
 	}
-	if d.Actor != interaction.System {
-		return d.Refuse(interaction.ErrNotPermitted, "", "only the clock times out")
+	if err := d.MayFire(interaction.RequestMachine, "time_out", "", ""); err != nil {
+		return err
 	}
 	r, err := requestOf(d, c.Request)
 	if err != nil {
+		return err
+	}
+	if err := due(d, r.Deadline); err != nil {
 		return err
 	}
 	return dropRequest(d, r, "time_out", interaction.NoticeNoAnswer)
@@ -432,13 +640,27 @@ func (c CancelRequest) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if d.Actor != r.From {
-		return d.Refuse(interaction.ErrNotPermitted, "R-X2", "only the owner who asked cancels")
+	if err := d.MayFire(interaction.RequestMachine, "cancel", r.From, r.Agent); err != nil {
+		return err
 	}
 	if r.State != interaction.RequestPending {
 		return d.Refuse(interaction.ErrInvalidTransition, "R-X2", "request is "+r.State)
 	}
-	return d.CancelRequest(*r, "")
+	if err := d.CancelRequest(*r, ""); err != nil {
+		return err
+	}
+	if rt := d.State().Route(r.Route); rt != nil {
+		// A routed request is one invitation to the owner: its other
+		// offers go with it (R-X2).
+		for _, id := range rt.Out {
+			if q := d.State().Request(id); q != nil {
+				if err := d.CancelRequest(*q, ""); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // Remove takes a conference member out of the chat (R-F5). Only the owner

@@ -12,9 +12,10 @@ import (
 	"github.com/chatconsult/chatconsult/interaction"
 )
 
-// A Service started after invitations went out (a restart) arms their
-// time-outs from the stored state (Sync): each times out when it would
-// have, at once when that moment has passed during the restart.
+// A Service started after invitations went out (a restart) learns their
+// deadlines from the stored states of the open interactions (Sync), not
+// from the whole log: each times out when it would have, at once when
+// that moment has passed during the restart (issue 13).
 func TestSyncArmsTheTimeOutsOfPendingInvitations(t *testing.T) {
 	d := newDesk(t)
 	leg := d.consult("agent1", "agent2")
@@ -32,7 +33,7 @@ func TestSyncArmsTheTimeOutsOfPendingInvitations(t *testing.T) {
 	n, err := chats.Recover(ctx, svc.Sync)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
-	require.Equal(t, 2, clock.Pending(), "one time-out per pending invitation")
+	require.Equal(t, 1, clock.Pending(), "the Scheduler arms the clock once, for the earliest of the two deadlines")
 
 	clock.Advance(4 * time.Second)
 	assert.Equal(t, interaction.LegInviting, stateOf(t, chats, d.id).Leg(leg).State)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sync"
+	"time"
 
 	"github.com/chatconsult/chatconsult/interaction"
 )
@@ -19,32 +19,36 @@ import (
 // An invitation aimed at a named agent is never offered on: it ends as
 // declined or timed out, and the owner is told (R-C3). A Router that is a
 // Fanout offers a target to several agents at once: the first to accept
-// wins (AcceptOffer), and the invitation goes on only when every offer
-// out has failed.
+// wins, and the invitation goes on only when every offer out has failed.
 //
-// The offers of one batch share their time-out and fail together, on as
-// many goroutines. Whether an offer is the last one out is therefore
-// decided under its route's turn (a mutex), from the read to the write:
-// every failure (time-out, decline, rescind), accept and cancel of a routed
-// offer takes it, so the last offer to fail always sees the others ended
-// and offers on, or the owner is told. Answering through the Service keeps
-// that promise; a decline run directly through interaction.Service.Do
-// offers nothing on.
+// The route lives in the interaction, not in the Service: each offer is a
+// leg (or request) whose first event names the invitation's Route
+// (interaction.Route: target, offers out, agents tried, the offer taken).
+// So every decision about a route is a command decided on the stored state
+// and written in one append, by whichever Service instance handles it:
 //
-// The Service follows each pending invitation (its time-out, and for a
-// routed one its route) until an event ends it, whatever command wrote
-// that event: its own commands, and, through the Router when it is a
-// Forwarder (package routing's Directory) or through Notify, any other,
-// such as the owner ending the session (R-C7). An ended invitation's timer
-// is stopped; one that fires anyway finds the invitation answered and
-// writes nothing.
+//   - an accept rescinds the rival offers still out in the same write
+//     (Accept, AcceptRequest, AcceptOffer); a second accept finds its offer
+//     rescinded and is refused with ErrInvalidTransition;
+//   - a time-out, a rescind (Reroute) or a decline (the agent's Decline
+//     and Reroute, in one write) ends one offer and, only when it was the
+//     last one out and none was taken, offers the invitation on to the
+//     candidates the Router picks, leaving out the agents the route tried,
+//     or tells the owner that nobody is left. The Service reads the state
+//     to know whether to pick; when another instance moved first the
+//     command is refused (ErrConflict) or ignores the picks, and the
+//     Service decides again on the fresh state.
+//
+// Two offers failing at the same moment, on two instances, are two appends
+// to one stream: the later one is decided on a state that holds the
+// earlier, so exactly one of them offers on.
 
 // Reserver is a Router that counts capacity and holds the agent it picks
 // until the invitation is written (package routing's Directory does). The
 // Service gives the hold back when the command that would have invited the
-// agent is refused, and asks for a hold when a consultation held in IM or
-// voice becomes a chat transfer or conference, which needs one more chat
-// unit from its target.
+// agent is refused or invites somebody else, and asks for a hold when a
+// consultation held in IM or voice becomes a chat transfer or conference,
+// which needs one more chat unit from its target.
 type Reserver interface {
 	Hold(ctx context.Context, agent PartyID, medium interaction.Medium) error
 	Release(agent PartyID, medium interaction.Medium)
@@ -71,7 +75,8 @@ type Exhausted struct {
 
 // WithExhaustedHandler calls f when a routed invitation runs out of
 // candidates (after the owner's notice is written). f runs on the
-// goroutine that answered or timed out the last invitation.
+// goroutine that answered or timed out the last invitation, on the
+// Service instance that wrote the notice (one, whichever it is).
 func WithExhaustedHandler(f func(context.Context, Exhausted)) Option {
 	return func(s *Service) { s.exhausted = f }
 }
@@ -100,29 +105,42 @@ const (
 	// RerouteTimedOut: nobody answered in time; the invitation is timed out
 	// in the same write.
 	RerouteTimedOut RerouteReason = iota + 1
-	// RerouteDeclined: the agent declined (already written).
+	// RerouteDeclined: the agent declined (already written, or earlier in
+	// the same write).
 	RerouteDeclined
 	// RerouteRescinded: routing takes the invitation back from its agent
 	// (it logged out); it is withdrawn in the same write.
 	RerouteRescinded
 )
 
-// Reroute ends one routed invitation that went unanswered and, in the same
-// write, offers the invitation to the next candidates on behalf of the
-// owner who asked (R-X1). The actor is System. Each new leg's (or
-// request's) first event names the owner as its actor, because the leg is
-// the owner's: package interaction takes a leg's owner from that event;
-// its Cause is this command.
+// Reroute ends one offer of an invitation that went unanswered and, in the
+// same write, when it was the last offer of a routed invitation out and
+// none was taken, offers the invitation to Next on behalf of the owner who
+// asked, or, with Exhausted, tells the owner that nobody is left (R-X1).
+// The actor is System. Each new leg's (or request's) first event names the
+// owner as its actor, because the leg is the owner's: package interaction
+// takes a leg's owner from that event; its Cause is this command, its
+// Route the invitation's.
 //
-// With no Next it only ends the invitation: other offers of it are still
-// out, or it was aimed at a named agent. Exhausted says nobody is left: the
-// owner gets a notice in its own view. When the owner can no longer ask (it
-// left, the chat ended), the invitation just ends and nothing is offered.
+// What happens next is decided on the state, not by the caller: while
+// other offers of the invitation are still out (the last of them to fail
+// offers on), or one was taken, Next and Exhausted are ignored; so they
+// are when the owner can no longer ask (it left, the chat ended). When the
+// offer is the last one out and neither Next nor Exhausted is given, the
+// command is refused with ErrConflict (the caller read an older state:
+// read again, pick, and retry). Next agents already tried by the route, or
+// in the chat, are refused with ErrConflict too. An invitation aimed at a
+// named agent has no route: it just ends, and Next is bad input.
+//
+// An invitation with a deadline times out at its deadline, not before
+// (ErrInvalidTransition). Timeout, when positive, gives each new offer a
+// deadline that long after the command.
 type Reroute struct {
 	Invitation LegID // the consultation leg or direct request that failed
 	Reason     RerouteReason
 	Next       []Offer
 	Exhausted  bool
+	Timeout    time.Duration
 }
 
 func (c Reroute) Decide(d *interaction.Decision) error {
@@ -144,101 +162,117 @@ func (c Reroute) Decide(d *interaction.Decision) error {
 			return err
 		}
 	}
+	if c.Reason < RerouteTimedOut || c.Reason > RerouteRescinded {
+		return d.Refuse(interaction.ErrBadInput, "R-X1", "unknown reason")
+	}
+	if err := checkTimeout(d, c.Timeout); err != nil {
+		return err
+	}
 	if d.Actor != interaction.System {
 		return d.Refuse(interaction.ErrNotPermitted, "R-X1", "only routing (System) offers an invitation on")
 	}
 	s := d.State()
-	if l := s.Leg(c.Invitation); l != nil {
-		return c.leg(d, *l)
+	var route LegID
+	switch l, r := s.Leg(c.Invitation), s.Request(c.Invitation); {
+	case l != nil:
+		if err := c.endLeg(d, *l); err != nil {
+			return err
+		}
+		route = l.Route
+	case r != nil:
+		if err := c.endRequest(d, *r); err != nil {
+			return err
+		}
+		route = r.Route
+	default:
+		return d.Refuse(interaction.ErrNotFound, "", "no invitation "+string(c.Invitation))
 	}
-	if r := s.Request(c.Invitation); r != nil {
-		return c.request(d, *r)
-	}
-	return d.Refuse(interaction.ErrNotFound, "", "no invitation "+string(c.Invitation))
+	return c.offerOn(d, route)
 }
 
-func (c Reroute) leg(d *interaction.Decision, l interaction.Leg) error {
-	switch c.Reason {
-	case RerouteTimedOut, RerouteRescinded:
-		trigger, notice := "time_out", interaction.NoticeNoAnswer
-		if c.Reason == RerouteRescinded {
-			trigger, notice = "cancel", interaction.NoticeUnavailable
-		}
-		if err := d.Leg(l.ID, trigger, interaction.Event{}); err != nil {
-			return err
-		}
-		if err := d.ReleaseTarget(l.Agent, l.ID); err != nil {
-			return err
-		}
-		d.NoticeOf(interaction.Notice{Code: notice, Parties: []PartyID{l.Agent}}, interaction.PartyScope(l.Owner))
-	case RerouteDeclined:
+// endLeg ends the consultation offer l for c's reason.
+func (c Reroute) endLeg(d *interaction.Decision, l interaction.Leg) error {
+	if c.Reason == RerouteDeclined {
 		if l.State != interaction.LegDeclined {
 			return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "consultation is "+l.State+", not declined")
 		}
-	default:
-		return d.Refuse(interaction.ErrBadInput, "R-X1", "unknown reason")
-	}
-	if c.Exhausted {
-		exhaustedNotice(d, l.Owner, l.Target, interaction.RequestNoKind)
 		return nil
 	}
-	if len(c.Next) == 0 || !canAsk(d, l.Owner) {
-		return nil
-	}
-	for _, o := range c.Next {
-		if err := checkNext(d, l.Owner, o); err != nil {
-			return err
-		}
-		if err := d.Leg(o.ID, "invite", interaction.Event{Actor: l.Owner, Party: o.Agent, Target: l.Target, Medium: l.Medium}); err != nil {
-			return err
-		}
-		if err := d.Membership(o.Agent, "invite", interaction.RoleConsultant, interaction.LegScope(o.ID)); err != nil {
+	trigger, notice := "time_out", interaction.NoticeNoAnswer
+	if c.Reason == RerouteRescinded {
+		trigger, notice = "cancel", interaction.NoticeUnavailable
+	} else if l.State == interaction.LegInviting {
+		if err := due(d, l.Deadline); err != nil {
 			return err
 		}
 	}
+	if err := d.Leg(l.ID, trigger, interaction.Event{}); err != nil {
+		return err
+	}
+	if err := d.ReleaseTarget(l.Agent, l.ID); err != nil {
+		return err
+	}
+	d.NoticeOf(interaction.Notice{Code: notice, Parties: []PartyID{l.Agent}}, interaction.PartyScope(l.Owner))
 	return nil
 }
 
-func (c Reroute) request(d *interaction.Decision, r interaction.Request) error {
-	if r.Via != "" && len(c.Next) > 0 {
-		return d.Refuse(interaction.ErrBadInput, "R-X1", "a request made from a consultation goes to its target only")
-	}
+// endRequest ends the request offer r for c's reason.
+func (c Reroute) endRequest(d *interaction.Decision, r interaction.Request) error {
 	switch c.Reason {
 	case RerouteTimedOut:
-		if err := dropRequest(d, &r, "time_out", interaction.NoticeNoAnswer); err != nil {
-			return err
+		if r.State == interaction.RequestPending {
+			if err := due(d, r.Deadline); err != nil {
+				return err
+			}
 		}
+		return dropRequest(d, &r, "time_out", interaction.NoticeNoAnswer)
 	case RerouteRescinded:
 		if err := rescindRequest(d, r); err != nil {
 			return err
 		}
 		d.NoticeOf(interaction.Notice{Code: interaction.NoticeUnavailable, Parties: []PartyID{r.Agent}, What: r.Kind}, interaction.PartyScope(r.From))
-	case RerouteDeclined:
-		if r.State != interaction.RequestDeclined {
-			return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "request is "+r.State+", not declined")
+		return nil
+	}
+	if r.State != interaction.RequestDeclined {
+		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "request is "+r.State+", not declined")
+	}
+	return nil
+}
+
+// offerOn decides, on the state after the offer ended, whether the
+// invitation goes on (see Reroute).
+func (c Reroute) offerOn(d *interaction.Decision, route LegID) error {
+	rt := d.State().Route(route)
+	if rt == nil {
+		if len(c.Next) > 0 {
+			return d.Refuse(interaction.ErrBadInput, "R-X1", "the invitation is not routed: it has no next candidate")
 		}
-	default:
-		return d.Refuse(interaction.ErrBadInput, "R-X1", "unknown reason")
+		return nil // a named agent has no next candidate; the owner was told why it ended
+	}
+	if rt.Taken != "" || len(rt.Out) > 0 || !canAsk(d, rt.Owner) {
+		return nil // the last offer out offers on; a taken or orphaned invitation goes nowhere
 	}
 	if c.Exhausted {
-		exhaustedNotice(d, r.From, r.Target, r.Kind)
+		d.NoticeOf(interaction.Notice{Code: interaction.NoticeNotPlaced, Target: rt.Target, What: rt.Request}, interaction.PartyScope(rt.Owner))
 		return nil
 	}
-	if len(c.Next) == 0 || !canAsk(d, r.From) {
-		return nil
-	}
-	role := interaction.RoleMember
-	if r.Kind == interaction.RequestTransfer {
-		role = interaction.RoleOwner
+	if len(c.Next) == 0 {
+		return d.Refuse(interaction.ErrConflict, "R-X1", "the last offer of the invitation is over: offer it on, or say that nobody is left")
 	}
 	for _, o := range c.Next {
-		if err := checkNext(d, r.From, o); err != nil {
+		if err := checkNext(d, rt.Owner, o); err != nil {
 			return err
 		}
-		if err := d.Request(o.ID, "request", interaction.Event{Actor: r.From, Party: o.Agent, Target: r.Target, Request: r.Kind}, interaction.LegScope(o.ID)); err != nil {
-			return err
+		if rt.HasTried(o.Agent) {
+			return d.Refuse(interaction.ErrConflict, "R-X1", string(o.Agent)+" was offered this invitation already")
 		}
-		if err := d.Membership(o.Agent, "invite", role, interaction.LegScope(o.ID)); err != nil {
+		var err error
+		if rt.Request == interaction.RequestNoKind {
+			err = inviteLeg(d, rt.Owner, o, rt.Target, rt.Medium, rt.ID, c.Timeout)
+		} else {
+			err = askRequest(d, rt.Owner, o, rt.Request, rt.Target, rt.ID, c.Timeout)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -257,7 +291,10 @@ func rescindRequest(d *interaction.Decision, r interaction.Request) error {
 // canAsk reports whether owner may still send an invitation: it owns the
 // chat, is in it, and the chat is active.
 func canAsk(d *interaction.Decision, owner PartyID) bool {
-	s := d.State()
+	return canAskIn(d.State(), owner)
+}
+
+func canAskIn(s *interaction.State, owner PartyID) bool {
 	p := s.Party(owner)
 	return p != nil && p.Role == interaction.RoleOwner && p.Present() && s.Status == interaction.StatusActive
 }
@@ -276,19 +313,14 @@ func checkNext(d *interaction.Decision, owner PartyID, o Offer) error {
 	return nil
 }
 
-func exhaustedNotice(d *interaction.Decision, owner PartyID, t interaction.Target, what interaction.RequestKind) {
-	if t.Kind == interaction.TargetAgent {
-		return // a named agent has no next candidate; the owner was told why it ended
-	}
-	d.NoticeOf(interaction.Notice{Code: interaction.NoticeNotPlaced, Target: t, What: what}, interaction.PartyScope(owner))
-}
-
-// AcceptOffer: the agent accepts one of several offers of the same routed
-// invitation (R-X1): the first to accept wins, and the rival offers still
-// pending are rescinded in the same write, so no invitation is ever
-// accepted by two agents. consult.Service.Accept and AcceptRequest send it
-// when an invitation is out to several agents at once. Rivals must be
-// offers of the same invitation: same owner, target, and medium or kind.
+// AcceptOffer: the agent accepts one offer of a routed invitation (R-X1).
+// It is Accept for a consultation leg and AcceptRequest for a request:
+// decided on the stored state only, the first accept wins and the rival
+// offers still pending are rescinded in the same write, so no invitation
+// is ever accepted by two agents; the second accept is refused with
+// ErrInvalidTransition. Rivals is optional and only checked: each must be
+// another offer of the same routed invitation (ErrNotPermitted
+// otherwise); the offers rescinded are the ones the state holds.
 type AcceptOffer struct {
 	Invitation LegID
 	Rivals     []LegID
@@ -309,33 +341,18 @@ func (c AcceptOffer) Decide(d *interaction.Decision) error {
 	}
 	s := d.State()
 	l, r := s.Leg(c.Invitation), s.Request(c.Invitation)
-	if l == nil && r == nil {
+	var route LegID
+	switch {
+	case l != nil:
+		route = l.Route
+	case r != nil:
+		route = r.Route
+	default:
 		return d.Refuse(interaction.ErrNotFound, "", "no invitation "+string(c.Invitation))
 	}
+	rt := s.Route(route)
 	for _, id := range c.Rivals {
-		if id == c.Invitation {
-			continue
-		}
-		rl, rr := d.State().Leg(id), d.State().Request(id)
-		switch {
-		case l != nil && rl != nil && rl.Owner == l.Owner && rl.Target == l.Target && rl.Medium == l.Medium && l.Target.Kind != interaction.TargetAgent:
-			if rl.State != interaction.LegInviting {
-				continue
-			}
-			if err := d.Leg(id, "cancel", interaction.Event{Actor: interaction.System}); err != nil {
-				return err
-			}
-			if err := d.ReleaseTarget(rl.Agent, id); err != nil {
-				return err
-			}
-		case r != nil && rr != nil && rr.From == r.From && rr.Target == r.Target && rr.Kind == r.Kind && rr.Via == "" && r.Target.Kind != interaction.TargetAgent:
-			if rr.State != interaction.RequestPending {
-				continue
-			}
-			if err := rescindRequest(d, *rr); err != nil {
-				return err
-			}
-		default:
+		if id != c.Invitation && (rt == nil || !slices.Contains(rt.Offers, id)) {
 			return d.Refuse(interaction.ErrNotPermitted, "R-X1", string(id)+" is not another offer of the same invitation")
 		}
 	}
@@ -346,7 +363,7 @@ func (c AcceptOffer) Decide(d *interaction.Decision) error {
 }
 
 // batch runs several commands as one write: the offers of one routed
-// invitation, made or cancelled together.
+// invitation, made together.
 type batch []interaction.Command
 
 // one is the batch's only command when it has one, so that a single offer
@@ -367,131 +384,23 @@ func (b batch) Decide(d *interaction.Decision) error {
 	return nil
 }
 
-// ifPending decides its command only while invitation inv is pending: the
-// owner's cancel takes back the rival offers that are still out, and an
-// offer that failed meanwhile does not make the whole cancel fail.
-type ifPending struct {
-	inv LegID
-	cmd interaction.Command
+// declined is an agent's decline of a routed offer and, in the same write,
+// routing's next step (Reroute, as System): the decline and the offer on
+// are one append, so no instance stopping between them leaves the
+// invitation without an outcome.
+type declined struct {
+	answer interaction.Command
+	next   Reroute
 }
 
-func (c ifPending) Decide(d *interaction.Decision) error {
-	if !pendingIn(d.State(), c.inv) {
-		return nil
+func (c declined) Decide(d *interaction.Decision) error {
+	if err := c.answer.Decide(d); err != nil {
+		return err
 	}
-	return c.cmd.Decide(d)
-}
-
-// route is a routed invitation the Service follows so that it can offer it
-// on: the target asked for, the offers out now, and everyone tried.
-//
-// Every decision about a route runs under its turn, from the read that
-// decides to the write (R-X1): offering on after a time-out, a decline or a
-// rescind, and the accept or cancel that must know the rival offers. The
-// offers of one batch share their time-out, so their timers fire together:
-// each must see what the other wrote, or both end themselves believing the
-// other still out and the invitation dies without an outcome. The turn is
-// never taken while an interaction is held (a Notifier does not take it).
-type route struct {
-	turn sync.Mutex
-
-	interaction interaction.ID
-	owner       PartyID
-	target      interaction.Target
-	medium      interaction.Medium
-	request     interaction.RequestKind
-
-	// Guarded by routeBook.mu; changed only under turn as well.
-	batch []LegID // the offers made together last
-	legs  []LegID // every offer, in order
-	tried []PartyID
-}
-
-type routeKey struct {
-	interaction interaction.ID
-	leg         LegID
-}
-
-// routeBook maps each offer out now to its route. An offer enters it just
-// before the write that makes it (an answer racing the write's return must
-// find the route) and leaves it as soon as an event ends it, whatever
-// command wrote that event (see Service.ended). So the book holds exactly
-// the routed offers still out, and a route that ended in any way is gone.
-type routeBook struct {
-	mu sync.Mutex
-	m  map[routeKey]*route
-}
-
-func (b *routeBook) get(id interaction.ID, leg LegID) *route {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.m[routeKey{id, leg}]
-}
-
-// expect maps offers to rt before the write that makes them.
-func (b *routeBook) expect(rt *route, offers []Offer) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.m == nil {
-		b.m = map[routeKey]*route{}
-	}
-	for _, o := range offers {
-		b.m[routeKey{rt.interaction, o.ID}] = rt
-	}
-}
-
-// unexpect forgets offers that were not written.
-func (b *routeBook) unexpect(rt *route, offers []Offer) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, o := range offers {
-		if k := (routeKey{rt.interaction, o.ID}); b.m[k] == rt {
-			delete(b.m, k)
-		}
-	}
-}
-
-// advance makes the written offers rt's current batch. The offers of the
-// batch before have all ended; none is expected back.
-func (b *routeBook) advance(rt *route, offers []Offer) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, leg := range rt.batch {
-		if k := (routeKey{rt.interaction, leg}); b.m[k] == rt {
-			delete(b.m, k)
-		}
-	}
-	rt.batch = rt.batch[:0:0]
-	for _, o := range offers {
-		rt.batch = append(rt.batch, o.ID)
-		rt.legs = append(rt.legs, o.ID)
-		rt.tried = append(rt.tried, o.Agent)
-	}
-}
-
-// drop forgets the route with all its offers: it is over.
-func (b *routeBook) drop(rt *route) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, leg := range rt.batch {
-		if k := (routeKey{rt.interaction, leg}); b.m[k] == rt {
-			delete(b.m, k)
-		}
-	}
-}
-
-// forget forgets one offer; its rivals keep the route.
-func (b *routeBook) forget(id interaction.ID, leg LegID) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	delete(b.m, routeKey{id, leg})
-}
-
-// snapshot copies rt's offers and the agents tried.
-func (b *routeBook) snapshot(rt *route) (batch, legs []LegID, tried []PartyID) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return slices.Clone(rt.batch), slices.Clone(rt.legs), slices.Clone(rt.tried)
+	actor := d.Actor
+	d.Actor = interaction.System
+	defer func() { d.Actor = actor }()
+	return c.next.Decide(d)
 }
 
 // offersAtOnce is how many agents a target is offered to at once.
@@ -541,205 +450,263 @@ func (s *Service) releaseUnit(agent PartyID, m interaction.Medium) {
 }
 
 // invite writes cmd, the first offers of an invitation (a consultation, or
-// a direct transfer or conference request), follows it when it is routed
-// (not aimed at a named agent), and arms the time-out of each offer.
-func (s *Service) invite(ctx context.Context, id interaction.ID, owner PartyID, target interaction.Target, medium interaction.Medium, kind interaction.RequestKind, offers []Offer, cmd interaction.Command) error {
-	var rt *route
-	if target.Kind != interaction.TargetAgent {
-		rt = &route{interaction: id, owner: owner, target: target, medium: medium, request: kind}
-		rt.turn.Lock()
-		defer rt.turn.Unlock()
-		s.routes.expect(rt, offers)
-	}
+// a direct transfer or conference request), each with its deadline.
+func (s *Service) invite(ctx context.Context, id interaction.ID, owner PartyID, medium interaction.Medium, offers []Offer, cmd interaction.Command) error {
 	if _, err := s.do(ctx, id, owner, cmd); err != nil {
-		if rt != nil {
-			s.routes.unexpect(rt, offers)
-		}
 		s.releaseAll(offers, medium)
 		return err
 	}
-	if rt != nil {
-		s.routes.advance(rt, offers)
-	}
-	s.armOffers(id, kind, offers)
 	return nil
-}
-
-// armOffers arms the time-out of each offer: a leg's, or a request's.
-func (s *Service) armOffers(id interaction.ID, kind interaction.RequestKind, offers []Offer) {
-	for _, o := range offers {
-		var timeOut interaction.Command = TimeOut{Leg: o.ID}
-		if kind != interaction.RequestNoKind {
-			timeOut = TimeOutRequest{Request: o.ID}
-		}
-		s.armTimeout(id, o.ID, timeOut)
-	}
-}
-
-// rivals lists the other offers of inv's batch that are still out. Call it
-// under rt's turn. An offer of an earlier batch has no rivals: it has
-// ended, and so have they.
-func (s *Service) rivals(ctx context.Context, rt *route, inv LegID) []LegID {
-	batch, _, _ := s.routes.snapshot(rt)
-	if !slices.Contains(batch, inv) {
-		return nil
-	}
-	var out []LegID
-	_ = s.chats.Read(ctx, rt.interaction, func(st *interaction.State) error {
-		for _, leg := range batch {
-			if leg != inv && pendingIn(st, leg) {
-				out = append(out, leg)
-			}
-		}
-		return nil
-	})
-	return out
-}
-
-// acceptedIn reports whether the offer leg was accepted: the invitation
-// is taken, whatever became of it since.
-func acceptedIn(st *interaction.State, leg LegID) bool {
-	if l := st.Leg(leg); l != nil {
-		switch l.State {
-		case interaction.LegActive, interaction.LegEnded, interaction.LegTransferred, interaction.LegConferenced:
-			return true
-		}
-		return false
-	}
-	r := st.Request(leg)
-	return r != nil && r.State == interaction.RequestAccepted
-}
-
-func pendingIn(st *interaction.State, leg LegID) bool {
-	if l := st.Leg(leg); l != nil {
-		return l.State == interaction.LegInviting
-	}
-	if r := st.Request(leg); r != nil {
-		return r.State == interaction.RequestPending
-	}
-	return false
 }
 
 // Rescind takes back the pending invitation inv (a consultation leg or a
 // direct transfer or conference request) from agent, acting as System,
 // and offers a routed one to the next candidate (R-X1). Package routing's
-// Directory calls it when the agent logs out (routing.Rescinder).
+// Directory calls it when the agent logs out (routing.Rescinder). An
+// invitation that is not agent's is refused with ErrNotFound.
 func (s *Service) Rescind(ctx context.Context, id interaction.ID, inv LegID, agent PartyID) error {
-	var found bool
-	err := s.chats.Read(ctx, id, func(st *interaction.State) error {
-		if l := st.Leg(inv); l != nil && l.Agent == agent {
-			found = true
-		}
-		if r := st.Request(inv); r != nil && r.Agent == agent {
-			found = true
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if !found {
-		return &interaction.Error{Kind: interaction.ErrNotFound, Op: "rescind", Interaction: id, Party: agent, Rule: "R-X1", Detail: "no invitation " + string(inv) + " for this agent"}
-	}
-	return s.reroute(ctx, id, inv, RerouteRescinded)
+	return s.reroute(ctx, id, inv, RerouteRescinded, agent, "")
 }
 
-// reroute ends the pending invitation inv after a time-out or a rescind
-// and, when it was the last offer of a routed invitation still out, offers
-// it on, or tells the owner that nobody is left.
-func (s *Service) reroute(ctx context.Context, id interaction.ID, inv LegID, reason RerouteReason) error {
-	rt := s.routes.get(id, inv)
-	if rt == nil {
-		// Not routed, or no longer followed: end just this one (refused,
-		// and ignored, when it was answered meanwhile).
-		_, err := s.do(ctx, id, interaction.System, Reroute{Invitation: inv, Reason: reason})
+// rescindOf is a Reroute for a rescind: decided only when the invitation
+// is agent's.
+type rescindOf struct {
+	agent PartyID
+	Reroute
+}
+
+func (c rescindOf) Decide(d *interaction.Decision) error {
+	s := d.State()
+	l, r := s.Leg(c.Invitation), s.Request(c.Invitation)
+	if (l == nil || l.Agent != c.agent) && (r == nil || r.Agent != c.agent) {
+		return &interaction.Error{Kind: interaction.ErrNotFound, Op: "rescind", Interaction: s.ID, Party: c.agent, Rule: "R-X1", Detail: "no invitation " + string(c.Invitation) + " for this agent"}
+	}
+	return c.Reroute.Decide(d)
+}
+
+// plan is what the Service means to do after an offer fails: if the state
+// it read says the offer is the last one out of a routed invitation, the
+// next candidates (or that nobody is left).
+type plan struct {
+	route     LegID
+	medium    interaction.Medium
+	next      []Offer
+	exhausted bool
+	why       error // why nobody is left, from the Router
+}
+
+// rerouteAttempts bounds how often the Service decides the next step of a
+// route again after the state moved under it (another instance answered
+// or offered on, a candidate joined meanwhile).
+const rerouteAttempts = 5
+
+// plan reads the state of inv's invitation and, when inv is its last offer
+// out (it is pending, no rival is, none was taken) and the owner can still
+// ask, picks the next candidates, leaving out the agents the route tried
+// and everyone in the chat. It reads this instance's cache, which may lag
+// behind another instance: the command decides again on what the Store
+// holds, and refuses with ErrConflict when the plan was wrong, after which
+// the cache is fresh and the Service plans again.
+func (s *Service) plan(ctx context.Context, id interaction.ID, inv LegID) (plan, error) {
+	var p plan
+	var last bool
+	var target interaction.Target
+	var exclude []PartyID
+	err := s.chats.Read(ctx, id, func(st *interaction.State) error {
+		rt := st.RouteOf(inv)
+		if rt == nil {
+			return nil
+		}
+		p.route, p.medium, target = rt.ID, rt.Medium, rt.Target
+		if rt.Request != interaction.RequestNoKind {
+			p.medium = interaction.MediumChat
+		}
+		last = slices.Contains(rt.Out, inv) && len(rt.Out) == 1 && rt.Taken == "" && canAskIn(st, rt.Owner)
+		if !last {
+			return nil
+		}
+		for _, q := range st.Parties {
+			if q.Membership == interaction.MemberJoined || q.Membership == interaction.MemberInvited {
+				exclude = append(exclude, q.ID)
+			}
+		}
+		exclude = append(exclude, rt.Tried...)
+		return nil
+	})
+	if err != nil || !last {
+		return p, err
+	}
+	p.next, p.why = s.pick(ctx, target, p.medium, exclude, s.offersAtOnce(target))
+	p.exhausted = len(p.next) == 0
+	return p, nil
+}
+
+// reroute ends the pending invitation inv after a time-out (run with
+// commandID, the deadline's) or a rescind (of agent's invitation) and,
+// when it was the last offer of a routed invitation still out, offers it
+// on, or tells the owner that nobody is left. An invitation answered
+// meanwhile is left alone.
+func (s *Service) reroute(ctx context.Context, id interaction.ID, inv LegID, reason RerouteReason, agent PartyID, commandID string) error {
+	for attempt := 1; ; attempt++ {
+		p, err := s.plan(ctx, id, inv)
+		if err != nil {
+			return err
+		}
+		var cmd interaction.Command = Reroute{Invitation: inv, Reason: reason, Next: p.next, Exhausted: p.exhausted, Timeout: s.inviteTimeout}
+		if agent != "" {
+			cmd = rescindOf{agent: agent, Reroute: cmd.(Reroute)}
+		}
+		events, applied, err := s.doCommand(ctx, id, interaction.System, commandID, cmd)
+		if applied {
+			// Fired before (by another instance, or this one before a
+			// restart) with the same candidates: its outcome was told there.
+			s.releaseAll(p.next, p.medium)
+			return nil
+		}
+		out, again, err := s.settle(ctx, id, p, events, err, attempt)
+		if again {
+			continue
+		}
+		s.tellExhausted(ctx, out)
 		return ignoreAnswered(err)
 	}
-	rt.turn.Lock()
-	out, err := s.offerOn(ctx, rt, inv, reason)
-	rt.turn.Unlock()
-	s.tellExhausted(ctx, out)
-	return err
 }
 
-// offerOn ends invitation inv of rt after reason (a decline is written
-// already) and, when no other offer of its batch is still out, offers it
-// to the next candidates, or reports that nobody is left. The caller holds
-// rt's turn, so that the read deciding "last offer out?" and the write
-// are one step for this route: of two offers failing together, the second
-// sees the first ended and offers on.
-func (s *Service) offerOn(ctx context.Context, rt *route, inv LegID, reason RerouteReason) (*Exhausted, error) {
-	id := rt.interaction
-	batch, _, _ := s.routes.snapshot(rt)
-	failing, others, won := false, false, false
+// decline runs the agent's decline of inv and, for a routed invitation,
+// routing's next step in the same write (R-X1).
+func (s *Service) decline(ctx context.Context, id interaction.ID, agent PartyID, inv LegID, cmd interaction.Command) error {
+	for attempt := 1; ; attempt++ {
+		p, err := s.plan(ctx, id, inv)
+		if err != nil {
+			return err
+		}
+		// Also when the plan found no route: this instance's cache may not
+		// know the offer yet, while the command is decided on what the
+		// Store holds.
+		c := declined{answer: cmd, next: Reroute{Invitation: inv, Reason: RerouteDeclined, Next: p.next, Exhausted: p.exhausted, Timeout: s.inviteTimeout}}
+		events, err := s.do(ctx, id, agent, c)
+		out, again, err := s.settle(ctx, id, p, events, err, attempt)
+		if again {
+			continue
+		}
+		s.tellExhausted(ctx, out)
+		return err
+	}
+}
+
+// settle finishes one attempt at a route's next step: it gives back the
+// holds on candidates the write did not invite, says whether to decide
+// again (the state moved: ErrConflict), and builds the Exhausted outcome
+// when the write told the owner that nobody is left.
+func (s *Service) settle(ctx context.Context, id interaction.ID, p plan, events []interaction.Event, err error, attempt int) (*Exhausted, bool, error) {
+	if err != nil {
+		s.releaseAll(p.next, p.medium)
+		if errors.Is(err, interaction.ErrConflict) && attempt < rerouteAttempts {
+			return nil, true, nil
+		}
+		return nil, false, err
+	}
+	for _, o := range p.next {
+		if !invites(events, o.ID) {
+			s.releaseUnit(o.Agent, p.medium) // another offer was still out, or one was taken
+		}
+	}
+	if !p.exhausted || !notPlaced(events) {
+		return nil, false, nil
+	}
+	return s.outcome(ctx, id, p.route, p.why), false, nil
+}
+
+// outcome is the Exhausted outcome of route, read from the state.
+func (s *Service) outcome(ctx context.Context, id interaction.ID, route LegID, why error) *Exhausted {
+	var e *Exhausted
 	_ = s.chats.Read(ctx, id, func(st *interaction.State) error {
-		failing = failed(st, inv, reason)
-		for _, leg := range batch {
-			others = others || (leg != inv && pendingIn(st, leg))
-			won = won || acceptedIn(st, leg)
+		rt := st.Route(route)
+		if rt == nil {
+			return nil
+		}
+		e = &Exhausted{Interaction: id, Owner: rt.Owner, Target: rt.Target, Medium: rt.Medium, Request: rt.Request,
+			Invitations: rt.Offers, Tried: rt.Tried}
+		if rt.Request != interaction.RequestNoKind {
+			e.Medium = interaction.MediumChat
 		}
 		return nil
 	})
-	if !failing {
-		s.routes.forget(id, inv) // answered meanwhile
-		return nil, nil
+	if e == nil {
+		return nil
 	}
-	if others || won || !slices.Contains(batch, inv) {
-		// Other offers of the batch are still out: the last of them to fail
-		// offers on. (Or another offer won, or inv belongs to an earlier
-		// batch, which was offered on already.) inv stays in the book until
-		// its end is written, so that its agent's accept, which would race
-		// that write, waits for this turn and finds the rival offers.
-		if reason == RerouteDeclined {
-			return nil, nil // the decline is written
+	var ie *interaction.Error
+	if errors.As(why, &ie) && errors.Is(ie, interaction.ErrNotFound) {
+		cp := *ie
+		cp.Interaction, cp.Party = id, e.Owner
+		e.Err = &cp
+	} else {
+		detail := "no other agent of " + e.Target.String() + " is available"
+		if why != nil {
+			detail += ": " + why.Error()
 		}
-		_, err := s.do(ctx, id, interaction.System, Reroute{Invitation: inv, Reason: reason})
-		if errors.Is(err, interaction.ErrInvalidTransition) {
-			s.routes.forget(id, inv) // ended meanwhile, by a command not of this route
-			return nil, nil
-		}
-		return nil, err
+		e.Err = &interaction.Error{Kind: interaction.ErrNotFound, Op: "route", Interaction: id, Party: e.Owner, Rule: "R-X1", Detail: detail}
 	}
-	for attempt := 0; ; attempt++ {
-		exclude, err := s.exclude(ctx, id)
+	return e
+}
+
+// expire fires deadline dl (the Scheduler's handler): the invitation times
+// out and, if it was the last offer of a routed invitation out, is offered
+// on (Reroute, System), with the deadline's command ID, so that the
+// deadline applies once however often and wherever it is fired. A deadline
+// whose invitation was answered fires nothing.
+func (s *Service) expire(ctx context.Context, dl interaction.Deadline) error {
+	for attempt := 1; ; attempt++ {
+		known, pending, err := s.pending(ctx, dl)
+		if errors.Is(err, interaction.ErrNotFound) {
+			return nil // no such interaction
+		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		_, _, tried := s.routes.snapshot(rt)
-		offers, why := s.pick(ctx, rt.target, rt.medium, append(exclude, tried...), s.offersAtOnce(rt.target))
-		s.routes.expect(rt, offers)
-		events, err := s.do(ctx, id, interaction.System, Reroute{Invitation: inv, Reason: reason, Next: offers, Exhausted: len(offers) == 0})
-		if err != nil {
-			s.routes.unexpect(rt, offers)
-			s.releaseAll(offers, rt.medium)
-			if errors.Is(err, interaction.ErrConflict) && len(offers) > 0 && attempt < 3 {
-				continue // a candidate joined meanwhile: pick again
+		if known && !pending {
+			return nil // answered, cancelled or timed out: nothing to fire
+		}
+		err = s.reroute(ctx, dl.Interaction, dl.Invitation, RerouteTimedOut, "", dl.CommandID())
+		if err == nil {
+			// Written now, or answered meanwhile (a refusal on the Store's
+			// state): see whether it is still pending, which only a deadline
+			// not due on this clock leaves so.
+			if _, pending, err := s.pending(ctx, dl); err != nil || !pending {
+				return err
 			}
-			if errors.Is(err, interaction.ErrInvalidTransition) {
-				s.routes.drop(rt) // ended meanwhile by a command not of this route (the session ended)
-				return nil, nil
+			if attempt >= rerouteAttempts {
+				return &interaction.Error{Kind: interaction.ErrInvalidTransition, Op: "expire", Interaction: dl.Interaction, Rule: "R-X1",
+					Detail: "deadline of " + string(dl.Invitation) + " not due on this clock"}
 			}
-			return nil, err
+			continue
 		}
-		if len(offers) > 0 && invited(events, offers[0].ID) {
-			s.routes.advance(rt, offers)
-			s.armOffers(id, rt.request, offers)
-			return nil, nil
+		if errors.Is(err, interaction.ErrConflict) && attempt < rerouteAttempts {
+			// Fired by another instance with other candidates (the command
+			// ID is taken), or the state moved: look again.
+			continue
 		}
-		s.routes.unexpect(rt, offers)
-		s.releaseAll(offers, rt.medium) // the owner could no longer ask: nobody was invited
-		s.routes.drop(rt)
-		if len(offers) == 0 {
-			e := s.routes.exhausted(rt, why)
-			return &e, nil
-		}
-		return nil, nil
+		return err
 	}
+}
+
+// pending reads whether the invitation of dl is known to this instance's
+// cache and still pending with that deadline. An invitation the cache does
+// not know may be another instance's newer one: the command decides.
+func (s *Service) pending(ctx context.Context, dl interaction.Deadline) (known, pending bool, err error) {
+	err = s.chats.Read(ctx, dl.Interaction, func(st *interaction.State) error {
+		if l := st.Leg(dl.Invitation); l != nil {
+			known, pending = true, l.State == interaction.LegInviting && l.Deadline.Equal(dl.Due)
+		} else if r := st.Request(dl.Invitation); r != nil {
+			known, pending = true, r.State == interaction.RequestPending && r.Deadline.Equal(dl.Due)
+		}
+		return nil
+	})
+	return known, pending, err
 }
 
 // tellExhausted hands the outcome, if any, to the Exhausted handler, if
-// there is one. It runs once the route's turn is given back, so that the
-// handler may invite again on the same chat.
+// there is one.
 func (s *Service) tellExhausted(ctx context.Context, out *Exhausted) {
 	if out != nil && s.exhausted != nil {
 		s.exhausted(ctx, *out)
@@ -753,51 +720,22 @@ func ignoreAnswered(err error) error {
 	return err
 }
 
-// failed reports whether invitation inv is in the state reason expects:
-// still pending for a time-out or a rescind, declined for a decline.
-// Anything else means it was answered meanwhile.
-func failed(st *interaction.State, inv LegID, reason RerouteReason) bool {
-	if l := st.Leg(inv); l != nil {
-		if reason == RerouteDeclined {
-			return l.State == interaction.LegDeclined
-		}
-		return l.State == interaction.LegInviting
-	}
-	if r := st.Request(inv); r != nil {
-		if reason == RerouteDeclined {
-			return r.State == interaction.RequestDeclined
-		}
-		return r.State == interaction.RequestPending
-	}
-	return false
-}
-
-// exhausted is the outcome of rt, which found nobody.
-func (b *routeBook) exhausted(rt *route, why error) Exhausted {
-	_, legs, tried := b.snapshot(rt)
-	e := Exhausted{Interaction: rt.interaction, Owner: rt.owner, Target: rt.target, Medium: rt.medium, Request: rt.request,
-		Invitations: legs, Tried: tried}
-	var ie *interaction.Error
-	if errors.As(why, &ie) && errors.Is(ie, interaction.ErrNotFound) {
-		cp := *ie
-		cp.Interaction, cp.Party = rt.interaction, rt.owner
-		e.Err = &cp
-	} else {
-		detail := "no other agent of " + rt.target.String() + " is available"
-		if why != nil {
-			detail += ": " + why.Error()
-		}
-		e.Err = &interaction.Error{Kind: interaction.ErrNotFound, Op: "route", Interaction: rt.interaction, Party: rt.owner, Rule: "R-X1", Detail: detail}
-	}
-	return e
-}
-
-// invited reports whether the events invite someone to leg or request id.
-func invited(events []interaction.Event, id LegID) bool {
+// invites reports whether the events invite someone to leg or request id.
+func invites(events []interaction.Event, id LegID) bool {
 	for i := range events {
 		ev := &events[i]
 		if (ev.Type == interaction.EventLeg || ev.Type == interaction.EventRequest) && ev.Leg == id &&
 			(ev.From == interaction.LegNone || ev.From == interaction.RequestNone) {
+			return true
+		}
+	}
+	return false
+}
+
+// notPlaced reports whether the events tell an owner that nobody is left.
+func notPlaced(events []interaction.Event) bool {
+	for i := range events {
+		if ev := &events[i]; ev.Type == interaction.EventMessage && ev.Kind == interaction.KindNotice && ev.Trigger == interaction.NoticeNotPlaced.String() {
 			return true
 		}
 	}

@@ -6,6 +6,7 @@ package consult
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,17 +18,9 @@ import (
 	"github.com/chatconsult/chatconsult/routing"
 )
 
-// Followed reports how many invitations the Service follows: offers of
-// routed invitations in its route book, and armed time-outs. Test only.
-func (s *Service) Followed() (offers, timers int) {
-	s.routes.mu.Lock()
-	offers = len(s.routes.m)
-	s.routes.mu.Unlock()
-	s.timers.mu.Lock()
-	timers = len(s.timers.m)
-	s.timers.mu.Unlock()
-	return offers, timers
-}
+// Armed reports how many deadlines the Service's in-memory queue holds.
+// Test only.
+func (s *Service) Armed() int { return s.memory.Len() }
 
 // burstClock is a manual clock whose timers due at the same instant fire
 // together, each on its own goroutine, released at once: what a real clock
@@ -116,12 +109,18 @@ func (c *burstClock) fire(d time.Duration) int {
 
 // fanoutRig is a routed desk on a burstClock: agent1 owns the chat, six
 // agents with the skill are ready, and invitations to it go to two at once.
+// Two instances share the Store (chats and svc, chats2 and svc2), and
+// both hear every event through the Directory: both schedulers hold every
+// deadline, and their timers fire together.
 type fanoutRig struct {
 	t         *testing.T
 	clock     *burstClock
+	store     *interaction.MemoryStore
 	chats     *interaction.Service
+	chats2    *interaction.Service
 	dir       *routing.Directory
 	svc       *Service
+	svc2      *Service
 	id        interaction.ID
 	mu        sync.Mutex
 	exhausted []Exhausted
@@ -134,17 +133,21 @@ var billing = interaction.Target{Kind: interaction.TargetSkill, ID: "billing"}
 func newFanoutRig(t *testing.T, agents int) *fanoutRig {
 	t.Helper()
 	ctx := context.Background()
-	r := &fanoutRig{t: t, clock: newBurstClock()}
+	r := &fanoutRig{t: t, clock: newBurstClock(), store: interaction.NewMemoryStore()}
 	r.dir = routing.NewDirectory(routing.WithClock(r.clock), routing.WithOffersAtOnce(2))
-	r.chats = interaction.NewService(interaction.WithClock(r.clock),
-		interaction.WithIDs(&interaction.SequentialIDs{Prefix: "id-"}),
-		interaction.WithNotifier(interaction.Notifiers{r.dir, interaction.NewMemoryNotifier()}))
-	r.svc = New(r.chats, WithRouter(r.dir), WithInviteTimeout(rigTimeout),
-		WithExhaustedHandler(func(_ context.Context, e Exhausted) {
-			r.mu.Lock()
-			r.exhausted = append(r.exhausted, e)
-			r.mu.Unlock()
-		}))
+	instance := func(prefix string) (*interaction.Service, *Service) {
+		chats := interaction.NewService(interaction.WithStore(r.store), interaction.WithClock(r.clock),
+			interaction.WithIDs(&interaction.SequentialIDs{Prefix: prefix}),
+			interaction.WithNotifier(interaction.Notifiers{r.dir, interaction.NewMemoryNotifier()}))
+		return chats, New(chats, WithRouter(r.dir), WithInviteTimeout(rigTimeout),
+			WithExhaustedHandler(func(_ context.Context, e Exhausted) {
+				r.mu.Lock()
+				r.exhausted = append(r.exhausted, e)
+				r.mu.Unlock()
+			}))
+	}
+	r.chats, r.svc = instance("id-")
+	r.chats2, r.svc2 = instance("i2-")
 	r.dir.RescindWith(r.svc)
 	require.NoError(t, r.dir.Put(routing.Agent{ID: "agent1"}))
 	require.NoError(t, r.dir.SetPresence(ctx, "agent1", routing.Ready))
@@ -162,10 +165,28 @@ func newFanoutRig(t *testing.T, agents int) *fanoutRig {
 	return r
 }
 
+// state is what the Store holds (either instance's cache may lag).
 func (r *fanoutRig) state() *interaction.State {
-	st, err := r.chats.State(context.Background(), r.id)
+	st, err := interaction.Rebuild(r.events())
 	require.NoError(r.t, err)
 	return st
+}
+
+func (r *fanoutRig) events() []interaction.Event {
+	events, err := r.store.Load(context.Background(), r.id)
+	require.NoError(r.t, err)
+	return events
+}
+
+// deadlinesFired counts the commands that fired a deadline.
+func (r *fanoutRig) deadlinesFired() int {
+	causes := map[string]bool{}
+	for _, ev := range r.events() {
+		if strings.HasPrefix(ev.Cause, "deadline/") {
+			causes[ev.Cause] = true
+		}
+	}
+	return len(causes)
 }
 
 func (r *fanoutRig) inviting() []interaction.Leg {
@@ -184,10 +205,12 @@ func (r *fanoutRig) exhaustions() int {
 	return len(r.exhausted)
 }
 
-// R-X1: the two offers of one batch time out at the same instant, on two
-// goroutines. Whatever the interleaving, exactly one of them offers the
-// invitation on (or, with nobody left, tells the owner once); neither may
-// end itself believing the other still out.
+// R-X1, issue 13: the two offers of one batch time out at the same
+// instant, and two instances fire both deadlines at once, on two
+// goroutines. Whatever the interleaving, each deadline applies once and
+// exactly one time-out offers the invitation on (or, with nobody left,
+// tells the owner once); neither may end itself believing the other still
+// out.
 func TestRX1OffersTimingOutTogetherConcurrentlyGoOn(t *testing.T) {
 	const trials = 300
 	for trial := range trials {
@@ -202,12 +225,12 @@ func TestRX1OffersTimingOutTogetherConcurrentlyGoOn(t *testing.T) {
 				assert.False(t, seen[l.Agent], "trial %d: %s offered twice", trial, l.Agent)
 				seen[l.Agent] = true
 			}
-			assert.Equal(t, 2, r.clock.fire(rigTimeout), "trial %d round %d: both time-outs fire", trial, round)
+			assert.Equal(t, 2, r.clock.fire(rigTimeout), "trial %d round %d: both instances' schedulers fire", trial, round)
 		}
 		assert.Empty(t, r.inviting(), "trial %d: nobody is left", trial)
 		assert.Equal(t, 1, r.exhaustions(), "trial %d: the owner is told exactly once", trial)
-		offers, timers := r.svc.Followed()
-		assert.Zero(t, offers+timers, "trial %d: nothing is followed after the route ended", trial)
+		assert.Zero(t, r.svc.Armed()+r.svc2.Armed(), "trial %d: no deadline is left after the route ended", trial)
+		assert.Equal(t, 6, r.deadlinesFired(), "trial %d: six deadlines, each fired by one command", trial)
 		for i := 2; i < 8; i++ {
 			s, _ := r.dir.Agent(interaction.PartyID(fmt.Sprintf("agent%d", i)))
 			assert.Zero(t, s.Reserved.Total()+s.Load.Total(), "trial %d: agent%d holds nothing", trial, i)
@@ -274,8 +297,8 @@ func TestRX1ConcurrentAnswersAndTimeOuts(t *testing.T) {
 		} else {
 			assert.True(t, pending > 0 || r.exhaustions() == 1, "trial %d: offered on, or the owner is told", trial)
 		}
-		offers, _ := r.svc.Followed()
-		assert.Equal(t, pending, offers, "trial %d: the Service follows exactly the offers out", trial)
+		assert.Equal(t, pending, r.svc.Armed(), "trial %d: the Service holds the deadlines of exactly the offers out", trial)
+		assert.Equal(t, pending, r.svc2.Armed(), "trial %d: and so does the other instance", trial)
 		if t.Failed() {
 			return
 		}

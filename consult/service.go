@@ -2,7 +2,6 @@ package consult
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/chatconsult/chatconsult/interaction"
@@ -11,13 +10,25 @@ import (
 // Service runs consultations, transfers and conferences on the chats of an
 // interaction.Service: same Store, same Notifier, same Clock, one event
 // stream per interaction (R-H1).
+//
+// Time-outs are deadlines in the state (Leg.Deadline, Request.Deadline),
+// which the Service's Scheduler fires on the chats' Clock as System
+// commands with the deadline's command ID (interaction.Deadline.CommandID):
+// exactly once, whichever instance fires it, and not at all when the
+// invitation was answered first. By default the Scheduler's queue is in
+// memory: it learns deadlines from the Service's own commands and the
+// events it hears (Notify, Forwarder), and after a restart from the
+// Store's log (Resume). On PostgreSQL the queue is the Store's table of
+// deadlines (WithDeadlines).
 type Service struct {
 	chats         *interaction.Service
 	router        Router
 	inviteTimeout time.Duration
 	exhausted     func(context.Context, Exhausted)
-	routes        routeBook
-	timers        timerBook
+	deadlines     interaction.DeadlineQueue
+	memory        *interaction.MemoryDeadlines // the default queue; nil with WithDeadlines
+	schedOpts     []interaction.SchedulerOption
+	sched         *interaction.Scheduler
 }
 
 // Option configures a Service.
@@ -28,113 +39,115 @@ func WithRouter(r Router) Option { return func(s *Service) { s.router = r } }
 
 // WithInviteTimeout sets how long an invitation (consultation, transfer or
 // conference request) waits for its answer before it times out (default
-// 30 s; zero: never).
+// 30 s; zero: never). It becomes the invitation's deadline, in its first
+// event.
 func WithInviteTimeout(d time.Duration) Option { return func(s *Service) { s.inviteTimeout = d } }
 
-// New returns a Service on top of chats.
+// WithDeadlines sets where the Scheduler finds due deadlines: a queue
+// shared by every instance, such as a pgstore Store's (pgstore.Deadlines),
+// which the Store keeps in the transaction that appends the events.
+// Without it the queue is in memory (interaction.MemoryDeadlines). opts
+// configure the Scheduler (lease, errors).
+func WithDeadlines(q interaction.DeadlineQueue, opts ...interaction.SchedulerOption) Option {
+	return func(s *Service) { s.deadlines, s.schedOpts = q, opts }
+}
+
+// New returns a Service on top of chats. Its Scheduler arms the chats'
+// Clock for the deadlines it learns of; call Resume to pick up the ones
+// already in the Store (after a restart).
 func New(chats *interaction.Service, opts ...Option) *Service {
 	s := &Service{chats: chats, router: DirectRouter{}, inviteTimeout: 30 * time.Second}
 	for _, o := range opts {
 		o(s)
 	}
+	if s.deadlines == nil {
+		s.memory = interaction.NewMemoryDeadlines()
+		s.deadlines = s.memory
+	}
+	s.sched = interaction.NewScheduler(s.deadlines, chats.Clock(), s.expire, s.schedOpts...)
 	if f, ok := s.router.(Forwarder); ok {
 		f.ForwardTo(s)
 	}
 	return s
 }
 
+// Resume picks up the deadlines of the invitations already pending in the
+// Store: with the in-memory queue it rebuilds the queue from the Store's
+// Log (the Store must be an interaction.Log, as MemoryStore and pgstore's
+// Store are); then it arms the clock for the earliest. A restarted process
+// calls it once; a deadline fired already (by this process before, or by
+// another instance) is not fired again.
+func (s *Service) Resume(ctx context.Context) error {
+	if s.memory != nil {
+		log, ok := s.chats.Store().(interaction.Log)
+		if !ok {
+			return &interaction.Error{Kind: interaction.ErrNotFound, Op: "resume", Detail: "the Store is not a Log: no deadlines to recover"}
+		}
+		if err := s.memory.Recover(ctx, log); err != nil {
+			return err
+		}
+	}
+	s.sched.Wake(ctx)
+	return nil
+}
+
+// Stop stops the Service's Scheduler: no deadline fires from it any more
+// (another instance, or a restarted process, fires them).
+func (s *Service) Stop() { s.sched.Stop() }
+
+// Scheduler returns the Service's Scheduler: RunDue fires what is due now,
+// Follow wakes it on another process's writes (see pgstore).
+func (s *Service) Scheduler() *interaction.Scheduler { return s.sched }
+
 // Forwarder is a Router that hears the events committed on the chats it
 // routes and hands them on: package routing's Directory, which sits in
-// their Notifier chain. New registers the Service with it, so that an
-// invitation ended by any command, also one that does not go through the
-// Service (the owner ending the session, R-C7), stops its time-out and
-// leaves the Service's books at once.
+// their Notifier chain. New registers the Service with it, so that the
+// in-memory deadline queue learns of every invitation made or ended by any
+// command, also one that does not go through the Service (the owner ending
+// the session, R-C7).
 type Forwarder interface {
 	ForwardTo(n interaction.Notifier)
 }
 
-// Notify implements interaction.Notifier: it stops the time-out of every
-// invitation the events end and forgets it. New wires it through a
-// Forwarder; with another Router, put the Service in the chats' Notifier
-// chain to get the same. Without it, an invitation ended by a command that
-// does not go through the Service is forgotten when its time-out fires,
-// harmlessly (never, with no time-out).
-func (s *Service) Notify(_ context.Context, st *interaction.State, events []interaction.Event) {
-	if st != nil {
-		s.ended(st.ID, events)
+// Notify implements interaction.Notifier: the in-memory deadline queue
+// learns the deadlines the events set and forgets those of the invitations
+// they end. New wires it through a Forwarder; with another Router, put the
+// Service in the chats' Notifier chain to get the same. Without it, an
+// invitation ended by a command that does not go through the Service stays
+// in the queue until its deadline, which then finds it answered and fires
+// nothing.
+func (s *Service) Notify(ctx context.Context, st *interaction.State, events []interaction.Event) {
+	if s.memory != nil {
+		s.memory.Notify(ctx, st, events)
 	}
 }
 
-// do runs cmd and forgets the invitations its events end.
+// do runs cmd and learns the deadlines its events set or end.
 func (s *Service) do(ctx context.Context, id interaction.ID, actor PartyID, cmd interaction.Command) ([]interaction.Event, error) {
-	events, err := s.chats.Execute(ctx, id, actor, "", cmd)
-	if err == nil {
-		s.ended(id, events)
-	}
+	events, _, err := s.doCommand(ctx, id, actor, "", cmd)
 	return events, err
 }
 
-// ended stops the time-out of every invitation (consultation leg or
-// request) the events end, whoever ended it, and forgets its offer: an
-// answered, cancelled or timed-out invitation needs neither. It takes no
-// route's turn, for it may run inside a Notifier.
-func (s *Service) ended(id interaction.ID, events []interaction.Event) {
-	for i := range events {
-		ev := &events[i]
-		if (ev.Type == interaction.EventLeg && ev.From == interaction.LegInviting) ||
-			(ev.Type == interaction.EventRequest && ev.From == interaction.RequestPending) {
-			s.timers.stop(routeKey{id, ev.Leg})
-			s.routes.forget(id, ev.Leg)
-		}
+// doCommand is do with a command ID (a deadline's); again says that the
+// command was applied before, by this or another instance.
+func (s *Service) doCommand(ctx context.Context, id interaction.ID, actor PartyID, commandID string, cmd interaction.Command) (events []interaction.Event, again bool, err error) {
+	events, again, err = s.chats.ExecuteOnce(ctx, id, actor, commandID, cmd)
+	if err == nil {
+		s.learn(ctx, events)
 	}
+	return events, again, err
 }
 
-// timerBook holds the armed time-out of each pending invitation, so that
-// an invitation answered, cancelled or ended stops its timer instead of
-// running a command at its time-out. A timer that fires all the same (it
-// was already running, or the ending was not heard of) stays harmless: the
-// invitation is no longer pending, and its time-out is refused.
-type timerBook struct {
-	mu sync.Mutex
-	m  map[routeKey]*armed
-}
-
-type armed struct{ timer interaction.Timer }
-
-// arm schedules f after d as k's time-out. The book's lock is held while
-// the clock arms the timer, so that a timer firing at once finds itself.
-func (b *timerBook) arm(c interaction.Clock, d time.Duration, k routeKey, f func()) {
-	a := new(armed)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.m == nil {
-		b.m = map[routeKey]*armed{}
+// learn tells the deadline queue what the Service's own command did: the
+// in-memory queue learns from the events; a shared queue (the Store keeps
+// it) only needs the Scheduler woken for a new deadline.
+func (s *Service) learn(ctx context.Context, events []interaction.Event) {
+	if s.memory != nil {
+		s.memory.Notify(ctx, nil, events)
+		return
 	}
-	if old := b.m[k]; old != nil {
-		old.timer.Stop()
-	}
-	a.timer = c.AfterFunc(d, func() {
-		b.mu.Lock()
-		mine := b.m[k] == a
-		if mine {
-			delete(b.m, k)
-		}
-		b.mu.Unlock()
-		if mine {
-			f()
-		}
-	})
-	b.m[k] = a
-}
-
-// stop stops k's time-out, if one is armed.
-func (b *timerBook) stop(k routeKey) {
-	b.mu.Lock()
-	a := b.m[k]
-	delete(b.m, k)
-	b.mu.Unlock()
-	if a != nil {
-		a.timer.Stop()
+	if set, _ := interaction.DeadlineChanges(events); len(set) > 0 {
+		s.sched.Wake(context.WithoutCancel(ctx))
 	}
 }
 
@@ -166,7 +179,8 @@ func (s *Service) exclude(ctx context.Context, id interaction.ID) ([]PartyID, er
 // the next one (R-X1, see Reroute). No agent available now is an error
 // wrapping interaction.ErrNotFound. A Router that offers the target to
 // several agents at once (Fanout) gets one leg per agent, all in one
-// write; Start returns the first, and the first to accept wins.
+// write, sharing one Route; Start returns the first, and the first to
+// accept wins.
 func (s *Service) Start(ctx context.Context, id interaction.ID, owner PartyID, target interaction.Target, medium interaction.Medium) (LegID, error) {
 	if err := interaction.CheckTarget(target); err != nil {
 		return "", err // before routing: a bad target is bad input, not "nobody available"
@@ -179,129 +193,50 @@ func (s *Service) Start(ctx context.Context, id interaction.ID, owner PartyID, t
 	if err != nil {
 		return "", err
 	}
+	route := s.newRoute(target)
 	var cmd batch
 	for _, o := range offers {
-		cmd = append(cmd, Start{Leg: o.ID, Target: target, Agent: o.Agent, Medium: medium})
+		cmd = append(cmd, Start{Leg: o.ID, Target: target, Agent: o.Agent, Medium: medium, Route: route, Timeout: s.inviteTimeout})
 	}
-	if err := s.invite(ctx, id, owner, target, medium, interaction.RequestNoKind, offers, cmd.one()); err != nil {
+	if err := s.invite(ctx, id, owner, medium, offers, cmd.one()); err != nil {
 		return "", err
 	}
 	return offers[0].ID, nil
 }
 
-// armTimeout schedules the time-out of invitation inv: a routed one is
-// offered on (Reroute), any other ends with timeOut. The timer stops when
-// the invitation ends (see ended).
-func (s *Service) armTimeout(id interaction.ID, inv LegID, timeOut interaction.Command) {
-	s.armTimeoutAfter(id, inv, timeOut, s.inviteTimeout)
-}
-
-func (s *Service) armTimeoutAfter(id interaction.ID, inv LegID, timeOut interaction.Command, after time.Duration) {
-	if s.inviteTimeout <= 0 {
-		return
+// newRoute names the routed invitation of a new invitation to target: a
+// fresh ID, which tells the agents offered it nothing about each other;
+// none for a named agent.
+func (s *Service) newRoute(target interaction.Target) LegID {
+	if target.Kind == interaction.TargetAgent {
+		return ""
 	}
-	s.timers.arm(s.chats.Clock(), max(after, 0), routeKey{id, inv}, func() {
-		// An invitation answered meanwhile makes this an invalid
-		// transition, so nothing is written. If the Store fails, the
-		// invitation stays pending and can still be answered or cancelled.
-		ctx := context.Background()
-		if s.routes.get(id, inv) != nil {
-			_ = s.reroute(ctx, id, inv, RerouteTimedOut)
-			return
-		}
-		_, _ = s.do(ctx, id, interaction.System, timeOut)
-	})
+	return LegID(s.chats.IDs().NewID())
 }
 
-// Sync arms the time-outs of the invitations pending in an interaction
-// (consultation legs, transfer and conference requests), from its state
-// alone, for a Service started while they are out: after a restart, hand
-// it every open interaction's state (interaction.Service.Recover with
-// desk.Sync, next to the routing Directory's and the signals Tracker's
-// Sync). Each times out the invite time-out after it was offered, at once
-// if that is past. The timers were the old process's memory; the offers
-// and their times are in the Store. What is not: the route of an
-// invitation to a group, skill or queue (the agents tried so far), so a
-// recovered invitation that times out ends (TimeOut, TimeOutRequest) and
-// its owner is told, instead of being offered on to the next agent.
+// Sync picks up the deadlines of the invitations pending in one
+// interaction, from its state alone: a restarted process hands it every
+// open interaction's state (interaction.Service.Recover with desk.Sync,
+// next to the routing Directory's and the signals Tracker's Sync) instead
+// of reading the whole log (Resume). With a shared queue (WithDeadlines,
+// PostgreSQL) the deadlines are in the Store already and Sync only wakes
+// the Scheduler. A deadline fired already is not fired again.
 func (s *Service) Sync(st *interaction.State) {
-	if st == nil || s.inviteTimeout <= 0 {
+	if st == nil {
 		return
 	}
-	now := s.chats.Clock().Now()
-	for _, l := range st.Legs {
-		if l.State == interaction.LegInviting && s.routes.get(st.ID, l.ID) == nil {
-			s.armTimeoutAfter(st.ID, l.ID, TimeOut{Leg: l.ID}, l.Started.Add(s.inviteTimeout).Sub(now))
-		}
+	if s.memory != nil {
+		s.memory.Sync(st)
 	}
-	for _, r := range st.Requests {
-		if r.State == interaction.RequestPending && s.routes.get(st.ID, r.ID) == nil {
-			s.armTimeoutAfter(st.ID, r.ID, TimeOutRequest{Request: r.ID}, r.Started.Add(s.inviteTimeout).Sub(now))
-		}
-	}
+	s.sched.Wake(context.Background())
 }
 
 // Accept: agent accepts consultation leg. When the invitation is out to
-// several agents at once, the rival offers are rescinded in the same write
-// (AcceptOffer): the first to accept wins.
+// several agents at once, the rival offers are rescinded in the same write:
+// the first to accept wins, and a later accept is refused with
+// ErrInvalidTransition, on this or any other Service on the same Store.
 func (s *Service) Accept(ctx context.Context, id interaction.ID, agent PartyID, leg LegID) error {
-	return s.accept(ctx, id, agent, leg, Accept{Leg: leg})
-}
-
-func (s *Service) accept(ctx context.Context, id interaction.ID, agent PartyID, inv LegID, cmd interaction.Command) error {
-	rt := s.routes.get(id, inv)
-	if rt != nil {
-		rt.turn.Lock()
-		defer rt.turn.Unlock()
-		if rivals := s.rivals(ctx, rt, inv); len(rivals) > 0 {
-			cmd = AcceptOffer{Invitation: inv, Rivals: rivals}
-		}
-	}
-	_, err := s.do(ctx, id, agent, cmd)
-	if err == nil && rt != nil {
-		s.routes.drop(rt)
-	}
-	return err
-}
-
-// cancel runs the owner's cancel of inv, and of its rival offers if the
-// invitation is out to several agents: to the owner it is one invitation.
-func (s *Service) cancel(ctx context.Context, id interaction.ID, owner PartyID, inv LegID, cancelOne func(LegID) interaction.Command) error {
-	cmd := batch{cancelOne(inv)}
-	rt := s.routes.get(id, inv)
-	if rt != nil {
-		rt.turn.Lock()
-		defer rt.turn.Unlock()
-		for _, r := range s.rivals(ctx, rt, inv) {
-			cmd = append(cmd, ifPending{inv: r, cmd: cancelOne(r)})
-		}
-	}
-	_, err := s.do(ctx, id, owner, cmd.one())
-	if err == nil && rt != nil {
-		s.routes.drop(rt)
-	}
-	return err
-}
-
-// decline runs the agent's decline of inv and, for a routed invitation,
-// offers it on (R-X1), both under the route's turn.
-func (s *Service) decline(ctx context.Context, id interaction.ID, agent PartyID, inv LegID, cmd interaction.Command) error {
-	rt := s.routes.get(id, inv) // before the write, which forgets inv
-	if rt == nil {
-		_, err := s.do(ctx, id, agent, cmd)
-		return err
-	}
-	rt.turn.Lock()
-	_, err := s.do(ctx, id, agent, cmd)
-	var out *Exhausted
-	if err == nil {
-		// The decline is written, so offer on even if ctx ends now; offering
-		// on is best effort, as after a time-out.
-		ctx = context.WithoutCancel(ctx)
-		out, _ = s.offerOn(ctx, rt, inv, RerouteDeclined)
-	}
-	rt.turn.Unlock()
-	s.tellExhausted(ctx, out)
+	_, err := s.do(ctx, id, agent, Accept{Leg: leg})
 	return err
 }
 
@@ -315,7 +250,8 @@ func (s *Service) Decline(ctx context.Context, id interaction.ID, agent PartyID,
 // Cancel: owner cancels a pending invitation (R-X2), with its rival
 // offers if it is out to several agents.
 func (s *Service) Cancel(ctx context.Context, id interaction.ID, owner PartyID, leg LegID) error {
-	return s.cancel(ctx, id, owner, leg, func(l LegID) interaction.Command { return Cancel{Leg: l} })
+	_, err := s.do(ctx, id, owner, Cancel{Leg: leg})
+	return err
 }
 
 // End: the owner or the target ends an active consultation (R-C4).
@@ -350,11 +286,10 @@ func (s *Service) Conference(ctx context.Context, id interaction.ID, owner Party
 		return "", err
 	}
 	req := LegID(s.chats.IDs().NewID())
-	if _, err := s.do(ctx, id, owner, Conference{Leg: leg, Request: req}); err != nil {
+	if _, err := s.do(ctx, id, owner, Conference{Leg: leg, Request: req, Timeout: s.inviteTimeout}); err != nil {
 		s.releaseUnit(held, interaction.MediumChat)
 		return "", err
 	}
-	s.armOffers(id, interaction.RequestConference, []Offer{{ID: req}})
 	return req, nil
 }
 
@@ -414,19 +349,22 @@ func (s *Service) direct(ctx context.Context, id interaction.ID, owner PartyID, 
 	if err != nil {
 		return "", err
 	}
+	route := s.newRoute(target)
 	var cmd batch
 	for _, o := range offers {
-		cmd = append(cmd, Direct{Request: o.ID, Kind: kind, Target: target, Agent: o.Agent})
+		cmd = append(cmd, Direct{Request: o.ID, Kind: kind, Target: target, Agent: o.Agent, Route: route, Timeout: s.inviteTimeout})
 	}
-	if err := s.invite(ctx, id, owner, target, interaction.MediumChat, kind, offers, cmd.one()); err != nil {
+	if err := s.invite(ctx, id, owner, interaction.MediumChat, offers, cmd.one()); err != nil {
 		return "", err
 	}
 	return offers[0].ID, nil
 }
 
-// AcceptRequest: the asked agent accepts a transfer or conference request.
+// AcceptRequest: the asked agent accepts a transfer or conference request;
+// the first of several offers to accept wins, as for Accept.
 func (s *Service) AcceptRequest(ctx context.Context, id interaction.ID, agent PartyID, req LegID) error {
-	return s.accept(ctx, id, agent, req, AcceptRequest{Request: req})
+	_, err := s.do(ctx, id, agent, AcceptRequest{Request: req})
+	return err
 }
 
 // DeclineRequest: the asked agent declines (R-F4). A direct request to a
@@ -435,9 +373,11 @@ func (s *Service) DeclineRequest(ctx context.Context, id interaction.ID, agent P
 	return s.decline(ctx, id, agent, req, DeclineRequest{Request: req})
 }
 
-// CancelRequest: the owner takes a pending request back.
+// CancelRequest: the owner takes a pending request back, with its rival
+// offers.
 func (s *Service) CancelRequest(ctx context.Context, id interaction.ID, owner PartyID, req LegID) error {
-	return s.cancel(ctx, id, owner, req, func(r LegID) interaction.Command { return CancelRequest{Request: r} })
+	_, err := s.do(ctx, id, owner, CancelRequest{Request: req})
+	return err
 }
 
 // Remove takes a member out of the conference (R-F5).

@@ -11,8 +11,12 @@
 // chat (transfer, conference, hand-over, barge-in), each consultation leg,
 // and each transfer or conference request. Machine.Fire runs a transition
 // on a pooled looplab/fsm machine; State.Apply checks every replayed event
-// against the same tables. docs/state-machines.md is drawn from the
-// tables and a test fails when the two drift apart.
+// against the same tables. The leg and request machines also declare who
+// may fire each transition (owner, target, system; never the contact;
+// Machine.WithFirers): package consult's commands ask the table
+// (Decision.MayFire) and so does the log validator. docs/state-machines.md
+// is drawn from the tables, firers included, and a test fails when the two
+// drift apart.
 //
 // # Validating logs
 //
@@ -79,6 +83,14 @@
 //     (DefaultLimits; WithLimits may raise it up to MaxTextBytes, 64 KiB).
 //     A contact opens its own chat. A command by a party the interaction does not know
 //     is bad input; reading the transcript as one is not permitted (R-X6).
+//   - Time is an input: the time-out of an invitation is a deadline in the
+//     state (Leg.Deadline, Request.Deadline, State.Deadlines), fired by a
+//     Scheduler on the injected Clock as an ordinary System command with
+//     the deadline's command ID (deadline.go); a time-out before its
+//     deadline is refused, in commands and in logs.
+//   - An invitation to a group, skill or queue is a route of offers
+//     (route.go): its state is in the interaction, so any Service on the
+//     Store decides the first accept and the offer on alike.
 //   - Several Services may share a Store: a stale cache shows up as a
 //     conflict on append (the command is decided again) and a refusal is
 //     decided again on what the Store holds before it is returned. Reads
@@ -101,7 +113,7 @@
 // events in a compact form (a message takes 152 bytes; the fields only
 // state changes use sit behind one pointer) and expands them back into
 // exactly the Event appended; its global log takes no lock. An idle
-// interaction with ten messages holds about 7.5 KiB, its events included.
+// interaction with ten messages holds about 7.8 KiB, its events included.
 // Without WithIDs, the command IDs recorded as Cause are 128 random bits
 // each, from sharded ChaCha8 generators seeded from crypto/rand.
 // MemoryNotifier queues without bound per subscription, so a subscriber

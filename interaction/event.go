@@ -21,11 +21,14 @@ const (
 	EventMessage
 	// EventLeg: consultation leg Leg went From → To by Trigger. The first
 	// event of a leg (From = "none") carries Party (the target agent),
-	// Target (what was asked for) and Medium.
+	// Target (what was asked for), Medium, its Deadline if it has one, and
+	// for an offer of a routed invitation its Route.
 	EventLeg
 	// EventRequest: transfer or conference request Leg went From → To by
-	// Trigger. The first carries Party (the target agent), Target, Request
-	// and, for a request made from a consultation, Via (that leg).
+	// Trigger. The first carries Party (the target agent), Target, Request,
+	// its Deadline if it has one, and, for a request made from a
+	// consultation, Via (that leg); for an offer of a routed invitation,
+	// its Route.
 	EventRequest
 	// EventReminder is not a fact about the interaction but a signal to one
 	// agent: a response is pending in the interaction (Leg: in that
@@ -66,12 +69,24 @@ type Event struct {
 	Trigger string
 	Leg     LegID
 	Via     LegID
-	Target  Target
-	Medium  Medium
-	Request RequestKind
-	Text    string
-	Kind    MessageKind
-	Seq     uint32 // message number in the transcript, 1-based
+	// Route names the routed invitation (R-X1) a new leg or request is an
+	// offer of: every offer made for one invitation to a group, skill or
+	// queue, together (fan-out) or one after the other (offered on after a
+	// decline, time-out or rescind), carries the same Route. Set on the
+	// first event of a leg or request only; empty for an invitation aimed
+	// at a named agent.
+	Route LegID
+	// Deadline is when a new leg's or request's invitation times out if it
+	// is not answered (the invitation's first event only; zero: never).
+	// The deadline is data: a Scheduler fires it, on any instance, as an
+	// ordinary System command (see Deadline).
+	Deadline time.Time
+	Target   Target
+	Medium   Medium
+	Request  RequestKind
+	Text     string
+	Kind     MessageKind
+	Seq      uint32 // message number in the transcript, 1-based
 
 	// Fingerprint identifies the command (actor and content) on the first
 	// event of a command run with a caller-chosen ID (Service.DoCommand);

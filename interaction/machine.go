@@ -36,6 +36,9 @@ type Machine struct {
 	states []string
 	events []string
 	pool   sync.Pool
+	// firers: who may fire each event (WithFirers); nil for machines
+	// that do not say.
+	firers map[string]Permission
 }
 
 type edge struct{ from, event string }
@@ -127,6 +130,18 @@ func (m *Machine) Mermaid() string {
 		}
 		out = strings.Replace(out, start, entries.String(), 1)
 	}
+	if m.firers != nil {
+		// Each edge names who fires it: "inviting --> active: accept [target]".
+		lines := strings.Split(out, "\n")
+		for i, l := range lines {
+			if j := strings.LastIndex(l, ": "); j > 0 && strings.Contains(l, " --> ") {
+				if p, ok := m.firers[l[j+2:]]; ok {
+					lines[i] = l + " [" + p.By.String() + "]"
+				}
+			}
+		}
+		out = strings.Join(lines, "\n")
+	}
 	return out
 }
 
@@ -140,6 +155,7 @@ func MermaidDocument(title, intro string, machines ...*Machine) string {
 		b.WriteString("\n## " + m.Name + "\n\n```mermaid\n")
 		b.WriteString(m.Mermaid())
 		b.WriteString("```\n")
+		b.WriteString(m.permissions())
 	}
 	return b.String()
 }
@@ -172,4 +188,136 @@ func (m *Machine) Terminal() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Firers says who may fire a transition of the leg or request machine
+// (R-X6): the owner who made the leg or request, its target (the agent
+// invited or asked), the system (the clock, routing). The contact is never
+// one of them. A transition marked ByCascade is also fired as part of
+// another change, by whoever makes it: the session ending (R-C7), a party
+// leaving or being removed, the consultation a request came from ending.
+type Firers uint8
+
+const (
+	ByOwner Firers = 1 << iota
+	ByTarget
+	BySystem
+	ByCascade
+)
+
+var firerNames = [...]string{"owner", "target", "system", "cascade"}
+
+// String lists the firers, joined by "|" ("owner|system").
+func (f Firers) String() string {
+	var parts []string
+	for i, n := range firerNames {
+		if f&(1<<i) != 0 {
+			parts = append(parts, n)
+		}
+	}
+	if len(parts) == 0 {
+		return "nobody"
+	}
+	return strings.Join(parts, "|")
+}
+
+// words names the firers other than ByCascade in a sentence ("the owner or
+// the system").
+func (f Firers) words() string {
+	var parts []string
+	for i, n := range firerNames[:3] {
+		if f&(1<<i) != 0 {
+			parts = append(parts, "the "+n)
+		}
+	}
+	return strings.Join(parts, " or ")
+}
+
+// FirerOf is what actor is to a leg or request of owner and target:
+// BySystem for System, ByOwner or ByTarget, or 0 for anyone else (the
+// contact, another agent).
+func FirerOf(actor, owner, target PartyID) Firers {
+	switch {
+	case actor == System:
+		return BySystem
+	case actor == "":
+		return 0
+	case actor == owner:
+		return ByOwner
+	case actor == target:
+		return ByTarget
+	}
+	return 0
+}
+
+// Permission is who may fire one transition by a command on the leg or
+// request itself, and the SPEC.md rule that says so.
+type Permission struct {
+	By   Firers
+	Rule string
+}
+
+// WithFirers declares who may fire each event of m and returns m, for
+// declarations. Every event of the table must be declared, and only those:
+// it panics otherwise, at init, like NewMachine.
+func (m *Machine) WithFirers(p map[string]Permission) *Machine {
+	for _, e := range m.events {
+		if _, ok := p[e]; !ok {
+			panic("interaction: machine " + m.Name + " declares no firers for " + e)
+		}
+	}
+	for e := range p {
+		if !slices.Contains(m.events, e) {
+			panic("interaction: machine " + m.Name + " declares firers for unknown event " + e)
+		}
+	}
+	m.firers = p
+	return m
+}
+
+// Firers returns who may fire event, and whether m declares it at all
+// (the leg and request machines do).
+func (m *Machine) Firers(event string) (Permission, bool) {
+	p, ok := m.firers[event]
+	return p, ok
+}
+
+// MayFire reports whether by may fire event by a command: true for a
+// machine that declares no firers.
+func (m *Machine) MayFire(event string, by Firers) bool {
+	if m.firers == nil {
+		return true
+	}
+	p, ok := m.firers[event]
+	return ok && p.By&by&^ByCascade != 0
+}
+
+// MayFire refuses, with ErrNotPermitted and the table's rule, a command
+// whose actor may not fire event of m on a leg or request of owner and
+// target (see Firers).
+func (d *Decision) MayFire(m *Machine, event string, owner, target PartyID) error {
+	if m.MayFire(event, FirerOf(d.Actor, owner, target)) {
+		return nil
+	}
+	p, _ := m.Firers(event)
+	return d.Refuse(ErrNotPermitted, p.Rule, "only "+p.By.words()+" may "+event+" a "+m.Name)
+}
+
+// permissions renders m's firers as a Markdown table, "" when it declares
+// none.
+func (m *Machine) permissions() string {
+	if m.firers == nil {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n| event | from → to | who fires it | rule |\n|---|---|---|---|\n")
+	for _, e := range m.Table {
+		p := m.firers[e.Name]
+		who := p.By.words()
+		if p.By&ByCascade != 0 {
+			who += "; also whoever ends the session or takes a party out"
+		}
+		b.WriteString("| " + e.Name + " | " + strings.Join(e.Src, ", ") + " → " + e.Dst + " | " + who + " | " + p.Rule + " |\n")
+	}
+	return b.String()
 }

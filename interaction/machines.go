@@ -68,7 +68,10 @@ const (
 	LegConferenced = "conferenced" // became a conference (R-F1)
 )
 
-// LegMachine is the life of one consultation leg (R-C1–R-C4, R-X2).
+// LegMachine is the life of one consultation leg (R-C1–R-C4, R-X2), and
+// who fires each transition: the owner who started it, its target, the
+// system (the clock at the deadline, routing rescinding or offering on in
+// the owner's name), never the contact (R-X6).
 var LegMachine = NewMachine("leg", LegNone, fsm.Events{
 	{Name: "invite", Src: []string{LegNone}, Dst: LegInviting},
 	{Name: "accept", Src: []string{LegInviting}, Dst: LegActive},
@@ -78,6 +81,15 @@ var LegMachine = NewMachine("leg", LegNone, fsm.Events{
 	{Name: "end", Src: []string{LegActive}, Dst: LegEnded},
 	{Name: "transfer", Src: []string{LegActive}, Dst: LegTransferred},
 	{Name: "conference", Src: []string{LegActive}, Dst: LegConferenced},
+}).WithFirers(map[string]Permission{
+	"invite":     {ByOwner | BySystem, "R-C1"},
+	"accept":     {ByTarget, "R-C3"},
+	"decline":    {ByTarget, "R-C3"},
+	"cancel":     {ByOwner | BySystem | ByCascade, "R-X2"},
+	"time_out":   {BySystem, "R-X1"},
+	"end":        {ByOwner | ByTarget | ByCascade, "R-C4"},
+	"transfer":   {ByOwner, "R-T1"},
+	"conference": {ByTarget, "R-F1"}, // the target accepts the conference request made from the leg
 })
 
 // RoleMachine is how a party's role changes while it is in the chat: a
@@ -104,13 +116,20 @@ const (
 )
 
 // RequestMachine is the life of one transfer or conference request that
-// needs the target's answer (R-F4, R-X4).
+// needs the target's answer (R-F4, R-X4), and who fires each transition,
+// as for LegMachine.
 var RequestMachine = NewMachine("request", RequestNone, fsm.Events{
 	{Name: "request", Src: []string{RequestNone}, Dst: RequestPending},
 	{Name: "accept", Src: []string{RequestPending}, Dst: RequestAccepted},
 	{Name: "decline", Src: []string{RequestPending}, Dst: RequestDeclined},
 	{Name: "time_out", Src: []string{RequestPending}, Dst: RequestTimedOut},
 	{Name: "cancel", Src: []string{RequestPending}, Dst: RequestCancelled},
+}).WithFirers(map[string]Permission{
+	"request":  {ByOwner | BySystem, "R-X4"},
+	"accept":   {ByTarget, "R-F4"},
+	"decline":  {ByTarget, "R-F4"},
+	"time_out": {BySystem, "R-X1"},
+	"cancel":   {ByOwner | BySystem | ByCascade, "R-X2"},
 })
 
 // Machines lists every machine, for docs and checkers.

@@ -21,7 +21,12 @@ const diagramsPath = "../docs/state-machines.md"
 func renderDiagrams() string {
 	return interaction.MermaidDocument("State machines",
 		"Generated from the tables in `interaction/machines.go` by `go test ./interaction -run TestDiagramsMatchDocs -update`;\n"+
-			"that test fails when this file and the code disagree.\n",
+			"that test fails when this file and the code disagree.\n\n"+
+			"Each transition of the leg and request machines names who may fire it by a command on that leg or\n"+
+			"request (`Machine.WithFirers`): the `owner` who made it, its `target` (the agent invited or asked), the\n"+
+			"`system` (the clock at the deadline, routing); `cascade` marks one that is also part of another change\n"+
+			"(the session ending, R-C7; a party leaving). The contact never fires one. Package `consult`'s commands\n"+
+			"and the log validator both ask the table (`Decision.MayFire`, `Machine.MayFire`).\n",
 		interaction.Machines()...)
 }
 

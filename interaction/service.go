@@ -316,7 +316,7 @@ func (s *Service) Do(ctx context.Context, id ID, actor PartyID, cmd Command) ([]
 // ErrConflict, and nothing of that command is returned.
 func (s *Service) DoCommand(ctx context.Context, id ID, actor PartyID, commandID string, cmd Command) ([]Event, error) {
 	var out []Event
-	err := s.run(ctx, id, actor, commandID, cmd, func(st *State, events []Event) {
+	err := s.run(ctx, id, actor, commandID, cmd, func(st *State, events []Event, _ bool) {
 		if actor == System {
 			out = events
 			return
@@ -331,9 +331,19 @@ func (s *Service) DoCommand(ctx context.Context, id ID, actor PartyID, commandID
 // caused, with stream versions and causes, whoever may see them. Never
 // hand its result to a party: give a party what Do returns.
 func (s *Service) Execute(ctx context.Context, id ID, actor PartyID, commandID string, cmd Command) ([]Event, error) {
-	var out []Event
-	err := s.run(ctx, id, actor, commandID, cmd, func(_ *State, events []Event) { out = events })
-	return out, err
+	events, _, err := s.ExecuteOnce(ctx, id, actor, commandID, cmd)
+	return events, err
+}
+
+// ExecuteOnce is Execute that also says whether this call wrote the
+// events: again is true when the command (its caller-chosen ID) had been
+// applied before, by this or another Service on the Store, and its events
+// are handed back once more. A side effect that must happen once per
+// command (telling someone outside the interaction) belongs to the call
+// that wrote it.
+func (s *Service) ExecuteOnce(ctx context.Context, id ID, actor PartyID, commandID string, cmd Command) (events []Event, again bool, err error) {
+	err = s.run(ctx, id, actor, commandID, cmd, func(_ *State, evs []Event, retry bool) { events, again = evs, retry })
+	return events, again, err
 }
 
 // Fingerprint identifies a command by its actor, type and content, so that
@@ -348,7 +358,7 @@ func Fingerprint(actor PartyID, cmd Command) uint64 {
 	return 1 // 0 means "no fingerprint"
 }
 
-func (s *Service) run(ctx context.Context, id ID, actor PartyID, commandID string, cmd Command, result func(*State, []Event)) error {
+func (s *Service) run(ctx context.Context, id ID, actor PartyID, commandID string, cmd Command, result func(st *State, events []Event, again bool)) error {
 	if id == "" {
 		return &Error{Kind: ErrBadInput, Op: "command", Detail: "no interaction ID"}
 	}
@@ -462,7 +472,7 @@ func (s *Service) run(ctx context.Context, id ID, actor PartyID, commandID strin
 		}
 		s.notifier.Notify(ctx, e.state, events)
 		if result != nil {
-			result(e.state, events)
+			result(e.state, events, false)
 		}
 		return nil
 	}
@@ -478,7 +488,7 @@ func (s *Service) run(ctx context.Context, id ID, actor PartyID, commandID strin
 // followed, their notifications went out: a subscriber that missed the
 // command sees the gap in its own numbering and re-reads its view, and a
 // projection reads the gap from the Store.
-func (s *Service) retried(ctx context.Context, e *entry, then *State, actor PartyID, fingerprint uint64, done []Event, result func(*State, []Event)) error {
+func (s *Service) retried(ctx context.Context, e *entry, then *State, actor PartyID, fingerprint uint64, done []Event, result func(*State, []Event, bool)) error {
 	if done[0].Fingerprint == 0 || done[0].Fingerprint != fingerprint {
 		return &Error{Kind: ErrConflict, Op: "command", Interaction: e.state.ID, Party: actor, Rule: "R-X6",
 			Detail: "command ID already used by another command"}
@@ -490,7 +500,7 @@ func (s *Service) retried(ctx context.Context, e *entry, then *State, actor Part
 		s.notifier.Notify(ctx, e.state, done)
 	}
 	if result != nil {
-		result(then, done)
+		result(then, done, true)
 	}
 	return nil
 }

@@ -91,14 +91,18 @@ type Message struct {
 // Leg is one consultation (R-C1): a private conversation between Owner and
 // Agent about this interaction.
 type Leg struct {
-	ID       LegID
-	Owner    PartyID // the owner who started it
-	Agent    PartyID // the target agent (resolved from Target)
-	Target   Target  // what the owner asked for (R-C2)
-	Medium   Medium  // chat, IM or voice (R-C10)
-	State    string  // a LegMachine state
-	Since    uint64  // stream version of the invitation
-	Started  time.Time
+	ID      LegID
+	Owner   PartyID // the owner who started it
+	Agent   PartyID // the target agent (resolved from Target)
+	Target  Target  // what the owner asked for (R-C2)
+	Route   LegID   // the routed invitation it is an offer of (R-X1); empty for a named agent
+	Medium  Medium  // chat, IM or voice (R-C10)
+	State   string  // a LegMachine state
+	Since   uint64  // stream version of the invitation
+	Started time.Time
+	// Deadline is when the invitation times out unanswered (zero: never);
+	// while the leg is inviting it is one of State.Deadlines.
+	Deadline time.Time
 	Answered time.Time // accepted, declined, cancelled or timed out
 	Ended    time.Time
 }
@@ -114,8 +118,10 @@ type Request struct {
 	Agent    PartyID // the target agent
 	Target   Target
 	Via      LegID // the consultation it came from; empty for a direct one (R-X4)
+	Route    LegID // the routed invitation it is an offer of (R-X1); empty for a named agent
 	State    string
 	Started  time.Time
+	Deadline time.Time // when it times out unanswered (zero: never), as for a Leg
 	Answered time.Time
 }
 
@@ -331,7 +337,7 @@ func (s *State) Apply(ev *Event) error {
 			if ev.From != LegNone {
 				return corrupt(ev, "unknown leg %s", ev.Leg)
 			}
-			s.Legs = append(s.Legs, Leg{ID: ev.Leg, Owner: ev.Actor, Agent: ev.Party, Target: ev.Target, Medium: ev.Medium, State: LegNone, Since: ev.Version, Started: ev.Time})
+			s.Legs = append(s.Legs, Leg{ID: ev.Leg, Owner: ev.Actor, Agent: ev.Party, Target: ev.Target, Route: ev.Route, Medium: ev.Medium, State: LegNone, Since: ev.Version, Started: ev.Time, Deadline: ev.Deadline})
 			l = &s.Legs[len(s.Legs)-1]
 		}
 		if l.State != ev.From || !LegMachine.Allows(ev.From, ev.Trigger, ev.To) {
@@ -351,7 +357,7 @@ func (s *State) Apply(ev *Event) error {
 			if ev.From != RequestNone {
 				return corrupt(ev, "unknown request %s", ev.Leg)
 			}
-			s.Requests = append(s.Requests, Request{ID: ev.Leg, Kind: ev.Request, From: ev.Actor, Agent: ev.Party, Target: ev.Target, Via: ev.Via, State: RequestNone, Started: ev.Time})
+			s.Requests = append(s.Requests, Request{ID: ev.Leg, Kind: ev.Request, From: ev.Actor, Agent: ev.Party, Target: ev.Target, Via: ev.Via, Route: ev.Route, State: RequestNone, Started: ev.Time, Deadline: ev.Deadline})
 			r = &s.Requests[len(s.Requests)-1]
 		}
 		if r.State != ev.From || !RequestMachine.Allows(ev.From, ev.Trigger, ev.To) {

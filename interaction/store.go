@@ -271,15 +271,17 @@ type storedEvent struct {
 }
 
 type eventDetail struct {
-	party   PartyID
-	from    string
-	to      string
-	trigger string
-	leg     LegID
-	via     LegID
-	target  Target
-	medium  Medium
-	request RequestKind
+	party    PartyID
+	from     string
+	to       string
+	trigger  string
+	leg      LegID
+	via      LegID
+	route    LegID
+	deadline time.Time
+	target   Target
+	medium   Medium
+	request  RequestKind
 }
 
 func storeEvent(ev *Event) storedEvent {
@@ -289,7 +291,7 @@ func storeEvent(ev *Event) storedEvent {
 		fingerprint: ev.Fingerprint,
 	}
 	d := eventDetail{party: ev.Party, from: ev.From, to: ev.To, trigger: ev.Trigger, leg: ev.Leg, via: ev.Via,
-		target: ev.Target, medium: ev.Medium, request: ev.Request}
+		route: ev.Route, deadline: ev.Deadline, target: ev.Target, medium: ev.Medium, request: ev.Request}
 	if d != (eventDetail{leg: ev.Scope.Leg}) {
 		se.detail = new(eventDetail) // allocated here only: &d would put every d on the heap
 		*se.detail = d
@@ -305,7 +307,7 @@ func (se *storedEvent) expand(id ID, ev *Event) {
 	}
 	if d := se.detail; d != nil {
 		ev.Party, ev.From, ev.To, ev.Trigger, ev.Leg, ev.Via = d.party, d.from, d.to, d.trigger, d.leg, d.via
-		ev.Target, ev.Medium, ev.Request = d.target, d.medium, d.request
+		ev.Route, ev.Deadline, ev.Target, ev.Medium, ev.Request = d.route, d.deadline, d.target, d.medium, d.request
 	}
 }
 

@@ -588,6 +588,11 @@ func (s *State) validateLeg(ev *Event, actor *Party) error {
 		if ev.Medium > MediumVoice || ev.Target.Kind > TargetQueue {
 			return refuse(ev, "R-C2", checkInput, "unknown medium %d or target kind %d", ev.Medium, ev.Target.Kind)
 		}
+		if err := s.validateOffer(ev); err != nil {
+			return err
+		}
+	} else if ev.Route != "" || !ev.Deadline.IsZero() {
+		return refuse(ev, "R-X1", checkInput, "leg %s names its route or deadline after its invitation", ev.Leg)
 	}
 	state := LegNone
 	if l != nil {
@@ -596,21 +601,33 @@ func (s *State) validateLeg(ev *Event, actor *Party) error {
 	if state != ev.From || !LegMachine.Allows(ev.From, ev.Trigger, ev.To) {
 		return refuse(ev, "R-X5", checkTransition, "leg %s %s -%s-> %s not declared from %s", ev.Leg, ev.From, ev.Trigger, ev.To, state)
 	}
+	if l == nil {
+		return nil // the invitation: its actor was checked above
+	}
+	if err := validateFirer(ev, LegMachine, l.Owner, l.Agent); err != nil {
+		return err
+	}
 	switch ev.Trigger {
-	case "accept", "decline":
-		if ev.Actor != l.Agent {
-			return refuse(ev, "R-C3", checkParty, "%s answers the consultation of %s", ev.Actor, l.Agent)
-		}
+	case "accept":
+		return s.validateTake(ev, l.Route)
 	case "time_out":
-		if ev.Actor != System {
-			return refuse(ev, "R-C3", checkParty, "%s times out a consultation: only the clock does", ev.Actor)
-		}
-	case "transfer", "conference":
-		if ev.Actor != l.Owner && ev.Actor != l.Agent {
-			return refuse(ev, "R-C11", checkParty, "%s turns leg %s of %s and %s into a %s", ev.Actor, l.ID, l.Owner, l.Agent, ev.Trigger)
-		}
+		return validateDue(ev, l.Deadline)
 	}
 	return nil
+}
+
+// firer: who may fire a transition of a leg or request is declared with
+// its machine (Machine.WithFirers), and a log is held to it as commands
+// are: the target answers, the system times out, the owner transfers, the
+// target turns the leg into a conference. A transition that may also come
+// from another change (ByCascade: the session ending, a party leaving) is
+// anyone's.
+func validateFirer(ev *Event, m *Machine, owner, target PartyID) error {
+	p, ok := m.Firers(ev.Trigger)
+	if !ok || p.By&ByCascade != 0 || m.MayFire(ev.Trigger, FirerOf(ev.Actor, owner, target)) {
+		return nil
+	}
+	return refuse(ev, p.Rule, checkParty, "%s fires %s on %s %s of %s and %s: only %s may", ev.Actor, ev.Trigger, m.Name, ev.Leg, owner, target, p.By.words())
 }
 
 // validateInvitation: the first event of a leg or request is the present
@@ -664,6 +681,11 @@ func (s *State) validateRequest(ev *Event, actor *Party) error {
 				return refuse(ev, "R-F1", checkParty, "request %s via %s, not an active consultation of %s with %s", ev.Leg, ev.Via, ev.Actor, ev.Party)
 			}
 		}
+		if err := s.validateOffer(ev); err != nil {
+			return err
+		}
+	} else if ev.Route != "" || !ev.Deadline.IsZero() {
+		return refuse(ev, "R-X1", checkInput, "request %s names its route or deadline after it was made", ev.Leg)
 	}
 	via := ev.Via
 	if r != nil {
@@ -683,15 +705,86 @@ func (s *State) validateRequest(ev *Event, actor *Party) error {
 	if state != ev.From || !RequestMachine.Allows(ev.From, ev.Trigger, ev.To) {
 		return refuse(ev, "R-X5", checkTransition, "request %s %s -%s-> %s not declared from %s", ev.Leg, ev.From, ev.Trigger, ev.To, state)
 	}
+	if r == nil {
+		return nil // the request itself: its actor was checked above
+	}
+	if err := validateFirer(ev, RequestMachine, r.From, r.Agent); err != nil {
+		return err
+	}
 	switch ev.Trigger {
-	case "accept", "decline":
-		if ev.Actor != r.Agent {
-			return refuse(ev, "R-F4", checkParty, "%s answers the request asked of %s", ev.Actor, r.Agent)
-		}
+	case "accept":
+		return s.validateTake(ev, r.Route)
 	case "time_out":
-		if ev.Actor != System {
-			return refuse(ev, "R-F4", checkParty, "%s times out a request: only the clock does", ev.Actor)
-		}
+		return validateDue(ev, r.Deadline)
+	}
+	return nil
+}
+
+// offer: the first event of a leg or request. Its deadline, if any, is
+// after it (consult's commands add their time-out to the command's time).
+// An offer of a routed invitation (R-X1): consult's Start and Direct begin
+// a route for a group,
+// skill or queue (never for a named agent, nor for a request made from a
+// consultation), and Reroute, or Start and Direct again, offer it on. Every
+// offer of a route is of the same kind (consultation legs, or requests of
+// one kind), from the same owner, to the same target (and medium); no agent
+// is offered a route twice, and nothing is offered once an offer was taken.
+func (s *State) validateOffer(ev *Event) error {
+	if !ev.Deadline.IsZero() && !eventTimeOf(ev.Time).before(eventTimeOf(ev.Deadline)) {
+		// consult's commands set a deadline their time-out after the
+		// invitation (R-X1).
+		return refuse(ev, "R-X1", checkInput, "%s %s is due at %s, not after it is made", ev.Type, ev.Leg, ev.Deadline.Format(time.RFC3339Nano))
+	}
+	if ev.Route == "" {
+		return nil
+	}
+	if why := idProblem(string(ev.Route), MaxIDBytes); why != "" {
+		return refuse(ev, "R-X6", checkInput, "route ID %s", why)
+	}
+	if ev.Target.Kind == TargetAgent || ev.Via != "" {
+		return refuse(ev, "R-X1", checkInput, "%s %s is routed, but it is aimed at a named agent or made from a consultation", ev.Type, ev.Leg)
+	}
+	r := s.Route(ev.Route)
+	if r == nil {
+		return nil // the route's first offer
+	}
+	request := ev.Type == EventRequest
+	if (r.Request != RequestNoKind) != request || r.Owner != ev.Actor || r.Target != ev.Target ||
+		(request && r.Request != ev.Request) || (!request && r.Medium != ev.Medium) {
+		return refuse(ev, "R-X1", checkParty, "%s %s joins route %s of another owner, target, medium or kind", ev.Type, ev.Leg, ev.Route)
+	}
+	if r.Taken != "" {
+		return refuse(ev, "R-X1", checkTransition, "%s %s offers route %s, which %s took already", ev.Type, ev.Leg, ev.Route, r.Taken)
+	}
+	if r.HasTried(ev.Party) {
+		return refuse(ev, "R-X1", checkParty, "%s is offered route %s a second time", ev.Party, ev.Route)
+	}
+	return nil
+}
+
+// due: an invitation with a deadline times out at its deadline, not before
+// (a Scheduler fires it at the deadline, on the clock's time).
+func validateDue(ev *Event, deadline time.Time) error {
+	if !deadline.IsZero() && eventTimeOf(ev.Time).before(eventTimeOf(deadline)) {
+		return refuse(ev, "R-X1", checkTransition, "%s times out at %s, before its deadline %s", ev.Leg, ev.Time.Format(time.RFC3339Nano), deadline.Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
+// take: an agent accepts an offer (consult's Accept, AcceptRequest,
+// AcceptOffer). An offer of a routed invitation is taken only while no
+// other offer of it is out or taken: the first accept rescinds the rivals in
+// the same write, so an invitation is never accepted by two agents (R-X1).
+func (s *State) validateTake(ev *Event, route LegID) error {
+	r := s.Route(route)
+	if r == nil {
+		return nil
+	}
+	if r.Taken != "" {
+		return refuse(ev, "R-X1", checkTransition, "%s accepts %s of route %s, which %s took already", ev.Actor, ev.Leg, route, r.Taken)
+	}
+	if rivals := r.Rivals(ev.Leg); len(rivals) > 0 {
+		return refuse(ev, "R-X1", checkTransition, "%s accepts %s of route %s while %s is still offered", ev.Actor, ev.Leg, route, rivals[0])
 	}
 	return nil
 }

@@ -61,6 +61,12 @@ var (
 		act{"agent1", consult.Start{Leg: "leg2", Target: interaction.Target{ID: "agent3"}, Agent: "agent3"}},
 		act{"agent3", consult.Accept{Leg: "leg2"}},
 	)
+	// A consultation to the skill billing offered to agent2 and agent3 at
+	// once: one route (R-X1).
+	routeActs = append(append([]act{}, chatActs...),
+		act{"agent1", consult.Start{Leg: "leg1", Target: billing, Agent: "agent2", Route: "route1"}},
+		act{"agent1", consult.Start{Leg: "leg2", Target: billing, Agent: "agent3", Route: "route1"}},
+	)
 	// super1 coaches agent1 (R-X7).
 	coachActs = append(append([]act{}, consultActs...),
 		act{"super1", interaction.Coach{Agent: "agent1", Text: "offer the voucher"}},
@@ -115,6 +121,19 @@ func legInvite(owner, target interaction.PartyID) interaction.Event {
 		From: interaction.LegNone, To: interaction.LegInviting, Trigger: "invite", Scope: interaction.LegScope("leg9")}
 }
 
+var billing = interaction.Target{Kind: interaction.TargetSkill, ID: "billing"}
+
+// offer is the invitation of leg to agent as an offer of route (R-X1).
+func offer(leg interaction.LegID, agent interaction.PartyID, target interaction.Target, route interaction.LegID) interaction.Event {
+	return interaction.Event{Type: interaction.EventLeg, Actor: "agent1", Party: agent, Leg: leg, Target: target, Route: route,
+		From: interaction.LegNone, To: interaction.LegInviting, Trigger: "invite", Scope: interaction.LegScope(leg)}
+}
+
+func legAccept(leg interaction.LegID, agent interaction.PartyID) interaction.Event {
+	return interaction.Event{Type: interaction.EventLeg, Actor: agent, Leg: leg,
+		From: interaction.LegInviting, To: interaction.LegActive, Trigger: "accept", Scope: interaction.LegScope(leg)}
+}
+
 func membership(actor, party interaction.PartyID, role interaction.Role, from, trigger, to string, sc interaction.Scope) interaction.Event {
 	return interaction.Event{Type: interaction.EventMembership, Actor: actor, Party: party, Role: role, From: from, To: to, Trigger: trigger, Scope: sc, Leg: sc.Leg}
 }
@@ -157,6 +176,40 @@ func forgeries() []forgery {
 		{"a leg whose target is the system", "R-X6", on(chatActs, legInvite("agent1", interaction.System))},
 		{"a leg whose target is the owner itself", "R-C1", on(chatActs, legInvite("agent1", "agent1"))},
 		{"a leg started by a consultation target", "R-C1", on(consultActs, legInvite("agent2", "agent4"))},
+
+		// Routed invitations (R-X1): accepted once, by one agent.
+		{"an offer accepted while its rival is still out", "R-X1", on(routeActs, legAccept("leg1", "agent2"))},
+		{"an offer made after the invitation was taken", "R-X1", on(append(append([]act{}, routeActs...), act{"agent2", consult.Accept{Leg: "leg1"}}),
+			offer("leg9", "agent4", billing, "route1"))},
+		{"an agent offered the same invitation twice", "R-X1", on(routeActs, offer("leg9", "agent2", billing, "route1"))},
+		{"an offer joining the route of another target", "R-X1", on(routeActs, offer("leg9", "agent4", interaction.Target{Kind: interaction.TargetQueue, ID: "vip"}, "route1"))},
+		{"a routed invitation to a named agent", "R-X1", on(chatActs, offer("leg9", "agent4", interaction.Target{ID: "agent4"}, "route9"))},
+		{"a route named after the invitation", "R-X1", on(routeActs, interaction.Event{Type: interaction.EventLeg, Actor: "agent1", Leg: "leg1", Route: "route2",
+			From: interaction.LegInviting, To: interaction.LegCancelled, Trigger: "cancel", Scope: interaction.LegScope("leg1")})},
+
+		// Who fires a leg's or request's transition is the machine table's
+		// (Machine.WithFirers): the owner never answers its own invitation,
+		// an agent never times one out.
+		{"a consultation accepted by its owner", "R-C3", on(deadlineActs, legAccept("leg1", "agent1"))},
+		{"a consultation timed out by its target", "R-X1", on(deadlineActs, func() interaction.Event {
+			ev := interaction.Event{Type: interaction.EventLeg, Actor: "agent2", Leg: "leg1",
+				From: interaction.LegInviting, To: interaction.LegTimedOut, Trigger: "time_out", Scope: interaction.LegScope("leg1")}
+			ev.Time = chatconsulttest.Epoch.Add(time.Hour)
+			return ev
+		}())},
+
+		// Deadlines (R-X1): set with the invitation, after it; a time-out
+		// comes at the deadline, not before.
+		{"a deadline before its invitation", "R-X1", on(chatActs, func() interaction.Event {
+			ev := offer("leg9", "agent4", interaction.Target{ID: "agent4"}, "")
+			ev.Time = chatconsulttest.Epoch
+			ev.Deadline = chatconsulttest.Epoch.Add(-time.Second)
+			return ev
+		}())},
+		{"a deadline set after the invitation", "R-X1", on(deadlineActs, interaction.Event{Type: interaction.EventLeg, Actor: "agent1", Leg: "leg1",
+			Deadline: chatconsulttest.Epoch.Add(time.Hour), From: interaction.LegInviting, To: interaction.LegCancelled, Trigger: "cancel", Scope: interaction.LegScope("leg1")})},
+		{"a time-out before the deadline", "R-X1", on(deadlineActs, interaction.Event{Type: interaction.EventLeg, Actor: interaction.System, Leg: "leg1",
+			From: interaction.LegInviting, To: interaction.LegTimedOut, Trigger: "time_out", Scope: interaction.LegScope("leg1")})},
 
 		// Who may write in which scope (R-C5, R-X3, R-X6, R-X7).
 		{"a consultation target writes to everyone", "R-C5", on(consultActs, text("agent2", interaction.Everyone, "hi contact"))},

@@ -21,7 +21,8 @@ import (
 
 const eventColumns = `interaction, version, position, time_s, time_ns, actor, cause, type,
 	scope_kind, scope_leg, scope_party, party, role, from_state, to_state, trigger,
-	leg, via, target_kind, target_id, medium, request, body, kind, seq, fingerprint`
+	leg, via, target_kind, target_id, medium, request, body, kind, seq, fingerprint, route,
+	deadline_s, deadline_ns`
 
 // zeroTimeSeconds is time.Time{}.Unix(): the zero time is stored as
 // itself and read back as time.Time{}.
@@ -31,26 +32,28 @@ var zeroTimeSeconds = time.Time{}.Unix()
 // the log head, which the same transaction has just moved past them.
 const insertEvents = `INSERT INTO chatconsult_events (position, interaction, version, time_s, time_ns,
 	actor, cause, command, type, scope_kind, scope_leg, scope_party, party, role, from_state,
-	to_state, trigger, leg, via, target_kind, target_id, medium, request, body, kind, seq, fingerprint)
+	to_state, trigger, leg, via, target_kind, target_id, medium, request, body, kind, seq, fingerprint,
+	route, deadline_s, deadline_ns)
 SELECT (SELECT position FROM chatconsult_log_head) - $1 + r.n, r.interaction, r.version, r.time_s,
 	r.time_ns, r.actor, r.cause, NULLIF(r.command, ''), r.type, r.scope_kind, r.scope_leg,
 	r.scope_party, r.party, r.role, r.from_state, r.to_state, r.trigger, r.leg, r.via,
-	r.target_kind, r.target_id, r.medium, r.request, r.body, r.kind, r.seq, r.fingerprint
+	r.target_kind, r.target_id, r.medium, r.request, r.body, r.kind, r.seq, r.fingerprint, r.route,
+	r.deadline_s, r.deadline_ns
 FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::integer[], $6::text[], $7::text[],
 	$8::text[], $9::smallint[], $10::smallint[], $11::text[], $12::text[], $13::text[],
 	$14::smallint[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[],
 	$20::smallint[], $21::text[], $22::smallint[], $23::smallint[], $24::bytea[],
-	$25::smallint[], $26::bigint[], $27::bigint[])
+	$25::smallint[], $26::bigint[], $27::bigint[], $28::text[], $29::bigint[], $30::integer[])
 	WITH ORDINALITY AS r(interaction, version, time_s, time_ns, actor, cause, command, type,
 	scope_kind, scope_leg, scope_party, party, role, from_state, to_state, trigger, leg, via,
-	target_kind, target_id, medium, request, body, kind, seq, fingerprint, n)`
+	target_kind, target_id, medium, request, body, kind, seq, fingerprint, route, deadline_s, deadline_ns, n)`
 
 // columns holds events column by column, as insertEvents takes them.
 type columns struct {
 	interaction, actor, cause, command, scopeLeg, scopeParty, party []string
-	from, to, trigger, leg, via, targetID                           []string
-	version, timeS, seq, fingerprint                                []int64
-	timeNS                                                          []int32
+	from, to, trigger, leg, via, route, targetID                    []string
+	version, timeS, seq, fingerprint, deadlineS                     []int64
+	timeNS, deadlineNS                                              []int32
 	typ, scopeKind, role, targetKind, medium, request, kind         []int16
 	body                                                            [][]byte
 }
@@ -81,6 +84,9 @@ func (c *columns) add(events []interaction.Event) {
 		c.trigger = append(c.trigger, ev.Trigger)
 		c.leg = append(c.leg, string(ev.Leg))
 		c.via = append(c.via, string(ev.Via))
+		c.route = append(c.route, string(ev.Route))
+		c.deadlineS = append(c.deadlineS, ev.Deadline.Unix())
+		c.deadlineNS = append(c.deadlineNS, int32(ev.Deadline.Nanosecond()))
 		c.targetKind = append(c.targetKind, int16(ev.Target.Kind))
 		c.targetID = append(c.targetID, ev.Target.ID)
 		c.medium = append(c.medium, int16(ev.Medium))
@@ -94,11 +100,12 @@ func (c *columns) add(events []interaction.Event) {
 
 func (c *columns) len() int { return len(c.interaction) }
 
-// args are insertEvents' arguments $2…$27.
+// args are insertEvents' arguments $2…$30.
 func (c *columns) args() []any {
 	return []any{c.interaction, c.version, c.timeS, c.timeNS, c.actor, c.cause, c.command,
 		c.typ, c.scopeKind, c.scopeLeg, c.scopeParty, c.party, c.role, c.from, c.to, c.trigger,
-		c.leg, c.via, c.targetKind, c.targetID, c.medium, c.request, c.body, c.kind, c.seq, c.fingerprint}
+		c.leg, c.via, c.targetKind, c.targetID, c.medium, c.request, c.body, c.kind, c.seq, c.fingerprint,
+		c.route, c.deadlineS, c.deadlineNS}
 }
 
 // scanEvents reads rows of eventColumns.
@@ -107,8 +114,10 @@ func scanEvents(rows pgx.Rows) ([]interaction.Event, error) {
 	var out []interaction.Event
 	var (
 		id, actor, scopeLeg, scopeParty, party, leg, via string
+		route                                            string
 		version, position, timeS, seq, fingerprint       int64
-		timeNS                                           int32
+		deadlineS                                        int64
+		timeNS, deadlineNS                               int32
 		typ, scopeKind, role, targetKind, medium, req    int16
 		kind                                             int16
 		body                                             []byte
@@ -117,7 +126,8 @@ func scanEvents(rows pgx.Rows) ([]interaction.Event, error) {
 		var ev interaction.Event
 		if err := rows.Scan(&id, &version, &position, &timeS, &timeNS, &actor, &ev.Cause, &typ,
 			&scopeKind, &scopeLeg, &scopeParty, &party, &role, &ev.From, &ev.To, &ev.Trigger,
-			&leg, &via, &targetKind, &ev.Target.ID, &medium, &req, &body, &kind, &seq, &fingerprint); err != nil {
+			&leg, &via, &targetKind, &ev.Target.ID, &medium, &req, &body, &kind, &seq, &fingerprint, &route,
+			&deadlineS, &deadlineNS); err != nil {
 			return nil, err
 		}
 		ev.Interaction, ev.Version, ev.Position = interaction.ID(id), uint64(version), uint64(position)
@@ -127,10 +137,13 @@ func scanEvents(rows pgx.Rows) ([]interaction.Event, error) {
 		ev.Actor, ev.Type = interaction.PartyID(actor), interaction.EventType(typ)
 		ev.Scope = interaction.Scope{Kind: interaction.ScopeKind(scopeKind), Leg: interaction.LegID(scopeLeg), Party: interaction.PartyID(scopeParty)}
 		ev.Party, ev.Role = interaction.PartyID(party), interaction.Role(role)
-		ev.Leg, ev.Via = interaction.LegID(leg), interaction.LegID(via)
+		ev.Leg, ev.Via, ev.Route = interaction.LegID(leg), interaction.LegID(via), interaction.LegID(route)
 		ev.Target.Kind, ev.Medium, ev.Request = interaction.TargetKind(targetKind), interaction.Medium(medium), interaction.RequestKind(req)
 		ev.Text, ev.Kind, ev.Seq = string(body), interaction.MessageKind(kind), uint32(seq)
 		ev.Fingerprint = uint64(fingerprint)
+		if deadlineS != zeroTimeSeconds || deadlineNS != 0 {
+			ev.Deadline = time.Unix(deadlineS, int64(deadlineNS)).UTC()
+		}
 		out = append(out, ev)
 	}
 	return out, rows.Err()
@@ -147,8 +160,12 @@ func checkEvents(id interaction.ID, expected uint64, events []interaction.Event)
 		if ev.Version != expected+uint64(i)+1 || ev.Interaction != id {
 			return &interaction.Error{Kind: interaction.ErrBadInput, Op: "append", Interaction: id, Detail: "events out of sequence"}
 		}
+		if !ev.Deadline.IsZero() && (ev.Deadline.Before(minDeadline) || ev.Deadline.After(maxDeadline)) {
+			return &interaction.Error{Kind: interaction.ErrBadInput, Op: "append", Interaction: id,
+				Detail: "a deadline outside the years 1678 to 2262, which the table of deadlines cannot hold"}
+		}
 		for _, s := range [...]string{string(ev.Interaction), string(ev.Actor), ev.Cause, string(ev.Scope.Leg),
-			string(ev.Scope.Party), string(ev.Party), ev.From, ev.To, ev.Trigger, string(ev.Leg), string(ev.Via), ev.Target.ID} {
+			string(ev.Scope.Party), string(ev.Party), ev.From, ev.To, ev.Trigger, string(ev.Leg), string(ev.Via), string(ev.Route), ev.Target.ID} {
 			if !storableText(s) {
 				return &interaction.Error{Kind: interaction.ErrBadInput, Op: "append", Interaction: id,
 					Detail: "an identifier holds NUL or invalid UTF-8, which PostgreSQL text cannot store"}
@@ -157,6 +174,12 @@ func checkEvents(id interaction.ID, expected uint64, events []interaction.Event)
 	}
 	return nil
 }
+
+// The deadlines table keeps Unix nanoseconds (an int64).
+var (
+	minDeadline = time.Unix(0, math.MinInt64)
+	maxDeadline = time.Unix(0, math.MaxInt64)
+)
 
 func storableText(s string) bool {
 	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0

@@ -12,6 +12,8 @@
 //	go pgstore.NewRelay(listener, store, parties, 0).Run(ctx) // every instance's events, per party
 //	chats := interaction.NewService(interaction.WithStore(store), interaction.WithNotifier(listener))
 //	sub := parties.Subscribe("agent1")     // what agent1 may see, whichever instance wrote it
+//	desk := consult.New(chats, consult.WithDeadlines(store.Deadlines())) // time-outs from the table
+//	go desk.Scheduler().Follow(ctx, listener) // wake for deadlines other instances write
 //
 // Followers of the whole log (projections: history, metrics) use
 // interaction.FollowLog(listener, savedPosition).
@@ -32,14 +34,30 @@
 // row per interaction: its version), chatconsult_log_head (one row: the
 // log's last position), chatconsult_open (one row per interaction that is
 // not closed, see below), chatconsult_checkpoints (one row per read model:
-// how far it has read the log), chatconsult_migrations.
+// how far it has read the log), chatconsult_deadlines (the deadline of every
+// pending invitation, see Deadlines), chatconsult_migrations.
 //
-// Every Event field is a column. The time is stored as seconds and
-// nanoseconds since the Unix epoch, so it comes back as the same instant to
-// the nanosecond (in UTC: the Location is not kept). Message text is bytea,
+// Every Event field is a column (Event.Route since migration 0005,
+// Event.Deadline since 0006). The times are stored as seconds and
+// nanoseconds since the Unix epoch, so they come back as the same instant
+// to the nanosecond (in UTC: the Location is not kept). Message text is bytea,
 // so any text the core accepts (NUL included) comes back unchanged.
 // Identifiers are text, which PostgreSQL cannot give NUL or invalid UTF-8:
 // Append refuses those with ErrBadInput (nothing is written).
+//
+// # Deadlines
+//
+// The deadline of every pending invitation (interaction.State.Deadlines)
+// is a row of chatconsult_deadlines, inserted and deleted from the events
+// in the transaction that appends them (interaction.DeadlineChanges), so
+// the table never disagrees with the log. Store.Deadlines is the table as
+// an interaction.DeadlineQueue for consult.WithDeadlines: instances claim
+// due rows with one UPDATE over SELECT … FOR UPDATE SKIP LOCKED that sets
+// a lease, fire each as an idempotent command (its ID is the deadline's),
+// whose append deletes the row; a claim of an instance that died runs out
+// and another instance claims the row. Run the Scheduler's Follow with the
+// instance's Listener, so that it wakes for deadlines other instances
+// write.
 //
 // # Optimistic concurrency, enforced by the database
 //

@@ -305,7 +305,7 @@ func TestFaultServerRestartWhileTwoInstancesWrite(t *testing.T) {
 		restartServer(t) // skips
 	}
 	ins := []*instance{s.instance(t), s.instance(t)}
-	const writersPer, chats, posts = 2, 3, 12
+	const writersPer, chats, posts = 2, 6, 12 // enough work after halfway that the restart finds commands in flight
 
 	// restarting is write-locked while the server restarts; a writer or
 	// follower that failed waits on it (read lock) before it retries.

@@ -127,6 +127,9 @@ func TestMigrationListsTheInteractionsWrittenBefore(t *testing.T) {
 	for _, sql := range []string{
 		`DROP TABLE chatconsult_open`,
 		`DROP TABLE chatconsult_checkpoints`,
+		`ALTER TABLE chatconsult_events DROP COLUMN route`,
+		`ALTER TABLE chatconsult_events DROP COLUMN deadline_s, DROP COLUMN deadline_ns`,
+		`DROP TABLE chatconsult_deadlines`,
 		`DELETE FROM chatconsult_migrations WHERE version >= 3`,
 	} {
 		_, err := pool.Exec(ctx, sql)

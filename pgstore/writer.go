@@ -232,6 +232,10 @@ func (s *Store) commit(batch []*appendRequest) {
 		}
 	}
 	total := int64(cols.len())
+	var dl deadlineRows
+	for _, r := range winners {
+		dl.add(r.events)
+	}
 	b = &pgx.Batch{}
 	b.Queue(`UPDATE chatconsult_streams s SET version = u.version
 		FROM unnest($1::text[], $2::bigint[]) AS u(interaction, version)
@@ -247,6 +251,15 @@ func (s *Store) commit(batch []*appendRequest) {
 	}
 	b.Queue(`UPDATE chatconsult_log_head SET position = position + $1 RETURNING position`, total)
 	b.Queue(insertEvents, append([]any{total}, cols.args()...)...)
+	execs := 3 // the events, pg_notify, COMMIT
+	if len(dl.endedIDs) > 0 {
+		b.Queue(deleteDeadlines, dl.endedIDs, dl.endedInvitations)
+		execs++
+	}
+	if len(dl.setIDs) > 0 {
+		b.Queue(insertDeadlines, dl.setIDs, dl.setInvitations, dl.setKinds, dl.setDue)
+		execs++
+	}
 	b.Queue(`SELECT pg_notify($1, (SELECT position FROM chatconsult_log_head)::text)`, s.channel)
 	b.Queue(`COMMIT`)
 	var head int64
@@ -266,7 +279,7 @@ func (s *Store) commit(batch []*appendRequest) {
 		if err := br.QueryRow().Scan(&head); err != nil {
 			return err
 		}
-		for i := 0; i < 3; i++ {
+		for i := 0; i < execs; i++ {
 			if _, err := br.Exec(); err != nil {
 				return err
 			}

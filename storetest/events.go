@@ -75,14 +75,17 @@ func setNonZero(t *testing.T, name string, f reflect.Value, n int) {
 }
 
 // requireSameEvents checks that got holds exactly want: every field equal,
-// Time the same instant (a store may hand it back in another Location).
+// Time and Deadline the same instant (a store may hand them back in another
+// Location).
 func requireSameEvents(t *testing.T, want, got []interaction.Event, msgAndArgs ...any) {
 	t.Helper()
 	require.Len(t, got, len(want), msgAndArgs...)
 	for i := range want {
 		w, g := want[i], got[i]
 		require.Truef(t, w.Time.Equal(g.Time), "event %d: time %s, want %s", i, g.Time.Format(time.RFC3339Nano), w.Time.Format(time.RFC3339Nano))
+		require.Truef(t, w.Deadline.Equal(g.Deadline) && w.Deadline.IsZero() == g.Deadline.IsZero(), "event %d: deadline %s, want %s", i, g.Deadline.Format(time.RFC3339Nano), w.Deadline.Format(time.RFC3339Nano))
 		w.Time, g.Time = time.Time{}, time.Time{}
+		w.Deadline, g.Deadline = time.Time{}, time.Time{}
 		require.Equal(t, w, g, msgAndArgs...)
 	}
 }

@@ -4,7 +4,7 @@
 // conference, with a history that follows the rules real agent desktops
 // follow.
 //
-// The behaviour is specified, rule by rule, in SPEC.md (R-C… consultation,
+// The behaviour is specified, rule by rule, in docs/rules.md (R-C… consultation,
 // R-H… history, R-T… transfer, R-F… conference, R-X… beyond the seed);
 // tests and docs cite those numbers.
 //
@@ -29,9 +29,10 @@
 //     interaction/machines.go; docs/state-machines.md is drawn from them.
 //   - consult: consultation legs, transfer and conference, as commands on
 //     the same aggregate (one event stream per interaction, R-H1).
-//   - routing: agents, presence, skills, groups, queues, capacity, and
-//     invitations that redirect on no answer (R-C2, R-X1); its invitation
-//     machine is declared in routing.
+//   - routing: agents, presence, skills, groups, queues, capacity and the
+//     pick of the next agent for an invitation to a group, skill or queue
+//     (R-C2, R-X1); the invitation's route itself is state of the
+//     interaction (consult decides on it).
 //   - signals: pending responses, focus and answer reminders (R-C9).
 //   - history: My History, contact history, metrics and transcript export,
 //     all derived from the events (R-H1–R-H4, R-X5, R-X8).
@@ -55,6 +56,18 @@
 // kind (ErrInvalidTransition, ErrNotPermitted, ErrNotFound, ErrConflict,
 // ErrBadInput) errors.Is recognises, and leaves no trace. Time and IDs come
 // from an injected Clock and IDSource, so a run replays exactly.
+//
+// Privacy covers metadata (docs/visibility.md): every number, name,
+// actor, cause and party list a party receives is derived from what it
+// may see; the contact sees agents under contact-facing IDs and names;
+// supervision needs the service's SupervisionPolicy; a log no command
+// could have written is refused on load (interaction.ErrCorruptLog).
+//
+// Whatever another instance or a restarted process needs is in the Store:
+// routed invitations (who was offered what, who won) and deadlines are
+// state of the aggregate, fired by a Scheduler as commands with
+// deterministic IDs; the Store lists the open interactions, from which a
+// restarted process recovers routing, reminders and deadlines.
 //
 // # Example
 //

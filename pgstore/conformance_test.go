@@ -67,3 +67,13 @@ func TestNotifierConformance(t *testing.T) {
 		return out
 	})
 }
+
+// The deadlines table passes the same suite as the in-memory queue: the
+// Store keeps it in the append's transaction, so no Notifier is needed.
+func TestDeadlineQueueConformance(t *testing.T) {
+	databaseURL(t)
+	storetest.TestDeadlineQueue(t, func(t *testing.T) storetest.DeadlineSetup {
+		st := newStore(t, newSchema(t).pool(t, nil))
+		return storetest.DeadlineSetup{Store: st, Queue: st.Deadlines()}
+	})
+}

@@ -14,6 +14,9 @@
 //	func TestMyNotifier(t *testing.T) {
 //		storetest.TestNotifier(t, func(t *testing.T, n int) []storetest.Instance { return newInstances(t, n) })
 //	}
+//	func TestMyDeadlines(t *testing.T) {
+//		storetest.TestDeadlineQueue(t, func(t *testing.T) storetest.DeadlineSetup { return newDeadlineSetup(t) })
+//	}
 //
 // It is a non-test package (like eventhorizon's acceptance suite) so that
 // adapters in other modules can import it. It uses testify.

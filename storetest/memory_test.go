@@ -37,3 +37,11 @@ func TestMemoryOpenLister(t *testing.T) {
 		return out
 	})
 }
+
+// The in-memory deadline queue learns from the Service's notifications.
+func TestMemoryDeadlines(t *testing.T) {
+	storetest.TestDeadlineQueue(t, func(*testing.T) storetest.DeadlineSetup {
+		q := interaction.NewMemoryDeadlines()
+		return storetest.DeadlineSetup{Store: interaction.NewMemoryStore(), Notifier: q, Queue: q}
+	})
+}

@@ -68,3 +68,21 @@ func TestSimulatorMultiInstanceRX1(t *testing.T) {
 	t.Logf("%d stories, %d commands, %d events, %d restarts, %d time-outs, %d deadline commands, %d routed offers",
 		multiStories, total.Commands, total.Events, total.Restarts, timedOut, fired, routed)
 }
+
+// R-X5 over several instances: the same seed gives the same log, also with
+// restarts, time-outs and routed invitations, and on a Store that is no
+// more than a Store (no restarts there: nothing to recover from).
+func TestSimulatorMultiInstanceIsDeterministic(t *testing.T) {
+	cfg := multiConfig(11)
+	cfg.Check = false
+	a := simHash(t, cfg, 400)
+	b := simHash(t, cfg, 400)
+	assert.Equal(t, a, b, "same seed, same log")
+	cfg.Seed = 12
+	assert.NotEqual(t, a, simHash(t, cfg, 400), "another seed, another log")
+	cfg.RestartRate = 0
+	cfg.Store = plainStore{interaction.NewMemoryStore()}
+	onPlain := simHash(t, cfg, 400)
+	cfg.Store = interaction.NewMemoryStore()
+	assert.Equal(t, onPlain, simHash(t, cfg, 400), "same seed, same log, on another Store")
+}

@@ -511,16 +511,33 @@ func checkTransferred(from, to interaction.PartyID, after *interaction.State, v 
 
 // checkDropped: a declined or timed-out request is dropped and the chat
 // goes on as before (R-F4). The command may only write the request's end,
-// the asked agent's invitation ending, and a notice to the owner who asked.
+// the asked agent's invitation ending, and a notice to the owner who asked;
+// for an offer of a routed request (R-X1), also the other offers of its
+// route (rescinded, timed out, or offered on to the next agents) and
+// those agents' invitations.
 func checkDropped(ev *interaction.Event, group []interaction.Event, before, after *interaction.State, out *violations) {
 	r := after.Request(ev.Leg)
 	if r == nil {
 		return
 	}
+	offered := map[interaction.PartyID]bool{r.Agent: true}
+	inRoute := func(id interaction.LegID) bool {
+		q := after.Request(id)
+		return r.Route != "" && q != nil && q.Route == r.Route
+	}
+	if r.Route != "" {
+		for _, q := range after.Requests {
+			if q.Route == r.Route {
+				offered[q.Agent] = true
+			}
+		}
+	}
 	for i := range group {
 		g := &group[i]
 		switch {
 		case g == ev:
+		case g.Type == interaction.EventRequest && inRoute(g.Leg):
+		case g.Type == interaction.EventMembership && r.Route != "" && offered[g.Party] && inRoute(g.Leg):
 		case g.Type == interaction.EventMembership && g.Party == r.Agent && r.Via == "" &&
 			(g.To == interaction.MemberDeclined || g.To == interaction.MemberWithdrawn):
 		case g.Type == interaction.EventMessage && g.Kind == interaction.KindNotice && g.Scope == interaction.PartyScope(r.From):
@@ -536,6 +553,9 @@ func checkDropped(ev *interaction.Event, group []interaction.Event, before, afte
 	}
 	for _, p := range after.Parties {
 		q := before.Party(p.ID)
+		if r.Route != "" && offered[p.ID] && (q == nil || q.Membership != p.Membership) {
+			continue // invited as an offer of the route, or its invitation ended
+		}
 		if q == nil || q.Role != p.Role || (p.ID != r.Agent && q.Membership != p.Membership) {
 			out.add("R-F4", InvDropped, ev.Version, "request %s %s changed party %s", r.ID, ev.To, p.ID)
 		}

@@ -21,6 +21,11 @@ type Rates struct {
 	Conference float64 // weight of an owner with an active consultation asking for a conference
 	Leave      float64 // weight of a party leaving (owner ends its part, member leaves, contact goes)
 	Supervise  float64 // weight of a supervisor monitoring, coaching or barging in (R-X7)
+	// Routed: an invitation (consultation, transfer or conference) goes to
+	// the skill every agent has, through a routing.Directory offering it to
+	// two agents at once (R-X1), instead of to a free agent by name. Zero:
+	// no Directory, invitations go to named agents (consult.DirectRouter).
+	Routed float64
 }
 
 // DefaultRates give stories with every kind of turn.
@@ -40,6 +45,15 @@ type SimConfig struct {
 	// Check runs the invariant checker on every interaction after every
 	// command (and the rebuild check); violations land in SimResult.
 	Check bool
+	// Instances is how many service instances (an interaction.Service and
+	// a consult.Service each, with its own cache, IDs and Scheduler) share
+	// the Store and the clock; every command goes through one picked at
+	// random (default 1). See InvFork and the other R-X1 invariants.
+	Instances int
+	// RestartRate is the chance, before each step, that an instance is
+	// restarted: its Services dropped and rebuilt on the same Store,
+	// recovering the pending deadlines (Simulator.Restart).
+	RestartRate float64
 }
 
 // SimResult counts what a simulation did.
@@ -51,6 +65,7 @@ type SimResult struct {
 	Closed     int // interactions closed (R-C8)
 	Stuck      int // ended interactions left because nobody left can mark done
 	Events     int // events committed, time-outs included
+	Restarts   int // instances restarted
 	Violations []Violation
 }
 
@@ -73,15 +88,29 @@ type Simulator struct {
 	rec     *recorder
 	res     SimResult
 	nextCon int
+	m       *multi
 }
 
-// recorder hears every committed batch, time-outs included.
+// recorder hears every committed batch, time-outs included, once: a
+// batch told again (a retried command, another instance) is dropped.
 type recorder struct {
 	batches [][]interaction.Event
 	events  int
+	seen    map[interaction.ID]uint64
 }
 
 func (r *recorder) Notify(_ context.Context, _ *interaction.State, events []interaction.Event) {
+	if len(events) == 0 {
+		return
+	}
+	id := events[0].Interaction
+	for len(events) > 0 && events[0].Version <= r.seen[id] {
+		events = events[1:]
+	}
+	if len(events) == 0 {
+		return
+	}
+	r.seen[id] = events[len(events)-1].Version
 	r.events += len(events)
 	r.batches = append(r.batches, events)
 }
@@ -112,19 +141,16 @@ func NewSimulator(cfg SimConfig) *Simulator {
 		Clock:   NewManualClock(),
 		ignored: map[interaction.LegID]bool{},
 		checks:  map[interaction.ID]*Checker{},
-		rec:     &recorder{},
+		rec:     &recorder{seen: map[interaction.ID]uint64{}},
 	}
-	s.Chats = interaction.NewService(interaction.WithStore(cfg.Store),
-		interaction.WithNotifier(interaction.Notifiers{s.rec, cfg.Notifier}),
-		interaction.WithClock(s.Clock), interaction.WithIDs(NewSequentialIDs("sim-")),
-		interaction.WithSupervision(interaction.AnyoneMaySupervise))
-	s.Desk = consult.New(s.Chats, consult.WithInviteTimeout(cfg.InviteTimeout))
 	for i := 1; i <= cfg.Agents; i++ {
 		s.agents = append(s.agents, interaction.PartyID("agent"+strconv.Itoa(i)))
 	}
 	for i := 1; i <= cfg.Supervisors; i++ {
 		s.supers = append(s.supers, interaction.PartyID("super"+strconv.Itoa(i)))
 	}
+	s.setUpInstances()
+	s.m.tick = time.Duration(2*s.mean()) * time.Millisecond
 	return s
 }
 
@@ -153,9 +179,12 @@ func (s *Simulator) Run(ctx context.Context, n int) (SimResult, error) {
 // command, and returns every event committed meanwhile.
 func (s *Simulator) Step(ctx context.Context) ([]interaction.Event, error) {
 	s.rec.batches = s.rec.batches[:0]
-	// About three seconds per interaction between two of its own commands.
-	mean := max(1, 3000/s.cfg.Interactions)
-	s.Clock.Advance(time.Duration(1+s.rng.IntN(2*mean)) * time.Millisecond)
+	if s.m.multiple() {
+		if err := s.multiStep(ctx); err != nil {
+			return nil, err
+		}
+	}
+	s.Clock.Advance(time.Duration(1+s.rng.IntN(2*s.mean())) * time.Millisecond)
 	err := s.act(ctx)
 	s.res.Commands++
 	var e *interaction.Error
@@ -178,6 +207,10 @@ func (s *Simulator) Step(ctx context.Context) ([]interaction.Event, error) {
 	return out, nil
 }
 
+// mean is about three seconds per interaction between two of its own
+// commands, in milliseconds.
+func (s *Simulator) mean() int { return max(1, 3000/s.cfg.Interactions) }
+
 func (s *Simulator) check(ctx context.Context) {
 	var touched []interaction.ID
 	for _, b := range s.rec.batches {
@@ -191,6 +224,17 @@ func (s *Simulator) check(ctx context.Context) {
 		if len(touched) == 0 || touched[len(touched)-1] != id {
 			touched = append(touched, id)
 		}
+	}
+	if s.m.multiple() {
+		// An instance's cache may lag the others' writes: check against
+		// the state rebuilt from the Store instead.
+		s.checkStore(ctx)
+		for _, id := range touched {
+			if st := s.m.states[id]; st != nil && !s.m.broken[id] {
+				s.res.Violations = append(s.res.Violations, s.checks[id].Verify(st)...)
+			}
+		}
+		return
 	}
 	for _, id := range touched {
 		_ = s.Chats.Read(ctx, id, func(st *interaction.State) error {
@@ -392,15 +436,15 @@ func (s *Simulator) active(ctx context.Context, id interaction.ID, sn snapshot) 
 	if len(free) > 0 {
 		add(3*rates.Consult, func() error {
 			medium := pick(s.rng, []interaction.Medium{interaction.MediumChat, interaction.MediumChat, interaction.MediumIM, interaction.MediumVoice})
-			_, err := s.Desk.Start(ctx, id, sn.owner, agentTarget(pick(s.rng, free)), medium)
+			_, err := s.Desk.Start(ctx, id, sn.owner, s.target(free), medium)
 			return err
 		})
 		add(rates.Transfer/3, func() error {
-			_, err := s.Desk.TransferTo(ctx, id, sn.owner, agentTarget(pick(s.rng, free)))
+			_, err := s.Desk.TransferTo(ctx, id, sn.owner, s.target(free))
 			return err
 		})
 		add(rates.Conference/3, func() error {
-			_, err := s.Desk.ConferenceWith(ctx, id, sn.owner, agentTarget(pick(s.rng, free)))
+			_, err := s.Desk.ConferenceWith(ctx, id, sn.owner, s.target(free))
 			return err
 		})
 	}

@@ -1,0 +1,62 @@
+package chatconsulttest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatconsult/chatconsult/interaction"
+)
+
+func invariants(vs []Violation) map[string]int {
+	out := map[string]int{}
+	for _, v := range vs {
+		out[v.Invariant]++
+	}
+	return out
+}
+
+// The R-X1 deadline check finds a lost deadline: an instance restarted
+// without recovering anything (no Directory, so nobody else knows its
+// deadlines) leaves invitations pending past their deadline.
+func TestSimulatorFindsLostDeadline(t *testing.T) {
+	ctx := context.Background()
+	rates := DefaultRates
+	rates.TimeOut = 0.6
+	s := NewSimulator(SimConfig{Seed: 3, Instances: 2, Interactions: 3, Agents: 6, Rates: rates,
+		InviteTimeout: 2 * time.Second, Check: true})
+	for i := 0; i < 400 && invariants(s.res.Violations)[InvDeadline] == 0; i++ {
+		if i%10 == 0 {
+			// A planted fault: restart instance 0 without recovery.
+			old := s.m.instances[0]
+			old.desk.Stop()
+			s.m.instances[0] = s.newInstance(0, old.gen+1)
+		}
+		_, err := s.Step(ctx)
+		require.NoError(t, err)
+	}
+	assert.Positive(t, invariants(s.res.Violations)[InvDeadline], "a lost deadline is found")
+	t.Log(s.res.Violations[0])
+}
+
+// The R-X1 winner check finds two accepted offers of one route, an agent
+// with two active legs of it, and a rival out after the route was taken.
+func TestSimulatorFindsDoubleWinner(t *testing.T) {
+	s := NewSimulator(SimConfig{Seed: 1, Instances: 2})
+	st := &interaction.State{ID: "x", Version: 9, Legs: []interaction.Leg{
+		{ID: "a", Agent: "agent1", Route: "r", State: interaction.LegActive},
+		{ID: "b", Agent: "agent1", Route: "r", State: interaction.LegActive},
+		{ID: "c", Agent: "agent2", Route: "r", State: interaction.LegInviting},
+		{ID: "d", Agent: "agent3", Route: "q", State: interaction.LegActive},
+		{ID: "e", Agent: "agent4", Route: "q", State: interaction.LegCancelled},
+	}}
+	s.checkRoutes(st)
+	assert.Len(t, s.res.Violations, 3, "%v", s.res.Violations)
+	for _, v := range s.res.Violations {
+		assert.Equal(t, InvWinner, v.Invariant)
+		assert.Equal(t, "R-X1", v.Rule)
+	}
+}

@@ -163,20 +163,41 @@ func consultFingerprint(s consultState) string {
 
 // randomConsultCommand picks a consultation command on a chat that
 // "contact" opened and agent1 joined as owner. Leg and request IDs are a
-// few fixed ones, so clients on both instances race for the same ones:
-// L1 and L3 are with agent3 (two legs, one target: at most one may be
-// live), L2 with agent4, L4 with agent1 (possible once agent1 handed the
-// chat over). Actors are mostly the agent who may act (the owner agent1,
+// few fixed ones (L1-L8, R1-R4), so clients on both instances race for the
+// same ones: L1, L3, L5, L7 are with agent3 (several legs, one target: at
+// most one may be live), L2 and L6 with agent4, L4 and L8 with agent1
+// (possible once agent1 handed the chat over). Actors are mostly the agent who may act (the owner agent1,
 // the leg's target), sometimes another (a transferred chat's new owner, or
-// a refusal). Time-outs are none (a time-out is due at once), shorter than
+// a refusal). What the clients saw accepted so far (h: the latest leg and
+// request started, the owner) steers most commands to the leg, request
+// and owner of the moment, so the run goes deep into the machines; the
+// hints are shared and stale, so clients still race. Time-outs are none (a time-out is due at once), shorter than
 // a round or longer than the run, so a TimeOut is refused before the
 // deadline and succeeds after it.
-func randomConsultCommand(r *rand.Rand) (interaction.PartyID, interaction.Command, string) {
+func randomConsultCommand(r *rand.Rand, h consultHint) (interaction.PartyID, interaction.Command, string) {
 	agents := []interaction.PartyID{"agent1", "agent3", "agent4"}
-	n := 1 + r.IntN(4)
+	kind := r.IntN(26)
+	n := 1 + r.IntN(8)
+	switch {
+	case kind <= 4 && r.IntN(2) == 0:
+		n = h.leg%8 + 1 // a Start: mostly the next leg, or any (in use: refused)
+	case kind > 4 && h.leg > 0 && r.IntN(3) > 0:
+		n = h.leg
+	}
 	leg := interaction.LegID(fmt.Sprintf("L%d", n))
-	target := []interaction.PartyID{"agent3", "agent4", "agent3", "agent1"}[n-1]
-	req := interaction.LegID(fmt.Sprintf("R%d", 1+r.IntN(2)))
+	target := consultTarget(n)
+	m := 1 + r.IntN(4)
+	switch {
+	case kind >= 17 && kind <= 19 && r.IntN(2) == 0:
+		m = h.req%4 + 1
+	case kind > 19 && h.req > 0 && r.IntN(3) > 0:
+		m = h.req
+	}
+	req := interaction.LegID(fmt.Sprintf("R%d", m))
+	asked := []interaction.PartyID{"agent3", "agent4"}[r.IntN(2)]
+	if m == h.req {
+		asked = h.asked
+	}
 	timeout := []time.Duration{0, 15 * time.Second, 35 * time.Second, time.Hour}[r.IntN(4)]
 	usually := func(p interaction.PartyID) interaction.PartyID {
 		if r.IntN(5) == 0 {
@@ -185,37 +206,69 @@ func randomConsultCommand(r *rand.Rand) (interaction.PartyID, interaction.Comman
 		return p
 	}
 	owner := func() interaction.PartyID {
-		if r.IntN(3) == 0 {
+		if r.IntN(4) == 0 {
 			return agents[r.IntN(len(agents))]
 		}
-		return "agent1"
+		return h.owner
 	}
-	switch r.IntN(24) {
-	case 0, 1, 2, 3:
+	switch kind {
+	case 0, 1, 2, 3, 4:
 		return owner(), consult.Start{Leg: leg, Target: interaction.Target{Kind: interaction.TargetAgent, ID: string(target)}, Agent: target, Timeout: timeout},
 			fmt.Sprintf("start %s→%s /%v", leg, target, timeout)
-	case 4, 5, 6, 7:
+	case 5, 6, 7, 8:
 		return usually(target), consult.Accept{Leg: leg}, "accept " + string(leg)
-	case 8:
+	case 9:
 		return usually(target), consult.Decline{Leg: leg}, "decline " + string(leg)
-	case 9, 10:
+	case 10, 11:
 		return interaction.System, consult.TimeOut{Leg: leg}, "time out " + string(leg)
-	case 11:
-		return []interaction.PartyID{owner(), target}[r.IntN(2)], consult.EndLeg{Leg: leg}, "end " + string(leg)
-	case 12:
+	case 12, 13, 14:
+		return []interaction.PartyID{owner(), usually(target)}[r.IntN(2)], consult.EndLeg{Leg: leg}, "end " + string(leg)
+	case 15:
 		return owner(), consult.Cancel{Leg: leg}, "cancel " + string(leg)
-	case 13:
+	case 16:
 		return owner(), consult.Transfer{Leg: leg}, "transfer " + string(leg)
-	case 14, 15, 16:
-		return owner(), consult.Conference{Leg: leg, Request: req, Timeout: timeout}, fmt.Sprintf("conference %s %s /%v", leg, req, timeout)
 	case 17, 18, 19:
-		return usually([]interaction.PartyID{"agent3", "agent4"}[r.IntN(2)]), consult.AcceptRequest{Request: req}, "accept request " + string(req)
-	case 20:
-		return usually([]interaction.PartyID{"agent3", "agent4"}[r.IntN(2)]), consult.DeclineRequest{Request: req}, "decline request " + string(req)
-	case 21:
+		return owner(), consult.Conference{Leg: leg, Request: req, Timeout: timeout}, fmt.Sprintf("conference %s %s /%v", leg, req, timeout)
+	case 20, 21:
+		return usually(asked), consult.AcceptRequest{Request: req}, "accept request " + string(req)
+	case 22, 23:
+		return usually(asked), consult.DeclineRequest{Request: req}, "decline request " + string(req)
+	case 24:
 		return interaction.System, consult.TimeOutRequest{Request: req}, "time out request " + string(req)
 	default:
 		return usually(target), consult.Say{Leg: leg, Text: "private"}, "say " + string(leg)
+	}
+}
+
+// consultTarget is the agent leg Ln is with.
+func consultTarget(n int) interaction.PartyID {
+	return []interaction.PartyID{"agent3", "agent4", "agent3", "agent1"}[(n-1)%4]
+}
+
+// consultHint is what the clients saw accepted last on an interaction:
+// the leg and request started (their numbers), the owner.
+type consultHint struct {
+	leg, req int
+	owner    interaction.PartyID
+	asked    interaction.PartyID // the agent of request req
+}
+
+// learn updates h with the accepted command's events.
+func (h *consultHint) learn(events []interaction.Event) {
+	for _, ev := range events {
+		var n int
+		switch {
+		case ev.Type == interaction.EventLeg && ev.From == interaction.LegNone:
+			if _, err := fmt.Sscanf(string(ev.Leg), "L%d", &n); err == nil {
+				h.leg = n
+			}
+		case ev.Type == interaction.EventRequest && ev.From == interaction.RequestNone:
+			if _, err := fmt.Sscanf(string(ev.Leg), "R%d", &n); err == nil {
+				h.req, h.asked = n, ev.Party
+			}
+		case ev.Type == interaction.EventRole && ev.Role == interaction.RoleOwner:
+			h.owner = ev.Party
+		}
 	}
 }
 
@@ -223,7 +276,7 @@ func randomConsultCommand(r *rand.Rand) (interaction.PartyID, interaction.Comman
 // schema) run random consultation commands (start, accept, decline, time
 // out, cancel, end, transfer, conference and its accept, decline and time
 // out) with fixed leg and request IDs and a unique command ID each
-// (Service.Execute) on 8 interactions from 8 clients, in rounds: between
+// (Service.Execute) on 32 interactions from 8 clients, in rounds: between
 // rounds the two manual clocks move on 20 s, and the second instance's
 // runs 10 s ahead of the first's, so a command is sometimes decided at the
 // last event's time instead of its clock's. The history is linearizable
@@ -243,12 +296,13 @@ func TestConsultationCommandsAreLinearizable(t *testing.T) {
 			interaction.WithClock(clocks[i]), interaction.WithIDs(chatconsulttest.NewSequentialIDs(fmt.Sprintf("s%d-", i))),
 			interaction.WithConflictRetries(20)))
 	}
-	const chats, clients, rounds, opsEach = 8, 8, 6, 20
+	const chats, clients, rounds, opsEach = 32, 8, 8, 40
 	ids := make([]interaction.ID, chats)
 	var logical atomic.Int64 // orders calls and returns as they happened
 	var mu sync.Mutex
 	var history []porcupine.Operation
 	accepted := map[string]string{} // cause → eventsSig of what Execute returned
+	hints := map[interaction.ID]*consultHint{}
 	var refused []string
 	gaveUp := 0
 	run := func(client, svc int, in consultInput) error {
@@ -273,6 +327,9 @@ func TestConsultationCommandsAreLinearizable(t *testing.T) {
 		switch {
 		case err == nil:
 			accepted[in.cause] = out.sig
+			if h := hints[in.id]; h != nil {
+				h.learn(events)
+			}
 		case out.gaveUp:
 			gaveUp++
 			refused = append(refused, in.cause)
@@ -283,6 +340,7 @@ func TestConsultationCommandsAreLinearizable(t *testing.T) {
 	}
 	for c := range ids {
 		ids[c] = interaction.ID(fmt.Sprintf("consult-%02d", c))
+		hints[ids[c]] = &consultHint{owner: "agent1"}
 		for k, step := range []struct {
 			actor interaction.PartyID
 			cmd   interaction.Command
@@ -311,8 +369,12 @@ func TestConsultationCommandsAreLinearizable(t *testing.T) {
 				defer wg.Done()
 				r := rs[g]
 				for k := 0; k < opsEach; k++ {
-					actor, cmd, summary := randomConsultCommand(r)
-					in := consultInput{id: ids[r.IntN(chats)], actor: actor, cause: fmt.Sprintf("c%d-%d-%d", g, round, k), cmd: cmd, summary: summary}
+					id := ids[r.IntN(chats)]
+					mu.Lock()
+					h := *hints[id]
+					mu.Unlock()
+					actor, cmd, summary := randomConsultCommand(r, h)
+					in := consultInput{id: id, actor: actor, cause: fmt.Sprintf("c%d-%d-%d", g, round, k), cmd: cmd, summary: summary}
 					if err := run(g, g%2, in); err != nil {
 						errs <- err
 						return

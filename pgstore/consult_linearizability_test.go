@@ -304,7 +304,7 @@ func TestConsultationCommandsAreLinearizable(t *testing.T) {
 	accepted := map[string]string{} // cause → eventsSig of what Execute returned
 	hints := map[interaction.ID]*consultHint{}
 	var refused []string
-	gaveUp := 0
+	gaveUp, notDue, clamped := 0, 0, 0
 	run := func(client, svc int, in consultInput) error {
 		in.now = clocks[svc].Now()
 		call := logical.Add(1)
@@ -327,6 +327,9 @@ func TestConsultationCommandsAreLinearizable(t *testing.T) {
 		switch {
 		case err == nil:
 			accepted[in.cause] = out.sig
+			if events[0].Time.After(in.now) {
+				clamped++ // decided at another instance's later event time
+			}
 			if h := hints[in.id]; h != nil {
 				h.learn(events)
 			}
@@ -335,6 +338,9 @@ func TestConsultationCommandsAreLinearizable(t *testing.T) {
 			refused = append(refused, in.cause)
 		default:
 			refused = append(refused, in.cause)
+			if strings.Contains(err.Error(), "not due until") {
+				notDue++
+			}
 		}
 		return nil
 	}
@@ -434,7 +440,10 @@ func TestConsultationCommandsAreLinearizable(t *testing.T) {
 		}
 		t.Fatalf("history is not linearizable (%v); visualization: %s", result, path)
 	}
-	t.Logf("%d operations, %d accepted, %d refused (%d gave up on conflicts); stored transitions: %v", len(history), len(accepted), len(refused), gaveUp, kinds)
+	t.Logf("%d operations, %d accepted (%d at a later event's time than their clock), %d refused (%d time-outs before the deadline, %d gave up on conflicts); stored transitions: %v",
+		len(history), len(accepted), clamped, len(refused), notDue, gaveUp, kinds)
+	assert.Positive(t, notDue, "time-outs are refused before the deadline")
+	assert.Positive(t, clamped, "a command is decided at the last event's time when its clock is behind")
 	for _, k := range []string{"leg accept", "leg decline", "leg time_out", "leg transfer", "request accept", "request decline"} {
 		assert.Positive(t, kinds[k], "the run reaches %s", k)
 	}
@@ -462,4 +471,62 @@ func requireNoForkedLeg(t *testing.T, id interaction.ID, events []interaction.Ev
 		}
 		require.LessOrEqual(t, n, 1, "%s v%d: %s has %d live legs", id, ev.Version, agentOf[ev.Leg], n)
 	}
+}
+
+// The consultation model can fail: two legs to one agent started at the
+// same version (a fork the Store must prevent: the second Start, decided
+// on the first's state, is refused) is not linearizable; nor is a time-out
+// accepted before the invitation's deadline.
+func TestConsultationModelRejectsAFork(t *testing.T) {
+	var ops []porcupine.Operation
+	ms := consultState{}
+	at := int64(0)
+	step := func(actor interaction.PartyID, cmd interaction.Command, now time.Time) porcupine.Operation {
+		in := consultInput{id: "chat", actor: actor, cause: fmt.Sprint("c", at), cmd: cmd, now: now}
+		events, err := decideAt(ms, in)
+		require.NoError(t, err)
+		version := uint64(0)
+		if ms.cur != nil {
+			version = ms.cur.Version
+		}
+		op := porcupine.Operation{ClientId: 0, Input: in, Call: at, Output: consultOutput{first: version + 1, n: len(events), sig: eventsSig(events)}, Return: at + 1}
+		at += 2
+		return op
+	}
+	apply := func(op porcupine.Operation) {
+		ok, next := consultModel.Step(ms, op.Input, op.Output)
+		require.True(t, ok)
+		ms = next.(consultState)
+		ops = append(ops, op)
+	}
+	epoch := chatconsulttest.Epoch
+	apply(step("contact", interaction.Open{Contact: "contact", Text: "Hello"}, epoch))
+	apply(step(interaction.System, interaction.Assign{Agent: "agent1"}, epoch))
+	apply(step("agent1", interaction.Join{}, epoch))
+	agent3 := interaction.Target{Kind: interaction.TargetAgent, ID: "agent3"}
+	first := step("agent1", consult.Start{Leg: "L1", Target: agent3, Agent: "agent3", Timeout: 30 * time.Second}, epoch)
+	second := step("agent1", consult.Start{Leg: "L3", Target: agent3, Agent: "agent3"}, epoch)
+	second.Call, second.Return, second.ClientId = first.Call, first.Return, 1
+	assert.True(t, porcupine.CheckOperations(consultModel, append(append([]porcupine.Operation(nil), ops...), first)), "one start is fine")
+	assert.True(t, porcupine.CheckOperations(consultModel, append(append([]porcupine.Operation(nil), ops...), second)), "either one")
+	assert.False(t, porcupine.CheckOperations(consultModel, append(append([]porcupine.Operation(nil), ops...), first, second)),
+		"two legs to agent3 accepted at one version are a fork")
+
+	apply(first)
+	due := step(interaction.System, consult.TimeOut{Leg: "L1"}, epoch.Add(30*time.Second))
+	// What a store that let a time-out through a second early would return:
+	// the events of the time-out decided at 29 s as if it had no deadline.
+	in := consultInput{id: "chat", actor: interaction.System, cause: "early", cmd: consult.TimeOut{Leg: "L1"}, now: epoch.Add(29 * time.Second)}
+	_, err := decideAt(ms, in)
+	require.ErrorIs(t, err, interaction.ErrInvalidTransition, "not due")
+	undue := consultState{cur: ms.cur.Clone(), last: ms.last}
+	undue.cur.Leg("L1").Deadline = time.Time{}
+	events, err := decideAt(undue, in)
+	require.NoError(t, err)
+	early := porcupine.Operation{Input: in, Call: at, Output: consultOutput{first: ms.cur.Version + 1, n: len(events), sig: eventsSig(events)}, Return: at + 1}
+	refusedEarly := early
+	refusedEarly.Output = consultOutput{refusal: interaction.ErrInvalidTransition}
+	assert.True(t, porcupine.CheckOperations(consultModel, append(append([]porcupine.Operation(nil), ops...), due)), "a time-out at the deadline")
+	assert.True(t, porcupine.CheckOperations(consultModel, append(append([]porcupine.Operation(nil), ops...), refusedEarly)), "a time-out before the deadline is refused")
+	assert.False(t, porcupine.CheckOperations(consultModel, append(append([]porcupine.Operation(nil), ops...), early)), "a time-out accepted before the deadline")
 }

@@ -26,6 +26,9 @@ go test -count=1 -run '^TestIdleInteractionHeap$' -v ./interaction | grep -E '^(
 step "consultation model test over 10,000 random stories (issue 3)"
 go test -count=1 ./consult -run '^TestModel$' -rapid.checks=10000
 
+step "two instances on one Store with restarts and time-outs, 1,000 random stories: no fork, no double winner, no lost deadline (issue 13)"
+go test -count=1 ./chatconsulttest -run '^TestSimulatorMultiInstanceRX1$' -v | grep -E '^(---|ok|FAIL|PASS)'
+
 step "privacy property over 10,000 random stories: every read path of every party (issue 12)"
 go test -count=1 ./chatconsulttest -run '^TestPrivacyProperty$' -v | grep -E '^(---|ok|FAIL|PASS)'
 

@@ -194,13 +194,13 @@ func (s *State) ViewNamed(viewer PartyID, names ContactNames) (View, error) {
 		}
 	}
 	hops := len(s.Parties)
-	for i := range s.Messages {
-		m := &s.Messages[i]
-		if s.sees(p, m.Author, m.Scope, m.Version, hops) {
-			out := lens.message(m)
-			out.Seq = uint32(len(v.Messages) + 1)
+	if n := p.sight.messages; n > 0 {
+		v.Messages = make([]Message, 0, n)
+		p.sight.each(1, n, func(i, seq uint32) {
+			out := lens.message(&s.Messages[i])
+			out.Seq = seq
 			v.Messages = append(v.Messages, out)
-		}
+		})
 	}
 	for _, l := range s.Legs {
 		if l.Owner == viewer || l.Agent == viewer || s.legInSight(p, &l, hops) {

@@ -2,6 +2,7 @@ package interaction
 
 import (
 	"context"
+	"iter"
 	"math"
 )
 
@@ -150,6 +151,38 @@ func (s *State) Page(viewer PartyID, req PageRequest, names ContactNames) (Page,
 		View:    s.view(p, s.lensFor(p, names), first, last),
 		Total:   p.sight.messages,
 		Changes: p.sight.viewChanges(),
+	}, nil
+}
+
+// MessagesFor returns viewer's messages after its message after (0: from
+// the first), in order, as its view shows them (Seq set), one at a time:
+// reading them copies nothing of the transcript but the message at hand,
+// so a streamed export holds one message, whatever the transcript's
+// length. The state must not change while the sequence is read (read it
+// under Service.Read, or on a state no one applies events to). A party that
+// was never in the interaction may not read it (R-X6).
+func (s *State) MessagesFor(viewer PartyID, after uint32, names ContactNames) (iter.Seq[Message], error) {
+	p, err := s.viewer(viewer, "messages")
+	if err != nil {
+		return nil, err
+	}
+	l := s.lensFor(p, names)
+	return func(yield func(Message) bool) {
+		for seq := uint64(after) + 1; seq <= uint64(p.sight.messages); {
+			// A run at a time, so a yield that stops is honoured at once.
+			stop := false
+			j := p.sight.run(uint32(seq))
+			r := p.sight.reads[j]
+			end := uint64(r.before + p.sight.runLen(j))
+			for ; seq <= end && !stop; seq++ {
+				m := l.message(&s.Messages[r.at+uint32(seq)-1-r.before])
+				m.Seq = uint32(seq)
+				stop = !yield(m)
+			}
+			if stop {
+				return
+			}
+		}
 	}, nil
 }
 

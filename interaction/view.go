@@ -212,11 +212,13 @@ func (s *State) view(p *Party, lens lens, first, last uint32) View {
 	}
 	hops := len(s.Parties)
 	if first >= 1 && first <= last && last <= p.sight.messages {
-		v.Messages = make([]Message, 0, last-first+1)
+		v.Messages = make([]Message, last-first+1)
+		var memo [2]PartyID
+		k := 0
 		p.sight.each(first, last, func(i, seq uint32) {
-			out := lens.message(&s.Messages[i])
-			out.Seq = seq
-			v.Messages = append(v.Messages, out)
+			lens.messageInto(&v.Messages[k], &s.Messages[i], &memo)
+			v.Messages[k].Seq = seq
+			k++
 		})
 	}
 	for _, l := range s.Legs {

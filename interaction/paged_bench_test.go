@@ -5,9 +5,11 @@ package interaction_test
 // an agent, an agent note every twentieth message, so that the contact's
 // read index has a run per twenty messages), all in one run:
 //
-//   - BenchmarkPage: Service.Page of the contact's last 50 messages, and
-//     Service.View (the whole view, what a desk re-read before) as the
-//     baseline. Target: the page within 2× from 10 to 100 000 messages.
+//   - BenchmarkPage: Service.Page of the contact's last 50 messages (at
+//     10 messages the page holds the 10 there are) and of its last 10 (the
+//     same window at every size), and Service.View (the whole view, what a
+//     desk re-read before) as the baseline. Target: the page of the last
+//     50 within 2× from 10 to 100 000 messages.
 //   - BenchmarkDelta: what one post costs a live reader of the contact's
 //     view. "deltas-for" is State.DeltasFor of a post (the per-viewer
 //     delta alone); "post+delta" a Post delivered to a delta subscription
@@ -45,15 +47,17 @@ func BenchmarkPage(b *testing.B) {
 	ctx := context.Background()
 	for _, n := range pagedSizes {
 		svc, id := pagedChat(b, n)
-		b.Run(fmt.Sprintf("messages=%d/page-last50", n), func(b *testing.B) {
-			b.ReportAllocs()
-			for i := 0; i < b.N; i++ {
-				pg, err := svc.Page(ctx, id, "contact", interaction.PageRequest{Last: 50})
-				if err != nil || len(pg.Messages) != min(50, int(pg.Total)) {
-					b.Fatal(err, len(pg.Messages))
+		for _, last := range []int{50, 10} {
+			b.Run(fmt.Sprintf("messages=%d/page-last%d", n, last), func(b *testing.B) {
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					pg, err := svc.Page(ctx, id, "contact", interaction.PageRequest{Last: last})
+					if err != nil || len(pg.Messages) != min(last, int(pg.Total)) {
+						b.Fatal(err, len(pg.Messages))
+					}
 				}
-			}
-		})
+			})
+		}
 		b.Run(fmt.Sprintf("messages=%d/view", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {

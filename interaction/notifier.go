@@ -121,7 +121,9 @@ func (n *MemoryNotifier) Notify(_ context.Context, s *State, events []Event) {
 			if !madeEvents {
 				visible, madeEvents = s.EventsFor(s.Parties[i].ID, events, n.names), true
 			}
-			sub.push(visible, true)
+			if len(visible) > 0 {
+				sub.push(visible, true)
+			}
 		}
 	}
 }
@@ -137,7 +139,7 @@ func (n *MemoryNotifier) Remind(ev Event) {
 	defer n.mu.RUnlock()
 	for _, sub := range n.byParty[ev.Party] {
 		if sub.deltas {
-			sub.pushDeltas([]Delta{{Event: ev}})
+			sub.pushDeltas([]Delta{{Interaction: ev.Interaction, Event: ev}})
 			continue
 		}
 		sub.push([]Event{ev}, false)

@@ -68,7 +68,9 @@ func WriteJSONExport(w io.Writer, st *interaction.State, viewer interaction.Part
 			return err
 		}
 		b.WriteString("    ")
-		b.Write(bytes.TrimSuffix(one.Bytes(), []byte("\n")))
+		if _, err := b.Write(bytes.TrimSuffix(one.Bytes(), []byte("\n"))); err != nil {
+			return err // the writer failed (a client gone): stop reading
+		}
 	}
 	if n == 0 {
 		b.WriteString(empty)
@@ -91,6 +93,9 @@ func WriteTextExport(w io.Writer, st *interaction.State, viewer interaction.Part
 	for m := range msgs {
 		em := exportMessage(&m)
 		writeTextLine(b, &em)
+		if _, err := b.Write(nil); err != nil { // what an earlier flush met
+			return err // the writer failed (a client gone): stop reading
+		}
 	}
 	return b.Flush()
 }

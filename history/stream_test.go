@@ -96,3 +96,29 @@ func TestStreamedExportProperty(t *testing.T) {
 		}
 	})
 }
+
+// failingWriter fails from its first write on.
+type failingWriter struct{ writes int }
+
+func (f *failingWriter) Write(p []byte) (int, error) {
+	f.writes++
+	return 0, errors.New("client gone")
+}
+
+// A streamed export stops at the writer's first error.
+func TestStreamedExportStopsOnWriteError(t *testing.T) {
+	d := newDesk(t)
+	id := d.chat("contact", "agent1")
+	for i := 0; i < 400; i++ {
+		require.NoError(t, d.chats.Post(ctx, id, "contact", "a message long enough that four hundred of them fill the buffer"))
+	}
+	st := d.state(id)
+	for _, write := range []func(*failingWriter) error{
+		func(w *failingWriter) error { return history.WriteJSONExport(w, st, "contact") },
+		func(w *failingWriter) error { return history.WriteTextExport(w, st, "contact") },
+	} {
+		w := &failingWriter{}
+		assert.EqualError(t, write(w), "client gone")
+		assert.Equal(t, 1, w.writes, "one write tried, then it stops")
+	}
+}

@@ -60,6 +60,7 @@ func (r *deltaReader) catchUp(t *rapid.T, ss *storyService, when string) {
 func TestDeltaProperty(t *testing.T) {
 	chatconsulttest.EnsureChecks(t, 400)
 	var stories, applied, reads int
+	accepted := map[string]int{} // accepted commands by type, over all stories
 	// The stranger is in no story, except when one assigns it a chat (any
 	// party ID may be offered one): until then it must be told nothing.
 	parties := []interaction.PartyID{"contact", "agent1", "agent2", "agent3", "agent4", "super1", "super2", chatconsulttest.Stranger}
@@ -75,7 +76,9 @@ func TestDeltaProperty(t *testing.T) {
 			}
 		}
 		for i, step := range story.Steps {
-			ss.do(step)
+			if ss.do(step) {
+				accepted[fmt.Sprintf("%T", step.Command)]++
+			}
 			when := fmt.Sprintf("after step %d (%s)", i+1, step)
 			st := ss.state(t)
 			for _, r := range readers {
@@ -102,7 +105,18 @@ func TestDeltaProperty(t *testing.T) {
 			reads += r.reads
 		}
 	})
-	t.Logf("%d stories: %d deltas applied, %d pages read", stories, applied, reads)
+	t.Logf("%d stories: %d deltas applied, %d pages read; accepted commands: %v", stories, applied, reads, accepted)
+	// The stories took parties through what the property is about (checked
+	// on a run of the default size or more: a few stories may miss some).
+	if stories < 400 {
+		return
+	}
+	for _, c := range []string{"interaction.Leave", "consult.Remove", "consult.Transfer", "consult.AcceptRequest",
+		"interaction.Monitor", "interaction.Coach", "interaction.BargeIn", "interaction.End", "interaction.MarkDone"} {
+		if accepted[c] == 0 {
+			t.Errorf("no story had an accepted %s", c)
+		}
+	}
 }
 
 func checkDeltaPage(t *rapid.T, when string, r *deltaReader, v interaction.View, st *interaction.State) {

@@ -35,13 +35,15 @@ func newStoryService() *storyService {
 }
 
 // do runs one step; a refused command is part of a story, not a failure.
-func (ss *storyService) do(step chatconsulttest.Step) {
+// It reports whether the command was accepted.
+func (ss *storyService) do(step chatconsulttest.Step) bool {
 	id := step.Interaction
 	if id == "" {
 		id = chatconsulttest.StoryInteraction
 	}
 	ss.clock.Advance(time.Second)
-	_, _ = ss.svc.Do(context.Background(), id, step.Actor, step.Command)
+	_, err := ss.svc.Do(context.Background(), id, step.Actor, step.Command)
+	return err == nil
 }
 
 // state is the story's interaction now (nil before it opens).

@@ -76,6 +76,16 @@ func NewExport(st *interaction.State, viewer interaction.PartyID) (Export, error
 	if err != nil {
 		return Export{}, err
 	}
+	x := exportHead(st, &v)
+	x.Messages = make([]ExportMessage, 0, len(v.Messages))
+	for i := range v.Messages {
+		x.Messages = append(x.Messages, exportMessage(&v.Messages[i]))
+	}
+	return x, nil
+}
+
+// exportHead is NewExport without the messages (an empty list), from v.
+func exportHead(st *interaction.State, v *interaction.View) Export {
 	x := Export{
 		Schema:        SchemaV1,
 		Interaction:   v.Interaction,
@@ -86,7 +96,7 @@ func NewExport(st *interaction.State, viewer interaction.PartyID) (Export, error
 		Ended:         optTime(v.Ended),
 		Parties:       make([]ExportParty, 0, len(v.Parties)),
 		Consultations: make([]ExportConsult, 0, len(v.Legs)),
-		Messages:      make([]ExportMessage, 0, len(v.Messages)),
+		Messages:      []ExportMessage{},
 	}
 	for _, q := range v.Parties {
 		x.Parties = append(x.Parties, ExportParty{ID: q.ID, Name: q.Name, Role: q.Role.String(), Membership: q.Membership})
@@ -97,17 +107,19 @@ func NewExport(st *interaction.State, viewer interaction.PartyID) (Export, error
 			State: l.State, Started: l.Started.UTC(), Answered: optTime(l.Answered), Ended: optTime(l.Ended),
 		})
 	}
-	for _, m := range v.Messages {
-		em := ExportMessage{Seq: m.Seq, Time: m.Time.UTC(), Author: m.Author, Kind: m.Kind.String(), Scope: m.Scope.Kind.String(), Text: m.Text}
-		switch m.Scope.Kind {
-		case interaction.ScopeLeg:
-			em.Leg = m.Scope.Leg
-		case interaction.ScopeParty, interaction.ScopeCoach:
-			em.To = m.Scope.Party
-		}
-		x.Messages = append(x.Messages, em)
+	return x
+}
+
+// exportMessage is one message of a view as an export holds it.
+func exportMessage(m *interaction.Message) ExportMessage {
+	em := ExportMessage{Seq: m.Seq, Time: m.Time.UTC(), Author: m.Author, Kind: m.Kind.String(), Scope: m.Scope.Kind.String(), Text: m.Text}
+	switch m.Scope.Kind {
+	case interaction.ScopeLeg:
+		em.Leg = m.Scope.Leg
+	case interaction.ScopeParty, interaction.ScopeCoach:
+		em.To = m.Scope.Party
 	}
-	return x, nil
+	return em
 }
 
 func optTime(t time.Time) *time.Time {
@@ -183,6 +195,16 @@ func ReadExport(r io.Reader) (Export, error) {
 // form (WriteJSON) is the one for programs.
 func (x Export) WriteText(w io.Writer) error {
 	b := bufio.NewWriter(w)
+	x.writeTextHead(b)
+	for i := range x.Messages {
+		writeTextLine(b, &x.Messages[i])
+	}
+	return b.Flush()
+}
+
+// writeTextHead writes the header of the text form and the blank line
+// after it (see WriteText).
+func (x *Export) writeTextHead(b *bufio.Writer) {
 	fmt.Fprintf(b, "Transcript of interaction %s for %s (%s)\n", textID(string(x.Interaction)), textID(string(x.Viewer.ID)), escapeText(x.Viewer.Role))
 	fmt.Fprintf(b, "Status: %s. Opened %s", escapeText(x.Status), stamp(x.Opened))
 	if x.Ended != nil {
@@ -194,10 +216,11 @@ func (x Export) WriteText(w io.Writer) error {
 			escapeText(c.Target), escapeText(c.Medium), escapeText(c.State))
 	}
 	b.WriteString("\n")
-	for _, m := range x.Messages {
-		fmt.Fprintf(b, "%s  %s%s: %s\n", stamp(m.Time), textID(string(m.Author)), where(m), escapeText(m.Text))
-	}
-	return b.Flush()
+}
+
+// writeTextLine writes one message line of the text form.
+func writeTextLine(b *bufio.Writer, m *ExportMessage) {
+	fmt.Fprintf(b, "%s  %s%s: %s\n", stamp(m.Time), textID(string(m.Author)), where(*m), escapeText(m.Text))
 }
 
 // escapeText escapes s for one line of WriteText (see there).

@@ -425,7 +425,8 @@ func longLog(tb testing.TB, n int) []interaction.Event {
 	tb.Helper()
 	ctx := context.Background()
 	clock := chatconsulttest.NewManualClock()
-	svc := interaction.NewService(interaction.WithClock(clock), interaction.WithIDs(&interaction.SequentialIDs{Prefix: "r"}))
+	svc := interaction.NewService(interaction.WithClock(clock), interaction.WithIDs(&interaction.SequentialIDs{Prefix: "r"}),
+		interaction.WithSupervision(interaction.AnyoneMaySupervise))
 	const id interaction.ID = "long-chat"
 	do := func(actor interaction.PartyID, cmd interaction.Command) {
 		tb.Helper()

@@ -68,6 +68,22 @@
 // and notices rendered from their structure (Notice). sight.go keeps what
 // each party was shown; Apply maintains it.
 //
+// # Pages and deltas
+//
+// Reads cost what they return (issue 19). Apply keeps, for each party, an
+// index of the messages it may read (index.go), so State.Page and
+// Service.Page give a party's view with a window over its own messages
+// (PageRequest: its last N, or N after or before one of its message
+// numbers) for the cost of the window, the parties, the legs and the
+// requests, however long the transcript; a Page has a cursor back
+// (Earlier). State.DeltasFor, which MemoryNotifier.SubscribeDeltas
+// delivers, is each event as a party is shown it with what it changes in
+// its view and the position it moves the view to (Delta); Page.Apply keeps
+// a page current, and a Reset says to read a page again (the party joined
+// and reads the backlog, a supervision window opened). State.MessagesFor
+// yields a party's messages one at a time, for streamed exports
+// (history.WriteJSONExport). ViewFor stays, whole.
+//
 // # Decisions where SPEC.md is silent
 //
 //   - An agent's End ends its own session with the contact; the chat goes
@@ -113,7 +129,10 @@
 // events in a compact form (a message takes 152 bytes; the fields only
 // state changes use sit behind one pointer) and expands them back into
 // exactly the Event appended; its global log takes no lock. An idle
-// interaction with ten messages holds about 7.8 KiB, its events included.
+// interaction with ten messages holds about 7.9 KiB, its events included;
+// one of 10 000 messages about 4.4 MB (443 B a message: the state's
+// Message, the stored event, its log slot, its command's hash and the
+// text, held once: the state and the store share the string).
 // Without WithIDs, the command IDs recorded as Cause are 128 random bits
 // each, from sharded ChaCha8 generators seeded from crypto/rand.
 // MemoryNotifier queues without bound per subscription, so a subscriber

@@ -15,7 +15,19 @@ func DefaultContactName(n int) string { return "Agent " + strconv.Itoa(n) }
 
 // ContactAgentID is the party ID the contact sees for the n-th agent
 // engaged with it (in the order they first became engaged).
-func ContactAgentID(n int) PartyID { return PartyID("agent-" + strconv.Itoa(n)) }
+func ContactAgentID(n int) PartyID {
+	if n >= 0 && n < len(contactAgentIDs) {
+		return contactAgentIDs[n] // made once: a page names an agent per message
+	}
+	return PartyID("agent-" + strconv.Itoa(n))
+}
+
+var contactAgentIDs = func() (ids [MaxParties + 1]PartyID) {
+	for i := range ids {
+		ids[i] = PartyID("agent-" + strconv.Itoa(i))
+	}
+	return ids
+}()
 
 // lens is how one viewer is shown parties, names and messages.
 type lens struct {
@@ -85,17 +97,36 @@ func (l lens) name(id PartyID) string {
 // message is m as the viewer is shown it (Seq set by the caller). Its
 // stream version is not shown: it counts every event (Version is 0).
 func (l lens) message(m *Message) Message {
-	out := *m
+	var out Message
+	l.messageInto(&out, m, nil)
+	return out
+}
+
+// messageInto sets *out to m as the viewer is shown it (Seq left to the
+// caller). memo, if not nil, remembers the last author shown to the
+// contact: a page names the same few agents message after message.
+func (l lens) messageInto(out *Message, m *Message, memo *[2]PartyID) {
+	*out = *m
 	out.Version = 0
-	if l.contact {
+	if !l.contact {
+		return
+	}
+	switch {
+	case memo != nil && m.Author == memo[0] && m.Author != "":
+		out.Author = memo[1]
+	default:
 		out.Author = l.id(m.Author)
-		out.Scope.Party = l.id(m.Scope.Party)
-		if m.Notice != nil {
-			out.Text = m.Notice.Render(l.name)
-			out.Notice = l.notice(m.Notice)
+		if memo != nil {
+			memo[0], memo[1] = m.Author, out.Author
 		}
 	}
-	return out
+	if m.Scope.Party != "" {
+		out.Scope.Party = l.id(m.Scope.Party)
+	}
+	if m.Notice != nil {
+		out.Text = m.Notice.Render(l.name)
+		out.Notice = l.notice(m.Notice)
+	}
 }
 
 func (l lens) notice(n *Notice) *Notice {

@@ -66,6 +66,23 @@ func (n *MemoryNotifier) Subscribe(party PartyID) *Subscription {
 	return sub
 }
 
+// SubscribeDeltas delivers, from now on, what each event changes in
+// party's view (State.DeltasFor): one Delta per event it is shown, with the
+// event as it is shown it, and per change of its view it is told of
+// without one. Read a Page after subscribing and keep it current with
+// Page.Apply; read a page again when Apply says so. Next, TryNext and
+// Drain return the deltas' events; NextDelta, TryNextDelta and DrainDeltas
+// the deltas. A reminder (Remind) comes as a Delta with the reminder as
+// its Event and Changes 0 (it changes no view: Page.Apply skips it).
+func (n *MemoryNotifier) SubscribeDeltas(party PartyID) *Subscription {
+	sub := newSubscription(n, party)
+	sub.deltas = true
+	n.mu.Lock()
+	n.byParty[party] = append(n.byParty[party], sub)
+	n.mu.Unlock()
+	return sub
+}
+
 // SubscribeAll delivers every event, from now on.
 func (n *MemoryNotifier) SubscribeAll() *Subscription {
 	sub := newSubscription(n, "")
@@ -90,12 +107,23 @@ func (n *MemoryNotifier) Notify(_ context.Context, s *State, events []Event) {
 		if len(subs) == 0 {
 			continue
 		}
-		visible := s.EventsFor(s.Parties[i].ID, events, n.names)
-		if len(visible) == 0 {
-			continue
-		}
+		var visible []Event
+		var deltas []Delta
+		var madeEvents, madeDeltas bool
 		for _, sub := range subs {
-			sub.push(visible, true)
+			if sub.deltas {
+				if !madeDeltas {
+					deltas, madeDeltas = s.DeltasFor(s.Parties[i].ID, events, n.names), true
+				}
+				sub.pushDeltas(deltas)
+				continue
+			}
+			if !madeEvents {
+				visible, madeEvents = s.EventsFor(s.Parties[i].ID, events, n.names), true
+			}
+			if len(visible) > 0 {
+				sub.push(visible, true)
+			}
 		}
 	}
 }
@@ -110,6 +138,10 @@ func (n *MemoryNotifier) Remind(ev Event) {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	for _, sub := range n.byParty[ev.Party] {
+		if sub.deltas {
+			sub.pushDeltas([]Delta{{Interaction: ev.Interaction, Event: ev}})
+			continue
+		}
 		sub.push([]Event{ev}, false)
 	}
 }
@@ -135,16 +167,20 @@ func (n *MemoryNotifier) remove(sub *Subscription) {
 	}
 }
 
-// Subscription is one subscriber's queue of events.
+// Subscription is one subscriber's queue of events (or, made by
+// SubscribeDeltas, of deltas).
 type Subscription struct {
 	n      *MemoryNotifier
 	party  PartyID
 	mu     sync.Mutex
 	queue  []Event
+	deltas bool
+	dq     []Delta
 	signal chan struct{}
 	closed bool
-	// last is the version of the last event queued per interaction: an
-	// event notified again (a retried command, at least once) is dropped.
+	// last is the version of the last event queued per interaction (for a
+	// delta subscription, the Changes of the last delta): an event notified
+	// again (a retried command, at least once) is dropped.
 	last map[ID]uint64
 }
 
@@ -166,6 +202,35 @@ func (s *Subscription) push(events []Event, dedupe bool) {
 				s.last[ev.Interaction] = ev.Version
 			}
 			s.queue = append(s.queue, ev)
+		}
+	}
+	s.mu.Unlock()
+	select {
+	case s.signal <- struct{}{}:
+	default:
+	}
+}
+
+// pushDeltas queues deltas, dropping those queued before (by Changes);
+// a reminder's delta (Changes 0) is always queued.
+func (s *Subscription) pushDeltas(ds []Delta) {
+	if len(ds) == 0 {
+		return
+	}
+	s.mu.Lock()
+	if !s.closed {
+		for _, d := range ds {
+			if d.Changes != 0 {
+				id := d.Interaction
+				if d.Changes <= s.last[id] {
+					continue
+				}
+				if s.last == nil {
+					s.last = map[ID]uint64{}
+				}
+				s.last[id] = d.Changes
+			}
+			s.dq = append(s.dq, d)
 		}
 	}
 	s.mu.Unlock()
@@ -198,16 +263,35 @@ func (s *Subscription) TryNext() (Event, bool) {
 	return ev, ok
 }
 
-// Drain returns every queued event.
+// Drain returns every queued event (of a delta subscription: the events of
+// every queued delta, which it drops).
 func (s *Subscription) Drain() []Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.deltas {
+		var out []Event
+		for _, d := range s.dq {
+			if d.Event.Type != 0 {
+				out = append(out, d.Event)
+			}
+		}
+		s.dq = nil
+		return out
+	}
 	out := s.queue
 	s.queue = nil
 	return out
 }
 
 func (s *Subscription) take() (Event, bool, bool) {
+	if s.deltas {
+		for {
+			d, ok, closed := s.takeDelta()
+			if !ok || d.Event.Type != 0 {
+				return d.Event, ok, closed
+			}
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.queue) == 0 {
@@ -217,6 +301,51 @@ func (s *Subscription) take() (Event, bool, bool) {
 	s.queue[0] = Event{}
 	s.queue = s.queue[1:]
 	return ev, true, false
+}
+
+// NextDelta waits for the next delta of a delta subscription
+// (SubscribeDeltas). It returns ctx's error when ctx ends first, and
+// ErrNotFound once the subscription is closed and drained.
+func (s *Subscription) NextDelta(ctx context.Context) (Delta, error) {
+	for {
+		if d, ok, closed := s.takeDelta(); ok {
+			return d, nil
+		} else if closed {
+			return Delta{}, &Error{Kind: ErrNotFound, Op: "next", Detail: "subscription closed"}
+		}
+		select {
+		case <-ctx.Done():
+			return Delta{}, ctx.Err()
+		case <-s.signal:
+		}
+	}
+}
+
+// TryNextDelta returns the next delta if one is queued.
+func (s *Subscription) TryNextDelta() (Delta, bool) {
+	d, ok, _ := s.takeDelta()
+	return d, ok
+}
+
+// DrainDeltas returns every queued delta.
+func (s *Subscription) DrainDeltas() []Delta {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.dq
+	s.dq = nil
+	return out
+}
+
+func (s *Subscription) takeDelta() (Delta, bool, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.dq) == 0 {
+		return Delta{}, false, s.closed
+	}
+	d := s.dq[0]
+	s.dq[0] = Delta{}
+	s.dq = s.dq[1:]
+	return d, true, false
 }
 
 // Close ends the subscription; queued events can still be read.

@@ -54,23 +54,31 @@ func (s *State) EventsFor(viewer PartyID, events []Event, names ContactNames) []
 		if shown[j]&bit == 0 {
 			continue
 		}
-		ev := events[j]
 		version++
-		ev.Version, ev.Position = version, 0
-		if ev.Actor != viewer {
-			ev.Cause, ev.Fingerprint = "", 0
-		}
-		ev.Actor = l.actor(ev.Actor)
-		if ev.Type == EventMessage {
+		if events[j].Type == EventMessage {
 			seq++
-			ev.Seq = seq
 		}
-		if l.contact {
-			l.contactEvent(&ev)
-		}
-		out = append(out, ev)
+		out = append(out, l.shown(&events[j], version, seq))
 	}
 	return out
+}
+
+// shown is ev as the lens's viewer is shown it, as its event number
+// version (and, for a message, its message number seq).
+func (l lens) shown(e *Event, version uint64, seq uint32) Event {
+	ev := *e
+	ev.Version, ev.Position = version, 0
+	if ev.Actor != l.p.ID {
+		ev.Cause, ev.Fingerprint = "", 0
+	}
+	ev.Actor = l.actor(ev.Actor)
+	if ev.Type == EventMessage {
+		ev.Seq = seq
+	}
+	if l.contact {
+		l.contactEvent(&ev)
+	}
+	return ev
 }
 
 // actor is who the viewer is told caused an event: itself, System, or a

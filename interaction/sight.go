@@ -16,6 +16,11 @@ package interaction
 //     contact sees an agent from the moment it is engaged with it).
 //   - windows are a supervisor's stays with an agent (R-X7): it reads
 //     through that agent only within them.
+//   - reads is the index of the messages it may read (index.go), so that a
+//     page of its transcript costs the page, not the transcript.
+//   - silent counts the changes of its view that no event it was shown
+//     caused (a delta without an event, delta.go); with events it orders
+//     its deltas and pages (Delta.Changes, Page.Changes).
 
 // MaxParties bounds the parties of one interaction. Who saw each event of
 // a command is kept as one bit per party.
@@ -24,6 +29,7 @@ const MaxParties = 64
 type partySight struct {
 	events   uint64 // events shown so far: the party's own version
 	messages uint32 // messages it may read now: its own message number
+	silent   uint32 // changes of its view shown without an event (delta.go)
 	// status is the interaction status it last saw (index in statusNames).
 	status uint8
 	// firstEngaged is the version it first became engaged with the contact
@@ -33,11 +39,13 @@ type partySight struct {
 	engagedSince uint64
 	changes      []partyChange
 	windows      []sightWindow
+	reads        []readRun // the messages it may read (index.go)
 }
 
 func (p partySight) clone() partySight {
 	p.changes = append([]partyChange(nil), p.changes...)
 	p.windows = append([]sightWindow(nil), p.windows...)
+	p.reads = append(p.reads[:0:0], p.reads...) // nil stays nil, empty stays empty
 	return p
 }
 
@@ -63,11 +71,18 @@ type sightWindow struct {
 
 // batchSight is who was shown each event of the last command applied: one
 // bit per party (by index in Parties) per event, from version from on.
+// quiet, made only for a command that needs it, says per event whose view
+// it changed without showing it to them (silent) and whose view grew in a
+// way no delta carries (reset: a join shows the backlog, a supervision
+// window opens): delta.go.
 type batchSight struct {
 	from  uint64
 	cause string
 	shown []uint64
+	quiet *[]quietBits // nil until a command needs it (an idle interaction stays small)
 }
+
+type quietBits struct{ silent, reset uint64 }
 
 var memberStates = []string{MemberNone, MemberInvited, MemberJoined, MemberDeclined, MemberWithdrawn, MemberLeft, MemberRemoved, MemberDone}
 
@@ -111,35 +126,130 @@ func (s *State) partyIndex(id PartyID) int {
 	return -1
 }
 
-// account records who was shown ev, right after Apply folded it in.
-func (s *State) account(ev *Event) {
+// account records who was shown ev, right after Apply folded it in, and
+// keeps each party's index of readable messages (index.go). joinedAfter is,
+// for a membership event that joins its party, the last version that party
+// could read before (0: it never took part).
+func (s *State) account(ev *Event, joinedAfter uint64) {
 	if ev.Cause != s.batch.cause || ev.Version == 1 || len(s.batch.shown) == 0 || s.batch.from+uint64(len(s.batch.shown)) != ev.Version {
 		s.batch.from, s.batch.cause, s.batch.shown = ev.Version, ev.Cause, s.batch.shown[:0]
+		if s.batch.quiet != nil {
+			*s.batch.quiet = (*s.batch.quiet)[:0]
+		}
 	}
+	var q quietBits
 	switch ev.Type {
 	case EventMembership, EventRole:
 		s.recordChange(ev)
-		s.updateWindows(ev.Version)
-		// A join shows the backlog, a supervision window opens onto an
-		// agent's sight: recount what each party may read.
-		for i := range s.Parties {
-			s.Parties[i].sight.messages = s.countReadable(&s.Parties[i])
+		opened := s.updateWindows(ev.Version)
+		var joined uint64
+		if i := s.partyIndex(ev.Party); i >= 0 && i < MaxParties && ev.Type == EventMembership {
+			switch {
+			case ev.To == MemberJoined:
+				joined = 1 << uint(i)
+			case ev.From == MemberNone:
+				q.reset |= 1 << uint(i) // a new party: its first delta sets up its view
+			}
 		}
+		// A join shows the backlog; a supervision window opens onto an
+		// agent's sight, and so onto what reads through that supervisor in
+		// turn. Only those parties' indexes change, and only they are told
+		// to read their view again.
+		grown := s.throughWindows(opened | joined)
+		for i := range s.Parties {
+			if i >= MaxParties || grown&(1<<uint(i)) == 0 {
+				continue
+			}
+			if grown&^joined&(1<<uint(i)) == 0 {
+				s.readBacklog(&s.Parties[i], joinedAfter)
+			} else {
+				s.reindex(&s.Parties[i])
+			}
+		}
+		q.reset |= grown
 	}
 	var shown uint64
 	for i := range s.Parties {
 		p := &s.Parties[i]
-		if i >= MaxParties || !s.visibleTo(p, ev) {
+		if i >= MaxParties {
 			continue
 		}
-		shown |= 1 << uint(i)
+		bit := uint64(1) << uint(i)
+		if !s.visibleTo(p, ev) {
+			if q.reset&bit != 0 || s.changedQuietly(p, ev) {
+				q.silent |= bit
+				p.sight.silent++
+			}
+			continue
+		}
+		shown |= bit
 		p.sight.events++
 		p.sight.status = statusIndex(s.Status)
 		if ev.Type == EventMessage {
-			p.sight.messages++
+			p.sight.addRead(uint32(len(s.Messages) - 1))
 		}
 	}
 	s.batch.shown = append(s.batch.shown, shown)
+	if q != (quietBits{}) || (s.batch.quiet != nil && len(*s.batch.quiet) > 0) {
+		if s.batch.quiet == nil {
+			s.batch.quiet = new([]quietBits)
+		}
+		bits := *s.batch.quiet
+		for len(bits) < len(s.batch.shown)-1 {
+			bits = append(bits, quietBits{})
+		}
+		*s.batch.quiet = append(bits, q)
+	}
+}
+
+// quietAt returns the quiet bits of the j-th event of the last command.
+func (b *batchSight) quietAt(j int) quietBits {
+	if b.quiet == nil || j >= len(*b.quiet) {
+		return quietBits{}
+	}
+	return (*b.quiet)[j]
+}
+
+// changedQuietly reports whether ev, which p is not shown, changes p's
+// view all the same: the status of a chat it is invited to (its view shows
+// the current one), or a consultation a supervisor saw begin through the
+// agent it supervised (its view shows the leg as it is now).
+func (s *State) changedQuietly(p *Party, ev *Event) bool {
+	switch ev.Type {
+	case EventStatus:
+		return p.Membership == MemberInvited
+	case EventLeg:
+		if len(p.sight.windows) == 0 {
+			return false
+		}
+		l := s.Leg(ev.Leg)
+		return l != nil && l.Owner != p.ID && l.Agent != p.ID && s.legInSight(p, l, len(s.Parties))
+	}
+	return false
+}
+
+// throughWindows adds to the parties in grown (a bit per party) every
+// party that reads through one of them: a supervisor whose window onto it
+// is open, and so on along the chain. (A closed window onto a party ended
+// before anything that party reads from now on.)
+func (s *State) throughWindows(grown uint64) uint64 {
+	for more := grown != 0; more; {
+		more = false
+		for i := range s.Parties {
+			if i >= MaxParties || grown&(1<<uint(i)) != 0 {
+				continue
+			}
+			ws := s.Parties[i].sight.windows
+			if len(ws) == 0 || ws[len(ws)-1].until != unbounded {
+				continue
+			}
+			if k := s.partyIndex(ws[len(ws)-1].agent); k >= 0 && k < MaxParties && grown&(1<<uint(k)) != 0 {
+				grown |= 1 << uint(i)
+				more = true
+			}
+		}
+	}
+	return grown
 }
 
 func (s *State) recordChange(ev *Event) {
@@ -193,8 +303,10 @@ func (s *State) changeScope(c *partyChange) Scope {
 }
 
 // updateWindows opens and closes supervisors' windows after a membership
-// or role change at version v (R-X7).
-func (s *State) updateWindows(v uint64) {
+// or role change at version v (R-X7). It returns the parties (a bit each)
+// for which it opened one.
+func (s *State) updateWindows(v uint64) uint64 {
+	var opened uint64
 	for i := range s.Parties {
 		p := &s.Parties[i]
 		if p.Supervises == "" && len(p.sight.windows) == 0 {
@@ -215,19 +327,11 @@ func (s *State) updateWindows(v uint64) {
 		}
 		if w != nil && !open {
 			ws = append(ws, sightWindow{agent: w.ID, from: w.sight.engagedSince, until: unbounded})
+			if i < MaxParties {
+				opened |= 1 << uint(i)
+			}
 		}
 		p.sight.windows = ws
 	}
-}
-
-// countReadable counts the messages p may read now.
-func (s *State) countReadable(p *Party) uint32 {
-	var n uint32
-	for i := range s.Messages {
-		m := &s.Messages[i]
-		if s.sees(p, m.Author, m.Scope, m.Version, len(s.Parties)) {
-			n++
-		}
-	}
-	return n
+	return opened
 }

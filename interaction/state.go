@@ -137,9 +137,11 @@ func (s *State) Party(id PartyID) *Party {
 	return nil
 }
 
-// Leg returns the leg with that ID, or nil.
+// Leg returns the leg with that ID, or nil. It looks from the newest leg
+// back: events and messages almost always name a recent one, and a long
+// chat has hundreds (IDs are unique, so the order finds the same leg).
 func (s *State) Leg(id LegID) *Leg {
-	for i := range s.Legs {
+	for i := len(s.Legs) - 1; i >= 0; i-- {
 		if s.Legs[i].ID == id {
 			return &s.Legs[i]
 		}
@@ -147,9 +149,9 @@ func (s *State) Leg(id LegID) *Leg {
 	return nil
 }
 
-// Request returns the request with that ID, or nil.
+// Request returns the request with that ID, or nil (newest first, as Leg).
 func (s *State) Request(id LegID) *Request {
-	for i := range s.Requests {
+	for i := len(s.Requests) - 1; i >= 0; i-- {
 		if s.Requests[i].ID == id {
 			return &s.Requests[i]
 		}
@@ -217,6 +219,10 @@ func (s *State) Clone() *State {
 		c.Parties[i].sight = c.Parties[i].sight.clone()
 	}
 	c.batch.shown = append([]uint64(nil), s.batch.shown...)
+	if s.batch.quiet != nil {
+		q := append((*s.batch.quiet)[:0:0], *s.batch.quiet...)
+		c.batch.quiet = &q
+	}
 	c.Messages = append([]Message(nil), s.Messages...)
 	c.Legs = append([]Leg(nil), s.Legs...)
 	c.Requests = append([]Request(nil), s.Requests...)
@@ -243,6 +249,7 @@ func (s *State) Apply(ev *Event) error {
 	if s.Version == 0 && ev.Type != EventOpened {
 		return corrupt(ev, "a stream starts with opened")
 	}
+	var joinedAfter uint64 // for account: what a joining party read before
 	switch ev.Type {
 	case EventOpened:
 		if s.Version != 0 {
@@ -287,6 +294,8 @@ func (s *State) Apply(ev *Event) error {
 		case ev.To == MemberJoined:
 			if !p.TookPart {
 				p.Order = ev.Version
+			} else {
+				joinedAfter = p.SeenUntil // it read the shared transcript up to its last leave
 			}
 			p.TookPart, p.SeenUntil = true, unbounded
 			if p.Role.Engaged() {
@@ -371,7 +380,7 @@ func (s *State) Apply(ev *Event) error {
 		return corrupt(ev, "unknown event type")
 	}
 	if !s.scratch {
-		s.account(ev)
+		s.account(ev, joinedAfter)
 	}
 	s.Version = ev.Version
 	return nil

@@ -193,9 +193,17 @@ type memStream struct {
 	closed bool // an append held the close (Closes): out of the open index for good
 	// causes holds a hash of the Cause of every append's first event,
 	// sorted, so that recognising a command applied before costs a binary
-	// search, not a scan of the stream.
-	causes []uint64
+	// search, not a scan of the stream. Past causeSlice commands they move
+	// to causeSet: a sorted insert moves half the slice, which made a post
+	// to a chat of 100 000 messages cost several times one to a short chat.
+	causes   []uint64
+	causeSet map[uint64]struct{}
 }
+
+// causeSlice is how many command hashes a stream keeps in its sorted slice
+// before it moves them to a map: an idle chat has a dozen commands and
+// stays small; a long one pays a map entry instead of an O(n) insert.
+const causeSlice = 256
 
 // streamChunk events of 152 bytes take 1216 bytes (the 1280-byte size class).
 const streamChunk = 8
@@ -217,16 +225,17 @@ var causeSeed = maphash.MakeSeed()
 // applied reports whether an append with this first Cause was stored.
 func (s *memStream) applied(cause string) bool {
 	h := maphash.String(causeSeed, cause)
-	i, found := slices.BinarySearch(s.causes, h)
-	if !found {
+	if s.causeSet != nil {
+		if _, found := s.causeSet[h]; !found {
+			return false
+		}
+	} else if _, found := slices.BinarySearch(s.causes, h); !found {
 		return false
 	}
 	// A hash can collide: confirm on the events (rare, and only here).
-	for ; i < len(s.causes) && s.causes[i] == h; i++ {
-		for j := uint32(0); j < s.n; j++ {
-			if s.at(j).cause == cause {
-				return true
-			}
+	for j := uint32(0); j < s.n; j++ {
+		if s.at(j).cause == cause {
+			return true
 		}
 	}
 	return false
@@ -234,6 +243,17 @@ func (s *memStream) applied(cause string) bool {
 
 func (s *memStream) remember(cause string) {
 	h := maphash.String(causeSeed, cause)
+	if s.causeSet == nil && len(s.causes) >= causeSlice {
+		s.causeSet = make(map[uint64]struct{}, 2*len(s.causes))
+		for _, c := range s.causes {
+			s.causeSet[c] = struct{}{}
+		}
+		s.causes = nil
+	}
+	if s.causeSet != nil {
+		s.causeSet[h] = struct{}{}
+		return
+	}
 	i, _ := slices.BinarySearch(s.causes, h)
 	s.causes = slices.Insert(s.causes, i, h)
 }

@@ -174,11 +174,28 @@ func (s *State) ViewFor(viewer PartyID) (View, error) { return s.ViewNamed(viewe
 // ViewNamed is ViewFor with the embedding service's contact-facing names
 // (nil: DefaultContactName).
 func (s *State) ViewNamed(viewer PartyID, names ContactNames) (View, error) {
-	p := s.Party(viewer)
-	if p == nil {
-		return View{}, &Error{Kind: ErrNotPermitted, Op: "view", Interaction: s.ID, Party: viewer, Rule: "R-X6", Detail: "not a party of this interaction"}
+	p, err := s.viewer(viewer, "view")
+	if err != nil {
+		return View{}, err
 	}
-	lens := s.lensFor(p, names)
+	return s.view(p, s.lensFor(p, names), 1, p.sight.messages), nil
+}
+
+// viewer returns the party viewer, or the error for one that was never in
+// the interaction (R-X6).
+func (s *State) viewer(viewer PartyID, op string) (*Party, error) {
+	if p := s.Party(viewer); p != nil {
+		return p, nil
+	}
+	return nil, &Error{Kind: ErrNotPermitted, Op: op, Interaction: s.ID, Party: viewer, Rule: "R-X6", Detail: "not a party of this interaction"}
+}
+
+// view is p's view with its messages first to last (its Seq numbers; none
+// when first > last): everything else whole. It costs the parties, the
+// legs, the requests and the messages it holds (index.go), whatever the
+// length of the transcript.
+func (s *State) view(p *Party, lens lens, first, last uint32) View {
+	viewer := p.ID
 	v := View{Interaction: s.ID, Viewer: viewer, Role: lens.ownRole(), Membership: p.Membership, Status: lens.status(), Version: p.sight.events}
 	if st := statusNames[p.sight.status]; st == StatusEnded || st == StatusClosed {
 		v.Ended = s.Ended
@@ -194,13 +211,15 @@ func (s *State) ViewNamed(viewer PartyID, names ContactNames) (View, error) {
 		}
 	}
 	hops := len(s.Parties)
-	for i := range s.Messages {
-		m := &s.Messages[i]
-		if s.sees(p, m.Author, m.Scope, m.Version, hops) {
-			out := lens.message(m)
-			out.Seq = uint32(len(v.Messages) + 1)
-			v.Messages = append(v.Messages, out)
-		}
+	if first >= 1 && first <= last && last <= p.sight.messages {
+		v.Messages = make([]Message, last-first+1)
+		var memo [2]PartyID
+		k := 0
+		p.sight.each(first, last, func(i, seq uint32) {
+			lens.messageInto(&v.Messages[k], &s.Messages[i], &memo)
+			v.Messages[k].Seq = seq
+			k++
+		})
 	}
 	for _, l := range s.Legs {
 		if l.Owner == viewer || l.Agent == viewer || s.legInSight(p, &l, hops) {
@@ -213,7 +232,7 @@ func (s *State) ViewNamed(viewer PartyID, names ContactNames) (View, error) {
 			v.Requests = append(v.Requests, r)
 		}
 	}
-	return v, nil
+	return v
 }
 
 // shownTo returns the latest change of q that viewer may see, if any: a

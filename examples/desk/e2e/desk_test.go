@@ -236,6 +236,25 @@ func TestDeskConsultConferenceOwnerLeaves(t *testing.T) {
 	p.click("agent1", "done")
 	p.click("agent2", "done")
 	p.waitJS("the chat is closed", `document.querySelector("#pane-agent2 .badge.status").textContent === "chat closed"`)
+	p.panesFollowDeltas()
+}
+
+// panesFollowDeltas: issue 19, the panes were kept by updates ("delta"
+// events: the new messages only), and read whole ("pane") only when their
+// stream connected or their view had to be read again (a party joins and
+// reads the backlog, a chat comes onto the desk), never once per message.
+func (p player) panesFollowDeltas() {
+	p.t.Helper()
+	for _, party := range []string{"contact", "agent1", "agent2"} {
+		counts, err := chromedp.Run(p.ctx, chromedp.Evaluate[map[string]string](fmt.Sprintf(
+			`(() => { const d = document.querySelector("#pane-%s").dataset; return {panes: d.panes || "0", deltas: d.deltas || "0"} })()`, party)))
+		require.NoError(p.t, err)
+		panes, _ := strconv.Atoi(counts["panes"])
+		deltas, _ := strconv.Atoi(counts["deltas"])
+		p.t.Logf("%s: %d panes read whole, %d updates from deltas", party, panes, deltas)
+		assert.Greater(p.t, deltas, panes, "%s's pane follows deltas, not a pane per event", party)
+		assert.LessOrEqual(p.t, panes, 5, "%s's pane is read whole only when it connects, joins or a chat comes", party)
+	}
 }
 
 // screenshot takes the desk mid-conference. With UPDATE_SCREENSHOT=1 it

@@ -1,7 +1,8 @@
 // Package desk serves the agent desk of examples/desk: one web page with
 // three panes side by side (the contact, agent1, agent2), each showing
-// exactly that party's view of the current interaction
-// (interaction.Service.View), updated live over Server-Sent Events.
+// exactly that party's view of the current interaction (a page of it,
+// interaction.State.Page), updated live over Server-Sent Events from the
+// deltas the party is delivered.
 //
 // It uses only the standard library and the core packages. The page, its
 // script and its style sheet are embedded (embed.FS); nothing is loaded
@@ -22,15 +23,23 @@
 //
 // # How a pane stays live
 //
-// Each pane opens /events?token=T. The handler subscribes T's party P to the
-// Notifier (interaction.MemoryNotifier.Subscribe), sends the pane once,
-// and again after every notification P receives, coalescing bursts. A
-// pane is rebuilt from the View, never from the notification itself, so
-// what it shows is exactly what the party may see: the contact pane can
-// not show a consultation message (R-C5) because its View holds none.
-// The command endpoint (/act) also answers with the acting pane, because
-// the Notifier does not tell a party about its own changes once its part
-// is over (an agent who left, marking done).
+// Each pane opens /events?token=T. The handler subscribes T's party P to
+// its deltas (interaction.MemoryNotifier.SubscribeDeltas), reads a page of
+// P's view (its last PaneWindow messages and the rest of the view) and
+// sends the pane whole (an SSE event "pane"). After that, every
+// notification P receives is applied to that page (interaction.Page.Apply)
+// and sent as an update ("delta"): the new messages only, which the page
+// appends, with the header, parties, consultations and buttons as they
+// are now. A burst of deltas is one update. So an event costs the desk
+// what it changes, not the length of the chat: no page, and no view, is
+// read for it (issue 19). The stream reads a page again only when a delta
+// says so (Reset: P joined and reads what was said before, a supervision
+// window opened), when another interaction comes onto the desk, or when
+// the chat leaves P's desk. What a pane shows is still exactly what the
+// party may see: pages and deltas follow the view's rules, so the contact
+// pane can not show a consultation message (R-C5). The command endpoint
+// (/act) answers with the acting pane (a page), so a click shows at once;
+// the page keeps whichever of the two is newer (Pane.Seq).
 //
 // # Decisions
 //
@@ -43,9 +52,9 @@
 //     script stays a renderer. A button the library would refuse is not
 //     offered; if a race makes a command fail anyway, the pane shows the
 //     library's error.
-//   - Pending transfer and conference requests are not part of
-//     interaction.View; the desk reads them from the State, listing only
-//     those the pane's party made or was asked (the request's scope).
+//   - The buttons come from the state (its parties, legs and requests:
+//     actionsFor), read under the interaction's lock for each update; the
+//     transcript is not read for them.
 //   - Pending-response reminder (R-C9): a signals.Tracker follows the
 //     events (it is notified before the panes are rebuilt). A pane whose
 //     party owes an answer in the chat or in one of its consultations is

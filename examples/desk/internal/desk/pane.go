@@ -7,8 +7,9 @@ import (
 	"github.com/chatconsult/chatconsult/interaction"
 )
 
-// Pane is what one party's pane shows: its View of the interaction on the
-// desk, the buttons it may press, and whether it owes an answer.
+// Pane is what one party's pane shows: a page of its view of the
+// interaction on the desk, the buttons it may press, and whether it owes
+// an answer.
 type Pane struct {
 	// Seq orders panes: it is taken while the interaction is read, so a
 	// pane with a higher Seq never shows an older state. The page drops a
@@ -22,9 +23,16 @@ type Pane struct {
 	Role        string              `json:"role,omitempty"`
 	Membership  string              `json:"membership,omitempty"`
 	Parties     []PaneParty         `json:"parties"`
-	Messages    []PaneMessage       `json:"messages"`
-	Legs        []PaneLeg           `json:"consultations"`
-	Actions     []Action            `json:"actions"`
+	// Messages are the pane's transcript: its party's last PaneWindow
+	// messages in a pane the page reads whole ("pane" on the event
+	// stream), and only the new ones in an update ("delta"), which the
+	// page appends.
+	Messages []PaneMessage `json:"messages"`
+	// Total is how many messages the party may read in all (the Seq of
+	// its last).
+	Total   uint32    `json:"total"`
+	Legs    []PaneLeg `json:"consultations"`
+	Actions []Action  `json:"actions"`
 	// CanPost: the party may write in the chat with the contact (for the
 	// contact with no chat going on: its message opens one).
 	CanPost bool `json:"canPost"`
@@ -77,44 +85,86 @@ type Action struct {
 	Primary bool `json:"primary,omitempty"`
 }
 
-// Pane builds party's pane from the interaction on the desk.
+// PaneWindow is how many of its latest messages a pane holds: the page it
+// reads when it (re)connects, and what the page keeps when it grows.
+const PaneWindow = 50
+
+// Pane builds party's pane from the interaction on the desk: a page of its
+// view (its last PaneWindow messages, interaction.State.Page), never the
+// whole view.
 func (s *Server) Pane(ctx context.Context, party interaction.PartyID) (Pane, error) {
-	pane := Pane{Party: party, Contact: party == Contact}
+	pane, _, err := s.readPane(ctx, party)
+	return pane, err
+}
+
+// readPane reads party's page of the interaction on the desk and builds
+// its pane; the page is nil when the party has no chat on the desk. It
+// is the only place the desk reads a page (pageReads counts them).
+func (s *Server) readPane(ctx context.Context, party interaction.PartyID) (Pane, *interaction.Page, error) {
 	id := s.interaction()
 	if id == "" {
-		pane.Seq = s.paneSeq.Add(1)
+		pane := Pane{Party: party, Contact: party == Contact, Seq: s.paneSeq.Add(1)}
 		pane.CanPost = pane.Contact
-		return pane, nil
+		return pane, nil, nil
 	}
-	var view interaction.View
-	var actions []Action
-	outside := false
+	var pg interaction.Page
+	var pane Pane
 	err := s.chats.Read(ctx, id, func(st *interaction.State) error {
-		pane.Seq = s.paneSeq.Add(1)
-		v, err := st.ViewFor(party)
-		if err != nil {
+		var err error
+		if pg, err = st.Page(party, interaction.PageRequest{Last: PaneWindow}, nil); err != nil {
 			return err
 		}
-		// A party that declined or whose invitation was withdrawn never
-		// took part: the chat is not on its desk (and it is told nothing
-		// more of it, so a pane kept open would go stale).
-		me := st.Party(party)
-		outside = !me.TookPart && me.Membership != interaction.MemberInvited
-		view = v
-		actions = actionsFor(st, party)
+		s.pageReads.Add(1)
+		pane = s.paneFrom(st, id, &pg, pg.Messages)
 		return nil
 	})
-	if errors.Is(err, interaction.ErrNotPermitted) || (err == nil && outside) {
+	if errors.Is(err, interaction.ErrNotPermitted) {
 		// Not in the chat on the desk.
+		pane = Pane{Party: party, Contact: party == Contact, Seq: s.paneSeq.Add(1)}
 		pane.CanPost = pane.Contact
-		return pane, nil
+		return pane, nil, nil
 	}
 	if err != nil {
-		return pane, err
+		return Pane{Party: party}, nil, err
 	}
+	if pane.Interaction == "" {
+		return pane, nil, nil // outside: nothing to keep current
+	}
+	return pane, &pg, nil
+}
+
+// deltaPane builds party's pane from its page pg, kept current by deltas,
+// with only the messages fresh (those the deltas added): the header,
+// buttons and marks of the pane, and what to append to its transcript.
+// It reads no page and no view: the buttons come from the state (its
+// parties, legs and requests), the rest from pg.
+func (s *Server) deltaPane(ctx context.Context, party interaction.PartyID, id interaction.ID, pg *interaction.Page, fresh []interaction.Message) (Pane, error) {
+	var pane Pane
+	err := s.chats.Read(ctx, id, func(st *interaction.State) error {
+		pane = s.paneFrom(st, id, pg, fresh)
+		return nil
+	})
+	return pane, err
+}
+
+// paneFrom builds the pane of pg's viewer from pg (its header, parties and
+// consultations) and the state (its buttons), with the messages msgs.
+// Called under the interaction's lock, so Seq orders panes.
+func (s *Server) paneFrom(st *interaction.State, id interaction.ID, pg *interaction.Page, msgs []interaction.Message) Pane {
+	party := pg.Viewer
+	pane := Pane{Party: party, Contact: party == Contact, Seq: s.paneSeq.Add(1)}
+	// A party that declined or whose invitation was withdrawn never took
+	// part: the chat is not on its desk (and it is told nothing more of
+	// it, so a pane kept open would go stale).
+	if me := st.Party(party); me == nil || (!me.TookPart && me.Membership != interaction.MemberInvited) {
+		pane.CanPost = pane.Contact
+		return pane
+	}
+	view := &pg.View
 	pane.Interaction, pane.Status = id, view.Status
 	pane.Role, pane.Membership = view.Role.String(), view.Membership
-	pane.Actions = actions
+	pane.Total = pg.Total
+	pane.Actions = actionsFor(st, party)
 	for _, p := range s.tracker.Pending(party) {
 		pane.Pending = pane.Pending || p.Interaction == id
 	}
@@ -124,7 +174,7 @@ func (s *Server) Pane(ctx context.Context, party interaction.PartyID) (Pane, err
 	for _, q := range view.Parties {
 		pane.Parties = append(pane.Parties, PaneParty{ID: q.ID, Role: q.Role.String(), Membership: q.Membership})
 	}
-	for _, m := range view.Messages {
+	for _, m := range msgs {
 		pane.Messages = append(pane.Messages, PaneMessage{
 			Seq:          m.Seq,
 			Time:         m.Time.Format("15:04:05"),
@@ -149,5 +199,5 @@ func (s *Server) Pane(ctx context.Context, party interaction.PartyID) (Pane, err
 	default:
 		pane.CanPost = present && view.Role.Engaged() && view.Status == interaction.StatusActive
 	}
-	return pane, nil
+	return pane
 }

@@ -38,6 +38,10 @@ type Server struct {
 	tracker  *signals.Tracker
 
 	paneSeq atomic.Uint64 // see Pane.Seq
+	// pageReads counts the pages of a view the desk read (readPane): one
+	// when a pane connects or is opened, and again only when a delta says
+	// the view must be read again. Tests read it.
+	pageReads atomic.Int64
 
 	mu      sync.Mutex
 	current interaction.ID
@@ -194,9 +198,16 @@ func (s *Server) servePane(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, pane)
 }
 
-// serveEvents streams the pane of the token's party: once now, then after
-// every notification the party receives. It ends when the token is
-// replaced (the pane was opened again).
+// serveEvents streams the pane of the token's party: the pane once now
+// (an SSE event "pane": a page of its view, interaction.State.Page), then
+// an update ("delta") after every notification the party receives,
+// built from the deltas its subscription delivers
+// (interaction.MemoryNotifier.SubscribeDeltas) applied to the page it
+// keeps: the new messages only, with the header, parties, consultations
+// and buttons. It reads a page again ("pane") only when a delta says so
+// (the party joined and reads the backlog, say), when the interaction on
+// the desk changes, or when the party's chat leaves its desk. It ends
+// when the token is replaced (the pane was opened again).
 //
 // The token comes as /events?token=T, because EventSource can send no
 // header. A cookie would work with EventSource too, but a cookie is sent
@@ -218,20 +229,28 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
-	// Subscribe before the first pane is built, so nothing falls between.
-	sub := s.notifier.Subscribe(p)
+	// Subscribe before the first page is read, so nothing falls between
+	// (a delta the page holds already is skipped by Page.Apply).
+	sub := s.notifier.SubscribeDeltas(p)
 	defer sub.Close()
 	switched, unwatch := s.watch()
 	defer unwatch()
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
+	var (
+		mu      sync.Mutex
+		pending []interaction.Delta
+	)
 	told := make(chan struct{}, 1)
 	go func() {
 		for {
-			if _, err := sub.Next(ctx); err != nil {
+			d, err := sub.NextDelta(ctx)
+			if err != nil {
 				return
 			}
-			sub.Drain() // one pane for a burst of events
+			mu.Lock()
+			pending = append(append(pending, d), sub.DrainDeltas()...) // one update for a burst
+			mu.Unlock()
 			select {
 			case told <- struct{}{}:
 			default:
@@ -240,27 +259,91 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
+	send := func(kind string, pane Pane) bool {
+		data, err := json.Marshal(pane)
+		if err != nil {
+			return false
+		}
+		if _, err := w.Write(append(append([]byte("event: "+kind+"\ndata: "), data...), '\n', '\n')); err != nil {
+			return false
+		}
+		flusher.Flush()
+		return true
+	}
+	var (
+		page   *interaction.Page // the page the pane shows, kept by deltas; nil: no chat
+		id     interaction.ID
+		reread = true
+	)
 	for {
 		if q, ok := s.tokenParty(tok); !ok || q != p {
 			return // the pane was opened again: this one is over
 		}
-		pane, err := s.Pane(ctx, p)
-		if err != nil {
-			return
+		if reread {
+			pane, pg, err := s.readPane(ctx, p)
+			if err != nil || !send("pane", pane) {
+				return
+			}
+			page, id, reread = pg, pane.Interaction, false
 		}
-		data, err := json.Marshal(pane)
-		if err != nil {
-			return
-		}
-		if _, err := w.Write(append(append([]byte("event: pane\ndata: "), data...), '\n', '\n')); err != nil {
-			return
-		}
-		flusher.Flush()
+		var batch []interaction.Delta
+		changed := false // something to show: a delta the page did not hold, or a reminder
 		select {
 		case <-ctx.Done():
 			return
 		case <-told:
-		case <-switched:
+			mu.Lock()
+			batch, pending = pending, nil
+			mu.Unlock()
+		case <-switched: // another interaction, a token replaced, or a reminder
+			changed = true
+		}
+		if s.interaction() != id {
+			reread = true // another chat on the desk
+			continue
+		}
+		if page == nil {
+			// No chat of the party's on the desk: read a page when it is
+			// told something (it is offered one, say), not on a reminder.
+			reread = len(batch) > 0
+			continue
+		}
+		var fresh []interaction.Message
+		for _, d := range batch {
+			if d.Interaction != id {
+				continue // a chat that left the desk
+			}
+			before, had := len(page.Messages), page.Changes
+			if !page.Apply(d) {
+				reread = true // a Reset: read the page again
+				break
+			}
+			changed = changed || page.Changes != had
+			fresh = append(fresh, page.Messages[before:]...)
+		}
+		if reread {
+			continue
+		}
+		if !changed {
+			continue // what came is in the page already
+		}
+		if n := len(page.Messages); n > PaneWindow {
+			page.Messages = page.Messages[n-PaneWindow:]
+		}
+		pane, err := s.deltaPane(ctx, p, id, page, fresh)
+		if err != nil {
+			return
+		}
+		if pane.Interaction == "" {
+			// The chat left the party's desk (it declined): a pane whole.
+			if !send("pane", pane) {
+				return
+			}
+			page = nil
+			continue
+		}
+		if !send("delta", pane) {
+			return
 		}
 	}
 }

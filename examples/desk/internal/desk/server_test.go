@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -195,7 +196,15 @@ func TestEventsStreamSendsThePaneOnEveryChange(t *testing.T) {
 
 func nextPane(t *testing.T, r *bufio.Reader) Pane {
 	t.Helper()
-	var data string
+	_, p := nextEvent(t, r)
+	return p
+}
+
+// nextEvent reads the next event of a pane's stream: its kind ("pane" or
+// "delta") and what it carries.
+func nextEvent(t *testing.T, r *bufio.Reader) (string, Pane) {
+	t.Helper()
+	var kind, data string
 	for {
 		line, err := r.ReadString('\n')
 		require.NoError(t, err)
@@ -206,10 +215,80 @@ func nextPane(t *testing.T, r *bufio.Reader) Pane {
 		if d, ok := strings.CutPrefix(line, "data: "); ok {
 			data = d
 		}
+		if k, ok := strings.CutPrefix(line, "event: "); ok {
+			kind = k
+		}
 	}
 	var p Pane
 	require.NoError(t, json.Unmarshal([]byte(data), &p))
-	return p
+	return kind, p
+}
+
+// Issue 19: a pane's stream reads a page when it connects and when a
+// delta says the view must be read again (agent1 joins the chat and reads
+// what the contact wrote before), and otherwise updates the pane from the
+// deltas alone: every message after that comes as an update carrying that
+// message only, numbered as the party's view numbers it, and the desk
+// reads no page (nor any view) for it.
+func TestEventsStreamUpdatesPanesFromDeltas(t *testing.T) {
+	w := newWeb(t)
+	s := w.s
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	agent1 := w.stream(ctx, w.login(Agent1))
+	contact := w.stream(ctx, w.login(Contact))
+	for _, r := range []*bufio.Reader{agent1, contact} {
+		kind, p := nextEvent(t, r)
+		assert.Equal(t, "pane", kind, "a pane whole when the stream connects")
+		assert.Empty(t, p.Status)
+	}
+
+	act(t, s, ActRequest{Party: Contact, Action: "post", Text: "Hello"})
+	press(t, s, Agent1, "accept-chat")
+	// Until agent1 is in the chat, its stream reads pages (a new chat on
+	// the desk, the offer, the join and its backlog).
+	for {
+		kind, p := nextEvent(t, agent1)
+		if p.Membership == interaction.MemberJoined {
+			require.Equal(t, "pane", kind, "the join shows the backlog: the page is read again")
+			require.Equal(t, []string{"Hello"}, texts(p))
+			break
+		}
+	}
+	for {
+		if _, p := nextEvent(t, contact); p.Status == interaction.StatusActive && len(p.Parties) == 2 {
+			break
+		}
+	}
+
+	reads := s.pageReads.Load()
+	const n = 20
+	for i := 1; i <= n; i++ {
+		author := Contact
+		if i%2 == 0 {
+			author = Agent1
+		}
+		act(t, s, ActRequest{Party: author, Action: "post", Text: fmt.Sprintf("message %d", i)})
+		for _, r := range []*bufio.Reader{agent1, contact} {
+			kind, p := nextEvent(t, r)
+			require.Equal(t, "delta", kind, "message %d comes as an update", i)
+			require.Len(t, p.Messages, 1, "an update carries the new message only")
+			assert.Equal(t, fmt.Sprintf("message %d", i), p.Messages[0].Text)
+			assert.Equal(t, uint32(i+1), p.Messages[0].Seq, "numbered as the party's view numbers it")
+			assert.Equal(t, uint32(i+1), p.Total)
+			assert.Equal(t, interaction.StatusActive, p.Status)
+			assert.Len(t, p.Parties, 2)
+		}
+	}
+	assert.Equal(t, reads, s.pageReads.Load(), "no page read for %d messages on two panes", n)
+
+	// The contact ends the chat: an update too, with the buttons of now.
+	act(t, s, ActRequest{Party: Contact, Action: "end"})
+	kind, p := nextEvent(t, agent1)
+	assert.Equal(t, "delta", kind)
+	_, ok := button(p, "done")
+	assert.True(t, ok, "agent1 may mark done once the chat ended (R-C8)")
+	assert.Equal(t, reads, s.pageReads.Load())
 }
 
 // The page and its assets are embedded and served from the binary.

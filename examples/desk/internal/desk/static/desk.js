@@ -1,6 +1,11 @@
 // The desk's renderer. The server decides what each pane shows and which
 // buttons it has; this script draws it, sends clicks to /act and listens
-// on /events for the pane's new state.
+// on /events: a "pane" event is the pane whole (a page of the party's
+// view: its last messages), sent when the stream (re)connects or the view
+// must be read again; a "delta" event updates it (header, parties,
+// consultations, buttons) and carries only the new messages, which are
+// appended. Each pane counts both in its data-panes and data-deltas
+// attributes.
 //
 // Each pane first opens itself with POST /login (the demo's sign-in) and
 // gets a token: the server takes the acting party from it, never from
@@ -55,7 +60,8 @@ async function login(pane) {
     return false;
   }
   const events = new EventSource("/events?token=" + encodeURIComponent(pane.token));
-  events.addEventListener("pane", (ev) => render(pane, JSON.parse(ev.data)));
+  events.addEventListener("pane", (ev) => { count(pane, "panes"); render(pane, JSON.parse(ev.data)); });
+  events.addEventListener("delta", (ev) => { count(pane, "deltas"); update(pane, JSON.parse(ev.data)); });
   events.addEventListener("error", () => {
     // A refused stream is closed for good (a lost one is retried): the
     // token was replaced, most likely by the desk opened in another tab.
@@ -85,8 +91,31 @@ async function act(pane, body) {
   }
 }
 
-function render(pane, s) {
+// keep is how many messages a pane keeps on screen (the server's window).
+const keep = 50;
+
+function count(pane, what) {
+  pane.section.dataset[what] = String(Number(pane.section.dataset[what] || 0) + 1);
+}
+
+// update applies a "delta": the new messages are appended to those the
+// pane holds, the rest replaces what it shows. A delta older than what
+// the pane shows (an answer to a click came first) or of another chat is
+// dropped: what it carries is in the newer pane.
+function update(pane, d) {
+  if (!pane.state || d.seq < pane.state.seq || d.interaction !== pane.state.interaction) return;
+  const held = pane.state.messages || [];
+  const last = held.length ? held[held.length - 1].seq : 0;
+  const fresh = (d.messages || []).filter((m) => m.seq > last);
+  render(pane, { ...d, messages: held.concat(fresh).slice(-keep) }, fresh);
+}
+
+// render draws pane state s; appended, when given, are the messages added
+// to what is on screen (only they are drawn), else the transcript is
+// drawn whole.
+function render(pane, s, appended) {
   if (pane.state && s.seq < pane.state.seq) return; // an older pane, overtaken
+  const drawn = pane.state;
   pane.state = s;
   const q = (sel) => pane.section.querySelector(sel);
   const agent = !s.contact;
@@ -115,21 +144,26 @@ function render(pane, s) {
 
   const list = q(".transcript");
   const msgs = s.messages || [];
+  const line = (m) => {
+    const li = el("li", "msg");
+    li.dataset.seq = m.seq;
+    if (m.notice) li.classList.add("notice");
+    if (m.consultation) { li.classList.add("consultation"); li.dataset.consultation = "true"; }
+    if (m.author === s.party) li.classList.add("mine");
+    li.append(el("div", "meta", (m.author === s.party ? "you" : m.author) + " · " + m.time), el("div", "bubble", m.text));
+    return li;
+  };
   if (msgs.length === 0) {
     const hint = s.contact ? "Write below to start a chat." : (s.status ? "Nothing to read yet." : "No chat for you yet.");
     list.replaceChildren(el("li", "empty", hint));
+  } else if (appended && drawn && (drawn.messages || []).length > 0) {
+    // Only the new lines; the oldest go once the pane holds more than keep.
+    list.append(...appended.map(line));
+    while (list.children.length > msgs.length) list.firstElementChild.remove();
   } else {
-    list.replaceChildren(...msgs.map((m) => {
-      const li = el("li", "msg");
-      li.dataset.seq = m.seq;
-      if (m.notice) li.classList.add("notice");
-      if (m.consultation) { li.classList.add("consultation"); li.dataset.consultation = "true"; }
-      if (m.author === s.party) li.classList.add("mine");
-      li.append(el("div", "meta", (m.author === s.party ? "you" : m.author) + " · " + m.time), el("div", "bubble", m.text));
-      return li;
-    }));
+    list.replaceChildren(...msgs.map(line));
   }
-  list.scrollTop = list.scrollHeight;
+  if (!appended || appended.length > 0) list.scrollTop = list.scrollHeight;
 
   const actions = q(".actions");
   const nodes = [];

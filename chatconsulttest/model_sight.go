@@ -458,14 +458,14 @@ func viewRole(p *mParty) interaction.Role {
 }
 
 // viewStatus: the status as p may know it: the current one while it is in
-// the chat (or invited); once out, the last it was shown, where an active
-// chat it took part in reads as ended.
+// the chat; invited, the last it was shown; once out, the last it was
+// shown, where an active chat it took part in reads as ended.
 func (m *Model) viewStatus(p *mParty) string {
-	if inChat(p) {
+	if p.present() {
 		return m.status
 	}
-	st := p.lastStatus
-	if p.tookPart && (st == interaction.StatusWaiting || st == interaction.StatusActive) {
+	st := p.lastStatus // an invitee is told nothing of the chat until it joins
+	if p.membership != interaction.MemberInvited && p.tookPart && (st == interaction.StatusWaiting || st == interaction.StatusActive) {
 		return interaction.StatusEnded
 	}
 	return st
@@ -514,7 +514,16 @@ func (m *Model) ViewOf(viewer interaction.PartyID) (interaction.View, bool) {
 	}
 	for _, l := range m.legs {
 		if l.owner == viewer || l.agent == viewer || m.sees(p, m.items[l.since-1]) {
-			v.Legs = append(v.Legs, interaction.Leg{ID: l.id, Owner: l.owner, Agent: l.agent, Target: l.target, Medium: l.medium, State: l.state})
+			state := l.state
+			if l.owner != viewer && l.agent != viewer {
+				// A supervisor: the leg as of the last of its changes it saw.
+				for k := range m.items {
+					if it := m.items[k]; it.typ == interaction.EventLeg && it.leg == l && m.sees(p, it) {
+						state = it.to
+					}
+				}
+			}
+			v.Legs = append(v.Legs, interaction.Leg{ID: l.id, Owner: l.owner, Agent: l.agent, Target: l.target, Medium: l.medium, State: state})
 		}
 	}
 	for _, r := range m.requests {

@@ -210,7 +210,7 @@ func (s *State) deltaItem(d *Delta, l lens, e *Event, shown bool) {
 		}
 	case EventLeg:
 		if lg := s.Leg(e.Leg); lg != nil && (lg.Owner == p.ID || lg.Agent == p.ID || s.legInSight(p, lg, len(s.Parties))) {
-			c := *lg
+			c := s.legAsSeenBy(p, *lg)
 			c.Since = 0 // a stream version (see ViewNamed)
 			d.Leg = &c
 		}

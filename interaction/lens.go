@@ -148,11 +148,13 @@ func (l lens) ownRole() Role {
 
 // status is the interaction's status as the viewer may know it.
 func (l lens) status() string {
-	if l.p.Present() || l.p.Membership == MemberInvited {
+	if l.p.Present() {
 		return l.s.Status
 	}
+	// Invited, or out: the status it was last shown (an invitee is not
+	// told of the chat's changes until it joins).
 	st := statusNames[l.p.sight.status]
-	if l.p.TookPart && (st == StatusWaiting || st == StatusActive) {
+	if l.p.Membership != MemberInvited && l.p.TookPart && (st == StatusWaiting || st == StatusActive) {
 		return StatusEnded // its session with the contact is over
 	}
 	return st

@@ -447,3 +447,25 @@ func TestEventsForACommandInTwoParts(t *testing.T) {
 	assert.Equal(t, uint32(1), got[1].Seq)
 	assert.Equal(t, got, st.EventsFor("contact", events, nil), "the same as the whole command at once")
 }
+
+// A supervisor that left sees the consultations it read as it last saw
+// them: their later ends are none of its business (R-X7, leak 6).
+func TestRX7LeftSupervisorSeesLegsAsItLastSawThem(t *testing.T) {
+	f, desk, leg := consulted(t)
+	ctx := context.Background()
+	require.NoError(t, f.svc.Monitor(ctx, f.id, "sup", "agent1"))
+	v, err := f.svc.View(ctx, f.id, "sup")
+	require.NoError(t, err)
+	require.Len(t, v.Legs, 1)
+	require.Equal(t, interaction.LegActive, v.Legs[0].State)
+	require.NoError(t, f.svc.Leave(ctx, f.id, "sup"))
+	require.NoError(t, desk.End(ctx, f.id, "agent2", leg))
+
+	v, err = f.svc.View(ctx, f.id, "sup")
+	require.NoError(t, err)
+	require.Len(t, v.Legs, 1)
+	assert.Equal(t, interaction.LegActive, v.Legs[0].State, "ended after the supervisor left: not shown to it")
+	assert.True(t, v.Legs[0].Ended.IsZero())
+	owner, _ := f.svc.View(ctx, f.id, "agent1")
+	assert.Equal(t, interaction.LegEnded, owner.Legs[0].State, "its agents see it ended")
+}

@@ -1,5 +1,7 @@
 package interaction
 
+import "time"
+
 // What each party has been shown, kept beside the state so that every
 // number, name and party list a party receives can be derived from what it
 // may see (issue 12: privacy covers metadata). Apply keeps it up to date
@@ -138,6 +140,9 @@ func (s *State) account(ev *Event, joinedAfter uint64) {
 		}
 	}
 	var q quietBits
+	if ev.Type == EventLeg {
+		s.legChanges = append(s.legChanges, legChange{leg: ev.Leg, version: ev.Version, state: ev.To, at: ev.Time})
+	}
 	switch ev.Type {
 	case EventMembership, EventRole:
 		s.recordChange(ev)
@@ -211,21 +216,54 @@ func (b *batchSight) quietAt(j int) quietBits {
 }
 
 // changedQuietly reports whether ev, which p is not shown, changes p's
-// view all the same: the status of a chat it is invited to (its view shows
-// the current one), or a consultation a supervisor saw begin through the
-// agent it supervised (its view shows the leg as it is now).
-func (s *State) changedQuietly(p *Party, ev *Event) bool {
-	switch ev.Type {
-	case EventStatus:
-		return p.Membership == MemberInvited
-	case EventLeg:
-		if len(p.sight.windows) == 0 {
-			return false
-		}
-		l := s.Leg(ev.Leg)
-		return l != nil && l.Owner != p.ID && l.Agent != p.ID && s.legInSight(p, l, len(s.Parties))
+// view all the same. Nothing does any more: an invited party's view shows
+// the status it was last shown, and a supervisor's the consultations it
+// saw as it last saw them (legAsSeenBy). The hook stays for what a later
+// view might show live.
+func (s *State) changedQuietly(p *Party, ev *Event) bool { return false }
+
+// legChange is one state change of a consultation leg, kept so that a
+// supervisor reading through its agent is shown a leg as it last saw it.
+type legChange struct {
+	leg     LegID
+	version uint64
+	state   string
+	at      time.Time
+}
+
+// legAsSeenBy is leg l as p was last shown it: as it is for its two
+// agents; for a supervisor, as of the last of its changes p saw through
+// its windows (nothing after a window closed, docs/visibility.md).
+func (s *State) legAsSeenBy(p *Party, l Leg) Leg {
+	if l.Owner == p.ID || l.Agent == p.ID {
+		return l
 	}
-	return false
+	var seen *legChange
+	hops := len(s.Parties)
+	for i := range s.legChanges {
+		c := &s.legChanges[i]
+		if c.leg == l.ID && s.sees(p, "", LegScope(l.ID), c.version, hops) {
+			seen = c
+		}
+	}
+	if seen == nil || seen.state == l.State {
+		return l
+	}
+	l.State, l.Answered, l.Ended = seen.state, time.Time{}, time.Time{}
+	for i := range s.legChanges {
+		c := &s.legChanges[i]
+		if c.leg != l.ID || c.version > seen.version {
+			continue
+		}
+		switch c.state {
+		case LegActive, LegDeclined, LegCancelled, LegTimedOut:
+			l.Answered = c.at
+		}
+		if c.state != LegInviting && c.state != LegActive {
+			l.Ended = c.at
+		}
+	}
+	return l
 }
 
 // throughWindows adds to the parties in grown (a bit per party) every

@@ -223,6 +223,7 @@ func (s *State) view(p *Party, lens lens, first, last uint32) View {
 	}
 	for _, l := range s.Legs {
 		if l.Owner == viewer || l.Agent == viewer || s.legInSight(p, &l, hops) {
+			l = s.legAsSeenBy(p, l)
 			l.Since = 0 // a stream version: it counts events the viewer may not see
 			v.Legs = append(v.Legs, l)
 		}

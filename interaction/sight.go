@@ -141,7 +141,10 @@ func (s *State) account(ev *Event, joinedAfter uint64) {
 	}
 	var q quietBits
 	if ev.Type == EventLeg {
-		s.legChanges = append(s.legChanges, legChange{leg: ev.Leg, version: ev.Version, state: ev.To, at: ev.Time})
+		if s.legChanges == nil {
+			s.legChanges = new([]legChange)
+		}
+		*s.legChanges = append(*s.legChanges, legChange{leg: ev.Leg, version: ev.Version, state: ev.To, at: ev.Time})
 	}
 	switch ev.Type {
 	case EventMembership, EventRole:
@@ -238,10 +241,14 @@ func (s *State) legAsSeenBy(p *Party, l Leg) Leg {
 	if l.Owner == p.ID || l.Agent == p.ID {
 		return l
 	}
+	if s.legChanges == nil {
+		return l
+	}
+	changes := *s.legChanges
 	var seen *legChange
 	hops := len(s.Parties)
-	for i := range s.legChanges {
-		c := &s.legChanges[i]
+	for i := range changes {
+		c := &changes[i]
 		if c.leg == l.ID && s.sees(p, "", LegScope(l.ID), c.version, hops) {
 			seen = c
 		}
@@ -250,8 +257,8 @@ func (s *State) legAsSeenBy(p *Party, l Leg) Leg {
 		return l
 	}
 	l.State, l.Answered, l.Ended = seen.state, time.Time{}, time.Time{}
-	for i := range s.legChanges {
-		c := &s.legChanges[i]
+	for i := range changes {
+		c := &changes[i]
 		if c.leg != l.ID || c.version > seen.version {
 			continue
 		}

@@ -28,8 +28,9 @@ type State struct {
 	messages uint32
 	// batch is who was shown each event of the last command (sight.go).
 	batch batchSight
-	// legChanges are the legs' state changes (sight.go, legAsSeenBy).
-	legChanges []legChange
+	// legChanges are the legs' state changes (sight.go, legAsSeenBy),
+	// behind a pointer: most interactions have no leg (issue 2's budget).
+	legChanges *[]legChange
 
 	// log is validate's own bookkeeping (validate.go): the last event's
 	// time (a log's time never goes backwards, R-X5).
@@ -221,7 +222,10 @@ func (s *State) Clone() *State {
 		c.Parties[i].sight = c.Parties[i].sight.clone()
 	}
 	c.batch.shown = append([]uint64(nil), s.batch.shown...)
-	c.legChanges = append([]legChange(nil), s.legChanges...)
+	if s.legChanges != nil {
+		lc := append([]legChange(nil), *s.legChanges...)
+		c.legChanges = &lc
+	}
 	if s.batch.quiet != nil {
 		q := append((*s.batch.quiet)[:0:0], *s.batch.quiet...)
 		c.batch.quiet = &q

@@ -189,10 +189,11 @@ func (c *commandIDs) NewID() string {
 	sh.mu.Lock()
 	hi, lo := sh.gen.Uint64(), sh.gen.Uint64()
 	sh.mu.Unlock()
-	var buf [32]byte
-	b := strconv.AppendUint(buf[:0], hi, 36)
+	// Hexadecimal: a base of two's power formats by shifts, not divisions.
+	var buf [33]byte
+	b := strconv.AppendUint(buf[:0], hi, 16)
 	b = append(b, '.')
-	b = strconv.AppendUint(b, lo, 36)
+	b = strconv.AppendUint(b, lo, 16)
 	return string(b)
 }
 

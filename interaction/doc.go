@@ -129,13 +129,14 @@
 // events in a compact form (a message takes 152 bytes; the fields only
 // state changes use sit behind one pointer) and expands them back into
 // exactly the Event appended; its global log takes no lock. An idle
-// interaction with ten messages holds about 8.0 KiB (8,172 B of its 8,192 B
+// interaction with ten messages holds about 7.9 KiB (8,071 B of its 8,192 B
 // budget), its events included;
 // one of 10 000 messages about 4.4 MB (443 B a message: the state's
 // Message, the stored event, its log slot, its command's hash and the
 // text, held once: the state and the store share the string).
 // Without WithIDs, the command IDs recorded as Cause are 128 random bits
-// each, from sharded ChaCha8 generators seeded from crypto/rand.
+// each (22 characters of base64), from sharded ChaCha8 generators seeded
+// from crypto/rand.
 // MemoryNotifier queues without bound per subscription, so a subscriber
 // must keep reading (or Close). Figures and the commands that produce
 // them: BENCHMARKS.md.

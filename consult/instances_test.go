@@ -1,7 +1,6 @@
 package consult_test
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/chatconsult/chatconsult/consult"
 	"github.com/chatconsult/chatconsult/interaction"
 	"github.com/chatconsult/chatconsult/routing"
+	"github.com/chatconsult/chatconsult/storetest"
 )
 
 // instance is one service instance: its own interaction.Service (with its
@@ -47,98 +47,13 @@ func twoInstances(t *testing.T, store interaction.Store, clock *chatconsulttest.
 	return dir, ins
 }
 
-// R-X1, issue 13: an invitation to a skill goes to two candidates at once;
-// they accept at the same moment through two different instances of the
-// service on one Store. The first accept wins whichever instance handles
-// it: the rival is refused with ErrInvalidTransition, and the Store never
-// holds a second active leg. The route lives in the interaction, so
-// neither instance needs to know what the other has in memory.
+// R-X1, issue 13: first accept wins across two instances on one
+// MemoryStore, 1,000 rounds (the storetest case every Store runs).
 func TestRX1FirstAcceptWinsAcrossInstances(t *testing.T) {
-	const rounds = 1000
 	store := interaction.NewMemoryStore()
-	clock := chatconsulttest.NewManualClock()
-	_, ins := twoInstances(t, store, clock)
-	billing := interaction.Target{Kind: interaction.TargetSkill, ID: "billing"}
-	wins := map[interaction.PartyID]int{}
-	for round := range rounds {
-		// The chat and the invitation are made on one instance; the other
-		// knows nothing of them until its first command loads them.
-		maker := ins[round%2]
-		id, err := maker.chats.Open(ctx, "contact", "Hello")
-		require.NoError(t, err)
-		require.NoError(t, maker.chats.Assign(ctx, id, interaction.System, "agent1"))
-		require.NoError(t, maker.chats.Join(ctx, id, "agent1"))
-		_, err = maker.desk.Start(ctx, id, "agent1", billing, interaction.MediumChat)
-		require.NoError(t, err)
-		offers := map[interaction.PartyID]interaction.LegID{}
-		st, err := maker.chats.State(ctx, id)
-		require.NoError(t, err)
-		for _, l := range st.Legs {
-			if l.State == interaction.LegInviting {
-				offers[l.Agent] = l.ID
-			}
-		}
-		require.Len(t, offers, 2, "round %d: two offers out", round)
-		require.Equal(t, st.Leg(offers["agent2"]).Route, st.Leg(offers["agent3"]).Route, "round %d: one route", round)
-
-		// agent2 answers through one instance, agent3 through the other,
-		// released together.
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		errs := map[interaction.PartyID]error{}
-		var mu sync.Mutex
-		for i, a := range []interaction.PartyID{"agent2", "agent3"} {
-			via := ins[(round/2+i)%2]
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				err := via.desk.Accept(ctx, id, a, offers[a])
-				mu.Lock()
-				errs[a] = err
-				mu.Unlock()
-			}()
-		}
-		close(start)
-		wg.Wait()
-
-		var winner, loser interaction.PartyID
-		for a, err := range errs {
-			if err == nil {
-				require.Empty(t, winner, "round %d: both accepts succeeded", round)
-				winner = a
-			} else {
-				loser = a
-			}
-		}
-		require.NotEmpty(t, winner, "round %d: nobody won: %v", round, errs)
-		require.NotEmpty(t, loser, "round %d", round)
-		var ie *interaction.Error
-		require.True(t, errors.As(errs[loser], &ie), "round %d: %v is an *interaction.Error", round, errs[loser])
-		require.ErrorIs(t, errs[loser], interaction.ErrInvalidTransition, "round %d", round)
-		assert.Equal(t, "R-X1", ie.Rule, "round %d: %v", round, ie)
-		wins[winner]++
-
-		// What the Store holds: one active leg, its rival rescinded.
-		events, err := store.Load(ctx, id)
-		require.NoError(t, err)
-		stored, err := interaction.Rebuild(events)
-		require.NoError(t, err)
-		active := 0
-		for _, l := range stored.Legs {
-			if l.State == interaction.LegActive {
-				active++
-				assert.Equal(t, winner, l.Agent, "round %d", round)
-			}
-		}
-		require.Equal(t, 1, active, "round %d: exactly one active leg (R-X1)", round)
-		assert.Equal(t, interaction.LegCancelled, stored.Leg(offers[loser]).State, "round %d: the rival is rescinded", round)
-		rt := stored.RouteOf(offers[winner])
-		require.NotNil(t, rt)
-		assert.Equal(t, offers[winner], rt.Taken)
-		assert.Empty(t, rt.Out)
-	}
-	t.Logf("wins over %d rounds: %v", rounds, wins)
+	storetest.TestFirstAcceptWins(t, func(*testing.T, int) []interaction.Store {
+		return []interaction.Store{store, store}
+	}, 1000)
 }
 
 // R-X1, issue 13: both offers of a fan-out are declined at the same moment

@@ -314,7 +314,7 @@ func (c *Checker) event(ev *interaction.Event, out *violations) {
 		if _, ok := c.firstAt[ev.Party]; !ok {
 			c.firstAt[ev.Party] = v
 		}
-		if ev.From == interaction.MemberJoined {
+		if ev.From == string(interaction.MemberJoined) {
 			c.leftAt[ev.Party] = v
 		}
 	}
@@ -430,9 +430,9 @@ func (c *Checker) commandRules(group []interaction.Event, before, after *interac
 	for i := range group {
 		ev := &group[i]
 		switch {
-		case ev.Type == interaction.EventRequest && (ev.To == interaction.RequestDeclined || ev.To == interaction.RequestTimedOut):
+		case ev.Type == interaction.EventRequest && (ev.To == string(interaction.RequestDeclined) || ev.To == string(interaction.RequestTimedOut)):
 			checkDropped(ev, group, before, after, out)
-		case ev.Type == interaction.EventRequest && ev.To == interaction.RequestAccepted:
+		case ev.Type == interaction.EventRequest && ev.To == string(interaction.RequestAccepted):
 			r := after.Request(ev.Leg)
 			if r == nil {
 				continue
@@ -446,7 +446,7 @@ func (c *Checker) commandRules(group []interaction.Event, before, after *interac
 					out.add("R-F2", InvHandOver, ev.Version, "conference accepted but %s is not a present member", r.Agent)
 				}
 			}
-		case ev.Type == interaction.EventLeg && ev.To == interaction.LegTransferred:
+		case ev.Type == interaction.EventLeg && ev.To == string(interaction.LegTransferred):
 			if l := after.Leg(ev.Leg); l != nil {
 				checkTransferred(l.Owner, l.Agent, after, ev.Version, out)
 			}
@@ -539,7 +539,7 @@ func checkDropped(ev *interaction.Event, group []interaction.Event, before, afte
 		case g.Type == interaction.EventRequest && inRoute(g.Leg):
 		case g.Type == interaction.EventMembership && r.Route != "" && offered[g.Party] && inRoute(g.Leg):
 		case g.Type == interaction.EventMembership && g.Party == r.Agent && r.Via == "" &&
-			(g.To == interaction.MemberDeclined || g.To == interaction.MemberWithdrawn):
+			(g.To == string(interaction.MemberDeclined) || g.To == string(interaction.MemberWithdrawn)):
 		case g.Type == interaction.EventMessage && g.Kind == interaction.KindNotice && g.Scope == interaction.PartyScope(r.From):
 		default:
 			out.add("R-F4", InvDropped, g.Version, "request %s %s, but the command also wrote a %s event", r.ID, ev.To, g.Type)

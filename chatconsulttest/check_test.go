@@ -95,9 +95,9 @@ func TestCheckerCatchesCorruptLogs(t *testing.T) {
 		{"an undeclared transition (R-X5)", func() []interaction.Event {
 			ev := clone()
 			i := find(ev, func(e *interaction.Event) bool {
-				return e.Type == interaction.EventLeg && e.To == interaction.LegActive
+				return e.Type == interaction.EventLeg && e.To == string(interaction.LegActive)
 			})
-			ev[i].To = interaction.LegEnded
+			ev[i].To = string(interaction.LegEnded)
 			return ev
 		}, "R-X5 transition"},
 		{"a message number skipped (R-X6)", func() []interaction.Event {
@@ -113,7 +113,7 @@ func TestCheckerCatchesCorruptLogs(t *testing.T) {
 		{"a leg left live when the session ends (R-C7)", func() []interaction.Event {
 			ev := clone()
 			end := find(ev, func(e *interaction.Event) bool {
-				return e.Type == interaction.EventStatus && e.To == interaction.StatusEnded
+				return e.Type == interaction.EventStatus && e.To == string(interaction.StatusEnded)
 			})
 			// The session's end comes first, then its legs end (R-C7).
 			leg := -1
@@ -130,13 +130,13 @@ func TestCheckerCatchesCorruptLogs(t *testing.T) {
 			ev := clone()
 			last := ev[len(ev)-1]
 			return append(ev, interaction.Event{Interaction: last.Interaction, Version: last.Version + 1, Time: last.Time,
-				Actor: interaction.System, Cause: "forged", Type: interaction.EventStatus, From: interaction.StatusEnded,
-				To: interaction.StatusClosed, Trigger: "close", Scope: interaction.Everyone})
+				Actor: interaction.System, Cause: "forged", Type: interaction.EventStatus, From: string(interaction.StatusEnded),
+				To: string(interaction.StatusClosed), Trigger: "close", Scope: interaction.Everyone})
 		}, "R-C8 close"},
 		{"a declined request that changed a role (R-F4)", func() []interaction.Event {
 			ev := clone()
 			i := find(ev, func(e *interaction.Event) bool {
-				return e.Type == interaction.EventRequest && e.To == interaction.RequestDeclined
+				return e.Type == interaction.EventRequest && e.To == string(interaction.RequestDeclined)
 			})
 			role := interaction.Event{Interaction: ev[i].Interaction, Time: ev[i].Time, Actor: ev[i].Actor, Cause: ev[i].Cause,
 				Type: interaction.EventRole, Party: "agent2", Role: interaction.RoleMember, Trigger: "conference", Scope: interaction.Everyone}

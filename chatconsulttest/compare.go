@@ -443,7 +443,7 @@ func missRule(p *mParty, sc interaction.Scope) string {
 	return "R-F3"
 }
 
-func statusRule(model, lib string) string {
+func statusRule(model, lib interaction.Status) string {
 	switch {
 	case model == interaction.StatusClosed || lib == interaction.StatusClosed:
 		return "R-C8"
@@ -465,8 +465,8 @@ func roleRule(model, lib interaction.Role) string {
 	return "R-H3"
 }
 
-func membershipRule(model, lib string) string {
-	for _, s := range []string{model, lib} {
+func membershipRule(model, lib interaction.MemberState) string {
+	for _, s := range []interaction.MemberState{model, lib} {
 		switch s {
 		case interaction.MemberDone:
 			return "R-C8"
@@ -481,8 +481,8 @@ func membershipRule(model, lib string) string {
 	return "R-T2"
 }
 
-func legRule(model, lib string) string {
-	for _, s := range []string{model, lib} {
+func legRule(model, lib interaction.LegState) string {
+	for _, s := range []interaction.LegState{model, lib} {
 		switch s {
 		case interaction.LegDeclined, interaction.LegActive:
 			return "R-C3"
@@ -499,7 +499,7 @@ func legRule(model, lib string) string {
 	return "R-C4"
 }
 
-func requestRule(model, lib string) string {
+func requestRule(model, lib interaction.RequestState) string {
 	if model == interaction.RequestAccepted || lib == interaction.RequestAccepted {
 		return "R-F2"
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatconsult/chatconsult/chatconsulttest"
+	"github.com/chatconsult/chatconsult/interaction"
 )
 
 // Minimal reproductions of the core bugs the kit found. Each asserts what
@@ -52,8 +53,8 @@ func TestCoreBug_ConsultantLeaveRefused(t *testing.T) {
 	require.NoError(t, do(t, h, `agent2 leave`))
 	st, err := h.Chats.State(context.Background(), h.ID)
 	require.NoError(t, err)
-	require.Equal(t, "ended", st.Leg("leg1").State)
-	require.Equal(t, "left", st.Party("agent2").Membership)
+	require.Equal(t, interaction.LegEnded, st.Leg("leg1").State)
+	require.Equal(t, interaction.MemberLeft, st.Party("agent2").Membership)
 }
 
 // The agent invited by a direct transfer request (R-X4) holds role owner
@@ -75,7 +76,7 @@ func TestCoreBug_DirectTransferInviteeDeclinesAsChatOffer(t *testing.T) {
 	st, err := h.Chats.State(context.Background(), h.ID)
 	require.NoError(t, err)
 	if declineErr == nil {
-		require.NotEqual(t, "pending", st.Request("req1").State, "R-F4: a declined request is dropped")
+		require.NotEqual(t, interaction.RequestPending, st.Request("req1").State, "R-F4: a declined request is dropped")
 		return
 	}
 	require.NoError(t, do(t, h, `system timeout-request req1`), "R-F4: the request can still time out")
@@ -99,7 +100,7 @@ func TestCoreBug_ReinvitedAgentCanNeverMarkDone(t *testing.T) {
 	require.NoError(t, do(t, h, `agent2 done`), "R-C8: every agent who took part can mark done")
 	st, err := h.Chats.State(context.Background(), h.ID)
 	require.NoError(t, err)
-	require.Equal(t, "closed", st.Status, "R-C8")
+	require.Equal(t, interaction.StatusClosed, st.Status, "R-C8")
 }
 
 // R-X7, R-C5: a supervisor goes on reading through its agent after the

@@ -55,7 +55,7 @@ func encodeEvent(h hash.Hash, ev *interaction.Event) {
 	u(uint64(ev.Role))
 	s(ev.From)
 	s(ev.To)
-	s(ev.Trigger)
+	s(string(ev.Trigger))
 	s(string(ev.Leg))
 	s(string(ev.Via))
 	u(uint64(ev.Target.Kind))

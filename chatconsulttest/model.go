@@ -33,7 +33,7 @@ type Model struct {
 	Policy interaction.SupervisionPolicy
 
 	exists   bool
-	status   string
+	status   interaction.Status
 	contact  interaction.PartyID
 	parties  []*mParty
 	messages []mMessage
@@ -56,7 +56,7 @@ type mParty struct {
 	id         interaction.PartyID
 	idx        int // index in Model.parties
 	role       interaction.Role
-	membership string
+	membership interaction.MemberState
 	tookPart   bool // joined at least once (R-C8)
 	engaged    bool // was owner or member while joined (R-H3)
 	order      int  // when it first joined
@@ -73,7 +73,7 @@ type mParty struct {
 	// engagedSince the start of its current or last engaged stay, inStay
 	// whether that stay goes on. windows are its supervision windows.
 	shown        int
-	lastStatus   string
+	lastStatus   interaction.Status
 	firstEngaged int
 	engagedSince int
 	inStay       bool
@@ -101,7 +101,7 @@ type mLeg struct {
 	agent  interaction.PartyID
 	target interaction.Target
 	medium interaction.Medium
-	state  string
+	state  interaction.LegState
 	since  int // version of its invitation
 }
 
@@ -116,7 +116,7 @@ type mRequest struct {
 	agent  interaction.PartyID
 	target interaction.Target
 	via    interaction.LegID
-	state  string
+	state  interaction.RequestState
 }
 
 // NewModel returns the model of interaction id, not opened yet, with the
@@ -167,7 +167,7 @@ func (m *Model) Clone() *Model {
 func (m *Model) Exists() bool { return m.exists }
 
 // Status is the interaction's status in the model.
-func (m *Model) Status() string { return m.status }
+func (m *Model) Status() interaction.Status { return m.status }
 
 // Version is the number of events the interaction's stream holds, as the
 // model has it.
@@ -461,7 +461,7 @@ func (m *Model) cancelRequestsVia(l *mLeg) {
 // depart takes p out of the chat (to = left or removed): its legs and
 // requests end; an owner hands the chat to the earliest present member
 // (R-F6); with no engaged agent left the session ends (R-C7).
-func (m *Model) depart(p *mParty, to string) {
+func (m *Model) depart(p *mParty, to interaction.MemberState) {
 	for _, l := range m.legs {
 		if (l.owner == p.id || l.agent == p.id) && l.live() {
 			m.finishLeg(l)
@@ -1275,7 +1275,7 @@ func (m *Model) badInput(actor interaction.PartyID, cmd interaction.Command) boo
 // with: the leg exists (else it is not found, and nothing more can be
 // checked), the actor may act on it (mayAct; nil: anyone), and it is in
 // state. Each broken precondition is recorded in f under rule.
-func (m *Model) legCommand(id interaction.LegID, mayAct func(*mLeg) bool, state, rule string, f *faults) *mLeg {
+func (m *Model) legCommand(id interaction.LegID, mayAct func(*mLeg) bool, state interaction.LegState, rule string, f *faults) *mLeg {
 	l := m.leg(id)
 	if l == nil {
 		f.add(errNotFound, rule)

@@ -58,8 +58,8 @@ type mItem struct {
 	// After the item: the party's role and membership (membership and role
 	// items), the status, the leg's or request's state.
 	role       interaction.Role
-	membership string
-	status     string
+	membership interaction.MemberState
+	status     interaction.Status
 	to         string
 	// evParty is the Party the event carries (the subject of a membership
 	// or role change, a leg's or request's agent on its first event, a
@@ -135,9 +135,9 @@ func (m *Model) opened(contact interaction.PartyID) {
 	m.record(&mItem{typ: interaction.EventOpened, scope: interaction.Everyone, evParty: contact}, nil)
 }
 
-func (m *Model) statusTo(to string) {
+func (m *Model) statusTo(to interaction.Status) {
 	m.status = to
-	m.record(&mItem{typ: interaction.EventStatus, scope: interaction.Everyone, to: to}, nil)
+	m.record(&mItem{typ: interaction.EventStatus, scope: interaction.Everyone, to: string(to)}, nil)
 }
 
 func (m *Model) startStay(p *mParty, v int) {
@@ -151,7 +151,7 @@ func (m *Model) startStay(p *mParty, v int) {
 }
 
 // member changes p's membership (and role), told in scope sc.
-func (m *Model) member(p *mParty, to string, role interaction.Role, sc interaction.Scope) {
+func (m *Model) member(p *mParty, to interaction.MemberState, role interaction.Role, sc interaction.Scope) {
 	from := p.membership
 	v := len(m.items) + 1
 	p.membership, p.role = to, role
@@ -176,7 +176,7 @@ func (m *Model) member(p *mParty, to string, role interaction.Role, sc interacti
 	case from == interaction.MemberJoined:
 		p.inStay = false
 	}
-	m.record(&mItem{typ: interaction.EventMembership, party: p, scope: sc, to: to, evParty: p.id}, joined)
+	m.record(&mItem{typ: interaction.EventMembership, party: p, scope: sc, to: string(to), evParty: p.id}, joined)
 }
 
 // roleTo gives p a new role, told in scope sc; for a supervisor, agent and
@@ -214,8 +214,8 @@ func (m *Model) notice(n mNotice, sc interaction.Scope) {
 	m.record(it, nil)
 }
 
-func (m *Model) legTo(l *mLeg, to string) {
-	it := &mItem{typ: interaction.EventLeg, scope: interaction.LegScope(l.id), leg: l, to: to}
+func (m *Model) legTo(l *mLeg, to interaction.LegState) {
+	it := &mItem{typ: interaction.EventLeg, scope: interaction.LegScope(l.id), leg: l, to: string(to)}
 	if l.state == interaction.LegNone {
 		l.since = len(m.items) + 1
 		it.evParty = l.agent
@@ -224,9 +224,9 @@ func (m *Model) legTo(l *mLeg, to string) {
 	m.record(it, nil)
 }
 
-func (m *Model) requestTo(r *mRequest, to string) {
+func (m *Model) requestTo(r *mRequest, to interaction.RequestState) {
 	sc := requestScope(r)
-	it := &mItem{typ: interaction.EventRequest, scope: sc, leg: m.leg(sc.Leg), to: to}
+	it := &mItem{typ: interaction.EventRequest, scope: sc, leg: m.leg(sc.Leg), to: string(to)}
 	if r.state == interaction.RequestNone {
 		it.evParty = r.agent
 	}
@@ -460,7 +460,7 @@ func viewRole(p *mParty) interaction.Role {
 // viewStatus: the status as p may know it: the current one while it is in
 // the chat; invited, the last it was shown; once out, the last it was
 // shown, where an active chat it took part in reads as ended.
-func (m *Model) viewStatus(p *mParty) string {
+func (m *Model) viewStatus(p *mParty) interaction.Status {
 	if p.present() {
 		return m.status
 	}
@@ -519,7 +519,7 @@ func (m *Model) ViewOf(viewer interaction.PartyID) (interaction.View, bool) {
 				// A supervisor: the leg as of the last of its changes it saw.
 				for k := range m.items {
 					if it := m.items[k]; it.typ == interaction.EventLeg && it.leg == l && m.sees(p, it) {
-						state = it.to
+						state = interaction.LegState(it.to)
 					}
 				}
 			}
@@ -598,7 +598,7 @@ func (m *Model) tell(p *mParty, it *mItem) interaction.Event {
 		}
 	}
 	if it.typ == interaction.EventMembership {
-		ev.To = it.membership
+		ev.To = string(it.membership)
 	}
 	return ev
 }

@@ -31,9 +31,7 @@ func (c leakySay) Decide(d *interaction.Decision) error {
 	if err := c.Say.Decide(dry); err != nil {
 		return err
 	}
-	d.Record(interaction.Event{Type: interaction.EventMessage, Text: c.Text, Kind: interaction.KindText,
-		Scope: interaction.Everyone, Leg: c.Leg, Seq: d.State().MessageCount() + 1})
-	return nil
+	return d.Message(c.Text, interaction.KindText, interaction.Everyone)
 }
 
 // leakSays swaps every Say for the leaky one.
@@ -314,10 +312,7 @@ func (c loudMonitor) Decide(d *interaction.Decision) error {
 			return err
 		}
 	}
-	d.Record(interaction.Event{Type: interaction.EventRole, Party: d.Actor, Role: interaction.RoleSupervisor,
-		Target: interaction.Target{Kind: interaction.TargetAgent, ID: string(c.Agent)}, Trigger: interaction.SuperviseMonitor,
-		Scope: interaction.Everyone})
-	return nil
+	return d.Supervision(c.Agent, interaction.SuperviseMonitor, interaction.Everyone)
 }
 
 // R-X7: the invariant checker catches a command that tells everyone of a

@@ -250,7 +250,7 @@ func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
 
 // snapshot is what the simulated desk knows of one interaction.
 type snapshot struct {
-	status   string
+	status   interaction.Status
 	contact  interaction.PartyID
 	owner    interaction.PartyID
 	offered  []interaction.PartyID

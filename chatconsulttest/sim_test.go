@@ -70,10 +70,10 @@ func TestSimulatorKeepsInvariantsAndHonoursRates(t *testing.T) {
 	for _, ev := range events {
 		switch ev.Type {
 		case interaction.EventLeg, interaction.EventRequest:
-			seen[ev.Type.String()+" "+ev.Trigger]++
+			seen[ev.Type.String()+" "+string(ev.Trigger)]++
 		case interaction.EventRole:
 			if ev.Role == interaction.RoleSupervisor {
-				seen["supervise "+ev.Trigger]++
+				seen["supervise "+string(ev.Trigger)]++
 			}
 		}
 	}

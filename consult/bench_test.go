@@ -142,15 +142,15 @@ func TestConsultationStoryTransitions(t *testing.T) {
 	for _, ev := range events {
 		switch ev.Type {
 		case interaction.EventStatus:
-			got = append(got, "interaction "+ev.Trigger)
+			got = append(got, "interaction "+string(ev.Trigger))
 		case interaction.EventMembership:
-			got = append(got, string(ev.Party)+" "+ev.Trigger)
+			got = append(got, string(ev.Party)+" "+string(ev.Trigger))
 		case interaction.EventRole:
-			got = append(got, string(ev.Party)+" role "+ev.Trigger)
+			got = append(got, string(ev.Party)+" role "+string(ev.Trigger))
 		case interaction.EventLeg:
-			got = append(got, "leg "+ev.Trigger)
+			got = append(got, "leg "+string(ev.Trigger))
 		case interaction.EventRequest:
-			got = append(got, "request "+ev.Trigger)
+			got = append(got, "request "+string(ev.Trigger))
 		}
 	}
 	require.Equal(t, []string{

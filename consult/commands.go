@@ -373,7 +373,7 @@ func (c Say) Decide(d *interaction.Decision) error {
 		return d.Refuse(interaction.ErrNotPermitted, "R-C5", "only the leg's two agents write in it")
 	}
 	if l.State != interaction.LegActive {
-		return d.Refuse(interaction.ErrInvalidTransition, "R-C4", "consultation is "+l.State)
+		return d.Refuse(interaction.ErrInvalidTransition, "R-C4", "consultation is "+string(l.State))
 	}
 	if l.Medium == interaction.MediumVoice {
 		return d.Refuse(interaction.ErrNotPermitted, "R-C10", "a voice consultation has no transcript")
@@ -454,7 +454,7 @@ func (c Conference) Decide(d *interaction.Decision) error {
 		return err // the owner of the chat, and of this consultation
 	}
 	if l.State != interaction.LegActive {
-		return d.Refuse(interaction.ErrInvalidTransition, "R-F1", "consultation is "+l.State+", not active")
+		return d.Refuse(interaction.ErrInvalidTransition, "R-F1", "consultation is "+string(l.State)+", not active")
 	}
 	if err := newRequestID(d, c.Request); err != nil {
 		return err
@@ -554,7 +554,7 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 		return err
 	}
 	if d.State().Status != interaction.StatusActive {
-		return d.Refuse(interaction.ErrInvalidTransition, "", "chat is "+d.State().Status)
+		return d.Refuse(interaction.ErrInvalidTransition, "", "chat is "+string(d.State().Status))
 	}
 	if err := takenByAnother(d, r.Route, r.ID); err != nil {
 		return err
@@ -569,7 +569,7 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 		return err
 	}
 	if r.Via != "" {
-		if err := d.Leg(r.Via, r.Kind.String(), interaction.Event{}); err != nil {
+		if err := d.Leg(r.Via, interaction.Trigger(r.Kind.String()), interaction.Event{}); err != nil {
 			return err
 		}
 	} else {
@@ -644,7 +644,7 @@ func (c CancelRequest) Decide(d *interaction.Decision) error {
 		return err
 	}
 	if r.State != interaction.RequestPending {
-		return d.Refuse(interaction.ErrInvalidTransition, "R-X2", "request is "+r.State)
+		return d.Refuse(interaction.ErrInvalidTransition, "R-X2", "request is "+string(r.State))
 	}
 	if err := d.CancelRequest(*r, ""); err != nil {
 		return err
@@ -694,7 +694,7 @@ func requireOwner(d *interaction.Decision, rule string) (*interaction.Party, err
 		return nil, d.Refuse(interaction.ErrNotPermitted, rule, "only the owner of the chat may do this")
 	}
 	if s := d.State().Status; s != interaction.StatusActive {
-		return nil, d.Refuse(interaction.ErrInvalidTransition, rule, "chat is "+s+", not active")
+		return nil, d.Refuse(interaction.ErrInvalidTransition, rule, "chat is "+string(s)+", not active")
 	}
 	return p, nil
 }
@@ -757,14 +757,14 @@ func requestScope(r *interaction.Request) interaction.Scope {
 	return interaction.LegScope(r.ID)
 }
 
-func dropRequest(d *interaction.Decision, r *interaction.Request, trigger string, notice interaction.NoticeCode) error {
+func dropRequest(d *interaction.Decision, r *interaction.Request, trigger interaction.Trigger, notice interaction.NoticeCode) error {
 	if err := d.Request(r.ID, trigger, interaction.Event{}, requestScope(r)); err != nil {
 		return err
 	}
 	if r.Via == "" {
-		membership := "withdraw" // a request that timed out withdraws the invitation
-		if trigger == "decline" {
-			membership = "decline"
+		membership := interaction.TriggerWithdraw // a request that timed out withdraws the invitation
+		if trigger == interaction.TriggerDecline {
+			membership = interaction.TriggerDecline
 		}
 		if err := d.Membership(r.Agent, membership, d.State().Party(r.Agent).Role, interaction.LegScope(r.ID)); err != nil {
 			return err

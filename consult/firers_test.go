@@ -26,24 +26,24 @@ func TestRX6CommandsAskTheTablesWhoMayFire(t *testing.T) {
 	leg3 := target{"agent1", "agent3", "agent4"}
 	r4 := target{"agent1", "agent4", "agent3"}
 	cases := []struct {
-		machine *interaction.Machine
-		event   string
+		machine *interaction.Chart
+		event   interaction.Trigger
 		on      target
 		cmd     func(leg1, leg3, r1, r4 interaction.LegID) interaction.Command
 	}{
-		{interaction.LegMachine, "accept", leg3, func(_, l3, _, _ interaction.LegID) interaction.Command { return consult.Accept{Leg: l3} }},
-		{interaction.LegMachine, "decline", leg3, func(_, l3, _, _ interaction.LegID) interaction.Command { return consult.Decline{Leg: l3} }},
-		{interaction.LegMachine, "cancel", leg3, func(_, l3, _, _ interaction.LegID) interaction.Command { return consult.Cancel{Leg: l3} }},
-		{interaction.LegMachine, "time_out", leg3, func(_, l3, _, _ interaction.LegID) interaction.Command { return consult.TimeOut{Leg: l3} }},
-		{interaction.LegMachine, "end", leg1, func(l1, _, _, _ interaction.LegID) interaction.Command { return consult.EndLeg{Leg: l1} }},
-		{interaction.LegMachine, "transfer", leg1, func(l1, _, _, _ interaction.LegID) interaction.Command { return consult.Transfer{Leg: l1} }},
-		{interaction.RequestMachine, "request", leg1, func(l1, _, _, _ interaction.LegID) interaction.Command {
+		{&interaction.LegMachine.Chart, "accept", leg3, func(_, l3, _, _ interaction.LegID) interaction.Command { return consult.Accept{Leg: l3} }},
+		{&interaction.LegMachine.Chart, "decline", leg3, func(_, l3, _, _ interaction.LegID) interaction.Command { return consult.Decline{Leg: l3} }},
+		{&interaction.LegMachine.Chart, "cancel", leg3, func(_, l3, _, _ interaction.LegID) interaction.Command { return consult.Cancel{Leg: l3} }},
+		{&interaction.LegMachine.Chart, "time_out", leg3, func(_, l3, _, _ interaction.LegID) interaction.Command { return consult.TimeOut{Leg: l3} }},
+		{&interaction.LegMachine.Chart, "end", leg1, func(l1, _, _, _ interaction.LegID) interaction.Command { return consult.EndLeg{Leg: l1} }},
+		{&interaction.LegMachine.Chart, "transfer", leg1, func(l1, _, _, _ interaction.LegID) interaction.Command { return consult.Transfer{Leg: l1} }},
+		{&interaction.RequestMachine.Chart, "request", leg1, func(l1, _, _, _ interaction.LegID) interaction.Command {
 			return consult.Conference{Leg: l1, Request: "r9"}
 		}},
-		{interaction.RequestMachine, "accept", r4, func(_, _, _, r interaction.LegID) interaction.Command { return consult.AcceptRequest{Request: r} }},
-		{interaction.RequestMachine, "decline", r4, func(_, _, _, r interaction.LegID) interaction.Command { return consult.DeclineRequest{Request: r} }},
-		{interaction.RequestMachine, "cancel", r4, func(_, _, _, r interaction.LegID) interaction.Command { return consult.CancelRequest{Request: r} }},
-		{interaction.RequestMachine, "time_out", r4, func(_, _, _, r interaction.LegID) interaction.Command { return consult.TimeOutRequest{Request: r} }},
+		{&interaction.RequestMachine.Chart, "accept", r4, func(_, _, _, r interaction.LegID) interaction.Command { return consult.AcceptRequest{Request: r} }},
+		{&interaction.RequestMachine.Chart, "decline", r4, func(_, _, _, r interaction.LegID) interaction.Command { return consult.DeclineRequest{Request: r} }},
+		{&interaction.RequestMachine.Chart, "cancel", r4, func(_, _, _, r interaction.LegID) interaction.Command { return consult.CancelRequest{Request: r} }},
+		{&interaction.RequestMachine.Chart, "time_out", r4, func(_, _, _, r interaction.LegID) interaction.Command { return consult.TimeOutRequest{Request: r} }},
 	}
 	for _, c := range cases {
 		for _, actor := range []interaction.PartyID{c.on.owner, c.on.agent, c.on.other, "contact", interaction.System} {
@@ -51,7 +51,7 @@ func TestRX6CommandsAskTheTablesWhoMayFire(t *testing.T) {
 			cmd := c.cmd(leg1, leg3, r1, r4)
 			_, err := d.chats.Do(ctx, d.id, actor, cmd)
 			may := c.machine.MayFire(c.event, interaction.FirerOf(actor, c.on.owner, c.on.agent))
-			name := c.machine.Name + " " + c.event + " by " + string(actor)
+			name := c.machine.Name + " " + string(c.event) + " by " + string(actor)
 			systemOwn := c.event == "time_out"
 			switch {
 			case actor == interaction.System && !systemOwn:
@@ -76,8 +76,8 @@ func TestRX6CommandsAskTheTablesWhoMayFire(t *testing.T) {
 }
 
 func TestRX6TablesDeclareWhoFiresEveryLegAndRequestTransition(t *testing.T) {
-	for _, m := range []*interaction.Machine{interaction.LegMachine, interaction.RequestMachine} {
-		for _, e := range m.Events() {
+	for _, m := range []*interaction.Chart{&interaction.LegMachine.Chart, &interaction.RequestMachine.Chart} {
+		for _, e := range m.Triggers() {
 			p, ok := m.Firers(e)
 			assert.True(t, ok, "%s %s: declared", m.Name, e)
 			assert.NotZero(t, p.By&^interaction.ByCascade, "%s %s: someone fires it by a command", m.Name, e)

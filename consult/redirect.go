@@ -194,13 +194,13 @@ func (c Reroute) Decide(d *interaction.Decision) error {
 func (c Reroute) endLeg(d *interaction.Decision, l interaction.Leg) error {
 	if c.Reason == RerouteDeclined {
 		if l.State != interaction.LegDeclined {
-			return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "consultation is "+l.State+", not declined")
+			return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "consultation is "+string(l.State)+", not declined")
 		}
 		return nil
 	}
-	trigger, notice := "time_out", interaction.NoticeNoAnswer
+	trigger, notice := interaction.TriggerTimeOut, interaction.NoticeNoAnswer
 	if c.Reason == RerouteRescinded {
-		trigger, notice = "cancel", interaction.NoticeUnavailable
+		trigger, notice = interaction.TriggerCancel, interaction.NoticeUnavailable
 	} else if l.State == interaction.LegInviting {
 		if err := due(d, l.Deadline); err != nil {
 			return err
@@ -234,7 +234,7 @@ func (c Reroute) endRequest(d *interaction.Decision, r interaction.Request) erro
 		return nil
 	}
 	if r.State != interaction.RequestDeclined {
-		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "request is "+r.State+", not declined")
+		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "request is "+string(r.State)+", not declined")
 	}
 	return nil
 }
@@ -283,7 +283,7 @@ func (c Reroute) offerOn(d *interaction.Decision, route LegID) error {
 // its events, so that it reads as rescinded, not cancelled by the owner).
 func rescindRequest(d *interaction.Decision, r interaction.Request) error {
 	if r.State != interaction.RequestPending {
-		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "request is "+r.State)
+		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "request is "+string(r.State))
 	}
 	return d.CancelRequest(r, interaction.System)
 }
@@ -725,7 +725,7 @@ func invites(events []interaction.Event, id LegID) bool {
 	for i := range events {
 		ev := &events[i]
 		if (ev.Type == interaction.EventLeg || ev.Type == interaction.EventRequest) && ev.Leg == id &&
-			(ev.From == interaction.LegNone || ev.From == interaction.RequestNone) {
+			(ev.From == string(interaction.LegNone) || ev.From == string(interaction.RequestNone)) {
 			return true
 		}
 	}
@@ -735,7 +735,7 @@ func invites(events []interaction.Event, id LegID) bool {
 // notPlaced reports whether the events tell an owner that nobody is left.
 func notPlaced(events []interaction.Event) bool {
 	for i := range events {
-		if ev := &events[i]; ev.Type == interaction.EventMessage && ev.Kind == interaction.KindNotice && ev.Trigger == interaction.NoticeNotPlaced.String() {
+		if ev := &events[i]; ev.Type == interaction.EventMessage && ev.Kind == interaction.KindNotice && string(ev.Trigger) == interaction.NoticeNotPlaced.String() {
 			return true
 		}
 	}

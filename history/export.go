@@ -21,16 +21,16 @@ const SchemaV1 = "chatconsult.transcript/v1"
 // Export is one viewer's transcript of one interaction, with exactly the
 // viewer's visibility (R-X8). Its JSON form is schema SchemaV1.
 type Export struct {
-	Schema        string          `json:"schema"`
-	Interaction   interaction.ID  `json:"interaction"`
-	Viewer        ExportParty     `json:"viewer"`
-	Status        string          `json:"status"`
-	Version       uint64          `json:"version"`
-	Opened        time.Time       `json:"opened"`
-	Ended         *time.Time      `json:"ended,omitempty"`
-	Parties       []ExportParty   `json:"parties"`
-	Consultations []ExportConsult `json:"consultations"`
-	Messages      []ExportMessage `json:"messages"`
+	Schema        string             `json:"schema"`
+	Interaction   interaction.ID     `json:"interaction"`
+	Viewer        ExportParty        `json:"viewer"`
+	Status        interaction.Status `json:"status"`
+	Version       uint64             `json:"version"`
+	Opened        time.Time          `json:"opened"`
+	Ended         *time.Time         `json:"ended,omitempty"`
+	Parties       []ExportParty      `json:"parties"`
+	Consultations []ExportConsult    `json:"consultations"`
+	Messages      []ExportMessage    `json:"messages"`
 }
 
 // ExportParty is a party as the viewer sees it.
@@ -38,22 +38,22 @@ type ExportParty struct {
 	ID interaction.PartyID `json:"id"`
 	// Name is how the viewer is shown the party: for the contact, an
 	// agent's contact-facing name (interaction.ContactNames).
-	Name       string `json:"name,omitempty"`
-	Role       string `json:"role"`
-	Membership string `json:"membership"`
+	Name       string                  `json:"name,omitempty"`
+	Role       string                  `json:"role"`
+	Membership interaction.MemberState `json:"membership"`
 }
 
 // ExportConsult is a consultation the viewer is one of the two agents of.
 type ExportConsult struct {
-	Leg      interaction.LegID   `json:"leg"`
-	Owner    interaction.PartyID `json:"owner"`
-	Agent    interaction.PartyID `json:"agent"`
-	Target   string              `json:"target"`
-	Medium   string              `json:"medium"`
-	State    string              `json:"state"`
-	Started  time.Time           `json:"started"`
-	Answered *time.Time          `json:"answered,omitempty"`
-	Ended    *time.Time          `json:"ended,omitempty"`
+	Leg      interaction.LegID    `json:"leg"`
+	Owner    interaction.PartyID  `json:"owner"`
+	Agent    interaction.PartyID  `json:"agent"`
+	Target   string               `json:"target"`
+	Medium   string               `json:"medium"`
+	State    interaction.LegState `json:"state"`
+	Started  time.Time            `json:"started"`
+	Answered *time.Time           `json:"answered,omitempty"`
+	Ended    *time.Time           `json:"ended,omitempty"`
 }
 
 // ExportMessage is one line of the transcript.
@@ -206,14 +206,14 @@ func (x Export) WriteText(w io.Writer) error {
 // after it (see WriteText).
 func (x *Export) writeTextHead(b *bufio.Writer) {
 	fmt.Fprintf(b, "Transcript of interaction %s for %s (%s)\n", textID(string(x.Interaction)), textID(string(x.Viewer.ID)), escapeText(x.Viewer.Role))
-	fmt.Fprintf(b, "Status: %s. Opened %s", escapeText(x.Status), stamp(x.Opened))
+	fmt.Fprintf(b, "Status: %s. Opened %s", escapeText(string(x.Status)), stamp(x.Opened))
 	if x.Ended != nil {
 		fmt.Fprintf(b, ", ended %s", stamp(*x.Ended))
 	}
 	b.WriteString(".\n")
 	for _, c := range x.Consultations {
 		fmt.Fprintf(b, "Consultation %s: %s with %s (%s, %s), %s.\n", textID(string(c.Leg)), textID(string(c.Owner)), textID(string(c.Agent)),
-			escapeText(c.Target), escapeText(c.Medium), escapeText(c.State))
+			escapeText(c.Target), escapeText(c.Medium), escapeText(string(c.State)))
 	}
 	b.WriteString("\n")
 }

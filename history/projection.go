@@ -279,7 +279,7 @@ func (p *Projection) fold(rec *record, ev *interaction.Event) error {
 		p.all.insert(k)
 		indexOf(p.contacts, st.Contact).insert(k)
 	case interaction.EventStatus:
-		if ev.To == interaction.StatusClosed {
+		if ev.To == string(interaction.StatusClosed) {
 			rec.closed = ev.Time
 		}
 		rec.tick(ev)

@@ -193,7 +193,7 @@ func TestCorruptStreamIsReported(t *testing.T) {
 	p := history.New()
 	for _, ev := range events {
 		if ev.Interaction == bad && ev.Version == 3 {
-			ev.From = interaction.StatusClosed // no such transition from here
+			ev.From = string(interaction.StatusClosed) // no such transition from here
 			ev.Type = interaction.EventStatus
 		}
 		err := p.Apply(ev)

@@ -49,7 +49,7 @@ type Entry struct {
 	// order they first joined: the ones the contact saw. Never a
 	// consultation target who stayed one (R-H3).
 	Agents []interaction.PartyID
-	Status string // an interaction.InteractionMachine state
+	Status interaction.Status
 	Opened time.Time
 	Ended  time.Time // the contact session ended; zero before
 	Closed time.Time // every agent marked it done (R-C8); zero before
@@ -74,7 +74,7 @@ type Consultation struct {
 	Agent    interaction.PartyID
 	Target   interaction.Target
 	Medium   interaction.Medium
-	State    string // an interaction.LegMachine state: how it ended, or live
+	State    interaction.LegState // how it ended, or live
 	Started  time.Time
 	Answered time.Time
 	Ended    time.Time

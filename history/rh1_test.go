@@ -44,7 +44,7 @@ func activityIDs(act []history.Activity) []interaction.ID {
 func TestRH1ConsultationIsNeverAnInteractionOfItsOwn(t *testing.T) {
 	outcomes := []struct {
 		name string
-		leg  string // the leg's final state
+		leg  interaction.LegState // the leg's final state
 	}{
 		{"ended", interaction.LegEnded},
 		{"transfer", interaction.LegTransferred},
@@ -174,7 +174,7 @@ func TestRH1SeveralConsultationsStayInOneEntry(t *testing.T) {
 				Owner  interaction.PartyID
 				Agent  interaction.PartyID
 				Medium interaction.Medium
-				State  string
+				State  interaction.LegState
 			}
 			var got []leg
 			for _, c := range act[0].Consultations {

@@ -26,7 +26,7 @@ func (c Open) Decide(d *Decision) error {
 			return err
 		}
 	}
-	d.Record(Event{Type: EventOpened, Party: c.Contact, Scope: Everyone})
+	d.record(Event{Type: EventOpened, Party: c.Contact, Scope: Everyone})
 	if err := d.Membership(c.Contact, "enter", RoleContact, Everyone); err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func (c Assign) Decide(d *Decision) error {
 	}
 	s := d.State()
 	if s.Status != StatusWaiting {
-		return d.Refuse(ErrInvalidTransition, "", "chat is "+s.Status+", not waiting")
+		return d.Refuse(ErrInvalidTransition, "", "chat is "+string(s.Status)+", not waiting")
 	}
 	if c.Agent == s.Contact {
 		return d.Refuse(ErrNotPermitted, "R-X6", "the contact cannot own its own chat")
@@ -107,7 +107,7 @@ func (Decline) Decide(d *Decision) error {
 	if s := d.State().Status; s != StatusWaiting {
 		// Chat offers exist only while the chat waits; an owner invited to
 		// an active chat answers a transfer request (consult.DeclineRequest).
-		return d.Refuse(ErrInvalidTransition, "R-X1", "chat is "+s+": no chat offer to decline")
+		return d.Refuse(ErrInvalidTransition, "R-X1", "chat is "+string(s)+": no chat offer to decline")
 	}
 	return d.Membership(p.ID, "decline", RoleOwner, PartyScope(p.ID))
 }
@@ -125,7 +125,7 @@ func (c Withdraw) Decide(d *Decision) error {
 		return d.Refuse(ErrNotFound, "", "no chat offer for "+string(c.Agent))
 	}
 	if s := d.State().Status; s != StatusWaiting {
-		return d.Refuse(ErrInvalidTransition, "R-X1", "chat is "+s+": no chat offer to withdraw")
+		return d.Refuse(ErrInvalidTransition, "R-X1", "chat is "+string(s)+": no chat offer to withdraw")
 	}
 	return d.Membership(p.ID, "withdraw", RoleOwner, PartyScope(p.ID))
 }
@@ -145,14 +145,14 @@ func (c Post) Decide(d *Decision) error {
 		return err
 	}
 	if !p.Present() {
-		return d.Refuse(ErrNotPermitted, "R-X6", "party is "+p.Membership+", not in the chat")
+		return d.Refuse(ErrNotPermitted, "R-X6", "party is "+string(p.Membership)+", not in the chat")
 	}
 	if p.Role != RoleContact && !p.Role.Engaged() {
 		return d.Refuse(ErrNotPermitted, "R-X6", "a "+p.Role.String()+" does not write to the contact")
 	}
 	s := d.State()
 	if s.Status != StatusActive && !(s.Status == StatusWaiting && p.Role == RoleContact) {
-		return d.Refuse(ErrInvalidTransition, "", "chat is "+s.Status)
+		return d.Refuse(ErrInvalidTransition, "", "chat is "+string(s.Status))
 	}
 	return d.Message(c.Text, KindText, Everyone)
 }
@@ -196,7 +196,7 @@ func (Leave) Decide(d *Decision) error {
 		return err
 	}
 	if !p.Present() {
-		return d.Refuse(ErrInvalidTransition, "", "party is "+p.Membership)
+		return d.Refuse(ErrInvalidTransition, "", "party is "+string(p.Membership))
 	}
 	if p.Role == RoleContact {
 		return d.EndSession()
@@ -217,7 +217,7 @@ func (End) Decide(d *Decision) error {
 		return err
 	}
 	if !p.Present() {
-		return d.Refuse(ErrInvalidTransition, "", "party is "+p.Membership)
+		return d.Refuse(ErrInvalidTransition, "", "party is "+string(p.Membership))
 	}
 	switch {
 	case p.Role == RoleContact:
@@ -305,7 +305,7 @@ func (d *Decision) MembershipScope(p PartyID) Scope {
 // its consultations and requests end, a departing owner hands over to the
 // earliest engaged agent left (R-F6), and when no engaged agent is left the
 // session with the contact ends.
-func (d *Decision) Depart(p PartyID, trigger string) error {
+func (d *Decision) Depart(p PartyID, trigger Trigger) error {
 	if err := d.EndLegsOf(p); err != nil {
 		return err
 	}
@@ -364,9 +364,9 @@ func (d *Decision) EndLegsOf(p PartyID) error {
 }
 
 func (d *Decision) endLeg(l Leg) error {
-	trigger := "end"
+	trigger := TriggerEnd
 	if l.State == LegInviting {
-		trigger = "cancel"
+		trigger = TriggerCancel
 	}
 	if err := d.Leg(l.ID, trigger, Event{}); err != nil {
 		return err
@@ -420,7 +420,7 @@ func (d *Decision) CancelRequest(r Request, actor PartyID) error {
 func (d *Decision) EndSession() error {
 	s := d.State()
 	if s.Status != StatusWaiting && s.Status != StatusActive {
-		return d.Refuse(ErrInvalidTransition, "R-C7", "chat is "+s.Status)
+		return d.Refuse(ErrInvalidTransition, "R-C7", "chat is "+string(s.Status))
 	}
 	// The status first, while everyone is still in: the contact and the
 	// consultation targets see the session end before they are taken out

@@ -96,9 +96,9 @@ func DeadlineChanges(events []Event) (set []Deadline, ended []Deadline) {
 		var none, pending string
 		switch ev.Type {
 		case EventLeg:
-			kind, none, pending = DeadlineLeg, LegNone, LegInviting
+			kind, none, pending = DeadlineLeg, string(LegNone), string(LegInviting)
 		case EventRequest:
-			kind, none, pending = DeadlineRequest, RequestNone, RequestPending
+			kind, none, pending = DeadlineRequest, string(RequestNone), string(RequestPending)
 		default:
 			continue
 		}
@@ -189,7 +189,7 @@ func (m *MemoryDeadlines) Notify(_ context.Context, _ *State, events []Event) {
 	id, last := events[0].Interaction, events[len(events)-1].Version
 	closed := false
 	for i := range events {
-		if events[i].Type == EventStatus && events[i].To == StatusClosed {
+		if events[i].Type == EventStatus && events[i].To == string(StatusClosed) {
 			closed = true
 		}
 	}

@@ -141,9 +141,11 @@ func (d *Decision) flush() {
 	}
 }
 
-// Record adds one event, filling in what every event carries: interaction,
-// version, time, actor and cause.
-func (d *Decision) Record(ev Event) {
+// record adds one event, filling in what every event carries: interaction,
+// version, time, actor and cause. Every event a command writes comes
+// through one of the machine-firing methods above it or a message, never
+// past them.
+func (d *Decision) record(ev Event) {
 	cur := d.State()
 	ev.Interaction = cur.ID
 	if ev.Type == EventOpened {
@@ -160,19 +162,19 @@ func (d *Decision) Record(ev Event) {
 }
 
 // Status fires the interaction machine.
-func (d *Decision) Status(trigger string) error {
+func (d *Decision) Status(trigger Trigger) error {
 	from := d.State().Status
 	to, err := InteractionMachine.Fire(from, trigger)
 	if err != nil {
 		return d.wrap(err)
 	}
-	d.Record(Event{Type: EventStatus, From: from, To: to, Trigger: trigger, Scope: Everyone})
+	d.record(Event{Type: EventStatus, From: string(from), To: string(to), Trigger: trigger, Scope: Everyone})
 	return nil
 }
 
 // Membership fires the membership machine of party p; role is the role it
 // holds afterwards and sc who may see the change.
-func (d *Decision) Membership(p PartyID, trigger string, role Role, sc Scope) error {
+func (d *Decision) Membership(p PartyID, trigger Trigger, role Role, sc Scope) error {
 	from := MemberNone
 	if q := d.State().Party(p); q != nil {
 		from = q.Membership
@@ -181,12 +183,12 @@ func (d *Decision) Membership(p PartyID, trigger string, role Role, sc Scope) er
 	if err != nil {
 		return d.wrap(err)
 	}
-	d.Record(Event{Type: EventMembership, Party: p, Role: role, From: from, To: to, Trigger: trigger, Scope: sc, Leg: sc.Leg})
+	d.record(Event{Type: EventMembership, Party: p, Role: role, From: string(from), To: string(to), Trigger: trigger, Scope: sc, Leg: sc.Leg})
 	return nil
 }
 
 // Role fires the role machine for party p (RoleMachine).
-func (d *Decision) Role(p PartyID, trigger string, sc Scope) error {
+func (d *Decision) Role(p PartyID, trigger Trigger, sc Scope) error {
 	q := d.State().Party(p)
 	if q == nil {
 		return d.Refuse(ErrNotFound, "", "no party "+string(p))
@@ -195,7 +197,26 @@ func (d *Decision) Role(p PartyID, trigger string, sc Scope) error {
 	if err != nil {
 		return d.wrap(err)
 	}
-	d.Record(Event{Type: EventRole, Party: p, Role: roleNamed(to), Trigger: trigger, Scope: sc})
+	d.record(Event{Type: EventRole, Party: p, Role: roleNamed(to), Trigger: trigger, Scope: sc})
+	return nil
+}
+
+// Supervision fires the role machine's supervisor transition for the
+// acting supervisor: it monitors or coaches (mode SuperviseMonitor or
+// SuperviseCoach) agent from now on (R-X7); sc is who is told.
+func (d *Decision) Supervision(agent PartyID, mode Trigger, sc Scope) error {
+	q := d.State().Party(d.Actor)
+	if q == nil {
+		if d.err != nil {
+			return d.err // its entry broke a rule: that is the error
+		}
+		return d.Refuse(ErrNotFound, "R-X7", "no party "+string(d.Actor))
+	}
+	to, err := RoleMachine.Fire(q.Role.String(), mode)
+	if err != nil {
+		return d.wrap(err)
+	}
+	d.record(Event{Type: EventRole, Party: d.Actor, Role: roleNamed(to), Target: Target{Kind: TargetAgent, ID: string(agent)}, Trigger: mode, Scope: sc})
 	return nil
 }
 
@@ -210,7 +231,7 @@ func roleNamed(name string) Role {
 
 // Leg fires the leg machine. For a new leg (from none), tmpl carries the
 // target agent (Party), Target and Medium.
-func (d *Decision) Leg(id LegID, trigger string, tmpl Event) error {
+func (d *Decision) Leg(id LegID, trigger Trigger, tmpl Event) error {
 	from := LegNone
 	sc := LegScope(id)
 	if l := d.State().Leg(id); l != nil {
@@ -220,14 +241,14 @@ func (d *Decision) Leg(id LegID, trigger string, tmpl Event) error {
 	if err != nil {
 		return d.wrap(err)
 	}
-	tmpl.Type, tmpl.Leg, tmpl.From, tmpl.To, tmpl.Trigger, tmpl.Scope = EventLeg, id, from, to, trigger, sc
-	d.Record(tmpl)
+	tmpl.Type, tmpl.Leg, tmpl.From, tmpl.To, tmpl.Trigger, tmpl.Scope = EventLeg, id, string(from), string(to), trigger, sc
+	d.record(tmpl)
 	return nil
 }
 
 // Request fires the request machine. For a new request, tmpl carries the
 // target agent (Party), Target, Request kind and Via; sc who may see it.
-func (d *Decision) Request(id LegID, trigger string, tmpl Event, sc Scope) error {
+func (d *Decision) Request(id LegID, trigger Trigger, tmpl Event, sc Scope) error {
 	from := RequestNone
 	if r := d.State().Request(id); r != nil {
 		from = r.State
@@ -236,8 +257,8 @@ func (d *Decision) Request(id LegID, trigger string, tmpl Event, sc Scope) error
 	if err != nil {
 		return d.wrap(err)
 	}
-	tmpl.Type, tmpl.Leg, tmpl.From, tmpl.To, tmpl.Trigger, tmpl.Scope = EventRequest, id, from, to, trigger, sc
-	d.Record(tmpl)
+	tmpl.Type, tmpl.Leg, tmpl.From, tmpl.To, tmpl.Trigger, tmpl.Scope = EventRequest, id, string(from), string(to), trigger, sc
+	d.record(tmpl)
 	return nil
 }
 
@@ -248,7 +269,7 @@ func (d *Decision) Message(text string, kind MessageKind, sc Scope) error {
 			return err
 		}
 	}
-	d.Record(Event{Type: EventMessage, Text: text, Kind: kind, Scope: sc, Leg: sc.Leg, Seq: d.State().MessageCount() + 1})
+	d.record(Event{Type: EventMessage, Text: text, Kind: kind, Scope: sc, Leg: sc.Leg, Seq: d.State().MessageCount() + 1})
 	return nil
 }
 

@@ -51,8 +51,8 @@ type Delta struct {
 	Total uint32
 
 	Role       Role
-	Membership string
-	Status     string
+	Membership MemberState
+	Status     Status
 	Ended      time.Time
 
 	// Message is a new message, numbered Total (its Seq).

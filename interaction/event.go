@@ -62,11 +62,13 @@ type Event struct {
 	Type        EventType
 	Scope       Scope // who may see this event
 
-	Party   PartyID
-	Role    Role
+	Party PartyID
+	Role  Role
+	// From and To are states of the machine the event changed (Type says
+	// which): a Status, MemberState, LegState or RequestState by name.
 	From    string
 	To      string
-	Trigger string
+	Trigger Trigger
 	Leg     LegID
 	Via     LegID
 	// Route names the routed invitation (R-X1) a new leg or request is an

@@ -147,7 +147,7 @@ func (l lens) ownRole() Role {
 }
 
 // status is the interaction's status as the viewer may know it.
-func (l lens) status() string {
+func (l lens) status() Status {
 	if l.p.Present() {
 		return l.s.Status
 	}

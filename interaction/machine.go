@@ -11,22 +11,152 @@ import (
 	"github.com/looplab/fsm"
 )
 
-// Machine is one state machine of the domain, declared once as a
-// looplab/fsm table. Every state change the library makes goes through
-// Fire, which runs the change on a looplab/fsm machine; Apply checks
-// replayed events against the same table with Allows.
+// Trigger names a transition of a machine: what happened ("accept",
+// "time_out"). One trigger name may label transitions of several machines
+// (a leg, a request and a membership are all accepted); the machine says
+// what it does there.
+type Trigger string
+
+// The triggers of the domain's machines, in the tables of machines.go and
+// routing's invitation machine.
+const (
+	TriggerAgentJoins Trigger = "agent_joins" // interaction: an agent is engaged
+	TriggerEnd        Trigger = "end"         // interaction: the session ends; leg: the consultation ends
+	TriggerClose      Trigger = "close"       // interaction: every agent marked it done (R-C8)
+	TriggerInvite     Trigger = "invite"
+	TriggerEnter      Trigger = "enter" // membership: in without an invitation
+	TriggerAccept     Trigger = "accept"
+	TriggerDecline    Trigger = "decline"
+	TriggerWithdraw   Trigger = "withdraw" // membership: invitation cancelled or timed out
+	TriggerLeave      Trigger = "leave"
+	TriggerRemove     Trigger = "remove"
+	TriggerDone       Trigger = "done" // membership: marked the interaction done (R-C8)
+	TriggerCancel     Trigger = "cancel"
+	TriggerTimeOut    Trigger = "time_out"
+	TriggerTransfer   Trigger = "transfer"
+	TriggerConference Trigger = "conference"
+	TriggerHandOver   Trigger = "hand_over" // role: the earliest member takes over (R-F6)
+	TriggerBargeIn    Trigger = "barge_in"  // role: a supervisor joins the conversation (R-X7)
+	TriggerRequest    Trigger = "request"   // request: a transfer or conference is asked for
+	TriggerOffer      Trigger = "offer"     // routing invitation: offered to one agent
+	TriggerRescind    Trigger = "rescind"   // routing invitation: withdrawn by routing
+)
+
+// Transition is one line of a machine's table: the trigger, the states it
+// leaves from, the state it leads to, and — for the machines whose
+// transitions commands fire on a leg or request — who may fire it and the
+// SPEC.md rule that says so.
+type Transition[S ~string] struct {
+	On   Trigger
+	From []S
+	To   S
+	By   Firers
+	Rule string
+}
+
+// Machine is one state machine of the domain, declared once as a table of
+// typed states (LegState, MemberState, …). Every state change the library
+// makes goes through Fire, which runs the change on a looplab/fsm machine
+// compiled from the table; Apply checks replayed events against the same
+// table with Allows.
+type Machine[S ~string] struct {
+	Chart
+}
+
+// NewMachine compiles a table. It panics on a malformed table: tables are
+// package-level declarations, so that is a programming error found at init.
+func NewMachine[S ~string](name string, initial S, table []Transition[S]) *Machine[S] {
+	m := &Machine[S]{}
+	c := &m.Chart
+	c.Name, c.Initial, c.next = name, string(initial), map[edge]string{}
+	seenState := map[string]bool{c.Initial: true}
+	c.states = append(c.states, c.Initial)
+	declared := 0
+	for _, t := range table {
+		e := fsm.EventDesc{Name: string(t.On), Dst: string(t.To)}
+		for _, from := range t.From {
+			e.Src = append(e.Src, string(from))
+		}
+		c.Table = append(c.Table, e)
+		if !slices.Contains(c.events, t.On) {
+			c.events = append(c.events, t.On)
+		}
+		for _, st := range append(append([]string(nil), e.Src...), e.Dst) {
+			if !seenState[st] {
+				seenState[st] = true
+				c.states = append(c.states, st)
+			}
+		}
+		for _, src := range e.Src {
+			if _, dup := c.next[edge{src, t.On}]; dup {
+				panic("interaction: duplicate transition in machine " + name)
+			}
+			c.next[edge{src, t.On}] = e.Dst
+		}
+		if t.By != 0 {
+			declared++
+			if c.firers == nil {
+				c.firers = map[Trigger]Permission{}
+			}
+			if p, ok := c.firers[t.On]; ok && (p.By != t.By || p.Rule != t.Rule) {
+				panic("interaction: machine " + name + " declares two sets of firers for " + string(t.On))
+			}
+			c.firers[t.On] = Permission{By: t.By, Rule: t.Rule}
+		}
+	}
+	if declared != 0 && declared != len(table) {
+		panic("interaction: machine " + name + " declares firers for some transitions only")
+	}
+	fsmTable := c.Table
+	c.pool.New = func() any { return fsm.NewFSM(c.Initial, fsmTable, nil) }
+	return m
+}
+
+// WithEntries sets the states an instance may start in besides the
+// initial one and returns m, for declarations.
+func (m *Machine[S]) WithEntries(states ...S) *Machine[S] {
+	for _, st := range states {
+		m.Entries = append(m.Entries, string(st))
+		if !slices.Contains(m.states, string(st)) {
+			m.states = append(m.states, string(st))
+		}
+	}
+	return m
+}
+
+// Fire runs trigger from state from on a looplab/fsm machine built from the
+// table and returns the new state, or an *Error of kind ErrInvalidTransition.
+func (m *Machine[S]) Fire(from S, trigger Trigger) (S, error) {
+	to, err := m.step(string(from), trigger)
+	return S(to), err
+}
+
+// Can reports whether trigger is declared from state from.
+func (m *Machine[S]) Can(from S, trigger Trigger) bool { return m.Chart.Can(string(from), trigger) }
+
+// Allows reports whether trigger leads from one state to the other.
+// Replay uses it to reject an event log that no command could have
+// produced.
+func (m *Machine[S]) Allows(from S, trigger Trigger, to S) bool {
+	return m.Chart.Allows(string(from), trigger, string(to))
+}
+
+// Chart is a machine's table without the type of its states: what the
+// docs, the checkers and the log validator read. Every Machine is one.
 //
-// A Machine keeps no per-instance state: the current state lives in the
-// aggregate (as a string), and Fire borrows a pooled fsm.FSM, sets it to
-// that state and fires the event. This avoids one fsm object per party per
-// idle interaction (≈1 KB each, see the project's prior-art notes, shared/PRIOR-ART.md) while the table stays the
-// single authority. Fire never passes a cancellable context and no callbacks
-// are registered, which sidesteps the fsm traps listed there
-// (deadlocks in callbacks, machines stuck after a cancelled context).
-type Machine struct {
+// A Chart keeps no per-instance state: the current state lives in the
+// aggregate, and a transition borrows a pooled fsm.FSM, sets it to that
+// state and fires the event. This avoids one fsm object per party per idle
+// interaction (≈1 KB each, see the project's prior-art notes,
+// shared/PRIOR-ART.md) while the table stays the single authority. No
+// cancellable context is passed and no callbacks are registered, which
+// sidesteps the fsm traps listed there (deadlocks in callbacks, machines
+// stuck after a cancelled context).
+type Chart struct {
 	Name    string
 	Initial string
-	Table   fsm.Events
+	// Table is the table as looplab/fsm takes it.
+	Table fsm.Events
 	// Entries, when set, are the states an instance may start in besides
 	// Initial, because another machine's event puts it there (a party's
 	// role is set when it is invited or enters).
@@ -34,53 +164,35 @@ type Machine struct {
 
 	next   map[edge]string
 	states []string
-	events []string
+	events []Trigger
 	pool   sync.Pool
-	// firers: who may fire each event (WithFirers); nil for machines
-	// that do not say.
-	firers map[string]Permission
+	// firers: who may fire each trigger; nil for machines that do not say.
+	firers map[Trigger]Permission
 }
 
-type edge struct{ from, event string }
-
-// NewMachine compiles a table. It panics on a malformed table: tables are
-// package-level declarations, so that is a programming error found at init.
-func NewMachine(name, initial string, table fsm.Events) *Machine {
-	m := &Machine{Name: name, Initial: initial, Table: table, next: map[edge]string{}}
-	seenState := map[string]bool{initial: true}
-	seenEvent := map[string]bool{}
-	m.states = append(m.states, initial)
-	for _, e := range table {
-		if !seenEvent[e.Name] {
-			seenEvent[e.Name] = true
-			m.events = append(m.events, e.Name)
-		}
-		for _, src := range append(append([]string(nil), e.Src...), e.Dst) {
-			if !seenState[src] {
-				seenState[src] = true
-				m.states = append(m.states, src)
-			}
-		}
-		for _, src := range e.Src {
-			if src == e.Dst {
-				panic("interaction: self-transition in machine " + name + ": looplab/fsm reports it as NoTransitionError")
-			}
-			if _, dup := m.next[edge{src, e.Name}]; dup {
-				panic("interaction: duplicate transition in machine " + name)
-			}
-			m.next[edge{src, e.Name}] = e.Dst
-		}
-	}
-	m.pool.New = func() any { return fsm.NewFSM(initial, table, nil) }
-	return m
+type edge struct {
+	from  string
+	event Trigger
 }
 
-// Fire runs event from state from on a looplab/fsm machine built from the
-// table and returns the new state, or an *Error of kind ErrInvalidTransition.
-func (m *Machine) Fire(from, event string) (string, error) {
+// Table is any machine of the domain, typed (*Machine) or not (*Chart):
+// what takes a machine without caring for the type of its states.
+type Table interface{ chart() *Chart }
+
+func (m *Chart) chart() *Chart { return m }
+
+// step runs trigger from state from on a pooled looplab/fsm machine.
+func (m *Chart) step(from string, trigger Trigger) (string, error) {
 	f := m.pool.Get().(*fsm.FSM)
 	f.SetState(from)
-	err := f.Event(context.Background(), event)
+	err := f.Event(context.Background(), string(trigger))
+	var stays fsm.NoTransitionError
+	if errors.As(err, &stays) {
+		// A declared transition back to the same state (a supervisor
+		// switching mode): looplab/fsm reports it as no transition.
+		m.pool.Put(f)
+		return from, nil
+	}
 	if err != nil {
 		var invalid fsm.InvalidEventError
 		var unknown fsm.UnknownEventError
@@ -88,36 +200,37 @@ func (m *Machine) Fire(from, event string) (string, error) {
 			m.pool.Put(f)
 		}
 		// Any other error means the fsm is in an unknown condition: drop it.
-		return "", &Error{Kind: ErrInvalidTransition, Op: m.Name, Detail: "cannot " + event + " when " + from}
+		return "", &Error{Kind: ErrInvalidTransition, Op: m.Name, Detail: "cannot " + string(trigger) + " when " + from}
 	}
 	to := f.Current()
 	m.pool.Put(f)
 	return to, nil
 }
 
-// Can reports whether event is declared from state from.
-func (m *Machine) Can(from, event string) bool {
-	_, ok := m.next[edge{from, event}]
+// Step is Fire on state names: what checkers that walk every machine use.
+func (m *Chart) Step(from string, trigger Trigger) (string, error) { return m.step(from, trigger) }
+
+// Can reports whether trigger is declared from state from.
+func (m *Chart) Can(from string, trigger Trigger) bool {
+	_, ok := m.next[edge{from, trigger}]
 	return ok
 }
 
-// Allows reports whether some declared event leads from one state to the
-// other. Replay uses it to reject an event log that no command could have
-// produced.
-func (m *Machine) Allows(from, event, to string) bool {
-	dst, ok := m.next[edge{from, event}]
+// Allows reports whether trigger leads from one state to the other.
+func (m *Chart) Allows(from string, trigger Trigger, to string) bool {
+	dst, ok := m.next[edge{from, trigger}]
 	return ok && dst == to
 }
 
 // States lists every state, the initial one first, in declaration order.
-func (m *Machine) States() []string { return append([]string(nil), m.states...) }
+func (m *Chart) States() []string { return append([]string(nil), m.states...) }
 
-// Events lists every event name in declaration order.
-func (m *Machine) Events() []string { return append([]string(nil), m.events...) }
+// Triggers lists every trigger in declaration order.
+func (m *Chart) Triggers() []Trigger { return append([]Trigger(nil), m.events...) }
 
 // Mermaid renders the table as a Mermaid state diagram, through looplab/fsm's
 // own visualiser, so the picture in the docs is drawn from the table itself.
-func (m *Machine) Mermaid() string {
+func (m *Chart) Mermaid() string {
 	out, err := fsm.VisualizeWithType(fsm.NewFSM(m.Initial, m.Table, nil), fsm.MermaidStateDiagram)
 	if err != nil {
 		panic(err) // only for an unknown visualise type, which is a constant here
@@ -135,7 +248,7 @@ func (m *Machine) Mermaid() string {
 		lines := strings.Split(out, "\n")
 		for i, l := range lines {
 			if j := strings.LastIndex(l, ": "); j > 0 && strings.Contains(l, " --> ") {
-				if p, ok := m.firers[l[j+2:]]; ok {
+				if p, ok := m.firers[Trigger(l[j+2:])]; ok {
 					lines[i] = l + " [" + p.By.String() + "]"
 				}
 			}
@@ -148,7 +261,7 @@ func (m *Machine) Mermaid() string {
 // MermaidDocument is a Markdown page with a title, an introduction and one
 // Mermaid diagram per machine: what the docs' state-machine pages are
 // generated from (their tests compare the page in docs/ with it).
-func MermaidDocument(title, intro string, machines ...*Machine) string {
+func MermaidDocument(title, intro string, machines ...*Chart) string {
 	var b strings.Builder
 	b.WriteString("# " + title + "\n\n" + intro)
 	for _, m := range machines {
@@ -160,19 +273,8 @@ func MermaidDocument(title, intro string, machines ...*Machine) string {
 	return b.String()
 }
 
-// WithEntries sets Entries and returns m, for declarations.
-func (m *Machine) WithEntries(states ...string) *Machine {
-	m.Entries = states
-	for _, st := range states {
-		if !slices.Contains(m.states, st) {
-			m.states = append(m.states, st)
-		}
-	}
-	return m
-}
-
 // Terminal lists the states with no outgoing transition, sorted.
-func (m *Machine) Terminal() []string {
+func (m *Chart) Terminal() []string {
 	out := []string{}
 	for _, s := range m.states {
 		has := false
@@ -257,34 +359,16 @@ type Permission struct {
 	Rule string
 }
 
-// WithFirers declares who may fire each event of m and returns m, for
-// declarations. Every event of the table must be declared, and only those:
-// it panics otherwise, at init, like NewMachine.
-func (m *Machine) WithFirers(p map[string]Permission) *Machine {
-	for _, e := range m.events {
-		if _, ok := p[e]; !ok {
-			panic("interaction: machine " + m.Name + " declares no firers for " + e)
-		}
-	}
-	for e := range p {
-		if !slices.Contains(m.events, e) {
-			panic("interaction: machine " + m.Name + " declares firers for unknown event " + e)
-		}
-	}
-	m.firers = p
-	return m
-}
-
 // Firers returns who may fire event, and whether m declares it at all
 // (the leg and request machines do).
-func (m *Machine) Firers(event string) (Permission, bool) {
+func (m *Chart) Firers(event Trigger) (Permission, bool) {
 	p, ok := m.firers[event]
 	return p, ok
 }
 
 // MayFire reports whether by may fire event by a command: true for a
 // machine that declares no firers.
-func (m *Machine) MayFire(event string, by Firers) bool {
+func (m *Chart) MayFire(event Trigger, by Firers) bool {
 	if m.firers == nil {
 		return true
 	}
@@ -295,24 +379,25 @@ func (m *Machine) MayFire(event string, by Firers) bool {
 // MayFire refuses, with ErrNotPermitted and the table's rule, a command
 // whose actor may not fire event of m on a leg or request of owner and
 // target (see Firers).
-func (d *Decision) MayFire(m *Machine, event string, owner, target PartyID) error {
+func (d *Decision) MayFire(t Table, event Trigger, owner, target PartyID) error {
+	m := t.chart()
 	if m.MayFire(event, FirerOf(d.Actor, owner, target)) {
 		return nil
 	}
 	p, _ := m.Firers(event)
-	return d.Refuse(ErrNotPermitted, p.Rule, "only "+p.By.words()+" may "+event+" a "+m.Name)
+	return d.Refuse(ErrNotPermitted, p.Rule, "only "+p.By.words()+" may "+string(event)+" a "+m.Name)
 }
 
 // permissions renders m's firers as a Markdown table, "" when it declares
 // none.
-func (m *Machine) permissions() string {
+func (m *Chart) permissions() string {
 	if m.firers == nil {
 		return ""
 	}
 	var b strings.Builder
 	b.WriteString("\n| event | from → to | who fires it | rule |\n|---|---|---|---|\n")
 	for _, e := range m.Table {
-		p := m.firers[e.Name]
+		p := m.firers[Trigger(e.Name)]
 		who := p.By.words()
 		if p.By&ByCascade != 0 {
 			who += "; also whoever ends the session or takes a party out"

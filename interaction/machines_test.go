@@ -23,10 +23,12 @@ func renderDiagrams() string {
 		"Generated from the tables in `interaction/machines.go` by `go test ./interaction -run TestDiagramsMatchDocs -update`;\n"+
 			"that test fails when this file and the code disagree.\n\n"+
 			"Each transition of the leg and request machines names who may fire it by a command on that leg or\n"+
-			"request (`Machine.WithFirers`): the `owner` who made it, its `target` (the agent invited or asked), the\n"+
+			"request (`Transition.By`): the `owner` who made it, its `target` (the agent invited or asked), the\n"+
 			"`system` (the clock at the deadline, routing); `cascade` marks one that is also part of another change\n"+
 			"(the session ending, R-C7; a party leaving). The contact never fires one. Package `consult`'s commands\n"+
-			"and the log validator both ask the table (`Decision.MayFire`, `Machine.MayFire`).\n",
+			"and the log validator both ask the table (`Decision.MayFire`, `Chart.MayFire`). States and triggers are\n"+
+			"typed (`Status`, `MemberState`, `LegState`, `RequestState`, `Trigger`); a supervisor switching between\n"+
+			"monitoring and coaching, or to another agent, is the role machine's `monitor` and `coach` edges (R-X7).\n",
 		interaction.Machines()...)
 }
 
@@ -46,13 +48,16 @@ func TestCompiledTablesAgreeWithLooplab(t *testing.T) {
 	for _, m := range interaction.Machines() {
 		f := fsm.NewFSM(m.Initial, m.Table, nil)
 		for _, s := range m.States() {
-			for _, e := range m.Events() {
+			for _, e := range m.Triggers() {
 				f.SetState(s)
-				assert.Equal(t, f.Can(e), m.Can(s, e), "%s: %s on %s", m.Name, e, s)
-				to, err := m.Fire(s, e)
-				if f.Can(e) {
+				assert.Equal(t, f.Can(string(e)), m.Can(s, e), "%s: %s on %s", m.Name, e, s)
+				to, err := m.Step(s, e)
+				if f.Can(string(e)) {
 					require.NoError(t, err)
-					require.NoError(t, f.Event(context.Background(), e))
+					if err := f.Event(context.Background(), string(e)); err != nil {
+						// a declared transition back to the same state
+						require.ErrorAs(t, err, &fsm.NoTransitionError{})
+					}
 					assert.Equal(t, f.Current(), to)
 					assert.True(t, m.Allows(s, e, to))
 				} else {
@@ -74,8 +79,8 @@ func TestEveryStateReachable(t *testing.T) {
 		for len(frontier) > 0 {
 			s := frontier[0]
 			frontier = frontier[1:]
-			for _, e := range m.Events() {
-				if to, err := m.Fire(s, e); err == nil && !seen[to] {
+			for _, e := range m.Triggers() {
+				if to, err := m.Step(s, e); err == nil && !seen[to] {
 					seen[to] = true
 					frontier = append(frontier, to)
 				}

@@ -87,7 +87,7 @@ func (n *Notice) Render(name func(PartyID) string) string {
 // code, Party the first party, Target the second party (as an agent
 // target) or the routing target, Request what was asked.
 func noticeEvent(n *Notice, ev *Event) {
-	ev.Trigger, ev.Request = n.Code.String(), n.What
+	ev.Trigger, ev.Request = Trigger(n.Code.String()), n.What
 	if len(n.Parties) > 0 {
 		ev.Party = n.Parties[0]
 	}
@@ -104,7 +104,7 @@ func noticeOf(ev *Event) *Notice {
 	if ev.Kind != KindNotice || ev.Trigger == "" {
 		return nil
 	}
-	n := &Notice{Code: noticeCodeNamed(ev.Trigger), What: ev.Request}
+	n := &Notice{Code: noticeCodeNamed(string(ev.Trigger)), What: ev.Request}
 	if ev.Party != "" {
 		n.Parties = append(n.Parties, ev.Party)
 	}
@@ -122,5 +122,5 @@ func noticeOf(ev *Event) *Notice {
 func (d *Decision) NoticeOf(n Notice, sc Scope) {
 	ev := Event{Type: EventMessage, Actor: System, Text: n.Render(func(p PartyID) string { return string(p) }), Kind: KindNotice, Scope: sc, Leg: sc.Leg, Seq: d.State().MessageCount() + 1}
 	noticeEvent(&n, &ev)
-	d.Record(ev)
+	d.record(ev)
 }

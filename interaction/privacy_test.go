@@ -143,7 +143,7 @@ func TestRX6EventsToTheContactNameNoHiddenParty(t *testing.T) {
 		assert.NotEqual(t, interaction.PartyID("agent1"), ev.Actor, "internal IDs are never shown to the contact")
 		assert.Empty(t, ev.Cause, "another party's command ID")
 		assert.Zero(t, ev.Position)
-		assert.False(t, ev.Type == interaction.EventStatus && ev.To == interaction.StatusClosed, "the contact left: the close is not its business")
+		assert.False(t, ev.Type == interaction.EventStatus && ev.To == string(interaction.StatusClosed), "the contact left: the close is not its business")
 	}
 }
 

@@ -111,7 +111,7 @@ func (r *Route) HasTried(agent PartyID) bool {
 }
 
 // legTaken reports whether a leg in state st was accepted at some point.
-func legTaken(st string) bool {
+func legTaken(st LegState) bool {
 	switch st {
 	case LegActive, LegEnded, LegTransferred, LegConferenced:
 		return true

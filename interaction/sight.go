@@ -86,9 +86,9 @@ type batchSight struct {
 
 type quietBits struct{ silent, reset uint64 }
 
-var memberStates = []string{MemberNone, MemberInvited, MemberJoined, MemberDeclined, MemberWithdrawn, MemberLeft, MemberRemoved, MemberDone}
+var memberStates = []MemberState{MemberNone, MemberInvited, MemberJoined, MemberDeclined, MemberWithdrawn, MemberLeft, MemberRemoved, MemberDone}
 
-func memberIndex(m string) uint8 {
+func memberIndex(m MemberState) uint8 {
 	for i, x := range memberStates {
 		if x == m {
 			return uint8(i)
@@ -97,9 +97,9 @@ func memberIndex(m string) uint8 {
 	return 0
 }
 
-var statusNames = []string{StatusWaiting, StatusActive, StatusEnded, StatusClosed}
+var statusNames = []Status{StatusWaiting, StatusActive, StatusEnded, StatusClosed}
 
-func statusIndex(st string) uint8 {
+func statusIndex(st Status) uint8 {
 	for i, x := range statusNames {
 		if x == st {
 			return uint8(i)
@@ -144,7 +144,7 @@ func (s *State) account(ev *Event, joinedAfter uint64) {
 		if s.legChanges == nil {
 			s.legChanges = new([]legChange)
 		}
-		*s.legChanges = append(*s.legChanges, legChange{leg: ev.Leg, version: ev.Version, state: ev.To, at: ev.Time})
+		*s.legChanges = append(*s.legChanges, legChange{leg: ev.Leg, version: ev.Version, state: LegState(ev.To), at: ev.Time})
 	}
 	switch ev.Type {
 	case EventMembership, EventRole:
@@ -153,9 +153,9 @@ func (s *State) account(ev *Event, joinedAfter uint64) {
 		var joined uint64
 		if i := s.partyIndex(ev.Party); i >= 0 && i < MaxParties && ev.Type == EventMembership {
 			switch {
-			case ev.To == MemberJoined:
+			case ev.To == string(MemberJoined):
 				joined = 1 << uint(i)
-			case ev.From == MemberNone:
+			case ev.From == string(MemberNone):
 				q.reset |= 1 << uint(i) // a new party: its first delta sets up its view
 			}
 		}
@@ -230,7 +230,7 @@ func (s *State) changedQuietly(p *Party, ev *Event) bool { return false }
 type legChange struct {
 	leg     LegID
 	version uint64
-	state   string
+	state   LegState
 	at      time.Time
 }
 

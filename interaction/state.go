@@ -12,7 +12,7 @@ import (
 type State struct {
 	ID       ID
 	Version  uint64 // number of events applied
-	Status   string // an InteractionMachine state
+	Status   Status
 	Contact  PartyID
 	Opened   time.Time
 	Ended    time.Time // zero until the contact session ends
@@ -41,7 +41,7 @@ type State struct {
 type Party struct {
 	ID         PartyID
 	Role       Role
-	Membership string // a MembershipMachine state
+	Membership MemberState
 	// TookPart: the party joined at least once. Every agent who took part
 	// must mark the interaction done before it closes (R-C8).
 	TookPart bool
@@ -100,8 +100,8 @@ type Leg struct {
 	Target  Target  // what the owner asked for (R-C2)
 	Route   LegID   // the routed invitation it is an offer of (R-X1); empty for a named agent
 	Medium  Medium  // chat, IM or voice (R-C10)
-	State   string  // a LegMachine state
-	Since   uint64  // stream version of the invitation
+	State   LegState
+	Since   uint64 // stream version of the invitation
 	Started time.Time
 	// Deadline is when the invitation times out unanswered (zero: never);
 	// while the leg is inviting it is one of State.Deadlines.
@@ -122,7 +122,7 @@ type Request struct {
 	Target   Target
 	Via      LegID // the consultation it came from; empty for a direct one (R-X4)
 	Route    LegID // the routed invitation it is an offer of (R-X1); empty for a named agent
-	State    string
+	State    RequestState
 	Started  time.Time
 	Deadline time.Time // when it times out unanswered (zero: never), as for a Leg
 	Answered time.Time
@@ -262,19 +262,19 @@ func (s *State) Apply(ev *Event) error {
 		if s.Version != 0 {
 			return corrupt(ev, "opened twice")
 		}
-		s.ID, s.Status, s.Contact, s.Opened = ev.Interaction, InteractionMachine.Initial, ev.Party, ev.Time
+		s.ID, s.Status, s.Contact, s.Opened = ev.Interaction, StatusWaiting, ev.Party, ev.Time
 	case EventStatus:
-		if s.Status != ev.From || !InteractionMachine.Allows(ev.From, ev.Trigger, ev.To) {
+		if s.Status != Status(ev.From) || !InteractionMachine.Allows(Status(ev.From), ev.Trigger, Status(ev.To)) {
 			return corrupt(ev, "interaction %s -%s-> %s not declared from %s", ev.From, ev.Trigger, ev.To, s.Status)
 		}
-		s.Status = ev.To
-		if ev.To == StatusEnded {
+		s.Status = Status(ev.To)
+		if ev.To == string(StatusEnded) {
 			s.Ended = ev.Time
 		}
 	case EventMembership:
 		p := s.Party(ev.Party)
 		if p == nil {
-			if ev.From != MemberNone {
+			if ev.From != string(MemberNone) {
 				return corrupt(ev, "unknown party %s", ev.Party)
 			}
 			if s.Parties == nil {
@@ -286,11 +286,11 @@ func (s *State) Apply(ev *Event) error {
 			s.Parties = append(s.Parties, Party{ID: ev.Party, Membership: MemberNone})
 			p = &s.Parties[len(s.Parties)-1]
 		}
-		if p.Membership != ev.From || !MembershipMachine.Allows(ev.From, ev.Trigger, ev.To) {
+		if p.Membership != MemberState(ev.From) || !MembershipMachine.Allows(MemberState(ev.From), ev.Trigger, MemberState(ev.To)) {
 			return corrupt(ev, "membership of %s %s -%s-> %s not declared from %s", ev.Party, ev.From, ev.Trigger, ev.To, p.Membership)
 		}
-		p.Membership, p.Role = ev.To, ev.Role
-		if ev.Trigger == "invite" || ev.Trigger == "enter" {
+		p.Membership, p.Role = MemberState(ev.To), ev.Role
+		if ev.Trigger == TriggerInvite || ev.Trigger == TriggerEnter {
 			// Invited in another role (a former supervisor consulted, say),
 			// or back in the chat, the party no longer reads through the
 			// agent it supervised before (R-C5, R-X3, R-X7): a returning
@@ -298,7 +298,7 @@ func (s *State) Apply(ev *Event) error {
 			p.Supervises, p.Coaching = "", false
 		}
 		switch {
-		case ev.To == MemberJoined:
+		case ev.To == string(MemberJoined):
 			if !p.TookPart {
 				p.Order = ev.Version
 			} else {
@@ -308,7 +308,7 @@ func (s *State) Apply(ev *Event) error {
 			if p.Role.Engaged() {
 				p.startEngagement(ev.Version)
 			}
-		case ev.From == MemberJoined:
+		case ev.From == string(MemberJoined):
 			p.SeenUntil = ev.Version
 			if p.EngagedUntil == unbounded {
 				p.EngagedUntil = ev.Version
@@ -319,7 +319,7 @@ func (s *State) Apply(ev *Event) error {
 		if p == nil {
 			return corrupt(ev, "unknown party %s", ev.Party)
 		}
-		if !(p.Role == RoleSupervisor && ev.Role == RoleSupervisor) && !RoleMachine.Allows(p.Role.String(), ev.Trigger, ev.Role.String()) {
+		if !RoleMachine.Allows(p.Role.String(), ev.Trigger, ev.Role.String()) {
 			return corrupt(ev, "role of %s %s -%s-> %s not declared", ev.Party, p.Role, ev.Trigger, ev.Role)
 		}
 		p.Role = ev.Role
@@ -350,17 +350,17 @@ func (s *State) Apply(ev *Event) error {
 	case EventLeg:
 		l := s.Leg(ev.Leg)
 		if l == nil {
-			if ev.From != LegNone {
+			if ev.From != string(LegNone) {
 				return corrupt(ev, "unknown leg %s", ev.Leg)
 			}
 			s.Legs = append(s.Legs, Leg{ID: ev.Leg, Owner: ev.Actor, Agent: ev.Party, Target: ev.Target, Route: ev.Route, Medium: ev.Medium, State: LegNone, Since: ev.Version, Started: ev.Time, Deadline: ev.Deadline})
 			l = &s.Legs[len(s.Legs)-1]
 		}
-		if l.State != ev.From || !LegMachine.Allows(ev.From, ev.Trigger, ev.To) {
+		if l.State != LegState(ev.From) || !LegMachine.Allows(LegState(ev.From), ev.Trigger, LegState(ev.To)) {
 			return corrupt(ev, "leg %s %s -%s-> %s not declared from %s", ev.Leg, ev.From, ev.Trigger, ev.To, l.State)
 		}
-		l.State = ev.To
-		switch ev.To {
+		l.State = LegState(ev.To)
+		switch l.State {
 		case LegActive, LegDeclined, LegCancelled, LegTimedOut:
 			l.Answered = ev.Time
 		}
@@ -370,17 +370,17 @@ func (s *State) Apply(ev *Event) error {
 	case EventRequest:
 		r := s.Request(ev.Leg)
 		if r == nil {
-			if ev.From != RequestNone {
+			if ev.From != string(RequestNone) {
 				return corrupt(ev, "unknown request %s", ev.Leg)
 			}
 			s.Requests = append(s.Requests, Request{ID: ev.Leg, Kind: ev.Request, From: ev.Actor, Agent: ev.Party, Target: ev.Target, Via: ev.Via, Route: ev.Route, State: RequestNone, Started: ev.Time, Deadline: ev.Deadline})
 			r = &s.Requests[len(s.Requests)-1]
 		}
-		if r.State != ev.From || !RequestMachine.Allows(ev.From, ev.Trigger, ev.To) {
+		if r.State != RequestState(ev.From) || !RequestMachine.Allows(RequestState(ev.From), ev.Trigger, RequestState(ev.To)) {
 			return corrupt(ev, "request %s %s -%s-> %s not declared from %s", ev.Leg, ev.From, ev.Trigger, ev.To, r.State)
 		}
-		r.State = ev.To
-		if ev.To != RequestPending {
+		r.State = RequestState(ev.To)
+		if ev.To != string(RequestPending) {
 			r.Answered = ev.Time
 		}
 	default:

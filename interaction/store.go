@@ -176,7 +176,7 @@ func (sh *storeShard) dropOpen(id ID) {
 // EventStatus event to StatusClosed. It is the rule of every OpenLister.
 func Closes(events []Event) bool {
 	for i := range events {
-		if events[i].Type == EventStatus && events[i].To == StatusClosed {
+		if events[i].Type == EventStatus && events[i].To == string(StatusClosed) {
 			return true
 		}
 	}
@@ -294,7 +294,7 @@ type eventDetail struct {
 	party    PartyID
 	from     string
 	to       string
-	trigger  string
+	trigger  Trigger
 	leg      LegID
 	via      LegID
 	route    LegID

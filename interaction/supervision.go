@@ -110,8 +110,8 @@ func (s *State) Supervised(p *Party) *Party {
 
 // Modes of supervision, carried by the Trigger of a supervisor's EventRole.
 const (
-	SuperviseMonitor = "monitor"
-	SuperviseCoach   = "coach"
+	SuperviseMonitor Trigger = "monitor"
+	SuperviseCoach   Trigger = "coach"
 )
 
 // Monitor: the acting supervisor starts monitoring Agent unseen, or
@@ -155,7 +155,7 @@ func (BargeIn) Decide(d *Decision) error {
 		return err
 	}
 	if s := d.State().Status; s != StatusActive {
-		return d.Refuse(ErrInvalidTransition, "R-X7", "chat is "+s+", not active")
+		return d.Refuse(ErrInvalidTransition, "R-X7", "chat is "+string(s)+", not active")
 	}
 	if sup != nil && sup.Role != RoleSupervisor {
 		return d.Refuse(ErrInvalidTransition, "R-X7", "already barged in")
@@ -171,7 +171,7 @@ func (BargeIn) Decide(d *Decision) error {
 	return nil
 }
 
-func supervise(d *Decision, agent PartyID, mode, text string) error {
+func supervise(d *Decision, agent PartyID, mode Trigger, text string) error {
 	if text != "" {
 		if err := d.CheckText(text); err != nil {
 			return err
@@ -189,7 +189,7 @@ func supervise(d *Decision, agent PartyID, mode, text string) error {
 	}
 	s := d.State()
 	if s.Status != StatusActive {
-		return d.Refuse(ErrInvalidTransition, "R-X7", "chat is "+s.Status+", not active")
+		return d.Refuse(ErrInvalidTransition, "R-X7", "chat is "+string(s.Status)+", not active")
 	}
 	if agent == "" {
 		return d.Refuse(ErrBadInput, "R-X7", "no agent to supervise")
@@ -217,7 +217,9 @@ func supervise(d *Decision, agent PartyID, mode, text string) error {
 		}
 	}
 	if !same {
-		d.Record(Event{Type: EventRole, Party: d.Actor, Role: RoleSupervisor, Target: Target{Kind: TargetAgent, ID: string(agent)}, Trigger: mode, Scope: scope})
+		if err := d.Supervision(agent, mode, scope); err != nil {
+			return err
+		}
 	}
 	if text != "" {
 		return d.Message(text, KindText, Scope{Kind: ScopeCoach, Party: agent})

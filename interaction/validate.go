@@ -214,7 +214,7 @@ func (s *State) validateOpened(ev *Event) error {
 // status: Decision.Status, for everyone. agent_joins is Join's: the agent
 // who joined is the present owner.
 func (s *State) validateStatus(ev *Event, actor *Party) error {
-	if s.Status != ev.From || !InteractionMachine.Allows(ev.From, ev.Trigger, ev.To) {
+	if s.Status != Status(ev.From) || !InteractionMachine.Allows(Status(ev.From), ev.Trigger, Status(ev.To)) {
 		return refuse(ev, "R-X5", checkTransition, "interaction %s -%s-> %s not declared from %s", ev.From, ev.Trigger, ev.To, s.Status)
 	}
 	if ev.Scope != Everyone {
@@ -254,7 +254,7 @@ func (s *State) validateMembership(ev *Event, actor *Party) error {
 	if p != nil {
 		from = p.Membership
 	}
-	if from != ev.From || !MembershipMachine.Allows(ev.From, ev.Trigger, ev.To) {
+	if from != MemberState(ev.From) || !MembershipMachine.Allows(MemberState(ev.From), ev.Trigger, MemberState(ev.To)) {
 		return refuse(ev, "R-X5", checkTransition, "membership of %s %s -%s-> %s not declared from %s", ev.Party, ev.From, ev.Trigger, ev.To, from)
 	}
 	switch ev.Trigger {
@@ -416,7 +416,7 @@ func (s *State) validateRole(ev *Event) error {
 	if ev.Role < RoleContact || ev.Role > RoleSupervisor {
 		return refuse(ev, "R-X6", checkInput, "unknown role %d", ev.Role)
 	}
-	if !(p.Role == RoleSupervisor && ev.Role == RoleSupervisor) && !RoleMachine.Allows(p.Role.String(), ev.Trigger, ev.Role.String()) {
+	if !RoleMachine.Allows(p.Role.String(), ev.Trigger, ev.Role.String()) {
 		return refuse(ev, "R-X5", checkTransition, "role of %s %s -%s-> %s not declared", ev.Party, p.Role, ev.Trigger, ev.Role)
 	}
 	if !p.Present() {
@@ -576,7 +576,7 @@ func (s *State) validateLeg(ev *Event, actor *Party) error {
 	}
 	l := s.lastLeg(ev.Leg)
 	if l == nil {
-		if ev.From != LegNone {
+		if ev.From != string(LegNone) {
 			return refuse(ev, "R-X5", checkTransition, "unknown leg %s", ev.Leg)
 		}
 		if s.lastRequest(ev.Leg) != nil {
@@ -598,13 +598,13 @@ func (s *State) validateLeg(ev *Event, actor *Party) error {
 	if l != nil {
 		state = l.State
 	}
-	if state != ev.From || !LegMachine.Allows(ev.From, ev.Trigger, ev.To) {
+	if state != LegState(ev.From) || !LegMachine.Allows(LegState(ev.From), ev.Trigger, LegState(ev.To)) {
 		return refuse(ev, "R-X5", checkTransition, "leg %s %s -%s-> %s not declared from %s", ev.Leg, ev.From, ev.Trigger, ev.To, state)
 	}
 	if l == nil {
 		return nil // the invitation: its actor was checked above
 	}
-	if err := validateFirer(ev, LegMachine, l.Owner, l.Agent); err != nil {
+	if err := validateFirer(ev, &LegMachine.Chart, l.Owner, l.Agent); err != nil {
 		return err
 	}
 	switch ev.Trigger {
@@ -617,12 +617,12 @@ func (s *State) validateLeg(ev *Event, actor *Party) error {
 }
 
 // firer: who may fire a transition of a leg or request is declared with
-// its machine (Machine.WithFirers), and a log is held to it as commands
+// its machine (Transition.By), and a log is held to it as commands
 // are: the target answers, the system times out, the owner transfers, the
 // target turns the leg into a conference. A transition that may also come
 // from another change (ByCascade: the session ending, a party leaving) is
 // anyone's.
-func validateFirer(ev *Event, m *Machine, owner, target PartyID) error {
+func validateFirer(ev *Event, m *Chart, owner, target PartyID) error {
 	p, ok := m.Firers(ev.Trigger)
 	if !ok || p.By&ByCascade != 0 || m.MayFire(ev.Trigger, FirerOf(ev.Actor, owner, target)) {
 		return nil
@@ -661,7 +661,7 @@ func (s *State) validateRequest(ev *Event, actor *Party) error {
 	}
 	r := s.lastRequest(ev.Leg)
 	if r == nil {
-		if ev.From != RequestNone {
+		if ev.From != string(RequestNone) {
 			return refuse(ev, "R-X5", checkTransition, "unknown request %s", ev.Leg)
 		}
 		if s.lastLeg(ev.Leg) != nil {
@@ -702,13 +702,13 @@ func (s *State) validateRequest(ev *Event, actor *Party) error {
 	if r != nil {
 		state = r.State
 	}
-	if state != ev.From || !RequestMachine.Allows(ev.From, ev.Trigger, ev.To) {
+	if state != RequestState(ev.From) || !RequestMachine.Allows(RequestState(ev.From), ev.Trigger, RequestState(ev.To)) {
 		return refuse(ev, "R-X5", checkTransition, "request %s %s -%s-> %s not declared from %s", ev.Leg, ev.From, ev.Trigger, ev.To, state)
 	}
 	if r == nil {
 		return nil // the request itself: its actor was checked above
 	}
-	if err := validateFirer(ev, RequestMachine, r.From, r.Agent); err != nil {
+	if err := validateFirer(ev, &RequestMachine.Chart, r.From, r.Agent); err != nil {
 		return err
 	}
 	switch ev.Trigger {

@@ -118,7 +118,7 @@ func notice(actor interaction.PartyID, sc interaction.Scope, words string) inter
 
 func legInvite(owner, target interaction.PartyID) interaction.Event {
 	return interaction.Event{Type: interaction.EventLeg, Actor: owner, Party: target, Leg: "leg9", Target: interaction.Target{ID: string(target)},
-		From: interaction.LegNone, To: interaction.LegInviting, Trigger: "invite", Scope: interaction.LegScope("leg9")}
+		From: string(interaction.LegNone), To: string(interaction.LegInviting), Trigger: "invite", Scope: interaction.LegScope("leg9")}
 }
 
 var billing = interaction.Target{Kind: interaction.TargetSkill, ID: "billing"}
@@ -126,19 +126,19 @@ var billing = interaction.Target{Kind: interaction.TargetSkill, ID: "billing"}
 // offer is the invitation of leg to agent as an offer of route (R-X1).
 func offer(leg interaction.LegID, agent interaction.PartyID, target interaction.Target, route interaction.LegID) interaction.Event {
 	return interaction.Event{Type: interaction.EventLeg, Actor: "agent1", Party: agent, Leg: leg, Target: target, Route: route,
-		From: interaction.LegNone, To: interaction.LegInviting, Trigger: "invite", Scope: interaction.LegScope(leg)}
+		From: string(interaction.LegNone), To: string(interaction.LegInviting), Trigger: "invite", Scope: interaction.LegScope(leg)}
 }
 
 func legAccept(leg interaction.LegID, agent interaction.PartyID) interaction.Event {
 	return interaction.Event{Type: interaction.EventLeg, Actor: agent, Leg: leg,
-		From: interaction.LegInviting, To: interaction.LegActive, Trigger: "accept", Scope: interaction.LegScope(leg)}
+		From: string(interaction.LegInviting), To: string(interaction.LegActive), Trigger: "accept", Scope: interaction.LegScope(leg)}
 }
 
-func membership(actor, party interaction.PartyID, role interaction.Role, from, trigger, to string, sc interaction.Scope) interaction.Event {
-	return interaction.Event{Type: interaction.EventMembership, Actor: actor, Party: party, Role: role, From: from, To: to, Trigger: trigger, Scope: sc, Leg: sc.Leg}
+func membership(actor, party interaction.PartyID, role interaction.Role, from interaction.MemberState, trigger interaction.Trigger, to interaction.MemberState, sc interaction.Scope) interaction.Event {
+	return interaction.Event{Type: interaction.EventMembership, Actor: actor, Party: party, Role: role, From: string(from), To: string(to), Trigger: trigger, Scope: sc, Leg: sc.Leg}
 }
 
-func supervise(sup, agent interaction.PartyID, mode string, sc interaction.Scope) interaction.Event {
+func supervise(sup, agent interaction.PartyID, mode interaction.Trigger, sc interaction.Scope) interaction.Event {
 	return interaction.Event{Type: interaction.EventRole, Actor: sup, Party: sup, Role: interaction.RoleSupervisor,
 		Target: interaction.Target{ID: string(agent)}, Trigger: mode, Scope: sc}
 }
@@ -185,7 +185,7 @@ func forgeries() []forgery {
 		{"an offer joining the route of another target", "R-X1", on(routeActs, offer("leg9", "agent4", interaction.Target{Kind: interaction.TargetQueue, ID: "vip"}, "route1"))},
 		{"a routed invitation to a named agent", "R-X1", on(chatActs, offer("leg9", "agent4", interaction.Target{ID: "agent4"}, "route9"))},
 		{"a route named after the invitation", "R-X1", on(routeActs, interaction.Event{Type: interaction.EventLeg, Actor: "agent1", Leg: "leg1", Route: "route2",
-			From: interaction.LegInviting, To: interaction.LegCancelled, Trigger: "cancel", Scope: interaction.LegScope("leg1")})},
+			From: string(interaction.LegInviting), To: string(interaction.LegCancelled), Trigger: "cancel", Scope: interaction.LegScope("leg1")})},
 
 		// Who fires a leg's or request's transition is the machine table's
 		// (Machine.WithFirers): the owner never answers its own invitation,
@@ -193,7 +193,7 @@ func forgeries() []forgery {
 		{"a consultation accepted by its owner", "R-C3", on(deadlineActs, legAccept("leg1", "agent1"))},
 		{"a consultation timed out by its target", "R-X1", on(deadlineActs, func() interaction.Event {
 			ev := interaction.Event{Type: interaction.EventLeg, Actor: "agent2", Leg: "leg1",
-				From: interaction.LegInviting, To: interaction.LegTimedOut, Trigger: "time_out", Scope: interaction.LegScope("leg1")}
+				From: string(interaction.LegInviting), To: string(interaction.LegTimedOut), Trigger: "time_out", Scope: interaction.LegScope("leg1")}
 			ev.Time = chatconsulttest.Epoch.Add(time.Hour)
 			return ev
 		}())},
@@ -207,9 +207,9 @@ func forgeries() []forgery {
 			return ev
 		}())},
 		{"a deadline set after the invitation", "R-X1", on(deadlineActs, interaction.Event{Type: interaction.EventLeg, Actor: "agent1", Leg: "leg1",
-			Deadline: chatconsulttest.Epoch.Add(time.Hour), From: interaction.LegInviting, To: interaction.LegCancelled, Trigger: "cancel", Scope: interaction.LegScope("leg1")})},
+			Deadline: chatconsulttest.Epoch.Add(time.Hour), From: string(interaction.LegInviting), To: string(interaction.LegCancelled), Trigger: "cancel", Scope: interaction.LegScope("leg1")})},
 		{"a time-out before the deadline", "R-X1", on(deadlineActs, interaction.Event{Type: interaction.EventLeg, Actor: interaction.System, Leg: "leg1",
-			From: interaction.LegInviting, To: interaction.LegTimedOut, Trigger: "time_out", Scope: interaction.LegScope("leg1")})},
+			From: string(interaction.LegInviting), To: string(interaction.LegTimedOut), Trigger: "time_out", Scope: interaction.LegScope("leg1")})},
 
 		// Who may write in which scope (R-C5, R-X3, R-X6, R-X7).
 		{"a consultation target writes to everyone", "R-C5", on(consultActs, text("agent2", interaction.Everyone, "hi contact"))},
@@ -455,9 +455,7 @@ func TestACommandCannotWriteAForgedEvent(t *testing.T) {
 type leak struct{}
 
 func (leak) Decide(d *interaction.Decision) error {
-	d.Record(interaction.Event{Type: interaction.EventMessage, Text: "psst", Kind: interaction.KindText,
-		Scope: interaction.Everyone, Seq: d.State().MessageCount() + 1})
-	return nil
+	return d.Message("psst", interaction.KindText, interaction.Everyone)
 }
 
 // A Service whose clock is behind the log (another instance's ran ahead,

@@ -131,12 +131,12 @@ type View struct {
 	// Role is what the viewer is in the chat now: RoleNone once it is out
 	// (Membership says how it went), so a former owner is not shown as one.
 	Role       Role
-	Membership string
+	Membership MemberState
 	// Status is the interaction's status as the viewer may know it: the
 	// current one while it is in the chat (or invited); once it is out, the
 	// last it saw, where an active chat it left reads as ended (its session
 	// is over), and later only what its own commands cause.
-	Status string
+	Status Status
 	// Ended is when the session with the contact ended, if the viewer was
 	// told (zero otherwise).
 	Ended time.Time
@@ -163,7 +163,7 @@ type PartyView struct {
 	ID         PartyID
 	Name       string
 	Role       Role
-	Membership string
+	Membership MemberState
 }
 
 // ViewFor returns viewer's view, naming agents to the contact with the

@@ -81,7 +81,7 @@ func (c *columns) add(events []interaction.Event) {
 		c.role = append(c.role, int16(ev.Role))
 		c.from = append(c.from, ev.From)
 		c.to = append(c.to, ev.To)
-		c.trigger = append(c.trigger, ev.Trigger)
+		c.trigger = append(c.trigger, string(ev.Trigger))
 		c.leg = append(c.leg, string(ev.Leg))
 		c.via = append(c.via, string(ev.Via))
 		c.route = append(c.route, string(ev.Route))
@@ -165,7 +165,7 @@ func checkEvents(id interaction.ID, expected uint64, events []interaction.Event)
 				Detail: "a deadline outside the years 1678 to 2262, which the table of deadlines cannot hold"}
 		}
 		for _, s := range [...]string{string(ev.Interaction), string(ev.Actor), ev.Cause, string(ev.Scope.Leg),
-			string(ev.Scope.Party), string(ev.Party), ev.From, ev.To, ev.Trigger, string(ev.Leg), string(ev.Via), string(ev.Route), ev.Target.ID} {
+			string(ev.Scope.Party), string(ev.Party), ev.From, ev.To, string(ev.Trigger), string(ev.Leg), string(ev.Via), string(ev.Route), ev.Target.ID} {
 			if !storableText(s) {
 				return &interaction.Error{Kind: interaction.ErrBadInput, Op: "append", Interaction: id,
 					Detail: "an identifier holds NUL or invalid UTF-8, which PostgreSQL text cannot store"}

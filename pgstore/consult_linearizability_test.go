@@ -258,11 +258,11 @@ func (h *consultHint) learn(events []interaction.Event) {
 	for _, ev := range events {
 		var n int
 		switch {
-		case ev.Type == interaction.EventLeg && ev.From == interaction.LegNone:
+		case ev.Type == interaction.EventLeg && ev.From == string(interaction.LegNone):
 			if _, err := fmt.Sscanf(string(ev.Leg), "L%d", &n); err == nil {
 				h.leg = n
 			}
-		case ev.Type == interaction.EventRequest && ev.From == interaction.RequestNone:
+		case ev.Type == interaction.EventRequest && ev.From == string(interaction.RequestNone):
 			if _, err := fmt.Sscanf(string(ev.Leg), "R%d", &n); err == nil {
 				h.req, h.asked = n, ev.Party
 			}
@@ -413,7 +413,7 @@ func TestConsultationCommandsAreLinearizable(t *testing.T) {
 			where[ev.Cause] = id
 			byCause[ev.Cause] = append(byCause[ev.Cause], ev)
 			if ev.Type == interaction.EventLeg || ev.Type == interaction.EventRequest {
-				kinds[ev.Type.String()+" "+ev.Trigger]++
+				kinds[ev.Type.String()+" "+string(ev.Trigger)]++
 			}
 		}
 		requireNoForkedLeg(t, id, events)
@@ -459,10 +459,10 @@ func requireNoForkedLeg(t *testing.T, id interaction.ID, events []interaction.Ev
 		if ev.Type != interaction.EventLeg {
 			continue
 		}
-		if ev.From == interaction.LegNone {
+		if ev.From == string(interaction.LegNone) {
 			agentOf[ev.Leg] = ev.Party
 		}
-		live[ev.Leg] = ev.To == interaction.LegInviting || ev.To == interaction.LegActive
+		live[ev.Leg] = ev.To == string(interaction.LegInviting) || ev.To == string(interaction.LegActive)
 		n := 0
 		for l, ok := range live {
 			if ok && agentOf[l] == agentOf[ev.Leg] {

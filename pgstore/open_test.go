@@ -19,7 +19,7 @@ func opened(id interaction.ID, cause string) interaction.Event {
 
 func closed(id interaction.ID, v uint64, cause string) interaction.Event {
 	return interaction.Event{Interaction: id, Version: v, Actor: "agent1", Cause: cause, Type: interaction.EventStatus,
-		From: interaction.StatusEnded, To: interaction.StatusClosed, Trigger: "close"}
+		From: string(interaction.StatusEnded), To: string(interaction.StatusClosed), Trigger: "close"}
 }
 
 func message(id interaction.ID, v uint64, cause string) interaction.Event {
@@ -119,7 +119,7 @@ func TestMigrationListsTheInteractionsWrittenBefore(t *testing.T) {
 	require.NoError(t, st.Append(ctx, "b", 2, []interaction.Event{closed("b", 3, "close")}))
 	// A stream that looks like it ended but did not close stays listed.
 	require.NoError(t, st.Append(ctx, "c", 2, []interaction.Event{{Interaction: "c", Version: 3, Type: interaction.EventStatus,
-		From: interaction.StatusActive, To: interaction.StatusEnded}}))
+		From: string(interaction.StatusActive), To: string(interaction.StatusEnded)}}))
 	st.Close()
 
 	// The schema as it was at version 2 (a migration added after 0003
@@ -143,7 +143,7 @@ func TestMigrationListsTheInteractionsWrittenBefore(t *testing.T) {
 // The migration names EventStatus and StatusClosed by value.
 func TestMigrationConstants(t *testing.T) {
 	assert.Equal(t, interaction.EventType(2), interaction.EventStatus, "0003_open_interactions.sql: e.type = 2")
-	assert.Equal(t, "closed", interaction.StatusClosed, "0003_open_interactions.sql: e.to_state = 'closed'")
+	assert.Equal(t, "closed", string(interaction.StatusClosed), "0003_open_interactions.sql: e.to_state = 'closed'")
 }
 
 // OpenInteractions refuses an after PostgreSQL cannot hold, and pages.

@@ -5,37 +5,38 @@ import (
 	"sort"
 	"time"
 
-	"github.com/looplab/fsm"
-
 	"github.com/chatconsult/chatconsult/interaction"
 )
 
+// InvitationState is a state of the invitation machine.
+type InvitationState string
+
 // Invitation (reservation) states.
 const (
-	InvitationNone      = "none"
-	InvitationPending   = "pending"   // offered, capacity reserved, not answered
-	InvitationAccepted  = "accepted"  // the agent took it
-	InvitationDeclined  = "declined"  // the agent turned it down
-	InvitationTimedOut  = "timed_out" // nobody answered in time; withdrawn
-	InvitationCancelled = "cancelled" // the requester (or the end of the chat) withdrew it
-	InvitationRescinded = "rescinded" // routing withdrew it: another agent won, or this one logged out
+	InvitationNone      InvitationState = "none"
+	InvitationPending   InvitationState = "pending"   // offered, capacity reserved, not answered
+	InvitationAccepted  InvitationState = "accepted"  // the agent took it
+	InvitationDeclined  InvitationState = "declined"  // the agent turned it down
+	InvitationTimedOut  InvitationState = "timed_out" // nobody answered in time; withdrawn
+	InvitationCancelled InvitationState = "cancelled" // the requester (or the end of the chat) withdrew it
+	InvitationRescinded InvitationState = "rescinded" // routing withdrew it: another agent won, or this one logged out
 )
 
 // InvitationMachine is the life of one invitation to one agent: a
 // reservation of that agent's capacity that ends in exactly one outcome
 // (R-X1). Every kind of offer follows it: a chat offered to an owner, a
 // consultation, a direct transfer or conference request.
-var InvitationMachine = interaction.NewMachine("invitation", InvitationNone, fsm.Events{
-	{Name: "offer", Src: []string{InvitationNone}, Dst: InvitationPending},
-	{Name: "accept", Src: []string{InvitationPending}, Dst: InvitationAccepted},
-	{Name: "decline", Src: []string{InvitationPending}, Dst: InvitationDeclined},
-	{Name: "time_out", Src: []string{InvitationPending}, Dst: InvitationTimedOut},
-	{Name: "cancel", Src: []string{InvitationPending}, Dst: InvitationCancelled},
-	{Name: "rescind", Src: []string{InvitationPending}, Dst: InvitationRescinded},
+var InvitationMachine = interaction.NewMachine("invitation", InvitationNone, []interaction.Transition[InvitationState]{
+	{On: interaction.TriggerOffer, From: []InvitationState{InvitationNone}, To: InvitationPending},
+	{On: interaction.TriggerAccept, From: []InvitationState{InvitationPending}, To: InvitationAccepted},
+	{On: interaction.TriggerDecline, From: []InvitationState{InvitationPending}, To: InvitationDeclined},
+	{On: interaction.TriggerTimeOut, From: []InvitationState{InvitationPending}, To: InvitationTimedOut},
+	{On: interaction.TriggerCancel, From: []InvitationState{InvitationPending}, To: InvitationCancelled},
+	{On: interaction.TriggerRescind, From: []InvitationState{InvitationPending}, To: InvitationRescinded},
 })
 
 // Machines lists the machines of package routing, for docs and checkers.
-func Machines() []*interaction.Machine { return []*interaction.Machine{InvitationMachine} }
+func Machines() []*interaction.Chart { return []*interaction.Chart{&InvitationMachine.Chart} }
 
 // InvitationKind says what an agent is invited to.
 type InvitationKind uint8
@@ -74,7 +75,7 @@ type Invitation struct {
 	From   interaction.PartyID // who asked: the owner, or System for a chat offer
 	Target interaction.Target
 	Medium interaction.Medium
-	State  string // an InvitationMachine state
+	State  InvitationState
 	// Offered and Answered are the event times of the offer and of the
 	// outcome (zero while pending).
 	Offered, Answered time.Time
@@ -207,18 +208,18 @@ func (d *Directory) track(id interaction.ID, events []interaction.Event) []Invit
 // invitationStep reads one event: the invitation it concerns, the
 // InvitationMachine trigger ("withdraw" for a chat offer taken back, to be
 // told apart by withdrawTrigger), and for an offer the new invitation.
-func invitationStep(id interaction.ID, ev *interaction.Event) (invitationKey, string, *Invitation) {
+func invitationStep(id interaction.ID, ev *interaction.Event) (invitationKey, interaction.Trigger, *Invitation) {
 	switch ev.Type {
 	case interaction.EventLeg:
 		k := invitationKey{interaction: id, id: ev.Leg}
-		if ev.From == interaction.LegNone {
+		if ev.From == string(interaction.LegNone) {
 			return k, "offer", &Invitation{Interaction: id, ID: ev.Leg, Kind: InviteConsultation,
 				Agent: ev.Party, From: ev.Actor, Target: ev.Target, Medium: ev.Medium}
 		}
 		return k, answerTrigger(ev), nil
 	case interaction.EventRequest:
 		k := invitationKey{interaction: id, id: ev.Leg}
-		if ev.From == interaction.RequestNone {
+		if ev.From == string(interaction.RequestNone) {
 			kind := InviteConference
 			if ev.Request == interaction.RequestTransfer {
 				kind = InviteTransfer
@@ -249,7 +250,7 @@ func invitationStep(id interaction.ID, ev *interaction.Event) (invitationKey, st
 // answerTrigger maps a leg's or request's answer to the invitation's: a
 // cancel by System is routing taking the invitation back (rescind); any
 // other cancel is the requester's, or the end of the chat.
-func answerTrigger(ev *interaction.Event) string {
+func answerTrigger(ev *interaction.Event) interaction.Trigger {
 	switch ev.Trigger {
 	case "accept", "decline", "time_out":
 		return ev.Trigger
@@ -266,7 +267,7 @@ func answerTrigger(ev *interaction.Event) string {
 // System (routing's time-out), because another agent took the chat in the
 // same command (first to accept wins: rescinded), or because the chat
 // ended (cancelled).
-func (d *Directory) withdrawTrigger(ev *interaction.Event, batch []interaction.Event) string {
+func (d *Directory) withdrawTrigger(ev *interaction.Event, batch []interaction.Event) interaction.Trigger {
 	if ev.Actor == interaction.System {
 		return "time_out"
 	}

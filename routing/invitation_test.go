@@ -38,10 +38,14 @@ func TestRoutingDiagramMatchesDocs(t *testing.T) {
 // per outcome and every outcome is final.
 func TestRX1InvitationEndsInExactlyOneOutcome(t *testing.T) {
 	m := routing.InvitationMachine
-	outcomes := []string{routing.InvitationAccepted, routing.InvitationDeclined, routing.InvitationTimedOut,
+	outcomes := []routing.InvitationState{routing.InvitationAccepted, routing.InvitationDeclined, routing.InvitationTimedOut,
 		routing.InvitationCancelled, routing.InvitationRescinded}
-	assert.ElementsMatch(t, outcomes, m.Terminal())
-	for _, e := range m.Events() {
+	var terminal []routing.InvitationState
+	for _, s := range m.Terminal() {
+		terminal = append(terminal, routing.InvitationState(s))
+	}
+	assert.ElementsMatch(t, outcomes, terminal)
+	for _, e := range m.Triggers() {
 		to, err := m.Fire(routing.InvitationPending, e)
 		if e == "offer" {
 			assert.ErrorIs(t, err, interaction.ErrInvalidTransition)
@@ -49,7 +53,7 @@ func TestRX1InvitationEndsInExactlyOneOutcome(t *testing.T) {
 		}
 		require.NoError(t, err)
 		assert.Contains(t, outcomes, to)
-		for _, e2 := range m.Events() {
+		for _, e2 := range m.Triggers() {
 			_, err := m.Fire(to, e2)
 			assert.ErrorIs(t, err, interaction.ErrInvalidTransition, "%s is final", to)
 		}
@@ -92,7 +96,7 @@ func TestRX1InvitationOutcomesFollowTheEvents(t *testing.T) {
 	type outcome struct {
 		kind  routing.InvitationKind
 		agent interaction.PartyID
-		state string
+		state routing.InvitationState
 	}
 	var got []outcome
 	for _, inv := range log {

@@ -89,7 +89,7 @@ type world struct {
 	contacts  int
 	exhausted []consult.Exhausted
 	// invitations: the states each invitation went through, by Seq.
-	invitations map[uint64][]string
+	invitations map[uint64][]routing.InvitationState
 	kinds       map[uint64]routing.Invitation
 	tasks       []*task
 	byLeg       map[interaction.LegID]*task
@@ -113,7 +113,7 @@ func (k *task) key() string {
 }
 
 func newWorld(t *rapid.T) *world {
-	w := &world{clock: chatconsulttest.NewManualClock(), invitations: map[uint64][]string{},
+	w := &world{clock: chatconsulttest.NewManualClock(), invitations: map[uint64][]routing.InvitationState{},
 		kinds: map[uint64]routing.Invitation{}, byLeg: map[interaction.LegID]*task{}}
 	strategies := []routing.Strategy{routing.LongestIdle{}, routing.LeastBusy{}, routing.RoundRobin{}, routing.MostSkilled{}}
 	strategy := rapid.SampledFrom(strategies).Draw(t, "strategy")
@@ -564,7 +564,7 @@ func (w *world) check(t *rapid.T) {
 		if states[0] != routing.InvitationPending || len(states) > 2 {
 			t.Fatalf("invitation %d went %v", seq, states)
 		}
-		if len(states) == 2 && !slices.Contains(routing.InvitationMachine.Terminal(), states[1]) {
+		if len(states) == 2 && !slices.Contains(routing.InvitationMachine.Terminal(), string(states[1])) {
 			t.Fatalf("invitation %d ended %s", seq, states[1])
 		}
 		if inv := w.kinds[seq]; inv.Kind == routing.InviteChat && inv.State == routing.InvitationAccepted {

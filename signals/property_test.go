@@ -93,7 +93,7 @@ func TestRC9TrackerProperties(t *testing.T) {
 			}
 			return rapid.SampledFrom(in).Draw(t, "present")
 		}
-		legs := func(state string) []interaction.Leg {
+		legs := func(state interaction.LegState) []interaction.Leg {
 			var out []interaction.Leg
 			st, _ := chats.State(ctx, id)
 			for _, l := range st.Legs {

@@ -106,7 +106,7 @@ func opening(id interaction.ID, cause string) interaction.Event {
 
 func closing(id interaction.ID, v uint64, cause string) interaction.Event {
 	return interaction.Event{Interaction: id, Version: v, Time: baseTime.Add(time.Second), Actor: "agent1", Cause: cause,
-		Type: interaction.EventStatus, From: interaction.StatusEnded, To: interaction.StatusClosed, Trigger: "close"}
+		Type: interaction.EventStatus, From: string(interaction.StatusEnded), To: string(interaction.StatusClosed), Trigger: "close"}
 }
 
 // open appends the opening event of id (and n messages).
@@ -159,9 +159,9 @@ func testClosedNotListed(t *testing.T, newStores NewStores) {
 	// Events that only look like an ending do not close: a status change
 	// to ended, a leg or a party closing.
 	require.NoError(t, st.Append(ctx, "a", 3, []interaction.Event{
-		{Interaction: "a", Version: 4, Type: interaction.EventStatus, From: interaction.StatusActive, To: interaction.StatusEnded},
-		{Interaction: "a", Version: 5, Type: interaction.EventLeg, From: "active", To: interaction.StatusClosed},
-		{Interaction: "a", Version: 6, Type: interaction.EventMembership, Party: "agent1", To: interaction.StatusClosed},
+		{Interaction: "a", Version: 4, Type: interaction.EventStatus, From: string(interaction.StatusActive), To: string(interaction.StatusEnded)},
+		{Interaction: "a", Version: 5, Type: interaction.EventLeg, From: "active", To: string(interaction.StatusClosed)},
+		{Interaction: "a", Version: 6, Type: interaction.EventMembership, Party: "agent1", To: string(interaction.StatusClosed)},
 	}))
 	assert.Equal(t, ids("a", "c"), list(t, l), "only an EventStatus to closed closes")
 

@@ -24,7 +24,7 @@ type Plan struct {
 }
 
 type instance struct {
-	machine *interaction.Machine
+	machine *interaction.Chart
 	initial string
 }
 
@@ -37,27 +37,27 @@ func FromEvents(events []interaction.Event) Plan {
 	var p Plan
 	index := map[string]int{}
 	role := map[interaction.PartyID]interaction.Role{}
-	add := func(key string, m *interaction.Machine, from, trigger string) {
+	add := func(key string, m *interaction.Chart, from string, trigger interaction.Trigger) {
 		i, ok := index[key]
 		if !ok {
 			i = len(p.instances)
 			index[key] = i
 			p.instances = append(p.instances, instance{machine: m, initial: from})
 		}
-		p.steps = append(p.steps, step{instance: i, trigger: trigger})
+		p.steps = append(p.steps, step{instance: i, trigger: string(trigger)})
 	}
 	for _, ev := range events {
 		switch ev.Type {
 		case interaction.EventStatus:
-			add("interaction", interaction.InteractionMachine, ev.From, ev.Trigger)
+			add("interaction", &interaction.InteractionMachine.Chart, ev.From, ev.Trigger)
 		case interaction.EventMembership:
-			add("party "+string(ev.Party), interaction.MembershipMachine, ev.From, ev.Trigger)
+			add("party "+string(ev.Party), &interaction.MembershipMachine.Chart, ev.From, ev.Trigger)
 		case interaction.EventRole:
-			add("role "+string(ev.Party), interaction.RoleMachine, role[ev.Party].String(), ev.Trigger)
+			add("role "+string(ev.Party), &interaction.RoleMachine.Chart, role[ev.Party].String(), ev.Trigger)
 		case interaction.EventLeg:
-			add("leg "+string(ev.Leg), interaction.LegMachine, ev.From, ev.Trigger)
+			add("leg "+string(ev.Leg), &interaction.LegMachine.Chart, ev.From, ev.Trigger)
 		case interaction.EventRequest:
-			add("request "+string(ev.Leg), interaction.RequestMachine, ev.From, ev.Trigger)
+			add("request "+string(ev.Leg), &interaction.RequestMachine.Chart, ev.From, ev.Trigger)
 		}
 		if ev.Type == interaction.EventMembership || ev.Type == interaction.EventRole {
 			role[ev.Party] = ev.Role

@@ -276,7 +276,7 @@ func describeTimeouts(events []interaction.Event) string {
 		switch {
 		case ev.Type == interaction.EventMessage && ev.Kind == interaction.KindNotice:
 			what = ev.Text
-		case (ev.Type == interaction.EventLeg || ev.Type == interaction.EventRequest) && ev.From == interaction.LegNone:
+		case (ev.Type == interaction.EventLeg || ev.Type == interaction.EventRequest) && ev.From == string(interaction.LegNone):
 			what = "the invitation goes to " + string(ev.Party)
 		}
 		if what != "" && !contains(said, what) {

@@ -15,14 +15,14 @@ type Pane struct {
 	// pane with a higher Seq never shows an older state. The page drops a
 	// pane that arrives after one with a higher Seq (an answer to a click
 	// and an event stream race each other).
-	Seq         uint64              `json:"seq"`
-	Party       interaction.PartyID `json:"party"`
-	Contact     bool                `json:"contact"`
-	Interaction interaction.ID      `json:"interaction,omitempty"`
-	Status      string              `json:"status,omitempty"` // "" when the party is not in a chat
-	Role        string              `json:"role,omitempty"`
-	Membership  string              `json:"membership,omitempty"`
-	Parties     []PaneParty         `json:"parties"`
+	Seq         uint64                  `json:"seq"`
+	Party       interaction.PartyID     `json:"party"`
+	Contact     bool                    `json:"contact"`
+	Interaction interaction.ID          `json:"interaction,omitempty"`
+	Status      interaction.Status      `json:"status,omitempty"` // "" when the party is not in a chat
+	Role        string                  `json:"role,omitempty"`
+	Membership  interaction.MemberState `json:"membership,omitempty"`
+	Parties     []PaneParty             `json:"parties"`
 	// Messages are the pane's transcript: its party's last PaneWindow
 	// messages in a pane the page reads whole ("pane" on the event
 	// stream), and only the new ones in an update ("delta"), which the
@@ -48,9 +48,9 @@ type Pane struct {
 
 // PaneParty is another party as the pane's party sees it.
 type PaneParty struct {
-	ID         interaction.PartyID `json:"id"`
-	Role       string              `json:"role"`
-	Membership string              `json:"membership"`
+	ID         interaction.PartyID     `json:"id"`
+	Role       string                  `json:"role"`
+	Membership interaction.MemberState `json:"membership"`
 }
 
 // PaneMessage is one line of the party's transcript.
@@ -66,11 +66,11 @@ type PaneMessage struct {
 
 // PaneLeg is one of the party's consultations.
 type PaneLeg struct {
-	ID     interaction.LegID   `json:"id"`
-	Owner  interaction.PartyID `json:"owner"`
-	Agent  interaction.PartyID `json:"agent"`
-	Medium string              `json:"medium"`
-	State  string              `json:"state"`
+	ID     interaction.LegID    `json:"id"`
+	Owner  interaction.PartyID  `json:"owner"`
+	Agent  interaction.PartyID  `json:"agent"`
+	Medium string               `json:"medium"`
+	State  interaction.LegState `json:"state"`
 }
 
 // Action is one button: the ActRequest it sends, and its label.

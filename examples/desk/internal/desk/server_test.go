@@ -113,7 +113,7 @@ func TestDeclineTakesTheChatOffTheTargetsDesk(t *testing.T) {
 	act(t, s, ActRequest{Party: Contact, Action: "post", Text: "Hello"})
 	press(t, s, Agent1, "accept-chat")
 	press(t, s, Agent1, "consult")
-	assert.Equal(t, "invited", pane(t, s, Agent2).Membership, "the invitation is on agent2's desk")
+	assert.Equal(t, interaction.MemberInvited, pane(t, s, Agent2).Membership, "the invitation is on agent2's desk")
 	press(t, s, Agent2, "decline")
 	p2 := pane(t, s, Agent2)
 	assert.Empty(t, p2.Status)

@@ -33,6 +33,8 @@ type Store struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	close    sync.Once
+
+	beforeCommit func() // tests only: called between an append's statement and its COMMIT
 }
 
 var (

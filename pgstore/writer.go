@@ -79,8 +79,8 @@ const appendSQL = `SELECT chatconsult_append(
 	(SELECT xid_offset FROM chatconsult_log_head FOR SHARE),
 	$1, $2, $3, $4, $5, $6, $7, $8,
 	$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26,
-	$27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37,
-	$38, $39, $40, $41, $42, $43)`
+	$27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38,
+	$39, $40, $41, $42, $43, $44)`
 
 // commit writes a batch of appends in one transaction, in one round trip:
 // one pipeline of BEGIN; chatconsult_append(…); COMMIT; then
@@ -130,7 +130,7 @@ func (s *Store) commit(batch []*appendRequest) {
 		commands              []string
 		opens, closes         []bool
 		cols                  columns
-		dAppend               []int32
+		dAppend, eAppend      []int32
 		dSet                  []bool
 		dIDs, dInvitations    []string
 		dKinds                []int16
@@ -153,6 +153,9 @@ func (s *Store) commit(batch []*appendRequest) {
 		opens = append(opens, r.expected == 0 && !closing)
 		closes = append(closes, closing)
 		cols.add(r.events)
+		for range r.events {
+			eAppend = append(eAppend, int32(i+1))
+		}
 		set, ended := interaction.DeadlineChanges(r.events)
 		for _, d := range ended {
 			dAppend, dSet = append(dAppend, int32(i+1)), append(dSet, false)
@@ -165,7 +168,7 @@ func (s *Store) commit(batch []*appendRequest) {
 			dKinds, dDue = append(dKinds, int16(d.Kind)), append(dDue, d.Due.UnixNano())
 		}
 	}
-	args := append([]any{streams, slots, expected, firsts, counts, commands, opens, closes}, cols.args()...)
+	args := append([]any{streams, slots, expected, firsts, counts, commands, opens, closes, eAppend}, cols.args()...)
 	args = append(args, dAppend, dSet, dIDs, dInvitations, dKinds, dDue)
 
 	ctx := s.ctx
@@ -181,8 +184,10 @@ func (s *Store) commit(batch []*appendRequest) {
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN`)
 	b.Queue(appendSQL, args...)
-	b.Queue(`COMMIT`)
-	b.Queue(`SELECT chatconsult_notify($1)`, s.channel)
+	if s.beforeCommit == nil {
+		b.Queue(`COMMIT`)
+		b.Queue(`SELECT chatconsult_notify($1)`, s.channel)
+	}
 	var res []int64
 	br := conn.SendBatch(ctx, b)
 	err = func() error {
@@ -194,6 +199,17 @@ func (s *Store) commit(batch []*appendRequest) {
 		}
 		if len(res) != len(live) {
 			return fmt.Errorf("chatconsult_append answered %d appends of %d", len(res), len(live))
+		}
+		if s.beforeCommit != nil {
+			// Tests only: hold the transaction open before its COMMIT.
+			if err := br.Close(); err != nil {
+				return err
+			}
+			s.beforeCommit()
+			b = &pgx.Batch{}
+			b.Queue(`COMMIT`)
+			b.Queue(`SELECT chatconsult_notify($1)`, s.channel)
+			br = conn.SendBatch(ctx, b)
 		}
 		_, err := br.Exec() // COMMIT
 		return err

@@ -82,14 +82,15 @@ $$;
 -- its stream had moved on, -1 when the command was already there.
 --
 -- a_slot[i] is append i's stream in s_ids; its events are e_*[a_first[i]
--- … a_first[i]+a_count[i]-1]; its deadline changes are d_*[j] with
+-- … a_first[i]+a_count[i]-1] (e_append[j] = i; the events are read with
+-- unnest, not by subscript, which costs the length of a text array); its deadline changes are d_*[j] with
 -- d_append[j] = i (ends before sets, as interaction.DeadlineChanges lists
 -- them; the last change of an invitation wins).
 CREATE OR REPLACE FUNCTION chatconsult_append(
     p_offset bigint, s_ids text[],
     a_slot int[], a_expected bigint[], a_first int[], a_count int[], a_command text[],
     a_opens boolean[], a_closes boolean[],
-    e_interaction text[], e_version bigint[], e_time_s bigint[], e_time_ns integer[],
+    e_append int[], e_interaction text[], e_version bigint[], e_time_s bigint[], e_time_ns integer[],
     e_actor text[], e_cause text[], e_command text[], e_type smallint[], e_scope_kind smallint[],
     e_scope_leg text[], e_scope_party text[], e_party text[], e_role smallint[], e_from text[],
     e_to text[], e_trigger text[], e_leg text[], e_via text[], e_target_kind smallint[],
@@ -99,7 +100,10 @@ CREATE OR REPLACE FUNCTION chatconsult_append(
     d_append int[], d_set boolean[], d_interaction text[], d_invitation text[],
     d_kind smallint[], d_due bigint[])
 RETURNS bigint[]
-LANGUAGE plpgsql VOLATILE AS $$
+LANGUAGE plpgsql VOLATILE
+-- Its statements take arrays whose contents do not change their plans.
+SET plan_cache_mode = force_generic_plan
+AS $$
 DECLARE
     n        int := coalesce(array_length(a_slot, 1), 0);
     versions bigint[];
@@ -166,14 +170,20 @@ BEGIN
         actor, cause, command, type, scope_kind, scope_leg, scope_party, party, role, from_state,
         to_state, trigger, leg, via, target_kind, target_id, medium, request, body, kind, seq,
         fingerprint, route, deadline_s, deadline_ns)
-    SELECT res[a.i] + (j - a_first[a.i]), e_interaction[j], e_version[j], e_time_s[j], e_time_ns[j],
-        e_actor[j], e_cause[j], NULLIF(e_command[j], ''), e_type[j], e_scope_kind[j], e_scope_leg[j],
-        e_scope_party[j], e_party[j], e_role[j], e_from[j], e_to[j], e_trigger[j], e_leg[j], e_via[j],
-        e_target_kind[j], e_target_id[j], e_medium[j], e_request[j], e_body[j], e_kind[j], e_seq[j],
-        e_fingerprint[j], e_route[j], e_deadline_s[j], e_deadline_ns[j]
-    FROM generate_subscripts(a_slot, 1) a(i),
-        LATERAL generate_series(a_first[a.i], a_first[a.i] + a_count[a.i] - 1) j
-    WHERE won[a.i];
+    SELECT res[r.a] + (r.n - a_first[r.a]), r.interaction, r.version, r.time_s, r.time_ns,
+        r.actor, r.cause, NULLIF(r.command, ''), r.type, r.scope_kind, r.scope_leg, r.scope_party,
+        r.party, r.role, r.from_state, r.to_state, r.trigger, r.leg, r.via, r.target_kind,
+        r.target_id, r.medium, r.request, r.body, r.kind, r.seq, r.fingerprint, r.route,
+        r.deadline_s, r.deadline_ns
+    FROM unnest(e_append, e_interaction, e_version, e_time_s, e_time_ns, e_actor, e_cause,
+        e_command, e_type, e_scope_kind, e_scope_leg, e_scope_party, e_party, e_role, e_from,
+        e_to, e_trigger, e_leg, e_via, e_target_kind, e_target_id, e_medium, e_request, e_body,
+        e_kind, e_seq, e_fingerprint, e_route, e_deadline_s, e_deadline_ns)
+        WITH ORDINALITY AS r(a, interaction, version, time_s, time_ns, actor, cause, command,
+        type, scope_kind, scope_leg, scope_party, party, role, from_state, to_state, trigger,
+        leg, via, target_kind, target_id, medium, request, body, kind, seq, fingerprint, route,
+        deadline_s, deadline_ns, n)
+    WHERE won[r.a];
 
     IF d_append IS NOT NULL AND array_length(d_append, 1) > 0 THEN
         WITH last AS (

@@ -49,7 +49,7 @@ func BenchmarkPostgres(b *testing.B) {
 	for _, clients := range []int{1, 8, 64, 256} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 			pg := runPgbench(b, clients, b.N)
-			story := benchStory(b, clients, false)
+			story := benchStory(b, clients, false, benchOptions()...)
 			b.ReportMetric(pg.tps, "pgbench-tps")
 			b.ReportMetric(pg.avg, "pgbench-avg-ms")
 			b.ReportMetric(pg.p50, "pgbench-p50-ms")
@@ -69,6 +69,15 @@ func BenchmarkPostgres(b *testing.B) {
 		b.ReportMetric(story.p50, "p50-ms")
 		b.ReportMetric(story.p99, "p99-ms")
 	})
+}
+
+// benchOptions are the Store options of the story runs: the defaults,
+// or PGSTORE_BENCH_WRITERS writers.
+func benchOptions() []pgstore.Option {
+	if w, err := strconv.Atoi(os.Getenv("PGSTORE_BENCH_WRITERS")); err == nil {
+		return []pgstore.Option{pgstore.WithWriters(w)}
+	}
+	return nil
 }
 
 type storyResult struct{ rate, p50, p99 float64 }

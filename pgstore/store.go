@@ -59,9 +59,8 @@ func WithMaxBatch(n int) Option {
 }
 
 // WithWriters sets how many transactions the Store runs at once (default
-// 2: one commits while the next gathers its appends). The log head
-// serialises the commits themselves, so more writers help only when many
-// appends wait.
+// 2: one commits while the next gathers its appends). Their commits share
+// no lock (only the streams they write), so they flush together.
 func WithWriters(n int) Option {
 	return func(s *Store) error {
 		if n < 1 {

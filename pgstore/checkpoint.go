@@ -103,16 +103,21 @@ func (s *Store) Project(ctx context.Context, name string, limit int,
 		return 0, fmt.Errorf("pgstore: project %q: %w", name, err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if _, err := tx.Exec(ctx, `INSERT INTO chatconsult_checkpoints (name, position) VALUES ($1, 0)
-		ON CONFLICT (name) DO NOTHING`, name); err != nil {
+	// Runners of one read model take turns on an advisory lock (of this
+	// schema's read model name), not on the checkpoint's row: the read
+	// below may wait for transactions older than the newest event (see
+	// ReadAll), and a transaction waiting for others must hold no
+	// transaction ID of its own, or two runners of different read models
+	// could wait for each other. The read model's writes, and
+	// SaveCheckpoint's compare-and-set, come after the read.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('chatconsult_checkpoint.' || current_schema() || '.' || $1))`, name); err != nil {
 		return 0, fmt.Errorf("pgstore: project %q: %w", name, err)
 	}
 	var from int64
-	if err := tx.QueryRow(ctx, `SELECT position FROM chatconsult_checkpoints WHERE name = $1 FOR UPDATE`, name).Scan(&from); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT coalesce((SELECT position FROM chatconsult_checkpoints WHERE name = $1), 0)`, name).Scan(&from); err != nil {
 		return 0, fmt.Errorf("pgstore: project %q: %w", name, err)
 	}
-	rows, err := tx.Query(ctx, `SELECT `+eventColumns+` FROM chatconsult_events
-		WHERE position > $1 ORDER BY position LIMIT $2`, from, int64(limit))
+	rows, err := tx.Query(ctx, readSQL, from, int64(limit))
 	if err != nil {
 		return 0, fmt.Errorf("pgstore: project %q: %w", name, err)
 	}

@@ -28,27 +28,7 @@ const eventColumns = `interaction, version, position, time_s, time_ns, actor, ca
 // itself and read back as time.Time{}.
 var zeroTimeSeconds = time.Time{}.Unix()
 
-// insertEvents inserts the rows of a columns value; the positions follow
-// the log head, which the same transaction has just moved past them.
-const insertEvents = `INSERT INTO chatconsult_events (position, interaction, version, time_s, time_ns,
-	actor, cause, command, type, scope_kind, scope_leg, scope_party, party, role, from_state,
-	to_state, trigger, leg, via, target_kind, target_id, medium, request, body, kind, seq, fingerprint,
-	route, deadline_s, deadline_ns)
-SELECT (SELECT position FROM chatconsult_log_head) - $1 + r.n, r.interaction, r.version, r.time_s,
-	r.time_ns, r.actor, r.cause, NULLIF(r.command, ''), r.type, r.scope_kind, r.scope_leg,
-	r.scope_party, r.party, r.role, r.from_state, r.to_state, r.trigger, r.leg, r.via,
-	r.target_kind, r.target_id, r.medium, r.request, r.body, r.kind, r.seq, r.fingerprint, r.route,
-	r.deadline_s, r.deadline_ns
-FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::integer[], $6::text[], $7::text[],
-	$8::text[], $9::smallint[], $10::smallint[], $11::text[], $12::text[], $13::text[],
-	$14::smallint[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[],
-	$20::smallint[], $21::text[], $22::smallint[], $23::smallint[], $24::bytea[],
-	$25::smallint[], $26::bigint[], $27::bigint[], $28::text[], $29::bigint[], $30::integer[])
-	WITH ORDINALITY AS r(interaction, version, time_s, time_ns, actor, cause, command, type,
-	scope_kind, scope_leg, scope_party, party, role, from_state, to_state, trigger, leg, via,
-	target_kind, target_id, medium, request, body, kind, seq, fingerprint, route, deadline_s, deadline_ns, n)`
-
-// columns holds events column by column, as insertEvents takes them.
+// columns holds events column by column, as chatconsult_append takes them.
 type columns struct {
 	interaction, actor, cause, command, scopeLeg, scopeParty, party []string
 	from, to, trigger, leg, via, route, targetID                    []string
@@ -100,7 +80,7 @@ func (c *columns) add(events []interaction.Event) {
 
 func (c *columns) len() int { return len(c.interaction) }
 
-// args are insertEvents' arguments $2…$30.
+// args are chatconsult_append's event arguments (e_interaction … e_deadline_ns).
 func (c *columns) args() []any {
 	return []any{c.interaction, c.version, c.timeS, c.timeNS, c.actor, c.cause, c.command,
 		c.typ, c.scopeKind, c.scopeLeg, c.scopeParty, c.party, c.role, c.from, c.to, c.trigger,

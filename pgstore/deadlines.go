@@ -26,49 +26,6 @@ import (
 // the deadline fires; firing is an idempotent command (its ID is the
 // deadline's), whose append deletes the row.
 
-// deleteDeadlines drops the deadlines of the invitations an append ends.
-const deleteDeadlines = `DELETE FROM chatconsult_deadlines d
-	USING unnest($1::text[], $2::text[]) AS x(interaction, invitation)
-	WHERE d.interaction = x.interaction AND d.invitation = x.invitation`
-
-// insertDeadlines adds the deadlines of the invitations an append makes.
-const insertDeadlines = `INSERT INTO chatconsult_deadlines (interaction, invitation, kind, due)
-	SELECT * FROM unnest($1::text[], $2::text[], $3::smallint[], $4::bigint[])
-	ON CONFLICT (interaction, invitation) DO UPDATE SET kind = excluded.kind, due = excluded.due, claimed_until = NULL`
-
-// deadlineRows collects what the appends of one transaction do to the
-// table, in order: a deadline set and ended in the same transaction is
-// only deleted.
-type deadlineRows struct {
-	setIDs, setInvitations     []string
-	setKinds                   []int16
-	setDue                     []int64
-	endedIDs, endedInvitations []string
-}
-
-func (r *deadlineRows) add(events []interaction.Event) {
-	set, ended := interaction.DeadlineChanges(events)
-	for _, d := range ended {
-		for i := range r.setIDs {
-			if r.setIDs[i] == string(d.Interaction) && r.setInvitations[i] == string(d.Invitation) {
-				r.setIDs = append(r.setIDs[:i], r.setIDs[i+1:]...)
-				r.setInvitations = append(r.setInvitations[:i], r.setInvitations[i+1:]...)
-				r.setKinds = append(r.setKinds[:i], r.setKinds[i+1:]...)
-				r.setDue = append(r.setDue[:i], r.setDue[i+1:]...)
-				break
-			}
-		}
-		r.endedIDs = append(r.endedIDs, string(d.Interaction))
-		r.endedInvitations = append(r.endedInvitations, string(d.Invitation))
-	}
-	for _, d := range set {
-		r.setIDs = append(r.setIDs, string(d.Interaction))
-		r.setInvitations = append(r.setInvitations, string(d.Invitation))
-		r.setKinds = append(r.setKinds, int16(d.Kind))
-		r.setDue = append(r.setDue, d.Due.UnixNano())
-	}
-}
-
 // Deadlines is the Store's table of deadlines as a queue for a Scheduler.
 type Deadlines struct{ s *Store }
 

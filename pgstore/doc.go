@@ -63,50 +63,84 @@
 //
 // An append locks its stream's row (SELECT … FOR UPDATE) and compares the
 // version there with the one the command was decided on; a stream that
-// moved on, or that already holds the command's Cause (a retry decided on
-// a state that already had it), gives ErrConflict and writes nothing.
-// Behind that, the primary key (interaction, version) and a unique index
-// on (interaction, command) (the Cause of the first event of each append)
-// make a fork or a second copy of a command impossible even for a writer
-// that bypassed the lock; their violation, SQLSTATE 23505, is mapped to
-// ErrConflict, as are serialization failures and deadlocks (40001, 40P01):
-// in all of them the transaction was rolled back. Any other error (the
-// connection was cut) leaves the outcome unknown: Service.DoCommand with
-// the same command ID settles it, and applies the command exactly once.
+// moved on, or that already holds the command (the Cause of the first
+// event of an earlier append: a retry decided on a state that already had
+// it, found on the unique index (interaction, command)), gives ErrConflict
+// and writes nothing. Behind that, the primary key (interaction, version)
+// and that unique index make a fork or a second copy of a command
+// impossible even for a writer that bypassed the lock; their violation,
+// SQLSTATE 23505, is mapped to ErrConflict, as are serialization failures
+// and deadlocks (40001, 40P01): in all of them the transaction was rolled
+// back. Any other error (the connection was cut) leaves the outcome
+// unknown: Service.DoCommand with the same command ID settles it, and
+// applies the command exactly once.
 //
-// # Positions in commit order, and what that costs
+// # Positions in commit order, without a global lock
 //
-// Readers follow the log by position (ReadAll(after)), so a position must
-// never become visible after a higher one: the bigserial trap of
-// PRIOR-ART.md, where a reader skips rows that commit out of sequence
-// order. Here every appending transaction moves the single row of
-// chatconsult_log_head by the number of its events and takes its
-// positions below the new head; the row lock is held until commit, so
-// transactions take positions one after the other, in the order they
-// commit, and a rolled-back transaction gives its positions back
-// (gapless). The cost: commits of appending transactions are serialised,
-// from the head update to the end of COMMIT (the WAL flush included), so
-// one transaction at a time can be flushing. That alone would cap a store
-// at about one append per fsync; group commit is what lifts the cap.
+// Readers follow the log by position (ReadAll(after)), so no reader may
+// pass a position while a lower one can still commit: the bigserial trap
+// of PRIOR-ART.md. Until migration 0009 a single head row handed out the
+// positions and its lock was held through every COMMIT, so appending
+// transactions flushed one at a time. Now (migrations/0009_one_round_trip.sql)
+// a transaction's positions come from its own transaction ID, which no
+// writer waits for:
+//
+//	position = ((xid + xid_offset) << 20) + n    (n = 1, 2, … in the transaction)
+//
+// Positions grow with the transaction IDs but are not consecutive, and
+// transactions need not commit in that order; so readers read only below
+// the horizon, the oldest transaction of the cluster still running (other
+// than the reader's own). Every transaction below it has ended, and one
+// that commits later has a higher ID, hence higher positions: a reader
+// that resumes after the last position it read skips nothing. ReadAll and
+// Project (through chatconsult_read) also return every event committed
+// before the call: when transactions older than the newest committed event
+// are still running, they wait for them (sleeps of 0.2 to 5 ms), and only
+// for them, so the wait ends however busy the writers are. The cost: a
+// long transaction that holds a transaction ID anywhere in the cluster
+// (an idle-in-transaction session, a prepared transaction) holds readers
+// back for as long, though never appends, and nothing is lost. A restore
+// into a new cluster, whose IDs start again near 0, is the known trap of
+// transaction-ID order (watermill #576): New raises xid_offset above the
+// highest stored position, under the head row's lock, which every append
+// takes FOR SHARE (appends do not wait for one another; raising the offset
+// waits for those under way). At most 2^20-1 events go in one transaction
+// (the writers cut batches there; a larger append is ErrBadInput).
+//
+// A log partitioned by interaction (past one primary: a database or a
+// schema per partition, interactions hashed to partitions) keeps this
+// scheme per partition: each partition's positions come from its own
+// server's transaction IDs and its readers stop at its own horizon, so a
+// partition's log is gapless by itself and no lock is shared between
+// partitions. What no longer exists is one total order: a follower of the
+// whole log keeps one position per partition (a vector, saved together),
+// reads each partition after its own position and merges them (any
+// interleaving is valid, since an interaction's events live in one
+// partition and stay in version order there). interaction.Log's single
+// uint64 position would become that vector, or one follower per partition.
 //
 // # Group commit
 //
 // Append hands its events to one of the Store's writers (WithWriters,
 // default 2) and waits. A writer takes every append waiting at that moment
-// (up to WithMaxBatch, default 256) and commits them in one transaction of
-// two round trips: (1) create new streams' rows, lock the batch's stream
-// rows in interaction order, read their versions and look for the commands
-// already there; (2) in Go, decide each append (conflicts are answered at
-// once and do not abort the others); then move the winners' stream
-// versions, move the head, insert the events, pg_notify, COMMIT. Each
-// Append returns only after its transaction committed: every command is
-// durable when Service.Do returns. Locks are taken in one global order, so
-// batches of different processes do not deadlock. Appends to different
-// interactions share a transaction; that is safe because each append is
-// still decided on its own stream's locked version, and all or none of a
-// transaction's appends are written (an append whose transaction failed
-// gets the error, the outcome unknown, like a single append's).
-// WithMaxBatch(1) gives one transaction per append.
+// (up to WithMaxBatch, default 256), without waiting for more (a writer
+// alone commits at once), and commits them in one transaction of one
+// round trip: a pipeline of BEGIN; chatconsult_append(…); COMMIT;
+// chatconsult_notify. chatconsult_append (plpgsql) creates new streams'
+// rows, locks the batch's stream rows in interaction order, decides each
+// append in arrival order (conflicts are answered and do not abort the
+// others; an append may follow another of the same batch on the same
+// stream), and writes the winners' stream versions, the open-interactions
+// index, the events and the deadlines. Each Append returns only after its
+// transaction committed: every command is durable when Service.Do
+// returns. Locks are taken in one global order, so batches of different
+// processes do not deadlock, and no lock is shared by every append, so the
+// commits of several writers, in this process or others, flush together.
+// Appends to different interactions share a transaction; that is safe
+// because each append is still decided on its own stream's locked version,
+// and all or none of a transaction's appends are written (an append whose
+// transaction failed gets the error, the outcome unknown, like a single
+// append's). WithMaxBatch(1) gives one transaction per append.
 //
 // # The open interactions
 //
@@ -131,8 +165,9 @@
 // A projection that keeps its result in this database (a read model:
 // tables of its own, say metrics) resumes after a restart from its
 // checkpoint, not from position 0, and applies each event once: Project
-// locks the read model's row of chatconsult_checkpoints (migration 0004),
-// reads the events after its position, lets the read model write its
+// takes the read model's advisory lock (runners of one read model take
+// turns), reads its position in chatconsult_checkpoints (migration 0004),
+// reads the events after it, lets the read model write its
 // rows in the same transaction, moves the position past them and commits.
 // A run that dies before its commit leaves neither; two runners of one read
 // model take turns. SaveCheckpoint and LoadCheckpoint are the same
@@ -145,22 +180,33 @@
 //
 // # Notification that cannot lose anything
 //
-// The events table is the outbox: an append's transaction also runs
-// pg_notify(channel, head position), so the notification is sent if and
-// only if the events committed, to every instance that LISTENs, and the
-// payload is a position only (NOTIFY payloads are capped). A Listener is
-// one instance's LISTEN connection; it implements interaction.LogWatcher:
-// its Changed channel closes on every notification and every time it has
-// (re)connected, since notifications sent while it was down are gone. A
-// follower reads from its saved position, then waits on Changed, then
-// reads from its last position again, taking the channel before each read
-// (interaction.FollowLog): a notification lost to a dropped connection or
-// a crashed writer costs a delay, never an event. Delivery is in log
-// order, once per run, at least once across restarts from a saved
-// position.
+// The events table is the outbox: the notification (pg_notify(channel,
+// the last position committed)) follows the append's COMMIT in the same
+// pipeline, as a transaction of its own. It is not inside the appending
+// transaction because NOTIFY takes a lock that every notifying
+// transaction of the cluster shares and holds through its commit's WAL
+// flush: inside, it would serialise the appends' flushes as the old head
+// row did. It is sent only if the append committed: after an error the
+// server skips the rest of the pipeline, and what it announces is a
+// session setting of the append's transaction, which a rollback undoes.
+// And it is sent whenever the append committed, since it is already in the
+// server's hands when the COMMIT runs (the client may be gone), except if
+// that backend dies in the instant between the two (the server crashing
+// then restarts every Listener, which wakes its followers). It commits
+// without waiting for a flush (a notification does not outlive a crash
+// anyway). The payload is a position only (NOTIFY payloads are capped). A
+// Listener is one instance's LISTEN connection; it implements
+// interaction.LogWatcher: its Changed channel closes on every notification
+// and every time it has (re)connected, since notifications sent while it
+// was down are gone. A follower reads from its saved position, then waits
+// on Changed, then reads from its last position again, taking the channel
+// before each read (interaction.FollowLog): a notification lost to a
+// dropped connection or a crashed writer costs a delay, never an event.
+// Delivery is in log order, once per run, at least once across restarts
+// from a saved position.
 //
 // The write side's interaction.Notifier is the Listener too: since the
-// Store notifies in the append's transaction, Listener.Notify only wakes
+// Store notifies with the append's commit, Listener.Notify only wakes
 // this instance's followers at once (a local fast path). An instance that
 // crashes between its append and its Notify therefore loses nothing.
 //

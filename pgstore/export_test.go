@@ -4,3 +4,9 @@ package pgstore
 // writers up queues appends one by one, so that they share a transaction
 // in a known order.
 func QueueLen(s *Store) int { return len(s.queue) }
+
+// SetBeforeCommit makes every writer of s call f after its transaction's
+// append statement and before its COMMIT (in a round trip of its own), so
+// that a test can make transactions commit out of the order of their IDs.
+// Set it before the first Append.
+func SetBeforeCommit(s *Store, f func()) { s.beforeCommit = f }

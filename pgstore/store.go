@@ -33,6 +33,8 @@ type Store struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	close    sync.Once
+
+	beforeCommit func() // tests only: called between an append's statement and its COMMIT
 }
 
 var (
@@ -57,9 +59,8 @@ func WithMaxBatch(n int) Option {
 }
 
 // WithWriters sets how many transactions the Store runs at once (default
-// 2: one commits while the next gathers its appends). The log head
-// serialises the commits themselves, so more writers help only when many
-// appends wait.
+// 2: one commits while the next gathers its appends). Their commits share
+// no lock (only the streams they write), so they flush together.
 func WithWriters(n int) Option {
 	return func(s *Store) error {
 		if n < 1 {
@@ -90,6 +91,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 	}
 	if version == nil || *version != SchemaVersion() {
 		return nil, fmt.Errorf("pgstore: schema %s is at version %v, want %d: run pgstore.Migrate", schema, version, SchemaVersion())
+	}
+	if err := raiseOffset(ctx, pool); err != nil {
+		return nil, err
 	}
 	s.channel = channelFor(schema)
 	s.queue = make(chan *appendRequest, s.maxBatch*s.writers)
@@ -162,9 +166,19 @@ func (s *Store) Load(ctx context.Context, id interaction.ID) ([]interaction.Even
 	return events, nil
 }
 
-// ReadAll implements interaction.Log. Positions are gapless and assigned
-// in commit order (see the package documentation), so reading after the
-// last position seen never skips an event.
+// readSQL reads the log through chatconsult_read
+// (migrations/0009_one_round_trip.sql): only below the oldest transaction
+// still running, after waiting for the ones older than the newest event
+// committed at the call.
+const readSQL = `SELECT ` + eventColumns + ` FROM chatconsult_read($1, $2)`
+
+// ReadAll implements interaction.Log. It returns every event committed
+// before the call (up to limit), and never an event while an event below
+// it may still commit: it reads only below the oldest transaction still
+// running, so reading after the last position seen never skips an event
+// (see the package documentation). When transactions older than the newest
+// committed event are still running, it waits for them (a few
+// milliseconds: they are appends, unless a long transaction holds an ID).
 func (s *Store) ReadAll(ctx context.Context, after uint64, limit int) ([]interaction.Event, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -177,8 +191,7 @@ func (s *Store) ReadAll(ctx context.Context, after uint64, limit int) ([]interac
 	if after > 1<<63-1 {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM chatconsult_events
-		WHERE position > $1 ORDER BY position LIMIT $2`, int64(after), lim)
+	rows, err := s.pool.Query(ctx, readSQL, int64(after), lim)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: read log: %w", err)
 	}
@@ -232,6 +245,10 @@ func (s *Store) Append(ctx context.Context, id interaction.ID, expected uint64, 
 	if len(events) == 0 {
 		return nil
 	}
+	if len(events) > maxTxEvents {
+		return &interaction.Error{Kind: interaction.ErrBadInput, Op: "append", Interaction: id,
+			Detail: fmt.Sprintf("%d events in one append, more than %d", len(events), maxTxEvents)}
+	}
 	if err := checkEvents(id, expected, events); err != nil {
 		return err
 	}
@@ -270,4 +287,38 @@ func (s *Store) Append(ctx context.Context, id interaction.ID, expected uint64, 
 			return ErrClosed
 		}
 	}
+}
+
+// raiseOffset keeps new positions above every stored one where the
+// server's transaction IDs went back (a logical restore into a new
+// cluster): positions are ((xid + xid_offset) << 20) + n, and a
+// transaction ID the server has not handed out yet (pg_snapshot_xmax)
+// must give positions above the highest stored one. In a cluster that
+// wrote the log, it always does, and this is one read. Otherwise the
+// offset is raised under the head row's lock, which waits for the appends
+// under way (they hold it FOR SHARE) and holds new ones until it commits.
+func raiseOffset(ctx context.Context, pool *pgxpool.Pool) error {
+	const check = `SELECT coalesce((SELECT max(position) FROM chatconsult_events), 0) >=
+		(pg_snapshot_xmax(pg_current_snapshot())::text::bigint + xid_offset) << 20 FROM chatconsult_log_head`
+	var behind bool
+	if err := pool.QueryRow(ctx, check).Scan(&behind); err != nil {
+		return fmt.Errorf("pgstore: checking the position offset: %w", err)
+	}
+	if !behind {
+		return nil
+	}
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `SELECT 1 FROM chatconsult_log_head FOR UPDATE`)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE chatconsult_log_head SET xid_offset = xid_offset + greatest(0,
+			(coalesce((SELECT max(position) FROM chatconsult_events), 0) >> 20) + 1 -
+			(pg_snapshot_xmax(pg_current_snapshot())::text::bigint + xid_offset))`)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("pgstore: raising the position offset: %w", err)
+	}
+	return nil
 }

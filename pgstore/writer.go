@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -25,24 +24,44 @@ type appendResult struct {
 	err   error
 }
 
+// maxTxEvents bounds the events of one transaction: a position is the
+// transaction's ID shifted left by positionBits, plus the event's ordinal
+// in it (see migrations/0009_one_round_trip.sql).
+const (
+	positionBits = 20
+	maxTxEvents  = 1<<positionBits - 1
+)
+
 // write is one writer: it takes the appends waiting now (at least one, at
-// most maxBatch) and commits them in one transaction.
+// most maxBatch, at most maxTxEvents events) and commits them in one
+// transaction. It never waits for more appends to arrive: a writer alone
+// commits at once.
 func (s *Store) write() {
 	defer s.wg.Done()
 	batch := make([]*appendRequest, 0, s.maxBatch)
+	var carry *appendRequest
 	for {
 		batch = batch[:0]
-		select {
-		case r := <-s.queue:
-			batch = append(batch, r)
-		case <-s.stop:
-			return
+		events := 0
+		if carry != nil {
+			batch, events, carry = append(batch, carry), len(carry.events), nil
+		} else {
+			select {
+			case r := <-s.queue:
+				batch, events = append(batch, r), len(r.events)
+			case <-s.stop:
+				return
+			}
 		}
 	gather:
 		for len(batch) < s.maxBatch {
 			select {
 			case r := <-s.queue:
-				batch = append(batch, r)
+				if events+len(r.events) > maxTxEvents {
+					carry = r
+					break gather
+				}
+				batch, events = append(batch, r), events+len(r.events)
 			default:
 				break gather
 			}
@@ -52,26 +71,39 @@ func (s *Store) write() {
 	}
 }
 
-// commit writes a batch of appends in one transaction, in two round trips:
+// appendSQL runs chatconsult_append (migrations/0009_one_round_trip.sql)
+// on a batch. The scalar subquery reads the position offset and takes the
+// log head row FOR SHARE: appends share it, and whatever must stop them
+// (raising the offset, a test holding them up) takes it FOR UPDATE.
+const appendSQL = `SELECT chatconsult_append(
+	(SELECT xid_offset FROM chatconsult_log_head FOR SHARE),
+	$1, $2, $3, $4, $5, $6, $7, $8,
+	$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26,
+	$27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38,
+	$39, $40, $41, $42, $43, $44)`
+
+// commit writes a batch of appends in one transaction, in one round trip:
+// one pipeline of BEGIN; chatconsult_append(…); COMMIT; then
+// chatconsult_notify as a transaction of its own.
 //
-//  1. BEGIN; create the rows of streams that appends at version 0 start
-//     (ON CONFLICT DO NOTHING); lock every stream row of the batch, in
-//     interaction order (SELECT … ORDER BY … FOR UPDATE), reading its
-//     version; find commands already in those streams.
-//  2. (in Go) decide each append against the locked versions: the stream
-//     is not at the expected version, or already holds the command, → that
-//     append gets ErrConflict at once; the others win.
-//  3. Move the winners' stream versions; insert into and delete from the
-//     open-interactions index (chatconsult_open) the winners' streams that
-//     their appends open or close; move the log head past the winners'
-//     events (this row lock orders the commits); insert the events at the
-//     positions before the head; pg_notify; COMMIT.
+// chatconsult_append creates the rows of streams that appends at version 0
+// start, locks the batch's stream rows in interaction order, decides each
+// append in arrival order (its stream at the expected version, its command
+// not there yet, counting the earlier winners of the batch; a loser gets
+// ErrConflict and changes nothing), and writes the winners: stream
+// versions, the open-interactions index, the events at positions taken
+// from the transaction's ID, the deadlines. Nothing in it fails for a
+// conflict, so one append's conflict never aborts the others. Locks are
+// taken in one global order (new stream rows, then every stream row of the
+// batch, each in interaction order), so two batches, of this or another
+// process, cannot deadlock; no lock is shared by all appends, so
+// transactions of different writers flush their commits together.
 //
-// Nothing in the transaction fails for a conflict, so one append's
-// conflict never aborts the others. Locks are taken in one global order
-// (new stream rows in interaction order, then existing ones in interaction
-// order, then the head), so two batches, of this or another process,
-// cannot deadlock.
+// The notification follows the COMMIT in the same pipeline: the server
+// runs it only if every statement before it succeeded (after an error it
+// skips to the pipeline's end), so there is no notification without a
+// commit; it runs whatever happens to the client meanwhile, since it is
+// already in the server's hands.
 func (s *Store) commit(batch []*appendRequest) {
 	live := batch[:0:0]
 	for _, r := range batch {
@@ -90,6 +122,55 @@ func (s *Store) commit(batch []*appendRequest) {
 			r.done <- appendResult{err: err}
 		}
 	}
+
+	var (
+		streams               []string
+		slots, firsts, counts []int32
+		expected              []int64
+		commands              []string
+		opens, closes         []bool
+		cols                  columns
+		dAppend, eAppend      []int32
+		dSet                  []bool
+		dIDs, dInvitations    []string
+		dKinds                []int16
+		dDue                  []int64
+	)
+	slotOf := make(map[interaction.ID]int32, len(live))
+	for i, r := range live {
+		slot, ok := slotOf[r.id]
+		if !ok {
+			streams = append(streams, string(r.id))
+			slot = int32(len(streams))
+			slotOf[r.id] = slot
+		}
+		closing := interaction.Closes(r.events)
+		slots = append(slots, slot)
+		expected = append(expected, int64(r.expected))
+		firsts = append(firsts, int32(cols.len()+1))
+		counts = append(counts, int32(len(r.events)))
+		commands = append(commands, r.events[0].Cause)
+		opens = append(opens, r.expected == 0 && !closing)
+		closes = append(closes, closing)
+		cols.add(r.events)
+		for range r.events {
+			eAppend = append(eAppend, int32(i+1))
+		}
+		set, ended := interaction.DeadlineChanges(r.events)
+		for _, d := range ended {
+			dAppend, dSet = append(dAppend, int32(i+1)), append(dSet, false)
+			dIDs, dInvitations = append(dIDs, string(d.Interaction)), append(dInvitations, string(d.Invitation))
+			dKinds, dDue = append(dKinds, 0), append(dDue, 0)
+		}
+		for _, d := range set {
+			dAppend, dSet = append(dAppend, int32(i+1)), append(dSet, true)
+			dIDs, dInvitations = append(dIDs, string(d.Interaction)), append(dInvitations, string(d.Invitation))
+			dKinds, dDue = append(dKinds, int16(d.Kind)), append(dDue, d.Due.UnixNano())
+		}
+	}
+	args := append([]any{streams, slots, expected, firsts, counts, commands, opens, closes, eAppend}, cols.args()...)
+	args = append(args, dAppend, dSet, dIDs, dInvitations, dKinds, dDue)
+
 	ctx := s.ctx
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -100,201 +181,58 @@ func (s *Store) commit(batch []*appendRequest) {
 	// Release rather than reused.
 	defer conn.Release()
 
-	var ids, starts []string
-	var dupIDs, dupCauses []string
-	seen := map[interaction.ID]bool{}
-	for _, r := range live {
-		if !seen[r.id] {
-			seen[r.id] = true
-			ids = append(ids, string(r.id))
-		}
-		if r.expected == 0 {
-			starts = append(starts, string(r.id))
-		}
-		if c := r.events[0].Cause; c != "" {
-			dupIDs, dupCauses = append(dupIDs, string(r.id)), append(dupCauses, c)
-		}
-	}
-	sort.Strings(ids)
-	sort.Strings(starts)
-
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN`)
-	if len(starts) > 0 {
-		b.Queue(`INSERT INTO chatconsult_streams (interaction, version)
-			SELECT unnest($1::text[]), 0 ON CONFLICT DO NOTHING`, starts)
+	b.Queue(appendSQL, args...)
+	if s.beforeCommit == nil {
+		b.Queue(`COMMIT`)
+		b.Queue(`SELECT chatconsult_notify($1)`, s.channel)
 	}
-	b.Queue(`SELECT interaction, version FROM chatconsult_streams
-		WHERE interaction = ANY($1::text[]) ORDER BY interaction FOR UPDATE`, ids)
-	b.Queue(`SELECT DISTINCT e.interaction, e.cause
-		FROM unnest($1::text[], $2::text[]) AS c(interaction, cause)
-		JOIN chatconsult_events e ON e.interaction = c.interaction AND e.cause = c.cause`, dupIDs, dupCauses)
-	versions := map[interaction.ID]uint64{}
-	done := map[interaction.ID]map[string]bool{}
+	var res []int64
+	br := conn.SendBatch(ctx, b)
 	err = func() error {
-		br := conn.SendBatch(ctx, b)
-		defer br.Close()
 		if _, err := br.Exec(); err != nil {
 			return err
 		}
-		if len(starts) > 0 {
-			if _, err := br.Exec(); err != nil {
+		if err := br.QueryRow().Scan(&res); err != nil {
+			return err
+		}
+		if len(res) != len(live) {
+			return fmt.Errorf("chatconsult_append answered %d appends of %d", len(res), len(live))
+		}
+		if s.beforeCommit != nil {
+			// Tests only: hold the transaction open before its COMMIT.
+			if err := br.Close(); err != nil {
 				return err
 			}
+			s.beforeCommit()
+			b = &pgx.Batch{}
+			b.Queue(`COMMIT`)
+			b.Queue(`SELECT chatconsult_notify($1)`, s.channel)
+			br = conn.SendBatch(ctx, b)
 		}
-		rows, err := br.Query()
-		if err != nil {
-			return err
-		}
-		var id string
-		var v int64
-		if _, err := pgx.ForEachRow(rows, []any{&id, &v}, func() error {
-			versions[interaction.ID(id)] = uint64(v)
-			return nil
-		}); err != nil {
-			return err
-		}
-		rows, err = br.Query()
-		if err != nil {
-			return err
-		}
-		var cause string
-		if _, err := pgx.ForEachRow(rows, []any{&id, &cause}, func() error {
-			m := done[interaction.ID(id)]
-			if m == nil {
-				m = map[string]bool{}
-				done[interaction.ID(id)] = m
-			}
-			m[cause] = true
-			return nil
-		}); err != nil {
-			return err
-		}
-		return br.Close()
+		_, err := br.Exec() // COMMIT
+		return err
 	}()
 	if err != nil {
+		_ = br.Close()
 		fail(live, err)
 		return
 	}
-
-	// Decide, in arrival order; an append may follow another of the same
-	// batch on the same stream.
-	var winners []*appendRequest
-	var cols columns
-	// open: how the winners move the open-interactions index (true: a
-	// stream's first append opens it; false: an append closes it, for good).
-	open := map[interaction.ID]bool{}
-	for _, r := range live {
-		v, exists := versions[r.id]
-		cause := r.events[0].Cause
+	// Committed: the outcome of every append is known. The notification's
+	// own answer (or its failure) changes none of them.
+	for i, r := range live {
 		switch {
-		case !exists || v != r.expected:
+		case res[i] > 0:
+			r.done <- appendResult{first: uint64(res[i])}
+		case res[i] == 0:
 			r.done <- appendResult{err: &interaction.Error{Kind: interaction.ErrConflict, Op: "append", Interaction: r.id, Detail: "stream moved on"}}
-			continue
-		case cause != "" && done[r.id][cause]:
-			r.done <- appendResult{err: &interaction.Error{Kind: interaction.ErrConflict, Op: "append", Interaction: r.id, Detail: "command " + cause + " already applied"}}
-			continue
-		}
-		versions[r.id] = r.expected + uint64(len(r.events))
-		m := done[r.id]
-		if m == nil {
-			m = map[string]bool{}
-			done[r.id] = m
-		}
-		for i := range r.events {
-			m[r.events[i].Cause] = true
-		}
-		winners = append(winners, r)
-		cols.add(r.events)
-		if interaction.Closes(r.events) {
-			open[r.id] = false
-		} else if r.expected == 0 {
-			open[r.id] = true
+		default:
+			r.done <- appendResult{err: &interaction.Error{Kind: interaction.ErrConflict, Op: "append", Interaction: r.id, Detail: "command " + r.events[0].Cause + " already applied"}}
 		}
 	}
-	if len(winners) == 0 {
-		_, _ = conn.Exec(ctx, `ROLLBACK`)
-		return
-	}
-
-	var wIDs, opened, closed []string
-	var wVersions []int64
-	for _, id := range ids {
-		if v, ok := versions[interaction.ID(id)]; ok {
-			wIDs, wVersions = append(wIDs, id), append(wVersions, int64(v))
-		}
-		if o, ok := open[interaction.ID(id)]; ok {
-			if o {
-				opened = append(opened, id)
-			} else {
-				closed = append(closed, id)
-			}
-		}
-	}
-	total := int64(cols.len())
-	var dl deadlineRows
-	for _, r := range winners {
-		dl.add(r.events)
-	}
-	b = &pgx.Batch{}
-	b.Queue(`UPDATE chatconsult_streams s SET version = u.version
-		FROM unnest($1::text[], $2::bigint[]) AS u(interaction, version)
-		WHERE s.interaction = u.interaction AND s.version <> u.version`, wIDs, wVersions)
-	// The open-interactions index, before the head: its rows belong to
-	// streams whose rows this transaction has locked, so no other writer
-	// touches them meanwhile, and the head's lock is not held for them.
-	if len(opened) > 0 {
-		b.Queue(`INSERT INTO chatconsult_open (interaction) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, opened)
-	}
-	if len(closed) > 0 {
-		b.Queue(`DELETE FROM chatconsult_open WHERE interaction = ANY($1::text[])`, closed)
-	}
-	b.Queue(`UPDATE chatconsult_log_head SET position = position + $1 RETURNING position`, total)
-	b.Queue(insertEvents, append([]any{total}, cols.args()...)...)
-	execs := 3 // the events, pg_notify, COMMIT
-	if len(dl.endedIDs) > 0 {
-		b.Queue(deleteDeadlines, dl.endedIDs, dl.endedInvitations)
-		execs++
-	}
-	if len(dl.setIDs) > 0 {
-		b.Queue(insertDeadlines, dl.setIDs, dl.setInvitations, dl.setKinds, dl.setDue)
-		execs++
-	}
-	b.Queue(`SELECT pg_notify($1, (SELECT position FROM chatconsult_log_head)::text)`, s.channel)
-	b.Queue(`COMMIT`)
-	var head int64
-	err = func() error {
-		br := conn.SendBatch(ctx, b)
-		defer br.Close()
-		if _, err := br.Exec(); err != nil {
-			return err
-		}
-		for _, list := range [][]string{opened, closed} {
-			if len(list) > 0 {
-				if _, err := br.Exec(); err != nil {
-					return err
-				}
-			}
-		}
-		if err := br.QueryRow().Scan(&head); err != nil {
-			return err
-		}
-		for i := 0; i < execs; i++ {
-			if _, err := br.Exec(); err != nil {
-				return err
-			}
-		}
-		return br.Close()
-	}()
-	if err != nil {
-		fail(winners, err)
-		return
-	}
-	next := uint64(head - total + 1)
-	for _, r := range winners {
-		r.done <- appendResult{first: next}
-		next += uint64(len(r.events))
-	}
+	_, _ = br.Exec()
+	_ = br.Close()
 }
 
 // classify maps PostgreSQL's refusals that mean "nothing was written,

@@ -41,6 +41,9 @@
 # Environment knobs (optional):
 #   WITH_POSTGRES_ROOT   where to look for versions (default /usr/lib/postgresql)
 #   WITH_POSTGRES_PORT   first port to try (default 54329)
+#   WITH_POSTGRES_CONF   extra postgresql.conf lines, e.g. for evidence runs
+#                        "shared_preload_libraries = 'pg_stat_statements'"
+#                        (benchmarks compared with pgbench run without it)
 
 set -euo pipefail
 
@@ -223,6 +226,7 @@ listen_addresses = '127.0.0.1'
 port = $PORT
 unix_socket_directories = '$SOCK_DIR'
 fsync = on
+${WITH_POSTGRES_CONF:-}
 EOF
     if as_pg "$PG_BIN_DIR/pg_ctl" -D "$DATA_DIR" -l "$LOG_FILE" -w -t "$START_TIMEOUT" \
         -o "-c listen_addresses=127.0.0.1 -p $PORT -k '$SOCK_DIR'" start >>"$STARTUP_LOG" 2>&1; then

@@ -5,6 +5,7 @@ package benchstory
 
 import (
 	"context"
+	"time"
 
 	"github.com/chatconsult/chatconsult/consult"
 	"github.com/chatconsult/chatconsult/interaction"
@@ -21,6 +22,12 @@ const Commands = 19
 // the interaction closes (R-C8). Leg and request IDs come from the
 // Service's IDSource, as consult.Service makes them.
 func Consultation(ctx context.Context, svc *interaction.Service) (interaction.ID, error) {
+	return ConsultationTimed(ctx, svc, nil)
+}
+
+// ConsultationTimed is Consultation, handing each command's duration (its
+// Service.Do) to took, when not nil.
+func ConsultationTimed(ctx context.Context, svc *interaction.Service, took func(time.Duration)) (interaction.ID, error) {
 	const contact, owner, target interaction.PartyID = "contact", "agent1", "agent2"
 	id := interaction.ID(svc.IDs().NewID())
 	leg := consult.LegID(svc.IDs().NewID())
@@ -50,8 +57,15 @@ func Consultation(ctx context.Context, svc *interaction.Service) (interaction.ID
 		{target, interaction.MarkDone{}},
 	}
 	for _, s := range steps {
+		var start time.Time
+		if took != nil {
+			start = time.Now()
+		}
 		if _, err := svc.Do(ctx, id, s.actor, s.cmd); err != nil {
 			return "", err
+		}
+		if took != nil {
+			took(time.Since(start))
 		}
 	}
 	return id, nil

@@ -5,10 +5,12 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -81,12 +83,19 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		return fmt.Errorf("pgstore: migrate: %w", err)
 	}
-	var current int
-	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM chatconsult_migrations`).Scan(&current); err != nil {
+	// Every migration not applied yet is applied, in version order, not
+	// only those above the highest applied: a schema that a build with a
+	// later migration reached first still gets the ones in between.
+	rows, err := tx.Query(ctx, `SELECT version FROM chatconsult_migrations`)
+	if err != nil {
+		return fmt.Errorf("pgstore: migrate: %w", err)
+	}
+	applied, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
 		return fmt.Errorf("pgstore: migrate: %w", err)
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		if slices.Contains(applied, int32(m.version)) {
 			continue
 		}
 		if _, err := tx.Exec(ctx, m.sql); err != nil {

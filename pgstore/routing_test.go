@@ -3,6 +3,7 @@ package pgstore_test
 import (
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatconsult/chatconsult/pgstore"
@@ -40,4 +41,8 @@ func TestRoutingStoreConformance(t *testing.T) {
 		}
 		return out
 	})
+}
+
+func newRoutingStoreOn(pool *pgxpool.Pool) (*pgstore.RoutingStore, error) {
+	return pgstore.NewRoutingStore(ctx, pool)
 }

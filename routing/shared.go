@@ -545,23 +545,28 @@ func (d *Directory) ReleaseContext(ctx context.Context, agent interaction.PartyI
 		return nil
 	}
 	sh := d.shared
-	d.mu.Lock()
-	hs := sh.mine[agent]
-	if hs == nil || len(hs[m]) == 0 {
+	for {
+		d.mu.Lock()
+		hs := sh.mine[agent]
+		if hs == nil || len(hs[m]) == 0 {
+			d.mu.Unlock()
+			return nil
+		}
+		id := hs[m][len(hs[m])-1]
+		hs[m] = hs[m][:len(hs[m])-1]
 		d.mu.Unlock()
-		return nil
+		rec, ok, err := sh.store.Release(ctx, id)
+		if err != nil {
+			return err
+		}
+		if ok {
+			d.applyAll([]Record{rec})
+			return nil
+		}
+		// Gone: a count under way consumed it for another of this
+		// Directory's picks of the agent (units are alike), or it
+		// expired. Give back the next one.
 	}
-	id := hs[m][len(hs[m])-1]
-	hs[m] = hs[m][:len(hs[m])-1]
-	d.mu.Unlock()
-	rec, ok, err := sh.store.Release(ctx, id)
-	if err != nil {
-		return err
-	}
-	if ok {
-		d.applyAll([]Record{rec})
-	}
-	return nil
 }
 
 // dropMine forgets holds the Store consumed. Called with d.mu held.

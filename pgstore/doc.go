@@ -216,6 +216,28 @@
 // subscriptions (R-C5 visibility is decided there, as for a single
 // instance).
 //
+// # Routing shared by every instance
+//
+// RoutingStore (migration 0008, issue 14) is a routing.Store: agents,
+// presence, capacity, load, reservations and holds, shared by the
+// routing.Directory of every instance (routing.WithStore). A hold is one
+// UPDATE of the agent's row guarded by registered, presence and
+// load + reserved + held < cap, which in the same statement inserts the
+// hold row (its deadline: expires) and the change row; PostgreSQL
+// re-evaluates the guard on the row it locks, so concurrent holds never
+// take an agent past capacity (TestRoutingCapacityAcrossInstances replays
+// the log of 1,000 routed consultations from two instances to check it).
+// Count keeps what each interaction holds of each agent
+// (chatconsult_routing_work), guarded by the interaction's last counted
+// version (chatconsult_routing_counted). The change feed is
+// chatconsult_routing_changes, one row per agent change written in the
+// change's transaction, read in (xid, seq) order below
+// pg_snapshot_xmin(pg_current_snapshot()), so a transaction that commits
+// late is read later, never skipped, and writers do not queue on one row;
+// RoutingStore.Listen is the LISTEN connection that wakes
+// Directory.Follow (NOTIFY on chatconsult_routing.<schema>, no payload).
+// The change rows and the counted rows are not pruned yet.
+//
 // # Several instances
 //
 // Each instance has its own pool, Store, Listener and Service; a Service's

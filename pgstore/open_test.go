@@ -130,6 +130,8 @@ func TestMigrationListsTheInteractionsWrittenBefore(t *testing.T) {
 		`ALTER TABLE chatconsult_events DROP COLUMN route`,
 		`ALTER TABLE chatconsult_events DROP COLUMN deadline_s, DROP COLUMN deadline_ns`,
 		`DROP TABLE chatconsult_deadlines`,
+		`DROP TABLE chatconsult_routing_changes, chatconsult_routing_work, chatconsult_routing_counted, chatconsult_routing_holds, chatconsult_routing_agents`,
+		`DROP SEQUENCE chatconsult_routing_seq`,
 		`DELETE FROM chatconsult_migrations WHERE version >= 3`,
 	} {
 		_, err := pool.Exec(ctx, sql)

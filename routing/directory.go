@@ -52,6 +52,8 @@ type Directory struct {
 	liveHolds    int
 
 	invitations invitationBook
+
+	shared *sharedState // WithStore: a cache of a shared Store (shared.go)
 }
 
 type setKey struct {
@@ -140,6 +142,9 @@ func refuse(kind error, op, detail string) error {
 // Put registers an agent or replaces its profile (skills, groups, queues,
 // capacity). Presence and load are kept. A new agent is logged out.
 func (d *Directory) Put(a Agent) error {
+	if d.shared != nil {
+		return d.putShared(context.Background(), a)
+	}
 	if err := interaction.CheckPartyID(a.ID); err != nil {
 		return err // the same rules as every party ID (R-X6): an agent the commands would refuse is not routed to
 	}
@@ -184,6 +189,9 @@ func (d *Directory) Put(a Agent) error {
 // Remove takes an agent out of the directory: it is offered nothing more.
 // Its load is still counted, should it be registered again.
 func (d *Directory) Remove(id interaction.PartyID) error {
+	if d.shared != nil {
+		return d.RemoveContext(context.Background(), id)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	r := d.agents[id]
@@ -283,6 +291,9 @@ func (d *Directory) SetPresence(ctx context.Context, id interaction.PartyID, p P
 	}
 	if !p.valid() {
 		return refuse(interaction.ErrBadInput, "set presence", "unknown presence")
+	}
+	if d.shared != nil {
+		return d.setPresenceShared(ctx, id, p)
 	}
 	d.mu.Lock()
 	r := d.agents[id]

@@ -24,7 +24,62 @@
 //	leg, err := desk.Start(ctx, id, "owner", interaction.Target{Kind: interaction.TargetSkill, ID: "billing"}, interaction.MediumChat)
 //
 // A Directory that starts while chats are under way (after a restart)
-// counts them with Sync. Its state lives in memory, in one process.
+// counts them with Sync. Without WithStore its state lives in memory, in
+// one process.
+//
+// # Several instances: a shared Store
+//
+// WithStore(s) makes the Directory a cache of a routing Store shared by
+// every instance (issue 14): MemoryStore in one process, pgstore's
+// RoutingStore on PostgreSQL; storetest.TestRoutingStore is the suite
+// both pass. The Store holds each agent's profile, presence, idle-since
+// time, load, reservations and holds, and what each interaction holds of
+// each agent; the Directory keeps its strategies and its O(log n) ranked
+// sets as a cache of it:
+//
+//		dir := routing.NewDirectory(routing.WithClock(clock), routing.WithStore(rs))
+//		go dir.Follow(ctx, rs.Listen())          // other instances' changes
+//		chats.Recover(ctx, dir.Sync)             // after a restart
+//		dir.Recount(ctx, chats.State)            // repair counts lost in a crash
+//
+//	  - Every change (Put, SetPresence, a pick's hold, Release, the counts
+//	    of Notify and Sync) is one atomic write to the Store, which returns
+//	    the agent's Record and records the change in its change feed. The
+//	    cache applies each Record unless it has a newer one (Record.Rev).
+//	  - Other instances' changes reach the cache from the feed: Refresh
+//	    reads the Records changed after the last position read (a Snapshot
+//	    first); Follow does it each time the Store's Watcher says it
+//	    changed. A pick that finds nobody in the cache refreshes once
+//	    before it says so, so an agent made ready on another instance is
+//	    picked.
+//	  - Capacity: a pick chooses from the cache, then asks the Store for a
+//	    hold, one conditional write guarded by presence and load + reserved
+//	    + held < capacity. Refused (another instance took the unit, the
+//	    agent went away), the cache gets the agent's current Record and the
+//	    pick goes on to the next candidate. So no interleaving of instances
+//	    takes an agent past capacity, and once SetPresence returned on one
+//	    instance no other offers that agent, whatever its cache says.
+//	  - Holds: a hold turns into the reservation when Notify counts the
+//	    invitation (Count consumes this Directory's hold); Release gives it
+//	    back; a hold of an instance that died expires at its deadline,
+//	    stored with it (WithHoldTTL), dropped by the first pick on any
+//	    instance after it passed (Store.Expire).
+//	  - Load is derived from the interactions: Count stores each
+//	    interaction's Holdings by stream version (a later version wins,
+//	    whichever instance counts it), so after a restart Recover (Sync of
+//	    the open interactions) and Recount (every interaction the Store
+//	    still counts, read again) leave loads equal to those of the open
+//	    interactions, and a release lost in a crash does not keep an agent
+//	    busy.
+//	  - Logging out: the instance that sets it, and every instance that
+//	    learns it from the feed (Follow), rescinds the agent's pending
+//	    invitations (Store.Offers) through the Rescinder; the interaction
+//	    decides, so each is withdrawn and redirected once (R-X1).
+//
+// Strategies, offers at once, names (Define) and the invitation book are
+// each instance's configuration and memory: configure every instance
+// alike. Round-robin's cursor is per instance. Release has no context
+// (consult.Reserver's signature); ReleaseContext has one.
 //
 // # Presence
 //

@@ -196,7 +196,11 @@ func (d *Directory) track(id interaction.ID, events []interaction.Event) []Invit
 			d.invitations.close(k, inv)
 			if to == InvitationTimedOut && d.notReady {
 				if r := d.agents[inv.Agent]; r != nil && r.status.Presence == Ready {
-					d.setPresence(r, NotReady, ev.Time)
+					if d.shared != nil {
+						d.shared.notReady = append(d.shared.notReady, inv.Agent)
+					} else {
+						d.setPresence(r, NotReady, ev.Time)
+					}
 				}
 			}
 		}

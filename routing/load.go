@@ -105,9 +105,13 @@ func (d *Directory) Notify(ctx context.Context, st *interaction.State, events []
 	if st == nil || !changesWork(events) {
 		return
 	}
+	if d.shared != nil {
+		d.notifyShared(ctx, st, events)
+		return
+	}
 	hs := Holdings(st)
 	d.mu.Lock()
-	if !d.count(st, hs, events[len(events)-1].Time) {
+	if !d.countLocal(st, hs, events[len(events)-1].Time) {
 		d.mu.Unlock()
 		return // already counted
 	}
@@ -166,12 +170,23 @@ func (d *Directory) Sync(st *interaction.State) {
 	if st == nil || st.Version == 0 {
 		return
 	}
+	if d.shared != nil {
+		if err := d.SyncContext(context.Background(), st); err != nil {
+			d.shared.onError(err)
+		}
+		return
+	}
 	hs := Holdings(st)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if !d.count(st, hs, d.clock.Now()) {
+	if !d.countLocal(st, hs, d.clock.Now()) {
 		return
 	}
+	d.resumeAll(st)
+}
+
+// resumeAll follows the pending invitations of a state. Called with d.mu held.
+func (d *Directory) resumeAll(st *interaction.State) {
 	for _, l := range st.Legs {
 		if l.State == interaction.LegInviting {
 			d.resume(invitationKey{interaction: st.ID, id: l.ID}, Invitation{Interaction: st.ID, ID: l.ID, Kind: InviteConsultation,
@@ -208,10 +223,10 @@ func (d *Directory) resume(k invitationKey, inv Invitation) {
 	d.invitations.open(k, &inv)
 }
 
-// count applies an interaction's holdings hs (at state st, event time now)
+// countLocal applies an interaction's holdings hs (at state st, event time now)
 // to the totals, once per version. Called with d.mu held; false when that
 // version was counted already.
-func (d *Directory) count(st *interaction.State, hs map[interaction.PartyID]Holding, now time.Time) bool {
+func (d *Directory) countLocal(st *interaction.State, hs map[interaction.PartyID]Holding, now time.Time) bool {
 	rec := d.interactions[st.ID]
 	if rec != nil && st.Version <= rec.version {
 		return false

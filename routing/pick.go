@@ -35,6 +35,9 @@ func (d *Directory) Pick(ctx context.Context, t interaction.Target, m interactio
 	if int(m) >= media {
 		return "", refuse(interaction.ErrBadInput, "route", "unknown medium")
 	}
+	if d.shared != nil {
+		return d.pickShared(ctx, t, m, exclude)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := d.clock.Now()
@@ -126,6 +129,9 @@ func (d *Directory) Hold(ctx context.Context, agent interaction.PartyID, m inter
 	if int(m) >= media {
 		return refuse(interaction.ErrBadInput, "hold", "unknown medium")
 	}
+	if d.shared != nil {
+		return d.holdNamedShared(ctx, agent, m)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := d.clock.Now()
@@ -145,6 +151,12 @@ func (d *Directory) Hold(ctx context.Context, agent interaction.PartyID, m inter
 // written (the command was refused).
 func (d *Directory) Release(agent interaction.PartyID, m interaction.Medium) {
 	if int(m) >= media {
+		return
+	}
+	if d.shared != nil {
+		if err := d.ReleaseContext(context.Background(), agent, m); err != nil {
+			d.shared.onError(err)
+		}
 		return
 	}
 	d.mu.Lock()

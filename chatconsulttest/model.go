@@ -2,6 +2,7 @@ package chatconsulttest
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -39,7 +40,9 @@ type Model struct {
 	messages []mMessage
 	legs     []*mLeg
 	requests []*mRequest
-	joins    int // how many parties have joined for the first time (Order)
+	// invitations are the routed invitations (model_routes.go).
+	invitations []*mInvitation
+	joins       int // how many parties have joined for the first time (Order)
 
 	// What happened, item by item, with who saw what (model_sight.go).
 	items []*mItem
@@ -102,7 +105,8 @@ type mLeg struct {
 	target interaction.Target
 	medium interaction.Medium
 	state  string
-	since  int // version of its invitation
+	since  int               // version of its invitation
+	route  interaction.LegID // the routed invitation it is an offer of; "" for a named agent
 }
 
 func (l *mLeg) live() bool {
@@ -117,6 +121,7 @@ type mRequest struct {
 	target interaction.Target
 	via    interaction.LegID
 	state  string
+	route  interaction.LegID // as for a leg
 }
 
 // NewModel returns the model of interaction id, not opened yet, with the
@@ -155,6 +160,12 @@ func (m *Model) Clone() *Model {
 		}
 		c.items[i] = &cp
 		items[it] = &cp
+	}
+	c.invitations = make([]*mInvitation, len(m.invitations))
+	for i, inv := range m.invitations {
+		cp := *inv
+		cp.offers = append([]mOffer(nil), inv.offers...)
+		c.invitations[i] = &cp
 	}
 	c.messages = append([]mMessage(nil), m.messages...)
 	for i := range c.messages {
@@ -468,7 +479,8 @@ func (m *Model) badInput(actor interaction.PartyID, cmd interaction.Command) boo
 	unknown := actor == "" || m.party(actor) == nil
 	switch c := cmd.(type) {
 	case consult.Start:
-		return badID(string(c.Leg)) || badTarget(c.Target) || badPartyID(c.Agent) || c.Medium > interaction.MediumVoice || unknown
+		return badID(string(c.Leg)) || badTarget(c.Target) || badPartyID(c.Agent) || c.Medium > interaction.MediumVoice ||
+			badTimeout(c) || badRoute(c.Route, c.Target) || unknown
 	case consult.Accept:
 		return badID(string(c.Leg)) || unknown
 	case consult.Decline:
@@ -484,10 +496,17 @@ func (m *Model) badInput(actor interaction.PartyID, cmd interaction.Command) boo
 	case consult.Say:
 		return !m.validText(c.Text) || badID(string(c.Leg)) || unknown
 	case consult.Conference:
-		return badID(string(c.Leg)) || badID(string(c.Request)) || unknown
+		return badID(string(c.Leg)) || badID(string(c.Request)) || badTimeout(c) || unknown
+	case consult.AcceptOffer:
+		return badID(string(c.Invitation)) || slices.ContainsFunc(c.Rivals, func(id interaction.LegID) bool { return badID(string(id)) }) || unknown
+	case consult.Reroute:
+		// Routing (System) gives it: no acting party to check first.
+		return badID(string(c.Invitation)) || (c.Exhausted && len(c.Next) > 0) ||
+			slices.ContainsFunc(c.Next, func(o consult.Offer) bool { return badID(string(o.ID)) || badPartyID(o.Agent) }) ||
+			c.Reason < consult.RerouteTimedOut || c.Reason > consult.RerouteRescinded || badTimeout(c)
 	case consult.Direct:
 		return badID(string(c.Request)) || (c.Kind != interaction.RequestTransfer && c.Kind != interaction.RequestConference) ||
-			badTarget(c.Target) || badPartyID(c.Agent) || unknown
+			badTarget(c.Target) || badPartyID(c.Agent) || badTimeout(c) || badRoute(c.Route, c.Target) || unknown
 	case consult.AcceptRequest:
 		return badID(string(c.Request)) || unknown
 	case consult.DeclineRequest:

@@ -30,19 +30,18 @@ func (m *Model) decideLeg(actor interaction.PartyID, cmd interaction.Command, f 
 		if inChat(m.party(c.Agent)) {
 			f.add(errConflict, "R-X3")
 		}
-		return func() {
-			l := &mLeg{id: c.Leg, owner: actor, agent: c.Agent, target: c.Target, medium: c.Medium, state: interaction.LegNone}
-			m.legs = append(m.legs, l)
-			m.legTo(l, interaction.LegInviting)
-			m.member(m.ensure(c.Agent), interaction.MemberInvited, interaction.RoleConsultant, interaction.LegScope(l.id))
-		}, "R-C1", true
+		route := routeFor(c.Route, c.Leg, c.Target)
+		m.mayOffer(route, actor, c.Agent, c.Target, c.Medium, interaction.RequestNoKind, f)
+		return func() { m.newLeg(actor, c.Leg, c.Agent, c.Target, c.Medium, route) }, "R-C1", true
 
 	case consult.Accept:
 		l := m.legCommand(c.Leg, func(l *mLeg) bool { return actor == l.agent }, interaction.LegInviting, "R-C3", f)
 		if l == nil {
 			return nil, "", true
 		}
+		m.secondAccept(l.id, f)
 		return func() {
+			m.takes(l.id) // the first accept wins (R-X1)
 			m.legTo(l, interaction.LegActive)
 			m.member(m.party(l.agent), interaction.MemberJoined, interaction.RoleConsultant, interaction.LegScope(l.id))
 		}, "R-C3", true
@@ -66,6 +65,7 @@ func (m *Model) decideLeg(actor interaction.PartyID, cmd interaction.Command, f 
 		return func() {
 			m.legTo(l, interaction.LegCancelled)
 			m.targetOut(l)
+			m.cancelInvitation(l.id) // to the owner a routed invitation is one
 		}, "R-X2", true
 
 	case consult.TimeOut:
@@ -157,4 +157,15 @@ func (m *Model) legCommand(id interaction.LegID, mayAct func(*mLeg) bool, state,
 		f.add(errTransition, rule)
 	}
 	return l
+}
+
+// newLeg is a new consultation offer from owner to agent: its first change
+// is the owner's (also when routing offers it on), the invitation is the
+// agent's and its leg's (R-C3).
+func (m *Model) newLeg(owner interaction.PartyID, id interaction.LegID, agent interaction.PartyID, t interaction.Target, medium interaction.Medium, route interaction.LegID) {
+	l := &mLeg{id: id, owner: owner, agent: agent, target: t, medium: medium, state: interaction.LegNone, route: route}
+	m.legs = append(m.legs, l)
+	m.offered(route, owner, t, medium, interaction.RequestNoKind, mOffer{id: id, agent: agent})
+	m.as(owner, func() { m.legTo(l, interaction.LegInviting) })
+	m.member(m.ensure(agent), interaction.MemberInvited, interaction.RoleConsultant, interaction.LegScope(l.id))
 }

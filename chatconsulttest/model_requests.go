@@ -78,16 +78,9 @@ func (m *Model) decideRequest(actor interaction.PartyID, cmd interaction.Command
 		} else if m.idInUse(c.Request) {
 			f.add(errConflict, "R-X4")
 		}
-		return func() {
-			r := &mRequest{id: c.Request, kind: c.Kind, from: actor, agent: c.Agent, target: c.Target, state: interaction.RequestNone}
-			m.requests = append(m.requests, r)
-			m.requestTo(r, interaction.RequestPending)
-			role := interaction.RoleMember
-			if c.Kind == interaction.RequestTransfer {
-				role = interaction.RoleOwner
-			}
-			m.member(m.ensure(c.Agent), interaction.MemberInvited, role, interaction.LegScope(r.id))
-		}, "R-X4", true
+		route := routeFor(c.Route, c.Request, c.Target)
+		m.mayOffer(route, actor, c.Agent, c.Target, interaction.MediumChat, c.Kind, f)
+		return func() { m.newRequest(actor, c.Request, c.Kind, c.Agent, c.Target, route) }, "R-X4", true
 
 	case consult.AcceptRequest:
 		r := m.request(c.Request)
@@ -101,7 +94,9 @@ func (m *Model) decideRequest(actor interaction.PartyID, cmd interaction.Command
 		if m.status != interaction.StatusActive || r.state != interaction.RequestPending {
 			f.add(errTransition, "R-F4")
 		}
+		m.secondAccept(r.id, f)
 		return func() {
+			m.takes(r.id) // the first accept wins (R-X1)
 			m.requestTo(r, interaction.RequestAccepted)
 			p := m.party(r.agent)
 			if r.via != "" {
@@ -146,7 +141,10 @@ func (m *Model) decideRequest(actor interaction.PartyID, cmd interaction.Command
 		if r.state != interaction.RequestPending {
 			f.add(errTransition, "R-X2")
 		}
-		return func() { m.requestWithdrawn(r) }, "R-X2", true
+		return func() {
+			m.requestWithdrawn(r)
+			m.cancelInvitation(r.id) // to the owner a routed invitation is one
+		}, "R-X2", true
 
 	case consult.Remove:
 		o := m.owner(actor, "R-F5", f)
@@ -179,6 +177,12 @@ func requestScope(r *mRequest) interaction.Scope {
 // request) is withdrawn, told to itself.
 func (m *Model) requestWithdrawn(r *mRequest) {
 	m.requestTo(r, interaction.RequestCancelled)
+	m.inviteeOut(r)
+}
+
+// inviteeOut: the agent a direct request invited goes with the request,
+// told in the request's scope.
+func (m *Model) inviteeOut(r *mRequest) {
 	if p := m.party(r.agent); p != nil && p.membership == interaction.MemberInvited && p.role != interaction.RoleConsultant {
 		m.member(p, interaction.MemberWithdrawn, p.role, interaction.LegScope(r.id))
 	}
@@ -231,4 +235,20 @@ func (m *Model) dropRequest(actor interaction.PartyID, id interaction.LegID, tri
 		}
 		m.notice(mNotice{code: code, parties: []interaction.PartyID{r.agent}, what: r.kind}, interaction.PartyScope(r.from))
 	}, "R-F4", true
+}
+
+// newRequest is a new direct transfer or conference request from owner to
+// agent (R-X4): its first change is the owner's (also when routing offers
+// it on); the agent is invited as the owner (transfer) or a member
+// (conference) it would become.
+func (m *Model) newRequest(owner interaction.PartyID, id interaction.LegID, kind interaction.RequestKind, agent interaction.PartyID, t interaction.Target, route interaction.LegID) {
+	r := &mRequest{id: id, kind: kind, from: owner, agent: agent, target: t, state: interaction.RequestNone, route: route}
+	m.requests = append(m.requests, r)
+	m.offered(route, owner, t, interaction.MediumChat, kind, mOffer{id: id, agent: agent})
+	m.as(owner, func() { m.requestTo(r, interaction.RequestPending) })
+	role := interaction.RoleMember
+	if kind == interaction.RequestTransfer {
+		role = interaction.RoleOwner
+	}
+	m.member(m.ensure(agent), interaction.MemberInvited, role, interaction.LegScope(r.id))
 }

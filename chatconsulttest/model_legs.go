@@ -35,11 +35,11 @@ func (m *Model) decideLeg(actor interaction.PartyID, cmd interaction.Command, f 
 		return func() { m.newLeg(actor, c.Leg, c.Agent, c.Target, c.Medium, route) }, "R-C1", true
 
 	case consult.Accept:
+		m.secondAccept(c.Leg, f) // the first accept won (R-X1)
 		l := m.legCommand(c.Leg, func(l *mLeg) bool { return actor == l.agent }, interaction.LegInviting, "R-C3", f)
 		if l == nil {
 			return nil, "", true
 		}
-		m.secondAccept(l.id, f)
 		return func() {
 			m.takes(l.id) // the first accept wins (R-X1)
 			m.legTo(l, interaction.LegActive)

@@ -83,6 +83,7 @@ func (m *Model) decideRequest(actor interaction.PartyID, cmd interaction.Command
 		return func() { m.newRequest(actor, c.Request, c.Kind, c.Agent, c.Target, route) }, "R-X4", true
 
 	case consult.AcceptRequest:
+		m.secondAccept(c.Request, f) // the first accept won (R-X1)
 		r := m.request(c.Request)
 		if r == nil {
 			f.add(errNotFound, "R-F4")
@@ -94,7 +95,6 @@ func (m *Model) decideRequest(actor interaction.PartyID, cmd interaction.Command
 		if m.status != interaction.StatusActive || r.state != interaction.RequestPending {
 			f.add(errTransition, "R-F4")
 		}
-		m.secondAccept(r.id, f)
 		return func() {
 			m.takes(r.id) // the first accept wins (R-X1)
 			m.requestTo(r, interaction.RequestAccepted)

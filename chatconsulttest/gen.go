@@ -47,7 +47,7 @@ type Gen struct {
 	// or a rescind to the next agents of the directory, or tell the owner
 	// that nobody is left. An empty map: no routed invitations.
 	Routes map[interaction.Target][]interaction.PartyID
-	// FanOut is the most agents one round of offers goes to (default 3).
+	// FanOut is the most agents one round of offers goes to (default 2).
 	FanOut int
 	// InvalidPercent is the share of steps, in percent, drawn without
 	// regard to the situation: any verb, any actor, unknown IDs, bad
@@ -116,7 +116,7 @@ func (g Gen) routeTargets() []interaction.Target {
 
 func (g Gen) fanOut() int {
 	if g.FanOut <= 0 {
-		return 3
+		return 2
 	}
 	return g.FanOut
 }
@@ -602,7 +602,7 @@ func (g Gen) reroute(t *rapid.T, m *Model, inv *mInvitation, id interaction.LegI
 	switch {
 	case !last && fairIndex(t, 3, "offer on early") == 0:
 		last = true // while another offer is out: ignored
-	case last && fairIndex(t, 10, "no next") == 0:
+	case last && fairIndex(t, 6, "no next") == 0:
 		last = false // the last offer failed, yet nobody is offered: refused
 	}
 	if last && m.canAsk(inv.owner) {

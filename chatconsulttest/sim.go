@@ -58,18 +58,18 @@ type SimConfig struct {
 
 // SimResult counts what a simulation did.
 type SimResult struct {
-	Commands   int // commands sent (timers firing on the clock not included)
-	Accepted   int
-	Refused    int
-	Opened     int // interactions opened
-	Closed     int // interactions closed (R-C8)
-	Stuck      int // ended interactions left because nobody left can mark done
-	Events     int // events committed, time-outs included
-	Restarts   int // instances restarted
+	Commands int // commands sent (timers firing on the clock not included)
+	Accepted int
+	Refused  int
+	Opened   int // interactions opened
+	Closed   int // interactions closed (R-C8)
+	Stuck    int // ended interactions left because nobody left can mark done
+	Events   int // events committed, time-outs included
+	Restarts int // instances restarted
 	// SecondAccepts: accepts of an offer after another offer of its routed
 	// invitation was taken (each must be refused, R-X1).
 	SecondAccepts int
-	Violations []Violation
+	Violations    []Violation
 }
 
 // Simulator drives contacts, agents and supervisors acting at random over

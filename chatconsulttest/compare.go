@@ -134,8 +134,15 @@ func compare(m *Model, st *interaction.State, view ViewFunc) []Difference {
 			add("R-C2", subj, "library %s %s→%s %s %s, model %s %s→%s %s %s",
 				ll.ID, ll.Owner, ll.Agent, ll.Target, ll.Medium, ml.id, ml.owner, ml.agent, ml.target, ml.medium)
 		}
+		if ll.Route != ml.route {
+			add("R-X1", subj, "offer of route %q in the library, %q in the model", ll.Route, ml.route)
+		}
 		if ll.State != ml.state {
-			add(legRule(ml.state, ll.State), subj, "state: library %s, model %s", ll.State, ml.state)
+			rule := legRule(ml.state, ll.State)
+			if ml.route != "" {
+				rule = "R-X1" // an offer of a routed invitation
+			}
+			add(rule, subj, "state: library %s, model %s", ll.State, ml.state)
 		}
 	}
 	if len(st.Requests) != len(m.requests) {
@@ -148,8 +155,15 @@ func compare(m *Model, st *interaction.State, view ViewFunc) []Difference {
 			add("R-X4", subj, "library %s %s %s→%s via %q, model %s %s %s→%s via %q",
 				lr.ID, lr.Kind, lr.From, lr.Agent, lr.Via, mr.id, mr.kind, mr.from, mr.agent, mr.via)
 		}
+		if lr.Route != mr.route {
+			add("R-X1", subj, "offer of route %q in the library, %q in the model", lr.Route, mr.route)
+		}
 		if lr.State != mr.state {
-			add(requestRule(mr.state, lr.State), subj, "state: library %s, model %s", lr.State, mr.state)
+			rule := requestRule(mr.state, lr.State)
+			if mr.route != "" {
+				rule = "R-X1" // an offer of a routed invitation
+			}
+			add(rule, subj, "state: library %s, model %s", lr.State, mr.state)
 		}
 	}
 

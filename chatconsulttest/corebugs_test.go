@@ -11,8 +11,9 @@ import (
 )
 
 // Minimal reproductions of the core bugs the kit found. Each asserts what
-// SPEC.md and the README's decisions say. The fixed ones stay as
-// regression tests; one still open (listed in knownbugs.go) is skipped.
+// SPEC.md and the README's decisions say. All are fixed and stay as
+// regression tests; one found later and still open would be listed in
+// knownbugs.go and skipped here.
 
 // runScript runs the steps (script syntax) on a harness that does not stop
 // at known bugs: it reports the library's answers and the final state.

@@ -14,15 +14,28 @@
 //     and bad: malformed IDs, look-alikes of System, invisible-only text,
 //     controls inside visible text), single steps, and whole stories
 //     (Gen{}.Story().Draw(t, "story")) that a real desk could send, mixed
-//     with deliberately invalid ones. Gen.Supervisors adds supervision
+//     with deliberately invalid ones; routed invitations are drawn from a
+//     fixed directory (Gen.Routes, DefaultRoutes), fanned out to up to
+//     Gen.FanOut agents, and offered on to the next agents of the
+//     directory in order. Gen.Supervisors adds supervision
 //     (R-X7): monitor, coach, barge in and leave, by supervisors and by
 //     agents who later take part in another role; Gen.Policy is the
 //     supervision policy the stories are drawn for.
 //   - Model: the reference model, a second, plain implementation of the
 //     lifecycle rules of SPEC.md and the visibility rules of
-//     docs/visibility.md (supervision included), written without the
-//     library's State, Apply, CanSee, Visible, ViewFor, EventsFor or
-//     machines. Every event the library must record is an item of the
+//     docs/visibility.md (supervision and routed invitations included),
+//     written without the library's State, Apply, CanSee, Visible,
+//     ViewFor, EventsFor, Route or machines. Its decide step is split by
+//     command family, one file each, citing the rules it models:
+//     model_chat.go (the chat lifecycle), model_legs.go (consultation
+//     legs), model_requests.go (transfer and conference requests),
+//     model_supervision.go (R-X7) and model_routes.go (routed
+//     invitations, R-X1: each a record of its owner, target, kind, offers
+//     and the offer taken; fan-out, first accept wins, rescind, cancel,
+//     offering on after the last offer failed, the owner told when nobody
+//     is left). Offers is the harness's fan-out command (several offers in
+//     one write, as consult.Service writes them), so that stories drive
+//     routed invitations without a Router. Every event the library must record is an item of the
 //     model, and the model decides, when the item happens, who is shown it
 //     (a party's View.Version counts those; its subscription delivers
 //     them) and who may see it (the set only grows: when a party joins it
@@ -53,8 +66,8 @@
 //     whole chat), R-C7 (no live leg, request or invitation after the
 //     session ended), R-C8 (closed exactly when every agent who took part
 //     marked done), R-F4 (a declined or timed-out request changed nothing
-//     else), R-T2 (a transfer hands over), R-H3 (engaged exactly when owner
-//     or member), R-X5 (the rebuilt state equals the live one; time and
+//     else), R-T2 (a transfer hands over), R-X5 (the rebuilt state equals
+//     the live one; time and
 //     cause on every event; a view shows the transcript's messages as they
 //     were written, in order), R-X6 (a view is numbered 1, 2, … in the
 //     viewer's own count; its header says what the viewer is now; an
@@ -97,6 +110,12 @@
 //   - Simulator: agents, contacts and supervisors acting at random from a
 //     seed, over any Store and Notifier, with configurable Rates; the same
 //     seed gives a byte-identical event log (Hash, StoreHash, HashEvents).
+//     With Rates.Routed, invitations go to a skill through a
+//     routing.Directory offering each to two agents at once, and the
+//     simulator's route model (InvRoute) checks every routing decision
+//     against R-X1 (the Directory's choice of agents is free, within the
+//     rules); agents whose offer was rescinded by an earlier accept try to
+//     accept and must be refused.
 //   - Scenario scripts: RunScenarios runs text files of steps and expected
 //     views (etcd-io/raft's "interaction" style); -chatconsulttest.rewrite
 //     rewrites the expected output.
@@ -176,10 +195,11 @@
 //   - Known core bugs (knownbugs.go) are steps where the library breaks the
 //     rules; the model predicts the rules, the generators leave such steps
 //     out, and a Harness stops following the model at one (Stopped says
-//     why). Each has a skipped TestCoreBug_… reproduction. Known leaks
-//     (KnownLeaks) are metadata the library still shows (a message's or a
-//     leg's stream version in a view): the checks skip them, each with a
-//     skipped reproduction too.
+//     why); known leaks (KnownLeaks) are metadata the library still shows,
+//     which the checks skip. Both lists are empty today: every bug and leak
+//     the kit found is fixed, and its TestCoreBug_… reproduction runs as a
+//     regression test (TestNoKnownBugsLeft keeps the lists empty). A new one
+//     gets an entry there and a skipped reproduction.
 //   - PrivacyProperty tries one Stranger probe per step (a different one
 //     each time) and retries one step in ten; CheckPrivacy, for fixed
 //     stories, every probe after every step and every accepted step twice

@@ -3,6 +3,7 @@ package chatconsulttest
 import (
 	"fmt"
 	"math/bits"
+	"slices"
 	"strings"
 
 	"pgregory.net/rapid"
@@ -38,6 +39,16 @@ type Gen struct {
 	// harness's default). The generator's model must agree with the
 	// harness's to leave out the steps that run into a known core bug.
 	Policy interaction.SupervisionPolicy
+	// Routes is the directory routed invitations are drawn from (R-C2,
+	// R-X1): for each group, skill or queue, its agents in the order
+	// routing offers them. Nil: DefaultRoutes over Agents and Supervisors. Stories offer
+	// a routed consultation, transfer or conference to one to FanOut agents
+	// at once, answer the offers, and offer on after a decline, a time-out
+	// or a rescind to the next agents of the directory, or tell the owner
+	// that nobody is left. An empty map: no routed invitations.
+	Routes map[interaction.Target][]interaction.PartyID
+	// FanOut is the most agents one round of offers goes to (default 2).
+	FanOut int
 	// InvalidPercent is the share of steps, in percent, drawn without
 	// regard to the situation: any verb, any actor, unknown IDs, bad
 	// input. Zero means the default, 20; a negative value means none.
@@ -63,6 +74,51 @@ func (g Gen) policy() interaction.SupervisionPolicy {
 		return interaction.AnyoneMaySupervise
 	}
 	return g.Policy
+}
+
+// DefaultRoutes is the directory of routed invitations over agents: the
+// skill billing has them all in order, the group tier2 all but the first,
+// the queue vip all in reverse order.
+func DefaultRoutes(agents []interaction.PartyID) map[interaction.Target][]interaction.PartyID {
+	rev := make([]interaction.PartyID, len(agents))
+	for i, a := range agents {
+		rev[len(agents)-1-i] = a
+	}
+	tier2 := agents
+	if len(agents) > 1 {
+		tier2 = agents[1:]
+	}
+	return map[interaction.Target][]interaction.PartyID{
+		{Kind: interaction.TargetSkill, ID: "billing"}: agents,
+		{Kind: interaction.TargetGroup, ID: "tier2"}:   tier2,
+		{Kind: interaction.TargetQueue, ID: "vip"}:     rev,
+	}
+}
+
+func (g Gen) routes() map[interaction.Target][]interaction.PartyID {
+	if g.Routes == nil {
+		// A supervisor is an agent like any other: routing may offer it an
+		// invitation once it no longer supervises (R-C5, R-X3).
+		return DefaultRoutes(append(slices.Clone(g.agents()), g.Supervisors...))
+	}
+	return g.Routes
+}
+
+// routeTargets are the directory's targets in a fixed order.
+func (g Gen) routeTargets() []interaction.Target {
+	var out []interaction.Target
+	for t := range g.routes() {
+		out = append(out, t)
+	}
+	slices.SortFunc(out, func(a, b interaction.Target) int { return strings.Compare(a.String(), b.String()) })
+	return out
+}
+
+func (g Gen) fanOut() int {
+	if g.FanOut <= 0 {
+		return 2
+	}
+	return g.FanOut
 }
 
 func (g Gen) maxSteps() int {
@@ -280,10 +336,11 @@ const (
 	catDone
 	catLeave
 	catSupervise
+	catRoute
 	catCount
 )
 
-var catWeight = [catCount]int{catTalk: 2, catConsult: 4, catChat: 3, catHandOver: 3, catDone: 2, catLeave: 1, catSupervise: 3}
+var catWeight = [catCount]int{catTalk: 2, catConsult: 4, catChat: 3, catHandOver: 3, catDone: 2, catLeave: 1, catSupervise: 3, catRoute: 3}
 
 func (g Gen) text(t *rapid.T, m *Model) string {
 	// Numbered, so that every accepted message is told apart.
@@ -424,7 +481,145 @@ func (g Gen) candidates(m *Model) [catCount][]candidate {
 			}
 		}
 	}
+	g.routing(m, &c)
 	return c
+}
+
+// routing adds the steps of routed invitations (R-C2, R-X1): the owner
+// invites a group, skill or queue, offered to one to FanOut agents of the
+// directory at once (a consultation, or a direct transfer or conference);
+// routing offers on after an offer failed, to the next agents of the
+// directory, or tells the owner that nobody is left; and agents accept
+// offers rescinded because another was accepted first (refused).
+func (g Gen) routing(m *Model, c *[catCount][]candidate) {
+	if len(g.routes()) == 0 {
+		return
+	}
+	add := func(f candidate) { c[catRoute] = append(c[catRoute], f) }
+	owner := m.presentOwner()
+	if owner != nil && m.status == interaction.StatusActive {
+		targets := g.routeTargets()
+		add(func(t *rapid.T) Step {
+			tg := targets[fairIndex(t, len(targets), "routed target")]
+			n := 1 + fairIndex(t, g.fanOut(), "fan-out")
+			var cmds Offers
+			route := interaction.LegID(fmt.Sprintf("route%d", len(m.invitations)+1))
+			kind := rapid.SampledFrom([]interaction.RequestKind{interaction.RequestNoKind, interaction.RequestNoKind, interaction.RequestTransfer, interaction.RequestConference}).Draw(t, "routed kind")
+			medium := rapid.SampledFrom([]interaction.Medium{interaction.MediumChat, interaction.MediumChat, interaction.MediumIM, interaction.MediumVoice}).Draw(t, "routed medium")
+			for i, a := range g.nextAgents(m, tg, owner.id, nil, n) {
+				if kind == interaction.RequestNoKind {
+					cmds = append(cmds, consult.Start{Leg: interaction.LegID(fmt.Sprintf("leg%d", len(m.legs)+1+i)), Agent: a, Target: tg, Medium: medium, Route: route})
+				} else {
+					cmds = append(cmds, consult.Direct{Request: interaction.LegID(fmt.Sprintf("req%d", len(m.requests)+1+i)), Kind: kind, Agent: a, Target: tg, Route: route})
+				}
+			}
+			switch {
+			case len(cmds) == 0:
+				// Nobody free: the owner writes instead (a router would refuse).
+				return Step{Actor: owner.id, Command: interaction.Post{Text: g.text(t, m)}}
+			case len(cmds) == 1 && rapid.Bool().Draw(t, "own route"):
+				// One offer, its route named after it.
+				switch x := cmds[0].(type) {
+				case consult.Start:
+					x.Route = ""
+					return Step{Actor: owner.id, Command: x}
+				case consult.Direct:
+					x.Route = ""
+					return Step{Actor: owner.id, Command: x}
+				}
+			}
+			return Step{Actor: owner.id, Command: cmds}
+		})
+	}
+	for _, inv := range m.invitations {
+		out := m.out(inv, "")
+		for _, o := range inv.offers {
+			pending := m.pending(o.id)
+			switch {
+			case pending:
+				// Routing takes the offer back after a time-out or when the
+				// agent logs out; the agent accepts naming its rivals.
+				for _, reason := range []consult.RerouteReason{consult.RerouteTimedOut, consult.RerouteTimedOut, consult.RerouteRescinded} {
+					add(func(t *rapid.T) Step { return g.reroute(t, m, inv, o.id, reason, len(out) == 1) })
+				}
+				rivals := m.out(inv, o.id)
+				add(func(*rapid.T) Step {
+					return Step{Actor: o.agent, Command: consult.AcceptOffer{Invitation: o.id, Rivals: rivals}}
+				})
+				// The agent says no: routing's next step follows (below).
+				if m.leg(o.id) != nil {
+					add(func(*rapid.T) Step { return Step{Actor: o.agent, Command: consult.Decline{Leg: o.id}} })
+				} else {
+					add(func(*rapid.T) Step { return Step{Actor: o.agent, Command: consult.DeclineRequest{Request: o.id}} })
+				}
+			case inv.taken != "" && o.id != inv.taken:
+				// Too late: another accept won (refused, R-X1).
+				if l := m.leg(o.id); l != nil {
+					add(func(*rapid.T) Step { return Step{Actor: o.agent, Command: consult.Accept{Leg: o.id}} })
+				} else {
+					add(func(*rapid.T) Step { return Step{Actor: o.agent, Command: consult.AcceptRequest{Request: o.id}} })
+				}
+			case inv.taken == "" && len(out) == 0 && m.declined(o.id):
+				// Declined, and nothing else is out: routing's next step.
+				for i := 0; i < 3; i++ {
+					add(func(t *rapid.T) Step { return g.reroute(t, m, inv, o.id, consult.RerouteDeclined, true) })
+				}
+			}
+		}
+	}
+}
+
+// declined: offer id was declined by its agent.
+func (m *Model) declined(id interaction.LegID) bool {
+	if l := m.leg(id); l != nil {
+		return l.state == interaction.LegDeclined
+	}
+	r := m.request(id)
+	return r != nil && r.state == interaction.RequestDeclined
+}
+
+// nextAgents are the next n agents of the directory for target: not tried
+// by inv, not in the chat, not the owner.
+func (g Gen) nextAgents(m *Model, target interaction.Target, owner interaction.PartyID, inv *mInvitation, n int) []interaction.PartyID {
+	var out []interaction.PartyID
+	for _, a := range g.routes()[target] {
+		if len(out) == n {
+			break
+		}
+		if a == owner || a == m.contact || inChat(m.party(a)) || (inv != nil && inv.tried(a)) {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// reroute is routing's next step after offer id failed for reason: when
+// last (no other offer out), the next agents of the directory, or nobody
+// left; now and then a wrong one (an agent tried already: refused, R-X1).
+func (g Gen) reroute(t *rapid.T, m *Model, inv *mInvitation, id interaction.LegID, reason consult.RerouteReason, last bool) Step {
+	c := consult.Reroute{Invitation: id, Reason: reason}
+	switch {
+	case !last && fairIndex(t, 3, "offer on early") == 0:
+		last = true // while another offer is out: ignored
+	case last && fairIndex(t, 6, "no next") == 0:
+		last = false // the last offer failed, yet nobody is offered: refused
+	}
+	if last && m.canAsk(inv.owner) {
+		n := 1 + fairIndex(t, g.fanOut(), "fan-out")
+		for i, a := range g.nextAgents(m, inv.target, inv.owner, inv, n) {
+			next := interaction.LegID(fmt.Sprintf("leg%d", len(m.legs)+1+i))
+			if inv.kind != interaction.RequestNoKind {
+				next = interaction.LegID(fmt.Sprintf("req%d", len(m.requests)+1+i))
+			}
+			c.Next = append(c.Next, consult.Offer{ID: next, Agent: a})
+		}
+		c.Exhausted = len(c.Next) == 0
+		if fairIndex(t, 10, "wrong next") == 0 {
+			c.Next, c.Exhausted = append(c.Next, consult.Offer{ID: "leg-again", Agent: inv.offers[0].agent}), false
+		}
+	}
+	return Step{Actor: interaction.System, Command: c}
 }
 
 // supervision adds the supervision steps (R-X7): a supervisor (or an agent
@@ -545,7 +740,8 @@ func (g Gen) arbitrary(t *rapid.T, m *Model) Step {
 	verbs := []string{"assign", "join", "decline", "withdraw", "post", "note", "leave", "end", "done", "open"}
 	if !g.ChatOnly {
 		verbs = append(verbs, "consult", "accept", "decline-leg", "cancel", "timeout", "end-leg", "say", "transfer",
-			"conference", "direct", "accept-request", "decline-request", "timeout-request", "cancel-request", "remove")
+			"conference", "direct", "accept-request", "decline-request", "timeout-request", "cancel-request", "remove",
+			"accept-offer", "reroute")
 	}
 	if len(g.Supervisors) > 0 {
 		verbs = append(verbs, "monitor", "coach", "barge-in")
@@ -664,6 +860,15 @@ func (g Gen) arbitrary(t *rapid.T, m *Model) Step {
 		s.Command = consult.CancelRequest{Request: req()}
 	case "remove":
 		s.Command = consult.Remove{Member: agent()}
+	case "accept-offer":
+		s.Command = consult.AcceptOffer{Invitation: rapid.SampledFrom(append(legs, reqs...)).Draw(t, "offer"), Rivals: []interaction.LegID{leg()}}
+	case "reroute":
+		c := consult.Reroute{Invitation: rapid.SampledFrom(append(legs, reqs...)).Draw(t, "offer"),
+			Reason: consult.RerouteReason(rapid.IntRange(0, 4).Draw(t, "reason")), Exhausted: rapid.Bool().Draw(t, "exhausted")}
+		if rapid.Bool().Draw(t, "next") {
+			c.Next = []consult.Offer{{ID: newLeg(), Agent: agent()}}
+		}
+		s.Command = c
 	case "monitor":
 		s.Command = interaction.Monitor{Agent: agent()}
 	case "coach":

@@ -52,12 +52,11 @@ func KnownBugs() []string {
 // KnownLeaks); each has a skipped TestCoreBug_… reproduction. When the
 // library is fixed, delete the entry and the t.Skip.
 const (
-	// LeakMessageVersion: View.Messages[i].Version is the message's stream
+	// LeakMessageVersion: View.Messages[i].Version was the message's stream
 	// version, which counts every event of the interaction (a silent
-	// monitor's, a consultation's): view.go, lens.message copies it.
+	// monitor's, a consultation's). Fixed: views carry none.
 	LeakMessageVersion = "message-version"
-	// LeakLegSince: View.Legs[i].Since is the leg's stream version (view.go,
-	// ViewNamed appends the State's Leg as it is).
+	// LeakLegSince: View.Legs[i].Since was the leg's stream version. Fixed.
 	LeakLegSince = "leg-since"
 )
 

@@ -2,6 +2,7 @@ package chatconsulttest
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -39,7 +40,9 @@ type Model struct {
 	messages []mMessage
 	legs     []*mLeg
 	requests []*mRequest
-	joins    int // how many parties have joined for the first time (Order)
+	// invitations are the routed invitations (model_routes.go).
+	invitations []*mInvitation
+	joins       int // how many parties have joined for the first time (Order)
 
 	// What happened, item by item, with who saw what (model_sight.go).
 	items []*mItem
@@ -102,7 +105,8 @@ type mLeg struct {
 	target interaction.Target
 	medium interaction.Medium
 	state  interaction.LegState
-	since  int // version of its invitation
+	since  int               // version of its invitation
+	route  interaction.LegID // the routed invitation it is an offer of; "" for a named agent
 }
 
 func (l *mLeg) live() bool {
@@ -117,6 +121,7 @@ type mRequest struct {
 	target interaction.Target
 	via    interaction.LegID
 	state  interaction.RequestState
+	route  interaction.LegID // as for a leg
 }
 
 // NewModel returns the model of interaction id, not opened yet, with the
@@ -155,6 +160,12 @@ func (m *Model) Clone() *Model {
 		}
 		c.items[i] = &cp
 		items[it] = &cp
+	}
+	c.invitations = make([]*mInvitation, len(m.invitations))
+	for i, inv := range m.invitations {
+		cp := *inv
+		cp.offers = append([]mOffer(nil), inv.offers...)
+		c.invitations[i] = &cp
 	}
 	c.messages = append([]mMessage(nil), m.messages...)
 	for i := range c.messages {
@@ -365,189 +376,6 @@ func inChat(p *mParty) bool {
 	return p != nil && (p.membership == interaction.MemberJoined || p.membership == interaction.MemberInvited)
 }
 
-// The effects, event by event, in the order the rules have them happen.
-// Each emits its item (model_sight.go decides who sees it).
-
-// membershipScope is who is told of a party's membership change: the
-// contact sees the engaged agents (and itself) come and go; a
-// consultation target is seen by the agents of its last leg; anyone else
-// (an offered agent, a supervisor) by itself only.
-//
-// "Engaged" is the party's own story, not only its role: an agent invited
-// as owner or member (a direct request) that never joined, or that was
-// invited again after its engaged stay, is not shown to the contact by
-// its role: the contact is never told of an invitation (docs/visibility.md).
-func (m *Model) membershipScope(p *mParty) interaction.Scope {
-	switch {
-	case p.role == interaction.RoleContact || m.contactFacing(p):
-		return interaction.Everyone
-	case p.role == interaction.RoleConsultant:
-		for i := len(m.legs) - 1; i >= 0; i-- {
-			if m.legs[i].agent == p.id {
-				return interaction.LegScope(m.legs[i].id)
-			}
-		}
-	}
-	return interaction.PartyScope(p.id)
-}
-
-// doneScope: an agent's wrap-up is told to everyone in the chat when it is
-// contact-facing (engaged, or left from its engaged stay, invited to
-// nothing since); to itself otherwise.
-func (m *Model) doneScope(p *mParty) interaction.Scope {
-	if m.contactFacing(p) {
-		return interaction.Everyone
-	}
-	return interaction.PartyScope(p.id)
-}
-
-// contactFacing: p is an engaged agent, in its engaged stay or after it,
-// with no invitation since.
-func (m *Model) contactFacing(p *mParty) bool {
-	return p.role.Engaged() && p.engaged && !p.invitedSince
-}
-
-// release takes a consultation target out once its leg is over: an
-// invited one is withdrawn, a joined one leaves. A target that became an
-// owner or member stays.
-func (m *Model) release(l *mLeg) {
-	p := m.party(l.agent)
-	if p == nil || p.role != interaction.RoleConsultant {
-		return
-	}
-	switch p.membership {
-	case interaction.MemberInvited:
-		m.member(p, interaction.MemberWithdrawn, p.role, interaction.LegScope(l.id))
-	case interaction.MemberJoined:
-		m.member(p, interaction.MemberLeft, p.role, interaction.LegScope(l.id))
-	}
-}
-
-func (m *Model) finishLeg(l *mLeg) {
-	if l.state == interaction.LegInviting {
-		m.legTo(l, interaction.LegCancelled)
-	} else {
-		m.legTo(l, interaction.LegEnded)
-	}
-	m.release(l)
-}
-
-// requestScope: a request made from a consultation is told in that leg;
-// a direct one in its own scope (the owner who asked and the agent asked).
-func requestScope(r *mRequest) interaction.Scope {
-	if r.via != "" {
-		return interaction.LegScope(r.via)
-	}
-	return interaction.LegScope(r.id)
-}
-
-// cancelRequest drops a pending request; an agent it invited (a direct
-// request) is withdrawn, told to itself.
-func (m *Model) cancelRequest(r *mRequest) {
-	m.requestTo(r, interaction.RequestCancelled)
-	if p := m.party(r.agent); p != nil && p.membership == interaction.MemberInvited && p.role != interaction.RoleConsultant {
-		m.member(p, interaction.MemberWithdrawn, p.role, interaction.LegScope(r.id))
-	}
-}
-
-func (m *Model) cancelRequestsVia(l *mLeg) {
-	for _, r := range m.requests {
-		if r.via == l.id && r.state == interaction.RequestPending {
-			m.cancelRequest(r)
-		}
-	}
-}
-
-// depart takes p out of the chat (to = left or removed): its legs and
-// requests end; an owner hands the chat to the earliest present member
-// (R-F6); with no engaged agent left the session ends (R-C7).
-func (m *Model) depart(p *mParty, to interaction.MemberState) {
-	for _, l := range m.legs {
-		if (l.owner == p.id || l.agent == p.id) && l.live() {
-			m.finishLeg(l)
-		}
-	}
-	for _, r := range m.requests {
-		if (r.from == p.id || r.agent == p.id) && r.state == interaction.RequestPending {
-			m.cancelRequest(r)
-		}
-	}
-	if !p.present() {
-		return // a consultation target: ending its leg released it
-	}
-	role := p.role
-	m.member(p, to, role, m.membershipScope(p))
-	if !role.Engaged() || m.status != interaction.StatusActive {
-		return
-	}
-	if role == interaction.RoleOwner && m.presentOwner() == nil {
-		var next *mParty
-		for _, q := range m.parties {
-			if q.role == interaction.RoleMember && q.present() && (next == nil || q.order < next.order) {
-				next = q
-			}
-		}
-		if next != nil {
-			m.roleTo(next, interaction.RoleOwner, interaction.Everyone, "", false)
-			return
-		}
-	}
-	if m.engagedPresent() == 0 {
-		m.endSession()
-	}
-}
-
-// endSession ends the session with the contact (R-C7): the status first,
-// while everyone is still in (everyone in the chat is told the session
-// ended), then every leg and request ends, invitations are withdrawn, the
-// contact, the targets and the supervisors leave, and the interaction
-// closes at once if nobody must mark done.
-func (m *Model) endSession() {
-	m.statusTo(interaction.StatusEnded)
-	for _, l := range m.legs {
-		if l.live() {
-			m.finishLeg(l)
-		}
-	}
-	for _, r := range m.requests {
-		if r.state == interaction.RequestPending {
-			m.cancelRequest(r)
-		}
-	}
-	for _, p := range m.parties {
-		switch {
-		case p.membership == interaction.MemberInvited:
-			m.member(p, interaction.MemberWithdrawn, p.role, interaction.PartyScope(p.id))
-		case p.present() && (p.role == interaction.RoleContact || p.role == interaction.RoleConsultant || p.role == interaction.RoleSupervisor):
-			m.member(p, interaction.MemberLeft, p.role, m.membershipScope(p))
-		}
-	}
-	m.closeIfDone()
-}
-
-// closeIfDone closes an ended interaction once every agent who took part
-// has marked it done (R-C8).
-func (m *Model) closeIfDone() {
-	if m.status != interaction.StatusEnded {
-		return
-	}
-	for _, p := range m.parties {
-		if p.role != interaction.RoleContact && p.role != interaction.RoleSupervisor && p.tookPart && p.membership != interaction.MemberDone {
-			return
-		}
-	}
-	m.statusTo(interaction.StatusClosed)
-}
-
-// handOver makes to the owner and takes from out (R-T2).
-func (m *Model) handOver(from, to interaction.PartyID) {
-	if p := m.party(to); p.role != interaction.RoleOwner {
-		m.roleTo(p, interaction.RoleOwner, interaction.Everyone, "", false)
-	}
-	m.notice(mNotice{code: interaction.NoticeTransferred, parties: []interaction.PartyID{from, to}}, interaction.Everyone)
-	m.depart(m.party(from), interaction.MemberLeft)
-}
-
 // actingParty checks that the actor is a party; a missing or unknown one
 // is bad input (R-X6).
 func (m *Model) actingParty(actor interaction.PartyID, f *faults) *mParty {
@@ -583,600 +411,21 @@ func (m *Model) text(s string, f *faults) {
 func (m *Model) idInUse(id interaction.LegID) bool { return m.leg(id) != nil || m.request(id) != nil }
 
 // decide checks the step's preconditions into f and returns its effect.
-// known is false for a command type the model does not know.
+// known is false for a command type the model does not know. Each command
+// family decides its own commands, in its own file.
 func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *faults) (effect func(), rule string, known bool) {
-	switch c := cmd.(type) {
-	case interaction.Open:
-		if badPartyID(c.Contact) {
-			f.add(errBadInput, "R-X6")
+	for _, family := range []func(interaction.PartyID, interaction.Command, *faults) (func(), string, bool){
+		m.decideChat,        // model_chat.go: the chat's lifecycle
+		m.decideLeg,         // model_legs.go: consultation legs
+		m.decideRequest,     // model_requests.go: transfer and conference requests
+		m.decideSupervision, // model_supervision.go: monitor, coach, barge in
+		m.decideRoute,       // model_routes.go: routed invitations
+	} {
+		if effect, rule, known := family(actor, cmd, f); known {
+			return effect, rule, true
 		}
-		if m.exists {
-			f.add(errConflict, "R-X6")
-		}
-		if c.Text != "" {
-			m.text(c.Text, f)
-		}
-		return func() {
-			m.exists, m.status, m.contact = true, interaction.StatusWaiting, c.Contact
-			m.opened(c.Contact)
-			m.member(m.ensure(c.Contact), interaction.MemberJoined, interaction.RoleContact, interaction.Everyone)
-			if c.Text != "" {
-				m.say(actor, c.Text, interaction.Everyone)
-			}
-		}, "R-X5", true
-
-	case interaction.Assign:
-		if actor != interaction.System {
-			f.add(errNotPerm, "R-X6")
-		}
-		if badPartyID(c.Agent) {
-			f.add(errBadInput, "R-X6")
-		}
-		if m.status != interaction.StatusWaiting {
-			f.add(errTransition, "R-X1")
-		}
-		if c.Agent == m.contact {
-			f.add(errNotPerm, "R-X6")
-		}
-		if inChat(m.party(c.Agent)) {
-			f.add(errTransition, "R-X1")
-		}
-		return func() {
-			// The offer is told to the offered agent only.
-			m.member(m.ensure(c.Agent), interaction.MemberInvited, interaction.RoleOwner, interaction.PartyScope(c.Agent))
-		}, "R-X1", true
-
-	case interaction.Join:
-		p := m.actingParty(actor, f)
-		if p != nil && (p.role != interaction.RoleOwner || p.membership != interaction.MemberInvited) {
-			f.add(errNotPerm, "R-X6")
-		}
-		if m.status != interaction.StatusWaiting {
-			f.add(errTransition, "R-X1")
-		}
-		return func() {
-			m.member(p, interaction.MemberJoined, interaction.RoleOwner, interaction.Everyone)
-			m.statusTo(interaction.StatusActive)
-			// The first to join wins; the other offers are withdrawn (R-X1).
-			for _, q := range m.parties {
-				if q != p && q.role == interaction.RoleOwner && q.membership == interaction.MemberInvited {
-					m.member(q, interaction.MemberWithdrawn, q.role, interaction.PartyScope(q.id))
-				}
-			}
-		}, "R-X1", true
-
-	case interaction.Decline:
-		p := m.actingParty(actor, f)
-		if p != nil && (p.role != interaction.RoleOwner || p.membership != interaction.MemberInvited) {
-			f.add(errNotPerm, "R-X6")
-		}
-		if m.status != interaction.StatusWaiting {
-			f.add(errTransition, "R-X1") // chat offers exist only while the chat waits
-		}
-		return func() { m.member(p, interaction.MemberDeclined, p.role, interaction.PartyScope(p.id)) }, "R-X1", true
-
-	case interaction.Withdraw:
-		if actor != interaction.System {
-			f.add(errNotPerm, "R-X6")
-		}
-		p := m.party(c.Agent)
-		if p == nil || p.role != interaction.RoleOwner {
-			f.add(errNotFound, "R-X1")
-		} else if p.membership != interaction.MemberInvited || m.status != interaction.StatusWaiting {
-			f.add(errTransition, "R-X1")
-		}
-		return func() { m.member(p, interaction.MemberWithdrawn, p.role, interaction.PartyScope(p.id)) }, "R-X1", true
-
-	case interaction.Post:
-		m.text(c.Text, f)
-		p := m.actingParty(actor, f)
-		if p != nil {
-			if !p.present() {
-				f.add(errNotPerm, "R-X6")
-			}
-			// A consultation target reads along but talks in its leg (R-C5, R-C6).
-			if p.role != interaction.RoleContact && !p.role.Engaged() {
-				f.add(errNotPerm, "R-C5")
-			}
-			if m.status != interaction.StatusActive && !(m.status == interaction.StatusWaiting && p.role == interaction.RoleContact) {
-				f.add(errTransition, "R-X6")
-			}
-		}
-		return func() { m.say(actor, c.Text, interaction.Everyone) }, "R-F3", true
-
-	case interaction.Note:
-		m.text(c.Text, f)
-		p := m.actingParty(actor, f)
-		if p != nil && (p.role == interaction.RoleContact || !p.present()) {
-			f.add(errNotPerm, "R-X6")
-		}
-		if p != nil && p.role == interaction.RoleConsultant {
-			f.add(errNotPerm, "R-X3") // a target talks in its leg, not to every agent
-		}
-		if p != nil && p.role == interaction.RoleSupervisor {
-			f.add(errNotPerm, "R-X7") // a note would show a silent monitor to every agent
-		}
-		return func() { m.say(actor, c.Text, interaction.Scope{Kind: interaction.ScopeAgents}) }, "R-X6", true
-
-	case interaction.Leave:
-		p := m.actingParty(actor, f)
-		if p == nil {
-			return nil, "", true
-		}
-		if !p.present() {
-			f.add(errTransition, "R-X6")
-		}
-		if p.role == interaction.RoleContact {
-			m.sessionOpen(f)
-			return m.endSession, "R-C7", true
-		}
-		return func() { m.depart(p, interaction.MemberLeft) }, "R-F6", true
-
-	case interaction.End:
-		p := m.actingParty(actor, f)
-		if p == nil {
-			return nil, "", true
-		}
-		if !p.present() {
-			f.add(errTransition, "R-C7")
-			return nil, "", true
-		}
-		switch {
-		case p.role == interaction.RoleContact:
-			m.sessionOpen(f)
-			return m.endSession, "R-C7", true
-		case !p.role.Engaged():
-			f.add(errNotPerm, "R-X6")
-			return nil, "", true
-		case m.engagedPresent() > 1:
-			// Its own part only: the others go on with the contact (R-F6).
-			return func() { m.depart(p, interaction.MemberLeft) }, "R-F6", true
-		}
-		m.sessionOpen(f)
-		return m.endSession, "R-C7", true
-
-	case interaction.MarkDone:
-		p := m.actingParty(actor, f)
-		if p == nil {
-			return nil, "", true
-		}
-		if p.role == interaction.RoleContact || !p.tookPart {
-			f.add(errNotPerm, "R-C8")
-		}
-		// Its part must be over: out of the chat (and not invited back), or
-		// the session ended.
-		switch p.membership {
-		case interaction.MemberJoined:
-			if m.status != interaction.StatusEnded {
-				f.add(errTransition, "R-C8")
-			}
-		case interaction.MemberLeft, interaction.MemberRemoved, interaction.MemberDeclined, interaction.MemberWithdrawn:
-		default:
-			f.add(errTransition, "R-C8")
-		}
-		return func() {
-			m.member(p, interaction.MemberDone, p.role, m.doneScope(p))
-			m.closeIfDone()
-		}, "R-C8", true
-
-	case interaction.Monitor:
-		return m.supervise(actor, c.Agent, false, "", f)
-
-	case interaction.Coach:
-		return m.supervise(actor, c.Agent, true, c.Text, f)
-
-	case interaction.BargeIn:
-		sup, ok := m.supervisor(actor, f)
-		if !ok {
-			return nil, "", true
-		}
-		agent := interaction.PartyID("")
-		if sup != nil && sup.present() {
-			agent = sup.supervises // else the policy is asked about the owner
-		}
-		m.policy(actor, agent, f)
-		if m.status != interaction.StatusActive {
-			f.add(errTransition, "R-X7")
-		}
-		if sup != nil && sup.role != interaction.RoleSupervisor {
-			f.add(errTransition, "R-X7") // already barged in
-		}
-		return func() {
-			// A conference member from now on, seen by all, reading the
-			// whole chat (R-F2, R-F3); it keeps the sight of its agent.
-			p := m.ensure(actor)
-			if p.present() {
-				m.roleTo(p, interaction.RoleMember, interaction.Everyone, "", false)
-			} else {
-				// Back in the chat: it reads through nobody it supervised
-				// before (R-X7).
-				p.supervises, p.coaching = "", false
-				m.member(p, interaction.MemberJoined, interaction.RoleMember, interaction.Everyone)
-			}
-			m.notice(mNotice{code: interaction.NoticeJoined, parties: []interaction.PartyID{actor}}, interaction.Everyone)
-		}, "R-X7", true
-
-	case consult.Start:
-		m.owner(actor, "R-C1", f)
-		if c.Leg == "" || badPartyID(c.Agent) {
-			f.add(errBadInput, "R-C2")
-		}
-		if c.Medium > interaction.MediumVoice {
-			f.add(errBadInput, "R-C10")
-		}
-		if c.Leg != "" && m.idInUse(c.Leg) {
-			f.add(errConflict, "R-X3")
-		}
-		if c.Agent == actor || (c.Agent != "" && c.Agent == m.contact) {
-			f.add(errNotPerm, "R-C1")
-		}
-		if inChat(m.party(c.Agent)) {
-			f.add(errConflict, "R-X3")
-		}
-		return func() {
-			l := &mLeg{id: c.Leg, owner: actor, agent: c.Agent, target: c.Target, medium: c.Medium, state: interaction.LegNone}
-			m.legs = append(m.legs, l)
-			m.legTo(l, interaction.LegInviting)
-			m.member(m.ensure(c.Agent), interaction.MemberInvited, interaction.RoleConsultant, interaction.LegScope(l.id))
-		}, "R-C1", true
-
-	case consult.Accept:
-		l := m.legCommand(c.Leg, func(l *mLeg) bool { return actor == l.agent }, interaction.LegInviting, "R-C3", f)
-		if l == nil {
-			return nil, "", true
-		}
-		return func() {
-			m.legTo(l, interaction.LegActive)
-			m.member(m.party(l.agent), interaction.MemberJoined, interaction.RoleConsultant, interaction.LegScope(l.id))
-		}, "R-C3", true
-
-	case consult.Decline:
-		l := m.legCommand(c.Leg, func(l *mLeg) bool { return actor == l.agent }, interaction.LegInviting, "R-C3", f)
-		if l == nil {
-			return nil, "", true
-		}
-		return func() {
-			m.legTo(l, interaction.LegDeclined)
-			m.member(m.party(l.agent), interaction.MemberDeclined, interaction.RoleConsultant, interaction.LegScope(l.id))
-			m.notice(mNotice{code: interaction.NoticeDeclined, parties: []interaction.PartyID{l.agent}}, interaction.PartyScope(l.owner))
-		}, "R-C3", true
-
-	case consult.Cancel:
-		l := m.legCommand(c.Leg, func(l *mLeg) bool { return actor == l.owner }, interaction.LegInviting, "R-X2", f)
-		if l == nil {
-			return nil, "", true
-		}
-		return func() {
-			m.legTo(l, interaction.LegCancelled)
-			m.release(l)
-		}, "R-X2", true
-
-	case consult.TimeOut:
-		if actor != interaction.System {
-			f.add(errNotPerm, "R-X1")
-		}
-		l := m.legCommand(c.Leg, nil, interaction.LegInviting, "R-X1", f)
-		if l == nil {
-			return nil, "", true
-		}
-		return func() {
-			m.legTo(l, interaction.LegTimedOut)
-			m.release(l)
-			m.notice(mNotice{code: interaction.NoticeNoAnswer, parties: []interaction.PartyID{l.agent}}, interaction.PartyScope(l.owner))
-		}, "R-X1", true
-
-	case consult.EndLeg:
-		l := m.legCommand(c.Leg, func(l *mLeg) bool { return actor == l.owner || actor == l.agent }, interaction.LegActive, "R-C4", f)
-		if l == nil {
-			return nil, "", true
-		}
-		return func() {
-			m.legTo(l, interaction.LegEnded)
-			m.cancelRequestsVia(l)
-			m.release(l)
-		}, "R-C4", true
-
-	case consult.Say:
-		m.text(c.Text, f)
-		l := m.leg(c.Leg)
-		if l == nil {
-			f.add(errNotFound, "R-C5")
-			return nil, "", true
-		}
-		if actor != l.owner && actor != l.agent {
-			f.add(errNotPerm, "R-C5")
-		}
-		if l.state != interaction.LegActive {
-			f.add(errTransition, "R-C4")
-		}
-		if l.medium == interaction.MediumVoice {
-			f.add(errNotPerm, "R-C10")
-		}
-		return func() { m.say(actor, c.Text, interaction.LegScope(l.id)) }, "R-C5", true
-
-	case consult.Transfer:
-		m.owner(actor, "R-T1", f)
-		l := m.leg(c.Leg)
-		if l == nil {
-			f.add(errNotFound, "R-T1")
-			return nil, "", true
-		}
-		if l.owner != actor {
-			f.add(errNotPerm, "R-T1")
-		}
-		if l.state != interaction.LegActive {
-			f.add(errTransition, "R-T1")
-		}
-		return func() {
-			m.legTo(l, interaction.LegTransferred)
-			m.cancelRequestsVia(l)
-			m.handOver(actor, l.agent)
-		}, "R-T1", true
-
-	case consult.Conference:
-		m.owner(actor, "R-F1", f)
-		l := m.leg(c.Leg)
-		if l == nil {
-			f.add(errNotFound, "R-F1")
-			return nil, "", true
-		}
-		if l.owner != actor {
-			f.add(errNotPerm, "R-F1")
-		}
-		if l.state != interaction.LegActive {
-			f.add(errTransition, "R-F1")
-		}
-		if c.Request == "" {
-			f.add(errBadInput, "R-F1")
-		} else if m.idInUse(c.Request) {
-			f.add(errConflict, "R-F1")
-		}
-		for _, r := range m.requests {
-			if r.via == l.id && r.state == interaction.RequestPending {
-				f.add(errConflict, "R-F4")
-			}
-		}
-		return func() {
-			r := &mRequest{id: c.Request, kind: interaction.RequestConference, from: actor, agent: l.agent, target: l.target, via: l.id, state: interaction.RequestNone}
-			m.requests = append(m.requests, r)
-			m.requestTo(r, interaction.RequestPending)
-		}, "R-F1", true
-
-	case consult.Direct:
-		m.owner(actor, "R-X4", f)
-		if c.Kind != interaction.RequestTransfer && c.Kind != interaction.RequestConference {
-			f.add(errBadInput, "R-X4")
-		}
-		if badPartyID(c.Agent) {
-			f.add(errBadInput, "R-X4")
-		}
-		if c.Agent == actor || (c.Agent != "" && c.Agent == m.contact) {
-			f.add(errNotPerm, "R-X4")
-		}
-		if inChat(m.party(c.Agent)) {
-			f.add(errConflict, "R-X4")
-		}
-		if c.Request == "" {
-			f.add(errBadInput, "R-X4")
-		} else if m.idInUse(c.Request) {
-			f.add(errConflict, "R-X4")
-		}
-		return func() {
-			r := &mRequest{id: c.Request, kind: c.Kind, from: actor, agent: c.Agent, target: c.Target, state: interaction.RequestNone}
-			m.requests = append(m.requests, r)
-			m.requestTo(r, interaction.RequestPending)
-			role := interaction.RoleMember
-			if c.Kind == interaction.RequestTransfer {
-				role = interaction.RoleOwner
-			}
-			m.member(m.ensure(c.Agent), interaction.MemberInvited, role, interaction.LegScope(r.id))
-		}, "R-X4", true
-
-	case consult.AcceptRequest:
-		r := m.request(c.Request)
-		if r == nil {
-			f.add(errNotFound, "R-F4")
-			return nil, "", true
-		}
-		if actor != r.agent {
-			f.add(errNotPerm, "R-F4")
-		}
-		if m.status != interaction.StatusActive || r.state != interaction.RequestPending {
-			f.add(errTransition, "R-F4")
-		}
-		return func() {
-			m.requestTo(r, interaction.RequestAccepted)
-			p := m.party(r.agent)
-			if r.via != "" {
-				if r.kind == interaction.RequestTransfer {
-					m.legTo(m.leg(r.via), interaction.LegTransferred)
-				} else {
-					m.legTo(m.leg(r.via), interaction.LegConferenced)
-				}
-			} else {
-				role := interaction.RoleMember
-				if r.kind == interaction.RequestTransfer {
-					role = interaction.RoleOwner
-				}
-				m.member(p, interaction.MemberJoined, role, interaction.Everyone)
-			}
-			if r.kind == interaction.RequestTransfer {
-				m.handOver(r.from, r.agent)
-				return
-			}
-			// R-F2: the target is added to the chat and reads all of it.
-			if r.via != "" {
-				m.roleTo(p, interaction.RoleMember, interaction.Everyone, "", false)
-			}
-			m.notice(mNotice{code: interaction.NoticeJoined, parties: []interaction.PartyID{r.agent}}, interaction.Everyone)
-		}, "R-F2", true
-
-	case consult.DeclineRequest:
-		return m.dropRequest(actor, c.Request, "decline", f)
-
-	case consult.TimeOutRequest:
-		return m.dropRequest(actor, c.Request, "time_out", f)
-
-	case consult.CancelRequest:
-		r := m.request(c.Request)
-		if r == nil {
-			f.add(errNotFound, "R-X2")
-			return nil, "", true
-		}
-		if actor != r.from {
-			f.add(errNotPerm, "R-X2")
-		}
-		if r.state != interaction.RequestPending {
-			f.add(errTransition, "R-X2")
-		}
-		return func() { m.cancelRequest(r) }, "R-X2", true
-
-	case consult.Remove:
-		o := m.owner(actor, "R-F5", f)
-		p := m.party(c.Member)
-		if p == nil {
-			f.add(errNotFound, "R-F5")
-			return nil, "", true
-		}
-		if p == o || p.role != interaction.RoleMember || !p.present() {
-			f.add(errNotPerm, "R-F5")
-		}
-		return func() {
-			m.notice(mNotice{code: interaction.NoticeRemoved, parties: []interaction.PartyID{c.Member}}, interaction.Everyone)
-			m.depart(p, interaction.MemberRemoved)
-		}, "R-F5", true
 	}
 	return nil, "", false
-}
-
-// policy asks the embedding service's policy whether actor may supervise
-// agent (R-X7); agent empty means the present owner. Without a policy, or
-// with nobody to supervise, supervision is not permitted.
-func (m *Model) policy(actor, agent interaction.PartyID, f *faults) {
-	if agent == "" {
-		if o := m.presentOwner(); o != nil {
-			agent = o.id
-		}
-	}
-	if m.Policy == nil || agent == "" || !m.Policy.MaySupervise(m.ID, actor, agent) {
-		f.add(errNotPerm, "R-X7")
-	}
-}
-
-// supervisor checks who may supervise (R-X7): anyone who is not, and was
-// not, in the interaction in another role. It returns the actor's party
-// when it already supervises (or barged in and is still in the chat), nil
-// for a newcomer, and ok false for anyone else.
-func (m *Model) supervisor(actor interaction.PartyID, f *faults) (p *mParty, ok bool) {
-	switch actor {
-	case "":
-		f.add(errBadInput, "R-X6")
-		return nil, false
-	case interaction.System:
-		f.add(errNotPerm, "R-X7")
-		return nil, false
-	}
-	p = m.party(actor)
-	switch {
-	case p == nil:
-		if badPartyID(actor) {
-			f.add(errBadInput, "R-X6")
-		}
-		return nil, true
-	case p.role == interaction.RoleSupervisor, p.role == interaction.RoleMember && p.supervises != "" && p.present():
-		return p, true
-	}
-	f.add(errNotPerm, "R-X7")
-	return nil, false
-}
-
-// supervise is Monitor and Coach (R-X7): only an agent engaged with the
-// contact, in an active chat, is supervised; the supervisor enters unseen
-// (or switches agent or mode), told to itself only, or, when it coaches,
-// to the coached agent too; a coaching text is seen by that agent only.
-func (m *Model) supervise(actor, agent interaction.PartyID, coach bool, text string, f *faults) (func(), string, bool) {
-	if text != "" {
-		m.text(text, f)
-	}
-	sup, ok := m.supervisor(actor, f)
-	if !ok {
-		return nil, "", true
-	}
-	m.policy(actor, agent, f)
-	if sup != nil && sup.role != interaction.RoleSupervisor && sup.present() {
-		f.add(errNotPerm, "R-X7") // barged in: a member writes to everyone
-	}
-	if m.status != interaction.StatusActive {
-		f.add(errTransition, "R-X7")
-	}
-	w := m.party(agent)
-	switch {
-	case agent == "":
-		f.add(errBadInput, "R-X7")
-	case w == nil:
-		f.add(errNotFound, "R-X7")
-	case !w.engagedNow():
-		f.add(errNotPerm, "R-X7")
-	}
-	return func() {
-		scope := interaction.PartyScope(actor)
-		if coach {
-			scope = interaction.Scope{Kind: interaction.ScopeCoach, Party: agent}
-		}
-		p := m.ensure(actor)
-		present := p.present()
-		same := present && p.coaching == coach && p.supervises == agent
-		if !present {
-			// It comes in supervising agent, and nobody else.
-			p.supervises, p.coaching = agent, coach
-			m.member(p, interaction.MemberJoined, interaction.RoleSupervisor, scope)
-		}
-		if !same {
-			m.roleTo(p, interaction.RoleSupervisor, scope, agent, coach)
-		}
-		if text != "" {
-			m.say(actor, text, interaction.Scope{Kind: interaction.ScopeCoach, Party: agent})
-		}
-	}, "R-X7", true
-}
-
-// sessionOpen: the session with the contact can only end once.
-func (m *Model) sessionOpen(f *faults) {
-	if m.status != interaction.StatusWaiting && m.status != interaction.StatusActive {
-		f.add(errTransition, "R-C7")
-	}
-}
-
-// dropRequest: the asked agent declines, or nobody answers in time (actor
-// System). The request is dropped and the chat goes on as before (R-F4);
-// the owner who asked is told in its own view.
-func (m *Model) dropRequest(actor interaction.PartyID, id interaction.LegID, trigger string, f *faults) (func(), string, bool) {
-	if trigger == "time_out" && actor != interaction.System {
-		f.add(errNotPerm, "R-F4")
-	}
-	r := m.request(id)
-	if r == nil {
-		f.add(errNotFound, "R-F4")
-		return nil, "", true
-	}
-	if trigger == "decline" && actor != r.agent {
-		f.add(errNotPerm, "R-F4")
-	}
-	if r.state != interaction.RequestPending {
-		f.add(errTransition, "R-F4")
-	}
-	return func() {
-		state, membership, code := interaction.RequestDeclined, interaction.MemberDeclined, interaction.NoticeDeclined
-		if trigger == "time_out" {
-			state, membership, code = interaction.RequestTimedOut, interaction.MemberWithdrawn, interaction.NoticeNoAnswer
-		}
-		m.requestTo(r, state)
-		if r.via == "" {
-			p := m.party(r.agent)
-			m.member(p, membership, p.role, interaction.LegScope(r.id))
-		}
-		m.notice(mNotice{code: code, parties: []interaction.PartyID{r.agent}, what: r.kind}, interaction.PartyScope(r.from))
-	}, "R-F4", true
 }
 
 // badPartyID: a party ID is a well-formed identifier (badID) that is not,
@@ -1230,7 +479,8 @@ func (m *Model) badInput(actor interaction.PartyID, cmd interaction.Command) boo
 	unknown := actor == "" || m.party(actor) == nil
 	switch c := cmd.(type) {
 	case consult.Start:
-		return badID(string(c.Leg)) || badTarget(c.Target) || badPartyID(c.Agent) || c.Medium > interaction.MediumVoice || unknown
+		return badID(string(c.Leg)) || badTarget(c.Target) || badPartyID(c.Agent) || c.Medium > interaction.MediumVoice ||
+			badTimeout(c) || badRoute(c.Route, c.Target) || unknown
 	case consult.Accept:
 		return badID(string(c.Leg)) || unknown
 	case consult.Decline:
@@ -1246,10 +496,17 @@ func (m *Model) badInput(actor interaction.PartyID, cmd interaction.Command) boo
 	case consult.Say:
 		return !m.validText(c.Text) || badID(string(c.Leg)) || unknown
 	case consult.Conference:
-		return badID(string(c.Leg)) || badID(string(c.Request)) || unknown
+		return badID(string(c.Leg)) || badID(string(c.Request)) || badTimeout(c) || unknown
+	case consult.AcceptOffer:
+		return badID(string(c.Invitation)) || slices.ContainsFunc(c.Rivals, func(id interaction.LegID) bool { return badID(string(id)) }) || unknown
+	case consult.Reroute:
+		// Routing (System) gives it: no acting party to check first.
+		return badID(string(c.Invitation)) || (c.Exhausted && len(c.Next) > 0) ||
+			slices.ContainsFunc(c.Next, func(o consult.Offer) bool { return badID(string(o.ID)) || badPartyID(o.Agent) }) ||
+			c.Reason < consult.RerouteTimedOut || c.Reason > consult.RerouteRescinded || badTimeout(c)
 	case consult.Direct:
 		return badID(string(c.Request)) || (c.Kind != interaction.RequestTransfer && c.Kind != interaction.RequestConference) ||
-			badTarget(c.Target) || badPartyID(c.Agent) || unknown
+			badTarget(c.Target) || badPartyID(c.Agent) || badTimeout(c) || badRoute(c.Route, c.Target) || unknown
 	case consult.AcceptRequest:
 		return badID(string(c.Request)) || unknown
 	case consult.DeclineRequest:
@@ -1269,23 +526,4 @@ func (m *Model) badInput(actor interaction.PartyID, cmd interaction.Command) boo
 		return actor != "" && actor != interaction.System && m.party(actor) == nil && badPartyID(actor)
 	}
 	return false
-}
-
-// legCommand is the check every command on a consultation leg starts
-// with: the leg exists (else it is not found, and nothing more can be
-// checked), the actor may act on it (mayAct; nil: anyone), and it is in
-// state. Each broken precondition is recorded in f under rule.
-func (m *Model) legCommand(id interaction.LegID, mayAct func(*mLeg) bool, state interaction.LegState, rule string, f *faults) *mLeg {
-	l := m.leg(id)
-	if l == nil {
-		f.add(errNotFound, rule)
-		return nil
-	}
-	if mayAct != nil && !mayAct(l) {
-		f.add(errNotPerm, rule)
-	}
-	if l.state != state {
-		f.add(errTransition, rule)
-	}
-	return l
 }

@@ -2,12 +2,16 @@ package chatconsulttest_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/chatconsult/chatconsult/chatconsulttest"
+	"github.com/chatconsult/chatconsult/consult"
 	"github.com/chatconsult/chatconsult/interaction"
 )
 
@@ -336,4 +340,69 @@ func TestPlantedLeak8_SupervisionWithoutPolicy_RX7(t *testing.T) {
 	requireLeak(t, story(t, consultedLines[:3]...), "R-X7",
 		[]chatconsulttest.HarnessOption{chatconsulttest.WithSubstitute(decorate)},
 		"probe by the Stranger: stranger monitor", "accepted")
+}
+
+// letSecondAcceptThrough is a command decorator with a bug in first accept
+// wins (R-X1): the accept of an offer that another agent took first is
+// answered as if it had succeeded (nothing is written, so no log check can
+// see it). The second agent now believes it won too: two winners.
+type letSecondAcceptThrough struct{ inner interaction.Command }
+
+func (c letSecondAcceptThrough) Decide(d *interaction.Decision) error {
+	err := c.inner.Decide(d)
+	var e *interaction.Error
+	if errors.As(err, &e) && e.Kind == interaction.ErrInvalidTransition && e.Rule == "R-X1" {
+		return nil
+	}
+	return err
+}
+
+func twoWinners(cmd interaction.Command) interaction.Command {
+	switch cmd.(type) {
+	case consult.Accept, consult.AcceptRequest, consult.AcceptOffer:
+		return letSecondAcceptThrough{cmd}
+	}
+	return cmd
+}
+
+// Planted bug (R-X1): first accept wins lets a second accept through. A
+// consultation to the billing skill is offered to agent2 and agent3 at
+// once; agent2 accepts first, and agent3's accept, which must be refused
+// (ErrInvalidTransition, R-X1), is answered ok. The model catches it (its
+// prediction: refused); the invariant checker cannot, since nothing was
+// written. The same plant is found by the model-based property over random
+// stories, with routed invitations and fan-out drawn by Gen{}.
+func TestPlantedBug_FirstAcceptWinsLetsASecondAcceptThrough_RX1(t *testing.T) {
+	ctx := context.Background()
+	s := story(t, append(fanOutLines, `agent3 accept leg2`)...)
+	clean := chatconsulttest.NewHarness().Run(ctx, s)
+	require.Nil(t, clean.Failure(), "the library as it is passes:\n%s", clean)
+	require.Equal(t, "refused: invalid transition: another agent accepted this invitation first (R-X1)", chatconsulttest.Result(clean.Steps[5].Err))
+
+	rep := chatconsulttest.NewHarness(chatconsulttest.WithSubstitute(twoWinners)).Run(ctx, s)
+	f := rep.Failure()
+	require.NotNil(t, f, "the planted bug must be caught:\n%s", rep)
+	require.Equal(t, len(s.Steps), len(rep.Steps), "caught at the second accept:\n%s", rep)
+	require.Empty(t, f.Violations, "nothing was written: only the model can see it")
+	require.Len(t, f.Differences, 1, "%s", rep)
+	d := f.Differences[0]
+	require.Equal(t, "R-X1", d.Rule, "%s", d)
+	require.Equal(t, "outcome", d.Subject)
+	require.Contains(t, d.Detail, "library: ok; model: refused with one of [invalid transition]")
+	t.Logf("caught:\n%s", f)
+
+	// From random stories: rapid finds it and shrinks it to a fan-out
+	// and two accepts.
+	withoutFailFiles(t)
+	setFlag(t, "rapid.seed", "7") // a fixed search, so the test's time does not vary
+	tb := &recordingTB{name: t.Name()}
+	rapid.Check(tb, chatconsulttest.Property(chatconsulttest.Gen{MaxSteps: 30}, chatconsulttest.WithSubstitute(twoWinners)))
+	require.True(t, tb.Failed(), "rapid must find the second winner")
+	out := tb.log.String()
+	const drawn = "[rapid] draw story:"
+	require.Contains(t, out, drawn)
+	last := out[strings.LastIndex(out, drawn)+len(drawn):]
+	t.Logf("rapid's shrunk story:\n%s", last)
+	assert.Contains(t, out, "R-X1")
+	assert.Contains(t, last, "offers", "the shrunk story fans out")
 }

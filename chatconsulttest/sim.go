@@ -58,15 +58,18 @@ type SimConfig struct {
 
 // SimResult counts what a simulation did.
 type SimResult struct {
-	Commands   int // commands sent (timers firing on the clock not included)
-	Accepted   int
-	Refused    int
-	Opened     int // interactions opened
-	Closed     int // interactions closed (R-C8)
-	Stuck      int // ended interactions left because nobody left can mark done
-	Events     int // events committed, time-outs included
-	Restarts   int // instances restarted
-	Violations []Violation
+	Commands int // commands sent (timers firing on the clock not included)
+	Accepted int
+	Refused  int
+	Opened   int // interactions opened
+	Closed   int // interactions closed (R-C8)
+	Stuck    int // ended interactions left because nobody left can mark done
+	Events   int // events committed, time-outs included
+	Restarts int // instances restarted
+	// SecondAccepts: accepts of an offer after another offer of its routed
+	// invitation was taken (each must be refused, R-X1).
+	SecondAccepts int
+	Violations    []Violation
 }
 
 // Simulator drives contacts, agents and supervisors acting at random over
@@ -89,6 +92,7 @@ type Simulator struct {
 	res     SimResult
 	nextCon int
 	m       *multi
+	routes  map[interaction.ID]*routeWitness // InvRoute, per interaction
 }
 
 // recorder hears every committed batch, time-outs included, once: a
@@ -212,6 +216,7 @@ func (s *Simulator) Step(ctx context.Context) ([]interaction.Event, error) {
 func (s *Simulator) mean() int { return max(1, 3000/s.cfg.Interactions) }
 
 func (s *Simulator) check(ctx context.Context) {
+	s.witnessRoutes()
 	var touched []interaction.ID
 	for _, b := range s.rec.batches {
 		id := b[0].Interaction
@@ -262,6 +267,9 @@ type snapshot struct {
 	undone   []interaction.PartyID // may mark done now
 	stuck    bool                  // ended, someone must mark done, nobody can
 	supers   []interaction.Party
+	// late: offers of routed invitations rescinded because another offer
+	// was accepted first (R-X1): their agents may still try to accept.
+	late []interaction.Leg
 }
 
 func (s *Simulator) snapshot(ctx context.Context, id interaction.ID) (snapshot, error) {
@@ -300,6 +308,10 @@ func (s *Simulator) snapshot(ctx context.Context, id interaction.ID) (snapshot, 
 				sn.inviting = append(sn.inviting, l)
 			case interaction.LegActive:
 				sn.active = append(sn.active, l)
+			case interaction.LegCancelled:
+				if rt := st.Route(l.Route); rt != nil && rt.Taken != "" && rt.Taken != l.ID && st.Status == interaction.StatusActive {
+					sn.late = append(sn.late, l)
+				}
 			}
 		}
 		for _, r := range st.Requests {
@@ -397,6 +409,19 @@ func (s *Simulator) answer(ctx context.Context, id interaction.ID, sn snapshot) 
 				return s.Desk.AcceptRequest(ctx, id, r.Agent, r.ID)
 			})
 		}
+	}
+	if len(sn.late) > 0 && s.chance(0.1) {
+		// Too late: another agent accepted first. Refused, whichever
+		// instance decides it (R-X1).
+		l := pick(s.rng, sn.late)
+		err := s.Desk.Accept(ctx, id, l.Agent, l.ID)
+		var e *interaction.Error
+		if !errors.As(err, &e) || e.Kind != interaction.ErrInvalidTransition || e.Rule != "R-X1" {
+			s.res.Violations = append(s.res.Violations, Violation{Rule: "R-X1", Invariant: InvRoute,
+				Detail: fmt.Sprintf("%s: %s accepts %s after another offer of its route was taken: %v, want refused (invalid transition, R-X1)", id, l.Agent, l.ID, err)})
+		}
+		s.res.SecondAccepts++
+		return true, err
 	}
 	if len(open) == 0 || !s.chance(0.6) {
 		return false, nil

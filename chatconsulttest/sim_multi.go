@@ -54,6 +54,10 @@ const (
 // invitations (Rates.Routed).
 var simSkill = interaction.Target{Kind: interaction.TargetSkill, ID: "billing"}
 
+// simFanOut is how many agents the Directory offers a routed invitation
+// to at once.
+const simFanOut = 2
+
 // simInstance is one service instance of a multi-instance simulation.
 type simInstance struct {
 	chats *interaction.Service
@@ -108,7 +112,7 @@ func (s *Simulator) setUpInstances() {
 	s.m = &multi{states: map[interaction.ID]*interaction.State{}, fired: map[interaction.ID]map[string]int{},
 		broken: map[interaction.ID]bool{}, restarts: s.cfg.RestartRate > 0}
 	if s.cfg.Rates.Routed > 0 {
-		s.m.dir = routing.NewDirectory(routing.WithClock(s.Clock), routing.WithOffersAtOnce(2))
+		s.m.dir = routing.NewDirectory(routing.WithClock(s.Clock), routing.WithOffersAtOnce(simFanOut))
 		lots := routing.Capacity{interaction.MediumChat: 1 << 20, interaction.MediumIM: 1 << 20, interaction.MediumVoice: 1 << 20}
 		for _, a := range s.agents {
 			_ = s.m.dir.Put(routing.Agent{ID: a, Skills: map[string]int{simSkill.ID: 1}, Capacity: lots})

@@ -60,3 +60,30 @@ func TestSimulatorFindsDoubleWinner(t *testing.T) {
 		assert.Equal(t, "R-X1", v.Rule)
 	}
 }
+
+// The simulator's route model (InvRoute) finds a second winner, an offer
+// on while another offer is out, an offer to an agent tried before, and a
+// last offer failing with no next step: planted in a made-up stream.
+func TestSimulatorRouteModelFindsBrokenRoutingRX1(t *testing.T) {
+	w := newRouteWitness([]interaction.PartyID{"a1", "a2", "a3", "a4"}, 2)
+	offer := func(leg, agent interaction.PartyID) []interaction.Event {
+		return []interaction.Event{
+			{Type: interaction.EventLeg, Leg: interaction.LegID(leg), From: string(interaction.LegNone), To: string(interaction.LegInviting), Actor: "a1", Party: agent, Route: "r", Target: simSkill},
+			{Type: interaction.EventMembership, Party: agent, To: string(interaction.MemberInvited), Role: interaction.RoleConsultant},
+		}
+	}
+	leg := func(id interaction.LegID, from, to interaction.LegState, actor interaction.PartyID) interaction.Event {
+		return interaction.Event{Type: interaction.EventLeg, Leg: id, From: string(from), To: string(to), Actor: actor}
+	}
+	require.Empty(t, w.command([]interaction.Event{{Type: interaction.EventOpened, Party: "c"},
+		{Type: interaction.EventMembership, Party: "a1", To: string(interaction.MemberJoined), Role: interaction.RoleOwner},
+		{Type: interaction.EventStatus, To: string(interaction.StatusActive)}}))
+	require.Empty(t, w.command(append(offer("l1", "a2"), offer("l2", "a3")...)), "a fan-out of two")
+	assert.NotEmpty(t, w.command(offer("l3", "a4")), "offered on while two offers are out")
+	assert.NotEmpty(t, w.command([]interaction.Event{leg("l1", interaction.LegInviting, interaction.LegTimedOut, interaction.System),
+		leg("l2", interaction.LegInviting, interaction.LegTimedOut, interaction.System), leg("l3", interaction.LegInviting, interaction.LegTimedOut, interaction.System)}),
+		"the last offer failed: neither offered on nor the owner told")
+	assert.NotEmpty(t, w.command(offer("l4", "a2")), "offered to an agent tried before")
+	assert.Empty(t, w.command([]interaction.Event{leg("l4", interaction.LegInviting, interaction.LegActive, "a2")}), "taken")
+	assert.NotEmpty(t, w.command([]interaction.Event{leg("l2", interaction.LegTimedOut, interaction.LegActive, "a3")}), "taken twice")
+}

@@ -31,7 +31,7 @@ func TestSimulatorMultiInstanceRX1(t *testing.T) {
 	ctx := context.Background()
 	const commands = 120
 	var total chatconsulttest.SimResult
-	timedOut, routed, fired := 0, 0, 0
+	timedOut, routed, fired, fanOut := 0, 0, 0, 0
 	for seed := uint64(1); seed <= multiStories; seed++ {
 		cfg := multiConfig(seed)
 		store := interaction.NewMemoryStore()
@@ -48,9 +48,14 @@ func TestSimulatorMultiInstanceRX1(t *testing.T) {
 		total.Commands += res.Commands
 		total.Restarts += res.Restarts
 		total.Events += res.Events
+		total.SecondAccepts += res.SecondAccepts
 		events, err := store.ReadAll(ctx, 0, 0)
 		require.NoError(t, err)
+		offers := map[string]int{} // routed offers made, per command
 		for _, ev := range events {
+			if ev.Route != "" && (ev.From == string(interaction.LegNone) || ev.From == string(interaction.RequestNone)) {
+				offers[ev.Cause]++
+			}
 			if ev.Trigger == "time_out" {
 				timedOut++
 			}
@@ -61,12 +66,19 @@ func TestSimulatorMultiInstanceRX1(t *testing.T) {
 				fired++
 			}
 		}
+		for _, n := range offers {
+			if n >= 2 {
+				fanOut++
+			}
+		}
 	}
 	assert.Positive(t, total.Restarts, "instances restart")
 	assert.Positive(t, timedOut, "invitations time out")
 	assert.Positive(t, routed, "invitations are routed")
-	t.Logf("%d stories, %d commands, %d events, %d restarts, %d time-outs, %d deadline commands, %d routed offers",
-		multiStories, total.Commands, total.Events, total.Restarts, timedOut, fired, routed)
+	assert.Positive(t, fanOut, "routed invitations fan out (two offers in one write)")
+	assert.Positive(t, total.SecondAccepts, "agents accept offers rescinded by another's accept (refused, R-X1)")
+	t.Logf("%d stories, %d commands, %d events, %d restarts, %d time-outs, %d deadline commands, %d routed offers, %d fan-outs, %d second accepts",
+		multiStories, total.Commands, total.Events, total.Restarts, timedOut, fired, routed, fanOut, total.SecondAccepts)
 }
 
 // R-X5 over several instances: the same seed gives the same log, also with

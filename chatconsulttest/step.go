@@ -55,7 +55,7 @@ func (s Story) GoString() string { return "\n" + s.String() }
 //	leave                                  interaction.Leave
 //	end                                    interaction.End
 //	done                                   interaction.MarkDone
-//	consult LEG AGENT [medium=M] [target=K:ID] consult.Start (target defaults to agent:AGENT)
+//	consult LEG AGENT [medium=M] [target=K:ID] [route=R] consult.Start (target defaults to agent:AGENT)
 //	accept LEG                             consult.Accept
 //	decline LEG                            consult.Decline
 //	cancel LEG                             consult.Cancel
@@ -64,7 +64,10 @@ func (s Story) GoString() string { return "\n" + s.String() }
 //	say LEG TEXT                           consult.Say
 //	transfer LEG                           consult.Transfer
 //	conference LEG REQUEST                 consult.Conference
-//	direct REQUEST transfer|conference AGENT [target=K:ID] consult.Direct
+//	direct REQUEST transfer|conference AGENT [target=K:ID] [route=R] consult.Direct
+//	offers CMD + CMD ...                   Offers: a fan-out, several consult or direct in one write (R-X1)
+//	accept-offer OFFER [RIVAL...]          consult.AcceptOffer
+//	reroute OFFER timeout|decline|rescind [LEG=>AGENT...] [exhausted] consult.Reroute (System)
 //	accept-request REQUEST                 consult.AcceptRequest
 //	decline-request REQUEST                consult.DeclineRequest
 //	timeout-request REQUEST                consult.TimeOutRequest
@@ -127,6 +130,9 @@ func commandWords(actor interaction.PartyID, c interaction.Command) []string {
 		if c.Target != agentTarget(c.Agent) {
 			w = append(w, "target="+targetWord(c.Target))
 		}
+		if c.Route != "" {
+			w = append(w, "route="+word(string(c.Route)))
+		}
 		return w
 	case consult.Accept:
 		return []string{"accept", word(string(c.Leg))}
@@ -148,6 +154,37 @@ func commandWords(actor interaction.PartyID, c interaction.Command) []string {
 		w := []string{"direct", word(string(c.Request)), requestKindWord(c.Kind), word(string(c.Agent))}
 		if c.Target != agentTarget(c.Agent) {
 			w = append(w, "target="+targetWord(c.Target))
+		}
+		if c.Route != "" {
+			w = append(w, "route="+word(string(c.Route)))
+		}
+		return w
+	case Offers:
+		w := []string{"offers"}
+		for i, sub := range c {
+			if i > 0 {
+				w = append(w, "+")
+			}
+			w = append(w, commandWords(actor, sub)...)
+		}
+		return w
+	case consult.AcceptOffer:
+		w := []string{"accept-offer", word(string(c.Invitation))}
+		for _, r := range c.Rivals {
+			w = append(w, word(string(r)))
+		}
+		return w
+	case consult.Reroute:
+		reason := map[consult.RerouteReason]string{consult.RerouteTimedOut: "timeout", consult.RerouteDeclined: "decline", consult.RerouteRescinded: "rescind"}[c.Reason]
+		if reason == "" {
+			reason = "reason" + strconv.Itoa(int(c.Reason))
+		}
+		w := []string{"reroute", word(string(c.Invitation)), reason}
+		for _, o := range c.Next {
+			w = append(w, word(string(o.ID)+"=>"+string(o.Agent)))
+		}
+		if c.Exhausted {
+			w = append(w, "exhausted")
 		}
 		return w
 	case consult.AcceptRequest:
@@ -251,15 +288,45 @@ func ParseStep(line string) (Step, error) {
 		return Step{}, fmt.Errorf("want: actor verb args..., got %q", line)
 	}
 	s.Actor = interaction.PartyID(toks[0].val)
-	verb := toks[1].val
+	cmd, err := parseTokens(s.Actor, toks[1:])
+	if err != nil {
+		return Step{}, err
+	}
+	s.Command = cmd
+	return s, nil
+}
+
+// parseTokens reads one command: its verb, arguments and options; the verb
+// offers reads the commands after it, separated by "+".
+func parseTokens(actor interaction.PartyID, toks []token) (interaction.Command, error) {
+	verb := toks[0].val
+	if verb == "offers" && !toks[0].quoted {
+		var out Offers
+		start := 1
+		for i := 1; i <= len(toks); i++ {
+			if i < len(toks) && !(toks[i].raw == "+" && !toks[i].quoted) {
+				continue
+			}
+			if i == start {
+				return nil, fmt.Errorf("offers: an empty command")
+			}
+			c, err := parseTokens(actor, toks[start:i])
+			if err != nil {
+				return nil, fmt.Errorf("offers: %w", err)
+			}
+			out = append(out, c)
+			start = i + 1
+		}
+		return out, nil
+	}
 	var args []string
 	opts := map[string]string{}
-	for _, t := range toks[2:] {
+	for _, t := range toks[1:] {
 		if !t.quoted {
 			if k, v, ok := strings.Cut(t.raw, "="); ok {
 				vt, err := tokenize(v)
 				if err != nil || len(vt) != 1 {
-					return Step{}, fmt.Errorf("bad option %q", t.raw)
+					return nil, fmt.Errorf("bad option %q", t.raw)
 				}
 				opts[k] = vt[0].val
 				continue
@@ -267,12 +334,11 @@ func ParseStep(line string) (Step, error) {
 		}
 		args = append(args, t.val)
 	}
-	cmd, err := parseCommand(s.Actor, verb, args, opts)
+	cmd, err := parseCommand(actor, verb, args, opts)
 	if err != nil {
-		return Step{}, fmt.Errorf("%s: %w", verb, err)
+		return nil, fmt.Errorf("%s: %w", verb, err)
 	}
-	s.Command = cmd
-	return s, nil
+	return cmd, nil
 }
 
 func parseCommand(actor interaction.PartyID, verb string, a []string, opts map[string]string) (interaction.Command, error) {
@@ -284,7 +350,7 @@ func parseCommand(actor interaction.PartyID, verb string, a []string, opts map[s
 		}
 		return fmt.Errorf("want %v arguments, got %d", n, len(a))
 	}
-	allowed := map[string][]string{"open": {"contact"}, "consult": {"medium", "target"}, "direct": {"target"}}
+	allowed := map[string][]string{"open": {"contact"}, "consult": {"medium", "target", "route"}, "direct": {"target", "route"}}
 	for k := range opts {
 		ok := false
 		for _, x := range allowed[verb] {
@@ -364,6 +430,7 @@ func parseCommand(actor interaction.PartyID, verb string, a []string, opts map[s
 			}
 			c.Target = t
 		}
+		c.Route = interaction.LegID(opts["route"])
 		return c, nil
 	case "accept":
 		return one(func() interaction.Command { return consult.Accept{Leg: leg(0)} })
@@ -398,6 +465,47 @@ func parseCommand(actor interaction.PartyID, verb string, a []string, opts map[s
 				return nil, err
 			}
 			c.Target = t
+		}
+		c.Route = interaction.LegID(opts["route"])
+		return c, nil
+	case "accept-offer":
+		if len(a) == 0 {
+			return nil, fmt.Errorf("want the offer, and its rivals")
+		}
+		c := consult.AcceptOffer{Invitation: leg(0)}
+		for i := 1; i < len(a); i++ {
+			c.Rivals = append(c.Rivals, leg(i))
+		}
+		return c, nil
+	case "reroute":
+		if len(a) < 2 {
+			return nil, fmt.Errorf("want the invitation, a reason, and the next offers (LEG:AGENT) or exhausted")
+		}
+		c := consult.Reroute{Invitation: leg(0)}
+		switch a[1] {
+		case "timeout":
+			c.Reason = consult.RerouteTimedOut
+		case "decline":
+			c.Reason = consult.RerouteDeclined
+		case "rescind":
+			c.Reason = consult.RerouteRescinded
+		default:
+			n, err := strconv.ParseUint(strings.TrimPrefix(a[1], "reason"), 10, 8)
+			if err != nil || !strings.HasPrefix(a[1], "reason") {
+				return nil, fmt.Errorf("want timeout, decline or rescind, got %q", a[1])
+			}
+			c.Reason = consult.RerouteReason(n)
+		}
+		for _, w := range a[2:] {
+			if w == "exhausted" {
+				c.Exhausted = true
+				continue
+			}
+			id, agent, ok := strings.Cut(w, "=>")
+			if !ok {
+				return nil, fmt.Errorf("want LEG=>AGENT, got %q", w)
+			}
+			c.Next = append(c.Next, consult.Offer{ID: interaction.LegID(id), Agent: interaction.PartyID(agent)})
 		}
 		return c, nil
 	case "accept-request":

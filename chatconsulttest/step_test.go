@@ -1,6 +1,7 @@
 package chatconsulttest_test
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -19,7 +20,7 @@ func TestStepSyntaxRoundTrips(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", s.String(), err)
 		}
-		if back != s {
+		if !reflect.DeepEqual(back, s) {
 			t.Fatalf("%q parsed as %#v, want %#v", s.String(), back, s)
 		}
 	})
@@ -30,7 +31,7 @@ func TestStorySyntaxRoundTrips(t *testing.T) {
 		story := chatconsulttest.Gen{MaxSteps: 20}.Story().Draw(t, "story")
 		for _, s := range story.Steps {
 			back, err := chatconsulttest.ParseStep(s.String())
-			if err != nil || back != s {
+			if err != nil || !reflect.DeepEqual(back, s) {
 				t.Fatalf("%q: %v %#v", s.String(), err, back)
 			}
 		}

@@ -442,18 +442,18 @@ func (c *Checker) commandRules(group []interaction.Event, before, after *interac
 			if r == nil {
 				continue
 			}
-			p := after.Party(r.Agent)
+			p := after.Party(r.Invitee)
 			switch r.Kind {
 			case interaction.RequestTransfer:
-				checkTransferred(r.From, r.Agent, after, ev.Version, out)
+				checkTransferred(r.Owner, r.Invitee, after, ev.Version, out)
 			case interaction.RequestConference:
 				if p == nil || !p.Present() || p.Role != interaction.RoleMember {
-					out.add("R-F2", InvHandOver, ev.Version, "conference accepted but %s is not a present member", r.Agent)
+					out.add("R-F2", InvHandOver, ev.Version, "conference accepted but %s is not a present member", r.Invitee)
 				}
 			}
 		case ev.Type == interaction.EventLeg && ev.To == string(interaction.LegTransferred):
 			if l := after.Leg(ev.Leg); l != nil {
-				checkTransferred(l.Owner, l.Agent, after, ev.Version, out)
+				checkTransferred(l.Owner, l.Invitee, after, ev.Version, out)
 			}
 		}
 	}
@@ -520,7 +520,7 @@ func checkDropped(ev *interaction.Event, group []interaction.Event, before, afte
 	if r == nil {
 		return
 	}
-	offered := map[interaction.PartyID]bool{r.Agent: true}
+	offered := map[interaction.PartyID]bool{r.Invitee: true}
 	inRoute := func(id interaction.LegID) bool {
 		q := after.Request(id)
 		return r.Route != "" && q != nil && q.Route == r.Route
@@ -528,7 +528,7 @@ func checkDropped(ev *interaction.Event, group []interaction.Event, before, afte
 	if r.Route != "" {
 		for _, q := range after.Requests {
 			if q.Route == r.Route {
-				offered[q.Agent] = true
+				offered[q.Invitee] = true
 			}
 		}
 	}
@@ -538,9 +538,9 @@ func checkDropped(ev *interaction.Event, group []interaction.Event, before, afte
 		case g == ev:
 		case g.Type == interaction.EventRequest && inRoute(g.Leg):
 		case g.Type == interaction.EventMembership && r.Route != "" && offered[g.Party] && inRoute(g.Leg):
-		case g.Type == interaction.EventMembership && g.Party == r.Agent && r.Via == "" &&
+		case g.Type == interaction.EventMembership && g.Party == r.Invitee && r.Via == "" &&
 			(g.To == string(interaction.MemberDeclined) || g.To == string(interaction.MemberWithdrawn)):
-		case g.Type == interaction.EventMessage && g.Kind == interaction.KindNotice && g.Scope == interaction.PartyScope(r.From):
+		case g.Type == interaction.EventMessage && g.Kind == interaction.KindNotice && g.Scope == interaction.PartyScope(r.Owner):
 		default:
 			out.add("R-F4", InvDropped, g.Version, "request %s %s, but the command also wrote a %s event", r.ID, ev.To, g.Type)
 		}
@@ -556,7 +556,7 @@ func checkDropped(ev *interaction.Event, group []interaction.Event, before, afte
 		if r.Route != "" && offered[p.ID] && (q == nil || q.Membership != p.Membership) {
 			continue // invited as an offer of the route, or its invitation ended
 		}
-		if q == nil || q.Role != p.Role || (p.ID != r.Agent && q.Membership != p.Membership) {
+		if q == nil || q.Role != p.Role || (p.ID != r.Invitee && q.Membership != p.Membership) {
 			out.add("R-F4", InvDropped, ev.Version, "request %s %s changed party %s", r.ID, ev.To, p.ID)
 		}
 	}

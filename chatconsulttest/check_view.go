@@ -131,7 +131,7 @@ func (c *Checker) viewRules(s *interaction.State, out *violations) {
 		}
 		if p.Role == interaction.RoleConsultant {
 			for _, l := range s.Legs {
-				if l.Agent == p.ID && l.State == interaction.LegActive {
+				if l.Invitee == p.ID && l.State == interaction.LegActive {
 					readsAlong, rule = true, "R-C6"
 				}
 			}
@@ -152,9 +152,9 @@ func (c *Checker) viewRules(s *interaction.State, out *violations) {
 		var a, b interaction.PartyID
 		var since uint64
 		if l := s.Leg(m.Scope.Leg); l != nil {
-			a, b, since = l.Owner, l.Agent, l.Since
+			a, b, since = l.Owner, l.Invitee, l.Since
 		} else if r := s.Request(m.Scope.Leg); r != nil {
-			a, b = r.From, r.Agent
+			a, b = r.Owner, r.Invitee
 		}
 		var seenA, seenB bool
 		for _, who := range legSeen[j] {

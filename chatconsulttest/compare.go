@@ -89,8 +89,8 @@ func compare(m *Model, st *interaction.State, view ViewFunc) []Difference {
 		if lp.TookPart != mp.tookPart {
 			add("R-C8", subj, "took part: library %v, model %v", lp.TookPart, mp.tookPart)
 		}
-		if lp.Engaged != mp.engaged {
-			add("R-H3", subj, "engaged with the contact: library %v, model %v", lp.Engaged, mp.engaged)
+		if lp.WasEngaged != mp.engaged {
+			add("R-H3", subj, "engaged with the contact: library %v, model %v", lp.WasEngaged, mp.engaged)
 		}
 		// Coaching means something only for a supervisor (R-X7).
 		if lp.Supervises != mp.supervises || (mp.role == interaction.RoleSupervisor && lp.Coaching != mp.coaching) {
@@ -130,9 +130,9 @@ func compare(m *Model, st *interaction.State, view ViewFunc) []Difference {
 	for i := 0; i < min(len(st.Legs), len(m.legs)); i++ {
 		ll, ml := &st.Legs[i], m.legs[i]
 		subj := "leg " + string(ml.id)
-		if ll.ID != ml.id || ll.Owner != ml.owner || ll.Agent != ml.agent || ll.Target != ml.target || ll.Medium != ml.medium {
+		if ll.ID != ml.id || ll.Owner != ml.owner || ll.Invitee != ml.agent || ll.Target != ml.target || ll.Medium != ml.medium {
 			add("R-C2", subj, "library %s %s→%s %s %s, model %s %s→%s %s %s",
-				ll.ID, ll.Owner, ll.Agent, ll.Target, ll.Medium, ml.id, ml.owner, ml.agent, ml.target, ml.medium)
+				ll.ID, ll.Owner, ll.Invitee, ll.Target, ll.Medium, ml.id, ml.owner, ml.agent, ml.target, ml.medium)
 		}
 		if ll.Route != ml.route {
 			add("R-X1", subj, "offer of route %q in the library, %q in the model", ll.Route, ml.route)
@@ -151,9 +151,9 @@ func compare(m *Model, st *interaction.State, view ViewFunc) []Difference {
 	for i := 0; i < min(len(st.Requests), len(m.requests)); i++ {
 		lr, mr := &st.Requests[i], m.requests[i]
 		subj := "request " + string(mr.id)
-		if lr.ID != mr.id || lr.Kind != mr.kind || lr.From != mr.from || lr.Agent != mr.agent || lr.Target != mr.target || lr.Via != mr.via {
+		if lr.ID != mr.id || lr.Kind != mr.kind || lr.Owner != mr.from || lr.Invitee != mr.agent || lr.Target != mr.target || lr.Via != mr.via {
 			add("R-X4", subj, "library %s %s %s→%s via %q, model %s %s %s→%s via %q",
-				lr.ID, lr.Kind, lr.From, lr.Agent, lr.Via, mr.id, mr.kind, mr.from, mr.agent, mr.via)
+				lr.ID, lr.Kind, lr.Owner, lr.Invitee, lr.Via, mr.id, mr.kind, mr.from, mr.agent, mr.via)
 		}
 		if lr.Route != mr.route {
 			add("R-X1", subj, "offer of route %q in the library, %q in the model", lr.Route, mr.route)
@@ -378,7 +378,7 @@ func multisetDiff(a, b []string) (onlyA, onlyB []string) {
 func legLines(ls []interaction.Leg) []string {
 	var out []string
 	for _, l := range ls {
-		out = append(out, fmt.Sprintf("%s %s→%s %s %s %s", l.ID, l.Owner, l.Agent, l.Target, l.Medium, l.State))
+		out = append(out, fmt.Sprintf("%s %s→%s %s %s %s", l.ID, l.Owner, l.Invitee, l.Target, l.Medium, l.State))
 	}
 	return out
 }
@@ -386,7 +386,7 @@ func legLines(ls []interaction.Leg) []string {
 func requestLines(rs []interaction.Request) []string {
 	var out []string
 	for _, r := range rs {
-		out = append(out, fmt.Sprintf("%s %s %s→%s via %q %s %s", r.ID, r.Kind, r.From, r.Agent, r.Via, r.Target, r.State))
+		out = append(out, fmt.Sprintf("%s %s %s→%s via %q %s %s", r.ID, r.Kind, r.Owner, r.Invitee, r.Via, r.Target, r.State))
 	}
 	return out
 }
@@ -630,14 +630,14 @@ func sameView(m *Model, p *mParty, got, want *interaction.View) bool {
 	}
 	for i := range got.Legs {
 		g, w := &got.Legs[i], &want.Legs[i]
-		if g.ID != w.ID || g.Owner != w.Owner || g.Agent != w.Agent || g.Target != w.Target || g.Medium != w.Medium || g.State != w.State ||
+		if g.ID != w.ID || g.Owner != w.Owner || g.Invitee != w.Invitee || g.Target != w.Target || g.Medium != w.Medium || g.State != w.State ||
 			(g.Since != 0 && !knownLeak(LeakLegSince)) {
 			return false
 		}
 	}
 	for i := range got.Requests {
 		g, w := &got.Requests[i], &want.Requests[i]
-		if g.ID != w.ID || g.Kind != w.Kind || g.From != w.From || g.Agent != w.Agent || g.Target != w.Target || g.Via != w.Via || g.State != w.State {
+		if g.ID != w.ID || g.Kind != w.Kind || g.Owner != w.Owner || g.Invitee != w.Invitee || g.Target != w.Target || g.Via != w.Via || g.State != w.State {
 			return false
 		}
 	}

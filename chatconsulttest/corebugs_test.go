@@ -48,7 +48,7 @@ var consulting = []string{
 // refused with ErrInvalidTransition "cannot leave when left": Depart ends
 // its leg, whose ReleaseTarget already takes the target out, then fires
 // "leave" on it a second time. Expected: the leg ends (R-C4) and the
-// target leaves, like EndLeg.
+// target leaves, like EndConsultation.
 func TestCoreBug_ConsultantLeaveRefused(t *testing.T) {
 	h := runScript(t, consulting...)
 	require.NoError(t, do(t, h, `agent2 leave`))

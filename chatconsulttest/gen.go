@@ -388,11 +388,11 @@ func (g Gen) candidates(m *Model) [catCount][]candidate {
 		case p.role == interaction.RoleContact:
 			// The contact going ends everything: only once the chat has gone on a while.
 			if len(m.messages) > 8 {
-				add(catLeave, step(p.id, interaction.End{}))
+				add(catLeave, step(p.id, interaction.EndSession{}))
 				add(catLeave, step(p.id, interaction.Leave{}))
 			}
 		default:
-			add(catLeave, step(p.id, interaction.End{}))
+			add(catLeave, step(p.id, interaction.EndSession{}))
 			add(catLeave, step(p.id, interaction.Leave{}))
 		}
 		if p.tookPart && p.role != interaction.RoleContact && p.membership != interaction.MemberDone &&
@@ -434,8 +434,8 @@ func (g Gen) candidates(m *Model) [catCount][]candidate {
 			for _, who := range talkers {
 				add(catTalk, func(t *rapid.T) Step { return Step{Actor: who, Command: consult.Say{Leg: l.id, Text: g.text(t, m)}} })
 			}
-			add(catConsult, step(l.owner, consult.EndLeg{Leg: l.id}))
-			add(catConsult, step(l.agent, consult.EndLeg{Leg: l.id}))
+			add(catConsult, step(l.owner, consult.EndConsultation{Leg: l.id}))
+			add(catConsult, step(l.agent, consult.EndConsultation{Leg: l.id}))
 			add(catHandOver, step(l.owner, consult.Transfer{Leg: l.id}))
 			add(catHandOver, step(l.owner, consult.Conference{Leg: l.id, Request: g.nextRequest(m)}))
 		}
@@ -824,7 +824,7 @@ func (g Gen) arbitrary(t *rapid.T, m *Model) Step {
 	case "leave":
 		s.Command = interaction.Leave{}
 	case "end":
-		s.Command = interaction.End{}
+		s.Command = interaction.EndSession{}
 	case "done":
 		s.Command = interaction.MarkDone{}
 	case "consult":
@@ -840,7 +840,7 @@ func (g Gen) arbitrary(t *rapid.T, m *Model) Step {
 	case "timeout":
 		s.Command = consult.TimeOut{Leg: leg()}
 	case "end-leg":
-		s.Command = consult.EndLeg{Leg: leg()}
+		s.Command = consult.EndConsultation{Leg: leg()}
 	case "say":
 		s.Command = consult.Say{Leg: leg(), Text: txt()}
 	case "transfer":

@@ -148,7 +148,7 @@ func badInputs(m *Model, s Step) []string {
 // consultCommand reports whether c is one of package consult's commands.
 func consultCommand(c interaction.Command) bool {
 	switch c.(type) {
-	case consult.Start, consult.Accept, consult.Decline, consult.Cancel, consult.TimeOut, consult.EndLeg, consult.Say,
+	case consult.Start, consult.Accept, consult.Decline, consult.Cancel, consult.TimeOut, consult.EndConsultation, consult.Say,
 		consult.Transfer, consult.Conference, consult.Direct, consult.AcceptRequest, consult.DeclineRequest,
 		consult.TimeOutRequest, consult.CancelRequest, consult.Remove:
 		return true

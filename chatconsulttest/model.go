@@ -487,7 +487,7 @@ func (m *Model) badInput(actor interaction.PartyID, cmd interaction.Command) boo
 		return badID(string(c.Leg)) || unknown
 	case consult.Cancel:
 		return badID(string(c.Leg)) || unknown
-	case consult.EndLeg:
+	case consult.EndConsultation:
 		return badID(string(c.Leg)) || unknown
 	case consult.Transfer:
 		return badID(string(c.Leg)) || unknown

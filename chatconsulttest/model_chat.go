@@ -137,7 +137,7 @@ func (m *Model) decideChat(actor interaction.PartyID, cmd interaction.Command, f
 		}
 		return func() { m.goesOut(p, interaction.MemberLeft) }, "R-F6", true
 
-	case interaction.End:
+	case interaction.EndSession:
 		p := m.actingParty(actor, f)
 		if p == nil {
 			return nil, "", true

@@ -82,7 +82,7 @@ func (m *Model) decideLeg(actor interaction.PartyID, cmd interaction.Command, f 
 			m.notice(mNotice{code: interaction.NoticeNoAnswer, parties: []interaction.PartyID{l.agent}}, interaction.PartyScope(l.owner))
 		}, "R-X1", true
 
-	case consult.EndLeg:
+	case consult.EndConsultation:
 		l := m.legCommand(c.Leg, func(l *mLeg) bool { return actor == l.owner || actor == l.agent }, interaction.LegActive, "R-C4", f)
 		if l == nil {
 			return nil, "", true

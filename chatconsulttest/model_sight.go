@@ -523,12 +523,12 @@ func (m *Model) ViewOf(viewer interaction.PartyID) (interaction.View, bool) {
 					}
 				}
 			}
-			v.Legs = append(v.Legs, interaction.Leg{ID: l.id, Owner: l.owner, Agent: l.agent, Target: l.target, Medium: l.medium, State: state})
+			v.Legs = append(v.Legs, interaction.Leg{ID: l.id, Owner: l.owner, Invitee: l.agent, Target: l.target, Medium: l.medium, State: state})
 		}
 	}
 	for _, r := range m.requests {
 		if r.from == viewer || r.agent == viewer {
-			v.Requests = append(v.Requests, interaction.Request{ID: r.id, Kind: r.kind, From: r.from, Agent: r.agent, Target: r.target, Via: r.via, State: r.state})
+			v.Requests = append(v.Requests, interaction.Request{ID: r.id, Kind: r.kind, Owner: r.from, Invitee: r.agent, Target: r.target, Via: r.via, State: r.state})
 		}
 	}
 	return v, true

@@ -276,12 +276,12 @@ func strangerProbes(agent interaction.PartyID, supervise bool) []interaction.Com
 		consult.Say{Leg: "leg1", Text: "psst"},
 		consult.AcceptRequest{Request: "req1"},
 		interaction.Leave{},
-		consult.EndLeg{Leg: "leg1"},
+		consult.EndConsultation{Leg: "leg1"},
 		interaction.MarkDone{},
 		consult.Transfer{Leg: "leg1"},
 		interaction.Join{},
 		consult.Decline{Leg: "leg1"},
-		interaction.End{},
+		interaction.EndSession{},
 		consult.Cancel{Leg: "leg1"},
 		consult.DeclineRequest{Request: "req1"},
 		consult.CancelRequest{Request: "req1"},
@@ -489,7 +489,7 @@ func checkExport(m *Model, p *mParty, st *interaction.State, readBack bool) []Di
 		gotL = append(gotL, fmt.Sprintf("%s %s→%s %s %s %s", l.Leg, l.Owner, l.Agent, l.Target, l.Medium, l.State))
 	}
 	for _, l := range want.Legs {
-		wantL = append(wantL, fmt.Sprintf("%s %s→%s %s %s %s", l.ID, l.Owner, l.Agent, l.Target, l.Medium, l.State))
+		wantL = append(wantL, fmt.Sprintf("%s %s→%s %s %s %s", l.ID, l.Owner, l.Invitee, l.Target, l.Medium, l.State))
 	}
 	if !slices.Equal(gotL, wantL) {
 		add(rule, "consultations: %v, model %v", gotL, wantL)

@@ -272,7 +272,7 @@ func FormatView(v interaction.View) string {
 		fmt.Fprintf(&b, "\n  #%d %s%s: %s", m.Seq, scopeTag(m.Scope), m.Author, printable(m.Text))
 	}
 	for _, l := range v.Legs {
-		fmt.Fprintf(&b, "\n  leg %s: %s -> %s, %s, %s", l.ID, l.Owner, l.Agent, l.Medium, l.State)
+		fmt.Fprintf(&b, "\n  leg %s: %s -> %s, %s, %s", l.ID, l.Owner, l.Invitee, l.Medium, l.State)
 	}
 	return b.String()
 }
@@ -288,19 +288,19 @@ func FormatState(st *interaction.State) string {
 		if p.TookPart {
 			b.WriteString(", took part")
 		}
-		if p.Engaged {
+		if p.WasEngaged {
 			b.WriteString(", engaged")
 		}
 	}
 	for _, l := range st.Legs {
-		fmt.Fprintf(&b, "\nleg %s: %s -> %s, %s, %s", l.ID, l.Owner, l.Agent, l.Medium, l.State)
+		fmt.Fprintf(&b, "\nleg %s: %s -> %s, %s, %s", l.ID, l.Owner, l.Invitee, l.Medium, l.State)
 	}
 	for _, r := range st.Requests {
 		via := ""
 		if r.Via != "" {
 			via = " via " + string(r.Via)
 		}
-		fmt.Fprintf(&b, "\nrequest %s: %s %s -> %s%s, %s", r.ID, r.Kind, r.From, r.Agent, via, r.State)
+		fmt.Fprintf(&b, "\nrequest %s: %s %s -> %s%s, %s", r.ID, r.Kind, r.Owner, r.Invitee, via, r.State)
 	}
 	fmt.Fprintf(&b, "\nmessages %d", len(st.Messages))
 	return b.String()

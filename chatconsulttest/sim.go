@@ -390,9 +390,9 @@ func (s *Simulator) answer(ctx context.Context, id interaction.ID, sn snapshot) 
 					s.ignored[l.ID] = true // the clock will time it out
 					return s.Chats.Post(ctx, id, sn.contact, "Still waiting")
 				case p < s.cfg.Rates.TimeOut+s.cfg.Rates.Decline:
-					return s.Desk.Decline(ctx, id, l.Agent, l.ID)
+					return s.Desk.Decline(ctx, id, l.Invitee, l.ID)
 				}
-				return s.Desk.Accept(ctx, id, l.Agent, l.ID)
+				return s.Desk.Accept(ctx, id, l.Invitee, l.ID)
 			})
 		}
 	}
@@ -404,9 +404,9 @@ func (s *Simulator) answer(ctx context.Context, id interaction.ID, sn snapshot) 
 					s.ignored[r.ID] = true
 					return s.Chats.Post(ctx, id, sn.owner, "One moment please")
 				case p < s.cfg.Rates.TimeOut+s.cfg.Rates.Decline:
-					return s.Desk.DeclineRequest(ctx, id, r.Agent, r.ID)
+					return s.Desk.DeclineRequest(ctx, id, r.Invitee, r.ID)
 				}
-				return s.Desk.AcceptRequest(ctx, id, r.Agent, r.ID)
+				return s.Desk.AcceptRequest(ctx, id, r.Invitee, r.ID)
 			})
 		}
 	}
@@ -414,11 +414,11 @@ func (s *Simulator) answer(ctx context.Context, id interaction.ID, sn snapshot) 
 		// Too late: another agent accepted first. Refused, whichever
 		// instance decides it (R-X1).
 		l := pick(s.rng, sn.late)
-		err := s.Desk.Accept(ctx, id, l.Agent, l.ID)
+		err := s.Desk.Accept(ctx, id, l.Invitee, l.ID)
 		var e *interaction.Error
 		if !errors.As(err, &e) || e.Kind != interaction.ErrInvalidTransition || e.Rule != "R-X1" {
 			s.res.Violations = append(s.res.Violations, Violation{Rule: "R-X1", Invariant: InvRoute,
-				Detail: fmt.Sprintf("%s: %s accepts %s after another offer of its route was taken: %v, want refused (invalid transition, R-X1)", id, l.Agent, l.ID, err)})
+				Detail: fmt.Sprintf("%s: %s accepts %s after another offer of its route was taken: %v, want refused (invalid transition, R-X1)", id, l.Invitee, l.ID, err)})
 		}
 		s.res.SecondAccepts++
 		return true, err
@@ -476,9 +476,9 @@ func (s *Simulator) active(ctx context.Context, id interaction.ID, sn snapshot) 
 	for _, l := range sn.active {
 		if l.Medium != interaction.MediumVoice {
 			add(1, func() error { return s.Desk.Say(ctx, id, l.Owner, l.ID, fmt.Sprintf("can I %d?", n)) })
-			add(1, func() error { return s.Desk.Say(ctx, id, l.Agent, l.ID, fmt.Sprintf("yes, %d", n)) })
+			add(1, func() error { return s.Desk.Say(ctx, id, l.Invitee, l.ID, fmt.Sprintf("yes, %d", n)) })
 		}
-		add(0.3, func() error { return s.Desk.End(ctx, id, pick(s.rng, []interaction.PartyID{l.Owner, l.Agent}), l.ID) })
+		add(0.3, func() error { return s.Desk.EndConsultation(ctx, id, pick(s.rng, []interaction.PartyID{l.Owner, l.Invitee}), l.ID) })
 		if l.Owner == sn.owner {
 			add(2*rates.Transfer, func() error { return s.Desk.Transfer(ctx, id, l.Owner, l.ID) })
 			add(2*rates.Conference, func() error {
@@ -493,12 +493,12 @@ func (s *Simulator) active(ctx context.Context, id interaction.ID, sn snapshot) 
 		add(0.2, func() error { return s.Desk.Remove(ctx, id, sn.owner, m) })
 	}
 	for _, r := range sn.pending {
-		add(0.1, func() error { return s.Desk.CancelRequest(ctx, id, r.From, r.ID) })
+		add(0.1, func() error { return s.Desk.CancelRequest(ctx, id, r.Owner, r.ID) })
 	}
 	for _, l := range sn.inviting {
 		add(0.1, func() error { return s.Desk.Cancel(ctx, id, l.Owner, l.ID) })
 	}
-	add(rates.Leave, func() error { return s.Chats.End(ctx, id, sn.owner) })
+	add(rates.Leave, func() error { return s.Chats.EndSession(ctx, id, sn.owner) })
 	add(rates.Leave/4, func() error { return s.Chats.Leave(ctx, id, sn.contact) })
 	if len(s.supers) > 0 {
 		engaged := append([]interaction.PartyID{sn.owner}, sn.members...)

@@ -268,7 +268,7 @@ func (s *Simulator) checkRoutes(st *interaction.State) {
 			}
 			switch l.State {
 			case interaction.LegActive:
-				active[l.Agent]++
+				active[l.Invitee]++
 				taken++
 			case interaction.LegEnded, interaction.LegTransferred, interaction.LegConferenced:
 				taken++

@@ -47,11 +47,11 @@ func TestSimulatorFindsLostDeadline(t *testing.T) {
 func TestSimulatorFindsDoubleWinner(t *testing.T) {
 	s := NewSimulator(SimConfig{Seed: 1, Instances: 2})
 	st := &interaction.State{ID: "x", Version: 9, Legs: []interaction.Leg{
-		{ID: "a", Agent: "agent1", Route: "r", State: interaction.LegActive},
-		{ID: "b", Agent: "agent1", Route: "r", State: interaction.LegActive},
-		{ID: "c", Agent: "agent2", Route: "r", State: interaction.LegInviting},
-		{ID: "d", Agent: "agent3", Route: "q", State: interaction.LegActive},
-		{ID: "e", Agent: "agent4", Route: "q", State: interaction.LegCancelled},
+		{ID: "a", Invitee: "agent1", Route: "r", State: interaction.LegActive},
+		{ID: "b", Invitee: "agent1", Route: "r", State: interaction.LegActive},
+		{ID: "c", Invitee: "agent2", Route: "r", State: interaction.LegInviting},
+		{ID: "d", Invitee: "agent3", Route: "q", State: interaction.LegActive},
+		{ID: "e", Invitee: "agent4", Route: "q", State: interaction.LegCancelled},
 	}}
 	s.checkRoutes(st)
 	assert.Len(t, s.res.Violations, 3, "%v", s.res.Violations)

@@ -60,7 +60,7 @@ func (s Story) GoString() string { return "\n" + s.String() }
 //	decline LEG                            consult.Decline
 //	cancel LEG                             consult.Cancel
 //	timeout LEG                            consult.TimeOut
-//	end LEG                                consult.EndLeg
+//	end LEG                                consult.EndConsultation
 //	say LEG TEXT                           consult.Say
 //	transfer LEG                           consult.Transfer
 //	conference LEG REQUEST                 consult.Conference
@@ -118,7 +118,7 @@ func commandWords(actor interaction.PartyID, c interaction.Command) []string {
 		return []string{"note", text(c.Text)}
 	case interaction.Leave:
 		return []string{"leave"}
-	case interaction.End:
+	case interaction.EndSession:
 		return []string{"end"}
 	case interaction.MarkDone:
 		return []string{"done"}
@@ -142,7 +142,7 @@ func commandWords(actor interaction.PartyID, c interaction.Command) []string {
 		return []string{"cancel", word(string(c.Leg))}
 	case consult.TimeOut:
 		return []string{"timeout", word(string(c.Leg))}
-	case consult.EndLeg:
+	case consult.EndConsultation:
 		return []string{"end", word(string(c.Leg))}
 	case consult.Say:
 		return []string{"say", word(string(c.Leg)), text(c.Text)}
@@ -406,9 +406,9 @@ func parseCommand(actor interaction.PartyID, verb string, a []string, opts map[s
 		return none(interaction.Leave{})
 	case "end":
 		if len(a) == 0 {
-			return interaction.End{}, nil
+			return interaction.EndSession{}, nil
 		}
-		return one(func() interaction.Command { return consult.EndLeg{Leg: leg(0)} })
+		return one(func() interaction.Command { return consult.EndConsultation{Leg: leg(0)} })
 	case "done":
 		return none(interaction.MarkDone{})
 	case "consult":

@@ -94,7 +94,7 @@ func TestRX6ConsultBadInput(t *testing.T) {
 		add("decline, leg "+name, "agent3", consult.Decline{Leg: bad})
 		add("cancel, leg "+name, "agent1", consult.Cancel{Leg: bad})
 		add("time out, leg "+name, interaction.System, consult.TimeOut{Leg: bad})
-		add("end leg, leg "+name, "agent1", consult.EndLeg{Leg: bad})
+		add("end leg, leg "+name, "agent1", consult.EndConsultation{Leg: bad})
 		add("say, leg "+name, "agent1", consult.Say{Leg: bad, Text: "hi"})
 		add("transfer, leg "+name, "agent1", consult.Transfer{Leg: bad})
 		add("conference, leg "+name, "agent1", consult.Conference{Leg: bad, Request: "r9"})
@@ -129,7 +129,7 @@ func TestRX6ConsultBadInput(t *testing.T) {
 		for _, c := range []interaction.Command{
 			consult.Start{Leg: "leg9", Agent: "agent5", Target: agent("agent5")},
 			consult.Accept{Leg: leg3}, consult.Decline{Leg: leg3}, consult.Cancel{Leg: leg3},
-			consult.EndLeg{Leg: leg1}, consult.Say{Leg: leg1, Text: "hi"}, consult.Transfer{Leg: leg1},
+			consult.EndConsultation{Leg: leg1}, consult.Say{Leg: leg1, Text: "hi"}, consult.Transfer{Leg: leg1},
 			consult.Conference{Leg: leg1, Request: "r9"},
 			consult.Direct{Request: "r9", Kind: interaction.RequestTransfer, Agent: "agent5", Target: agent("agent5")},
 			consult.AcceptRequest{Request: r4}, consult.DeclineRequest{Request: r4}, consult.CancelRequest{Request: r1},

@@ -196,7 +196,7 @@ func rescindRivals(d *interaction.Decision, route, keep LegID) error {
 			if err := d.Leg(id, "cancel", interaction.Event{Actor: interaction.System}); err != nil {
 				return err
 			}
-			if err := d.ReleaseTarget(l.Agent, id); err != nil {
+			if err := d.ReleaseTarget(l.Invitee, id); err != nil {
 				return err
 			}
 			continue
@@ -224,7 +224,7 @@ func (c Accept) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := d.MayFire(interaction.LegMachine, "accept", l.Owner, l.Agent); err != nil {
+	if err := d.MayFire(interaction.LegMachine, "accept", l.Owner, l.Invitee); err != nil {
 		return err
 	}
 	if err := takenByAnother(d, l.Route, l.ID); err != nil {
@@ -238,7 +238,7 @@ func (c Accept) Decide(d *interaction.Decision) error {
 	if err := d.Leg(l.ID, "accept", interaction.Event{}); err != nil {
 		return err
 	}
-	return d.Membership(l.Agent, "accept", interaction.RoleConsultant, interaction.LegScope(l.ID))
+	return d.Membership(l.Invitee, "accept", interaction.RoleConsultant, interaction.LegScope(l.ID))
 }
 
 // Decline: the invited target turns the consultation down; the owner gets
@@ -251,16 +251,16 @@ func (c Decline) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := d.MayFire(interaction.LegMachine, "decline", l.Owner, l.Agent); err != nil {
+	if err := d.MayFire(interaction.LegMachine, "decline", l.Owner, l.Invitee); err != nil {
 		return err
 	}
 	if err := d.Leg(l.ID, "decline", interaction.Event{}); err != nil {
 		return err
 	}
-	if err := d.Membership(l.Agent, "decline", interaction.RoleConsultant, interaction.LegScope(l.ID)); err != nil {
+	if err := d.Membership(l.Invitee, "decline", interaction.RoleConsultant, interaction.LegScope(l.ID)); err != nil {
 		return err
 	}
-	d.NoticeOf(interaction.Notice{Code: interaction.NoticeDeclined, Parties: []PartyID{l.Agent}}, interaction.PartyScope(l.Owner))
+	d.NoticeOf(interaction.Notice{Code: interaction.NoticeDeclined, Parties: []PartyID{l.Invitee}}, interaction.PartyScope(l.Owner))
 	return nil
 }
 
@@ -275,13 +275,13 @@ func (c Cancel) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := d.MayFire(interaction.LegMachine, "cancel", l.Owner, l.Agent); err != nil {
+	if err := d.MayFire(interaction.LegMachine, "cancel", l.Owner, l.Invitee); err != nil {
 		return err
 	}
 	if err := d.Leg(l.ID, "cancel", interaction.Event{}); err != nil {
 		return err
 	}
-	if err := d.ReleaseTarget(l.Agent, l.ID); err != nil {
+	if err := d.ReleaseTarget(l.Invitee, l.ID); err != nil {
 		return err
 	}
 	if r := d.State().Route(l.Route); r != nil {
@@ -293,7 +293,7 @@ func (c Cancel) Decide(d *interaction.Decision) error {
 			if err := d.Leg(id, "cancel", interaction.Event{}); err != nil {
 				return err
 			}
-			if err := d.ReleaseTarget(rl.Agent, id); err != nil {
+			if err := d.ReleaseTarget(rl.Invitee, id); err != nil {
 				return err
 			}
 		}
@@ -323,25 +323,25 @@ func (c TimeOut) Decide(d *interaction.Decision) error {
 	if err := d.Leg(l.ID, "time_out", interaction.Event{}); err != nil {
 		return err
 	}
-	if err := d.ReleaseTarget(l.Agent, l.ID); err != nil {
+	if err := d.ReleaseTarget(l.Invitee, l.ID); err != nil {
 		return err
 	}
-	d.NoticeOf(interaction.Notice{Code: interaction.NoticeNoAnswer, Parties: []PartyID{l.Agent}}, interaction.PartyScope(l.Owner))
+	d.NoticeOf(interaction.Notice{Code: interaction.NoticeNoAnswer, Parties: []PartyID{l.Invitee}}, interaction.PartyScope(l.Owner))
 	return nil
 }
 
-// EndLeg: the owner or the target ends an active consultation. The chat
+// EndConsultation: the owner or the target ends an active consultation. The chat
 // with the contact goes on (R-C4). The target leaves and must still mark
 // the interaction done (R-C8).
-type EndLeg struct{ Leg LegID }
+type EndConsultation struct{ Leg LegID }
 
-func (c EndLeg) Decide(d *interaction.Decision) error {
+func (c EndConsultation) Decide(d *interaction.Decision) error {
 	d.SetOp("end consultation")
 	l, err := partyLeg(d, c.Leg)
 	if err != nil {
 		return err
 	}
-	if err := d.MayFire(interaction.LegMachine, "end", l.Owner, l.Agent); err != nil {
+	if err := d.MayFire(interaction.LegMachine, "end", l.Owner, l.Invitee); err != nil {
 		return err
 	}
 	if err := d.Leg(l.ID, "end", interaction.Event{}); err != nil {
@@ -350,7 +350,7 @@ func (c EndLeg) Decide(d *interaction.Decision) error {
 	if err := cancelRequestsVia(d, l.ID); err != nil {
 		return err
 	}
-	return d.ReleaseTarget(l.Agent, l.ID)
+	return d.ReleaseTarget(l.Invitee, l.ID)
 }
 
 // Say writes a private message in an active chat or IM consultation: only
@@ -369,7 +369,7 @@ func (c Say) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if d.Actor != l.Owner && d.Actor != l.Agent {
+	if d.Actor != l.Owner && d.Actor != l.Invitee {
 		return d.Refuse(interaction.ErrNotPermitted, "R-C5", "only the leg's two agents write in it")
 	}
 	if l.State != interaction.LegActive {
@@ -400,7 +400,7 @@ func (c Transfer) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := d.MayFire(interaction.LegMachine, "transfer", l.Owner, l.Agent); err != nil {
+	if err := d.MayFire(interaction.LegMachine, "transfer", l.Owner, l.Invitee); err != nil {
 		return err // the owner of the chat, and of this consultation
 	}
 	if err := d.Leg(l.ID, "transfer", interaction.Event{}); err != nil {
@@ -409,7 +409,7 @@ func (c Transfer) Decide(d *interaction.Decision) error {
 	if err := cancelRequestsVia(d, l.ID); err != nil {
 		return err
 	}
-	return handOver(d, owner.ID, l.Agent)
+	return handOver(d, owner.ID, l.Invitee)
 }
 
 // handOver makes agent the owner and takes the former owner out (R-T2).
@@ -450,7 +450,7 @@ func (c Conference) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := d.MayFire(interaction.RequestMachine, "request", l.Owner, l.Agent); err != nil {
+	if err := d.MayFire(interaction.RequestMachine, "request", l.Owner, l.Invitee); err != nil {
 		return err // the owner of the chat, and of this consultation
 	}
 	if l.State != interaction.LegActive {
@@ -464,7 +464,7 @@ func (c Conference) Decide(d *interaction.Decision) error {
 			return d.Refuse(interaction.ErrConflict, "R-F4", "a request on this consultation is pending")
 		}
 	}
-	return d.Request(c.Request, "request", interaction.Event{Party: l.Agent, Target: l.Target, Request: interaction.RequestConference, Via: l.ID,
+	return d.Request(c.Request, "request", interaction.Event{Party: l.Invitee, Target: l.Target, Request: interaction.RequestConference, Via: l.ID,
 		Deadline: deadline(d, c.Timeout)}, interaction.LegScope(l.ID))
 }
 
@@ -550,7 +550,7 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := d.MayFire(interaction.RequestMachine, "accept", r.From, r.Agent); err != nil {
+	if err := d.MayFire(interaction.RequestMachine, "accept", r.Owner, r.Invitee); err != nil {
 		return err
 	}
 	if d.State().Status != interaction.StatusActive {
@@ -577,19 +577,19 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 		if r.Kind == interaction.RequestTransfer {
 			role = interaction.RoleOwner
 		}
-		if err := d.Membership(r.Agent, "accept", role, interaction.Everyone); err != nil {
+		if err := d.Membership(r.Invitee, "accept", role, interaction.Everyone); err != nil {
 			return err
 		}
 	}
 	if r.Kind == interaction.RequestTransfer {
-		return handOver(d, r.From, r.Agent)
+		return handOver(d, r.Owner, r.Invitee)
 	}
 	if r.Via != "" {
-		if err := d.Role(r.Agent, "conference", interaction.Everyone); err != nil {
+		if err := d.Role(r.Invitee, "conference", interaction.Everyone); err != nil {
 			return err
 		}
 	}
-	d.NoticeOf(interaction.Notice{Code: interaction.NoticeJoined, Parties: []PartyID{r.Agent}}, interaction.Everyone)
+	d.NoticeOf(interaction.Notice{Code: interaction.NoticeJoined, Parties: []PartyID{r.Invitee}}, interaction.Everyone)
 	return nil
 }
 
@@ -603,7 +603,7 @@ func (c DeclineRequest) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := d.MayFire(interaction.RequestMachine, "decline", r.From, r.Agent); err != nil {
+	if err := d.MayFire(interaction.RequestMachine, "decline", r.Owner, r.Invitee); err != nil {
 		return err
 	}
 	return dropRequest(d, r, "decline", interaction.NoticeDeclined)
@@ -640,7 +640,7 @@ func (c CancelRequest) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := d.MayFire(interaction.RequestMachine, "cancel", r.From, r.Agent); err != nil {
+	if err := d.MayFire(interaction.RequestMachine, "cancel", r.Owner, r.Invitee); err != nil {
 		return err
 	}
 	if r.State != interaction.RequestPending {
@@ -766,11 +766,11 @@ func dropRequest(d *interaction.Decision, r *interaction.Request, trigger intera
 		if trigger == interaction.TriggerDecline {
 			membership = interaction.TriggerDecline
 		}
-		if err := d.Membership(r.Agent, membership, d.State().Party(r.Agent).Role, interaction.LegScope(r.ID)); err != nil {
+		if err := d.Membership(r.Invitee, membership, d.State().Party(r.Invitee).Role, interaction.LegScope(r.ID)); err != nil {
 			return err
 		}
 	}
-	d.NoticeOf(interaction.Notice{Code: notice, Parties: []PartyID{r.Agent}, What: r.Kind}, interaction.PartyScope(r.From))
+	d.NoticeOf(interaction.Notice{Code: notice, Parties: []PartyID{r.Invitee}, What: r.Kind}, interaction.PartyScope(r.Owner))
 	return nil
 }
 

@@ -127,7 +127,7 @@ func TestRC2GroupSkillQueueTargetsResolveThroughRouter(t *testing.T) {
 		leg, err := d.svc.Start(ctx, d.id, "agent1", tc.target, interaction.MediumChat)
 		require.NoError(t, err)
 		l := d.state().Leg(leg)
-		assert.Equal(t, tc.agent, l.Agent, "the one chosen agent is the one invited")
+		assert.Equal(t, tc.agent, l.Invitee, "the one chosen agent is the one invited")
 		assert.Equal(t, tc.target, l.Target)
 	}
 	_, err := d.svc.Start(ctx, d.id, "agent1", interaction.Target{Kind: interaction.TargetSkill, ID: "nobody"}, interaction.MediumChat)
@@ -153,7 +153,7 @@ func TestRC4EitherSideEndsConsultationChatGoesOn(t *testing.T) {
 	for _, ender := range []string{"agent1", "agent2"} {
 		d := newDesk(t)
 		leg := d.activeLeg("agent1", "agent2")
-		require.NoError(t, d.svc.End(ctx, d.id, interaction.PartyID(ender), leg))
+		require.NoError(t, d.svc.EndConsultation(ctx, d.id, interaction.PartyID(ender), leg))
 		st := d.state()
 		assert.Equal(t, interaction.LegEnded, st.Leg(leg).State)
 		assert.Equal(t, interaction.StatusActive, st.Status, "ending a consultation does not end the chat")
@@ -161,7 +161,7 @@ func TestRC4EitherSideEndsConsultationChatGoesOn(t *testing.T) {
 	}
 	d := newDesk(t)
 	leg := d.activeLeg("agent1", "agent2")
-	assert.ErrorIs(t, d.svc.End(ctx, d.id, "contact", leg), interaction.ErrNotPermitted)
+	assert.ErrorIs(t, d.svc.EndConsultation(ctx, d.id, "contact", leg), interaction.ErrNotPermitted)
 }
 
 func TestRC5ConsultationMessagesNeverReachTheContact(t *testing.T) {
@@ -196,7 +196,7 @@ func TestRC7OwnerEndingTheSessionEndsTheConsultation(t *testing.T) {
 	d := newDesk(t)
 	active := d.activeLeg("agent1", "agent2")
 	pending := d.consult("agent1", "agent3")
-	require.NoError(t, d.chats.End(ctx, d.id, "agent1"))
+	require.NoError(t, d.chats.EndSession(ctx, d.id, "agent1"))
 	st := d.state()
 	assert.Equal(t, interaction.StatusEnded, st.Status)
 	assert.Equal(t, interaction.LegEnded, st.Leg(active).State)
@@ -207,8 +207,8 @@ func TestRC7OwnerEndingTheSessionEndsTheConsultation(t *testing.T) {
 func TestRC8OwnerAndTargetMustBothMarkDone(t *testing.T) {
 	d := newDesk(t)
 	leg := d.activeLeg("agent1", "agent2")
-	require.NoError(t, d.svc.End(ctx, d.id, "agent2", leg))
-	require.NoError(t, d.chats.End(ctx, d.id, "agent1"))
+	require.NoError(t, d.svc.EndConsultation(ctx, d.id, "agent2", leg))
+	require.NoError(t, d.chats.EndSession(ctx, d.id, "agent1"))
 	require.NoError(t, d.chats.MarkDone(ctx, d.id, "agent1"))
 	assert.Equal(t, interaction.StatusEnded, d.state().Status, "the target has not marked done yet")
 	require.NoError(t, d.chats.MarkDone(ctx, d.id, "agent2"))
@@ -218,7 +218,7 @@ func TestRC8OwnerAndTargetMustBothMarkDone(t *testing.T) {
 	d = newDesk(t)
 	leg = d.consult("agent1", "agent3")
 	require.NoError(t, d.svc.Decline(ctx, d.id, "agent3", leg))
-	require.NoError(t, d.chats.End(ctx, d.id, "agent1"))
+	require.NoError(t, d.chats.EndSession(ctx, d.id, "agent1"))
 	require.NoError(t, d.chats.MarkDone(ctx, d.id, "agent1"))
 	assert.Equal(t, interaction.StatusClosed, d.state().Status)
 }
@@ -368,14 +368,14 @@ func TestRF6OwnerLeavesConferenceGoesOn(t *testing.T) {
 	leg := d.activeLeg("agent1", "agent2")
 	req, _ := d.svc.Conference(ctx, d.id, "agent1", leg)
 	require.NoError(t, d.svc.AcceptRequest(ctx, d.id, "agent2", req))
-	require.NoError(t, d.chats.End(ctx, d.id, "agent1"))
+	require.NoError(t, d.chats.EndSession(ctx, d.id, "agent1"))
 	st := d.state()
 	assert.Equal(t, interaction.StatusActive, st.Status, "the session between the other agent and the contact goes on")
 	assert.Equal(t, interaction.PartyID("agent2"), st.Owner().ID, "the earliest remaining member owns the chat")
 	require.NoError(t, d.chats.Post(ctx, d.id, "contact", "still there?"))
 	require.NoError(t, d.chats.Post(ctx, d.id, "agent2", "yes"))
 	require.NoError(t, d.chats.MarkDone(ctx, d.id, "agent1"))
-	require.NoError(t, d.chats.End(ctx, d.id, "agent2"))
+	require.NoError(t, d.chats.EndSession(ctx, d.id, "agent2"))
 	require.NoError(t, d.chats.MarkDone(ctx, d.id, "agent2"))
 	assert.Equal(t, interaction.StatusClosed, d.state().Status)
 }
@@ -409,10 +409,10 @@ func TestRX4DirectTransferAndConference(t *testing.T) {
 func TestRC8AgentWhoTookPartThenDeclinedCanMarkDone(t *testing.T) {
 	d := newDesk(t)
 	leg := d.activeLeg("agent1", "agent2")
-	require.NoError(t, d.svc.End(ctx, d.id, "agent2", leg))
+	require.NoError(t, d.svc.EndConsultation(ctx, d.id, "agent2", leg))
 	again := d.consult("agent1", "agent2")
 	require.NoError(t, d.svc.Decline(ctx, d.id, "agent2", again))
-	require.NoError(t, d.chats.End(ctx, d.id, "contact"))
+	require.NoError(t, d.chats.EndSession(ctx, d.id, "contact"))
 	require.NoError(t, d.chats.MarkDone(ctx, d.id, "agent1"))
 	assert.Equal(t, interaction.StatusEnded, d.state().Status)
 	require.NoError(t, d.chats.MarkDone(ctx, d.id, "agent2"))
@@ -444,7 +444,7 @@ func TestRX3ActiveConsultationsForAViewer(t *testing.T) {
 func partiesOf(st *interaction.State) []string {
 	var out []string
 	for _, p := range st.Parties {
-		out = append(out, fmt.Sprintf("%s %s %s took part %t engaged %t", p.ID, p.Role, p.Membership, p.TookPart, p.Engaged))
+		out = append(out, fmt.Sprintf("%s %s %s took part %t engaged %t", p.ID, p.Role, p.Membership, p.TookPart, p.WasEngaged))
 	}
 	return out
 }

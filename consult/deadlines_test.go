@@ -109,7 +109,7 @@ func TestRX1RestartedProcessFiresTheTimeOutOnce(t *testing.T) {
 	require.NoError(t, err)
 	_, st := stored(t, store, id)
 	offer := *st.Leg(leg)
-	require.Equal(t, interaction.PartyID("agent2"), offer.Agent)
+	require.Equal(t, interaction.PartyID("agent2"), offer.Invitee)
 	require.Equal(t, offer.Started.Add(30*time.Second), offer.Deadline, "the deadline is in the state")
 	require.Equal(t, []interaction.Deadline{{Interaction: id, Invitation: leg, Kind: interaction.DeadlineLeg, Due: offer.Deadline}}, st.Deadlines())
 	first.desk.Stop() // the process goes
@@ -133,7 +133,7 @@ func TestRX1RestartedProcessFiresTheTimeOutOnce(t *testing.T) {
 			next = l
 		}
 	}
-	require.Equal(t, interaction.PartyID("agent3"), next.Agent, "offered on to the next candidate, not to agent2 again")
+	require.Equal(t, interaction.PartyID("agent3"), next.Invitee, "offered on to the next candidate, not to agent2 again")
 	assert.Equal(t, offer.Route, next.Route)
 	assert.Equal(t, offer.Deadline.Add(30*time.Second), next.Deadline)
 

@@ -71,7 +71,7 @@ func (e *example) print(party interaction.PartyID) {
 	}
 	fmt.Printf("%s (%s, %s):\n", party, v.Role, v.Membership)
 	for _, l := range v.Legs {
-		fmt.Printf("  [%s consultation %s -> %s: %s]\n", l.Medium, l.Owner, l.Agent, l.State)
+		fmt.Printf("  [%s consultation %s -> %s: %s]\n", l.Medium, l.Owner, l.Invitee, l.State)
 	}
 	for _, m := range v.Messages {
 		tag := ""
@@ -105,7 +105,7 @@ func ExampleService_Start() {
 		return
 	}
 	st, _ := e.chats.State(ctx, e.id)
-	fmt.Println("leg", st.Leg(leg).State, "for", st.Leg(leg).Agent)
+	fmt.Println("leg", st.Leg(leg).State, "for", st.Leg(leg).Invitee)
 	e.print("agent2")
 	// The contact cannot consult (R-X6).
 	_, err = e.desk.Start(ctx, e.id, "contact", agentTarget("agent3"), interaction.MediumChat)
@@ -167,12 +167,12 @@ func ExampleService_Cancel() {
 	// Output: true
 }
 
-func ExampleService_End() {
+func ExampleService_EndConsultation() {
 	ctx := context.Background()
 	e := newExample()
 	leg := e.consulting()
 	// R-C4: the owner or the target ends the consultation; the chat goes on.
-	if err := e.desk.End(ctx, e.id, "agent2", leg); err != nil {
+	if err := e.desk.EndConsultation(ctx, e.id, "agent2", leg); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -351,7 +351,7 @@ func ExampleService_ActiveConsultations() {
 		return
 	}
 	for _, l := range legs {
-		fmt.Println(l.Agent, l.Medium, l.State)
+		fmt.Println(l.Invitee, l.Medium, l.State)
 	}
 	// Output: agent2 chat active
 }
@@ -392,7 +392,7 @@ func ExampleWithRouter() {
 	// R-C2: a skill target resolves to one agent, the one invited.
 	leg, _ := e.desk.Start(ctx, e.id, "agent1", interaction.Target{Kind: interaction.TargetSkill, ID: "billing"}, interaction.MediumChat)
 	st, _ := e.chats.State(ctx, e.id)
-	fmt.Println(st.Leg(leg).Target, "->", st.Leg(leg).Agent)
+	fmt.Println(st.Leg(leg).Target, "->", st.Leg(leg).Invitee)
 	// Output: skill:billing -> agent7
 }
 
@@ -418,7 +418,7 @@ func (e *example) legsOf(agent interaction.PartyID) []interaction.LegID {
 	st, _ := e.chats.State(context.Background(), e.id)
 	var out []interaction.LegID
 	for _, l := range st.Legs {
-		if l.Agent == agent {
+		if l.Invitee == agent {
 			out = append(out, l.ID)
 		}
 	}

@@ -35,7 +35,7 @@ func TestRX6CommandsAskTheTablesWhoMayFire(t *testing.T) {
 		{&interaction.LegMachine.Chart, "decline", leg3, func(_, l3, _, _ interaction.LegID) interaction.Command { return consult.Decline{Leg: l3} }},
 		{&interaction.LegMachine.Chart, "cancel", leg3, func(_, l3, _, _ interaction.LegID) interaction.Command { return consult.Cancel{Leg: l3} }},
 		{&interaction.LegMachine.Chart, "time_out", leg3, func(_, l3, _, _ interaction.LegID) interaction.Command { return consult.TimeOut{Leg: l3} }},
-		{&interaction.LegMachine.Chart, "end", leg1, func(l1, _, _, _ interaction.LegID) interaction.Command { return consult.EndLeg{Leg: l1} }},
+		{&interaction.LegMachine.Chart, "end", leg1, func(l1, _, _, _ interaction.LegID) interaction.Command { return consult.EndConsultation{Leg: l1} }},
 		{&interaction.LegMachine.Chart, "transfer", leg1, func(l1, _, _, _ interaction.LegID) interaction.Command { return consult.Transfer{Leg: l1} }},
 		{&interaction.RequestMachine.Chart, "request", leg1, func(l1, _, _, _ interaction.LegID) interaction.Command {
 			return consult.Conference{Leg: l1, Request: "r9"}

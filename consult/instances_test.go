@@ -71,7 +71,7 @@ func TestRX1DeclinesThroughTwoInstancesOfferOnOnce(t *testing.T) {
 		out := map[interaction.PartyID]interaction.LegID{}
 		for _, l := range st.Legs {
 			if l.State == interaction.LegInviting {
-				out[l.Agent] = l.ID
+				out[l.Invitee] = l.ID
 			}
 		}
 		return out

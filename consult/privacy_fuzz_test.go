@@ -120,13 +120,13 @@ func (p *privacyStory) step(n int, op, arg byte) {
 		_, err = p.desk.Start(p.ctx, p.id, owner, interaction.Target{Kind: interaction.TargetAgent, ID: string(other)}, interaction.Medium(arg%3))
 	case 4:
 		if l := st.Leg(leg); l != nil {
-			err = p.desk.Accept(p.ctx, p.id, l.Agent, leg)
+			err = p.desk.Accept(p.ctx, p.id, l.Invitee, leg)
 		}
 	case 5:
 		if l := st.Leg(leg); l != nil {
 			who := l.Owner
 			if arg%2 == 1 {
-				who = l.Agent
+				who = l.Invitee
 			}
 			err = p.desk.Say(p.ctx, p.id, who, leg, secret+" in the consultation")
 		}
@@ -137,9 +137,9 @@ func (p *privacyStory) step(n int, op, arg byte) {
 	case 8:
 		if r := st.Request(req); r != nil {
 			if arg%3 == 0 {
-				err = p.desk.DeclineRequest(p.ctx, p.id, r.Agent, req)
+				err = p.desk.DeclineRequest(p.ctx, p.id, r.Invitee, req)
 			} else {
-				err = p.desk.AcceptRequest(p.ctx, p.id, r.Agent, req)
+				err = p.desk.AcceptRequest(p.ctx, p.id, r.Invitee, req)
 			}
 		}
 	case 9:
@@ -150,13 +150,13 @@ func (p *privacyStory) step(n int, op, arg byte) {
 		}
 	case 10:
 		if l := st.Leg(leg); l != nil {
-			err = p.desk.End(p.ctx, p.id, l.Owner, leg)
+			err = p.desk.EndConsultation(p.ctx, p.id, l.Owner, leg)
 		} else {
 			err = p.desk.Remove(p.ctx, p.id, owner, agent)
 		}
 	case 11:
 		if arg%2 == 0 {
-			err = p.chats.End(p.ctx, p.id, agent)
+			err = p.chats.EndSession(p.ctx, p.id, agent)
 		} else {
 			err = p.chats.Leave(p.ctx, p.id, agent)
 		}

@@ -64,7 +64,7 @@ func rc11(t *testing.T, medium interaction.Medium, kind interaction.RequestKind,
 	leg, err := d.svc.Start(ctx, d.id, "agent1", target, medium)
 	require.NoError(t, err)
 	require.NoError(t, d.svc.Accept(ctx, d.id, "agent2", leg))
-	require.Equal(t, interaction.PartyID("agent2"), d.state().Leg(leg).Agent)
+	require.Equal(t, interaction.PartyID("agent2"), d.state().Leg(leg).Invitee)
 	require.Equal(t, medium, d.state().Leg(leg).Medium)
 
 	private := 0
@@ -87,7 +87,7 @@ func rc11(t *testing.T, medium interaction.Medium, kind interaction.RequestKind,
 		assert.Equal(t, interaction.PartyID("agent2"), st.Owner().ID, "R-T2: the target becomes the owner")
 		assert.Equal(t, interaction.RoleOwner, st.Party("agent2").Role)
 		assert.Equal(t, interaction.MemberJoined, st.Party("agent2").Membership)
-		assert.True(t, st.Party("agent2").Engaged, "R-H3: engaged with the contact from now on")
+		assert.True(t, st.Party("agent2").WasEngaged, "R-H3: engaged with the contact from now on")
 		assert.Equal(t, interaction.MemberLeft, st.Party("agent1").Membership, "R-T2: the former owner leaves")
 		assert.Equal(t, 1, st.EngagedPresent())
 		assert.Equal(t, interaction.StatusActive, st.Status, "the chat goes on with the new owner")
@@ -104,7 +104,7 @@ func rc11(t *testing.T, medium interaction.Medium, kind interaction.RequestKind,
 		assert.Equal(t, interaction.PartyID("agent1"), st.Owner().ID, "the owner stays the owner")
 		assert.Equal(t, interaction.RoleMember, st.Party("agent2").Role, "R-F2: the target is added to the chat")
 		assert.Equal(t, interaction.MemberJoined, st.Party("agent2").Membership)
-		assert.True(t, st.Party("agent2").Engaged)
+		assert.True(t, st.Party("agent2").WasEngaged)
 		assert.Equal(t, 2, st.EngagedPresent())
 		assert.True(t, hasLine(d.lines("agent2"), "contact: Hello, I need help"), "R-F2: the complete transcript")
 		require.NoError(t, d.chats.Post(ctx, d.id, "agent1", "my colleague joins us"))
@@ -187,7 +187,7 @@ func TestRC11OnlyTheOwnerTurnsAnActiveConsultation(t *testing.T) {
 			}
 			assert.Equal(t, before.Version, d.state().Version, "R-X6: refusals leave no trace")
 
-			require.NoError(t, d.svc.End(ctx, d.id, "agent2", leg))
+			require.NoError(t, d.svc.EndConsultation(ctx, d.id, "agent2", leg))
 			assert.ErrorIs(t, d.svc.Transfer(ctx, d.id, "agent1", leg), interaction.ErrInvalidTransition, "an ended consultation is no target")
 		})
 	}

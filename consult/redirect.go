@@ -209,10 +209,10 @@ func (c Reroute) endLeg(d *interaction.Decision, l interaction.Leg) error {
 	if err := d.Leg(l.ID, trigger, interaction.Event{}); err != nil {
 		return err
 	}
-	if err := d.ReleaseTarget(l.Agent, l.ID); err != nil {
+	if err := d.ReleaseTarget(l.Invitee, l.ID); err != nil {
 		return err
 	}
-	d.NoticeOf(interaction.Notice{Code: notice, Parties: []PartyID{l.Agent}}, interaction.PartyScope(l.Owner))
+	d.NoticeOf(interaction.Notice{Code: notice, Parties: []PartyID{l.Invitee}}, interaction.PartyScope(l.Owner))
 	return nil
 }
 
@@ -230,7 +230,7 @@ func (c Reroute) endRequest(d *interaction.Decision, r interaction.Request) erro
 		if err := rescindRequest(d, r); err != nil {
 			return err
 		}
-		d.NoticeOf(interaction.Notice{Code: interaction.NoticeUnavailable, Parties: []PartyID{r.Agent}, What: r.Kind}, interaction.PartyScope(r.From))
+		d.NoticeOf(interaction.Notice{Code: interaction.NoticeUnavailable, Parties: []PartyID{r.Invitee}, What: r.Kind}, interaction.PartyScope(r.Owner))
 		return nil
 	}
 	if r.State != interaction.RequestDeclined {
@@ -478,7 +478,7 @@ type rescindOf struct {
 func (c rescindOf) Decide(d *interaction.Decision) error {
 	s := d.State()
 	l, r := s.Leg(c.Invitation), s.Request(c.Invitation)
-	if (l == nil || l.Agent != c.agent) && (r == nil || r.Agent != c.agent) {
+	if (l == nil || l.Invitee != c.agent) && (r == nil || r.Invitee != c.agent) {
 		return &interaction.Error{Kind: interaction.ErrNotFound, Op: "rescind", Interaction: s.ID, Party: c.agent, Rule: "R-X1", Detail: "no invitation " + string(c.Invitation) + " for this agent"}
 	}
 	return c.Reroute.Decide(d)

@@ -222,8 +222,8 @@ func TestRX1OffersTimingOutTogetherConcurrentlyGoOn(t *testing.T) {
 			out := r.inviting()
 			require.Len(t, out, 2, "trial %d round %d: two offers out", trial, round)
 			for _, l := range out {
-				assert.False(t, seen[l.Agent], "trial %d: %s offered twice", trial, l.Agent)
-				seen[l.Agent] = true
+				assert.False(t, seen[l.Invitee], "trial %d: %s offered twice", trial, l.Invitee)
+				seen[l.Invitee] = true
 			}
 			assert.Equal(t, 2, r.clock.fire(rigTimeout), "trial %d round %d: both instances' schedulers fire", trial, round)
 		}
@@ -265,17 +265,17 @@ func TestRX1ConcurrentAnswersAndTimeOuts(t *testing.T) {
 		a, b := out[0], out[1]
 		switch trial % 4 {
 		case 0: // both accept: one wins
-			answer(func() error { return r.svc.Accept(ctx, r.id, a.Agent, a.ID) })
-			answer(func() error { return r.svc.Accept(ctx, r.id, b.Agent, b.ID) })
+			answer(func() error { return r.svc.Accept(ctx, r.id, a.Invitee, a.ID) })
+			answer(func() error { return r.svc.Accept(ctx, r.id, b.Invitee, b.ID) })
 		case 1: // one accepts, the other declines
-			answer(func() error { return r.svc.Accept(ctx, r.id, a.Agent, a.ID) })
-			answer(func() error { return r.svc.Decline(ctx, r.id, b.Agent, b.ID) })
+			answer(func() error { return r.svc.Accept(ctx, r.id, a.Invitee, a.ID) })
+			answer(func() error { return r.svc.Decline(ctx, r.id, b.Invitee, b.ID) })
 		case 2: // both decline
-			answer(func() error { return r.svc.Decline(ctx, r.id, a.Agent, a.ID) })
-			answer(func() error { return r.svc.Decline(ctx, r.id, b.Agent, b.ID) })
+			answer(func() error { return r.svc.Decline(ctx, r.id, a.Invitee, a.ID) })
+			answer(func() error { return r.svc.Decline(ctx, r.id, b.Invitee, b.ID) })
 		case 3: // one declines, the other's agent logs out (rescind)
-			answer(func() error { return r.svc.Decline(ctx, r.id, a.Agent, a.ID) })
-			answer(func() error { return r.dir.SetPresence(ctx, b.Agent, routing.LoggedOut) })
+			answer(func() error { return r.svc.Decline(ctx, r.id, a.Invitee, a.ID) })
+			answer(func() error { return r.dir.SetPresence(ctx, b.Invitee, routing.LoggedOut) })
 		}
 		answer(func() error { r.clock.fire(rigTimeout); return nil })
 		wg.Wait()

@@ -70,12 +70,12 @@ func TestRX1RedirectOnNoAnswerThroughSeveralCandidates(t *testing.T) {
 	r := newRoutedDesk(t, "agent2", "agent3", "agent4")
 	first, err := r.svc.Start(ctx, r.id, "agent1", skill("billing"), interaction.MediumChat)
 	require.NoError(t, err)
-	assert.Equal(t, interaction.PartyID("agent2"), r.pending().Agent, "longest idle first")
+	assert.Equal(t, interaction.PartyID("agent2"), r.pending().Invitee, "longest idle first")
 
 	r.clock.Advance(30 * time.Second)
 	assert.Equal(t, interaction.LegTimedOut, r.state().Leg(first).State)
 	second := r.pending()
-	assert.Equal(t, interaction.PartyID("agent3"), second.Agent, "redirected on no answer")
+	assert.Equal(t, interaction.PartyID("agent3"), second.Invitee, "redirected on no answer")
 	assert.Equal(t, interaction.PartyID("agent1"), second.Owner)
 	assert.Equal(t, skill("billing"), second.Target)
 	assert.True(t, hasLine(r.lines("agent1"), "agent2 did not answer"))
@@ -85,7 +85,7 @@ func TestRX1RedirectOnNoAnswerThroughSeveralCandidates(t *testing.T) {
 	assert.Equal(t, second.ID, r.pending().ID, "each candidate gets the full time-out")
 	r.clock.Advance(time.Second)
 	third := r.pending()
-	assert.Equal(t, interaction.PartyID("agent4"), third.Agent)
+	assert.Equal(t, interaction.PartyID("agent4"), third.Invitee)
 	require.NoError(t, r.svc.Accept(ctx, r.id, "agent4", third.ID))
 	r.clock.Advance(time.Hour)
 	st := r.state()
@@ -106,7 +106,7 @@ func TestRX1ExhaustionTellsTheOwner(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, r.svc.Decline(ctx, r.id, "agent2", first))
 	second := r.pending()
-	assert.Equal(t, interaction.PartyID("agent3"), second.Agent, "R-X1: a declined routed invitation moves on")
+	assert.Equal(t, interaction.PartyID("agent3"), second.Invitee, "R-X1: a declined routed invitation moves on")
 	assert.Equal(t, interaction.MediumVoice, second.Medium)
 	r.clock.Advance(30 * time.Second)
 
@@ -152,7 +152,7 @@ func TestRX4DirectTransferToAQueueIsRedirected(t *testing.T) {
 	vip := interaction.Target{Kind: interaction.TargetQueue, ID: "vip"}
 	req, err := r.svc.TransferTo(ctx, r.id, "agent1", vip)
 	require.NoError(t, err)
-	assert.Equal(t, interaction.PartyID("agent2"), r.state().Request(req).Agent)
+	assert.Equal(t, interaction.PartyID("agent2"), r.state().Request(req).Invitee)
 	r.clock.Advance(30 * time.Second)
 	st := r.state()
 	assert.Equal(t, interaction.RequestTimedOut, st.Request(req).State)
@@ -163,8 +163,8 @@ func TestRX4DirectTransferToAQueueIsRedirected(t *testing.T) {
 		}
 	}
 	require.NotNil(t, next)
-	assert.Equal(t, interaction.PartyID("agent3"), next.Agent)
-	assert.Equal(t, interaction.PartyID("agent1"), next.From)
+	assert.Equal(t, interaction.PartyID("agent3"), next.Invitee)
+	assert.Equal(t, interaction.PartyID("agent1"), next.Owner)
 	assert.Equal(t, interaction.RequestTransfer, next.Kind)
 	require.NoError(t, r.svc.AcceptRequest(ctx, r.id, "agent3", next.ID))
 	assert.Equal(t, interaction.PartyID("agent3"), r.state().Owner().ID, "R-T2")
@@ -172,7 +172,7 @@ func TestRX4DirectTransferToAQueueIsRedirected(t *testing.T) {
 	// A conference request declined by everyone: the owner is told.
 	conf, err := r.svc.ConferenceWith(ctx, r.id, "agent3", vip)
 	require.NoError(t, err)
-	asked := r.state().Request(conf).Agent
+	asked := r.state().Request(conf).Invitee
 	require.NoError(t, r.svc.DeclineRequest(ctx, r.id, asked, conf))
 	require.Len(t, r.exhausted, 1, "agent1 left and agent2 declined: nobody is left")
 	assert.Equal(t, interaction.RequestConference, r.exhausted[0].Request)
@@ -191,7 +191,7 @@ func TestRX2CancellingARoutedInvitationStopsTheRedirects(t *testing.T) {
 	// The owner ending the session cancels it too (R-C7).
 	leg, err = r.svc.Start(ctx, r.id, "agent1", skill("billing"), interaction.MediumChat)
 	require.NoError(t, err)
-	require.NoError(t, r.chats.End(ctx, r.id, "agent1"))
+	require.NoError(t, r.chats.EndSession(ctx, r.id, "agent1"))
 	r.clock.Advance(time.Hour)
 	assert.Equal(t, interaction.LegCancelled, r.state().Leg(leg).State)
 	assert.Len(t, r.state().Legs, 2)
@@ -230,7 +230,7 @@ func (r *routedDesk) inviting() map[interaction.PartyID]interaction.LegID {
 	out := map[interaction.PartyID]interaction.LegID{}
 	for _, l := range r.state().Legs {
 		if l.State == interaction.LegInviting {
-			out[l.Agent] = l.ID
+			out[l.Invitee] = l.ID
 		}
 	}
 	return out
@@ -381,7 +381,7 @@ func TestRX1AnsweredInvitationsStopTheirTimeOut(t *testing.T) {
 	vip := interaction.Target{Kind: interaction.TargetQueue, ID: "vip"}
 	req, err := r.svc.ConferenceWith(ctx, r.id, "agent1", vip)
 	require.NoError(t, err)
-	require.NoError(t, r.svc.AcceptRequest(ctx, r.id, r.state().Request(req).Agent, req))
+	require.NoError(t, r.svc.AcceptRequest(ctx, r.id, r.state().Request(req).Invitee, req))
 	r.followsNothing("direct conference accepted")
 
 	version := r.state().Version
@@ -407,7 +407,7 @@ func TestRC7SessionEndFreesRoutedInvitations(t *testing.T) {
 			if timeout > 0 {
 				require.Equal(t, 3, r.svc.Armed())
 			}
-			require.NoError(t, r.chats.End(ctx, r.id, "agent1"))
+			require.NoError(t, r.chats.EndSession(ctx, r.id, "agent1"))
 			for _, l := range r.state().Legs {
 				assert.Equal(t, interaction.LegCancelled, l.State)
 			}
@@ -427,16 +427,16 @@ func TestRX1NothingIsFollowedAfterAStory(t *testing.T) {
 	r.clock.Advance(30 * time.Second)
 	assert.Equal(t, interaction.LegTimedOut, r.state().Leg(first).State)
 	leg := r.pending()
-	require.NoError(t, r.svc.Accept(ctx, r.id, leg.Agent, leg.ID))
+	require.NoError(t, r.svc.Accept(ctx, r.id, leg.Invitee, leg.ID))
 	require.NoError(t, r.svc.Say(ctx, r.id, "agent1", leg.ID, "Can you join?"))
 	conf, err := r.svc.Conference(ctx, r.id, "agent1", leg.ID)
 	require.NoError(t, err)
-	require.NoError(t, r.svc.AcceptRequest(ctx, r.id, leg.Agent, conf))
+	require.NoError(t, r.svc.AcceptRequest(ctx, r.id, leg.Invitee, conf))
 
 	vip := interaction.Target{Kind: interaction.TargetQueue, ID: "vip"}
 	req, err := r.svc.TransferTo(ctx, r.id, "agent1", vip)
 	require.NoError(t, err)
-	require.NoError(t, r.svc.DeclineRequest(ctx, r.id, r.state().Request(req).Agent, req))
+	require.NoError(t, r.svc.DeclineRequest(ctx, r.id, r.state().Request(req).Invitee, req))
 	var next *interaction.Request
 	for _, q := range r.state().Requests {
 		if q.State == interaction.RequestPending {
@@ -444,10 +444,10 @@ func TestRX1NothingIsFollowedAfterAStory(t *testing.T) {
 		}
 	}
 	require.NotNil(t, next, "declined: offered on")
-	require.NoError(t, r.svc.AcceptRequest(ctx, r.id, next.Agent, next.ID))
+	require.NoError(t, r.svc.AcceptRequest(ctx, r.id, next.Invitee, next.ID))
 	owner := r.state().Owner().ID
-	require.NoError(t, r.chats.End(ctx, r.id, owner))
-	require.NoError(t, r.chats.End(ctx, r.id, leg.Agent))
+	require.NoError(t, r.chats.EndSession(ctx, r.id, owner))
+	require.NoError(t, r.chats.EndSession(ctx, r.id, leg.Invitee))
 	r.followsNothing("after the story")
 	assert.Empty(t, r.exhausted)
 }
@@ -461,7 +461,7 @@ func TestRC7LateTimeOutOfAnEndedInvitationWritesNothing(t *testing.T) {
 	d.svc = consult.New(d.chats, consult.WithRouter(fixedRouter{"skill:billing": "agent7"}), consult.WithInviteTimeout(30*time.Second))
 	leg, err := d.svc.Start(ctx, d.id, "agent1", skill("billing"), interaction.MediumChat)
 	require.NoError(t, err)
-	require.NoError(t, d.chats.End(ctx, d.id, "agent1"))
+	require.NoError(t, d.chats.EndSession(ctx, d.id, "agent1"))
 	assert.Equal(t, interaction.LegCancelled, d.state().Leg(leg).State)
 	assert.Equal(t, 1, d.svc.Armed(), "not heard of: followed until the time-out")
 	version := d.state().Version

@@ -254,9 +254,9 @@ func (s *Service) Cancel(ctx context.Context, id interaction.ID, owner PartyID, 
 	return err
 }
 
-// End: the owner or the target ends an active consultation (R-C4).
-func (s *Service) End(ctx context.Context, id interaction.ID, actor PartyID, leg LegID) error {
-	_, err := s.do(ctx, id, actor, EndLeg{Leg: leg})
+// EndConsultation: the owner or the target ends an active consultation (R-C4).
+func (s *Service) EndConsultation(ctx context.Context, id interaction.ID, actor PartyID, leg LegID) error {
+	_, err := s.do(ctx, id, actor, EndConsultation{Leg: leg})
 	return err
 }
 
@@ -306,7 +306,7 @@ func (s *Service) holdChatUnit(ctx context.Context, id interaction.ID, leg LegID
 	var agent PartyID
 	err := s.chats.Read(ctx, id, func(st *interaction.State) error {
 		if l := st.Leg(leg); l != nil && l.State == interaction.LegActive && l.Medium != interaction.MediumChat {
-			agent = l.Agent
+			agent = l.Invitee
 		}
 		for _, r := range st.Requests {
 			if r.Via == leg && r.State == interaction.RequestPending {
@@ -396,7 +396,7 @@ func (s *Service) ActiveConsultationsFor(ctx context.Context, id interaction.ID,
 			return &interaction.Error{Kind: interaction.ErrNotPermitted, Op: "active consultations", Interaction: id, Party: viewer, Rule: "R-X6", Detail: "not a party of this interaction"}
 		}
 		for _, l := range st.ActiveLegs() {
-			if l.Owner == viewer || l.Agent == viewer {
+			if l.Owner == viewer || l.Invitee == viewer {
 				out = append(out, l)
 			}
 		}

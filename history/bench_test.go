@@ -73,19 +73,19 @@ func (s *synthesizer) interaction(i int) []interaction.Event {
 	s.do(target, consult.Say{Leg: leg, Text: "consultation: yes"})
 	switch i % 3 {
 	case 0:
-		s.do(owner, consult.EndLeg{Leg: leg})
+		s.do(owner, consult.EndConsultation{Leg: leg})
 		s.do(owner, interaction.Post{Text: "Done, refunded"})
-		s.do(owner, interaction.End{})
+		s.do(owner, interaction.EndSession{})
 	case 1:
 		s.do(owner, consult.Transfer{Leg: leg})
 		s.do(target, interaction.Post{Text: "Hello, I will refund you"})
-		s.do(target, interaction.End{})
+		s.do(target, interaction.EndSession{})
 	case 2:
 		req := interaction.LegID(id + "-req")
 		s.do(owner, consult.Conference{Leg: leg, Request: req})
 		s.do(target, consult.AcceptRequest{Request: req})
 		s.do(target, interaction.Post{Text: "Hello, I will refund you"})
-		s.do(contact, interaction.End{})
+		s.do(contact, interaction.EndSession{})
 	}
 	s.do(owner, interaction.MarkDone{})
 	s.do(target, interaction.MarkDone{})

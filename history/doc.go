@@ -55,7 +55,7 @@
 //   - My History (MyHistory) lists the interactions in which the agent
 //     was engaged with the contact at some point: first owner, transfer
 //     target after the transfer, conference member after joining
-//     (interaction.Party.Engaged). A consulted agent who never engaged
+//     (interaction.Party.WasEngaged). A consulted agent who never engaged
 //     gets no entry (R-H3, R-H4); neither does a declined or withdrawn
 //     chat offer, nor a supervisor who only monitored or coached (one who
 //     barged in is a conference member and does, R-X7). The entry appears

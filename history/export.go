@@ -103,7 +103,7 @@ func exportHead(st *interaction.State, v *interaction.View) Export {
 	}
 	for _, l := range v.Legs {
 		x.Consultations = append(x.Consultations, ExportConsult{
-			Leg: l.ID, Owner: l.Owner, Agent: l.Agent, Target: l.Target.String(), Medium: l.Medium.String(),
+			Leg: l.ID, Owner: l.Owner, Agent: l.Invitee, Target: l.Target.String(), Medium: l.Medium.String(),
 			State: l.State, Started: l.Started.UTC(), Answered: optTime(l.Answered), Ended: optTime(l.Ended),
 		})
 	}

@@ -249,7 +249,7 @@ func TestRX5ConcurrentGapsAreReadBack(t *testing.T) {
 					assert.NoError(t, d.chats.Post(ctx, id, owner, "a moment please"))
 				}
 				if i%2 == 0 {
-					assert.NoError(t, d.chats.End(ctx, id, owner))
+					assert.NoError(t, d.chats.EndSession(ctx, id, owner))
 				}
 			}
 		})

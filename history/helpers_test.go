@@ -70,7 +70,7 @@ func (d *desk) consult(id interaction.ID, owner, target interaction.PartyID) int
 func (d *desk) finish(id interaction.ID, actor interaction.PartyID, agents ...interaction.PartyID) {
 	d.t.Helper()
 	d.clock.Advance(20 * time.Second)
-	require.NoError(d.t, d.chats.End(ctx, id, actor))
+	require.NoError(d.t, d.chats.EndSession(ctx, id, actor))
 	d.clock.Advance(30 * time.Second)
 	for _, a := range agents {
 		require.NoError(d.t, d.chats.MarkDone(ctx, id, a))

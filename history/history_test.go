@@ -43,7 +43,7 @@ func checkNoConsultation(t *testing.T, p *history.Projection, parties ...interac
 func TestRH4SeedExample(t *testing.T) {
 	d, id := seedStart(t)
 	d.consult(id, "Agent1", "Agent2")
-	require.NoError(t, d.svc.End(ctx, id, "Agent1", d.state(id).Legs[0].ID))
+	require.NoError(t, d.svc.EndConsultation(ctx, id, "Agent1", d.state(id).Legs[0].ID))
 	d.finish(id, "Agent1", "Agent1", "Agent2")
 	require.Equal(t, interaction.StatusClosed, d.state(id).Status)
 
@@ -117,7 +117,7 @@ func TestRH4SeedExampleAfterConference(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, d.svc.AcceptRequest(ctx, id, "Agent2", req))
 	require.NoError(t, d.chats.Post(ctx, id, "Agent2", "Hello, I am Agent1's colleague"))
-	require.NoError(t, d.chats.End(ctx, id, "Agent1")) // R-F6: Agent2 goes on
+	require.NoError(t, d.chats.EndSession(ctx, id, "Agent1")) // R-F6: Agent2 goes on
 	require.NoError(t, d.chats.Post(ctx, id, "Agent2", "Your refund is on its way"))
 	d.finish(id, "Agent2", "Agent1", "Agent2")
 
@@ -173,7 +173,7 @@ func TestRH3OnlyEngagedAgentsHaveEntries(t *testing.T) {
 		st := d.state(id)
 		for _, e := range activity(t, p) {
 			for _, a := range e.Agents {
-				assert.True(t, st.Party(a).Engaged, "entry agents are engaged agents")
+				assert.True(t, st.Party(a).WasEngaged, "entry agents are engaged agents")
 			}
 		}
 		// The activity history knows every agent party, in any role.

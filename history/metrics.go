@@ -296,7 +296,7 @@ func (r *record) agentMetrics(m *AgentMetrics) {
 				m.TransfersMade++
 			}
 		}
-		if l.Agent == agent {
+		if l.Invitee == agent {
 			m.Received.count(l)
 			if l.State == interaction.LegTransferred {
 				m.TransfersReceived++
@@ -308,13 +308,13 @@ func (r *record) agentMetrics(m *AgentMetrics) {
 			continue
 		}
 		switch {
-		case rq.Kind == interaction.RequestTransfer && rq.From == agent:
+		case rq.Kind == interaction.RequestTransfer && rq.Owner == agent:
 			m.TransfersMade++
-		case rq.Kind == interaction.RequestTransfer && rq.Agent == agent:
+		case rq.Kind == interaction.RequestTransfer && rq.Invitee == agent:
 			m.TransfersReceived++
-		case rq.Kind == interaction.RequestConference && rq.From == agent:
+		case rq.Kind == interaction.RequestConference && rq.Owner == agent:
 			m.ConferencesMade++
-		case rq.Kind == interaction.RequestConference && rq.Agent == agent:
+		case rq.Kind == interaction.RequestConference && rq.Invitee == agent:
 			m.ConferencesJoined++
 		}
 	}

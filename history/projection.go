@@ -311,7 +311,7 @@ func (p *Projection) index(rec *record, party interaction.PartyID) {
 		rec.involved = append(rec.involved, party)
 		indexOf(p.involved, party).insert(k)
 	}
-	if q.Engaged && !hasParty(rec.engaged, party) {
+	if q.WasEngaged && !hasParty(rec.engaged, party) {
 		rec.engaged = append(rec.engaged, party)
 		indexOf(p.engaged, party).insert(k)
 	}
@@ -334,7 +334,7 @@ func (r *record) tick(ev *interaction.Event) {
 	st := r.st
 	for i := range st.Parties {
 		q := &st.Parties[i]
-		if !q.Engaged {
+		if !q.WasEngaged {
 			continue
 		}
 		c := r.clock(q.ID)

@@ -203,7 +203,7 @@ func (w *storyWorld) moves(t *rapid.T) []move {
 				move{"end or leave", func(t *rapid.T) {
 					if p, ok := drawParty(t, st, "party", present); ok {
 						if rapid.Bool().Draw(t, "end") {
-							w.refused(t, d.chats.End(ctx, id, p))
+							w.refused(t, d.chats.EndSession(ctx, id, p))
 						} else {
 							w.refused(t, d.chats.Leave(ctx, id, p))
 						}
@@ -226,9 +226,9 @@ func (w *storyWorld) moves(t *rapid.T) []move {
 				out = append(out, times(3, move{"answer consultation", func(t *rapid.T) {
 					switch rapid.IntRange(0, 4).Draw(t, "answer") {
 					case 0, 1, 2:
-						w.refused(t, d.svc.Accept(ctx, id, l.Agent, l.ID))
+						w.refused(t, d.svc.Accept(ctx, id, l.Invitee, l.ID))
 					case 3:
-						w.refused(t, d.svc.Decline(ctx, id, l.Agent, l.ID))
+						w.refused(t, d.svc.Decline(ctx, id, l.Invitee, l.ID))
 					default:
 						w.refused(t, d.svc.Cancel(ctx, id, l.Owner, l.ID))
 					}
@@ -236,15 +236,15 @@ func (w *storyWorld) moves(t *rapid.T) []move {
 			case interaction.LegActive:
 				out = append(out,
 					move{"say", func(t *rapid.T) {
-						who := rapid.SampledFrom([]interaction.PartyID{l.Owner, l.Agent}).Draw(t, "speaker")
+						who := rapid.SampledFrom([]interaction.PartyID{l.Owner, l.Invitee}).Draw(t, "speaker")
 						w.refused(t, d.svc.Say(ctx, id, who, l.ID, w.text("consultation:")))
 					}},
 					move{"say", func(t *rapid.T) {
-						w.refused(t, d.svc.Say(ctx, id, l.Agent, l.ID, w.text("consultation:")))
+						w.refused(t, d.svc.Say(ctx, id, l.Invitee, l.ID, w.text("consultation:")))
 					}},
 					move{"end consultation", func(t *rapid.T) {
-						who := rapid.SampledFrom([]interaction.PartyID{l.Owner, l.Agent}).Draw(t, "by")
-						w.refused(t, d.svc.End(ctx, id, who, l.ID))
+						who := rapid.SampledFrom([]interaction.PartyID{l.Owner, l.Invitee}).Draw(t, "by")
+						w.refused(t, d.svc.EndConsultation(ctx, id, who, l.ID))
 					}},
 				)
 				out = append(out, times(2, move{"transfer", func(t *rapid.T) {
@@ -263,11 +263,11 @@ func (w *storyWorld) moves(t *rapid.T) []move {
 			out = append(out, times(4, move{"answer request", func(t *rapid.T) {
 				switch rapid.IntRange(0, 4).Draw(t, "answer") {
 				case 0, 1, 2:
-					w.refused(t, d.svc.AcceptRequest(ctx, id, r.Agent, r.ID))
+					w.refused(t, d.svc.AcceptRequest(ctx, id, r.Invitee, r.ID))
 				case 3:
-					w.refused(t, d.svc.DeclineRequest(ctx, id, r.Agent, r.ID))
+					w.refused(t, d.svc.DeclineRequest(ctx, id, r.Invitee, r.ID))
 				default:
-					w.refused(t, d.svc.CancelRequest(ctx, id, r.From, r.ID))
+					w.refused(t, d.svc.CancelRequest(ctx, id, r.Owner, r.ID))
 				}
 			}})...)
 		}
@@ -313,12 +313,12 @@ func (w *storyWorld) check(t *rapid.T) {
 		var got []interaction.ID
 		for _, e := range myHistory(t, d.live, a) {
 			p := states[e.Interaction].Party(a)
-			require.True(t, p != nil && p.Engaged, "R-H3: %s has an entry for %s but was never engaged", a, e.Interaction)
+			require.True(t, p != nil && p.WasEngaged, "R-H3: %s has an entry for %s but was never engaged", a, e.Interaction)
 			require.Empty(t, consultationMessages(e.Transcript), "R-H2: consultation in %s's My History", a)
 			got = append(got, e.Interaction)
 		}
 		for _, id := range w.ids {
-			if p := states[id].Party(a); p != nil && p.Engaged {
+			if p := states[id].Party(a); p != nil && p.WasEngaged {
 				require.Contains(t, got, id, "R-H3: %s was engaged in %s", a, id)
 			}
 		}

@@ -175,7 +175,7 @@ func historyMessages(v interaction.View) []interaction.Message {
 
 func (r *record) engagedAgent(agent interaction.PartyID) bool {
 	q := r.st.Party(agent)
-	return q != nil && q.Engaged && q.Role != interaction.RoleContact
+	return q != nil && q.WasEngaged && q.Role != interaction.RoleContact
 }
 
 // summary is the part of an entry that every view shares.
@@ -183,7 +183,7 @@ func (r *record) summary() Entry {
 	st := r.st
 	e := Entry{Interaction: st.ID, Contact: st.Contact, Status: st.Status, Opened: st.Opened, Ended: st.Ended, Closed: r.closed}
 	for i := range st.Parties {
-		if q := &st.Parties[i]; q.Engaged && q.Role != interaction.RoleContact {
+		if q := &st.Parties[i]; q.WasEngaged && q.Role != interaction.RoleContact {
 			e.Agents = append(e.Agents, q.ID)
 		}
 	}
@@ -221,7 +221,7 @@ func (r *record) activity() Activity {
 	a := Activity{Entry: r.summary()}
 	for _, l := range r.st.Legs {
 		a.Consultations = append(a.Consultations, Consultation{
-			Leg: l.ID, Owner: l.Owner, Agent: l.Agent, Target: l.Target, Medium: l.Medium,
+			Leg: l.ID, Owner: l.Owner, Agent: l.Invitee, Target: l.Target, Medium: l.Medium,
 			State: l.State, Started: l.Started, Answered: l.Answered, Ended: l.Ended,
 		})
 	}

@@ -73,7 +73,7 @@ func TestRH1ConsultationIsNeverAnInteractionOfItsOwn(t *testing.T) {
 
 				switch out.name {
 				case "ended":
-					require.NoError(t, d.svc.End(ctx, id, "agent2", leg))
+					require.NoError(t, d.svc.EndConsultation(ctx, id, "agent2", leg))
 				case "transfer":
 					require.NoError(t, d.svc.Transfer(ctx, id, "agent1", leg))
 				case "conference":
@@ -156,11 +156,11 @@ func TestRH1SeveralConsultationsStayInOneEntry(t *testing.T) {
 	voice, err := d.svc.Start(ctx, id, "agent1", agent("agent5"), interaction.MediumVoice)
 	require.NoError(t, err)
 	require.NoError(t, d.svc.Accept(ctx, id, "agent5", voice))
-	require.NoError(t, d.svc.End(ctx, id, "agent4", im))
+	require.NoError(t, d.svc.EndConsultation(ctx, id, "agent4", im))
 	require.NoError(t, d.svc.Transfer(ctx, id, "agent1", voice))
 	// The new owner consults too: still the same interaction.
 	again := d.consult(id, "agent5", "agent2")
-	require.NoError(t, d.svc.End(ctx, id, "agent5", again))
+	require.NoError(t, d.svc.EndConsultation(ctx, id, "agent5", again))
 	d.finish(id, "agent5", "agent1", "agent4", "agent5", "agent2")
 	require.Equal(t, interaction.StatusClosed, d.state(id).Status)
 

@@ -69,7 +69,7 @@ func chatLifecycle(ctx context.Context, svc *interaction.Service, contact, agent
 			return "", err
 		}
 	}
-	if err := svc.End(ctx, id, agent); err != nil {
+	if err := svc.EndSession(ctx, id, agent); err != nil {
 		return "", err
 	}
 	if err := svc.MarkDone(ctx, id, agent); err != nil {
@@ -458,7 +458,7 @@ func longLog(tb testing.TB, n int) []interaction.Event {
 			do("agent1", consult.Say{Leg: leg, Text: "can we refund the shipping?"})
 			do(colleague, consult.Say{Leg: leg, Text: "yes, up to 10 EUR"})
 		}
-		do("agent1", consult.EndLeg{Leg: leg})
+		do("agent1", consult.EndConsultation{Leg: leg})
 	}
 	log, err := svc.Store().Load(ctx, id)
 	require.NoError(tb, err)

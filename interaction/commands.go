@@ -204,13 +204,13 @@ func (Leave) Decide(d *Decision) error {
 	return d.Depart(p.ID, "leave")
 }
 
-// End ends the acting party's session with the contact. The contact ending
+// EndSession ends the acting party's session with the contact. The contact ending
 // it, or the last engaged agent, ends the interaction: every consultation
 // ends with it (R-C7). An owner in a conference ends only its own part;
 // the others go on with the contact (R-F6).
-type End struct{}
+type EndSession struct{}
 
-func (End) Decide(d *Decision) error {
+func (EndSession) Decide(d *Decision) error {
 	d.SetOp("end")
 	p, err := d.ActingParty()
 	if err != nil {
@@ -265,7 +265,7 @@ func (MarkDone) Decide(d *Decision) error {
 // contact's, and a party that left is told nothing after (docs/visibility.md).
 func doneScope(p *Party) Scope {
 	switch {
-	case !p.Engaged || !p.Role.Engaged():
+	case !p.WasEngaged || !p.Role.Engaged():
 		return PartyScope(p.ID)
 	case p.Membership == MemberJoined:
 		return Everyone
@@ -284,7 +284,7 @@ func membershipScope(s *State, p *Party) Scope {
 		return Everyone
 	case p.Role == RoleConsultant:
 		for i := len(s.Legs) - 1; i >= 0; i-- {
-			if s.Legs[i].Agent == p.ID {
+			if s.Legs[i].Invitee == p.ID {
 				return LegScope(s.Legs[i].ID)
 			}
 		}
@@ -347,14 +347,14 @@ func (d *Decision) Depart(p PartyID, trigger Trigger) error {
 // it made or was asked (R-C7, R-T2).
 func (d *Decision) EndLegsOf(p PartyID) error {
 	for _, l := range d.State().Legs {
-		if (l.Owner == p || l.Agent == p) && l.Live() {
+		if (l.Owner == p || l.Invitee == p) && l.Live() {
 			if err := d.endLeg(l); err != nil {
 				return err
 			}
 		}
 	}
 	for _, r := range d.State().Requests {
-		if (r.From == p || r.Agent == p) && r.State == RequestPending {
+		if (r.Owner == p || r.Invitee == p) && r.State == RequestPending {
 			if err := d.CancelRequest(r, ""); err != nil {
 				return err
 			}
@@ -371,7 +371,7 @@ func (d *Decision) endLeg(l Leg) error {
 	if err := d.Leg(l.ID, trigger, Event{}); err != nil {
 		return err
 	}
-	return d.ReleaseTarget(l.Agent, l.ID)
+	return d.ReleaseTarget(l.Invitee, l.ID)
 }
 
 // ReleaseTarget takes a consultation target out when its leg is over:
@@ -406,10 +406,10 @@ func (d *Decision) CancelRequest(r Request, actor PartyID) error {
 	if err := d.Request(r.ID, "cancel", Event{Actor: actor}, sc); err != nil {
 		return err
 	}
-	if q := d.State().Party(r.Agent); q != nil && q.Membership == MemberInvited && q.Role != RoleConsultant {
+	if q := d.State().Party(r.Invitee); q != nil && q.Membership == MemberInvited && q.Role != RoleConsultant {
 		// In the request's scope: the owner who asked sees its invitee go,
 		// as it saw it invited.
-		return d.Membership(r.Agent, "withdraw", q.Role, LegScope(r.ID))
+		return d.Membership(r.Invitee, "withdraw", q.Role, LegScope(r.ID))
 	}
 	return nil
 }

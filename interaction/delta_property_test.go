@@ -112,7 +112,7 @@ func TestDeltaProperty(t *testing.T) {
 		return
 	}
 	for _, c := range []string{"interaction.Leave", "consult.Remove", "consult.Transfer", "consult.AcceptRequest",
-		"interaction.Monitor", "interaction.Coach", "interaction.BargeIn", "interaction.End", "interaction.MarkDone"} {
+		"interaction.Monitor", "interaction.Coach", "interaction.BargeIn", "interaction.EndSession", "interaction.MarkDone"} {
 		if accepted[c] == 0 {
 			t.Errorf("no story had an accepted %s", c)
 		}

@@ -151,13 +151,13 @@ func ExampleService_Leave() {
 	// Output: ended
 }
 
-func ExampleService_End() {
+func ExampleService_EndSession() {
 	ctx := context.Background()
 	chats := newService()
 	id := activeChat(ctx, chats)
 	// The last engaged agent ends the session with the contact (R-C7); it
 	// stays in the chat to wrap up and mark done.
-	if err := chats.End(ctx, id, "agent1"); err != nil {
+	if err := chats.EndSession(ctx, id, "agent1"); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -177,7 +177,7 @@ func ExampleService_MarkDone() {
 	// Marking done needs the agent's part to be over (R-C8).
 	err := chats.MarkDone(ctx, id, "agent1")
 	fmt.Println(errors.Is(err, interaction.ErrInvalidTransition))
-	_ = chats.End(ctx, id, "contact")
+	_ = chats.EndSession(ctx, id, "contact")
 	if err := chats.MarkDone(ctx, id, "agent1"); err != nil {
 		fmt.Println(err)
 		return

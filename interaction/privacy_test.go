@@ -128,9 +128,9 @@ func TestRX6EventsToTheContactNameNoHiddenParty(t *testing.T) {
 	ctx := context.Background()
 	sub := f.notes.Subscribe("contact")
 	defer sub.Close()
-	require.NoError(t, desk.End(ctx, f.id, "agent2", leg))
+	require.NoError(t, desk.EndConsultation(ctx, f.id, "agent2", leg))
 	require.NoError(t, f.svc.Post(ctx, f.id, "agent1", "Done, refunded."))
-	require.NoError(t, f.svc.End(ctx, f.id, "agent1"))
+	require.NoError(t, f.svc.EndSession(ctx, f.id, "agent1"))
 	require.NoError(t, f.svc.MarkDone(ctx, f.id, "agent1"))
 	require.NoError(t, f.svc.MarkDone(ctx, f.id, "agent2")) // closes it
 	st, _ := f.svc.State(ctx, f.id)
@@ -153,7 +153,7 @@ func TestRX6EventsToTheContactNameNoHiddenParty(t *testing.T) {
 func TestRC5ContactSeesAPartyOnlyOnceEngaged(t *testing.T) {
 	f, desk, leg := consulted(t)
 	ctx := context.Background()
-	require.NoError(t, desk.End(ctx, f.id, "agent1", leg))
+	require.NoError(t, desk.EndConsultation(ctx, f.id, "agent1", leg))
 	require.NoError(t, f.svc.Monitor(ctx, f.id, "sup", "agent1"))
 	require.NoError(t, f.svc.Leave(ctx, f.id, "sup"))
 
@@ -459,7 +459,7 @@ func TestRX7LeftSupervisorSeesLegsAsItLastSawThem(t *testing.T) {
 	require.Len(t, v.Legs, 1)
 	require.Equal(t, interaction.LegActive, v.Legs[0].State)
 	require.NoError(t, f.svc.Leave(ctx, f.id, "sup"))
-	require.NoError(t, desk.End(ctx, f.id, "agent2", leg))
+	require.NoError(t, desk.EndConsultation(ctx, f.id, "agent2", leg))
 
 	v, err = f.svc.View(ctx, f.id, "sup")
 	require.NoError(t, err)

@@ -89,7 +89,7 @@ func ExampleService_Recover() {
 	before := newService(interaction.WithStore(store))
 	under := activeChat(ctx, before)
 	done := activeChat(ctx, before)
-	_ = before.End(ctx, done, "agent1")
+	_ = before.EndSession(ctx, done, "agent1")
 	_ = before.MarkDone(ctx, done, "agent1")
 
 	restarted := newService(interaction.WithStore(store))

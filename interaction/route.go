@@ -47,7 +47,7 @@ func (s *State) Route(id LegID) *Route {
 		if r == nil {
 			r = &Route{ID: id, Owner: l.Owner, Target: l.Target, Medium: l.Medium}
 		}
-		r.add(l.ID, l.Agent, l.State == LegInviting, legTaken(l.State))
+		r.add(l.ID, l.Invitee, l.State == LegInviting, legTaken(l.State))
 	}
 	if r != nil {
 		return r
@@ -58,9 +58,9 @@ func (s *State) Route(id LegID) *Route {
 			continue
 		}
 		if r == nil {
-			r = &Route{ID: id, Owner: q.From, Target: q.Target, Request: q.Kind}
+			r = &Route{ID: id, Owner: q.Owner, Target: q.Target, Request: q.Kind}
 		}
-		r.add(q.ID, q.Agent, q.State == RequestPending, q.State == RequestAccepted)
+		r.add(q.ID, q.Invitee, q.State == RequestPending, q.State == RequestAccepted)
 	}
 	return r
 }

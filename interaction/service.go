@@ -634,9 +634,9 @@ func (s *Service) Leave(ctx context.Context, id ID, actor PartyID) error {
 	return s.run(ctx, id, actor, "", Leave{}, nil)
 }
 
-// End ends actor's session with the contact.
-func (s *Service) End(ctx context.Context, id ID, actor PartyID) error {
-	return s.run(ctx, id, actor, "", End{}, nil)
+// EndSession ends actor's session with the contact.
+func (s *Service) EndSession(ctx context.Context, id ID, actor PartyID) error {
+	return s.run(ctx, id, actor, "", EndSession{}, nil)
 }
 
 // MarkDone marks the interaction done for actor.

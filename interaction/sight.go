@@ -115,7 +115,7 @@ func (p *Party) startEngagement(version uint64) {
 			p.sight.firstEngaged = version
 		}
 	}
-	p.Engaged, p.EngagedUntil = true, unbounded
+	p.WasEngaged, p.EngagedUntil = true, unbounded
 }
 
 // partyIndex returns the index of party id in s.Parties, or -1.
@@ -238,7 +238,7 @@ type legChange struct {
 // agents; for a supervisor, as of the last of its changes p saw through
 // its windows (nothing after a window closed, docs/visibility.md).
 func (s *State) legAsSeenBy(p *Party, l Leg) Leg {
-	if l.Owner == p.ID || l.Agent == p.ID {
+	if l.Owner == p.ID || l.Invitee == p.ID {
 		return l
 	}
 	if s.legChanges == nil {

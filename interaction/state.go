@@ -45,10 +45,10 @@ type Party struct {
 	// TookPart: the party joined at least once. Every agent who took part
 	// must mark the interaction done before it closes (R-C8).
 	TookPart bool
-	// Engaged: the party was engaged with the contact at some point (owner
+	// WasEngaged: the party was engaged with the contact at some point (owner
 	// or conference member while joined). Only engaged agents get a My
 	// History entry (R-H3).
-	Engaged bool
+	WasEngaged bool
 	// Coaching: a supervisor coaches Supervises, who sees it among the
 	// parties; a monitoring supervisor is seen by nobody (R-X7). (Next to
 	// the other bools: it fits in their padding.)
@@ -96,7 +96,7 @@ type Message struct {
 type Leg struct {
 	ID      LegID
 	Owner   PartyID // the owner who started it
-	Agent   PartyID // the target agent (resolved from Target)
+	Invitee   PartyID // the target agent (resolved from Target)
 	Target  Target  // what the owner asked for (R-C2)
 	Route   LegID   // the routed invitation it is an offer of (R-X1); empty for a named agent
 	Medium  Medium  // chat, IM or voice (R-C10)
@@ -117,8 +117,8 @@ func (l *Leg) Live() bool { return l.State == LegInviting || l.State == LegActiv
 type Request struct {
 	ID       LegID
 	Kind     RequestKind
-	From     PartyID // the owner who asked
-	Agent    PartyID // the target agent
+	Owner     PartyID // the owner who asked
+	Invitee    PartyID // the target agent
 	Target   Target
 	Via      LegID // the consultation it came from; empty for a direct one (R-X4)
 	Route    LegID // the routed invitation it is an offer of (R-X1); empty for a named agent
@@ -353,7 +353,7 @@ func (s *State) Apply(ev *Event) error {
 			if ev.From != string(LegNone) {
 				return corrupt(ev, "unknown leg %s", ev.Leg)
 			}
-			s.Legs = append(s.Legs, Leg{ID: ev.Leg, Owner: ev.Actor, Agent: ev.Party, Target: ev.Target, Route: ev.Route, Medium: ev.Medium, State: LegNone, Since: ev.Version, Started: ev.Time, Deadline: ev.Deadline})
+			s.Legs = append(s.Legs, Leg{ID: ev.Leg, Owner: ev.Actor, Invitee: ev.Party, Target: ev.Target, Route: ev.Route, Medium: ev.Medium, State: LegNone, Since: ev.Version, Started: ev.Time, Deadline: ev.Deadline})
 			l = &s.Legs[len(s.Legs)-1]
 		}
 		if l.State != LegState(ev.From) || !LegMachine.Allows(LegState(ev.From), ev.Trigger, LegState(ev.To)) {
@@ -373,7 +373,7 @@ func (s *State) Apply(ev *Event) error {
 			if ev.From != string(RequestNone) {
 				return corrupt(ev, "unknown request %s", ev.Leg)
 			}
-			s.Requests = append(s.Requests, Request{ID: ev.Leg, Kind: ev.Request, From: ev.Actor, Agent: ev.Party, Target: ev.Target, Via: ev.Via, Route: ev.Route, State: RequestNone, Started: ev.Time, Deadline: ev.Deadline})
+			s.Requests = append(s.Requests, Request{ID: ev.Leg, Kind: ev.Request, Owner: ev.Actor, Invitee: ev.Party, Target: ev.Target, Via: ev.Via, Route: ev.Route, State: RequestNone, Started: ev.Time, Deadline: ev.Deadline})
 			r = &s.Requests[len(s.Requests)-1]
 		}
 		if r.State != RequestState(ev.From) || !RequestMachine.Allows(RequestState(ev.From), ev.Trigger, RequestState(ev.To)) {

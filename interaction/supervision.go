@@ -46,7 +46,7 @@ import "context"
 //     supervisor keeps reading what the agent saw until then and the shared
 //     chat from then on, not the new owner's consultations; Monitor the new
 //     owner to follow it.
-//   - Monitor and Coach do not make the supervisor engaged: Party.Engaged
+//   - Monitor and Coach do not make the supervisor engaged: Party.WasEngaged
 //     stays false, so it has no My History entry (like a consultation
 //     target, R-H3), and it need not mark done (CloseIfDone skips
 //     supervisors). BargeIn makes it engaged: it gets a My History entry and,

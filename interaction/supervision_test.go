@@ -96,7 +96,7 @@ func TestRX7MonitorSeesAllTheOwnerSeesAndIsInvisible(t *testing.T) {
 	st, err := sv.svc.State(ctx, sv.id)
 	require.NoError(t, err)
 	p := st.Party("sup")
-	assert.False(t, p.Engaged, "R-X7/R-H3: monitoring does not engage the supervisor")
+	assert.False(t, p.WasEngaged, "R-X7/R-H3: monitoring does not engage the supervisor")
 	require.NotNil(t, st.Supervised(p))
 	assert.Equal(t, interaction.PartyID("agent1"), st.Supervised(p).ID)
 	assert.False(t, p.Coaching)
@@ -107,7 +107,7 @@ func TestRX7MonitorIsNotWaitedForToClose(t *testing.T) {
 	sv := newSupervised(t)
 	ctx := context.Background()
 	require.NoError(t, sv.svc.Monitor(ctx, sv.id, "sup", "agent1"))
-	require.NoError(t, sv.svc.End(ctx, sv.id, "agent1"))
+	require.NoError(t, sv.svc.EndSession(ctx, sv.id, "agent1"))
 	st, _ := sv.svc.State(ctx, sv.id)
 	assert.Equal(t, interaction.MemberLeft, st.Party("sup").Membership, "R-C7: the session's end takes the monitor out")
 	require.NoError(t, sv.svc.MarkDone(ctx, sv.id, "agent1"))
@@ -135,7 +135,7 @@ func TestRX7CoachWritesToTheAgentOnly(t *testing.T) {
 
 	st, _ := sv.svc.State(ctx, sv.id)
 	assert.True(t, st.Party("sup").Coaching)
-	assert.False(t, st.Party("sup").Engaged, "R-X7/R-H3: coaching does not engage the supervisor")
+	assert.False(t, st.Party("sup").WasEngaged, "R-X7/R-H3: coaching does not engage the supervisor")
 
 	// Back to silent monitoring: the agent no longer sees the supervisor.
 	require.NoError(t, sv.svc.Monitor(ctx, sv.id, "sup", "agent1"))
@@ -181,9 +181,9 @@ func TestRX7BargeInJoinsAsConferenceMember(t *testing.T) {
 
 	st, _ := sv.svc.State(ctx, sv.id)
 	assert.Equal(t, interaction.RoleMember, st.Party("sup").Role)
-	assert.True(t, st.Party("sup").Engaged, "R-X7: barge-in engages the supervisor (My History)")
+	assert.True(t, st.Party("sup").WasEngaged, "R-X7: barge-in engages the supervisor (My History)")
 
-	require.NoError(t, sv.svc.End(ctx, sv.id, "contact"))
+	require.NoError(t, sv.svc.EndSession(ctx, sv.id, "contact"))
 	require.NoError(t, sv.svc.MarkDone(ctx, sv.id, "agent1"))
 	require.NoError(t, sv.svc.MarkDone(ctx, sv.id, "agent2"))
 	st, _ = sv.svc.State(ctx, sv.id)
@@ -227,7 +227,7 @@ func TestRX7SupervisionRefusals(t *testing.T) {
 	// A supervisor cannot post to the contact or end its session.
 	require.NoError(t, sv.svc.Monitor(ctx, sv.id, "sup", "agent1"))
 	assert.ErrorIs(t, sv.svc.Post(ctx, sv.id, "sup", "hello"), interaction.ErrNotPermitted)
-	assert.ErrorIs(t, sv.svc.End(ctx, sv.id, "sup"), interaction.ErrNotPermitted)
+	assert.ErrorIs(t, sv.svc.EndSession(ctx, sv.id, "sup"), interaction.ErrNotPermitted)
 
 	// Monitoring the same agent again records nothing.
 	events, err := sv.svc.Do(ctx, sv.id, "sup", interaction.Monitor{Agent: "agent1"})
@@ -240,7 +240,7 @@ func TestRX7SupervisionRefusals(t *testing.T) {
 	assert.ErrorIs(t, sv.svc.BargeIn(ctx, sv.id, "sup"), interaction.ErrInvalidTransition)
 
 	// Once the session ended nobody starts supervising.
-	require.NoError(t, sv.svc.End(ctx, sv.id, "contact"))
+	require.NoError(t, sv.svc.EndSession(ctx, sv.id, "contact"))
 	assert.ErrorIs(t, sv.svc.Monitor(ctx, sv.id, "sup2", "agent1"), interaction.ErrInvalidTransition)
 	assert.ErrorIs(t, sv.svc.BargeIn(ctx, sv.id, "sup2"), interaction.ErrInvalidTransition)
 }

@@ -347,10 +347,10 @@ func (s *State) validateInvite(ev *Event, actor *Party) error {
 	}
 	if ev.Scope.Kind == ScopeLeg {
 		if l := s.lastLeg(ev.Scope.Leg); l != nil {
-			if ev.Role == RoleConsultant && l.Agent == ev.Party && l.State == LegInviting {
+			if ev.Role == RoleConsultant && l.Invitee == ev.Party && l.State == LegInviting {
 				return nil // the target of the consultation just started (R-C3)
 			}
-		} else if r := s.lastRequest(ev.Scope.Leg); r != nil && r.Via == "" && r.Agent == ev.Party && r.State == RequestPending {
+		} else if r := s.lastRequest(ev.Scope.Leg); r != nil && r.Via == "" && r.Invitee == ev.Party && r.State == RequestPending {
 			if (r.Kind == RequestTransfer && ev.Role == RoleOwner) || (r.Kind == RequestConference && ev.Role == RoleMember) {
 				return nil // the agent of a direct request (R-X4)
 			}
@@ -387,7 +387,7 @@ func (s *State) validateMembershipScope(ev *Event) error {
 			return nil
 		}
 		if sc.Kind == ScopeLeg && sc.Party == "" {
-			if l := s.lastLeg(sc.Leg); l != nil && l.Agent == ev.Party {
+			if l := s.lastLeg(sc.Leg); l != nil && l.Invitee == ev.Party {
 				return nil
 			}
 		}
@@ -397,7 +397,7 @@ func (s *State) validateMembershipScope(ev *Event) error {
 			return nil
 		}
 		if sc.Kind == ScopeLeg && sc.Party == "" && s.lastLeg(sc.Leg) == nil {
-			if r := s.lastRequest(sc.Leg); r != nil && r.Agent == ev.Party {
+			if r := s.lastRequest(sc.Leg); r != nil && r.Invitee == ev.Party {
 				return nil
 			}
 		}
@@ -523,8 +523,8 @@ func (s *State) validateMessage(ev *Event, p *Party) error {
 		switch {
 		case l == nil:
 			return refuse(ev, "R-C5", checkAuthor, "message in the scope of %s, which is no consultation", sc.Leg)
-		case ev.Actor != l.Owner && ev.Actor != l.Agent:
-			return refuse(ev, "R-X3", checkAuthor, "%s writes in leg %s of %s and %s", ev.Actor, l.ID, l.Owner, l.Agent)
+		case ev.Actor != l.Owner && ev.Actor != l.Invitee:
+			return refuse(ev, "R-X3", checkAuthor, "%s writes in leg %s of %s and %s", ev.Actor, l.ID, l.Owner, l.Invitee)
 		case l.State != LegActive:
 			return refuse(ev, "R-C4", checkAuthor, "message in leg %s, which is %s", l.ID, l.State)
 		case l.Medium == MediumVoice:
@@ -604,7 +604,7 @@ func (s *State) validateLeg(ev *Event, actor *Party) error {
 	if l == nil {
 		return nil // the invitation: its actor was checked above
 	}
-	if err := validateFirer(ev, &LegMachine.Chart, l.Owner, l.Agent); err != nil {
+	if err := validateFirer(ev, &LegMachine.Chart, l.Owner, l.Invitee); err != nil {
 		return err
 	}
 	switch ev.Trigger {
@@ -677,7 +677,7 @@ func (s *State) validateRequest(ev *Event, actor *Party) error {
 			return refuse(ev, "R-C2", checkInput, "unknown target kind %d", ev.Target.Kind)
 		}
 		if ev.Via != "" {
-			if l := s.lastLeg(ev.Via); l == nil || l.Owner != ev.Actor || l.Agent != ev.Party || l.State != LegActive {
+			if l := s.lastLeg(ev.Via); l == nil || l.Owner != ev.Actor || l.Invitee != ev.Party || l.State != LegActive {
 				return refuse(ev, "R-F1", checkParty, "request %s via %s, not an active consultation of %s with %s", ev.Leg, ev.Via, ev.Actor, ev.Party)
 			}
 		}
@@ -708,7 +708,7 @@ func (s *State) validateRequest(ev *Event, actor *Party) error {
 	if r == nil {
 		return nil // the request itself: its actor was checked above
 	}
-	if err := validateFirer(ev, &RequestMachine.Chart, r.From, r.Agent); err != nil {
+	if err := validateFirer(ev, &RequestMachine.Chart, r.Owner, r.Invitee); err != nil {
 		return err
 	}
 	switch ev.Trigger {

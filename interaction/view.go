@@ -58,7 +58,7 @@ func (s *State) legInSight(p *Party, l *Leg, hops int) bool {
 		if l.Since < w.from || l.Since > w.until {
 			continue
 		}
-		if w.agent == l.Owner || w.agent == l.Agent {
+		if w.agent == l.Owner || w.agent == l.Invitee {
 			return true
 		}
 		if a := s.Party(w.agent); a != nil && s.legInSight(a, l, hops-1) {
@@ -83,10 +83,10 @@ func (s *State) canSee(p *Party, author PartyID, sc Scope, version uint64) bool 
 		// A request (transfer, conference) uses the same scope: exactly the
 		// owner who asked and the agent asked.
 		if l := s.Leg(sc.Leg); l != nil {
-			return viewer == l.Owner || viewer == l.Agent
+			return viewer == l.Owner || viewer == l.Invitee
 		}
 		if r := s.Request(sc.Leg); r != nil {
-			return viewer == r.From || viewer == r.Agent
+			return viewer == r.Owner || viewer == r.Invitee
 		}
 		return false
 	case ScopeParty:
@@ -222,14 +222,14 @@ func (s *State) view(p *Party, lens lens, first, last uint32) View {
 		})
 	}
 	for _, l := range s.Legs {
-		if l.Owner == viewer || l.Agent == viewer || s.legInSight(p, &l, hops) {
+		if l.Owner == viewer || l.Invitee == viewer || s.legInSight(p, &l, hops) {
 			l = s.legAsSeenBy(p, l)
 			l.Since = 0 // a stream version: it counts events the viewer may not see
 			v.Legs = append(v.Legs, l)
 		}
 	}
 	for _, r := range s.Requests {
-		if r.From == viewer || r.Agent == viewer {
+		if r.Owner == viewer || r.Invitee == viewer {
 			v.Requests = append(v.Requests, r)
 		}
 	}

@@ -222,7 +222,7 @@ func randomConsultCommand(r *rand.Rand, h consultHint) (interaction.PartyID, int
 	case 10, 11:
 		return interaction.System, consult.TimeOut{Leg: leg}, "time out " + string(leg)
 	case 12, 13, 14:
-		return []interaction.PartyID{owner(), usually(target)}[r.IntN(2)], consult.EndLeg{Leg: leg}, "end " + string(leg)
+		return []interaction.PartyID{owner(), usually(target)}[r.IntN(2)], consult.EndConsultation{Leg: leg}, "end " + string(leg)
 	case 15:
 		return owner(), consult.Cancel{Leg: leg}, "cancel " + string(leg)
 	case 16:

@@ -115,7 +115,7 @@ func TestDeadlinesTableFollowsTheLog(t *testing.T) {
 	_, err = d.svc.TransferTo(ctx, id, "agent1", billing)
 	require.Error(t, err, "agent2 and agent3 are in the chat: nobody of billing is left")
 	assert.Equal(t, 1, countDeadlines(t, store))
-	require.NoError(t, d.chats.End(ctx, id, "agent1"))
+	require.NoError(t, d.chats.EndSession(ctx, id, "agent1"))
 	assert.Zero(t, countDeadlines(t, store), "the session ended: every invitation with it (R-C7)")
 }
 
@@ -280,7 +280,7 @@ func TestRX1KilledInstanceDeadlineFiresOnceElsewhere(t *testing.T) {
 			next = l
 		}
 	}
-	require.Equal(t, interaction.PartyID("agent3"), next.Agent, "offered on to the next candidate")
+	require.Equal(t, interaction.PartyID("agent3"), next.Invitee, "offered on to the next candidate")
 	require.Equal(t, 1, countDeadlines(t, store), "the fired row is gone, the new offer's is there")
 
 	// The killed instance restarts and resumes: an hour on its clock.

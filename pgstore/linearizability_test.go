@@ -177,7 +177,7 @@ func randomCommand(r *rand.Rand) (interaction.PartyID, interaction.Command, stri
 	case 9:
 		return a, interaction.Leave{}, "leave"
 	case 10:
-		return []interaction.PartyID{a, "contact"}[r.IntN(2)], interaction.End{}, "end"
+		return []interaction.PartyID{a, "contact"}[r.IntN(2)], interaction.EndSession{}, "end"
 	default:
 		return []interaction.PartyID{a, "agent3"}[r.IntN(2)], interaction.MarkDone{}, "done"
 	}

@@ -92,11 +92,11 @@ func TestRoutingCapacityAcrossInstances(t *testing.T) {
 				if !assert.NoError(t, err) {
 					return
 				}
-				agent := st.Leg(leg).Agent
+				agent := st.Leg(leg).Invitee
 				switch rng.IntN(3) {
 				case 0:
 					if assert.NoError(t, in.desk.Accept(ctx, id, agent, leg)) {
-						assert.NoError(t, in.desk.End(ctx, id, owner, leg))
+						assert.NoError(t, in.desk.EndConsultation(ctx, id, owner, leg))
 					}
 				case 1:
 					if !assert.NoError(t, in.desk.Decline(ctx, id, agent, leg)) {

@@ -65,14 +65,14 @@ func TestRX1CapacityHoldsUnderConcurrentRouting(t *testing.T) {
 					assert.ErrorIs(t, err, interaction.ErrNotFound)
 					continue
 				}
-				agent := d.state(id).Leg(leg).Agent
+				agent := d.state(id).Leg(leg).Invitee
 				if r%3 == 0 {
 					_ = d.dir.SetPresence(ctx, agent, routing.NotReady)
 					_ = d.dir.SetPresence(ctx, agent, routing.Ready)
 				}
 				if err := d.svc.Accept(ctx, id, agent, leg); err == nil {
 					accepted.Add(1)
-					assert.NoError(t, d.svc.End(ctx, id, owner, leg))
+					assert.NoError(t, d.svc.EndConsultation(ctx, id, owner, leg))
 				} else {
 					assert.NoError(t, d.svc.Cancel(ctx, id, owner, leg))
 				}

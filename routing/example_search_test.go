@@ -125,7 +125,7 @@ func ExampleTeamCommunicator_Find() {
 	}
 	printEntries(res.Targets)
 	for _, l := range res.Consultations {
-		fmt.Println("active consultation", l.ID, "with", l.Agent, "by", l.Medium)
+		fmt.Println("active consultation", l.ID, "with", l.Invitee, "by", l.Medium)
 	}
 	// Output:
 	// agent:ann         "ann"          ready      available 1 of 1

@@ -41,13 +41,13 @@ func ExampleDirectory() {
 	billing := interaction.Target{Kind: interaction.TargetSkill, ID: "billing"}
 	leg, _ := desk.Start(ctx, id, "olga", billing, interaction.MediumChat)
 	st, _ := chats.State(ctx, id)
-	fmt.Println("offered to", st.Leg(leg).Agent)
+	fmt.Println("offered to", st.Leg(leg).Invitee)
 
 	clock.Advance(30 * time.Second) // ann does not answer
 	st, _ = chats.State(ctx, id)
 	next := st.Legs[len(st.Legs)-1]
-	fmt.Println("redirected to", next.Agent)
-	_ = desk.Accept(ctx, id, next.Agent, next.ID)
+	fmt.Println("redirected to", next.Invitee)
+	_ = desk.Accept(ctx, id, next.Invitee, next.ID)
 
 	bob, _ := dir.Agent("bob")
 	fmt.Println("bob's chat load:", bob.Load.Of(interaction.MediumChat), "of", bob.Limit.Of(interaction.MediumChat))

@@ -76,10 +76,10 @@ func Holdings(st *interaction.State) map[interaction.PartyID]Holding {
 		l := &st.Legs[i]
 		switch l.State {
 		case interaction.LegInviting:
-			add(l.Agent, l.Medium, true)
+			add(l.Invitee, l.Medium, true)
 		case interaction.LegActive:
-			if q := st.Party(l.Agent); q != nil && q.Present() && q.Role == interaction.RoleConsultant {
-				add(l.Agent, l.Medium, false)
+			if q := st.Party(l.Invitee); q != nil && q.Present() && q.Role == interaction.RoleConsultant {
+				add(l.Invitee, l.Medium, false)
 			}
 		}
 	}
@@ -89,7 +89,7 @@ func Holdings(st *interaction.State) map[interaction.PartyID]Holding {
 			continue
 		}
 		if l := st.Leg(r.Via); l != nil && l.Medium != interaction.MediumChat {
-			add(r.Agent, interaction.MediumChat, true)
+			add(r.Invitee, interaction.MediumChat, true)
 		}
 	}
 	return out
@@ -190,7 +190,7 @@ func (d *Directory) resumeAll(st *interaction.State) {
 	for _, l := range st.Legs {
 		if l.State == interaction.LegInviting {
 			d.resume(invitationKey{interaction: st.ID, id: l.ID}, Invitation{Interaction: st.ID, ID: l.ID, Kind: InviteConsultation,
-				Agent: l.Agent, From: l.Owner, Target: l.Target, Medium: l.Medium, Offered: l.Started})
+				Agent: l.Invitee, From: l.Owner, Target: l.Target, Medium: l.Medium, Offered: l.Started})
 		}
 	}
 	for _, r := range st.Requests {
@@ -200,7 +200,7 @@ func (d *Directory) resumeAll(st *interaction.State) {
 				kind = InviteTransfer
 			}
 			d.resume(invitationKey{interaction: st.ID, id: r.ID}, Invitation{Interaction: st.ID, ID: r.ID, Kind: kind,
-				Agent: r.Agent, From: r.From, Target: r.Target, Medium: interaction.MediumChat, Offered: r.Started})
+				Agent: r.Invitee, From: r.Owner, Target: r.Target, Medium: interaction.MediumChat, Offered: r.Started})
 		}
 	}
 	if st.Status == interaction.StatusWaiting {

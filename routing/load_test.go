@@ -49,7 +49,7 @@ func TestRX1AnAgentAtCapacityIsNeverOfferedAChat(t *testing.T) {
 		d.clock.Advance(time.Minute) // a1 is by far the longest idle
 		leg, err := d.svc.Start(ctx, id, "owner", skill("billing"), interaction.MediumChat)
 		require.NoError(t, err)
-		assert.Equal(t, interaction.PartyID("a2"), d.state(id).Leg(leg).Agent, "a1 is at capacity for chat")
+		assert.Equal(t, interaction.PartyID("a2"), d.state(id).Leg(leg).Invitee, "a1 is at capacity for chat")
 		require.NoError(t, d.svc.Cancel(ctx, id, "owner", leg))
 	}
 	leg, err := d.svc.Start(ctx, id, "owner", skill("billing"), interaction.MediumChat)
@@ -140,13 +140,13 @@ func TestRX1LoadFollowsTheEvents(t *testing.T) {
 	assert.Equal(t, 0, chat("a2"), "a removed member occupies nothing")
 	chatLeg, err := d.svc.Start(ctx, id, "a3", skill("billing"), interaction.MediumChat)
 	require.NoError(t, err)
-	agent := d.state(id).Leg(chatLeg).Agent
+	agent := d.state(id).Leg(chatLeg).Invitee
 	require.NoError(t, d.svc.Accept(ctx, id, agent, chatLeg))
 	require.NoError(t, d.svc.Transfer(ctx, id, "a3", chatLeg))
 	assert.Equal(t, 1, chat(agent), "a chat consultation's unit carries over to the transfer")
 	d.inStep(id)
 
-	require.NoError(t, d.chats.End(ctx, id, agent))
+	require.NoError(t, d.chats.EndSession(ctx, id, agent))
 	assert.Equal(t, 1, chat(agent), "wrap-up: the last agent occupies the chat until it marks done")
 	require.NoError(t, d.chats.MarkDone(ctx, id, agent))
 	for _, p := range []interaction.PartyID{"a1", "a2", "a3", "a4"} {

@@ -51,7 +51,7 @@ func TestRX1NotReadyWhileInvitedKeepsTheInvitation(t *testing.T) {
 	id := d.chat("owner")
 	leg, err := d.svc.Start(ctx, id, "owner", skill("billing"), interaction.MediumChat)
 	require.NoError(t, err)
-	require.Equal(t, interaction.PartyID("a1"), d.state(id).Leg(leg).Agent)
+	require.Equal(t, interaction.PartyID("a1"), d.state(id).Leg(leg).Invitee)
 	require.NoError(t, d.dir.SetPresence(ctx, "a1", routing.Away))
 	assert.Equal(t, interaction.LegInviting, d.state(id).Leg(leg).State)
 	require.Len(t, d.dir.Invitations("a1"), 1)
@@ -84,7 +84,7 @@ func TestRX1LogoutWhileInvitedRescindsAndRedirects(t *testing.T) {
 	assert.Empty(t, live)
 	var next *interaction.Leg
 	for i := range st.Legs {
-		if st.Legs[i].State == interaction.LegInviting && st.Legs[i].Agent == "a2" {
+		if st.Legs[i].State == interaction.LegInviting && st.Legs[i].Invitee == "a2" {
 			next = &st.Legs[i]
 		}
 	}

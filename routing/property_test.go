@@ -349,12 +349,12 @@ func (w *world) invitationsOut(t *rapid.T) []invitationRef {
 		st := w.state(t, id)
 		for _, l := range st.Legs {
 			if l.State == interaction.LegInviting {
-				out = append(out, invitationRef{id, l.ID, l.Agent, l.Owner, false})
+				out = append(out, invitationRef{id, l.ID, l.Invitee, l.Owner, false})
 			}
 		}
 		for _, r := range st.Requests {
 			if r.State == interaction.RequestPending {
-				out = append(out, invitationRef{id, r.ID, r.Agent, r.From, true})
+				out = append(out, invitationRef{id, r.ID, r.Invitee, r.Owner, true})
 			}
 		}
 	}
@@ -415,8 +415,8 @@ func (w *world) activeLeg(t *rapid.T) (interaction.ID, interaction.Leg) {
 
 func (w *world) endLeg(t *rapid.T) {
 	id, l := w.activeLeg(t)
-	actor := rapid.SampledFrom([]interaction.PartyID{l.Owner, l.Agent}).Draw(t, "ender")
-	refused(t, w.svc.End(ctx, id, actor, l.ID))
+	actor := rapid.SampledFrom([]interaction.PartyID{l.Owner, l.Invitee}).Draw(t, "ender")
+	refused(t, w.svc.EndConsultation(ctx, id, actor, l.ID))
 }
 
 func (w *world) transfer(t *rapid.T) {
@@ -452,7 +452,7 @@ func (w *world) end(t *rapid.T) {
 	if actor == st.Contact {
 		refused(t, w.chats.Leave(ctx, id, actor))
 	} else {
-		refused(t, w.chats.End(ctx, id, actor))
+		refused(t, w.chats.EndSession(ctx, id, actor))
 	}
 }
 
@@ -499,7 +499,7 @@ func (w *world) adopt(t *rapid.T) {
 		}
 		for _, r := range st.Requests {
 			if r.Via == "" {
-				consider(r.ID, &task{id: id, owner: r.From, target: r.Target, medium: interaction.MediumChat, request: r.Kind})
+				consider(r.ID, &task{id: id, owner: r.Owner, target: r.Target, medium: interaction.MediumChat, request: r.Kind})
 			}
 		}
 	}

@@ -105,7 +105,7 @@ func TestRestartRecoversLoadsAndRemindersFromTheOpenInteractions(t *testing.T) {
 	for i := 0; i < 6; i++ {
 		id := before.chat(t, "old-contact", "a4")
 		require.NoError(t, before.chats.Post(ctx, id, "old-contact", "Thanks, bye"))
-		require.NoError(t, before.chats.End(ctx, id, "a4"))
+		require.NoError(t, before.chats.EndSession(ctx, id, "a4"))
 		require.NoError(t, before.chats.MarkDone(ctx, id, "a4"))
 	}
 	// Under way: a1's chat with a question from the contact and an
@@ -129,7 +129,7 @@ func TestRestartRecoversLoadsAndRemindersFromTheOpenInteractions(t *testing.T) {
 	require.NoError(t, before.chats.Assign(ctx, third, interaction.System, "a3"))
 	// A chat ended by its agent, in wrap-up until a4 marks it done.
 	wrapping := before.chat(t, "c4", "a4")
-	require.NoError(t, before.chats.End(ctx, wrapping, "a4"))
+	require.NoError(t, before.chats.EndSession(ctx, wrapping, "a4"))
 	open := []interaction.ID{first, second, third, wrapping}
 
 	agents := []interaction.PartyID{"a1", "a2", "a3", "a4", "a5"}

@@ -197,12 +197,12 @@ func PendingOffers(st *interaction.State) map[interaction.PartyID][]interaction.
 	}
 	for i := range st.Legs {
 		if l := &st.Legs[i]; l.State == interaction.LegInviting {
-			add(l.Agent, l.ID)
+			add(l.Invitee, l.ID)
 		}
 	}
 	for i := range st.Requests {
 		if r := &st.Requests[i]; r.State == interaction.RequestPending {
-			add(r.Agent, r.ID)
+			add(r.Invitee, r.ID)
 		}
 	}
 	return out

@@ -98,8 +98,8 @@ func (t *Tracker) message(s *interaction.State, ev *interaction.Event) {
 func otherAgent(l *interaction.Leg, author interaction.PartyID) (interaction.PartyID, bool) {
 	switch author {
 	case l.Owner:
-		return l.Agent, true
-	case l.Agent:
+		return l.Invitee, true
+	case l.Invitee:
 		return l.Owner, true
 	}
 	return "", false

@@ -133,13 +133,13 @@ func TestRC9TrackerProperties(t *testing.T) {
 				if ls := legs(interaction.LegActive); len(ls) > 0 {
 					l := rapid.SampledFrom(ls).Draw(t, "leg")
 					n++
-					do(rapid.SampledFrom([]interaction.PartyID{l.Owner, l.Agent}).Draw(t, "actor"), consult.Say{Leg: l.ID, Text: fmt.Sprint("s", n)})
+					do(rapid.SampledFrom([]interaction.PartyID{l.Owner, l.Invitee}).Draw(t, "actor"), consult.Say{Leg: l.ID, Text: fmt.Sprint("s", n)})
 				}
 			},
 			"endLeg": func(t *rapid.T) {
 				if ls := legs(interaction.LegActive); len(ls) > 0 {
 					l := rapid.SampledFrom(ls).Draw(t, "leg")
-					do(l.Agent, consult.EndLeg{Leg: l.ID})
+					do(l.Invitee, consult.EndConsultation{Leg: l.ID})
 				}
 			},
 			"conference": func(t *rapid.T) {
@@ -148,7 +148,7 @@ func TestRC9TrackerProperties(t *testing.T) {
 					req := interaction.LegID(fmt.Sprint("req", n))
 					n++
 					do(l.Owner, consult.Conference{Leg: l.ID, Request: req})
-					do(l.Agent, consult.AcceptRequest{Request: req})
+					do(l.Invitee, consult.AcceptRequest{Request: req})
 				}
 			},
 			"transfer": func(t *rapid.T) {
@@ -175,7 +175,7 @@ func TestRC9TrackerProperties(t *testing.T) {
 			},
 			"end": func(t *rapid.T) {
 				if rarely(t) {
-					do(present(t), interaction.End{})
+					do(present(t), interaction.EndSession{})
 				}
 			},
 			"focus": func(t *rapid.T) {

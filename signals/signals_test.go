@@ -225,7 +225,7 @@ func TestRC9ConsultationLegCountsOnItsOwn(t *testing.T) {
 	assert.Empty(t, d.tracker.Pending("agent2"), "a consultation target owes the contact nothing")
 
 	// Ending the leg settles it; the chat stays pending.
-	require.NoError(t, d.consult.End(ctx, d.id, "agent2", leg))
+	require.NoError(t, d.consult.EndConsultation(ctx, d.id, "agent2", leg))
 	assert.Equal(t, []signals.Conversation{signals.Chat(d.id)}, convs(d.tracker.Pending("agent1")))
 }
 
@@ -260,7 +260,7 @@ func TestRC9LeavingAndEndingStopReminders(t *testing.T) {
 	assert.Equal(t, []signals.Conversation{signals.Chat(d.id)}, convs(d.tracker.Pending("agent2")),
 		"the new owner owes the contact its answer; the leg is over")
 
-	require.NoError(t, d.chats.End(ctx, d.id, "contact"))
+	require.NoError(t, d.chats.EndSession(ctx, d.id, "contact"))
 	assert.Empty(t, d.tracker.Pending("agent2"), "the session ended")
 	assert.Zero(t, d.tracker.Armed())
 	d.clock.Advance(time.Hour)

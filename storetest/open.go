@@ -494,7 +494,7 @@ func testServiceRecover(t *testing.T, newStores NewStores) {
 		require.NoError(t, first.Assign(ctx, id, interaction.System, "agent1"))
 		require.NoError(t, first.Join(ctx, id, "agent1"))
 		if i%2 == 1 {
-			require.NoError(t, first.End(ctx, id, "agent1"))
+			require.NoError(t, first.EndSession(ctx, id, "agent1"))
 			require.NoError(t, first.MarkDone(ctx, id, "agent1"))
 			st, err := first.State(ctx, id)
 			require.NoError(t, err)

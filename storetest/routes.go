@@ -63,7 +63,7 @@ func TestFirstAcceptWins(t *testing.T, newStores NewStores, rounds int) {
 		offers := map[interaction.PartyID]interaction.LegID{}
 		for _, l := range st.Legs {
 			if l.State == interaction.LegInviting {
-				offers[l.Agent] = l.ID
+				offers[l.Invitee] = l.ID
 			}
 		}
 		require.Len(t, offers, 2, "round %d: two offers out", round)
@@ -116,7 +116,7 @@ func TestFirstAcceptWins(t *testing.T, newStores NewStores, rounds int) {
 		for _, l := range stored.Legs {
 			if l.State == interaction.LegActive {
 				active++
-				assert.Equal(t, winner, l.Agent, "round %d", round)
+				assert.Equal(t, winner, l.Invitee, "round %d", round)
 			}
 		}
 		require.Equal(t, 1, active, "round %d: exactly one active leg (R-X1)", round)

@@ -559,13 +559,13 @@ func testRoutingRestart(t *testing.T, newInstances NewRoutingInstances) {
 	accept := func(i int) {
 		st, err := b.chats.State(ctx, chats[i])
 		require.NoError(t, err)
-		require.NoError(t, b.desk.Accept(ctx, chats[i], st.Leg(legs[i]).Agent, legs[i]))
+		require.NoError(t, b.desk.Accept(ctx, chats[i], st.Leg(legs[i]).Invitee, legs[i]))
 	}
 	accept(0)
 	accept(1)
 	owner := func(i int) interaction.PartyID { return interaction.PartyID(fmt.Sprint("owner", i)) }
-	require.NoError(t, b.chats.End(ctx, chats[2], owner(2)))
-	require.NoError(t, b.chats.End(ctx, chats[3], owner(3)))
+	require.NoError(t, b.chats.EndSession(ctx, chats[2], owner(2)))
+	require.NoError(t, b.chats.EndSession(ctx, chats[3], owner(3)))
 	require.NoError(t, b.chats.MarkDone(ctx, chats[3], owner(3)))
 	lister := ins[2].Chats.(interaction.OpenLister)
 	want := expectedLoads(t, b.chats, lister)
@@ -601,7 +601,7 @@ func testRoutingOffline(t *testing.T, newInstances NewRoutingInstances) {
 	require.NoError(t, err)
 	st, err := a.chats.State(ctx, id)
 	require.NoError(t, err)
-	require.Equal(t, interaction.PartyID("ann"), st.Leg(leg).Agent, "longest idle")
+	require.Equal(t, interaction.PartyID("ann"), st.Leg(leg).Invitee, "longest idle")
 	require.NoError(t, a.dir.Refresh(ctx))
 
 	// A follows the feed while B sets ann logged out.
@@ -626,7 +626,7 @@ func testRoutingOffline(t *testing.T, newInstances NewRoutingInstances) {
 	require.NoError(t, err)
 	rescinds, offers := 0, map[interaction.PartyID]int{}
 	for _, l := range st.Legs {
-		offers[l.Agent]++
+		offers[l.Invitee]++
 		if l.ID == leg {
 			assert.Equal(t, interaction.LegCancelled, l.State)
 		}

@@ -52,7 +52,7 @@ func ConsultationTimed(ctx context.Context, svc *interaction.Service, took func(
 		{owner, consult.Conference{Leg: leg, Request: req}},
 		{target, consult.AcceptRequest{Request: req}},
 		{owner, interaction.Leave{}},
-		{target, interaction.End{}},
+		{target, interaction.EndSession{}},
 		{owner, interaction.MarkDone{}},
 		{target, interaction.MarkDone{}},
 	}

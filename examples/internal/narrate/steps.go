@@ -57,7 +57,7 @@ func (s *Story) ConsultTarget(owner PartyID, target interaction.Target, medium i
 			s.Fail(err)
 			return leg
 		}
-		s.Note("R-C2: routing chose %s, an available agent with that %s", st.Leg(leg).Agent, target.Kind)
+		s.Note("R-C2: routing chose %s, an available agent with that %s", st.Leg(leg).Invitee, target.Kind)
 	}
 	return leg
 }
@@ -93,7 +93,7 @@ func (s *Story) Say(actor PartyID, leg interaction.LegID, text string) {
 // EndConsultation: the owner or the target ends the consultation (R-C4).
 func (s *Story) EndConsultation(actor PartyID, leg interaction.LegID) {
 	s.Step(actor, "ends the consultation", func() error {
-		return s.Desk.End(s.ctx, s.ID, actor, leg)
+		return s.Desk.EndConsultation(s.ctx, s.ID, actor, leg)
 	})
 }
 
@@ -156,7 +156,7 @@ func (s *Story) End(actor PartyID) {
 		what = "ends the chat"
 	}
 	s.Step(actor, what, func() error {
-		return s.Chats.End(s.ctx, s.ID, actor)
+		return s.Chats.EndSession(s.ctx, s.ID, actor)
 	})
 }
 
@@ -193,7 +193,7 @@ func (s *Story) LegOf(agent PartyID) interaction.LegID {
 	}
 	err := s.Chats.Read(s.ctx, s.ID, func(st *interaction.State) error {
 		for _, l := range st.Legs {
-			if l.Agent == agent {
+			if l.Invitee == agent {
 				leg = l.ID
 			}
 		}

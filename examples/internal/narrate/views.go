@@ -21,7 +21,7 @@ func (s *Story) Show(parties ...PartyID) {
 		}
 		fmt.Fprintf(s.w, "%s%s (%s, %s; chat %s)\n", indent, p, v.Role, v.Membership, v.Status)
 		for _, l := range v.Legs {
-			fmt.Fprintf(s.w, "%s  | %s consultation %s -> %s: %s\n", indent, l.Medium, l.Owner, l.Agent, l.State)
+			fmt.Fprintf(s.w, "%s  | %s consultation %s -> %s: %s\n", indent, l.Medium, l.Owner, l.Invitee, l.State)
 		}
 		if len(v.Messages) == 0 {
 			fmt.Fprintf(s.w, "%s  | (no messages)\n", indent)

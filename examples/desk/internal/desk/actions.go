@@ -28,11 +28,11 @@ func actionsFor(st *interaction.State, party interaction.PartyID) []Action {
 			continue
 		}
 		switch party {
-		case r.Agent:
+		case r.Invitee:
 			out = append(out,
 				Action{Action: "accept-request", Label: "Accept " + r.Kind.String(), Leg: r.ID, Primary: true},
 				Action{Action: "decline-request", Label: "Decline " + r.Kind.String(), Leg: r.ID})
-		case r.From:
+		case r.Owner:
 			out = append(out, Action{Action: "cancel-request", Label: "Cancel " + r.Kind.String() + " request", Leg: r.ID})
 		}
 	}
@@ -61,15 +61,15 @@ func actionsFor(st *interaction.State, party interaction.PartyID) []Action {
 
 // legActions are the buttons of one consultation for one of its agents.
 func legActions(st *interaction.State, me *interaction.Party, l interaction.Leg) []Action {
-	if l.Owner != me.ID && l.Agent != me.ID {
+	if l.Owner != me.ID && l.Invitee != me.ID {
 		return nil
 	}
-	other := l.Agent
-	if me.ID == l.Agent {
+	other := l.Invitee
+	if me.ID == l.Invitee {
 		other = l.Owner
 	}
 	switch {
-	case l.State == interaction.LegInviting && me.ID == l.Agent:
+	case l.State == interaction.LegInviting && me.ID == l.Invitee:
 		return []Action{
 			{Action: "accept", Label: "Accept " + l.Medium.String() + " consultation", Leg: l.ID, Primary: true},
 			{Action: "decline", Label: "Decline consultation", Leg: l.ID},

@@ -186,7 +186,7 @@ func (s *Server) paneFrom(st *interaction.State, id interaction.ID, pg *interact
 		})
 	}
 	for _, l := range view.Legs {
-		pane.Legs = append(pane.Legs, PaneLeg{ID: l.ID, Owner: l.Owner, Agent: l.Agent, Medium: l.Medium.String(), State: l.State})
+		pane.Legs = append(pane.Legs, PaneLeg{ID: l.ID, Owner: l.Owner, Agent: l.Invitee, Medium: l.Medium.String(), State: l.State})
 		if l.State == interaction.LegActive && l.Medium != interaction.MediumVoice && pane.SayLeg == "" {
 			pane.SayLeg = l.ID
 		}

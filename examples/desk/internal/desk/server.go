@@ -435,7 +435,7 @@ func (s *Server) Act(ctx context.Context, a ActRequest) error {
 	case "accept-chat":
 		return s.chats.Join(ctx, id, a.Party)
 	case "end":
-		return s.chats.End(ctx, id, a.Party)
+		return s.chats.EndSession(ctx, id, a.Party)
 	case "done":
 		return s.chats.MarkDone(ctx, id, a.Party)
 	case "consult":
@@ -465,7 +465,7 @@ func (s *Server) legCommands() map[string]legCommand {
 		"accept":           s.desk.Accept,
 		"decline":          s.desk.Decline,
 		"cancel":           s.desk.Cancel,
-		"end-consultation": s.desk.End,
+		"end-consultation": s.desk.EndConsultation,
 		"transfer":         s.desk.Transfer,
 		"accept-request":   s.desk.AcceptRequest,
 		"decline-request":  s.desk.DeclineRequest,

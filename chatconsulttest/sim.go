@@ -478,7 +478,9 @@ func (s *Simulator) active(ctx context.Context, id interaction.ID, sn snapshot) 
 			add(1, func() error { return s.Desk.Say(ctx, id, l.Owner, l.ID, fmt.Sprintf("can I %d?", n)) })
 			add(1, func() error { return s.Desk.Say(ctx, id, l.Invitee, l.ID, fmt.Sprintf("yes, %d", n)) })
 		}
-		add(0.3, func() error { return s.Desk.EndConsultation(ctx, id, pick(s.rng, []interaction.PartyID{l.Owner, l.Invitee}), l.ID) })
+		add(0.3, func() error {
+			return s.Desk.EndConsultation(ctx, id, pick(s.rng, []interaction.PartyID{l.Owner, l.Invitee}), l.ID)
+		})
 		if l.Owner == sn.owner {
 			add(2*rates.Transfer, func() error { return s.Desk.Transfer(ctx, id, l.Owner, l.ID) })
 			add(2*rates.Conference, func() error {

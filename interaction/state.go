@@ -96,7 +96,7 @@ type Message struct {
 type Leg struct {
 	ID      LegID
 	Owner   PartyID // the owner who started it
-	Invitee   PartyID // the target agent (resolved from Target)
+	Invitee PartyID // the target agent (resolved from Target)
 	Target  Target  // what the owner asked for (R-C2)
 	Route   LegID   // the routed invitation it is an offer of (R-X1); empty for a named agent
 	Medium  Medium  // chat, IM or voice (R-C10)
@@ -117,8 +117,8 @@ func (l *Leg) Live() bool { return l.State == LegInviting || l.State == LegActiv
 type Request struct {
 	ID       LegID
 	Kind     RequestKind
-	Owner     PartyID // the owner who asked
-	Invitee    PartyID // the target agent
+	Owner    PartyID // the owner who asked
+	Invitee  PartyID // the target agent
 	Target   Target
 	Via      LegID // the consultation it came from; empty for a direct one (R-X4)
 	Route    LegID // the routed invitation it is an offer of (R-X1); empty for a named agent

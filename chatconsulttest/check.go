@@ -369,8 +369,8 @@ func (c *Checker) follow(ev *interaction.Event, out *violations) {
 	switch ev.Type {
 	case interaction.EventRole:
 		if ev.Role == interaction.RoleSupervisor {
-			c.links[ev.Party] = supervision{agent: interaction.PartyID(ev.Target.ID), coaching: ev.Trigger == interaction.SuperviseCoach}
-			if a := interaction.PartyID(ev.Target.ID); ev.Trigger == interaction.SuperviseCoach && !slices.Contains(c.coached[ev.Party], a) {
+			c.links[ev.Party] = supervision{agent: ev.Supervised, coaching: ev.Trigger == interaction.SuperviseCoach}
+			if a := ev.Supervised; ev.Trigger == interaction.SuperviseCoach && !slices.Contains(c.coached[ev.Party], a) {
 				c.coached[ev.Party] = append(c.coached[ev.Party], a)
 			}
 			sup = ev.Party
@@ -403,10 +403,10 @@ func (c *Checker) follow(ev *interaction.Event, out *violations) {
 	coach := ev.Scope.Kind == interaction.ScopeCoach && ev.Scope.Party != ""
 	switch {
 	case ev.Type == interaction.EventRole && ev.Trigger == interaction.SuperviseMonitor && !own:
-		out.add("R-X7", InvSupervisorHidden, v, "%s starts monitoring %s in scope %s: a monitor is told to nobody", sup, ev.Target.ID, scopeString(ev.Scope))
+		out.add("R-X7", InvSupervisorHidden, v, "%s starts monitoring %s in scope %s: a monitor is told to nobody", sup, ev.Supervised, scopeString(ev.Scope))
 	case ev.Type == interaction.EventRole && ev.Trigger == interaction.SuperviseCoach &&
-		!own && ev.Scope != (interaction.Scope{Kind: interaction.ScopeCoach, Party: interaction.PartyID(ev.Target.ID)}):
-		out.add("R-X7", InvSupervisorHidden, v, "%s starts coaching %s in scope %s", sup, ev.Target.ID, scopeString(ev.Scope))
+		!own && ev.Scope != (interaction.Scope{Kind: interaction.ScopeCoach, Party: ev.Supervised}):
+		out.add("R-X7", InvSupervisorHidden, v, "%s starts coaching %s in scope %s", sup, ev.Supervised, scopeString(ev.Scope))
 	case ev.Type == interaction.EventMembership && !own && !coach:
 		out.add("R-X7", InvSupervisorHidden, v, "supervisor %s %s in scope %s", sup, ev.To, scopeString(ev.Scope))
 	case ev.Type == interaction.EventMessage && !coach:

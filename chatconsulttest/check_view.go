@@ -454,7 +454,7 @@ func (c *Checker) delivered(party interaction.PartyID, events []interaction.Even
 			case interaction.ScopeCoach:
 				out.add("R-X7", InvCoachPrivate, v, "the contact is told of a %s event coaching %s", ev.Type, ev.Scope.Party)
 			}
-			for _, id := range []interaction.PartyID{ev.Actor, ev.Party, interaction.PartyID(ev.Target.ID), ev.Scope.Party} {
+			for _, id := range []interaction.PartyID{ev.Actor, ev.Party, interaction.PartyID(ev.Target.ID), ev.Supervised, ev.Scope.Party} {
 				if q := s.Party(id); q != nil && q.Role != interaction.RoleContact {
 					out.add("R-X6", InvContactIDs, v, "the contact is told internal agent ID %s in a %s event", id, ev.Type)
 				}

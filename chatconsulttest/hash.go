@@ -60,6 +60,7 @@ func encodeEvent(h hash.Hash, ev *interaction.Event) {
 	s(string(ev.Via))
 	u(uint64(ev.Target.Kind))
 	s(ev.Target.ID)
+	s(string(ev.Supervised))
 	u(uint64(ev.Medium))
 	u(uint64(ev.Request))
 	s(ev.Text)

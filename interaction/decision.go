@@ -216,7 +216,7 @@ func (d *Decision) Supervision(agent PartyID, mode Trigger, sc Scope) error {
 	if err != nil {
 		return d.wrap(err)
 	}
-	d.record(Event{Type: EventRole, Party: d.Actor, Role: roleNamed(to), Target: Target{Kind: TargetAgent, ID: string(agent)}, Trigger: mode, Scope: sc})
+	d.record(Event{Type: EventRole, Party: d.Actor, Role: roleNamed(to), Supervised: agent, Trigger: mode, Scope: sc})
 	return nil
 }
 

@@ -84,11 +84,14 @@ type Event struct {
 	// ordinary System command (see Deadline).
 	Deadline time.Time
 	Target   Target
-	Medium   Medium
-	Request  RequestKind
-	Text     string
-	Kind     MessageKind
-	Seq      uint32 // message number in the transcript, 1-based
+	// Supervised is the agent a supervisor's EventRole says it monitors
+	// or coaches from now on (R-X7); empty on every other event.
+	Supervised PartyID
+	Medium     Medium
+	Request    RequestKind
+	Text       string
+	Kind       MessageKind
+	Seq        uint32 // message number in the transcript, 1-based
 
 	// Fingerprint identifies the command (actor and content) on the first
 	// event of a command run with a caller-chosen ID (Service.DoCommand);

@@ -329,10 +329,10 @@ func (s *State) Apply(ev *Event) error {
 		p.Coaching = false
 		if ev.Role == RoleSupervisor {
 			// R-X7: Target names the agent supervised, Trigger how.
-			if ev.Target.ID == "" || s.Party(PartyID(ev.Target.ID)) == nil || (ev.Trigger != SuperviseMonitor && ev.Trigger != SuperviseCoach) {
+			if ev.Supervised == "" || s.Party(ev.Supervised) == nil || (ev.Trigger != SuperviseMonitor && ev.Trigger != SuperviseCoach) {
 				return corrupt(ev, "supervision of %s names no known agent or mode", ev.Party)
 			}
-			p.Supervises, p.Coaching = PartyID(ev.Target.ID), ev.Trigger == SuperviseCoach
+			p.Supervises, p.Coaching = ev.Supervised, ev.Trigger == SuperviseCoach
 		}
 	case EventMessage:
 		if ev.Seq != s.MessageCount()+1 {

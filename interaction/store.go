@@ -302,6 +302,8 @@ type eventDetail struct {
 	target   Target
 	medium   Medium
 	request  RequestKind
+	// supervised: Event.Supervised
+	supervised PartyID
 }
 
 func storeEvent(ev *Event) storedEvent {
@@ -311,7 +313,8 @@ func storeEvent(ev *Event) storedEvent {
 		fingerprint: ev.Fingerprint,
 	}
 	d := eventDetail{party: ev.Party, from: ev.From, to: ev.To, trigger: ev.Trigger, leg: ev.Leg, via: ev.Via,
-		route: ev.Route, deadline: ev.Deadline, target: ev.Target, medium: ev.Medium, request: ev.Request}
+		route: ev.Route, deadline: ev.Deadline, target: ev.Target, medium: ev.Medium, request: ev.Request,
+		supervised: ev.Supervised}
 	if d != (eventDetail{leg: ev.Scope.Leg}) {
 		se.detail = new(eventDetail) // allocated here only: &d would put every d on the heap
 		*se.detail = d
@@ -328,6 +331,7 @@ func (se *storedEvent) expand(id ID, ev *Event) {
 	if d := se.detail; d != nil {
 		ev.Party, ev.From, ev.To, ev.Trigger, ev.Leg, ev.Via = d.party, d.from, d.to, d.trigger, d.leg, d.via
 		ev.Route, ev.Deadline, ev.Target, ev.Medium, ev.Request = d.route, d.deadline, d.target, d.medium, d.request
+		ev.Supervised = d.supervised
 	}
 }
 

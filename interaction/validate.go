@@ -426,14 +426,16 @@ func (s *State) validateRole(ev *Event) error {
 		// R-X7: a supervisor monitors or coaches, as itself, an agent
 		// engaged with the contact, in an active chat; a monitor is told to
 		// itself only, coaching to the coached agent.
-		agent := PartyID(ev.Target.ID)
+		agent := ev.Supervised
 		switch {
 		case ev.Actor != ev.Party:
 			return refuse(ev, "R-X7", checkParty, "%s sets the supervision of %s", ev.Actor, ev.Party)
 		case ev.Trigger != SuperviseMonitor && ev.Trigger != SuperviseCoach:
 			return refuse(ev, "R-X7", checkParty, "supervision of %s in unknown mode %q", ev.Party, ev.Trigger)
-		case ev.Target.Kind != TargetAgent || agent == ev.Party || !s.present(agent, true):
-			return refuse(ev, "R-X7", checkParty, "%s supervises %s, not an agent engaged with the contact", ev.Party, ev.Target)
+		case ev.Target != (Target{}):
+			return refuse(ev, "R-X7", checkParty, "supervision of %s names a target: the supervised agent is Supervised", ev.Party)
+		case agent == ev.Party || !s.present(agent, true):
+			return refuse(ev, "R-X7", checkParty, "%s supervises %q, not an agent engaged with the contact", ev.Party, agent)
 		case s.Status != StatusActive:
 			return refuse(ev, "R-X7", checkParty, "supervision of a %s chat", s.Status)
 		case ev.Trigger == SuperviseMonitor && ev.Scope != PartyScope(ev.Party),

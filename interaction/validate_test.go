@@ -140,7 +140,7 @@ func membership(actor, party interaction.PartyID, role interaction.Role, from in
 
 func supervise(sup, agent interaction.PartyID, mode interaction.Trigger, sc interaction.Scope) interaction.Event {
 	return interaction.Event{Type: interaction.EventRole, Actor: sup, Party: sup, Role: interaction.RoleSupervisor,
-		Target: interaction.Target{ID: string(agent)}, Trigger: mode, Scope: sc}
+		Supervised: agent, Trigger: mode, Scope: sc}
 }
 
 func forgedWords(words string) string {

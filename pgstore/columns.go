@@ -67,8 +67,9 @@ func (c *columns) add(events []interaction.Event) {
 		c.route = append(c.route, string(ev.Route))
 		c.deadlineS = append(c.deadlineS, ev.Deadline.Unix())
 		c.deadlineNS = append(c.deadlineNS, int32(ev.Deadline.Nanosecond()))
-		c.targetKind = append(c.targetKind, int16(ev.Target.Kind))
-		c.targetID = append(c.targetID, ev.Target.ID)
+		target := storedTarget(ev)
+		c.targetKind = append(c.targetKind, int16(target.Kind))
+		c.targetID = append(c.targetID, target.ID)
 		c.medium = append(c.medium, int16(ev.Medium))
 		c.request = append(c.request, int16(ev.Request))
 		c.body = append(c.body, []byte(ev.Text))
@@ -124,9 +125,27 @@ func scanEvents(rows pgx.Rows) ([]interaction.Event, error) {
 		if deadlineS != zeroTimeSeconds || deadlineNS != 0 {
 			ev.Deadline = time.Unix(deadlineS, int64(deadlineNS)).UTC()
 		}
+		loadedTarget(&ev)
 		out = append(out, ev)
 	}
 	return out, rows.Err()
+}
+
+// storedTarget is what the target columns hold for ev: its Target, or for
+// a supervisor's role event the agent it supervises (Event.Supervised),
+// as an agent target; the schema has held it there since migration 0001.
+func storedTarget(ev *interaction.Event) interaction.Target {
+	if ev.Type == interaction.EventRole && ev.Supervised != "" {
+		return interaction.Target{Kind: interaction.TargetAgent, ID: string(ev.Supervised)}
+	}
+	return ev.Target
+}
+
+// loadedTarget undoes storedTarget.
+func loadedTarget(ev *interaction.Event) {
+	if ev.Type == interaction.EventRole && ev.Role == interaction.RoleSupervisor && ev.Target.Kind == interaction.TargetAgent {
+		ev.Supervised, ev.Target = interaction.PartyID(ev.Target.ID), interaction.Target{}
+	}
 }
 
 // checkEvents refuses what Append cannot store as given: events out of
@@ -144,8 +163,14 @@ func checkEvents(id interaction.ID, expected uint64, events []interaction.Event)
 			return &interaction.Error{Kind: interaction.ErrBadInput, Op: "append", Interaction: id,
 				Detail: "a deadline outside the years 1678 to 2262, which the table of deadlines cannot hold"}
 		}
+		if ev.Type == interaction.EventRole && ev.Target != (interaction.Target{}) &&
+			(ev.Supervised != "" || ev.Role == interaction.RoleSupervisor) {
+			// The target columns hold a supervisor's supervised agent.
+			return &interaction.Error{Kind: interaction.ErrBadInput, Op: "append", Interaction: id,
+				Detail: "a supervisor's role event with a target: it names whom it supervises in Supervised"}
+		}
 		for _, s := range [...]string{string(ev.Interaction), string(ev.Actor), ev.Cause, string(ev.Scope.Leg),
-			string(ev.Scope.Party), string(ev.Party), ev.From, ev.To, string(ev.Trigger), string(ev.Leg), string(ev.Via), string(ev.Route), ev.Target.ID} {
+			string(ev.Scope.Party), string(ev.Party), ev.From, ev.To, string(ev.Trigger), string(ev.Leg), string(ev.Via), string(ev.Route), ev.Target.ID, string(ev.Supervised)} {
 			if !storableText(s) {
 				return &interaction.Error{Kind: interaction.ErrBadInput, Op: "append", Interaction: id,
 					Detail: "an identifier holds NUL or invalid UTF-8, which PostgreSQL text cannot store"}

@@ -54,6 +54,7 @@ type Start struct {
 	Timeout time.Duration
 }
 
+// Decides R-C1, R-C10: an owner of an active chat starts a consultation, by chat, IM or voice, without a conference.
 func (c Start) Decide(d *interaction.Decision) error {
 	d.SetOp("start consultation")
 	if err := d.CheckID("leg", string(c.Leg)); err != nil {
@@ -218,6 +219,7 @@ func rescindRivals(d *interaction.Decision, route, keep LegID) error {
 // it, since it is decided on the stored state.
 type Accept struct{ Leg LegID }
 
+// Decides R-C3: the target's accept opens the consultation chat.
 func (c Accept) Decide(d *interaction.Decision) error {
 	d.SetOp("accept consultation")
 	l, err := partyLeg(d, c.Leg)
@@ -245,6 +247,7 @@ func (c Accept) Decide(d *interaction.Decision) error {
 // a system notice in its own view (R-C3).
 type Decline struct{ Leg LegID }
 
+// Decides R-C3: the target's decline ends the invitation and tells the owner.
 func (c Decline) Decide(d *interaction.Decision) error {
 	d.SetOp("decline consultation")
 	l, err := partyLeg(d, c.Leg)
@@ -269,6 +272,7 @@ func (c Decline) Decide(d *interaction.Decision) error {
 // owner it is one invitation.
 type Cancel struct{ Leg LegID }
 
+// Decides R-X2: the owner cancels an invitation still pending.
 func (c Cancel) Decide(d *interaction.Decision) error {
 	d.SetOp("cancel consultation")
 	l, err := partyLeg(d, c.Leg)
@@ -335,6 +339,7 @@ func (c TimeOut) Decide(d *interaction.Decision) error {
 // the interaction done (R-C8).
 type EndConsultation struct{ Leg LegID }
 
+// Decides R-C4: either side ends the consultation; the chat goes on.
 func (c EndConsultation) Decide(d *interaction.Decision) error {
 	d.SetOp("end consultation")
 	l, err := partyLeg(d, c.Leg)
@@ -360,6 +365,7 @@ type Say struct {
 	Text string
 }
 
+// Decides R-C5: a consultation message is written for its leg only.
 func (c Say) Decide(d *interaction.Decision) error {
 	d.SetOp("consultation message")
 	if err := d.CheckText(c.Text); err != nil {
@@ -387,6 +393,7 @@ func (c Say) Decide(d *interaction.Decision) error {
 // visible to their two agents only (R-C5).
 type Transfer struct{ Leg LegID }
 
+// Decides R-C11, R-T1: the owner transfers the chat to an active consultation target, of any medium.
 func (c Transfer) Decide(d *interaction.Decision) error {
 	d.SetOp("transfer")
 	if err := d.CheckID("leg", string(c.Leg)); err != nil {
@@ -413,6 +420,8 @@ func (c Transfer) Decide(d *interaction.Decision) error {
 }
 
 // handOver makes agent the owner and takes the former owner out (R-T2).
+//
+// Decides R-T2: the transfer target becomes the owner and the former owner leaves.
 func handOver(d *interaction.Decision, from, to PartyID) error {
 	if q := d.State().Party(to); q != nil && q.Role != interaction.RoleOwner {
 		if err := d.Role(to, "transfer", interaction.Everyone); err != nil {
@@ -432,6 +441,7 @@ type Conference struct {
 	Timeout time.Duration // as for Start
 }
 
+// Decides R-F1: the owner asks an active consultation target to join as a conference member.
 func (c Conference) Decide(d *interaction.Decision) error {
 	d.SetOp("conference")
 	if err := d.CheckID("leg", string(c.Leg)); err != nil {
@@ -482,6 +492,7 @@ type Direct struct {
 	Timeout time.Duration // as for Start
 }
 
+// Decides R-X4: a transfer or conference requested directly to a target.
 func (c Direct) Decide(d *interaction.Decision) error {
 	d.SetOp("direct " + c.Kind.String())
 	if err := d.CheckID("request", string(c.Request)); err != nil {
@@ -597,6 +608,7 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 // chat goes on as before (R-F4); the owner is told in its own view.
 type DeclineRequest struct{ Request LegID }
 
+// Decides R-F4: a declined request is dropped and changes nothing.
 func (c DeclineRequest) Decide(d *interaction.Decision) error {
 	d.SetOp("decline request")
 	r, err := partyRequest(d, c.Request)
@@ -668,6 +680,7 @@ func (c CancelRequest) Decide(d *interaction.Decision) error {
 // mark the interaction done (R-C8).
 type Remove struct{ Member PartyID }
 
+// Decides R-F5: the owner removes a conference member.
 func (c Remove) Decide(d *interaction.Decision) error {
 	d.SetOp("remove")
 	owner, err := requireOwner(d, "R-F5")

@@ -241,6 +241,8 @@ func (c Reroute) endRequest(d *interaction.Decision, r interaction.Request) erro
 
 // offerOn decides, on the state after the offer ended, whether the
 // invitation goes on (see Reroute).
+//
+// Decides R-X1: an invitation declined, timed out or rescinded is offered to the next agent, or its owner told.
 func (c Reroute) offerOn(d *interaction.Decision, route LegID) error {
 	rt := d.State().Route(route)
 	if rt == nil {

@@ -9,6 +9,8 @@ import (
 // Router is what consult needs from routing (R-C2, R-X1): the one agent
 // who gets an invitation aimed at a target. Package routing implements it
 // for groups, skills and queues; DirectRouter handles named agents only.
+//
+// Decides R-C2: an agent, group, skill or queue target resolves to the agent invited.
 type Router interface {
 	// Pick returns the agent to invite for target and medium, leaving out
 	// the agents in exclude (already in the chat, or already tried). It

@@ -83,6 +83,8 @@ type Consultation struct {
 // MyHistory returns a page of agent's My History: the interactions in
 // which the agent was engaged with the contact (R-H3), each with the
 // agent's history transcript (R-H2). q.Contact narrows it to one contact.
+//
+// Decides R-H3, R-H4: My History lists the interactions the agent was engaged in with the contact.
 func (p *Projection) MyHistory(ctx context.Context, agent interaction.PartyID, q Query) (Page[Entry], error) {
 	const op = "my history"
 	if agent == "" || (q.Agent != "" && q.Agent != agent) {
@@ -111,6 +113,8 @@ func (p *Projection) ContactHistory(ctx context.Context, contact interaction.Par
 // its consultations nested in it (R-H1), without transcripts. q.Agent keeps
 // the interactions the agent was a party of in any role; q.Contact those
 // of one contact.
+//
+// Decides R-H1: a consultation is part of its interaction in the activity history, never one of its own.
 func (p *Projection) Activity(ctx context.Context, q Query) (Page[Activity], error) {
 	const op = "activity"
 	pick := func() *timeIndex {
@@ -151,6 +155,8 @@ func (p *Projection) Transcript(ctx context.Context, id interaction.ID, viewer i
 // historyTranscript is what a history view shows viewer: the chat and the
 // agent notes it could see (CanSee, the rules of every other view), and
 // nothing of the consultations, party notices or coaching (R-H2).
+//
+// Decides R-H2: history transcripts leave the consultations out.
 func historyTranscript(st *interaction.State, viewer interaction.PartyID) []interaction.Message {
 	v, err := st.ViewFor(viewer)
 	if err != nil {

@@ -31,6 +31,8 @@ import (
 // independent of the transcript's length. A party that was never in the
 // interaction gets interaction.ErrNotPermitted (R-X6) and nothing is
 // written.
+//
+// Decides R-X8: a transcript exported per viewer, with the viewer's visibility.
 func WriteJSONExport(w io.Writer, st *interaction.State, viewer interaction.PartyID) error {
 	x, msgs, err := streamed(st, viewer)
 	if err != nil {

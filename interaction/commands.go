@@ -74,14 +74,14 @@ func (Join) Decide(d *Decision) error {
 	if err := d.Membership(p.ID, "accept", RoleOwner, Everyone); err != nil {
 		return err
 	}
-	if err := d.Status("agent_joins"); err != nil {
+	if err := d.status("agent_joins"); err != nil {
 		return err
 	}
-	return d.WithdrawOffersExcept(p.ID)
+	return d.withdrawOffersExcept(p.ID)
 }
 
-// WithdrawOffersExcept withdraws every pending chat offer but keep's.
-func (d *Decision) WithdrawOffersExcept(keep PartyID) error {
+// withdrawOffersExcept withdraws every pending chat offer but keep's.
+func (d *Decision) withdrawOffersExcept(keep PartyID) error {
 	for _, q := range d.State().Parties {
 		if q.ID != keep && q.Role == RoleOwner && q.Membership == MemberInvited {
 			if err := d.Membership(q.ID, "withdraw", RoleOwner, PartyScope(q.ID)); err != nil {
@@ -199,7 +199,7 @@ func (Leave) Decide(d *Decision) error {
 		return d.Refuse(ErrInvalidTransition, "", "party is "+string(p.Membership))
 	}
 	if p.Role == RoleContact {
-		return d.EndSession()
+		return d.endSession()
 	}
 	return d.Depart(p.ID, "leave")
 }
@@ -221,14 +221,14 @@ func (EndSession) Decide(d *Decision) error {
 	}
 	switch {
 	case p.Role == RoleContact:
-		return d.EndSession()
+		return d.endSession()
 	case !p.Role.Engaged():
 		return d.Refuse(ErrNotPermitted, "R-X6", "a "+p.Role.String()+" has no session with the contact")
 	case d.State().EngagedPresent() > 1:
 		return d.Depart(p.ID, "leave")
 	default:
 		// The last engaged agent stays in the chat to wrap up and mark done.
-		return d.EndSession()
+		return d.endSession()
 	}
 }
 
@@ -255,7 +255,7 @@ func (MarkDone) Decide(d *Decision) error {
 	if err := d.Membership(p.ID, "done", p.Role, doneScope(p)); err != nil {
 		return err
 	}
-	return d.CloseIfDone()
+	return d.closeIfDone()
 }
 
 // doneScope is who is told that a party marked done: everyone still in
@@ -292,21 +292,14 @@ func membershipScope(s *State, p *Party) Scope {
 	return PartyScope(p.ID)
 }
 
-// MembershipScope is membershipScope for package consult.
-func (d *Decision) MembershipScope(p PartyID) Scope {
-	s := d.State()
-	if q := s.Party(p); q != nil {
-		return membershipScope(s, q)
-	}
-	return PartyScope(p)
-}
-
 // Depart takes party p out of the chat (trigger "leave" or "remove"):
 // its consultations and requests end, a departing owner hands over to the
 // earliest engaged agent left (R-F6), and when no engaged agent is left the
 // session with the contact ends.
+//
+// Decides R-F6: the earliest member left takes over from an owner who leaves.
 func (d *Decision) Depart(p PartyID, trigger Trigger) error {
-	if err := d.EndLegsOf(p); err != nil {
+	if err := d.endLegsOf(p); err != nil {
 		return err
 	}
 	q := d.State().Party(p)
@@ -338,14 +331,14 @@ func (d *Decision) Depart(p PartyID, trigger Trigger) error {
 		}
 	}
 	if s.EngagedPresent() == 0 {
-		return d.EndSession()
+		return d.endSession()
 	}
 	return nil
 }
 
-// EndLegsOf ends every consultation party p is in and cancels the requests
+// endLegsOf ends every consultation party p is in and cancels the requests
 // it made or was asked (R-C7, R-T2).
-func (d *Decision) EndLegsOf(p PartyID) error {
+func (d *Decision) endLegsOf(p PartyID) error {
 	for _, l := range d.State().Legs {
 		if (l.Owner == p || l.Invitee == p) && l.Live() {
 			if err := d.endLeg(l); err != nil {
@@ -414,10 +407,12 @@ func (d *Decision) CancelRequest(r Request, actor PartyID) error {
 	return nil
 }
 
-// EndSession ends the session with the contact: every leg and request
+// endSession ends the session with the contact: every leg and request
 // ends (R-C7), offers and consultation targets go, the contact leaves, the
 // interaction ends, and it closes at once if no agent has to mark done.
-func (d *Decision) EndSession() error {
+//
+// Decides R-C7: ending the session with the contact ends its consultations.
+func (d *Decision) endSession() error {
 	s := d.State()
 	if s.Status != StatusWaiting && s.Status != StatusActive {
 		return d.Refuse(ErrInvalidTransition, "R-C7", "chat is "+string(s.Status))
@@ -425,7 +420,7 @@ func (d *Decision) EndSession() error {
 	// The status first, while everyone is still in: the contact and the
 	// consultation targets see the session end before they are taken out
 	// (a party that left learns nothing after, docs/visibility.md).
-	if err := d.Status("end"); err != nil {
+	if err := d.status("end"); err != nil {
 		return err
 	}
 	for _, l := range d.State().Legs {
@@ -454,12 +449,14 @@ func (d *Decision) EndSession() error {
 			}
 		}
 	}
-	return d.CloseIfDone()
+	return d.closeIfDone()
 }
 
-// CloseIfDone closes an ended interaction once every agent who took part
+// closeIfDone closes an ended interaction once every agent who took part
 // has marked it done (R-C8).
-func (d *Decision) CloseIfDone() error {
+//
+// Decides R-C8: the interaction closes when every agent who took part marked it done.
+func (d *Decision) closeIfDone() error {
 	s := d.State()
 	if s.Status != StatusEnded {
 		return nil
@@ -471,5 +468,5 @@ func (d *Decision) CloseIfDone() error {
 			return nil
 		}
 	}
-	return d.Status("close")
+	return d.status("close")
 }

@@ -161,8 +161,8 @@ func (d *Decision) record(ev Event) {
 	d.pending = true
 }
 
-// Status fires the interaction machine.
-func (d *Decision) Status(trigger Trigger) error {
+// status fires the interaction machine.
+func (d *Decision) status(trigger Trigger) error {
 	from := d.State().Status
 	to, err := InteractionMachine.Fire(from, trigger)
 	if err != nil {

@@ -228,51 +228,6 @@ func (m *Chart) States() []string { return append([]string(nil), m.states...) }
 // Triggers lists every trigger in declaration order.
 func (m *Chart) Triggers() []Trigger { return append([]Trigger(nil), m.events...) }
 
-// Mermaid renders the table as a Mermaid state diagram, through looplab/fsm's
-// own visualiser, so the picture in the docs is drawn from the table itself.
-func (m *Chart) Mermaid() string {
-	out, err := fsm.VisualizeWithType(fsm.NewFSM(m.Initial, m.Table, nil), fsm.MermaidStateDiagram)
-	if err != nil {
-		panic(err) // only for an unknown visualise type, which is a constant here
-	}
-	if len(m.Entries) > 0 {
-		start := "    [*] --> " + m.Initial + "\n"
-		var entries strings.Builder
-		for _, e := range m.Entries {
-			entries.WriteString("    [*] --> " + e + "\n")
-		}
-		out = strings.Replace(out, start, entries.String(), 1)
-	}
-	if m.firers != nil {
-		// Each edge names who fires it: "inviting --> active: accept [target]".
-		lines := strings.Split(out, "\n")
-		for i, l := range lines {
-			if j := strings.LastIndex(l, ": "); j > 0 && strings.Contains(l, " --> ") {
-				if p, ok := m.firers[Trigger(l[j+2:])]; ok {
-					lines[i] = l + " [" + p.By.String() + "]"
-				}
-			}
-		}
-		out = strings.Join(lines, "\n")
-	}
-	return out
-}
-
-// MermaidDocument is a Markdown page with a title, an introduction and one
-// Mermaid diagram per machine: what the docs' state-machine pages are
-// generated from (their tests compare the page in docs/ with it).
-func MermaidDocument(title, intro string, machines ...*Chart) string {
-	var b strings.Builder
-	b.WriteString("# " + title + "\n\n" + intro)
-	for _, m := range machines {
-		b.WriteString("\n## " + m.Name + "\n\n```mermaid\n")
-		b.WriteString(m.Mermaid())
-		b.WriteString("```\n")
-		b.WriteString(m.permissions())
-	}
-	return b.String()
-}
-
 // Terminal lists the states with no outgoing transition, sorted.
 func (m *Chart) Terminal() []string {
 	out := []string{}
@@ -386,23 +341,4 @@ func (d *Decision) MayFire(t Table, event Trigger, owner, target PartyID) error 
 	}
 	p, _ := m.Firers(event)
 	return d.Refuse(ErrNotPermitted, p.Rule, "only "+p.By.words()+" may "+string(event)+" a "+m.Name)
-}
-
-// permissions renders m's firers as a Markdown table, "" when it declares
-// none.
-func (m *Chart) permissions() string {
-	if m.firers == nil {
-		return ""
-	}
-	var b strings.Builder
-	b.WriteString("\n| event | from → to | who fires it | rule |\n|---|---|---|---|\n")
-	for _, e := range m.Table {
-		p := m.firers[Trigger(e.Name)]
-		who := p.By.words()
-		if p.By&ByCascade != 0 {
-			who += "; also whoever ends the session or takes a party out"
-		}
-		b.WriteString("| " + e.Name + " | " + strings.Join(e.Src, ", ") + " → " + e.Dst + " | " + who + " | " + p.Rule + " |\n")
-	}
-	return b.String()
 }

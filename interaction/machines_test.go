@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/internal/machinedoc"
 )
 
 var update = flag.Bool("update", false, "rewrite generated docs and golden files")
@@ -19,7 +20,7 @@ const diagramsPath = "../docs/state-machines.md"
 
 // renderDiagrams draws every machine from its table.
 func renderDiagrams() string {
-	return interaction.MermaidDocument("State machines",
+	return machinedoc.Document("State machines",
 		"Generated from the tables in `interaction/machines.go` by `go test ./interaction -run TestDiagramsMatchDocs -update`;\n"+
 			"that test fails when this file and the code disagree.\n\n"+
 			"Each transition of the leg and request machines names who may fire it by a command on that leg or\n"+

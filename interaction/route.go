@@ -34,6 +34,8 @@ type Route struct {
 }
 
 // Route returns the routed invitation with that route ID, or nil.
+//
+// Decides R-X1: a routed invitation's offers, the agents tried and the first accept, as stored state.
 func (s *State) Route(id LegID) *Route {
 	if id == "" {
 		return nil

@@ -305,6 +305,8 @@ func (s *Service) Open(ctx context.Context, contact PartyID, text string) (ID, e
 // actor or cause of a party it may not know); System sees them all. A
 // refused command returns an *Error and leaves no trace: no event, no
 // notification, no change of state.
+//
+// Decides R-X6: every command names its acting party and is refused with a typed error.
 func (s *Service) Do(ctx context.Context, id ID, actor PartyID, cmd Command) ([]Event, error) {
 	return s.DoCommand(ctx, id, actor, "", cmd)
 }

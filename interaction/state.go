@@ -246,6 +246,8 @@ func corrupt(ev *Event, format string, args ...any) error {
 
 // Apply folds one event into the state. It checks that the event follows:
 // the next version, and a state change that its machine's table declares.
+//
+// Decides R-X5: the state is the events applied in order; a log no command could have written is refused.
 func (s *State) Apply(ev *Event) error {
 	if err := s.validate(ev); err != nil {
 		return err

@@ -171,6 +171,7 @@ func (BargeIn) Decide(d *Decision) error {
 	return nil
 }
 
+// Decides R-X7: a supervisor monitors or coaches an engaged agent, unseen by the contact.
 func supervise(d *Decision, agent PartyID, mode Trigger, text string) error {
 	if text != "" {
 		if err := d.CheckText(text); err != nil {

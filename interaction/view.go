@@ -23,6 +23,8 @@ func (s *State) CanSee(viewer, author PartyID, sc Scope, version uint64) bool {
 // stay to the window's end. A consultation the agent held while it was
 // not engaged stays closed to it. If that agent is a supervisor that
 // barged in, what it saw in turn, hop by hop.
+//
+// Decides R-C5, R-C6, R-F2, R-F3, R-X3: who reads which message.
 func (s *State) sees(p *Party, author PartyID, sc Scope, version uint64, hops int) bool {
 	if s.canSee(p, author, sc, version) {
 		return true

@@ -22,7 +22,7 @@ import (
 const eventColumns = `interaction, version, position, time_s, time_ns, actor, cause, type,
 	scope_kind, scope_leg, scope_party, party, role, from_state, to_state, trigger,
 	leg, via, target_kind, target_id, medium, request, body, kind, seq, fingerprint, route,
-	deadline_s, deadline_ns`
+	deadline_s, deadline_ns, supervised`
 
 // zeroTimeSeconds is time.Time{}.Unix(): the zero time is stored as
 // itself and read back as time.Time{}.
@@ -31,7 +31,7 @@ var zeroTimeSeconds = time.Time{}.Unix()
 // columns holds events column by column, as chatconsult_append takes them.
 type columns struct {
 	interaction, actor, cause, command, scopeLeg, scopeParty, party []string
-	from, to, trigger, leg, via, route, targetID                    []string
+	from, to, trigger, leg, via, route, targetID, supervised        []string
 	version, timeS, seq, fingerprint, deadlineS                     []int64
 	timeNS, deadlineNS                                              []int32
 	typ, scopeKind, role, targetKind, medium, request, kind         []int16
@@ -67,9 +67,9 @@ func (c *columns) add(events []interaction.Event) {
 		c.route = append(c.route, string(ev.Route))
 		c.deadlineS = append(c.deadlineS, ev.Deadline.Unix())
 		c.deadlineNS = append(c.deadlineNS, int32(ev.Deadline.Nanosecond()))
-		target := storedTarget(ev)
-		c.targetKind = append(c.targetKind, int16(target.Kind))
-		c.targetID = append(c.targetID, target.ID)
+		c.targetKind = append(c.targetKind, int16(ev.Target.Kind))
+		c.targetID = append(c.targetID, ev.Target.ID)
+		c.supervised = append(c.supervised, string(ev.Supervised))
 		c.medium = append(c.medium, int16(ev.Medium))
 		c.request = append(c.request, int16(ev.Request))
 		c.body = append(c.body, []byte(ev.Text))
@@ -81,12 +81,12 @@ func (c *columns) add(events []interaction.Event) {
 
 func (c *columns) len() int { return len(c.interaction) }
 
-// args are chatconsult_append's event arguments (e_interaction … e_deadline_ns).
+// args are chatconsult_append's event arguments (e_interaction … e_deadline_ns, e_supervised).
 func (c *columns) args() []any {
 	return []any{c.interaction, c.version, c.timeS, c.timeNS, c.actor, c.cause, c.command,
 		c.typ, c.scopeKind, c.scopeLeg, c.scopeParty, c.party, c.role, c.from, c.to, c.trigger,
 		c.leg, c.via, c.targetKind, c.targetID, c.medium, c.request, c.body, c.kind, c.seq, c.fingerprint,
-		c.route, c.deadlineS, c.deadlineNS}
+		c.route, c.deadlineS, c.deadlineNS, c.supervised}
 }
 
 // scanEvents reads rows of eventColumns.
@@ -95,7 +95,7 @@ func scanEvents(rows pgx.Rows) ([]interaction.Event, error) {
 	var out []interaction.Event
 	var (
 		id, actor, scopeLeg, scopeParty, party, leg, via string
-		route                                            string
+		route, supervised                                string
 		version, position, timeS, seq, fingerprint       int64
 		deadlineS                                        int64
 		timeNS, deadlineNS                               int32
@@ -108,7 +108,7 @@ func scanEvents(rows pgx.Rows) ([]interaction.Event, error) {
 		if err := rows.Scan(&id, &version, &position, &timeS, &timeNS, &actor, &ev.Cause, &typ,
 			&scopeKind, &scopeLeg, &scopeParty, &party, &role, &ev.From, &ev.To, &ev.Trigger,
 			&leg, &via, &targetKind, &ev.Target.ID, &medium, &req, &body, &kind, &seq, &fingerprint, &route,
-			&deadlineS, &deadlineNS); err != nil {
+			&deadlineS, &deadlineNS, &supervised); err != nil {
 			return nil, err
 		}
 		ev.Interaction, ev.Version, ev.Position = interaction.ID(id), uint64(version), uint64(position)
@@ -121,31 +121,13 @@ func scanEvents(rows pgx.Rows) ([]interaction.Event, error) {
 		ev.Leg, ev.Via, ev.Route = interaction.LegID(leg), interaction.LegID(via), interaction.LegID(route)
 		ev.Target.Kind, ev.Medium, ev.Request = interaction.TargetKind(targetKind), interaction.Medium(medium), interaction.RequestKind(req)
 		ev.Text, ev.Kind, ev.Seq = string(body), interaction.MessageKind(kind), uint32(seq)
-		ev.Fingerprint = uint64(fingerprint)
+		ev.Fingerprint, ev.Supervised = uint64(fingerprint), interaction.PartyID(supervised)
 		if deadlineS != zeroTimeSeconds || deadlineNS != 0 {
 			ev.Deadline = time.Unix(deadlineS, int64(deadlineNS)).UTC()
 		}
-		loadedTarget(&ev)
 		out = append(out, ev)
 	}
 	return out, rows.Err()
-}
-
-// storedTarget is what the target columns hold for ev: its Target, or for
-// a supervisor's role event the agent it supervises (Event.Supervised),
-// as an agent target; the schema has held it there since migration 0001.
-func storedTarget(ev *interaction.Event) interaction.Target {
-	if ev.Type == interaction.EventRole && ev.Supervised != "" {
-		return interaction.Target{Kind: interaction.TargetAgent, ID: string(ev.Supervised)}
-	}
-	return ev.Target
-}
-
-// loadedTarget undoes storedTarget.
-func loadedTarget(ev *interaction.Event) {
-	if ev.Type == interaction.EventRole && ev.Role == interaction.RoleSupervisor && ev.Target.Kind == interaction.TargetAgent {
-		ev.Supervised, ev.Target = interaction.PartyID(ev.Target.ID), interaction.Target{}
-	}
 }
 
 // checkEvents refuses what Append cannot store as given: events out of
@@ -162,12 +144,6 @@ func checkEvents(id interaction.ID, expected uint64, events []interaction.Event)
 		if !ev.Deadline.IsZero() && (ev.Deadline.Before(minDeadline) || ev.Deadline.After(maxDeadline)) {
 			return &interaction.Error{Kind: interaction.ErrBadInput, Op: "append", Interaction: id,
 				Detail: "a deadline outside the years 1678 to 2262, which the table of deadlines cannot hold"}
-		}
-		if ev.Type == interaction.EventRole && ev.Target != (interaction.Target{}) &&
-			(ev.Supervised != "" || ev.Role == interaction.RoleSupervisor) {
-			// The target columns hold a supervisor's supervised agent.
-			return &interaction.Error{Kind: interaction.ErrBadInput, Op: "append", Interaction: id,
-				Detail: "a supervisor's role event with a target: it names whom it supervises in Supervised"}
 		}
 		for _, s := range [...]string{string(ev.Interaction), string(ev.Actor), ev.Cause, string(ev.Scope.Leg),
 			string(ev.Scope.Party), string(ev.Party), ev.From, ev.To, string(ev.Trigger), string(ev.Leg), string(ev.Via), string(ev.Route), ev.Target.ID, string(ev.Supervised)} {

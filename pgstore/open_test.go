@@ -132,6 +132,7 @@ func TestMigrationListsTheInteractionsWrittenBefore(t *testing.T) {
 		`DROP TABLE chatconsult_deadlines`,
 		`DROP TABLE chatconsult_routing_changes, chatconsult_routing_work, chatconsult_routing_counted, chatconsult_routing_holds, chatconsult_routing_agents`,
 		`DROP SEQUENCE chatconsult_routing_seq`,
+		`ALTER TABLE chatconsult_events DROP COLUMN supervised`,
 		`DELETE FROM chatconsult_migrations WHERE version >= 3`,
 	} {
 		_, err := pool.Exec(ctx, sql)
@@ -146,6 +147,9 @@ func TestMigrationListsTheInteractionsWrittenBefore(t *testing.T) {
 func TestMigrationConstants(t *testing.T) {
 	assert.Equal(t, interaction.EventType(2), interaction.EventStatus, "0003_open_interactions.sql: e.type = 2")
 	assert.Equal(t, "closed", string(interaction.StatusClosed), "0003_open_interactions.sql: e.to_state = 'closed'")
+	assert.Equal(t, interaction.EventType(4), interaction.EventRole, "0011_supervised.sql: type = 4")
+	assert.Equal(t, interaction.Role(5), interaction.RoleSupervisor, "0011_supervised.sql: role = 5")
+	assert.Equal(t, interaction.TargetKind(0), interaction.TargetAgent, "0011_supervised.sql: target_kind = 0")
 }
 
 // OpenInteractions refuses an after PostgreSQL cannot hold, and pages.

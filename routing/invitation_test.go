@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/internal/machinedoc"
 	"github.com/chatconsult/chatconsult/routing"
 )
 
@@ -17,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite docs/routing-machine.md")
 const diagramPath = "../docs/routing-machine.md"
 
 func renderDiagram() string {
-	return interaction.MermaidDocument("Routing state machine",
+	return machinedoc.Document("Routing state machine",
 		"Generated from the table in `routing/invitation.go` by `go test ./routing -run TestRoutingDiagramMatchesDocs -update`;\n"+
 			"that test fails when this file and the code disagree. Package `routing` (doc.go) says how each\n"+
 			"leg, request and chat-offer event maps onto it.\n",

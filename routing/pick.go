@@ -28,6 +28,8 @@ type hold struct {
 // until the invitation reaches the Notifier (the hold turns into the
 // invitation's reservation), Release gives it back, or the hold TTL ends.
 // So two picks racing for an agent's last unit cannot both win.
+//
+// Decides R-C2, R-X1: which available agent of a group, skill or queue is offered next.
 func (d *Directory) Pick(ctx context.Context, t interaction.Target, m interaction.Medium, exclude []interaction.PartyID) (interaction.PartyID, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err

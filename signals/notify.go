@@ -10,6 +10,8 @@ import (
 // of one interaction. A batch of messages only (the common case) is
 // applied message by message; any other event (membership, role, leg,
 // status) re-derives the interaction's pending responses from the state.
+//
+// Decides R-C9: which chats wait for an agent's answer.
 func (t *Tracker) Notify(_ context.Context, s *interaction.State, events []interaction.Event) {
 	if len(events) == 0 {
 		return

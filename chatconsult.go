@@ -1,0 +1,171 @@
+package chatconsult
+
+import (
+	"context"
+	"errors"
+
+	"github.com/chatconsult/chatconsult/consult"
+	"github.com/chatconsult/chatconsult/history"
+	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/routing"
+	"github.com/chatconsult/chatconsult/signals"
+)
+
+// The types a caller handles, from the packages that define them.
+type (
+	ID        = interaction.ID
+	PartyID   = interaction.PartyID
+	LegID     = interaction.LegID
+	Target    = interaction.Target
+	Medium    = interaction.Medium
+	View      = interaction.View
+	Event     = interaction.Event
+	Error     = interaction.Error
+	Agent     = routing.Agent
+	Presence  = routing.Presence
+	Reminder  = signals.Reminder
+	Clock     = interaction.Clock
+	IDSource  = interaction.IDSource
+	Store     = interaction.Store
+	Notifier  = interaction.Notifier
+	Deadlines = interaction.DeadlineQueue
+)
+
+// The kinds of a refused call; test them with errors.Is.
+var (
+	ErrInvalidTransition = interaction.ErrInvalidTransition
+	ErrNotPermitted      = interaction.ErrNotPermitted
+	ErrNotFound          = interaction.ErrNotFound
+	ErrConflict          = interaction.ErrConflict
+	ErrBadInput          = interaction.ErrBadInput
+)
+
+// System is the whole library wired together on one Store: chats
+// (interaction), consultations, transfers and conferences (consult),
+// routing, reminders (signals) and history, each fed by the chats'
+// events. It is safe for concurrent use. Several Systems on one Store (one
+// per process behind a load balancer) see one truth: what another
+// instance or a restarted process needs is in the Store.
+type System struct {
+	Chats   *interaction.Service
+	Consult *consult.Service
+	Routing *routing.Directory
+	Signals *signals.Tracker
+	History *history.Projection
+}
+
+type config struct {
+	chats     []interaction.Option
+	consult   []consult.Option
+	routing   []routing.Option
+	signals   []signals.Option
+	sink      signals.Sink
+	notifiers interaction.Notifiers
+	store     interaction.Store
+	clock     interaction.Clock
+}
+
+// Option configures New.
+type Option func(*config)
+
+// WithStore keeps the events in store (default: an in-memory
+// interaction.MemoryStore; pgstore.Store for PostgreSQL). With
+// PostgreSQL, pass WithDeadlines too, so the deadlines are shared.
+func WithStore(store Store) Option { return func(c *config) { c.store = store } }
+
+// WithClock sets the clock of every part (default: the system clock).
+func WithClock(clock Clock) Option { return func(c *config) { c.clock = clock } }
+
+// WithIDs sets where new IDs come from (default: random).
+func WithIDs(ids IDSource) Option {
+	return func(c *config) { c.chats = append(c.chats, interaction.WithIDs(ids)) }
+}
+
+// WithNotifier adds n to those told of every committed change, after
+// routing, reminders and history.
+func WithNotifier(n Notifier) Option {
+	return func(c *config) { c.notifiers = append(c.notifiers, n) }
+}
+
+// WithReminders has reminders (R-C9) go to sink (default: none are sent).
+func WithReminders(sink signals.Sink, opts ...signals.Option) Option {
+	return func(c *config) { c.sink, c.signals = sink, append(c.signals, opts...) }
+}
+
+// WithDeadlines keeps the deadlines of unanswered invitations in q (on
+// PostgreSQL, pgstore.Store's deadline queue), so any instance fires them.
+func WithDeadlines(q Deadlines) Option {
+	return func(c *config) { c.consult = append(c.consult, consult.WithDeadlines(q)) }
+}
+
+// WithRoutingStore shares routing's presence, capacity and holds through
+// store (on PostgreSQL, pgstore.RoutingStore) with every instance.
+func WithRoutingStore(store routing.Store) Option {
+	return func(c *config) { c.routing = append(c.routing, routing.WithStore(store)) }
+}
+
+// WithSupervision lets supervisors monitor, coach and barge in as policy
+// allows (default: nobody may, R-X7).
+func WithSupervision(policy interaction.SupervisionPolicy) Option {
+	return func(c *config) { c.chats = append(c.chats, interaction.WithSupervision(policy)) }
+}
+
+// WithChatOptions, WithConsultOptions and WithRoutingOptions pass options
+// through to the part they name.
+func WithChatOptions(opts ...interaction.Option) Option {
+	return func(c *config) { c.chats = append(c.chats, opts...) }
+}
+
+// WithConsultOptions: see WithChatOptions.
+func WithConsultOptions(opts ...consult.Option) Option {
+	return func(c *config) { c.consult = append(c.consult, opts...) }
+}
+
+// WithRoutingOptions: see WithChatOptions.
+func WithRoutingOptions(opts ...routing.Option) Option {
+	return func(c *config) { c.routing = append(c.routing, opts...) }
+}
+
+// New wires a System. Call Recover before serving when the Store may hold
+// interactions from before this process started, and Close when done.
+func New(opts ...Option) *System {
+	c := config{store: interaction.NewMemoryStore(), clock: interaction.SystemClock{}, sink: signals.SinkFunc(func(context.Context, signals.Reminder) {})}
+	for _, o := range opts {
+		o(&c)
+	}
+	s := &System{
+		Routing: routing.NewDirectory(append([]routing.Option{routing.WithClock(c.clock)}, c.routing...)...),
+		Signals: signals.New(c.clock, c.sink, c.signals...),
+		History: history.New(history.WithStore(c.store)),
+	}
+	notifiers := append(interaction.Notifiers{s.Routing, s.Signals, s.History}, c.notifiers...)
+	s.Chats = interaction.NewService(append([]interaction.Option{
+		interaction.WithStore(c.store), interaction.WithClock(c.clock), interaction.WithNotifier(notifiers),
+	}, c.chats...)...)
+	s.Consult = consult.New(s.Chats, append([]consult.Option{consult.WithRouter(s.Routing)}, c.consult...)...)
+	s.Routing.RescindWith(s.Consult)
+	return s
+}
+
+// Recover rebuilds what this process keeps in memory from the Store: the
+// routing loads, the pending reminders and the deadlines from the open
+// interactions, and the history from the log. It returns how many open
+// interactions it found.
+func (s *System) Recover(ctx context.Context) (int, error) {
+	n, err := s.Chats.Recover(ctx, s.Routing.Sync, s.Signals.Sync, s.Consult.Sync)
+	if err != nil {
+		return n, err
+	}
+	log, ok := s.Chats.Store().(interaction.Log)
+	if !ok {
+		return n, errors.New("chatconsult: recover: the Store has no global log (interaction.Log) to replay history from")
+	}
+	return n, s.History.Replay(ctx, log)
+}
+
+// Close stops what runs on its own: the deadline scheduler and the
+// reminder timers.
+func (s *System) Close() {
+	s.Consult.Stop()
+	s.Signals.Close()
+}

@@ -1,0 +1,92 @@
+// Package machinedoc draws the domain's state machines for the docs
+// (docs/state-machines.md, docs/routing-machine.md): a Mermaid diagram of
+// each table, through looplab/fsm's own visualiser, and the table of who
+// may fire each transition. The tests that keep those pages current call
+// it; the library itself never draws.
+package machinedoc
+
+import (
+	"strings"
+
+	"github.com/looplab/fsm"
+
+	"github.com/chatconsult/chatconsult/interaction"
+)
+
+// Document is a Markdown page with a title, an introduction and one
+// Mermaid diagram per machine.
+func Document(title, intro string, machines ...*interaction.Chart) string {
+	var b strings.Builder
+	b.WriteString("# " + title + "\n\n" + intro)
+	for _, m := range machines {
+		b.WriteString("\n## " + m.Name + "\n\n```mermaid\n")
+		b.WriteString(Mermaid(m))
+		b.WriteString("```\n")
+		b.WriteString(permissions(m))
+	}
+	return b.String()
+}
+
+// Mermaid renders m's table as a Mermaid state diagram; each edge of a
+// machine that declares its firers names them ("inviting --> active:
+// accept [target]").
+func Mermaid(m *interaction.Chart) string {
+	out, err := fsm.VisualizeWithType(fsm.NewFSM(m.Initial, m.Table, nil), fsm.MermaidStateDiagram)
+	if err != nil {
+		panic(err) // only for an unknown visualise type, which is a constant here
+	}
+	if len(m.Entries) > 0 {
+		start := "    [*] --> " + m.Initial + "\n"
+		var entries strings.Builder
+		for _, e := range m.Entries {
+			entries.WriteString("    [*] --> " + e + "\n")
+		}
+		out = strings.Replace(out, start, entries.String(), 1)
+	}
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		if j := strings.LastIndex(l, ": "); j > 0 && strings.Contains(l, " --> ") {
+			if p, ok := m.Firers(interaction.Trigger(l[j+2:])); ok {
+				lines[i] = l + " [" + p.By.String() + "]"
+			}
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// permissions renders m's firers as a Markdown table, "" when it declares
+// none.
+func permissions(m *interaction.Chart) string {
+	if len(m.Table) == 0 {
+		return ""
+	}
+	if _, ok := m.Firers(interaction.Trigger(m.Table[0].Name)); !ok {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n| event | from → to | who fires it | rule |\n|---|---|---|---|\n")
+	for _, e := range m.Table {
+		p, _ := m.Firers(interaction.Trigger(e.Name))
+		who := words(p.By)
+		if p.By&interaction.ByCascade != 0 {
+			who += "; also whoever ends the session or takes a party out"
+		}
+		b.WriteString("| " + e.Name + " | " + strings.Join(e.Src, ", ") + " → " + e.Dst + " | " + who + " | " + p.Rule + " |\n")
+	}
+	return b.String()
+}
+
+// words names the firers other than ByCascade in a sentence ("the owner or
+// the system").
+func words(f interaction.Firers) string {
+	var parts []string
+	for _, n := range []struct {
+		by   interaction.Firers
+		name string
+	}{{interaction.ByOwner, "the owner"}, {interaction.ByTarget, "the target"}, {interaction.BySystem, "the system"}} {
+		if f&n.by != 0 {
+			parts = append(parts, n.name)
+		}
+	}
+	return strings.Join(parts, " or ")
+}

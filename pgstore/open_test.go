@@ -131,6 +131,7 @@ func TestMigrationListsTheInteractionsWrittenBefore(t *testing.T) {
 		`ALTER TABLE chatconsult_events DROP COLUMN deadline_s, DROP COLUMN deadline_ns`,
 		`DROP TABLE chatconsult_deadlines`,
 		`DROP TABLE chatconsult_routing_changes, chatconsult_routing_work, chatconsult_routing_counted, chatconsult_routing_holds, chatconsult_routing_agents`,
+		`DROP TABLE chatconsult_routing_chats`,
 		`DROP SEQUENCE chatconsult_routing_seq`,
 		`ALTER TABLE chatconsult_events DROP COLUMN supervised`,
 		`DELETE FROM chatconsult_migrations WHERE version >= 3`,

@@ -46,3 +46,18 @@ func TestRoutingStoreConformance(t *testing.T) {
 func newRoutingStoreOn(pool *pgxpool.Pool) (*pgstore.RoutingStore, error) {
 	return pgstore.NewRoutingStore(ctx, pool)
 }
+
+// TestRoutingModelPostgres is the model-based routing property
+// (storetest.TestRoutingModel: capacity never exceeded, the Store's loads
+// equal to the interactions', first accept wins, one outcome per
+// invitation; R-X1, R-C2) on PostgreSQL: the Directory a cache of a
+// pgstore.RoutingStore, the chats on a pgstore.Store, each story on a
+// fresh schema. 12 stories (about 30 s under -race) keep CI fast (-rapid.checks=N for more).
+func TestRoutingModelPostgres(t *testing.T) {
+	databaseURL(t)
+	storetest.TestRoutingModel(t, func(t *testing.T) storetest.RoutingInstance {
+		s := newSchema(t)
+		rs := newRoutingStore(t, s)
+		return storetest.RoutingInstance{Chats: newStore(t, s.pool(t, nil)), Routing: rs}
+	}, 12)
+}

@@ -76,6 +76,12 @@
 //	    invitations (Store.Offers) through the Rescinder; the interaction
 //	    decides, so each is withdrawn and redirected once (R-X1).
 //
+//	  - New chats: ChatRouter offers a contact's waiting chat to an agent
+//	    of a group, skill or queue through the same Pick and hold, redirects
+//	    it on no answer (RunDue, on any instance; the route and its
+//	    deadline are a ChatRoute in the Store, ChatRoutes) and on decline,
+//	    and reports ChatExhausted when nobody is left (see chats.go).
+//
 // Strategies, offers at once, names (Define) and the invitation book are
 // each instance's configuration and memory: configure every instance
 // alike. Round-robin's cursor is per instance. Release has no context

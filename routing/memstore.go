@@ -22,6 +22,7 @@ type MemoryStore struct {
 	seq     uint64
 	feed    []interaction.PartyID // feed[i] changed at position i+1
 	changed chan struct{}
+	routes  map[interaction.ID]*memChatRoute // ChatRoutes
 }
 
 type memAgent struct {

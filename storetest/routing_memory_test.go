@@ -27,3 +27,12 @@ func TestMemoryRoutingStore(t *testing.T) {
 		return out
 	})
 }
+
+// The model-based routing property on a Directory that is a cache of a
+// routing.MemoryStore (R-X1, R-C2; issue 14).
+func TestMemoryRoutingModel(t *testing.T) {
+	storetest.TestRoutingModel(t, func(*testing.T) storetest.RoutingInstance {
+		s := routing.NewMemoryStore()
+		return storetest.RoutingInstance{Chats: interaction.NewMemoryStore(), Routing: s, Watch: s}
+	}, 0)
+}

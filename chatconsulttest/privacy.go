@@ -467,7 +467,7 @@ func checkExport(m *Model, p *mParty, st *interaction.State, readBack bool) []Di
 	if p.role == interaction.RoleContact {
 		rule = "R-H2"
 	}
-	if x.Viewer.ID != p.id || x.Viewer.Role != want.Role.String() || x.Viewer.Membership != want.Membership || x.Status != want.Status || x.Version != want.Version {
+	if x.Viewer.ID != p.id || x.Viewer.Role != want.Role.String() || x.Viewer.Membership != string(want.Membership) || x.Status != string(want.Status) || x.Version != want.Version {
 		add("R-X8", "header: %s %s %s %s v%d, model %s %s %s %s v%d", x.Viewer.ID, x.Viewer.Role, x.Viewer.Membership, x.Status, x.Version,
 			p.id, want.Role, want.Membership, want.Status, want.Version)
 	}

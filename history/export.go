@@ -21,16 +21,16 @@ const SchemaV1 = "chatconsult.transcript/v1"
 // Export is one viewer's transcript of one interaction, with exactly the
 // viewer's visibility (R-X8). Its JSON form is schema SchemaV1.
 type Export struct {
-	Schema        string             `json:"schema"`
-	Interaction   interaction.ID     `json:"interaction"`
-	Viewer        ExportParty        `json:"viewer"`
-	Status        interaction.Status `json:"status"`
-	Version       uint64             `json:"version"`
-	Opened        time.Time          `json:"opened"`
-	Ended         *time.Time         `json:"ended,omitempty"`
-	Parties       []ExportParty      `json:"parties"`
-	Consultations []ExportConsult    `json:"consultations"`
-	Messages      []ExportMessage    `json:"messages"`
+	Schema        string          `json:"schema"`
+	Interaction   interaction.ID  `json:"interaction"`
+	Viewer        ExportParty     `json:"viewer"`
+	Status        string          `json:"status"` // a state name; a v1 reader accepts names it does not know
+	Version       uint64          `json:"version"`
+	Opened        time.Time       `json:"opened"`
+	Ended         *time.Time      `json:"ended,omitempty"`
+	Parties       []ExportParty   `json:"parties"`
+	Consultations []ExportConsult `json:"consultations"`
+	Messages      []ExportMessage `json:"messages"`
 }
 
 // ExportParty is a party as the viewer sees it.
@@ -38,22 +38,22 @@ type ExportParty struct {
 	ID interaction.PartyID `json:"id"`
 	// Name is how the viewer is shown the party: for the contact, an
 	// agent's contact-facing name (interaction.ContactNames).
-	Name       string                  `json:"name,omitempty"`
-	Role       string                  `json:"role"`
-	Membership interaction.MemberState `json:"membership"`
+	Name       string `json:"name,omitempty"`
+	Role       string `json:"role"`
+	Membership string `json:"membership"`
 }
 
 // ExportConsult is a consultation the viewer is one of the two agents of.
 type ExportConsult struct {
-	Leg      interaction.LegID    `json:"leg"`
-	Owner    interaction.PartyID  `json:"owner"`
-	Agent    interaction.PartyID  `json:"agent"`
-	Target   string               `json:"target"`
-	Medium   string               `json:"medium"`
-	State    interaction.LegState `json:"state"`
-	Started  time.Time            `json:"started"`
-	Answered *time.Time           `json:"answered,omitempty"`
-	Ended    *time.Time           `json:"ended,omitempty"`
+	Leg      interaction.LegID   `json:"leg"`
+	Owner    interaction.PartyID `json:"owner"`
+	Agent    interaction.PartyID `json:"agent"`
+	Target   string              `json:"target"`
+	Medium   string              `json:"medium"`
+	State    string              `json:"state"`
+	Started  time.Time           `json:"started"`
+	Answered *time.Time          `json:"answered,omitempty"`
+	Ended    *time.Time          `json:"ended,omitempty"`
 }
 
 // ExportMessage is one line of the transcript.
@@ -89,8 +89,8 @@ func exportHead(st *interaction.State, v *interaction.View) Export {
 	x := Export{
 		Schema:        SchemaV1,
 		Interaction:   v.Interaction,
-		Viewer:        ExportParty{ID: v.Viewer, Role: v.Role.String(), Membership: v.Membership},
-		Status:        v.Status,
+		Viewer:        ExportParty{ID: v.Viewer, Role: v.Role.String(), Membership: string(v.Membership)},
+		Status:        string(v.Status),
 		Version:       v.Version,
 		Opened:        st.Opened.UTC(),
 		Ended:         optTime(v.Ended),
@@ -99,12 +99,12 @@ func exportHead(st *interaction.State, v *interaction.View) Export {
 		Messages:      []ExportMessage{},
 	}
 	for _, q := range v.Parties {
-		x.Parties = append(x.Parties, ExportParty{ID: q.ID, Name: q.Name, Role: q.Role.String(), Membership: q.Membership})
+		x.Parties = append(x.Parties, ExportParty{ID: q.ID, Name: q.Name, Role: q.Role.String(), Membership: string(q.Membership)})
 	}
 	for _, l := range v.Legs {
 		x.Consultations = append(x.Consultations, ExportConsult{
 			Leg: l.ID, Owner: l.Owner, Agent: l.Invitee, Target: l.Target.String(), Medium: l.Medium.String(),
-			State: l.State, Started: l.Started.UTC(), Answered: optTime(l.Answered), Ended: optTime(l.Ended),
+			State: string(l.State), Started: l.Started.UTC(), Answered: optTime(l.Answered), Ended: optTime(l.Ended),
 		})
 	}
 	return x

@@ -137,8 +137,10 @@
 // Without WithIDs, the command IDs recorded as Cause are 128 random bits
 // each (22 characters of base64), from sharded ChaCha8 generators seeded
 // from crypto/rand.
-// MemoryNotifier queues without bound per subscription, so a subscriber
-// must keep reading (or Close). Figures and the commands that produce
+// MemoryNotifier queues at most DefaultQueueLimit events per subscription
+// (WithQueueLimit); a subscriber that falls behind is told so with a
+// LagError and reads what it missed through the Store (EventsSince).
+// Figures and the commands that produce
 // them: BENCHMARKS.md.
 //
 // # Restarts

@@ -31,11 +31,13 @@ func (NopNotifier) Notify(context.Context, *State, []Event) {}
 // MemoryNotifier is the in-memory Notifier. A party subscribes and gets,
 // across every interaction, exactly the events it may see (the same
 // visibility as its View); SubscribeAll gets every event, for projections.
-// Delivery never blocks the command: each subscription queues without
-// bound, so nothing is dropped; an event notified again (a retried
+// Delivery never blocks the command: each subscription queues up to its
+// limit (DefaultQueueLimit, WithQueueLimit) and then tells its subscriber
+// it fell behind (LagError, lag.go); an event notified again (a retried
 // command, delivered at least once) is dropped by its version.
 type MemoryNotifier struct {
 	names   ContactNames
+	limit   int // queue limit of new subscriptions (0: DefaultQueueLimit)
 	mu      sync.RWMutex
 	byParty map[PartyID][]*Subscription
 	all     []*Subscription
@@ -182,10 +184,16 @@ type Subscription struct {
 	// delta subscription, the Changes of the last delta): an event notified
 	// again (a retried command, at least once) is dropped.
 	last map[ID]uint64
+	// limit bounds the queue; lag is what was dropped past it (lag.go).
+	limit int
+	lag   *LagError
 }
 
 func newSubscription(n *MemoryNotifier, party PartyID) *Subscription {
-	return &Subscription{n: n, party: party, signal: make(chan struct{}, 1)}
+	n.mu.RLock()
+	limit := n.limit
+	n.mu.RUnlock()
+	return &Subscription{n: n, party: party, signal: make(chan struct{}, 1), limit: limit}
 }
 
 func (s *Subscription) push(events []Event, dedupe bool) {
@@ -196,10 +204,15 @@ func (s *Subscription) push(events []Event, dedupe bool) {
 				if ev.Version == 0 || ev.Version <= s.last[ev.Interaction] {
 					continue
 				}
+				if s.overflow(ev.Interaction, len(s.queue)) {
+					continue
+				}
 				if s.last == nil {
 					s.last = map[ID]uint64{}
 				}
 				s.last[ev.Interaction] = ev.Version
+			} else if s.overflow("", len(s.queue)) {
+				continue
 			}
 			s.queue = append(s.queue, ev)
 		}
@@ -225,10 +238,15 @@ func (s *Subscription) pushDeltas(ds []Delta) {
 				if d.Changes <= s.last[id] {
 					continue
 				}
+				if s.overflow(id, len(s.dq)) {
+					continue
+				}
 				if s.last == nil {
 					s.last = map[ID]uint64{}
 				}
 				s.last[id] = d.Changes
+			} else if s.overflow("", len(s.dq)) {
+				continue
 			}
 			s.dq = append(s.dq, d)
 		}
@@ -241,11 +259,14 @@ func (s *Subscription) pushDeltas(ds []Delta) {
 }
 
 // Next waits for the next event. It returns ctx's error when ctx ends
-// first, and ErrNotFound once the subscription is closed and drained.
+// first, a *LagError once it fell behind and what was queued is read, and
+// ErrNotFound once the subscription is closed and drained.
 func (s *Subscription) Next(ctx context.Context) (Event, error) {
 	for {
 		if ev, ok, closed := s.take(); ok {
 			return ev, nil
+		} else if lag := s.TakeLag(); lag != nil {
+			return Event{}, lag
 		} else if closed {
 			return Event{}, &Error{Kind: ErrNotFound, Op: "next", Detail: "subscription closed"}
 		}
@@ -310,6 +331,8 @@ func (s *Subscription) NextDelta(ctx context.Context) (Delta, error) {
 	for {
 		if d, ok, closed := s.takeDelta(); ok {
 			return d, nil
+		} else if lag := s.TakeLag(); lag != nil {
+			return Delta{}, lag
 		} else if closed {
 			return Delta{}, &Error{Kind: ErrNotFound, Op: "next", Detail: "subscription closed"}
 		}

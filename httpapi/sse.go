@@ -1,0 +1,163 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chatconsult/chatconsult/interaction"
+)
+
+// stream serves the caller's live events of one interaction as
+// Server-Sent Events. Each event is "event: <type>" with an event document
+// (chatconsult.event/v1) as its data and the caller's own event number
+// (its View.Version after the event) as its id, never a store position:
+// the numbering counts only what the caller may see. A client that
+// reconnects sends Last-Event-ID (or, on its first connection, ?after=N,
+// say its view's version) and gets every event after it exactly once:
+// first what it missed, read through the Store (Service.EventsSince), then
+// the live ones, skipping what it had. A reminder (R-C9) comes as
+// "event: reminder" without an id; reminders are not replayed.
+//
+// The handler subscribes before it reads the Store, so nothing falls
+// between. Commands never wait for a stream: the subscription is bounded
+// (interaction.LagError), and a stream whose client does not read is
+// dropped after WriteTimeout; the client reconnects with its last ID.
+func (h *Handler) stream(c *call) {
+	id, ok := h.interactionOf(c, false)
+	if !ok {
+		return
+	}
+	if h.c.Notifier == nil {
+		writeProblem(c.w, requestProblem(http.StatusNotFound, "not_found", "no live events"))
+		return
+	}
+	after, ok := lastEventID(c)
+	if !ok {
+		return
+	}
+	sub := h.c.Notifier.Subscribe(c.actor)
+	defer sub.Close()
+	missed, err := h.c.Chats.EventsSince(c.ctx, id, c.actor, after)
+	if err != nil {
+		h.refuse(c, id, err)
+		return
+	}
+	rc := http.NewResponseController(c.w)
+	hd := c.w.Header()
+	hd.Set("Content-Type", "text/event-stream")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	c.w.WriteHeader(http.StatusOK)
+	sent := after
+	write := func(ev interaction.Event) bool {
+		data, err := json.Marshal(ev)
+		if err != nil {
+			return false
+		}
+		var b strings.Builder
+		if ev.Type != interaction.EventReminder {
+			b.WriteString("id: " + strconv.FormatUint(ev.Version, 10) + "\n")
+		}
+		b.WriteString("event: " + ev.Type.String() + "\ndata: ")
+		b.Write(data)
+		b.WriteString("\n\n")
+		_ = rc.SetWriteDeadline(time.Now().Add(h.c.WriteTimeout))
+		if _, err := c.w.Write([]byte(b.String())); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	// send writes ev unless the client has it; a gap is filled from the
+	// Store first.
+	var send func(ev interaction.Event) bool
+	send = func(ev interaction.Event) bool {
+		if ev.Type == interaction.EventReminder {
+			return write(ev)
+		}
+		if ev.Version <= sent {
+			return true
+		}
+		if ev.Version > sent+1 {
+			return h.catchUp(c, id, &sent, write)
+		}
+		if !write(ev) {
+			return false
+		}
+		sent = ev.Version
+		return true
+	}
+	for _, ev := range missed {
+		if !send(ev) {
+			return
+		}
+	}
+	if rc.Flush() != nil {
+		return
+	}
+	for {
+		ctx, cancel := context.WithTimeout(c.ctx, h.c.Heartbeat)
+		ev, err := sub.Next(ctx)
+		cancel()
+		switch {
+		case err == nil:
+			if ev.Interaction != id {
+				continue
+			}
+			if !send(ev) {
+				return
+			}
+		case errors.Is(err, interaction.ErrLagged):
+			if !h.catchUp(c, id, &sent, write) {
+				return
+			}
+		case errors.Is(err, context.DeadlineExceeded) && c.ctx.Err() == nil:
+			_ = rc.SetWriteDeadline(time.Now().Add(h.c.WriteTimeout))
+			if _, err := c.w.Write([]byte(": heartbeat\n\n")); err != nil || rc.Flush() != nil {
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
+// catchUp writes what the Store holds after *sent.
+func (h *Handler) catchUp(c *call, id interaction.ID, sent *uint64, write func(interaction.Event) bool) bool {
+	events, err := h.c.Chats.EventsSince(c.ctx, id, c.actor, *sent)
+	if err != nil {
+		return false
+	}
+	for _, ev := range events {
+		if ev.Version <= *sent {
+			continue
+		}
+		if !write(ev) {
+			return false
+		}
+		*sent = ev.Version
+	}
+	return true
+}
+
+// lastEventID is where the client resumes: its Last-Event-ID header, or
+// ?after= on a first connection, or 0 (everything).
+func lastEventID(c *call) (uint64, bool) {
+	s := c.r.Header.Get("Last-Event-ID")
+	if s == "" {
+		s = c.r.URL.Query().Get("after")
+	}
+	if s == "" {
+		return 0, true
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+	if err != nil {
+		writeProblem(c.w, requestProblem(http.StatusBadRequest, "bad_request", "Last-Event-ID is not an event number"))
+		return 0, false
+	}
+	return n, true
+}

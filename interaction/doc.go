@@ -5,7 +5,8 @@
 // # State machines
 //
 // Every state change goes through a machine declared once, as a
-// looplab/fsm table, in machines.go: the interaction (waiting → active →
+// table of typed states (Status, MemberState, LegState, RequestState) and
+// triggers (Trigger), compiled to looplab/fsm, in machines.go: the interaction (waiting → active →
 // ended → closed), each party's membership (invited, joined, declined,
 // withdrawn, left, removed, done), each party's role while it is in the
 // chat (transfer, conference, hand-over, barge-in), each consultation leg,
@@ -13,7 +14,7 @@
 // on a pooled looplab/fsm machine; State.Apply checks every replayed event
 // against the same tables. The leg and request machines also declare who
 // may fire each transition (owner, target, system; never the contact;
-// Machine.WithFirers): package consult's commands ask the table
+// Transition.By, with its rule): package consult's commands ask the table
 // (Decision.MayFire) and so does the log validator. docs/state-machines.md
 // is drawn from the tables, firers included, and a test fails when the two
 // drift apart.

@@ -188,7 +188,7 @@ func forgeries() []forgery {
 			From: string(interaction.LegInviting), To: string(interaction.LegCancelled), Trigger: "cancel", Scope: interaction.LegScope("leg1")})},
 
 		// Who fires a leg's or request's transition is the machine table's
-		// (Machine.WithFirers): the owner never answers its own invitation,
+		// (Transition.By): the owner never answers its own invitation,
 		// an agent never times one out.
 		{"a consultation accepted by its owner", "R-C3", on(deadlineActs, legAccept("leg1", "agent1"))},
 		{"a consultation timed out by its target", "R-X1", on(deadlineActs, func() interaction.Event {

@@ -276,6 +276,9 @@ type decoder struct {
 	buf []byte
 	off int
 	err error
+	// names holds the identifiers and state names decoded so far, so that
+	// each is one string however often it comes (nil: no interning).
+	names map[string]string
 }
 
 // fail records the first error: the snapshot is corrupt (it wraps
@@ -347,13 +350,37 @@ func (d *decoder) bytes(n uint64) []byte {
 
 func (d *decoder) str() string { return string(d.bytes(d.uvarint())) }
 
-// nonEmpty reads a string the field mask says is there: never empty.
+// name is str for an identifier or a state name: interned.
+func (d *decoder) name() string {
+	b := d.bytes(d.uvarint())
+	if d.names == nil {
+		return string(b)
+	}
+	if s, ok := d.names[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	d.names[s] = s
+	return s
+}
+
+// nonEmpty reads an identifier or state name the field mask says is
+// there: never empty.
 func nonEmpty[S ~string](d *decoder, p *S, field string) {
-	s := d.str()
+	s := d.name()
 	if d.err == nil && s == "" {
 		d.fail("%s present but empty", field)
 	}
 	*p = S(s)
+}
+
+// nonEmptyText is nonEmpty for a text most often seen once (a message, a
+// command ID): not interned.
+func nonEmptyText(d *decoder, p *string, field string) {
+	*p = d.str()
+	if d.err == nil && *p == "" {
+		d.fail("%s present but empty", field)
+	}
 }
 
 // small reads an enumeration the mask says is there: not zero, and within
@@ -448,7 +475,7 @@ func (d *decoder) event(id interaction.ID, version uint64, prev *prevEvent) inte
 	}
 	switch {
 	case m&fCause != 0:
-		nonEmpty(d, &ev.Cause, "cause")
+		nonEmptyText(d, &ev.Cause, "cause")
 		if d.err == nil && prev.ok && ev.Cause == prev.cause {
 			d.fail("cause given but the same as before")
 		}
@@ -513,7 +540,7 @@ func (d *decoder) event(id interaction.ID, version uint64, prev *prevEvent) inte
 		small(d, &ev.Request, math.MaxUint8, "request kind")
 	}
 	if m&fText != 0 {
-		nonEmpty(d, &ev.Text, "text")
+		nonEmptyText(d, &ev.Text, "text")
 	}
 	if m&fKind != 0 {
 		small(d, &ev.Kind, math.MaxUint8, "message kind")

@@ -420,10 +420,23 @@ func queryAll(t *testing.T, p *history.Projection) {
 	}
 }
 
+// requireOneEncoding: the events of every record of p, decoded and
+// encoded again, are the bytes p holds (a restored Projection keeps the
+// bytes it was given, so this is what says they are the one encoding).
+func requireOneEncoding(t *testing.T, p *history.Projection) {
+	s, err := p.Snapshot(0)
+	require.NoError(t, err)
+	for _, r := range s.Records {
+		held, again, err := history.ReencodedLog(p, r.Interaction)
+		require.NoError(t, err)
+		require.Equal(t, string(held), string(again), "record %s is not in its one encoding", r.Interaction)
+	}
+}
+
 // FuzzReadSnapshot: whatever the bytes, ReadSnapshot does not panic; it
 // fails with ErrCorruptLog or gives a Projection that writes the same
-// bytes back (each value has one encoding) and answers every query
-// without panicking. The fuzzer's input has its checksum put right, so it
+// bytes back, whose events encode again to the bytes it read (each value
+// has one encoding), and that answers every query without panicking. The fuzzer's input has its checksum put right, so it
 // explores the decoder. go test ./history -run '^$' -fuzz FuzzReadSnapshot
 func FuzzReadSnapshot(f *testing.F) {
 	whole, _ := fuzzSeeds(f)
@@ -440,6 +453,7 @@ func FuzzReadSnapshot(f *testing.F) {
 			var out bytes.Buffer
 			require.NoError(t, p.WriteSnapshot(&out))
 			require.Equal(t, in, out.Bytes(), "a snapshot that reads back writes the same bytes")
+			requireOneEncoding(t, p)
 			queryAll(t, p)
 		}
 	})
@@ -477,6 +491,7 @@ func FuzzSnapshotRecord(f *testing.F) {
 		again, err := history.Restore(7, records(recs[0]))
 		require.NoError(t, err)
 		require.Equal(t, b, writeSnapshot(t, again))
+		requireOneEncoding(t, p)
 		queryAll(t, p)
 	})
 }

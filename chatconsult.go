@@ -63,6 +63,7 @@ type config struct {
 	notifiers interaction.Notifiers
 	store     interaction.Store
 	clock     interaction.Clock
+	history   *history.Projection
 }
 
 // Option configures New.
@@ -104,6 +105,12 @@ func WithRoutingStore(store routing.Store) Option {
 	return func(c *config) { c.routing = append(c.routing, routing.WithStore(store)) }
 }
 
+// WithHistory uses p as the System's history, e.g. one a restarted
+// process restored from its saved state (pgstore.Store.LoadHistory), so
+// that Recover reads only the events written since its checkpoint
+// (default: a new Projection, which replays the log from its start).
+func WithHistory(p *history.Projection) Option { return func(c *config) { c.history = p } }
+
 // WithSupervision lets supervisors monitor, coach and barge in as policy
 // allows (default: nobody may, R-X7).
 func WithSupervision(policy interaction.SupervisionPolicy) Option {
@@ -136,7 +143,10 @@ func New(opts ...Option) *System {
 	s := &System{
 		Routing: routing.NewDirectory(append([]routing.Option{routing.WithClock(c.clock)}, c.routing...)...),
 		Signals: signals.New(c.clock, c.sink, c.signals...),
-		History: history.New(history.WithStore(c.store)),
+		History: c.history,
+	}
+	if s.History == nil {
+		s.History = history.New(history.WithStore(c.store))
 	}
 	notifiers := append(interaction.Notifiers{s.Routing, s.Signals, s.History}, c.notifiers...)
 	s.Chats = interaction.NewService(append([]interaction.Option{
@@ -149,8 +159,8 @@ func New(opts ...Option) *System {
 
 // Recover rebuilds what this process keeps in memory from the Store: the
 // routing loads, the pending reminders and the deadlines from the open
-// interactions, and the history from the log. It returns how many open
-// interactions it found.
+// interactions, and the history from the log after its checkpoint (see
+// WithHistory). It returns how many open interactions it found.
 func (s *System) Recover(ctx context.Context) (int, error) {
 	n, err := s.Chats.Recover(ctx, s.Routing.Sync, s.Signals.Sync, s.Consult.Sync)
 	if err != nil {

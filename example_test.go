@@ -79,3 +79,27 @@ func must(err error) {
 		panic(err)
 	}
 }
+
+// A restarted process on the same Store recovers what the first one kept
+// in memory: the open interactions' routing loads, reminders and
+// deadlines, and the history.
+func ExampleSystem_Recover() {
+	ctx := context.Background()
+	store := interaction.NewMemoryStore()
+	first := chatconsult.New(chatconsult.WithStore(store), chatconsult.WithClock(chatconsulttest.NewManualClock()))
+	id, err := first.Chats.Open(ctx, "contact", "Hello")
+	must(err)
+	must(first.Chats.Assign(ctx, id, interaction.System, "agent1"))
+	must(first.Chats.Join(ctx, id, "agent1"))
+	first.Close()
+
+	restarted := chatconsult.New(chatconsult.WithStore(store), chatconsult.WithClock(chatconsulttest.NewManualClock()))
+	defer restarted.Close()
+	n, err := restarted.Recover(ctx)
+	must(err)
+	page, err := restarted.History.MyHistory(ctx, "agent1", history.Query{})
+	must(err)
+	fmt.Println(n, "open interaction;", len(page.Items), "in agent1's history, status", page.Items[0].Status)
+	// Output:
+	// 1 open interaction; 1 in agent1's history, status active
+}

@@ -28,10 +28,11 @@ func (c *countingLog) ReadAll(ctx context.Context, after uint64, limit int) ([]i
 
 // A Projection keeps its position: Replay resumes from its Checkpoint and
 // reads only the events written since, not the whole log again (R-X5).
-// A Projection made anew (a restarted process: its folded state was in
-// memory) has nothing to resume from and reads the log from position 0;
-// a read model whose state is durable saves its position with it, in one
-// write (pgstore.Store.Project does so in one transaction).
+// A Projection made anew has nothing to resume from and reads the log
+// from position 0; one restored from a snapshot (ReadSnapshot, Restore:
+// its state saved with its position, in one write) resumes from the
+// snapshot's checkpoint (snapshot_test.go; on PostgreSQL,
+// pgstore.HistoryFollower).
 func TestReplayResumesFromItsCheckpointAndReadsOnlyWhatFollows(t *testing.T) {
 	d := newDesk(t)
 	first := d.chat("contact1", "agent1")

@@ -40,15 +40,59 @@
 // interaction it was given (about 2.5 KB for a finished interaction with
 // one consultation, see BENCHMARKS.md). It keeps its position while it
 // lives: each Replay reads only what was written after its Checkpoint.
-// After a restart there is nothing to resume: its state was in memory, so
-// a new Projection replays the log from position 0 (starting one at a
-// saved position would lose every interaction before it). Storing the
-// history elsewhere is left to the embedding service; a read model kept in
-// PostgreSQL writes its rows and its position in one transaction
-// (pgstore.Store.Project) and resumes from there. What a restarted process
-// needs of the interactions under way (routing loads, reminders) it gets
-// from the open interactions the Store lists, not from a projection
-// (interaction.Service.Recover).
+// What a restarted process needs of the interactions under way (routing
+// loads, reminders) it gets from the open interactions the Store lists,
+// not from a projection (interaction.Service.Recover).
+//
+// # Surviving a restart: snapshots
+//
+// To resume after a restart instead of replaying the log from position 0,
+// make the Projection with WithSnapshots, drive it with Replay, and save
+// snapshots of it; a restarted process restores the snapshot and Replays
+// from there, reading only the events written after the snapshot's
+// Checkpoint:
+//
+//	p := history.New(history.WithSnapshots())
+//	_ = p.Replay(ctx, store)          // now and then, or on every LogWatcher wake-up
+//	_ = p.WriteSnapshot(file)         // whole, with its Checkpoint
+//	// … after the restart:
+//	p, err := history.ReadSnapshot(file)
+//	_ = p.Replay(ctx, store)          // the events after the Checkpoint only
+//
+// Snapshot(mark) gives the same incrementally: the records of the
+// interactions that changed after mark, one per interaction, with the
+// Checkpoint and the next mark; a read model that keeps, per interaction,
+// the record with the highest Version and the Checkpoint of the last
+// snapshot it saved, in one atomic write, restores with Restore. On
+// PostgreSQL, pgstore.HistoryFollower does that in one transaction per
+// save (pgstore.Store.SaveHistory, LoadHistory).
+//
+// What a snapshot holds, and why: per interaction, the events the
+// Projection folded (and the ones it holds, waiting for those before
+// them), not the folded state. Restoring folds them again with
+// interaction.State.Apply, the code a Replay from position 0 runs, so a
+// restored Projection answers every query of every party exactly as a
+// replayed one: who may read what (R-H2, R-H3, R-C5, R-X7) depends on
+// bookkeeping of the State (what each party was shown, and when) that only
+// Apply writes, and a second encoding of that state could drift from it.
+// The price: WithSnapshots keeps each interaction's events encoded beside
+// its state (about 65 bytes per event, and the transcript's text a second
+// time: some 1.5 KB for a finished interaction with one consultation,
+// which is why it is an option), and a restore costs the fold of every
+// saved event (a Replay's CPU without its reads). A restart reads from the
+// Log only the events after the Checkpoint.
+//
+// Consistency: a snapshot is a cut that holds every event up to its
+// Checkpoint, and maybe some after it that the Notifier delivered; the
+// Replay after a restore skips those, so the restored Projection, once it
+// has replayed, is the one replayed from 0. The events are checksummed
+// (CRC-32C, per record and per snapshot) and every value has one encoding:
+// a snapshot that is cut short, altered, or holds events that do not
+// replay is an error wrapping interaction.ErrCorruptLog, never a panic or
+// a Projection that answers otherwise (FuzzReadSnapshot,
+// FuzzSnapshotRecord). A stream that stopped at an event that does not
+// replay is restored stopped, as it was. A snapshot's times come back as
+// the same instants in the same zones, without monotonic clock readings.
 //
 // # What each view holds
 //

@@ -29,7 +29,7 @@ type desk struct {
 
 func newDesk(t rapid.TB) *desk {
 	t.Helper()
-	d := &desk{t: t, clock: chatconsulttest.NewManualClock(), store: interaction.NewMemoryStore(), live: history.New()}
+	d := &desk{t: t, clock: chatconsulttest.NewManualClock(), store: interaction.NewMemoryStore(), live: history.New(history.WithSnapshots())}
 	d.chats = interaction.NewService(interaction.WithSupervision(interaction.AnyoneMaySupervise), interaction.WithStore(d.store), interaction.WithClock(d.clock),
 		interaction.WithIDs(chatconsulttest.NewSequentialIDs("id-")), interaction.WithNotifier(d.live))
 	d.svc = consult.New(d.chats, consult.WithInviteTimeout(30*time.Second))

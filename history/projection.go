@@ -1,6 +1,7 @@
 package history
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -26,11 +27,20 @@ type Projection struct {
 	// store, when set (WithStore), is where Apply and Notify read the
 	// events of an interaction that they did not get.
 	store interaction.Store
+	// snapshots, when set (WithSnapshots), has each record keep its events
+	// encoded, which Snapshot and WriteSnapshot write.
+	snapshots bool
 
 	// replayMu serialises Replay calls; checkpoint is the last global log
 	// position Replay has read.
 	replayMu   sync.Mutex
 	checkpoint atomic.Uint64
+
+	// seq counts the changes to records; newest heads the list of records
+	// by their last change (record.seq), newest first, which Snapshot
+	// walks to find what changed after a mark.
+	seq    uint64
+	newest *record
 }
 
 var _ interaction.Notifier = (*Projection)(nil)
@@ -200,6 +210,17 @@ type record struct {
 	// indexes for this interaction, so each goes in once.
 	engaged  []interaction.PartyID
 	involved []interaction.PartyID
+
+	// The snapshot form (snapshot.go): every event the record folded (the
+	// one that stopped the stream included), encoded as it was folded;
+	// logN counts them, logPrev is the last of them.
+	log     []byte
+	logN    uint64
+	logPrev prevEvent
+	// seq is the Projection's change count when the record last changed;
+	// newer and older link it into the Projection's list by seq.
+	seq          uint64
+	newer, older *record
 }
 
 // agentClock times one engaged agent: engaged spells and wrap-up.
@@ -231,8 +252,10 @@ func (p *Projection) apply(ev *interaction.Event) error {
 		return nil // delivered again (at-least-once)
 	case ev.Version > rec.st.Version+1:
 		rec.hold(*ev)
+		p.touch(rec)
 		return nil
 	}
+	p.touch(rec)
 	if err := p.fold(rec, ev); err != nil {
 		return err
 	}
@@ -269,7 +292,12 @@ func (r *record) hold(ev interaction.Event) {
 // clocks in step with it.
 func (p *Projection) fold(rec *record, ev *interaction.Event) error {
 	st := rec.st
-	if err := st.Apply(ev); err != nil {
+	err := st.Apply(ev)
+	if p.snapshots {
+		rec.log = appendEvent(rec.log, ev, &rec.logPrev, false)
+	}
+	rec.logN++
+	if err != nil {
 		rec.err, rec.pending = err, nil
 		return err
 	}
@@ -281,6 +309,9 @@ func (p *Projection) fold(rec *record, ev *interaction.Event) error {
 	case interaction.EventStatus:
 		if ev.To == string(interaction.StatusClosed) {
 			rec.closed = ev.Time
+			if p.snapshots {
+				rec.log = bytes.Clone(rec.log) // final: no room to grow
+			}
 		}
 		rec.tick(ev)
 	case interaction.EventMembership, interaction.EventRole:

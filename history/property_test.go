@@ -51,7 +51,7 @@ var (
 )
 
 func newStoryWorld(t *rapid.T) *storyWorld {
-	d := &desk{t: t, clock: chatconsulttest.NewManualClock(), store: interaction.NewMemoryStore(), live: history.New()}
+	d := &desk{t: t, clock: chatconsulttest.NewManualClock(), store: interaction.NewMemoryStore(), live: history.New(history.WithSnapshots())}
 	rec := &recorder{p: d.live}
 	d.chats = interaction.NewService(interaction.WithSupervision(interaction.AnyoneMaySupervise), interaction.WithStore(d.store), interaction.WithClock(d.clock),
 		interaction.WithIDs(chatconsulttest.NewSequentialIDs("id-")), interaction.WithNotifier(rec))

@@ -13,6 +13,7 @@ import (
 	"github.com/chatconsult/chatconsult/consult"
 	"github.com/chatconsult/chatconsult/history"
 	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/observe"
 	"github.com/chatconsult/chatconsult/routing"
 	"github.com/chatconsult/chatconsult/signals"
 )
@@ -57,6 +58,12 @@ type Config struct {
 	WriteTimeout time.Duration
 	// Observe, when set, is told of every command's outcome.
 	Observe func(Outcome)
+	// Observer, when set, is told of every command's outcome too
+	// (observe.KindRequest) and of each event stream whose subscription
+	// fell behind (observe.KindSubscriptionLag): the same Observer as the
+	// library's (chatconsult.WithObserver), so that one adapter
+	// (otelmetrics) sees it all.
+	Observer observe.Observer
 }
 
 // Outcome is one command as the handler ran it.

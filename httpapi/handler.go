@@ -41,6 +41,10 @@ type Config struct {
 	Chats     *interaction.Service
 	Consult   *consult.Service
 	Directory *routing.Directory
+	// NewChats, when set, routes a chat the contact opens with a target
+	// (a group, skill or queue) to one of its agents (R-C2, R-X1), and
+	// an offered agent's join goes through it (the route ends).
+	NewChats *routing.ChatRouter
 	Signals   *signals.Tracker
 	History   *history.Projection
 	// Notifier delivers the live events of the event streams: the

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -18,6 +19,10 @@ import (
 type (
 	textBody struct {
 		Text string `json:"text"`
+	}
+	openBody struct {
+		Text   string              `json:"text"`
+		Target *interaction.Target `json:"target,omitempty"`
 	}
 	agentBody struct {
 		Agent interaction.PartyID `json:"agent"`
@@ -179,6 +184,12 @@ func (h *Handler) routes() []Route {
 			return h.chat(ctx, id, a, k, interaction.Assign{Agent: b.Agent})
 		}),
 		command(h, "join", "the offered agent takes the chat", false, func(ctx context.Context, id interaction.ID, a interaction.PartyID, k string, _ none) (any, error) {
+			if h.c.NewChats != nil {
+				if err := h.c.NewChats.Accept(ctx, id, a); err != nil {
+					return nil, err
+				}
+				return OK{true}, nil
+			}
 			return h.chat(ctx, id, a, k, interaction.Join{})
 		}),
 		command(h, "post", "write to the chat", false, func(ctx context.Context, id interaction.ID, a interaction.PartyID, k string, b textBody) (any, error) {
@@ -280,9 +291,20 @@ func (h *Handler) needConsult() error {
 }
 
 func (h *Handler) open(c *call) {
-	var b textBody
+	var b openBody
 	if !h.decode(c, &b) {
 		return
+	}
+	if b.Target != nil && (h.c.NewChats == nil || b.Target.Kind == interaction.TargetAgent) {
+		writeProblem(c.w, problemOf(&interaction.Error{Kind: interaction.ErrBadInput, Op: "open", Party: c.actor, Rule: "R-C2",
+			Detail: "a chat is opened to a group, skill or queue, and only where new chats are routed"}))
+		return
+	}
+	if b.Target != nil {
+		if err := interaction.CheckTarget(*b.Target); err != nil {
+			writeProblem(c.w, problemOf(err))
+			return
+		}
 	}
 	if c.r.Header.Get("Idempotency-Key") != "" {
 		writeProblem(c.w, problemOf(errNoKey))
@@ -290,6 +312,14 @@ func (h *Handler) open(c *call) {
 	}
 	start := time.Now()
 	id, err := h.c.Chats.Open(c.ctx, c.actor, b.Text)
+	if err == nil && b.Target != nil {
+		// Nobody available leaves the chat waiting (the contact's view
+		// says so); Route may offer it later. Other errors are the
+		// service's, not the contact's.
+		if _, rerr := h.c.NewChats.Route(context.WithoutCancel(c.ctx), id, *b.Target); rerr != nil && !errors.Is(rerr, interaction.ErrNotFound) {
+			err = rerr
+		}
+	}
 	status := http.StatusCreated
 	if err != nil {
 		status = StatusOf(err)

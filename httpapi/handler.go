@@ -45,8 +45,8 @@ type Config struct {
 	// (a group, skill or queue) to one of its agents (R-C2, R-X1), and
 	// an offered agent's join goes through it (the route ends).
 	NewChats *routing.ChatRouter
-	Signals   *signals.Tracker
-	History   *history.Projection
+	Signals  *signals.Tracker
+	History  *history.Projection
 	// Notifier delivers the live events of the event streams: the
 	// MemoryNotifier among Chats' notifiers.
 	Notifier *interaction.MemoryNotifier

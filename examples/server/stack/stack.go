@@ -39,11 +39,12 @@ type Backend struct {
 	// Watch says when any instance committed: the scheduler wakes on it
 	// for deadlines other instances wrote. Nil in memory.
 	Watch interaction.LogWatcher
-	// Relay, when set, delivers every instance's commands to n, command
-	// by command, until ctx ends (pgstore.NewRelay(…).Run): the party
-	// streams and the history then follow the whole log, whichever
-	// instance wrote. Without it they follow this instance's commands.
-	Relay func(ctx context.Context, n interaction.Notifier) error
+	// Relay, when set, delivers every instance's commands after log
+	// position after to n, command by command, until ctx ends
+	// (pgstore.NewRelay(…).Run): the party streams and the history then
+	// follow the whole log, whichever instance wrote. Without it they
+	// follow this instance's commands.
+	Relay func(ctx context.Context, n interaction.Notifier, after uint64) error
 	// Written, when set, is told of this instance's commits besides the
 	// library's own parts (the pgstore Listener, which wakes this
 	// instance's followers at once).
@@ -152,7 +153,10 @@ func New(ctx context.Context, cfg Config) (*Stack, error) {
 	if cfg.Relay != nil {
 		// The history hears this instance's commands directly and every
 		// instance's through the relay; it drops what it has, by version.
-		s.goRun(func() error { return cfg.Relay(runCtx, interaction.Notifiers{parties, sys.History}) })
+		// From where Recover's replay of the history stopped: nobody is
+		// subscribed yet, and the history has what is before.
+		after := sys.History.Checkpoint()
+		s.goRun(func() error { return cfg.Relay(runCtx, interaction.Notifiers{parties, sys.History}, after) })
 	}
 	if cfg.Watch != nil {
 		s.goRun(func() error { return sys.Consult.Scheduler().Follow(runCtx, cfg.Watch) })

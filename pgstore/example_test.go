@@ -56,7 +56,7 @@ func Example() {
 			pgstore.RelayLogger(logger)).Run(ctx)
 	}()
 	go func() { _ = sys.Consult.Scheduler().Follow(ctx, listener) }() // deadlines other instances write
-	sub := parties.Subscribe("agent1") // what agent1 may see, whichever instance wrote it
+	sub := parties.Subscribe("agent1")                                // what agent1 may see, whichever instance wrote it
 	defer sub.Close()
 }
 

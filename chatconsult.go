@@ -3,10 +3,12 @@ package chatconsult
 import (
 	"context"
 	"errors"
+	"log/slog"
 
 	"github.com/chatconsult/chatconsult/consult"
 	"github.com/chatconsult/chatconsult/history"
 	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/observe"
 	"github.com/chatconsult/chatconsult/routing"
 	"github.com/chatconsult/chatconsult/signals"
 )
@@ -52,12 +54,18 @@ type System struct {
 	Routing *routing.Directory
 	Signals *signals.Tracker
 	History *history.Projection
+	// NewChats routes a contact's new chat to a group, skill or queue
+	// (routing.ChatRouter, on Routing's Store: shared with every instance
+	// when WithRoutingStore is); call its RunDue on a timer to fire chat
+	// offers not answered in time.
+	NewChats *routing.ChatRouter
 }
 
 type config struct {
 	chats     []interaction.Option
 	consult   []consult.Option
 	routing   []routing.Option
+	newChats  []routing.ChatOption
 	signals   []signals.Option
 	sink      signals.Sink
 	notifiers interaction.Notifiers
@@ -133,6 +141,28 @@ func WithRoutingOptions(opts ...routing.Option) Option {
 	return func(c *config) { c.routing = append(c.routing, opts...) }
 }
 
+// WithLogger has every part log what it does on its own to l (default:
+// nothing is logged): invitations and chat offers timed out, offered on
+// or left with nobody (Info, Warn), commands decided again after a
+// conflict (Debug) or given up (Warn). See package observe.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.chats = append(c.chats, interaction.WithLogger(l)) }
+}
+
+// WithObserver has every part tell o of command outcomes and latencies,
+// conflicts, retried command IDs, time-outs, redirects and invitations
+// with nobody left (package observe; the otelmetrics module turns them
+// into OpenTelemetry metrics).
+func WithObserver(o observe.Observer) Option {
+	return func(c *config) { c.chats = append(c.chats, interaction.WithObserver(o)) }
+}
+
+// WithChatRouterOptions configures System.NewChats (offer time-out,
+// where routes are kept, what to do when nobody is left).
+func WithChatRouterOptions(opts ...routing.ChatOption) Option {
+	return func(c *config) { c.newChats = append(c.newChats, opts...) }
+}
+
 // New wires a System. Call Recover before serving when the Store may hold
 // interactions from before this process started, and Close when done.
 func New(opts ...Option) *System {
@@ -154,6 +184,7 @@ func New(opts ...Option) *System {
 	}, c.chats...)...)
 	s.Consult = consult.New(s.Chats, append([]consult.Option{consult.WithRouter(s.Routing)}, c.consult...)...)
 	s.Routing.RescindWith(s.Consult)
+	s.NewChats = routing.NewChatRouter(s.Chats, s.Routing, c.newChats...)
 	return s
 }
 

@@ -452,13 +452,19 @@ func (s *Service) releaseUnit(agent PartyID, m interaction.Medium) {
 }
 
 // invite writes cmd, the first offers of an invitation (a consultation, or
-// a direct transfer or conference request), each with its deadline.
-func (s *Service) invite(ctx context.Context, id interaction.ID, owner PartyID, medium interaction.Medium, offers []Offer, cmd interaction.Command) error {
-	if _, err := s.do(ctx, id, owner, cmd); err != nil {
+// a direct transfer or conference request), each with its deadline, and
+// returns the first invitation written: the first run's, when the
+// caller's command ID had been committed meanwhile (the holds on the
+// agents picked now are given back).
+func (s *Service) invite(ctx context.Context, id interaction.ID, owner PartyID, medium interaction.Medium, offers []Offer, cmd interaction.Command) (LegID, error) {
+	events, again, err := s.doCommand(ctx, id, owner, interaction.CommandIDFrom(ctx), cmd)
+	if err != nil || again {
 		s.releaseAll(offers, medium)
-		return err
 	}
-	return nil
+	if err != nil {
+		return "", err
+	}
+	return invited(events), nil
 }
 
 // Rescind takes back the pending invitation inv (a consultation leg or a
@@ -466,8 +472,19 @@ func (s *Service) invite(ctx context.Context, id interaction.ID, owner PartyID, 
 // and offers a routed one to the next candidate (R-X1). Package routing's
 // Directory calls it when the agent logs out (routing.Rescinder). An
 // invitation that is not agent's is refused with ErrNotFound.
+//
+// With the caller's command ID in ctx, the rescind of inv runs under an ID
+// derived from it and inv (a call such as routing's logout rescinds
+// several), and applies once on retry.
 func (s *Service) Rescind(ctx context.Context, id interaction.ID, inv LegID, agent PartyID) error {
-	return s.reroute(ctx, id, inv, RerouteRescinded, agent, "")
+	cid := interaction.CommandIDFrom(ctx)
+	if cid != "" {
+		cid = interaction.DeriveID(cid, "rescind/"+string(inv))
+		if _, ok, err := s.answered(ctx, id, interaction.System, cid, invitationKey{Op: "rescind", Invitation: inv, Agent: agent}); ok || err != nil {
+			return err
+		}
+	}
+	return s.reroute(ctx, id, inv, RerouteRescinded, agent, cid)
 }
 
 // rescindOf is a Reroute for a rescind: decided only when the invitation
@@ -556,9 +573,12 @@ func (s *Service) reroute(ctx context.Context, id interaction.ID, inv LegID, rea
 		}
 		var cmd interaction.Command = Reroute{Invitation: inv, Reason: reason, Next: p.next, Exhausted: p.exhausted, Timeout: s.inviteTimeout}
 		if agent != "" {
-			cmd = rescindOf{agent: agent, Reroute: cmd.(Reroute)}
+			cmd = interaction.Keyed(rescindOf{agent: agent, Reroute: cmd.(Reroute)}, invitationKey{Op: "rescind", Invitation: inv, Agent: agent})
 		}
 		events, applied, err := s.doCommand(ctx, id, interaction.System, commandID, cmd)
+		if err == nil && !applied {
+			s.reported(ctx, id, inv, reason, p, events)
+		}
 		if applied {
 			// Fired before (by another instance, or this one before a
 			// restart) with the same candidates: its outcome was told there.
@@ -577,6 +597,10 @@ func (s *Service) reroute(ctx context.Context, id interaction.ID, inv LegID, rea
 // decline runs the agent's decline of inv and, for a routed invitation,
 // routing's next step in the same write (R-X1).
 func (s *Service) decline(ctx context.Context, id interaction.ID, agent PartyID, inv LegID, cmd interaction.Command) error {
+	key := invitationKey{Op: "decline", Invitation: inv}
+	if _, ok, err := s.answered(ctx, id, agent, interaction.CommandIDFrom(ctx), key); ok || err != nil {
+		return err
+	}
 	for attempt := 1; ; attempt++ {
 		p, err := s.plan(ctx, id, inv)
 		if err != nil {
@@ -586,7 +610,14 @@ func (s *Service) decline(ctx context.Context, id interaction.ID, agent PartyID,
 		// know the offer yet, while the command is decided on what the
 		// Store holds.
 		c := declined{answer: cmd, next: Reroute{Invitation: inv, Reason: RerouteDeclined, Next: p.next, Exhausted: p.exhausted, Timeout: s.inviteTimeout}}
-		events, err := s.do(ctx, id, agent, c)
+		events, again, err := s.doCommand(ctx, id, agent, interaction.CommandIDFrom(ctx), interaction.Keyed(c, key))
+		if again {
+			s.releaseAll(p.next, p.medium) // the first run offered on already
+			return nil
+		}
+		if err == nil {
+			s.reported(ctx, id, inv, RerouteDeclined, p, events)
+		}
 		out, again, err := s.settle(ctx, id, p, events, err, attempt)
 		if again {
 			continue

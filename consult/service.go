@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/observe"
 )
 
 // Service runs consultations, transfers and conferences on the chats of an
@@ -29,6 +30,7 @@ type Service struct {
 	memory        *interaction.MemoryDeadlines // the default queue; nil with WithDeadlines
 	schedOpts     []interaction.SchedulerOption
 	sched         *interaction.Scheduler
+	hooks         observe.Hooks // logger and Observer (observe.go)
 }
 
 // Option configures a Service.
@@ -60,6 +62,7 @@ func New(chats *interaction.Service, opts ...Option) *Service {
 	for _, o := range opts {
 		o(s)
 	}
+	s.inheritHooks()
 	if s.deadlines == nil {
 		s.memory = interaction.NewMemoryDeadlines()
 		s.deadlines = s.memory
@@ -122,9 +125,11 @@ func (s *Service) Notify(ctx context.Context, st *interaction.State, events []in
 	}
 }
 
-// do runs cmd and learns the deadlines its events set or end.
+// do runs cmd, under the caller's command ID if ctx carries one
+// (interaction.WithCommandID), and learns the deadlines its events set or
+// end.
 func (s *Service) do(ctx context.Context, id interaction.ID, actor PartyID, cmd interaction.Command) ([]interaction.Event, error) {
-	events, _, err := s.doCommand(ctx, id, actor, "", cmd)
+	events, _, err := s.doCommand(ctx, id, actor, interaction.CommandIDFrom(ctx), cmd)
 	return events, err
 }
 
@@ -181,9 +186,17 @@ func (s *Service) exclude(ctx context.Context, id interaction.ID) ([]PartyID, er
 // several agents at once (Fanout) gets one leg per agent, all in one
 // write, sharing one Route; Start returns the first, and the first to
 // accept wins.
+//
+// With the caller's command ID in ctx (interaction.WithCommandID), as
+// every write call of the Service takes it, a retry applies once and
+// returns the first run's leg, routing nobody again.
 func (s *Service) Start(ctx context.Context, id interaction.ID, owner PartyID, target interaction.Target, medium interaction.Medium) (LegID, error) {
 	if err := interaction.CheckTarget(target); err != nil {
 		return "", err // before routing: a bad target is bad input, not "nobody available"
+	}
+	key := startKey{Op: "start", Target: target, Medium: medium}
+	if events, ok, err := s.answered(ctx, id, owner, interaction.CommandIDFrom(ctx), key); ok || err != nil {
+		return invited(events), err
 	}
 	exclude, err := s.exclude(ctx, id)
 	if err != nil {
@@ -198,10 +211,7 @@ func (s *Service) Start(ctx context.Context, id interaction.ID, owner PartyID, t
 	for _, o := range offers {
 		cmd = append(cmd, Start{Leg: o.ID, Target: target, Agent: o.Agent, Medium: medium, Route: route, Timeout: s.inviteTimeout})
 	}
-	if err := s.invite(ctx, id, owner, medium, offers, cmd.one()); err != nil {
-		return "", err
-	}
-	return offers[0].ID, nil
+	return s.invite(ctx, id, owner, medium, offers, interaction.Keyed(cmd.one(), key))
 }
 
 // newRoute names the routed invitation of a new invitation to target: a
@@ -281,16 +291,23 @@ func (s *Service) Transfer(ctx context.Context, id interaction.ID, owner PartyID
 // Conference asks the target of an active consultation to join the chat
 // (R-F1); it returns the request, which the target accepts or declines.
 func (s *Service) Conference(ctx context.Context, id interaction.ID, owner PartyID, leg LegID) (LegID, error) {
+	key := invitationKey{Op: "conference", Invitation: leg}
+	if events, ok, err := s.answered(ctx, id, owner, interaction.CommandIDFrom(ctx), key); ok || err != nil {
+		return invited(events), err
+	}
 	held, err := s.holdChatUnit(ctx, id, leg)
 	if err != nil {
 		return "", err
 	}
 	req := LegID(s.chats.IDs().NewID())
-	if _, err := s.do(ctx, id, owner, Conference{Leg: leg, Request: req, Timeout: s.inviteTimeout}); err != nil {
+	events, again, err := s.doCommand(ctx, id, owner, interaction.CommandIDFrom(ctx), interaction.Keyed(Conference{Leg: leg, Request: req, Timeout: s.inviteTimeout}, key))
+	if err != nil || again {
 		s.releaseUnit(held, interaction.MediumChat)
+	}
+	if err != nil {
 		return "", err
 	}
-	return req, nil
+	return invited(events), nil
 }
 
 // holdChatUnit asks a Reserver router for the chat unit that the target
@@ -341,6 +358,10 @@ func (s *Service) direct(ctx context.Context, id interaction.ID, owner PartyID, 
 	if err := interaction.CheckTarget(target); err != nil {
 		return "", err
 	}
+	key := startKey{Op: "direct " + kind.String(), Target: target, Medium: interaction.MediumChat}
+	if events, ok, err := s.answered(ctx, id, owner, interaction.CommandIDFrom(ctx), key); ok || err != nil {
+		return invited(events), err
+	}
 	exclude, err := s.exclude(ctx, id)
 	if err != nil {
 		return "", err
@@ -354,10 +375,7 @@ func (s *Service) direct(ctx context.Context, id interaction.ID, owner PartyID, 
 	for _, o := range offers {
 		cmd = append(cmd, Direct{Request: o.ID, Kind: kind, Target: target, Agent: o.Agent, Route: route, Timeout: s.inviteTimeout})
 	}
-	if err := s.invite(ctx, id, owner, interaction.MediumChat, offers, cmd.one()); err != nil {
-		return "", err
-	}
-	return offers[0].ID, nil
+	return s.invite(ctx, id, owner, interaction.MediumChat, offers, interaction.Keyed(cmd.one(), key))
 }
 
 // AcceptRequest: the asked agent accepts a transfer or conference request;

@@ -34,12 +34,14 @@
 //
 // # Retries
 //
-// The interaction commands (assign, join, post, leave, end, done) and a
-// consultation's say take an Idempotency-Key header, which becomes the
-// command's ID (interaction.Service.DoCommand): sent again, the command
-// applies once and answers the same events; the key reused for another
-// command is 409. The other commands refuse a key (422) rather than
-// ignore it.
+// Every command on an interaction takes an Idempotency-Key header, which
+// becomes the command's ID: the interaction and supervision commands' own
+// (interaction.Service.DoCommand), and the context's for the consultation,
+// transfer and conference commands (interaction.WithCommandID), which
+// consult applies once also where it routes. Sent again, the command
+// applies once and answers what the first run did; the key reused for
+// another command is 409. Opening a chat refuses a key (422): its ID is
+// the Service's, and a retry would open another.
 //
 // # Live events
 //

@@ -13,6 +13,7 @@ import (
 	"github.com/chatconsult/chatconsult/consult"
 	"github.com/chatconsult/chatconsult/history"
 	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/observe"
 	"github.com/chatconsult/chatconsult/routing"
 	"github.com/chatconsult/chatconsult/signals"
 )
@@ -40,8 +41,12 @@ type Config struct {
 	Chats     *interaction.Service
 	Consult   *consult.Service
 	Directory *routing.Directory
-	Signals   *signals.Tracker
-	History   *history.Projection
+	// NewChats, when set, routes a chat the contact opens with a target
+	// (a group, skill or queue) to one of its agents (R-C2, R-X1), and
+	// an offered agent's join goes through it (the route ends).
+	NewChats *routing.ChatRouter
+	Signals  *signals.Tracker
+	History  *history.Projection
 	// Notifier delivers the live events of the event streams: the
 	// MemoryNotifier among Chats' notifiers.
 	Notifier *interaction.MemoryNotifier
@@ -57,6 +62,12 @@ type Config struct {
 	WriteTimeout time.Duration
 	// Observe, when set, is told of every command's outcome.
 	Observe func(Outcome)
+	// Observer, when set, is told of every command's outcome too
+	// (observe.KindRequest) and of each event stream whose subscription
+	// fell behind (observe.KindSubscriptionLag): the same Observer as the
+	// library's (chatconsult.WithObserver), so that one adapter
+	// (otelmetrics) sees it all.
+	Observer observe.Observer
 }
 
 // Outcome is one command as the handler ran it.

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -18,6 +19,10 @@ import (
 type (
 	textBody struct {
 		Text string `json:"text"`
+	}
+	openBody struct {
+		Text   string              `json:"text"`
+		Target *interaction.Target `json:"target,omitempty"`
 	}
 	agentBody struct {
 		Agent interaction.PartyID `json:"agent"`
@@ -88,8 +93,6 @@ type (
 // ("" when none) and the decoded body.
 type run[B any] func(ctx context.Context, id interaction.ID, actor interaction.PartyID, key string, b B) (any, error)
 
-var errNoKey = &interaction.Error{Kind: interaction.ErrBadInput, Op: "command", Detail: "this command takes no Idempotency-Key yet"}
-
 // command is a POST on an interaction: authenticated, the caller a party
 // of the interaction (strangerMay: a supervisor entering, routing), the
 // body decoded into B.
@@ -111,7 +114,10 @@ func command[B any](h *Handler, name, summary string, strangerMay bool, f run[B]
 				return
 			}
 		}
-		res, err := f(c.ctx, id, c.actor, key, b)
+		// The key is the command ID of whatever the command writes: the
+		// interaction commands take it as DoCommand's, consult's and
+		// routing's calls from the context (interaction.WithCommandID).
+		res, err := f(interaction.WithCommandID(c.ctx, key), id, c.actor, key, b)
 		status := http.StatusOK
 		if err != nil {
 			status = StatusOf(err)
@@ -119,9 +125,7 @@ func command[B any](h *Handler, name, summary string, strangerMay bool, f run[B]
 		} else {
 			writeJSON(c.w, status, res)
 		}
-		if h.c.Observe != nil {
-			h.c.Observe(Outcome{Command: name, Interaction: id, Actor: c.actor, Status: status, Err: err, Took: time.Since(start)})
-		}
+		h.observe(c.ctx, Outcome{Command: name, Interaction: id, Actor: c.actor, Status: status, Err: err, Took: time.Since(start)})
 	})}
 }
 
@@ -147,19 +151,9 @@ func (h *Handler) chat(ctx context.Context, id interaction.ID, actor interaction
 	return EventsResult{Events: events}, nil
 }
 
-func noKey(key string) error {
-	if key != "" {
-		return errNoKey
-	}
-	return nil
-}
-
 // consultCall runs a consult command that answers nothing but an error.
 func consultCall[B any](h *Handler, f func(*consult.Service, context.Context, interaction.ID, interaction.PartyID, B) error) run[B] {
 	return func(ctx context.Context, id interaction.ID, actor interaction.PartyID, key string, b B) (any, error) {
-		if err := noKey(key); err != nil {
-			return nil, err
-		}
 		if h.c.Consult == nil {
 			return nil, &interaction.Error{Kind: interaction.ErrNotFound, Op: "consult", Detail: "no consultation service"}
 		}
@@ -190,6 +184,12 @@ func (h *Handler) routes() []Route {
 			return h.chat(ctx, id, a, k, interaction.Assign{Agent: b.Agent})
 		}),
 		command(h, "join", "the offered agent takes the chat", false, func(ctx context.Context, id interaction.ID, a interaction.PartyID, k string, _ none) (any, error) {
+			if h.c.NewChats != nil {
+				if err := h.c.NewChats.Accept(ctx, id, a); err != nil {
+					return nil, err
+				}
+				return OK{true}, nil
+			}
 			return h.chat(ctx, id, a, k, interaction.Join{})
 		}),
 		command(h, "post", "write to the chat", false, func(ctx context.Context, id interaction.ID, a interaction.PartyID, k string, b textBody) (any, error) {
@@ -205,29 +205,24 @@ func (h *Handler) routes() []Route {
 			return h.chat(ctx, id, a, k, interaction.MarkDone{})
 		}),
 		command(h, "monitor", "a supervisor monitors an agent (R-X7)", true, func(ctx context.Context, id interaction.ID, a interaction.PartyID, k string, b agentBody) (any, error) {
-			return OK{true}, orNoKey(k, func() error { return h.c.Chats.Monitor(ctx, id, a, b.Agent) })
+			return h.supervise(ctx, id, a, k, interaction.Monitor{Agent: b.Agent})
 		}),
 		command(h, "coach", "a supervisor coaches an agent (R-X7)", true, func(ctx context.Context, id interaction.ID, a interaction.PartyID, k string, b coachBody) (any, error) {
-			return OK{true}, orNoKey(k, func() error { return h.c.Chats.Coach(ctx, id, a, b.Agent, b.Text) })
+			return h.supervise(ctx, id, a, k, interaction.Coach{Agent: b.Agent, Text: b.Text})
 		}),
 		command(h, "barge-in", "a supervisor joins the conversation (R-X7)", true, func(ctx context.Context, id interaction.ID, a interaction.PartyID, k string, _ none) (any, error) {
-			return OK{true}, orNoKey(k, func() error { return h.c.Chats.BargeIn(ctx, id, a) })
+			return h.supervise(ctx, id, a, k, interaction.BargeIn{})
 		}),
 		command(h, "consult", "start a consultation with an agent, group, skill or queue (R-C1, R-C2)", false, func(ctx context.Context, id interaction.ID, a interaction.PartyID, k string, b consultBody) (any, error) {
-			if err := h.needConsult(k); err != nil {
+			if err := h.needConsult(); err != nil {
 				return nil, err
 			}
 			leg, err := h.c.Consult.Start(ctx, id, a, b.Target, b.Medium)
 			return LegResult{Leg: leg}, err
 		}),
-		command(h, "say", "write in a consultation (R-C5)", false, func(ctx context.Context, id interaction.ID, a interaction.PartyID, k string, b sayBody) (any, error) {
-			if k != "" {
-				return h.chat(ctx, id, a, k, consult.Say{Leg: b.Leg, Text: b.Text})
-			}
-			return consultCall(h, func(s *consult.Service, ctx context.Context, id interaction.ID, a interaction.PartyID, b sayBody) error {
-				return s.Say(ctx, id, a, b.Leg, b.Text)
-			})(ctx, id, a, k, b)
-		}),
+		command(h, "say", "write in a consultation (R-C5)", false, consultCall(h, func(s *consult.Service, ctx context.Context, id interaction.ID, a interaction.PartyID, b sayBody) error {
+			return s.Say(ctx, id, a, b.Leg, b.Text)
+		})),
 		command(h, "accept", "the target accepts a consultation (R-C3)", false, consultCall(h, func(s *consult.Service, ctx context.Context, id interaction.ID, a interaction.PartyID, b legBody) error {
 			return s.Accept(ctx, id, a, b.Leg)
 		})),
@@ -244,21 +239,21 @@ func (h *Handler) routes() []Route {
 			return s.Transfer(ctx, id, a, b.Leg)
 		})),
 		command(h, "conference", "ask a consultation's target into a conference (R-F1)", false, func(ctx context.Context, id interaction.ID, a interaction.PartyID, k string, b legBody) (any, error) {
-			if err := h.needConsult(k); err != nil {
+			if err := h.needConsult(); err != nil {
 				return nil, err
 			}
 			req, err := h.c.Consult.Conference(ctx, id, a, b.Leg)
 			return RequestResult{Request: req}, err
 		}),
 		command(h, "transfer-to", "ask an agent, group, skill or queue to take the chat (R-X4)", false, func(ctx context.Context, id interaction.ID, a interaction.PartyID, k string, b targetBody) (any, error) {
-			if err := h.needConsult(k); err != nil {
+			if err := h.needConsult(); err != nil {
 				return nil, err
 			}
 			req, err := h.c.Consult.TransferTo(ctx, id, a, b.Target)
 			return RequestResult{Request: req}, err
 		}),
 		command(h, "conference-with", "ask an agent, group, skill or queue into a conference (R-X4)", false, func(ctx context.Context, id interaction.ID, a interaction.PartyID, k string, b targetBody) (any, error) {
-			if err := h.needConsult(k); err != nil {
+			if err := h.needConsult(); err != nil {
 				return nil, err
 			}
 			req, err := h.c.Consult.ConferenceWith(ctx, id, a, b.Target)
@@ -280,17 +275,15 @@ func (h *Handler) routes() []Route {
 	return rs
 }
 
-func orNoKey(key string, f func() error) error {
-	if err := noKey(key); err != nil {
-		return err
+// supervise runs a supervisor's command (R-X7) under the key, if any.
+func (h *Handler) supervise(ctx context.Context, id interaction.ID, actor interaction.PartyID, key string, cmd interaction.Command) (any, error) {
+	if _, err := h.c.Chats.DoCommand(ctx, id, actor, key, cmd); err != nil {
+		return nil, err
 	}
-	return f()
+	return OK{true}, nil
 }
 
-func (h *Handler) needConsult(key string) error {
-	if err := noKey(key); err != nil {
-		return err
-	}
+func (h *Handler) needConsult() error {
 	if h.c.Consult == nil {
 		return &interaction.Error{Kind: interaction.ErrNotFound, Op: "consult", Detail: "no consultation service"}
 	}
@@ -298,9 +291,20 @@ func (h *Handler) needConsult(key string) error {
 }
 
 func (h *Handler) open(c *call) {
-	var b textBody
+	var b openBody
 	if !h.decode(c, &b) {
 		return
+	}
+	if b.Target != nil && (h.c.NewChats == nil || b.Target.Kind == interaction.TargetAgent) {
+		writeProblem(c.w, problemOf(&interaction.Error{Kind: interaction.ErrBadInput, Op: "open", Party: c.actor, Rule: "R-C2",
+			Detail: "a chat is opened to a group, skill or queue, and only where new chats are routed"}))
+		return
+	}
+	if b.Target != nil {
+		if err := interaction.CheckTarget(*b.Target); err != nil {
+			writeProblem(c.w, problemOf(err))
+			return
+		}
 	}
 	if c.r.Header.Get("Idempotency-Key") != "" {
 		writeProblem(c.w, problemOf(errNoKey))
@@ -308,6 +312,14 @@ func (h *Handler) open(c *call) {
 	}
 	start := time.Now()
 	id, err := h.c.Chats.Open(c.ctx, c.actor, b.Text)
+	if err == nil && b.Target != nil {
+		// Nobody available leaves the chat waiting (the contact's view
+		// says so); Route may offer it later. Other errors are the
+		// service's, not the contact's.
+		if _, rerr := h.c.NewChats.Route(context.WithoutCancel(c.ctx), id, *b.Target); rerr != nil && !errors.Is(rerr, interaction.ErrNotFound) {
+			err = rerr
+		}
+	}
 	status := http.StatusCreated
 	if err != nil {
 		status = StatusOf(err)
@@ -316,9 +328,7 @@ func (h *Handler) open(c *call) {
 		c.w.Header().Set("Location", "/v1/interactions/"+string(id)+"/view")
 		writeJSON(c.w, status, OpenResult{Interaction: id})
 	}
-	if h.c.Observe != nil {
-		h.c.Observe(Outcome{Command: "open", Interaction: id, Actor: c.actor, Status: status, Err: err, Took: time.Since(start)})
-	}
+	h.observe(c.ctx, Outcome{Command: "open", Interaction: id, Actor: c.actor, Status: status, Err: err, Took: time.Since(start)})
 }
 
 func (h *Handler) view(c *call) {
@@ -564,3 +574,7 @@ func (h *Handler) reminders(c *call) {
 	h.c.Signals.SetAnswerReminders(c.actor, b.On)
 	writeJSON(c.w, http.StatusOK, OK{true})
 }
+
+// errNoKey refuses an Idempotency-Key on opening a chat: the interaction's
+// ID is made by the Service, so a retry would open another one.
+var errNoKey = &interaction.Error{Kind: interaction.ErrBadInput, Op: "command", Detail: "opening a chat takes no Idempotency-Key"}

@@ -112,6 +112,7 @@ func (h *Handler) stream(c *call) {
 				return
 			}
 		case errors.Is(err, interaction.ErrLagged):
+			h.lagged(c.ctx, id, err)
 			if !h.catchUp(c, id, &sent, write) {
 				return
 			}

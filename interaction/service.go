@@ -10,6 +10,8 @@ import (
 	"hash/fnv"
 	mathrand "math/rand/v2"
 	"sync"
+
+	"github.com/chatconsult/chatconsult/observe"
 )
 
 // Service runs commands against interactions: it loads an interaction from
@@ -32,6 +34,7 @@ type Service struct {
 	names       ContactNames
 	supervision SupervisionPolicy
 	readLatest  bool
+	hooks       observe.Hooks // logger and Observer (observe.go)
 	shards      [serviceShards]serviceShard
 }
 
@@ -357,14 +360,23 @@ func (s *Service) ExecuteOnce(ctx context.Context, id ID, actor PartyID, command
 // on the first event of a command run with a caller-chosen ID.
 func Fingerprint(actor PartyID, cmd Command) uint64 {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%s\x00%T\x00%#v", actor, cmd, cmd)
+	if k, ok := cmd.(keyed); ok {
+		k.fingerprint(h, actor) // its key, not its content (commandid.go)
+	} else {
+		fmt.Fprintf(h, "%s\x00%T\x00%#v", actor, cmd, cmd)
+	}
 	if f := h.Sum64(); f != 0 {
 		return f
 	}
 	return 1 // 0 means "no fingerprint"
 }
 
-func (s *Service) run(ctx context.Context, id ID, actor PartyID, commandID string, cmd Command, result func(st *State, events []Event, again bool)) error {
+func (s *Service) run(ctx context.Context, id ID, actor PartyID, commandID string, cmd Command, result func(st *State, events []Event, again bool)) (err error) {
+	decided := 0
+	if s.hooks.On() {
+		start := s.clock.Now()
+		defer func() { s.observeCommand(ctx, id, cmd, err, s.clock.Now().Sub(start), decided) }()
+	}
 	if id == "" {
 		return &Error{Kind: ErrBadInput, Op: "command", Detail: "no interaction ID"}
 	}
@@ -415,6 +427,7 @@ func (s *Service) run(ctx context.Context, id ID, actor PartyID, commandID strin
 		}
 		d := newPooledDecision(e.state, actor, now, commandID, s.limits, s.ids)
 		d.supervision = s.supervision
+		decided++
 		if err := cmd.Decide(d); err != nil {
 			d.release()
 			if !fresh {
@@ -442,6 +455,9 @@ func (s *Service) run(ctx context.Context, id ID, actor PartyID, commandID strin
 		d.release()
 		events[0].Fingerprint = fingerprint
 		err = s.store.Append(ctx, id, e.state.Version, events)
+		if errors.Is(err, ErrConflict) {
+			s.conflicted(ctx, id, cmd, attempt, attempt < s.retries)
+		}
 		if errors.Is(err, ErrConflict) && attempt < s.retries {
 			e.state = nil // another writer moved on: decide again on fresh state
 			continue
@@ -495,7 +511,9 @@ func (s *Service) run(ctx context.Context, id ID, actor PartyID, commandID strin
 // command sees the gap in its own numbering and re-reads its view, and a
 // projection reads the gap from the Store.
 func (s *Service) retried(ctx context.Context, e *entry, then *State, actor PartyID, fingerprint uint64, done []Event, result func(*State, []Event, bool)) error {
-	if done[0].Fingerprint == 0 || done[0].Fingerprint != fingerprint {
+	same := done[0].Fingerprint != 0 && done[0].Fingerprint == fingerprint
+	s.retriedCommand(ctx, e.state.ID, actor, done[0].Cause, same)
+	if !same {
 		return &Error{Kind: ErrConflict, Op: "command", Interaction: e.state.ID, Party: actor, Rule: "R-X6",
 			Detail: "command ID already used by another command"}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/observe"
 )
 
 // Listener is one instance's ear on the Store's log: it holds a
@@ -27,6 +28,7 @@ type Listener struct {
 	config  *pgx.ConnConfig
 	clock   interaction.Clock
 	onError func(error)
+	hooks   observe.Hooks // observe.go
 
 	mu        sync.Mutex
 	changed   chan struct{}
@@ -130,6 +132,7 @@ func (l *Listener) run(ctx context.Context) {
 			return
 		}
 		l.onError(err)
+		l.reconnecting(err, backoff)
 		if !sleep(ctx, l.clock, backoff) {
 			return
 		}

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/observe"
 )
 
 // Relay delivers the log to a Notifier on this instance, command by
@@ -27,6 +28,7 @@ type Relay struct {
 	target  interaction.Notifier
 	clock   interaction.Clock
 	onError func(error)
+	hooks   observe.Hooks // observe.go
 
 	after  uint64
 	pos    atomic.Uint64
@@ -87,6 +89,7 @@ func (r *Relay) Run(ctx context.Context) error {
 				return ctx.Err()
 			}
 			r.onError(err)
+			r.readFailed(ctx, err, backoff)
 			if !sleep(ctx, r.clock, backoff) {
 				return ctx.Err()
 			}
@@ -157,6 +160,7 @@ func (r *Relay) deliver(ctx context.Context, events []interaction.Event) error {
 		}
 	}
 	r.target.Notify(ctx, st, events)
+	r.delivered(ctx, events)
 	if st.Status == interaction.StatusClosed {
 		delete(r.states, id) // nothing follows a closed interaction
 	} else {

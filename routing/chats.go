@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/observe"
 )
 
 // Routing new chats (issue 14: "new chats are routed too"; R-C2, R-X1).
@@ -168,6 +169,7 @@ type ChatRouter struct {
 	timeout   time.Duration
 	lease     time.Duration
 	exhausted func(context.Context, ChatExhausted)
+	hooks     observe.Hooks // the chats' (chats_observe.go)
 }
 
 // ChatOption configures a ChatRouter.
@@ -202,7 +204,7 @@ func WithChatExhausted(f func(context.Context, ChatExhausted)) ChatOption {
 // NewChatRouter returns the router of new chats of chats, picking through
 // dir (which must be in chats' Notifier chain, as for consultations).
 func NewChatRouter(chats *interaction.Service, dir *Directory, opts ...ChatOption) *ChatRouter {
-	r := &ChatRouter{chats: chats, dir: dir, timeout: 30 * time.Second, lease: 30 * time.Second}
+	r := &ChatRouter{chats: chats, dir: dir, timeout: 30 * time.Second, lease: 30 * time.Second, hooks: chats.Hooks()}
 	if cr, ok := dir.Store().(ChatRoutes); ok {
 		r.routes = cr
 	}
@@ -219,11 +221,15 @@ func NewChatRouter(chats *interaction.Service, dir *Directory, opts ...ChatOptio
 // queue; a named agent is offered it without redirect) and returns the
 // agent. Nobody available is an error wrapping interaction.ErrNotFound
 // (rule R-X1); the chat keeps waiting and Route may be called again.
+//
+// With the caller's command ID in ctx (interaction.WithCommandID), as
+// Accept and Decline take it too, a retry applies once and returns the
+// agent the first run offered the chat to.
 func (r *ChatRouter) Route(ctx context.Context, id interaction.ID, target interaction.Target) (interaction.PartyID, error) {
 	if err := interaction.CheckTarget(target); err != nil {
 		return "", err
 	}
-	return r.offer(ctx, id, target, "", "")
+	return r.offer(ctx, id, target, "", interaction.CommandIDFrom(ctx), routeKey{Target: target})
 }
 
 // Accept: the agent offered the chat takes it (interaction.Join) and the
@@ -233,7 +239,7 @@ func (r *ChatRouter) Accept(ctx context.Context, id interaction.ID, agent intera
 	if err := r.chats.Sync(ctx, id); err != nil { // the offer may be another instance's
 		return err
 	}
-	if err := r.chats.Join(ctx, id, agent); err != nil {
+	if _, err := r.chats.DoCommand(ctx, id, agent, interaction.CommandIDFrom(ctx), interaction.Join{}); err != nil {
 		return err
 	}
 	return r.routes.DropChatRoute(ctx, id)
@@ -245,7 +251,7 @@ func (r *ChatRouter) Decline(ctx context.Context, id interaction.ID, agent inter
 	if err := r.chats.Sync(ctx, id); err != nil { // the offer may be another instance's
 		return err
 	}
-	if _, err := r.chats.Do(ctx, id, agent, interaction.Decline{}); err != nil {
+	if _, err := r.chats.DoCommand(ctx, id, agent, interaction.CommandIDFrom(ctx), interaction.Decline{}); err != nil {
 		return err
 	}
 	rt, ok, err := r.routes.ChatRoute(ctx, id)
@@ -255,7 +261,10 @@ func (r *ChatRouter) Decline(ctx context.Context, id interaction.ID, agent inter
 		}
 		return err
 	}
-	_, err = r.offer(ctx, id, rt.Target, "", "chat-offer/"+string(id)+"/"+string(agent)+"/decline")
+	next, err := r.offer(ctx, id, rt.Target, "", "chat-offer/"+string(id)+"/"+string(agent)+"/decline", nil)
+	if err == nil {
+		r.offeredOn(ctx, id, "declined", next)
+	}
 	if errors.Is(err, interaction.ErrNotFound) {
 		return nil // nobody left: reported (ChatExhausted)
 	}
@@ -307,6 +316,7 @@ func (r *ChatRouter) fire(ctx context.Context, rt ChatRoute, now time.Time) erro
 		return r.routes.SetChatRoute(ctx, ChatRoute{Interaction: rt.Interaction, Target: rt.Target, Agent: other, Due: now.Add(r.timeout)})
 	}
 	if rt.Target.Kind == interaction.TargetAgent {
+		r.timedOut(ctx, rt)
 		if withdraw != "" {
 			if _, _, err := r.chats.ExecuteOnce(ctx, rt.Interaction, interaction.System, chatDeadlineID(rt), interaction.Withdraw{Agent: withdraw}); err != nil {
 				return err
@@ -315,7 +325,11 @@ func (r *ChatRouter) fire(ctx context.Context, rt ChatRoute, now time.Time) erro
 		r.report(ctx, st, rt.Target, refuse(interaction.ErrNotFound, "route chat", "agent "+rt.Target.ID+" did not answer"))
 		return r.routes.DropChatRoute(ctx, rt.Interaction)
 	}
-	_, err = r.offer(ctx, rt.Interaction, rt.Target, withdraw, chatDeadlineID(rt))
+	r.timedOut(ctx, rt)
+	next, err := r.offer(ctx, rt.Interaction, rt.Target, withdraw, chatDeadlineID(rt), nil)
+	if err == nil {
+		r.offeredOn(ctx, rt.Interaction, "timed_out", next)
+	}
 	return err
 }
 
@@ -336,8 +350,13 @@ func pendingChatOffer(st *interaction.State) interaction.PartyID {
 // offer withdraws withdraw's offer (if any) and offers the chat to the next
 // agent of target in one append, under commandID ("" for a fresh one),
 // then records the route. Nobody left: the withdrawal alone is written, the
-// route dropped, and the outcome reported.
-func (r *ChatRouter) offer(ctx context.Context, id interaction.ID, target interaction.Target, withdraw interaction.PartyID, commandID string) (interaction.PartyID, error) {
+// route dropped, and the outcome reported. A commandID committed before
+// answers the agent its run offered the chat to; with key, the write is
+// keyed by it (interaction.Keyed: a caller's retry, whatever is picked).
+func (r *ChatRouter) offer(ctx context.Context, id interaction.ID, target interaction.Target, withdraw interaction.PartyID, commandID string, key any) (interaction.PartyID, error) {
+	if agent, ok, err := r.answered(ctx, id, commandID, key); ok || err != nil {
+		return agent, err
+	}
 	if err := r.chats.Sync(ctx, id); err != nil {
 		return "", err
 	}
@@ -372,12 +391,17 @@ func (r *ChatRouter) offer(ctx context.Context, id interaction.ID, target intera
 		r.report(ctx, st, target, ie)
 		return "", err
 	}
-	_, again, err := r.chats.ExecuteOnce(ctx, id, interaction.System, commandID, chatOffer{Withdraw: withdraw, Agent: agent})
+	var cmd interaction.Command = chatOffer{Withdraw: withdraw, Agent: agent}
+	if key != nil {
+		cmd = interaction.Keyed(cmd, key)
+	}
+	events, again, err := r.chats.ExecuteOnce(ctx, id, interaction.System, commandID, cmd)
 	if err != nil || again {
 		r.dir.Release(agent, interaction.MediumChat)
 		if again {
-			// Fired before, by this or another instance, with the same pick.
-			return agent, nil
+			// Fired before, by this or another instance (with the same
+			// pick, or keyed by the caller's request).
+			return offeredTo(events), nil
 		}
 		return "", err
 	}
@@ -396,6 +420,7 @@ func (r *ChatRouter) report(ctx context.Context, st *interaction.State, target i
 		return
 	}
 	ie.Rule = "R-X1"
+	r.nobodyLeft(ctx, st.ID, target)
 	var tried []interaction.PartyID
 	for _, p := range st.Parties {
 		if p.Role == interaction.RoleOwner {

@@ -32,6 +32,9 @@ go test -count=1 ./chatconsulttest -run '^TestSimulatorMultiInstanceRX1$' -v | g
 step "privacy property over 10,000 random stories: every read path of every party (issue 12)"
 go test -count=1 ./chatconsulttest -run '^TestPrivacyProperty$' -v | grep -E '^(---|ok|FAIL|PASS)'
 
+step "OpenTelemetry metrics adapter (otelmetrics module), read back through the SDK's ManualReader"
+(cd otelmetrics && go vet ./... && go test -race -count=1 ./...)
+
 step "browser agent desk in headless Chromium"
 if ! command -v chromium >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
@@ -42,5 +45,5 @@ fi
 step "PostgreSQL Store and Notifier (pgstore module) against a throw-away server"
 # with-postgres.sh installs PostgreSQL from Debian when missing, starts a server on a loopback
 # port with a temporary data directory, runs the command, and stops it; without PostgreSQL the
-# database tests skip with a SKIP: message.
+# database tests skip with a SKIP: message. pgstore/examples/server is vetted and built there.
 bash scripts/with-postgres.sh bash -c 'cd pgstore && go vet ./... && go test -race -count=1 ./...'

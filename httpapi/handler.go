@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -118,6 +119,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serv
 type Route struct {
 	Method, Path, Summary string
 	serve                 http.HandlerFunc
+	// body is the type of the JSON body the route reads; nil for none.
+	body reflect.Type
 }
 
 // Routes lists the handler's endpoints.

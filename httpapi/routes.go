@@ -97,7 +97,7 @@ type run[B any] func(ctx context.Context, id interaction.ID, actor interaction.P
 // of the interaction (strangerMay: a supervisor entering, routing), the
 // body decoded into B.
 func command[B any](h *Handler, name, summary string, strangerMay bool, f run[B]) Route {
-	return Route{Method: http.MethodPost, Path: "/v1/interactions/{id}/" + name, Summary: summary, serve: h.authed(func(c *call) {
+	return Route{Method: http.MethodPost, Path: "/v1/interactions/{id}/" + name, Summary: summary, body: bodyType[B](), serve: h.authed(func(c *call) {
 		start := time.Now()
 		id, ok := h.interactionOf(c, strangerMay)
 		if !ok {
@@ -166,7 +166,7 @@ func consultCall[B any](h *Handler, f func(*consult.Service, context.Context, in
 
 func (h *Handler) routes() []Route {
 	rs := []Route{
-		{Method: http.MethodPost, Path: "/v1/interactions", Summary: "the contact opens a chat with its first message", serve: h.authed(h.open)},
+		{Method: http.MethodPost, Path: "/v1/interactions", Summary: "the contact opens a chat with its first message", body: bodyType[openBody](), serve: h.authed(h.open)},
 		{Method: http.MethodGet, Path: "/v1/interactions/{id}/view", Summary: "the caller's view (chatconsult.view/v1)", serve: h.authed(h.view)},
 		{Method: http.MethodGet, Path: "/v1/interactions/{id}/page", Summary: "the caller's view with a window over its messages (chatconsult.page/v1)", serve: h.authed(h.page)},
 		{Method: http.MethodGet, Path: "/v1/interactions/{id}/events", Summary: "the caller's live events as Server-Sent Events, resuming after Last-Event-ID", serve: h.authed(h.stream)},
@@ -174,11 +174,11 @@ func (h *Handler) routes() []Route {
 		{Method: http.MethodGet, Path: "/v1/interactions/{id}/export", Summary: "the caller's transcript export (?format=json|text)", serve: h.authed(h.export)},
 		{Method: http.MethodGet, Path: "/v1/me/history", Summary: "the caller's My History (chatconsult.history/v1)", serve: h.authed(h.myHistory)},
 		{Method: http.MethodGet, Path: "/v1/me/contact-history", Summary: "the calling contact's history (chatconsult.history/v1)", serve: h.authed(h.contactHistory)},
-		{Method: http.MethodPut, Path: "/v1/me/presence", Summary: "the calling agent's presence", serve: h.authed(h.presence)},
+		{Method: http.MethodPut, Path: "/v1/me/presence", Summary: "the calling agent's presence", body: bodyType[presenceBody](), serve: h.authed(h.presence)},
 		{Method: http.MethodGet, Path: "/v1/me/invitations", Summary: "the calling agent's pending invitations", serve: h.authed(h.invitations)},
 		{Method: http.MethodGet, Path: "/v1/me/pending", Summary: "the conversations waiting for the calling agent's answer (R-C9)", serve: h.authed(h.pending)},
-		{Method: http.MethodPut, Path: "/v1/me/focus", Summary: "the conversation the calling agent has in focus", serve: h.authed(h.focus)},
-		{Method: http.MethodPut, Path: "/v1/me/reminders", Summary: "the calling agent's answer-reminder setting", serve: h.authed(h.reminders)},
+		{Method: http.MethodPut, Path: "/v1/me/focus", Summary: "the conversation the calling agent has in focus", body: bodyType[focusBody](), serve: h.authed(h.focus)},
+		{Method: http.MethodPut, Path: "/v1/me/reminders", Summary: "the calling agent's answer-reminder setting", body: bodyType[remindersBody](), serve: h.authed(h.reminders)},
 
 		command(h, "assign", "routing (System) offers a waiting chat to an agent", true, func(ctx context.Context, id interaction.ID, a interaction.PartyID, k string, b agentBody) (any, error) {
 			return h.chat(ctx, id, a, k, interaction.Assign{Agent: b.Agent})

@@ -298,7 +298,10 @@ func needPresences(n routing.Need) []int16 {
 	return []int16{int16(routing.LoggedOut), int16(routing.Ready), int16(routing.NotReady), int16(routing.Away)}
 }
 
-// Hold implements routing.Store: one conditional statement.
+// Hold implements routing.Store: one conditional statement. With NoWait
+// the statement locks the agent's row FOR UPDATE SKIP LOCKED first: a row
+// that another transaction is writing is refused at once (ErrConflict,
+// with the Record as last committed) instead of waited for.
 func (s *RoutingStore) Hold(ctx context.Context, h routing.HoldRequest) (routing.Record, error) {
 	if int(h.Medium) >= 3 || h.ID == "" {
 		return routing.Record{}, refusal(interaction.ErrBadInput, "hold", "a hold needs an ID and a known medium")
@@ -310,7 +313,17 @@ func (s *RoutingStore) Hold(ctx context.Context, h routing.HoldRequest) (routing
 	stmt := `UPDATE chatconsult_routing_agents SET held[$2] = held[$2] + 1, idle_since = $4, rev = rev + 1
 		WHERE agent = $1 AND registered AND presence = ANY($3) AND load[$2] + reserved[$2] + held[$2] < cap[$2]
 		RETURNING *`
-	q := `WITH u AS (` + stmt + `),
+	lock := ``
+	if h.NoWait {
+		// The row is locked first, skipping it when another transaction
+		// has it; the UPDATE then finds it only when this one locked it,
+		// and checks its guard on the row as locked.
+		stmt = `UPDATE chatconsult_routing_agents SET held[$2] = held[$2] + 1, idle_since = $4, rev = rev + 1
+		WHERE agent = (SELECT agent FROM l) AND registered AND presence = ANY($3) AND load[$2] + reserved[$2] + held[$2] < cap[$2]
+		RETURNING *`
+		lock = `l AS (SELECT agent FROM chatconsult_routing_agents WHERE agent = $1 FOR UPDATE SKIP LOCKED), `
+	}
+	q := `WITH ` + lock + `u AS (` + stmt + `),
 		h AS (INSERT INTO chatconsult_routing_holds (id, holder, agent, medium, expires) SELECT $5, $6, agent, $2 - 1, $7 FROM u),
 		c AS (INSERT INTO chatconsult_routing_changes (agent) SELECT agent FROM u)
 		SELECT ` + recordCols("u") + `, LEAST(` + expiryOf("u") + `, $7) FROM u, LATERAL (SELECT pg_notify('` + s.channel + `', '')) n`
@@ -327,6 +340,9 @@ func (s *RoutingStore) Hold(ctx context.Context, h routing.HoldRequest) (routing
 	}
 	if !ok || !rec.Registered {
 		return rec, refusal(interaction.ErrNotFound, "hold", "agent "+string(h.Agent)+" is not in the directory")
+	}
+	if h.NoWait && rec.CanHold(h.Medium, h.Need) {
+		return rec, refusal(interaction.ErrConflict, "hold", "agent "+string(h.Agent)+" is being written by another transaction")
 	}
 	return rec, refusal(interaction.ErrConflict, "hold", "agent "+string(h.Agent)+" is not available for "+h.Medium.String())
 }

@@ -157,6 +157,11 @@ type HoldRequest struct {
 	Need    Need
 	At      time.Time
 	Expires time.Time
+	// NoWait: when another transaction is writing the agent's row, refuse
+	// (ErrConflict, with the Record as last committed) instead of waiting
+	// for it. A Store without row locks (MemoryStore) ignores it. Routed
+	// picks ask it, to spread concurrent picks over the candidates.
+	NoWait bool
 }
 
 // CountRequest is what Store.Count records for one interaction.

@@ -49,6 +49,7 @@ func TestRoutingStore(t *testing.T, newStores NewRoutingStores, newInstances New
 		{"ReadyOnAPickableOnB", func(t *testing.T) { testRoutingReadyOnA(t, newStores) }},
 		{"AwayOnANotOfferedByB", func(t *testing.T) { testRoutingAwayOnA(t, newStores) }},
 		{"DirectoriesRacingPicksNeverExceedCapacity", func(t *testing.T) { testRoutingPickRace(t, newStores, 30) }},
+		{"ConcurrentPicksSpreadOverCandidates", func(t *testing.T) { testRoutingPicksSpread(t, newStores) }},
 		{"CrashedInstanceHoldExpires", func(t *testing.T) { testRoutingCrashedHold(t, newStores) }},
 		{"RestartRecountsLoadsFromOpenInteractions", func(t *testing.T) { testRoutingRestart(t, newInstances) }},
 		{"OfflineAgentOfferRedirectedOnce", func(t *testing.T) { testRoutingOffline(t, newInstances) }},
@@ -435,6 +436,71 @@ func testRoutingPickRace(t *testing.T, newStores NewRoutingStores, rounds int) {
 	require.NoError(t, err)
 	for _, r := range recs {
 		assert.Equal(t, routing.Units{}, r.Held, "%s left held", r.Agent.ID)
+	}
+}
+
+// gatedStore holds every Hold at a gate until the test opens it, and
+// reports the agent each one asked for: what concurrent picks look like
+// while their holds are under way.
+type gatedStore struct {
+	routing.Store
+	asked chan interaction.PartyID
+	gate  chan struct{}
+}
+
+func (g *gatedStore) Hold(ctx context.Context, h routing.HoldRequest) (routing.Record, error) {
+	g.asked <- h.Agent
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return routing.Record{}, ctx.Err()
+	}
+	return g.Store.Hold(ctx, h)
+}
+
+// testRoutingPicksSpread: picks of one Directory whose holds are under way
+// at the same time go to different agents, the k+1 longest idle for k
+// under way, instead of queueing on the longest idle one; when every
+// candidate is in flight a pick still goes ahead on one of them, and the
+// Store's guard still decides the capacity (R-C2, R-X1).
+func testRoutingPicksSpread(t *testing.T, newStores NewRoutingStores) {
+	s := newStores(t, 1)[0]
+	clock := chatconsulttest.NewManualClock()
+	g := &gatedStore{Store: s, asked: make(chan interaction.PartyID, 16), gate: make(chan struct{})}
+	d := sharedDirectory(g, clock, "a")
+	setup := sharedDirectory(s, clock, "setup")
+	for _, id := range []interaction.PartyID{"ann", "bob", "cat"} { // ann the longest idle
+		clock.Advance(time.Second)
+		require.NoError(t, setup.PutContext(ctx, billingAgent(id, 2)))
+		require.NoError(t, setup.SetPresence(ctx, id, routing.Ready))
+	}
+	require.NoError(t, d.Refresh(ctx))
+	results := make(chan interaction.PartyID, 8)
+	pick := func() {
+		agent, err := d.Pick(ctx, skillBilling, interaction.MediumChat, nil)
+		assert.NoError(t, err)
+		results <- agent
+	}
+	var asked []interaction.PartyID
+	for range 3 {
+		go pick()
+		asked = append(asked, <-g.asked) // under way before the next starts
+	}
+	assert.Equal(t, []interaction.PartyID{"ann", "bob", "cat"}, asked,
+		"three picks under way at once ask for the three longest idle, in order")
+	go pick()
+	fourth := <-g.asked
+	assert.Contains(t, []interaction.PartyID{"ann", "bob", "cat"}, fourth, "every candidate in flight: the pick goes ahead on one")
+	close(g.gate)
+	got := map[interaction.PartyID]int{}
+	for range 4 {
+		got[<-results]++
+	}
+	assert.Equal(t, 4, got["ann"]+got["bob"]+got["cat"])
+	recs, _, err := s.Snapshot(ctx)
+	require.NoError(t, err)
+	for _, r := range recs {
+		assert.Equal(t, got[r.Agent.ID], r.Held.Of(interaction.MediumChat), "%s: held as picked", r.Agent.ID)
 	}
 }
 

@@ -56,8 +56,8 @@ type sharedState struct {
 	mine       map[interaction.PartyID]*[media][]string // this Directory's live holds, oldest first
 	counted    map[interaction.ID]uint64
 	inflight   map[interaction.PartyID]int // agents whose Store hold is under way in this Directory
-	offline    []interaction.PartyID // learned from the feed: rescind their offers (Follow)
-	notReady   []interaction.PartyID // timed out with WithNotReadyOnTimeout, to write
+	offline    []interaction.PartyID       // learned from the feed: rescind their offers (Follow)
+	notReady   []interaction.PartyID       // timed out with WithNotReadyOnTimeout, to write
 	onError    func(error)
 }
 

@@ -298,6 +298,17 @@ func needPresences(n routing.Need) []int16 {
 	return []int16{int16(routing.LoggedOut), int16(routing.Ready), int16(routing.NotReady), int16(routing.Away)}
 }
 
+// holdNotifySQL notifies the routing channel, after a COMMIT in the same
+// pipeline, as a transaction of its own that waits for no WAL flush, when
+// the session's last hold committed (the session setting
+// chatconsult.routing_notify survives only a commit, as chatconsult_notify's
+// does). NOTIFY holds a lock shared by every notifying transaction through
+// its commit: inside the hold's transaction it would serialise every
+// hold's WAL flush, whichever agent it is for.
+const holdNotifySQL = `SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, ''),
+	set_config('chatconsult.routing_notify', '', false)
+	WHERE current_setting('chatconsult.routing_notify', true) = '1'`
+
 // Hold implements routing.Store: one conditional statement. With NoWait
 // the statement locks the agent's row FOR UPDATE SKIP LOCKED first: a row
 // that another transaction is writing is refused at once (ErrConflict,
@@ -326,8 +337,32 @@ func (s *RoutingStore) Hold(ctx context.Context, h routing.HoldRequest) (routing
 	q := `WITH ` + lock + `u AS (` + stmt + `),
 		h AS (INSERT INTO chatconsult_routing_holds (id, holder, agent, medium, expires) SELECT $5, $6, agent, $2 - 1, $7 FROM u),
 		c AS (INSERT INTO chatconsult_routing_changes (agent) SELECT agent FROM u)
-		SELECT ` + recordCols("u") + `, LEAST(` + expiryOf("u") + `, $7) FROM u, LATERAL (SELECT pg_notify('` + s.channel + `', '')) n`
-	rec, err := scanRecord(s.pool.QueryRow(ctx, q, string(h.Agent), m, needPresences(h.Need), h.At.UnixNano(), h.ID, h.Holder, h.Expires.UnixNano()))
+		SELECT ` + recordCols("u") + `, LEAST(` + expiryOf("u") + `, $7) FROM u,
+			LATERAL (SELECT set_config('chatconsult.routing_notify', '1', false)) n`
+	// One pipeline: the hold in a transaction of its own, then the
+	// notification in another (holdNotifySQL), so that holds of different
+	// agents do not serialise their commits on NOTIFY's lock.
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
+	b.Queue(q, string(h.Agent), m, needPresences(h.Need), h.At.UnixNano(), h.ID, h.Holder, h.Expires.UnixNano())
+	b.Queue(`COMMIT`)
+	b.Queue(holdNotifySQL, s.channel)
+	rec, err := func() (routing.Record, error) {
+		br := s.pool.SendBatch(ctx, b)
+		defer br.Close()
+		if _, err := br.Exec(); err != nil {
+			return routing.Record{}, err
+		}
+		rec, err := scanRecord(br.QueryRow())
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return rec, err
+		}
+		if _, cerr := br.Exec(); cerr != nil {
+			return routing.Record{}, cerr
+		}
+		_, _ = br.Exec() // the notification: a lost one costs a delay (RoutingListener)
+		return rec, err
+	}()
 	if err == nil {
 		return rec, nil
 	}

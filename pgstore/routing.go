@@ -544,12 +544,11 @@ func (s *RoutingStore) Count(ctx context.Context, c routing.CountRequest) (routi
 	err := s.retry(ctx, "count", func(tx pgx.Tx) error {
 		res = routing.CountResult{}
 		id := string(c.Interaction)
-		if _, err := tx.Exec(ctx, `INSERT INTO chatconsult_routing_counted (interaction, version) VALUES ($1, -1)
-			ON CONFLICT DO NOTHING`, id); err != nil {
-			return err
-		}
+		// Created or locked in one statement, so that Prune cannot drop
+		// the row between the two.
 		var version int64
-		if err := tx.QueryRow(ctx, `SELECT version FROM chatconsult_routing_counted WHERE interaction = $1 FOR UPDATE`, id).Scan(&version); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO chatconsult_routing_counted AS c (interaction, version) VALUES ($1, -1)
+			ON CONFLICT (interaction) DO UPDATE SET version = c.version RETURNING version`, id).Scan(&version); err != nil {
 			return err
 		}
 		v := clampVersion(c.Version)
@@ -672,7 +671,8 @@ func (s *RoutingStore) Count(ctx context.Context, c routing.CountRequest) (routi
 				}
 			}
 		}
-		if _, err := tx.Exec(ctx, `UPDATE chatconsult_routing_counted SET version = $2 WHERE interaction = $1`, id, v); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE chatconsult_routing_counted SET version = $2, counted_at = $3 WHERE interaction = $1`,
+			id, v, c.At.UnixNano()); err != nil {
 			return err
 		}
 		res.Applied = true
@@ -826,4 +826,49 @@ func (s *RoutingStore) Snapshot(ctx context.Context) ([]routing.Record, routing.
 		return nil, routing.Position{}, wrapErr("snapshot", err)
 	}
 	return out, pos, nil
+}
+
+var _ routing.Pruner = (*RoutingStore)(nil)
+
+// Prune implements routing.Pruner (migration 0014), in batches of 10,000
+// rows, each its own transaction. A change row is dropped only when a
+// later row of the same agent is below the horizon (its transaction and
+// every older one have ended): a reader that has not read that later row
+// yet reads it as soon as it would have read the dropped one. A counted
+// row is dropped only when the interaction has no work rows (it holds
+// nothing) and counted_at is before countedBefore; the row is locked
+// first, skipping one that a Count is writing.
+func (s *RoutingStore) Prune(ctx context.Context, countedBefore time.Time) (routing.PruneResult, error) {
+	var res routing.PruneResult
+	const batch = 10000
+	for {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM chatconsult_routing_changes WHERE (xid, seq) IN (
+			SELECT c.xid, c.seq FROM chatconsult_routing_changes c
+			WHERE EXISTS (SELECT 1 FROM chatconsult_routing_changes l WHERE l.agent = c.agent
+				AND (l.xid, l.seq) > (c.xid, c.seq) AND l.xid < pg_snapshot_xmin(pg_current_snapshot()))
+			LIMIT $1)`, batch)
+		if err != nil {
+			return res, wrapErr("prune changes", err)
+		}
+		res.Changes += int(tag.RowsAffected())
+		if tag.RowsAffected() < batch {
+			break
+		}
+	}
+	for {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM chatconsult_routing_counted WHERE interaction IN (
+			SELECT c.interaction FROM chatconsult_routing_counted c
+			WHERE c.counted_at < $1 AND NOT EXISTS (SELECT 1 FROM chatconsult_routing_work w WHERE w.interaction = c.interaction)
+			LIMIT $2 FOR UPDATE SKIP LOCKED)
+			AND NOT EXISTS (SELECT 1 FROM chatconsult_routing_work w WHERE w.interaction = chatconsult_routing_counted.interaction)`,
+			countedBefore.UnixNano(), batch)
+		if err != nil {
+			return res, wrapErr("prune counted", err)
+		}
+		res.Counted += int(tag.RowsAffected())
+		if tag.RowsAffected() < batch {
+			break
+		}
+	}
+	return res, nil
 }

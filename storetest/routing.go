@@ -50,6 +50,7 @@ func TestRoutingStore(t *testing.T, newStores NewRoutingStores, newInstances New
 		{"AwayOnANotOfferedByB", func(t *testing.T) { testRoutingAwayOnA(t, newStores) }},
 		{"DirectoriesRacingPicksNeverExceedCapacity", func(t *testing.T) { testRoutingPickRace(t, newStores, 30) }},
 		{"ConcurrentPicksSpreadOverCandidates", func(t *testing.T) { testRoutingPicksSpread(t, newStores) }},
+		{"PruneLosesNoChangeAndKeepsLiveGuards", func(t *testing.T) { testRoutingPrune(t, newStores) }},
 		{"CrashedInstanceHoldExpires", func(t *testing.T) { testRoutingCrashedHold(t, newStores) }},
 		{"RestartRecountsLoadsFromOpenInteractions", func(t *testing.T) { testRoutingRestart(t, newInstances) }},
 		{"OfflineAgentOfferRedirectedOnce", func(t *testing.T) { testRoutingOffline(t, newInstances) }},
@@ -502,6 +503,105 @@ func testRoutingPicksSpread(t *testing.T, newStores NewRoutingStores) {
 	for _, r := range recs {
 		assert.Equal(t, got[r.Agent.ID], r.Held.Of(interaction.MediumChat), "%s: held as picked", r.Agent.ID)
 	}
+}
+
+// testRoutingPrune: a Pruner (issue 14: the change and counted rows were
+// never pruned) drops every change but each agent's last, and a reader at
+// any position, older or newer than the dropped ones, still learns every
+// agent changed after it, as it is now; a stale count of an interaction
+// that holds nothing stays refused until its guard is older than the
+// bound, and the guard of an interaction that holds something is never
+// dropped (R-X1).
+func testRoutingPrune(t *testing.T, newStores NewRoutingStores) {
+	s := newStores(t, 1)[0]
+	p, ok := s.(routing.Pruner)
+	if !ok {
+		t.Skip("the Store is not a routing.Pruner")
+	}
+	_, start, err := s.Snapshot(ctx)
+	require.NoError(t, err)
+	for _, id := range []interaction.PartyID{"ann", "bob", "cat"} {
+		_, err := s.Put(ctx, billingAgent(id, 2), t0)
+		require.NoError(t, err)
+	}
+	_, middle, err := s.Snapshot(ctx)
+	require.NoError(t, err)
+	at := t0
+	for i := range 20 {
+		at = at.Add(time.Second)
+		pres := routing.Ready
+		if i%2 == 1 {
+			pres = routing.NotReady
+		}
+		for _, id := range []interaction.PartyID{"ann", "bob"} {
+			_, err := s.SetPresence(ctx, id, pres, at)
+			require.NoError(t, err)
+		}
+	}
+	// Two interactions: one holds ann's chat, one held bob's and no longer does.
+	count := func(id interaction.ID, v uint64, agent interaction.PartyID, reserved int, when time.Time) bool {
+		hs := map[interaction.PartyID]routing.Holding{}
+		if reserved > 0 {
+			var h routing.Holding
+			h.Reserved[interaction.MediumChat] = reserved
+			hs[agent] = h
+		}
+		res, err := s.Count(ctx, routing.CountRequest{Interaction: id, Version: v, Holdings: hs, At: when})
+		require.NoError(t, err)
+		return res.Applied
+	}
+	require.True(t, count("live", 3, "ann", 1, at))
+	require.True(t, count("done", 3, "bob", 1, at))
+	require.True(t, count("done", 5, "bob", 0, at.Add(time.Second)))
+	require.False(t, count("done", 4, "bob", 1, at.Add(2*time.Second)), "a stale count of what no longer holds anything is refused")
+
+	want := map[interaction.PartyID]routing.Record{}
+	recs, _, err := s.Snapshot(ctx)
+	require.NoError(t, err)
+	for _, r := range recs {
+		want[r.Agent.ID] = r
+	}
+	res, err := p.Prune(ctx, at) // the guard of "done" is newer than the bound: kept
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, res.Changes, 40, "the repeated changes of ann and bob are dropped")
+	assert.Zero(t, res.Counted)
+	for _, tc := range []struct {
+		name    string
+		from    routing.Position
+		changed []interaction.PartyID
+	}{{"before every change", start, []interaction.PartyID{"ann", "bob", "cat"}}, {"after the puts", middle, []interaction.PartyID{"ann", "bob"}}} {
+		name := tc.name
+		got, next, err := s.Changes(ctx, tc.from, 0)
+		require.NoError(t, err, name)
+		byID := map[interaction.PartyID]routing.Record{}
+		for _, r := range got {
+			byID[r.Agent.ID] = r
+		}
+		assert.Len(t, byID, len(tc.changed), "%s: every agent changed since is given, once", name)
+		for _, id := range tc.changed {
+			assert.Equal(t, want[id].Rev, byID[id].Rev, "%s: %s as it is now", name, id)
+		}
+		again, _, err := s.Changes(ctx, next, 0)
+		require.NoError(t, err)
+		assert.Empty(t, again, "%s: nothing after the end", name)
+	}
+	require.False(t, count("done", 4, "bob", 1, at.Add(2*time.Second)), "kept guard: still refused")
+
+	res, err = p.Prune(ctx, at.Add(time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Counted, "the guard of the interaction that holds nothing, older than the bound")
+	ids, err := s.Counted(ctx, "", 0)
+	require.NoError(t, err)
+	assert.Equal(t, []interaction.ID{"live"}, ids, "what holds something is kept, whatever its age")
+	require.False(t, count("live", 2, "ann", 5, at.Add(time.Hour)), "its guard too")
+	// The documented bound: a count delayed past it applies again, and the
+	// interaction's next count (Recount: it holds nothing) repairs it.
+	require.True(t, count("done", 4, "bob", 1, at.Add(time.Hour)))
+	require.True(t, count("done", 6, "bob", 0, at.Add(time.Hour)))
+	recs, _, err = s.Snapshot(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, recordOf(t, recs, "bob").Reserved, "repaired")
+	assert.Equal(t, 1, recordOf(t, recs, "ann").Reserved.Of(interaction.MediumChat))
 }
 
 // testRoutingCrashedHold: an instance that holds an agent and dies leaves

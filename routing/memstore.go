@@ -41,8 +41,8 @@ type memHold struct {
 }
 
 type memWork struct {
-	version  uint64
-	at       time.Time // CountRequest.At of the last count
+	version uint64
+	at      time.Time // CountRequest.At of the last count
 	// holdings empty: the interaction holds nothing; the entry is the
 	// version guard only, until Prune forgets it.
 	holdings map[interaction.PartyID]Holding

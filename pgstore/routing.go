@@ -298,7 +298,21 @@ func needPresences(n routing.Need) []int16 {
 	return []int16{int16(routing.LoggedOut), int16(routing.Ready), int16(routing.NotReady), int16(routing.Away)}
 }
 
-// Hold implements routing.Store: one conditional statement.
+// holdNotifySQL notifies the routing channel, after a COMMIT in the same
+// pipeline, as a transaction of its own that waits for no WAL flush, when
+// the session's last hold committed (the session setting
+// chatconsult.routing_notify survives only a commit, as chatconsult_notify's
+// does). NOTIFY holds a lock shared by every notifying transaction through
+// its commit: inside the hold's transaction it would serialise every
+// hold's WAL flush, whichever agent it is for.
+const holdNotifySQL = `SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, ''),
+	set_config('chatconsult.routing_notify', '', false)
+	WHERE current_setting('chatconsult.routing_notify', true) = '1'`
+
+// Hold implements routing.Store: one conditional statement. With NoWait
+// the statement locks the agent's row FOR UPDATE SKIP LOCKED first: a row
+// that another transaction is writing is refused at once (ErrConflict,
+// with the Record as last committed) instead of waited for.
 func (s *RoutingStore) Hold(ctx context.Context, h routing.HoldRequest) (routing.Record, error) {
 	if int(h.Medium) >= 3 || h.ID == "" {
 		return routing.Record{}, refusal(interaction.ErrBadInput, "hold", "a hold needs an ID and a known medium")
@@ -310,11 +324,45 @@ func (s *RoutingStore) Hold(ctx context.Context, h routing.HoldRequest) (routing
 	stmt := `UPDATE chatconsult_routing_agents SET held[$2] = held[$2] + 1, idle_since = $4, rev = rev + 1
 		WHERE agent = $1 AND registered AND presence = ANY($3) AND load[$2] + reserved[$2] + held[$2] < cap[$2]
 		RETURNING *`
-	q := `WITH u AS (` + stmt + `),
+	lock := ``
+	if h.NoWait {
+		// The row is locked first, skipping it when another transaction
+		// has it; the UPDATE then finds it only when this one locked it,
+		// and checks its guard on the row as locked.
+		stmt = `UPDATE chatconsult_routing_agents SET held[$2] = held[$2] + 1, idle_since = $4, rev = rev + 1
+		WHERE agent = (SELECT agent FROM l) AND registered AND presence = ANY($3) AND load[$2] + reserved[$2] + held[$2] < cap[$2]
+		RETURNING *`
+		lock = `l AS (SELECT agent FROM chatconsult_routing_agents WHERE agent = $1 FOR UPDATE SKIP LOCKED), `
+	}
+	q := `WITH ` + lock + `u AS (` + stmt + `),
 		h AS (INSERT INTO chatconsult_routing_holds (id, holder, agent, medium, expires) SELECT $5, $6, agent, $2 - 1, $7 FROM u),
 		c AS (INSERT INTO chatconsult_routing_changes (agent) SELECT agent FROM u)
-		SELECT ` + recordCols("u") + `, LEAST(` + expiryOf("u") + `, $7) FROM u, LATERAL (SELECT pg_notify('` + s.channel + `', '')) n`
-	rec, err := scanRecord(s.pool.QueryRow(ctx, q, string(h.Agent), m, needPresences(h.Need), h.At.UnixNano(), h.ID, h.Holder, h.Expires.UnixNano()))
+		SELECT ` + recordCols("u") + `, LEAST(` + expiryOf("u") + `, $7) FROM u,
+			LATERAL (SELECT set_config('chatconsult.routing_notify', '1', false)) n`
+	// One pipeline: the hold in a transaction of its own, then the
+	// notification in another (holdNotifySQL), so that holds of different
+	// agents do not serialise their commits on NOTIFY's lock.
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
+	b.Queue(q, string(h.Agent), m, needPresences(h.Need), h.At.UnixNano(), h.ID, h.Holder, h.Expires.UnixNano())
+	b.Queue(`COMMIT`)
+	b.Queue(holdNotifySQL, s.channel)
+	rec, err := func() (routing.Record, error) {
+		br := s.pool.SendBatch(ctx, b)
+		defer br.Close()
+		if _, err := br.Exec(); err != nil {
+			return routing.Record{}, err
+		}
+		rec, err := scanRecord(br.QueryRow())
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return rec, err
+		}
+		if _, cerr := br.Exec(); cerr != nil {
+			return routing.Record{}, cerr
+		}
+		_, _ = br.Exec() // the notification: a lost one costs a delay (RoutingListener)
+		return rec, err
+	}()
 	if err == nil {
 		return rec, nil
 	}
@@ -327,6 +375,9 @@ func (s *RoutingStore) Hold(ctx context.Context, h routing.HoldRequest) (routing
 	}
 	if !ok || !rec.Registered {
 		return rec, refusal(interaction.ErrNotFound, "hold", "agent "+string(h.Agent)+" is not in the directory")
+	}
+	if h.NoWait && rec.CanHold(h.Medium, h.Need) {
+		return rec, refusal(interaction.ErrConflict, "hold", "agent "+string(h.Agent)+" is being written by another transaction")
 	}
 	return rec, refusal(interaction.ErrConflict, "hold", "agent "+string(h.Agent)+" is not available for "+h.Medium.String())
 }
@@ -493,12 +544,11 @@ func (s *RoutingStore) Count(ctx context.Context, c routing.CountRequest) (routi
 	err := s.retry(ctx, "count", func(tx pgx.Tx) error {
 		res = routing.CountResult{}
 		id := string(c.Interaction)
-		if _, err := tx.Exec(ctx, `INSERT INTO chatconsult_routing_counted (interaction, version) VALUES ($1, -1)
-			ON CONFLICT DO NOTHING`, id); err != nil {
-			return err
-		}
+		// Created or locked in one statement, so that Prune cannot drop
+		// the row between the two.
 		var version int64
-		if err := tx.QueryRow(ctx, `SELECT version FROM chatconsult_routing_counted WHERE interaction = $1 FOR UPDATE`, id).Scan(&version); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO chatconsult_routing_counted AS c (interaction, version) VALUES ($1, -1)
+			ON CONFLICT (interaction) DO UPDATE SET version = c.version RETURNING version`, id).Scan(&version); err != nil {
 			return err
 		}
 		v := clampVersion(c.Version)
@@ -621,7 +671,8 @@ func (s *RoutingStore) Count(ctx context.Context, c routing.CountRequest) (routi
 				}
 			}
 		}
-		if _, err := tx.Exec(ctx, `UPDATE chatconsult_routing_counted SET version = $2 WHERE interaction = $1`, id, v); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE chatconsult_routing_counted SET version = $2, counted_at = $3 WHERE interaction = $1`,
+			id, v, c.At.UnixNano()); err != nil {
 			return err
 		}
 		res.Applied = true
@@ -775,4 +826,49 @@ func (s *RoutingStore) Snapshot(ctx context.Context) ([]routing.Record, routing.
 		return nil, routing.Position{}, wrapErr("snapshot", err)
 	}
 	return out, pos, nil
+}
+
+var _ routing.Pruner = (*RoutingStore)(nil)
+
+// Prune implements routing.Pruner (migration 0014), in batches of 10,000
+// rows, each its own transaction. A change row is dropped only when a
+// later row of the same agent is below the horizon (its transaction and
+// every older one have ended): a reader that has not read that later row
+// yet reads it as soon as it would have read the dropped one. A counted
+// row is dropped only when the interaction has no work rows (it holds
+// nothing) and counted_at is before countedBefore; the row is locked
+// first, skipping one that a Count is writing.
+func (s *RoutingStore) Prune(ctx context.Context, countedBefore time.Time) (routing.PruneResult, error) {
+	var res routing.PruneResult
+	const batch = 10000
+	for {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM chatconsult_routing_changes WHERE (xid, seq) IN (
+			SELECT c.xid, c.seq FROM chatconsult_routing_changes c
+			WHERE EXISTS (SELECT 1 FROM chatconsult_routing_changes l WHERE l.agent = c.agent
+				AND (l.xid, l.seq) > (c.xid, c.seq) AND l.xid < pg_snapshot_xmin(pg_current_snapshot()))
+			LIMIT $1)`, batch)
+		if err != nil {
+			return res, wrapErr("prune changes", err)
+		}
+		res.Changes += int(tag.RowsAffected())
+		if tag.RowsAffected() < batch {
+			break
+		}
+	}
+	for {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM chatconsult_routing_counted WHERE interaction IN (
+			SELECT c.interaction FROM chatconsult_routing_counted c
+			WHERE c.counted_at < $1 AND NOT EXISTS (SELECT 1 FROM chatconsult_routing_work w WHERE w.interaction = c.interaction)
+			LIMIT $2 FOR UPDATE SKIP LOCKED)
+			AND NOT EXISTS (SELECT 1 FROM chatconsult_routing_work w WHERE w.interaction = chatconsult_routing_counted.interaction)`,
+			countedBefore.UnixNano(), batch)
+		if err != nil {
+			return res, wrapErr("prune counted", err)
+		}
+		res.Counted += int(tag.RowsAffected())
+		if tag.RowsAffected() < batch {
+			break
+		}
+	}
+	return res, nil
 }

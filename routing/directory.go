@@ -96,7 +96,11 @@ func WithStrategy(s Strategy) Option {
 func WithOffersAtOnce(n int) Option { return func(d *Directory) { d.fanout = n } }
 
 // WithHoldTTL sets how long a pick holds its agent when the invitation is
-// neither written nor released (default one minute). See Pick.
+// neither written nor released (default one minute). See Pick. Not
+// guarded: an invitation whose write takes longer than the TTL is counted
+// (Notify, Store.Count) although its hold has expired, and if another pick
+// took the unit meanwhile the agent is over capacity by one until one of
+// them ends. Keep the TTL far above the slowest append (the default is).
 func WithHoldTTL(ttl time.Duration) Option { return func(d *Directory) { d.holdTTL = ttl } }
 
 // WithNotReadyOnTimeout makes an agent who lets an invitation time out

@@ -148,6 +148,11 @@
 // agent picked last for the same target and medium. MostSkilled offers a
 // skill to the highest level first. SetStrategy changes one target's
 // strategy. A custom Strategy's Rank must depend only on its arguments.
+// Under contention a store-backed Directory spreads its picks (see
+// WithStore): with k picks of a target under way at once, each is offered
+// one of the first k+1 agents in the strategy's order, so "longest idle"
+// means "one of the k+1 longest idle" then; with one pick at a time it
+// is the first, as in a process-local Directory.
 //
 // For each target and medium the Directory keeps its available agents in a
 // treap ordered by rank, updated whenever an agent's status changes: a

@@ -20,9 +20,15 @@ type MemoryStore struct {
 	holds   map[string]*memHold
 	work    map[interaction.ID]*memWork
 	seq     uint64
-	feed    []interaction.PartyID // feed[i] changed at position i+1
+	feed    []feedEntry // in position order; Prune keeps each agent's last
+	feedEnd uint64      // the last position given out
 	changed chan struct{}
 	routes  map[interaction.ID]*memChatRoute // ChatRoutes
+}
+
+type feedEntry struct {
+	pos   uint64
+	agent interaction.PartyID
 }
 
 type memAgent struct {
@@ -35,7 +41,10 @@ type memHold struct {
 }
 
 type memWork struct {
-	version  uint64
+	version uint64
+	at      time.Time // CountRequest.At of the last count
+	// holdings empty: the interaction holds nothing; the entry is the
+	// version guard only, until Prune forgets it.
 	holdings map[interaction.PartyID]Holding
 	offers   map[interaction.PartyID][]interaction.LegID
 }
@@ -72,7 +81,8 @@ func (m *MemoryStore) touch(a *memAgent) Record {
 			a.rec.HoldsExpire = h.Expires
 		}
 	}
-	m.feed = append(m.feed, a.rec.Agent.ID)
+	m.feedEnd++
+	m.feed = append(m.feed, feedEntry{pos: m.feedEnd, agent: a.rec.Agent.ID})
 	if m.changed != nil {
 		close(m.changed)
 		m.changed = nil
@@ -285,7 +295,9 @@ func (m *MemoryStore) Count(ctx context.Context, c CountRequest) (CountResult, e
 		res.Changed = append(res.Changed, m.touch(a))
 	}
 	if isZeroHoldings(c.Holdings) {
-		delete(m.work, c.Interaction)
+		// Kept as the version guard: a late count of an older version
+		// must not count again what the interaction no longer holds.
+		m.work[c.Interaction] = &memWork{version: c.Version, at: c.At}
 	} else {
 		hs := make(map[interaction.PartyID]Holding, len(c.Holdings))
 		for p, h := range c.Holdings {
@@ -297,7 +309,7 @@ func (m *MemoryStore) Count(ctx context.Context, c CountRequest) (CountResult, e
 		for p, ids := range c.Offers {
 			offers[p] = slices.Clone(ids)
 		}
-		m.work[c.Interaction] = &memWork{version: c.Version, holdings: hs, offers: offers}
+		m.work[c.Interaction] = &memWork{version: c.Version, at: c.At, holdings: hs, offers: offers}
 	}
 	return res, nil
 }
@@ -341,8 +353,8 @@ func (m *MemoryStore) Counted(ctx context.Context, after interaction.ID, limit i
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []interaction.ID
-	for id := range m.work {
-		if id > after {
+	for id, w := range m.work {
+		if id > after && len(w.holdings) > 0 {
 			out = append(out, id)
 		}
 	}
@@ -362,9 +374,10 @@ func (m *MemoryStore) Changes(ctx context.Context, after Position, limit int) ([
 	defer m.mu.Unlock()
 	var out []Record
 	seen := map[interaction.PartyID]bool{}
-	pos := after.Seq
-	for pos < uint64(len(m.feed)) {
-		id := m.feed[pos]
+	next := after.Seq
+	i := sort.Search(len(m.feed), func(i int) bool { return m.feed[i].pos > after.Seq })
+	for ; i < len(m.feed); i++ {
+		id := m.feed[i].agent
 		if !seen[id] {
 			if limit > 0 && len(out) >= limit {
 				break
@@ -372,9 +385,12 @@ func (m *MemoryStore) Changes(ctx context.Context, after Position, limit int) ([
 			seen[id] = true
 			out = append(out, m.agents[id].rec.Clone())
 		}
-		pos++
+		next = m.feed[i].pos
 	}
-	return out, Position{Seq: pos}, nil
+	if i == len(m.feed) {
+		next = max(next, m.feedEnd)
+	}
+	return out, Position{Seq: next}, nil
 }
 
 // Snapshot implements Store.
@@ -389,5 +405,38 @@ func (m *MemoryStore) Snapshot(ctx context.Context) ([]Record, Position, error) 
 		out = append(out, a.rec.Clone())
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Agent.ID < out[j].Agent.ID })
-	return out, Position{Seq: uint64(len(m.feed))}, nil
+	return out, Position{Seq: m.feedEnd}, nil
+}
+
+var _ Pruner = (*MemoryStore)(nil)
+
+// Prune implements Pruner.
+func (m *MemoryStore) Prune(ctx context.Context, countedBefore time.Time) (PruneResult, error) {
+	if err := ctx.Err(); err != nil {
+		return PruneResult{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var res PruneResult
+	last := make(map[interaction.PartyID]uint64, len(m.agents))
+	for _, e := range m.feed {
+		last[e.agent] = e.pos
+	}
+	kept := m.feed[:0]
+	for _, e := range m.feed {
+		if last[e.agent] == e.pos {
+			kept = append(kept, e)
+		} else {
+			res.Changes++
+		}
+	}
+	clear(m.feed[len(kept):])
+	m.feed = kept
+	for id, w := range m.work {
+		if len(w.holdings) == 0 && w.at.Before(countedBefore) {
+			delete(m.work, id)
+			res.Counted++
+		}
+	}
+	return res, nil
 }

@@ -26,6 +26,21 @@ import (
 // is refused, the cache gets the agent's current Record, and the pick goes
 // on to the next candidate. So capacity holds across instances, whatever
 // the caches say.
+//
+// Concurrent picks spread over the candidates (issue 14: picks serialised
+// on the longest-idle agent's row). Callers of one Directory that read
+// the cache at the same moment would all choose the same first agent and
+// queue on its row lock. So a routed pick (group, skill, queue) passes
+// over the agents whose hold is under way in this Directory, and asks the
+// Store not to wait for a row another instance is writing
+// (HoldRequest.NoWait): an agent refused that way, whose Record says it
+// has room, is tried again, waiting, only when nobody else is left. The
+// Store still decides every unit, so the capacity guarantee is the same;
+// what changes is the strategy's meaning under contention: with k picks
+// of the target under way, the agent picked is one of the k+1 first in
+// the strategy's order (longest idle becomes "one of the k+1 longest
+// idle"), and with none under way it is the first, as before. A named
+// agent's pick and Hold wait as before.
 
 // sharedState is the part of a Directory that only a store-backed one uses.
 type sharedState struct {
@@ -40,8 +55,9 @@ type sharedState struct {
 	nextExpiry time.Time
 	mine       map[interaction.PartyID]*[media][]string // this Directory's live holds, oldest first
 	counted    map[interaction.ID]uint64
-	offline    []interaction.PartyID // learned from the feed: rescind their offers (Follow)
-	notReady   []interaction.PartyID // timed out with WithNotReadyOnTimeout, to write
+	inflight   map[interaction.PartyID]int // agents whose Store hold is under way in this Directory
+	offline    []interaction.PartyID       // learned from the feed: rescind their offers (Follow)
+	notReady   []interaction.PartyID       // timed out with WithNotReadyOnTimeout, to write
 	onError    func(error)
 }
 
@@ -58,7 +74,8 @@ func WithStore(s Store) Option {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
 		d.shared = &sharedState{store: s, holder: hex.EncodeToString(b[:]), revs: map[interaction.PartyID]uint64{},
-			mine: map[interaction.PartyID]*[media][]string{}, counted: map[interaction.ID]uint64{}, onError: func(error) {}}
+			mine: map[interaction.PartyID]*[media][]string{}, counted: map[interaction.ID]uint64{},
+			inflight: map[interaction.PartyID]int{}, onError: func(error) {}}
 	}
 }
 
@@ -397,24 +414,34 @@ func (d *Directory) expireDue(ctx context.Context, now time.Time) error {
 }
 
 // holdShared takes one unit of r's agent in the Store. ok false: refused
-// (the cache now has the agent's current Record).
-func (d *Directory) holdShared(ctx context.Context, agent interaction.PartyID, m interaction.Medium, need Need, now time.Time) (bool, error) {
+// (the cache now has the agent's current Record); busy: refused because
+// nowait and another writer had the agent's row, with room left as far as
+// the Record read after says.
+func (d *Directory) holdShared(ctx context.Context, agent interaction.PartyID, m interaction.Medium, need Need, now time.Time, nowait bool) (ok, busy bool, err error) {
 	sh := d.shared
 	d.mu.Lock()
 	sh.holds++
 	id := sh.holder + "-" + strconv.FormatUint(sh.holds, 36)
+	sh.inflight[agent]++
 	d.mu.Unlock()
-	rec, err := sh.store.Hold(ctx, HoldRequest{ID: id, Holder: sh.holder, Agent: agent, Medium: m, Need: need, At: now, Expires: now.Add(d.holdTTL)})
+	rec, err := sh.store.Hold(ctx, HoldRequest{ID: id, Holder: sh.holder, Agent: agent, Medium: m, Need: need, At: now,
+		Expires: now.Add(d.holdTTL), NoWait: nowait})
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if sh.inflight[agent]--; sh.inflight[agent] <= 0 {
+		delete(sh.inflight, agent)
+	}
 	if rec.Agent.ID != "" {
 		d.apply(rec)
 	}
 	if err != nil {
-		if errors.Is(err, interaction.ErrConflict) || errors.Is(err, interaction.ErrNotFound) {
-			return false, nil
+		if errors.Is(err, interaction.ErrConflict) {
+			return false, nowait && rec.CanHold(m, need), nil
 		}
-		return false, err
+		if errors.Is(err, interaction.ErrNotFound) {
+			return false, false, nil
+		}
+		return false, false, err
 	}
 	hs := sh.mine[agent]
 	if hs == nil {
@@ -422,7 +449,7 @@ func (d *Directory) holdShared(ctx context.Context, agent interaction.PartyID, m
 		sh.mine[agent] = hs
 	}
 	hs[m] = append(hs[m], id)
-	return true, nil
+	return true, false, nil
 }
 
 // maxPickAttempts bounds how many candidates one pick tries in the Store
@@ -442,9 +469,17 @@ func (d *Directory) pickShared(ctx context.Context, t interaction.Target, m inte
 	}
 	skip := exclude
 	refreshed := false
+	routed := t.Kind != interaction.TargetAgent
+	var busy []interaction.PartyID // refused as in flight elsewhere, room left: tried last, waiting
+	spins := 0
 	var lastErr error
 	for attempt := 0; attempt < maxPickAttempts; attempt++ {
-		agent, need, err := d.choose(t, m, skip)
+		agent, need, err := d.choose(t, m, skip, routed)
+		wait := !routed
+		if err != nil && errors.Is(err, interaction.ErrNotFound) && len(busy) > 0 {
+			agent, need, err, wait = busy[0], NeedReady, nil, true
+			busy = busy[1:]
+		}
 		if err != nil {
 			if !refreshed && errors.Is(err, interaction.ErrNotFound) {
 				// The cache may not know yet what another instance did.
@@ -457,13 +492,13 @@ func (d *Directory) pickShared(ctx context.Context, t interaction.Target, m inte
 			}
 			return "", err
 		}
-		ok, err := d.holdShared(ctx, agent, m, need, now)
+		ok, contended, err := d.holdShared(ctx, agent, m, need, now, !wait)
 		if err != nil {
 			return "", err
 		}
 		if ok {
 			d.mu.Lock()
-			if s := d.sets[setKey{t, m}]; s != nil && t.Kind != interaction.TargetAgent {
+			if s := d.sets[setKey{t, m}]; s != nil && routed {
 				if _, rot := d.strategyFor(t).(Rotating); rot {
 					if r := d.agents[agent]; r != nil {
 						s.cursor = r.status.Seq
@@ -474,23 +509,46 @@ func (d *Directory) pickShared(ctx context.Context, t interaction.Target, m inte
 			return agent, nil
 		}
 		lastErr = refuse(interaction.ErrNotFound, "route", "agent "+string(agent)+" was taken by another instance")
-		if t.Kind == interaction.TargetAgent {
+		if contended {
+			busy = append(busy, agent)
+			if spins++; spins <= 4*maxPickAttempts {
+				attempt-- // a row in flight elsewhere is no refusal: it costs no attempt
+			}
+		}
+		if !routed {
 			// The cache has the agent's current Record now: ask it once more.
-			if _, _, err := d.choose(t, m, exclude); err != nil {
+			if _, _, err := d.choose(t, m, exclude, false); err != nil {
 				return "", err
 			}
-			skip = append(slices.Clip(skip), agent)
-			continue
 		}
-		skip = append(slices.Clip(skip), agent)
+		if !slices.Contains(skip, agent) {
+			skip = append(slices.Clip(skip), agent)
+		}
 	}
 	return "", lastErr
 }
 
-// choose picks from the cache as the process-local Pick does.
-func (d *Directory) choose(t interaction.Target, m interaction.Medium, exclude []interaction.PartyID) (interaction.PartyID, Need, error) {
+// choose picks from the cache as the process-local Pick does; spread: it
+// passes over the agents whose hold is under way in this Directory, unless
+// nobody else is available.
+func (d *Directory) choose(t interaction.Target, m interaction.Medium, exclude []interaction.PartyID, spread bool) (interaction.PartyID, Need, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if spread && len(d.shared.inflight) > 0 {
+		var r *agentRecord
+		if s := d.sets[setKey{t, m}]; s != nil {
+			d.scan(t, s, exclude, func(n *rankNode) bool {
+				if d.shared.inflight[n.agent.status.ID] > 0 {
+					return true
+				}
+				r = n.agent
+				return false
+			})
+		}
+		if r != nil {
+			return r.status.ID, NeedReady, nil
+		}
+	}
 	if t.Kind == interaction.TargetAgent {
 		r, err := d.named(t, m, exclude)
 		if err != nil {
@@ -519,7 +577,7 @@ func (d *Directory) holdNamedShared(ctx context.Context, agent interaction.Party
 	if err := d.expireDue(ctx, now); err != nil {
 		return err
 	}
-	ok, err := d.holdShared(ctx, agent, m, NeedAny, now)
+	ok, _, err := d.holdShared(ctx, agent, m, NeedAny, now, false)
 	if err != nil {
 		return err
 	}

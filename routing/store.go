@@ -81,6 +81,31 @@ type Store interface {
 	Snapshot(ctx context.Context) ([]Record, Position, error)
 }
 
+// Pruner is a Store that can forget what no reader needs, so that its
+// change feed and its version guards do not grow without end. MemoryStore
+// and pgstore.RoutingStore are Pruners; one instance calls Prune now and
+// then (every instance may: pruning twice prunes nothing more).
+type Pruner interface {
+	// Prune compacts the change feed: a change of an agent that has a
+	// later change is dropped. Readers lose nothing, at any position:
+	// Changes gives every agent changed after a position as it is now,
+	// and the later change is after every position the dropped one was.
+	// It also forgets the version guard of every interaction that holds
+	// nothing and was last counted (CountRequest.At) before countedBefore.
+	// The bound that follows: a count of such an interaction delivered
+	// more than (now - countedBefore) late, of a version below its last,
+	// is applied again; Recount repairs it (the interaction's state holds
+	// nothing). Keep countedBefore well behind the longest a count can be
+	// delayed (minutes: a retried write), an hour or a day.
+	Prune(ctx context.Context, countedBefore time.Time) (PruneResult, error)
+}
+
+// PruneResult is what Prune dropped.
+type PruneResult struct {
+	Changes int // change-feed entries
+	Counted int // version guards of interactions that hold nothing
+}
+
 // Watcher is a Store that tells when it may have changed, so that a
 // Directory's Follow waits instead of polling. The channel is closed after
 // the next change (or sooner: a spurious wake-up only costs a read).
@@ -157,6 +182,11 @@ type HoldRequest struct {
 	Need    Need
 	At      time.Time
 	Expires time.Time
+	// NoWait: when another transaction is writing the agent's row, refuse
+	// (ErrConflict, with the Record as last committed) instead of waiting
+	// for it. A Store without row locks (MemoryStore) ignores it. Routed
+	// picks ask it, to spread concurrent picks over the candidates.
+	NoWait bool
 }
 
 // CountRequest is what Store.Count records for one interaction.

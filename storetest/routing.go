@@ -49,6 +49,8 @@ func TestRoutingStore(t *testing.T, newStores NewRoutingStores, newInstances New
 		{"ReadyOnAPickableOnB", func(t *testing.T) { testRoutingReadyOnA(t, newStores) }},
 		{"AwayOnANotOfferedByB", func(t *testing.T) { testRoutingAwayOnA(t, newStores) }},
 		{"DirectoriesRacingPicksNeverExceedCapacity", func(t *testing.T) { testRoutingPickRace(t, newStores, 30) }},
+		{"ConcurrentPicksSpreadOverCandidates", func(t *testing.T) { testRoutingPicksSpread(t, newStores) }},
+		{"PruneLosesNoChangeAndKeepsLiveGuards", func(t *testing.T) { testRoutingPrune(t, newStores) }},
 		{"CrashedInstanceHoldExpires", func(t *testing.T) { testRoutingCrashedHold(t, newStores) }},
 		{"RestartRecountsLoadsFromOpenInteractions", func(t *testing.T) { testRoutingRestart(t, newInstances) }},
 		{"OfflineAgentOfferRedirectedOnce", func(t *testing.T) { testRoutingOffline(t, newInstances) }},
@@ -436,6 +438,170 @@ func testRoutingPickRace(t *testing.T, newStores NewRoutingStores, rounds int) {
 	for _, r := range recs {
 		assert.Equal(t, routing.Units{}, r.Held, "%s left held", r.Agent.ID)
 	}
+}
+
+// gatedStore holds every Hold at a gate until the test opens it, and
+// reports the agent each one asked for: what concurrent picks look like
+// while their holds are under way.
+type gatedStore struct {
+	routing.Store
+	asked chan interaction.PartyID
+	gate  chan struct{}
+}
+
+func (g *gatedStore) Hold(ctx context.Context, h routing.HoldRequest) (routing.Record, error) {
+	g.asked <- h.Agent
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return routing.Record{}, ctx.Err()
+	}
+	return g.Store.Hold(ctx, h)
+}
+
+// testRoutingPicksSpread: picks of one Directory whose holds are under way
+// at the same time go to different agents, the k+1 longest idle for k
+// under way, instead of queueing on the longest idle one; when every
+// candidate is in flight a pick still goes ahead on one of them, and the
+// Store's guard still decides the capacity (R-C2, R-X1).
+func testRoutingPicksSpread(t *testing.T, newStores NewRoutingStores) {
+	s := newStores(t, 1)[0]
+	clock := chatconsulttest.NewManualClock()
+	g := &gatedStore{Store: s, asked: make(chan interaction.PartyID, 16), gate: make(chan struct{})}
+	d := sharedDirectory(g, clock, "a")
+	setup := sharedDirectory(s, clock, "setup")
+	for _, id := range []interaction.PartyID{"ann", "bob", "cat"} { // ann the longest idle
+		clock.Advance(time.Second)
+		require.NoError(t, setup.PutContext(ctx, billingAgent(id, 2)))
+		require.NoError(t, setup.SetPresence(ctx, id, routing.Ready))
+	}
+	require.NoError(t, d.Refresh(ctx))
+	results := make(chan interaction.PartyID, 8)
+	pick := func() {
+		agent, err := d.Pick(ctx, skillBilling, interaction.MediumChat, nil)
+		assert.NoError(t, err)
+		results <- agent
+	}
+	var asked []interaction.PartyID
+	for range 3 {
+		go pick()
+		asked = append(asked, <-g.asked) // under way before the next starts
+	}
+	assert.Equal(t, []interaction.PartyID{"ann", "bob", "cat"}, asked,
+		"three picks under way at once ask for the three longest idle, in order")
+	go pick()
+	fourth := <-g.asked
+	assert.Contains(t, []interaction.PartyID{"ann", "bob", "cat"}, fourth, "every candidate in flight: the pick goes ahead on one")
+	close(g.gate)
+	got := map[interaction.PartyID]int{}
+	for range 4 {
+		got[<-results]++
+	}
+	assert.Equal(t, 4, got["ann"]+got["bob"]+got["cat"])
+	recs, _, err := s.Snapshot(ctx)
+	require.NoError(t, err)
+	for _, r := range recs {
+		assert.Equal(t, got[r.Agent.ID], r.Held.Of(interaction.MediumChat), "%s: held as picked", r.Agent.ID)
+	}
+}
+
+// testRoutingPrune: a Pruner (issue 14: the change and counted rows were
+// never pruned) drops every change but each agent's last, and a reader at
+// any position, older or newer than the dropped ones, still learns every
+// agent changed after it, as it is now; a stale count of an interaction
+// that holds nothing stays refused until its guard is older than the
+// bound, and the guard of an interaction that holds something is never
+// dropped (R-X1).
+func testRoutingPrune(t *testing.T, newStores NewRoutingStores) {
+	s := newStores(t, 1)[0]
+	p, ok := s.(routing.Pruner)
+	if !ok {
+		t.Skip("the Store is not a routing.Pruner")
+	}
+	_, start, err := s.Snapshot(ctx)
+	require.NoError(t, err)
+	for _, id := range []interaction.PartyID{"ann", "bob", "cat"} {
+		_, err := s.Put(ctx, billingAgent(id, 2), t0)
+		require.NoError(t, err)
+	}
+	_, middle, err := s.Snapshot(ctx)
+	require.NoError(t, err)
+	at := t0
+	for i := range 20 {
+		at = at.Add(time.Second)
+		pres := routing.Ready
+		if i%2 == 1 {
+			pres = routing.NotReady
+		}
+		for _, id := range []interaction.PartyID{"ann", "bob"} {
+			_, err := s.SetPresence(ctx, id, pres, at)
+			require.NoError(t, err)
+		}
+	}
+	// Two interactions: one holds ann's chat, one held bob's and no longer does.
+	count := func(id interaction.ID, v uint64, agent interaction.PartyID, reserved int, when time.Time) bool {
+		hs := map[interaction.PartyID]routing.Holding{}
+		if reserved > 0 {
+			var h routing.Holding
+			h.Reserved[interaction.MediumChat] = reserved
+			hs[agent] = h
+		}
+		res, err := s.Count(ctx, routing.CountRequest{Interaction: id, Version: v, Holdings: hs, At: when})
+		require.NoError(t, err)
+		return res.Applied
+	}
+	require.True(t, count("live", 3, "ann", 1, at))
+	require.True(t, count("done", 3, "bob", 1, at))
+	require.True(t, count("done", 5, "bob", 0, at.Add(time.Second)))
+	require.False(t, count("done", 4, "bob", 1, at.Add(2*time.Second)), "a stale count of what no longer holds anything is refused")
+
+	want := map[interaction.PartyID]routing.Record{}
+	recs, _, err := s.Snapshot(ctx)
+	require.NoError(t, err)
+	for _, r := range recs {
+		want[r.Agent.ID] = r
+	}
+	res, err := p.Prune(ctx, at) // the guard of "done" is newer than the bound: kept
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, res.Changes, 40, "the repeated changes of ann and bob are dropped")
+	assert.Zero(t, res.Counted)
+	for _, tc := range []struct {
+		name    string
+		from    routing.Position
+		changed []interaction.PartyID
+	}{{"before every change", start, []interaction.PartyID{"ann", "bob", "cat"}}, {"after the puts", middle, []interaction.PartyID{"ann", "bob"}}} {
+		name := tc.name
+		got, next, err := s.Changes(ctx, tc.from, 0)
+		require.NoError(t, err, name)
+		byID := map[interaction.PartyID]routing.Record{}
+		for _, r := range got {
+			byID[r.Agent.ID] = r
+		}
+		assert.Len(t, byID, len(tc.changed), "%s: every agent changed since is given, once", name)
+		for _, id := range tc.changed {
+			assert.Equal(t, want[id].Rev, byID[id].Rev, "%s: %s as it is now", name, id)
+		}
+		again, _, err := s.Changes(ctx, next, 0)
+		require.NoError(t, err)
+		assert.Empty(t, again, "%s: nothing after the end", name)
+	}
+	require.False(t, count("done", 4, "bob", 1, at.Add(2*time.Second)), "kept guard: still refused")
+
+	res, err = p.Prune(ctx, at.Add(time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Counted, "the guard of the interaction that holds nothing, older than the bound")
+	ids, err := s.Counted(ctx, "", 0)
+	require.NoError(t, err)
+	assert.Equal(t, []interaction.ID{"live"}, ids, "what holds something is kept, whatever its age")
+	require.False(t, count("live", 2, "ann", 5, at.Add(time.Hour)), "its guard too")
+	// The documented bound: a count delayed past it applies again, and the
+	// interaction's next count (Recount: it holds nothing) repairs it.
+	require.True(t, count("done", 4, "bob", 1, at.Add(time.Hour)))
+	require.True(t, count("done", 6, "bob", 0, at.Add(time.Hour)))
+	recs, _, err = s.Snapshot(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, recordOf(t, recs, "bob").Reserved, "repaired")
+	assert.Equal(t, 1, recordOf(t, recs, "ann").Reserved.Of(interaction.MediumChat))
 }
 
 // testRoutingCrashedHold: an instance that holds an agent and dies leaves

@@ -80,7 +80,7 @@ type mParty struct {
 	firstEngaged int
 	engagedSince int
 	inStay       bool
-	read         int // 1 + the index of the last message it marked read (0: none)
+	read         int  // 1 + the index of the last message it marked read (0: none)
 	invitedSince bool // invited since its last engaged stay began (or never engaged)
 	windows      []window
 }

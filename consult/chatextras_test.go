@@ -422,7 +422,9 @@ func TestAttachmentLimits(t *testing.T) {
 	require.NoError(t, err)
 	last := len(events) - 1
 	for name, mut := range map[string]func(*interaction.Event){
-		"bad size":        func(e *interaction.Event) { e.Attachments = []interaction.Attachment{{Name: "a", MediaType: "a/b", Size: -1, Ref: "r"}} },
+		"bad size": func(e *interaction.Event) {
+			e.Attachments = []interaction.Attachment{{Name: "a", MediaType: "a/b", Size: -1, Ref: "r"}}
+		},
 		"on a notice":     func(e *interaction.Event) { e.Kind, e.Actor = interaction.KindNotice, interaction.System },
 		"on a status":     func(e *interaction.Event) { e.Type = interaction.EventStatus },
 		"typing in a log": func(e *interaction.Event) { e.Type = interaction.EventTyping },

@@ -570,8 +570,8 @@ func CompareEvents(m *Model, viewer interaction.PartyID, got, want []interaction
 		switch ev.Type {
 		case interaction.EventMessage:
 			l += fmt.Sprintf(" #%d %s %q", ev.Seq, ev.Kind, ev.Text)
-			if len(ev.Attachments) > 0 {
-				l += fmt.Sprintf(" files %v", ev.Attachments)
+			if ev.Attachments.Len() > 0 {
+				l += fmt.Sprintf(" files %v", ev.Attachments.List())
 			}
 		case interaction.EventRead:
 			l += fmt.Sprintf(" read up to #%d", ev.Seq)

@@ -607,7 +607,7 @@ func (m *Model) tell(p *mParty, it *mItem) interaction.Event {
 	if it.msg >= 0 {
 		msg := m.shownMessage(p, it.msg)
 		ev.Text, ev.Kind, ev.Seq = msg.Text, msg.Kind, m.messageNumber(p, it.msg)
-		ev.Attachments = slices.Clone(m.messages[it.msg].atts)
+		ev.Attachments = interaction.NewFiles(m.messages[it.msg].atts)
 		if msg.Notice != nil && len(msg.Notice.Parties) > 0 {
 			ev.Party = msg.Notice.Parties[0]
 		}

@@ -39,6 +39,34 @@ type Attachment struct {
 	Ref string
 }
 
+// Files is the attachments of a message event, immutable once made: it
+// keeps Event comparable (==: the same list, or both empty; reflect.DeepEqual
+// compares the contents) and lets every copy of an event share one list.
+type Files struct{ list *[]Attachment }
+
+// NewFiles makes Files of a copy of a (none: the empty Files).
+func NewFiles(a []Attachment) Files {
+	if len(a) == 0 {
+		return Files{}
+	}
+	c := append([]Attachment(nil), a...)
+	return Files{list: &c}
+}
+
+// List returns a copy of the attachments (nil: none).
+func (f Files) List() []Attachment { return cloneAttachments(f.all()) }
+
+// Len is how many attachments there are.
+func (f Files) Len() int { return len(f.all()) }
+
+// all is the shared list itself: read, never change it.
+func (f Files) all() []Attachment {
+	if f.list == nil {
+		return nil
+	}
+	return *f.list
+}
+
 // Bounds on attachments a log may hold, whatever the Service's Limits.
 const (
 	MaxAttachmentNameBytes = 255
@@ -158,7 +186,7 @@ func (d *Decision) MessageWith(text string, sc Scope, atts []Attachment) error {
 	}
 	ev := Event{Type: EventMessage, Text: text, Kind: KindText, Scope: sc, Leg: sc.Leg, Seq: d.State().MessageCount() + 1}
 	if len(atts) > 0 && !d.drafting {
-		ev.Attachments = append([]Attachment(nil), atts...) // the caller's slice stays the caller's
+		ev.Attachments = NewFiles(atts) // a copy: the caller's slice stays the caller's
 	}
 	d.record(ev)
 	return nil
@@ -168,21 +196,22 @@ func (d *Decision) MessageWith(text string, sc Scope, atts []Attachment) error {
 // party's words only, at most MaxAttachmentsPerMessage, each as
 // CheckAttachments accepts with the log's own bounds, no reference twice.
 func validateAttachments(ev *Event) error {
-	if len(ev.Attachments) == 0 {
+	atts := ev.Attachments.all()
+	if len(atts) == 0 {
 		return nil
 	}
 	if ev.Type != EventMessage || ev.Kind != KindText {
 		return refuse(ev, "R-X6", checkInput, "attachments on a %s", ev.Type)
 	}
-	if len(ev.Attachments) > MaxAttachmentsPerMessage {
-		return refuse(ev, "R-X6", checkInput, "%d attachments, more than a message holds", len(ev.Attachments))
+	if len(atts) > MaxAttachmentsPerMessage {
+		return refuse(ev, "R-X6", checkInput, "%d attachments, more than a message holds", len(atts))
 	}
-	for i := range ev.Attachments {
-		if why := attachmentProblem(&ev.Attachments[i], MaxAttachmentSize); why != "" {
+	for i := range atts {
+		if why := attachmentProblem(&atts[i], MaxAttachmentSize); why != "" {
 			return refuse(ev, "R-X6", checkInput, "%s", why)
 		}
 		for j := range i {
-			if ev.Attachments[j].Ref == ev.Attachments[i].Ref {
+			if atts[j].Ref == atts[i].Ref {
 				return refuse(ev, "R-X6", checkInput, "attachment reference used twice")
 			}
 		}

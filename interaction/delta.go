@@ -287,11 +287,11 @@ func (pg *Page) Apply(d Delta) bool {
 	}
 	if d.Message != nil && (len(pg.Messages) == 0 || pg.Last() == pg.Total) {
 		pg.Messages = append(pg.Messages, *d.Message)
-		if len(d.Event.Attachments) > 0 {
+		if d.Event.Attachments.Len() > 0 {
 			if pg.Attachments == nil {
 				pg.Attachments = map[uint32][]Attachment{}
 			}
-			pg.Attachments[d.Message.Seq] = cloneAttachments(d.Event.Attachments)
+			pg.Attachments[d.Message.Seq] = d.Event.Attachments.List()
 		}
 	}
 	if d.Receipt != nil {

@@ -102,9 +102,10 @@ type Event struct {
 	Text       string
 	Kind       MessageKind
 	Seq        uint32 // message number in the transcript, 1-based
-	// Attachments are the files a message carries (attachment.go); nil on
-	// every other event and on a message without any.
-	Attachments []Attachment
+	// Attachments are the files a message carries (attachment.go); empty
+	// on every other event and on a message without any. Files keeps
+	// Event comparable with ==.
+	Attachments Files
 
 	// Fingerprint identifies the command (actor and content) on the first
 	// event of a command run with a caller-chosen ID (Service.DoCommand);

@@ -443,7 +443,7 @@ type jsonEvent struct {
 func (e Event) MarshalJSON() ([]byte, error) {
 	j := jsonEvent{Schema: EventSchema, Interaction: e.Interaction, Version: e.Version, Position: e.Position, Time: e.Time.UTC(), Type: e.Type,
 		Actor: e.Actor, Cause: e.Cause, Scope: e.Scope, Party: e.Party, From: e.From, To: e.To, Trigger: e.Trigger, Leg: e.Leg, Via: e.Via,
-		Route: e.Route, Deadline: timeOf(e.Deadline), Text: e.Text, Seq: e.Seq, Supervised: e.Supervised, Attachments: attachmentsDoc(e.Attachments)}
+		Route: e.Route, Deadline: timeOf(e.Deadline), Text: e.Text, Seq: e.Seq, Supervised: e.Supervised, Attachments: attachmentsDoc(e.Attachments.all())}
 	if e.Role != RoleNone || e.Type == EventMembership || e.Type == EventRole {
 		r := e.Role
 		j.Role = &r
@@ -483,7 +483,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	}
 	out := Event{Interaction: j.Interaction, Version: j.Version, Position: j.Position, Time: j.Time.UTC(), Type: j.Type, Actor: j.Actor, Cause: j.Cause,
 		Scope: j.Scope, Party: j.Party, From: j.From, To: j.To, Trigger: j.Trigger, Leg: j.Leg, Via: j.Via, Route: j.Route,
-		Deadline: timeFrom(j.Deadline), Text: j.Text, Seq: j.Seq, Supervised: j.Supervised, Attachments: attachmentsOf(j.Attachments)}
+		Deadline: timeFrom(j.Deadline), Text: j.Text, Seq: j.Seq, Supervised: j.Supervised, Attachments: NewFiles(attachmentsOf(j.Attachments))}
 	if j.Role != nil {
 		out.Role = *j.Role
 	}

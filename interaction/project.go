@@ -75,7 +75,6 @@ func (l lens) shown(e *Event, version uint64, seq uint32) Event {
 	switch ev.Type {
 	case EventMessage:
 		ev.Seq = seq
-		ev.Attachments = cloneAttachments(ev.Attachments) // each reader its own
 	case EventRead:
 		// Read up to the viewer's own number of the message read (receipt.go).
 		ev.Seq, _ = l.p.sight.seqUpTo(ev.Seq - 1)

@@ -183,7 +183,7 @@ func (s *State) validateRead(ev *Event, p *Party) error {
 	if ev.Seq < 1 || ev.Seq > s.MessageCount() {
 		return refuse(ev, "R-X6", checkNumbering, "read up to message %d of %d", ev.Seq, s.MessageCount())
 	}
-	if ev.Text != "" || ev.Party != "" || len(ev.Attachments) > 0 || ev.Leg != ev.Scope.Leg {
+	if ev.Text != "" || ev.Party != "" || ev.Attachments.Len() > 0 || ev.Leg != ev.Scope.Leg {
 		return refuse(ev, "R-X6", checkInput, "a read receipt carries nothing but the message read")
 	}
 	i := ev.Seq - 1

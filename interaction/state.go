@@ -352,8 +352,8 @@ func (s *State) Apply(ev *Event) error {
 				s.Messages = make([]Message, 0, 8)
 			}
 			s.Messages = append(s.Messages, Message{Seq: ev.Seq, Version: ev.Version, Time: ev.Time, Author: ev.Actor, Text: ev.Text, Kind: ev.Kind, Scope: ev.Scope, Notice: noticeOf(ev)})
-			if len(ev.Attachments) > 0 {
-				s.addAttachments(uint32(len(s.Messages)-1), ev.Attachments)
+			if ev.Attachments.Len() > 0 {
+				s.addAttachments(uint32(len(s.Messages)-1), ev.Attachments.all())
 			}
 		}
 	case EventRead:

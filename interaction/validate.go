@@ -150,7 +150,7 @@ func (s *State) validate(ev *Event) error {
 	case EventRead:
 		err = s.validateRead(ev, actor)
 	}
-	if err == nil && len(ev.Attachments) > 0 {
+	if err == nil && ev.Attachments.Len() > 0 {
 		err = validateAttachments(ev)
 	}
 	if err != nil {
@@ -473,7 +473,7 @@ func (s *State) validateMessage(ev *Event, p *Party) error {
 	if ev.Seq != s.MessageCount()+1 {
 		return refuse(ev, "R-X6", checkNumbering, "message numbered %d after %d", ev.Seq, s.MessageCount())
 	}
-	if !validText(ev.Text) && !(ev.Text == "" && len(ev.Attachments) > 0 && ev.Kind == KindText) {
+	if !validText(ev.Text) && !(ev.Text == "" && ev.Attachments.Len() > 0 && ev.Kind == KindText) {
 		// A message with attachments may have no text (CheckContent).
 		return refuse(ev, "R-X6", checkInput, "blank, oversized or invalid UTF-8 text (%d bytes)", len(ev.Text))
 	}

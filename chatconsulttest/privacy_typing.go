@@ -15,12 +15,13 @@ import (
 // message would be, that it reaches exactly the parties the model says
 // would see that message (Model.TypingTo) and nobody else (never the
 // contact from a leg, never the Stranger), each told the typist as the
-// model names it, and that it writes nothing.
+// model names it, and that it writes nothing. It runs when the harness's
+// Notifier is a TypingNotifier (MemoryNotifier, Notifiers).
 func (ph *PrivacyHarness) typingProbe(ctx context.Context, rep *StepReport, actor interaction.PartyID) {
 	m := ph.Model
 	p := m.party(actor)
-	if p == nil || !m.exists {
-		return
+	if p == nil || !m.exists || !deliversTyping(ph.Chats.Notifier()) {
+		return // a Notifier that delivers no typing (a planted one's wrapper, say) leaks none
 	}
 	add := func(rule, subject, format string, args ...any) {
 		rep.Differences = append(rep.Differences, Difference{Rule: rule, Subject: subject, Detail: fmt.Sprintf(format, args...)})
@@ -90,4 +91,14 @@ func (ph *PrivacyHarness) typingProbe(ctx context.Context, rep *StepReport, acto
 			add("R-X5", subject, "typing wrote events: version %d, model %d", st.Version, version)
 		}
 	}
+}
+
+// deliversTyping: n, or one of the Notifiers it fans out to, delivers
+// typing signals (a MemoryNotifier, say).
+func deliversTyping(n interaction.Notifier) bool {
+	if ns, ok := n.(interaction.Notifiers); ok {
+		return slices.ContainsFunc(ns, deliversTyping)
+	}
+	_, ok := n.(interaction.TypingNotifier)
+	return ok
 }

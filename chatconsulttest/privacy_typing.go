@@ -55,7 +55,11 @@ func (ph *PrivacyHarness) typingProbe(ctx context.Context, rep *StepReport, acto
 		if want.Accepted {
 			to = m.TypingTo(actor, sc)
 		}
-		for _, q := range append(slices.Clone(m.parties), &mParty{id: Stranger}) {
+		readers := slices.Clone(m.parties)
+		if m.party(Stranger) == nil {
+			readers = append(readers, &mParty{id: Stranger, idx: -1})
+		}
+		for _, q := range readers {
 			f := ph.feeds[q.id]
 			if f == nil {
 				continue

@@ -258,6 +258,14 @@ func CompareView(m *Model, got interaction.View, subject string) []Difference {
 			add(rule, "messages numbered or ordered wrongly: library %v, model %v", gotMsgs, wantMsgs)
 		}
 	}
+	// Attachments (issue 17): exactly those of the messages it reads, on
+	// those messages; and the receipts the model lets it see.
+	if g, w := attachmentLines(got), attachmentLines(want); !slices.Equal(g, w) {
+		add(rule, "attachments: library %v, model %v", g, w)
+	}
+	if g, w := receiptLines(got.Receipts), receiptLines(want.Receipts); !slices.Equal(g, w) {
+		add(rule, "read receipts: library %v, model %v", g, w)
+	}
 	for _, msg := range got.Messages {
 		if msg.Version != 0 && !knownLeak(LeakMessageVersion) {
 			add(rule, "message %d carries stream version %d: a party's numbers count only what it was shown", msg.Seq, msg.Version)
@@ -559,8 +567,14 @@ func CompareEvents(m *Model, viewer interaction.PartyID, got, want []interaction
 			l += " to " + ev.To
 		}
 		l += fmt.Sprintf(" actor=%q cause=%q party=%q scope=%s", ev.Actor, ev.Cause, ev.Party, scopeString(ev.Scope))
-		if ev.Type == interaction.EventMessage {
+		switch ev.Type {
+		case interaction.EventMessage:
 			l += fmt.Sprintf(" #%d %s %q", ev.Seq, ev.Kind, ev.Text)
+			if ev.Attachments.Len() > 0 {
+				l += fmt.Sprintf(" files %v", ev.Attachments.List())
+			}
+		case interaction.EventRead:
+			l += fmt.Sprintf(" read up to #%d", ev.Seq)
 		}
 		return l
 	}
@@ -642,4 +656,25 @@ func sameView(m *Model, p *mParty, got, want *interaction.View) bool {
 		}
 	}
 	return true
+}
+
+func attachmentLines(v interaction.View) []string {
+	var out []string
+	for _, m := range v.Messages {
+		if a := v.Attachments[m.Seq]; len(a) > 0 {
+			out = append(out, fmt.Sprintf("#%d %v", m.Seq, a))
+		}
+	}
+	if len(out) == 0 && len(v.Attachments) > 0 {
+		out = append(out, fmt.Sprintf("attachments of no message shown: %v", v.Attachments))
+	}
+	return out
+}
+
+func receiptLines(rs []interaction.Receipt) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, fmt.Sprintf("%s read up to #%d", r.Party, r.Seq))
+	}
+	return out
 }

@@ -342,6 +342,21 @@ const (
 
 var catWeight = [catCount]int{catTalk: 2, catConsult: 4, catChat: 3, catHandOver: 3, catDone: 2, catLeave: 1, catSupervise: 3, catRoute: 3}
 
+// files draws a message's attachments (issue 17): mostly none; else one
+// or two canonical ones (FileFor) with references as distinctive as the
+// text, and now and then a bad one (bad input, R-X6).
+func (g Gen) files(t *rapid.T, m *Model) []interaction.Attachment {
+	switch rapid.IntRange(0, 19).Draw(t, "files") {
+	case 0, 1, 2:
+		return []interaction.Attachment{FileFor(fmt.Sprintf("file-%d-a", len(m.messages)+1))}
+	case 3:
+		return []interaction.Attachment{FileFor(fmt.Sprintf("file-%d-a", len(m.messages)+1)), FileFor(fmt.Sprintf("file-%d-b", len(m.messages)+1))}
+	case 4:
+		return []interaction.Attachment{FileFor("bad ref")}
+	}
+	return nil
+}
+
 func (g Gen) text(t *rapid.T, m *Model) string {
 	// Numbered, so that every accepted message is told apart.
 	return fmt.Sprintf("%s (%d)", rapid.SampledFrom(sampleTexts).Draw(t, "text"), len(m.messages)+1)
@@ -370,10 +385,22 @@ func (g Gen) candidates(m *Model) [catCount][]candidate {
 	offered := false
 	for _, p := range m.parties {
 		if p.present() && (p.role == interaction.RoleContact || p.role.Engaged()) {
-			add(catTalk, func(t *rapid.T) Step { return Step{Actor: p.id, Command: interaction.Post{Text: g.text(t, m)}} })
+			add(catTalk, func(t *rapid.T) Step {
+				return Step{Actor: p.id, Command: interaction.Post{Text: g.text(t, m), Attachments: g.files(t, m)}}
+			})
 		}
 		if p.present() && p.role != interaction.RoleContact {
-			add(catTalk, func(t *rapid.T) Step { return Step{Actor: p.id, Command: interaction.Note{Text: g.text(t, m)}} })
+			add(catTalk, func(t *rapid.T) Step {
+				return Step{Actor: p.id, Command: interaction.Note{Text: g.text(t, m), Attachments: g.files(t, m)}}
+			})
+		}
+		if p.present() {
+			// Read receipts (issue 17): up to one of its messages, now and
+			// then one it has not.
+			add(catTalk, func(t *rapid.T) Step {
+				n := m.seenUpTo(p, len(m.messages)-1)
+				return Step{Actor: p.id, Command: interaction.MarkRead{Seq: uint32(rapid.IntRange(0, int(n)+1).Draw(t, "read"))}}
+			})
 		}
 		if p.role == interaction.RoleOwner && p.membership == interaction.MemberInvited && m.status == interaction.StatusWaiting {
 			offered = true
@@ -432,7 +459,9 @@ func (g Gen) candidates(m *Model) [catCount][]candidate {
 				talkers = talkers[:1] // refused: a voice leg has no transcript (R-C10)
 			}
 			for _, who := range talkers {
-				add(catTalk, func(t *rapid.T) Step { return Step{Actor: who, Command: consult.Say{Leg: l.id, Text: g.text(t, m)}} })
+				add(catTalk, func(t *rapid.T) Step {
+					return Step{Actor: who, Command: consult.Say{Leg: l.id, Text: g.text(t, m), Attachments: g.files(t, m)}}
+				})
 			}
 			add(catConsult, step(l.owner, consult.EndConsultation{Leg: l.id}))
 			add(catConsult, step(l.agent, consult.EndConsultation{Leg: l.id}))

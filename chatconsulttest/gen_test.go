@@ -45,7 +45,7 @@ func TestGeneratorsDrawWhatTheySay(t *testing.T) {
 			}
 			switch s.Command.(type) {
 			case interaction.Open, interaction.Assign, interaction.Join, interaction.Decline, interaction.Withdraw,
-				interaction.Post, interaction.Note, interaction.Leave, interaction.EndSession, interaction.MarkDone:
+				interaction.Post, interaction.Note, interaction.Leave, interaction.EndSession, interaction.MarkDone, interaction.MarkRead:
 			default:
 				t.Fatalf("chat-only story has %s", s)
 			}

@@ -80,6 +80,7 @@ type mParty struct {
 	firstEngaged int
 	engagedSince int
 	inStay       bool
+	read         int  // 1 + the index of the last message it marked read (0: none)
 	invitedSince bool // invited since its last engaged stay began (or never engaged)
 	windows      []window
 }
@@ -96,6 +97,7 @@ type mMessage struct {
 	scope  interaction.Scope
 	notice *mNotice
 	item   *mItem
+	atts   []interaction.Attachment // its attachments (model_extras.go)
 }
 
 type mLeg struct {
@@ -420,6 +422,7 @@ func (m *Model) decide(actor interaction.PartyID, cmd interaction.Command, f *fa
 		m.decideRequest,     // model_requests.go: transfer and conference requests
 		m.decideSupervision, // model_supervision.go: monitor, coach, barge in
 		m.decideRoute,       // model_routes.go: routed invitations
+		m.decideExtras,      // model_extras.go: read receipts
 	} {
 		if effect, rule, known := family(actor, cmd, f); known {
 			return effect, rule, true
@@ -494,7 +497,7 @@ func (m *Model) badInput(actor interaction.PartyID, cmd interaction.Command) boo
 	case consult.TimeOut:
 		return badID(string(c.Leg))
 	case consult.Say:
-		return !m.validText(c.Text) || badID(string(c.Leg)) || unknown
+		return !m.contentValid(c.Text, c.Attachments) || badID(string(c.Leg)) || unknown
 	case consult.Conference:
 		return badID(string(c.Leg)) || badID(string(c.Request)) || badTimeout(c) || unknown
 	case consult.AcceptOffer:

@@ -93,7 +93,7 @@ func (m *Model) decideChat(actor interaction.PartyID, cmd interaction.Command, f
 		return func() { m.member(p, interaction.MemberWithdrawn, p.role, interaction.PartyScope(p.id)) }, "R-X1", true
 
 	case interaction.Post:
-		m.text(c.Text, f)
+		m.content(c.Text, c.Attachments, f)
 		p := m.actingParty(actor, f)
 		if p != nil {
 			if !p.present() {
@@ -107,10 +107,10 @@ func (m *Model) decideChat(actor interaction.PartyID, cmd interaction.Command, f
 				f.add(errTransition, "R-X6")
 			}
 		}
-		return func() { m.say(actor, c.Text, interaction.Everyone) }, "R-F3", true
+		return func() { m.sayWith(actor, c.Text, interaction.Everyone, c.Attachments) }, "R-F3", true
 
 	case interaction.Note:
-		m.text(c.Text, f)
+		m.content(c.Text, c.Attachments, f)
 		p := m.actingParty(actor, f)
 		if p != nil && (p.role == interaction.RoleContact || !p.present()) {
 			f.add(errNotPerm, "R-X6")
@@ -121,7 +121,7 @@ func (m *Model) decideChat(actor interaction.PartyID, cmd interaction.Command, f
 		if p != nil && p.role == interaction.RoleSupervisor {
 			f.add(errNotPerm, "R-X7") // a note would show a silent monitor to every agent
 		}
-		return func() { m.say(actor, c.Text, interaction.Scope{Kind: interaction.ScopeAgents}) }, "R-X6", true
+		return func() { m.sayWith(actor, c.Text, interaction.Scope{Kind: interaction.ScopeAgents}, c.Attachments) }, "R-X6", true
 
 	case interaction.Leave:
 		p := m.actingParty(actor, f)

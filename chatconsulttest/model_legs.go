@@ -94,7 +94,7 @@ func (m *Model) decideLeg(actor interaction.PartyID, cmd interaction.Command, f 
 		}, "R-C4", true
 
 	case consult.Say:
-		m.text(c.Text, f)
+		m.content(c.Text, c.Attachments, f)
 		l := m.leg(c.Leg)
 		if l == nil {
 			f.add(errNotFound, "R-C5")
@@ -109,7 +109,7 @@ func (m *Model) decideLeg(actor interaction.PartyID, cmd interaction.Command, f 
 		if l.medium == interaction.MediumVoice {
 			f.add(errNotPerm, "R-C10")
 		}
-		return func() { m.say(actor, c.Text, interaction.LegScope(l.id)) }, "R-C5", true
+		return func() { m.sayWith(actor, c.Text, interaction.LegScope(l.id), c.Attachments) }, "R-C5", true
 
 	}
 	return nil, "", false

@@ -1,6 +1,8 @@
 package chatconsulttest
 
 import (
+	"slices"
+
 	"github.com/chatconsult/chatconsult/interaction"
 )
 
@@ -66,6 +68,7 @@ type mItem struct {
 	// notice's first party, the contact on opening).
 	evParty interaction.PartyID
 	msg     int // index in Model.messages, or -1
+	read    int // a read receipt: the index in Model.messages of the last message read
 	right   uint64
 	seen    uint64
 	shown   uint64
@@ -194,7 +197,11 @@ func (m *Model) roleTo(p *mParty, role interaction.Role, sc interaction.Scope, a
 }
 
 func (m *Model) say(author interaction.PartyID, text string, sc interaction.Scope) {
-	m.messages = append(m.messages, mMessage{author: author, text: text, kind: interaction.KindText, scope: sc})
+	m.sayWith(author, text, sc, nil)
+}
+
+func (m *Model) sayWith(author interaction.PartyID, text string, sc interaction.Scope, atts []interaction.Attachment) {
+	m.messages = append(m.messages, mMessage{author: author, text: text, kind: interaction.KindText, scope: sc, atts: slices.Clone(atts)})
 	it := &mItem{typ: interaction.EventMessage, scope: sc, actor: author, msg: len(m.messages) - 1}
 	if sc.Kind == interaction.ScopeLeg {
 		it.leg = m.leg(sc.Leg)
@@ -510,6 +517,12 @@ func (m *Model) ViewOf(viewer interaction.PartyID) (interaction.View, bool) {
 			msg := m.shownMessage(p, i)
 			msg.Seq = uint32(len(v.Messages) + 1)
 			v.Messages = append(v.Messages, msg)
+			if a := m.messages[i].atts; len(a) > 0 {
+				if v.Attachments == nil {
+					v.Attachments = map[uint32][]interaction.Attachment{}
+				}
+				v.Attachments[msg.Seq] = slices.Clone(a)
+			}
 		}
 	}
 	for _, l := range m.legs {
@@ -531,6 +544,7 @@ func (m *Model) ViewOf(viewer interaction.PartyID) (interaction.View, bool) {
 			v.Requests = append(v.Requests, interaction.Request{ID: r.id, Kind: r.kind, Owner: r.from, Invitee: r.agent, Target: r.target, Via: r.via, State: r.state})
 		}
 	}
+	v.Receipts = m.receiptsOf(p)
 	return v, true
 }
 
@@ -593,12 +607,16 @@ func (m *Model) tell(p *mParty, it *mItem) interaction.Event {
 	if it.msg >= 0 {
 		msg := m.shownMessage(p, it.msg)
 		ev.Text, ev.Kind, ev.Seq = msg.Text, msg.Kind, m.messageNumber(p, it.msg)
+		ev.Attachments = interaction.NewFiles(m.messages[it.msg].atts)
 		if msg.Notice != nil && len(msg.Notice.Parties) > 0 {
 			ev.Party = msg.Notice.Parties[0]
 		}
 	}
 	if it.typ == interaction.EventMembership {
 		ev.To = string(it.membership)
+	}
+	if it.typ == interaction.EventRead {
+		ev.Seq = m.seenUpTo(p, it.read)
 	}
 	return ev
 }

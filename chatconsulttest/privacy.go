@@ -137,6 +137,7 @@ func (ph *PrivacyHarness) Do(ctx context.Context, step Step) StepReport {
 	}
 	ph.readPaths(ctx, &rep, true)
 	ph.probe(ctx, &rep)
+	ph.typingProbe(ctx, &rep, step.Actor) // issue 17 (privacy_typing.go)
 	return rep
 }
 

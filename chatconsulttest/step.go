@@ -76,6 +76,10 @@ func (s Story) GoString() string { return "\n" + s.String() }
 //	monitor AGENT                          interaction.Monitor (R-X7)
 //	coach AGENT [TEXT]                     interaction.Coach
 //	barge-in                               interaction.BargeIn
+//	read SEQ                               interaction.MarkRead
+//
+// post, note and say take files=REF,REF… for attachments (issue 17):
+// each REF stands for FileFor(REF), the harness's canonical attachment.
 //
 // TEXT and any word are either bare (letters, digits and -_.:/#) or a Go
 // quoted string ("a\xffb" for invalid UTF-8); "x"*4097 repeats a quoted
@@ -113,9 +117,11 @@ func commandWords(actor interaction.PartyID, c interaction.Command) []string {
 	case interaction.Withdraw:
 		return []string{"withdraw", word(string(c.Agent))}
 	case interaction.Post:
-		return []string{"post", text(c.Text)}
+		return withFiles([]string{"post", text(c.Text)}, c.Attachments)
 	case interaction.Note:
-		return []string{"note", text(c.Text)}
+		return withFiles([]string{"note", text(c.Text)}, c.Attachments)
+	case interaction.MarkRead:
+		return []string{"read", strconv.FormatUint(uint64(c.Seq), 10)}
 	case interaction.Leave:
 		return []string{"leave"}
 	case interaction.EndSession:
@@ -145,7 +151,7 @@ func commandWords(actor interaction.PartyID, c interaction.Command) []string {
 	case consult.EndConsultation:
 		return []string{"end", word(string(c.Leg))}
 	case consult.Say:
-		return []string{"say", word(string(c.Leg)), text(c.Text)}
+		return withFiles([]string{"say", word(string(c.Leg)), text(c.Text)}, c.Attachments)
 	case consult.Transfer:
 		return []string{"transfer", word(string(c.Leg))}
 	case consult.Conference:
@@ -350,7 +356,9 @@ func parseCommand(actor interaction.PartyID, verb string, a []string, opts map[s
 		}
 		return fmt.Errorf("want %v arguments, got %d", n, len(a))
 	}
-	allowed := map[string][]string{"open": {"contact"}, "consult": {"medium", "target", "route"}, "direct": {"target", "route"}}
+	allowed := map[string][]string{"open": {"contact"}, "consult": {"medium", "target", "route"}, "direct": {"target", "route"},
+		"post": {"files"}, "note": {"files"}, "say": {"files"}}
+	files := parseFiles(opts["files"])
 	for k := range opts {
 		ok := false
 		for _, x := range allowed[verb] {
@@ -399,9 +407,18 @@ func parseCommand(actor interaction.PartyID, verb string, a []string, opts map[s
 	case "withdraw":
 		return one(func() interaction.Command { return interaction.Withdraw{Agent: party(0)} })
 	case "post":
-		return one(func() interaction.Command { return interaction.Post{Text: a[0]} })
+		return one(func() interaction.Command { return interaction.Post{Text: a[0], Attachments: files} })
 	case "note":
-		return one(func() interaction.Command { return interaction.Note{Text: a[0]} })
+		return one(func() interaction.Command { return interaction.Note{Text: a[0], Attachments: files} })
+	case "read":
+		if err := want(1); err != nil {
+			return nil, err
+		}
+		n, err := strconv.ParseUint(a[0], 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("read: %w", err)
+		}
+		return interaction.MarkRead{Seq: uint32(n)}, nil
 	case "leave":
 		return none(interaction.Leave{})
 	case "end":
@@ -442,7 +459,7 @@ func parseCommand(actor interaction.PartyID, verb string, a []string, opts map[s
 		if err := want(2); err != nil {
 			return nil, err
 		}
-		return consult.Say{Leg: leg(0), Text: a[1]}, nil
+		return consult.Say{Leg: leg(0), Text: a[1], Attachments: files}, nil
 	case "transfer":
 		return one(func() interaction.Command { return consult.Transfer{Leg: leg(0)} })
 	case "conference":
@@ -632,4 +649,37 @@ func tokenize(line string) ([]token, error) {
 		raw := line[start:i]
 		out = append(out, token{raw: raw, val: raw})
 	}
+}
+
+// FileFor is the harness's canonical attachment for reference ref: the
+// attachment a script's files=REF stands for, and the only kind the
+// generators draw (a bad ref makes it bad input).
+func FileFor(ref string) interaction.Attachment {
+	return interaction.Attachment{Name: ref + ".pdf", MediaType: "application/pdf", Size: int64(100 + len(ref)), Ref: ref}
+}
+
+func withFiles(w []string, atts []interaction.Attachment) []string {
+	if len(atts) == 0 {
+		return w
+	}
+	refs := make([]string, len(atts))
+	for i, a := range atts {
+		if a != FileFor(a.Ref) {
+			refs[i] = "<non-canonical " + a.Name + ">"
+			continue
+		}
+		refs[i] = a.Ref
+	}
+	return append(w, "files="+word(strings.Join(refs, ",")))
+}
+
+func parseFiles(v string) []interaction.Attachment {
+	if v == "" {
+		return nil
+	}
+	var out []interaction.Attachment
+	for _, r := range strings.Split(v, ",") {
+		out = append(out, FileFor(r))
+	}
+	return out
 }

@@ -360,15 +360,17 @@ func (c EndConsultation) Decide(d *interaction.Decision) error {
 
 // Say writes a private message in an active chat or IM consultation: only
 // its two agents ever see it (R-C5, R-X3). A voice leg has no transcript.
+// Attachments go with the message, seen exactly by whom it is (issue 17).
 type Say struct {
-	Leg  LegID
-	Text string
+	Leg         LegID
+	Text        string
+	Attachments []interaction.Attachment
 }
 
 // Decides R-C5: a consultation message is written for its leg only.
 func (c Say) Decide(d *interaction.Decision) error {
 	d.SetOp("consultation message")
-	if err := d.CheckText(c.Text); err != nil {
+	if err := d.CheckContent(c.Text, c.Attachments); err != nil {
 		return err
 	}
 	l, err := partyLeg(d, c.Leg)
@@ -384,7 +386,7 @@ func (c Say) Decide(d *interaction.Decision) error {
 	if l.Medium == interaction.MediumVoice {
 		return d.Refuse(interaction.ErrNotPermitted, "R-C10", "a voice consultation has no transcript")
 	}
-	return d.Message(c.Text, interaction.KindText, interaction.LegScope(l.ID))
+	return d.MessageWith(c.Text, interaction.LegScope(l.ID), c.Attachments)
 }
 
 // Transfer hands the chat to the target of an active consultation (R-T1):

@@ -66,6 +66,28 @@ type ExportMessage struct {
 	Leg    interaction.LegID   `json:"leg,omitempty"`
 	To     interaction.PartyID `json:"to,omitempty"`
 	Text   string              `json:"text"`
+	// Attachments are the message's files, exactly as the viewer's view
+	// shows them (issue 17); absent without any.
+	Attachments []ExportAttachment `json:"attachments,omitempty"`
+}
+
+// ExportAttachment is one file of a message: what the view shows of it.
+type ExportAttachment struct {
+	Name      string `json:"name"`
+	MediaType string `json:"media_type"`
+	Size      int64  `json:"size"`
+	Ref       string `json:"ref"`
+}
+
+func exportAttachments(as []interaction.Attachment) []ExportAttachment {
+	if len(as) == 0 {
+		return nil
+	}
+	out := make([]ExportAttachment, len(as))
+	for i, a := range as {
+		out[i] = ExportAttachment(a)
+	}
+	return out
 }
 
 // NewExport exports st for viewer through st.ViewFor, so it holds exactly
@@ -79,7 +101,9 @@ func NewExport(st *interaction.State, viewer interaction.PartyID) (Export, error
 	x := exportHead(st, &v)
 	x.Messages = make([]ExportMessage, 0, len(v.Messages))
 	for i := range v.Messages {
-		x.Messages = append(x.Messages, exportMessage(&v.Messages[i]))
+		em := exportMessage(&v.Messages[i])
+		em.Attachments = exportAttachments(v.Attachments[v.Messages[i].Seq])
+		x.Messages = append(x.Messages, em)
 	}
 	return x, nil
 }
@@ -220,7 +244,12 @@ func (x *Export) writeTextHead(b *bufio.Writer) {
 
 // writeTextLine writes one message line of the text form.
 func writeTextLine(b *bufio.Writer, m *ExportMessage) {
-	fmt.Fprintf(b, "%s  %s%s: %s\n", stamp(m.Time), textID(string(m.Author)), where(*m), escapeText(m.Text))
+	fmt.Fprintf(b, "%s  %s%s: %s", stamp(m.Time), textID(string(m.Author)), where(*m), escapeText(m.Text))
+	for _, a := range m.Attachments {
+		// Attachments follow the text on its line: [attached name (type, n bytes) ref].
+		fmt.Fprintf(b, " [attached %s (%s, %d bytes) %s]", textID(a.Name), escapeText(a.MediaType), a.Size, textID(a.Ref))
+	}
+	b.WriteString("\n")
 }
 
 // escapeText escapes s for one line of WriteText (see there).

@@ -62,7 +62,8 @@ const (
 	fSeq
 	fFingerprint
 	fSupervised
-	fAll = fSupervised<<1 - 1
+	fAttachments
+	fAll = fAttachments<<1 - 1
 )
 
 // prevEvent is what the "same" bits compare with: the previous event of
@@ -156,6 +157,7 @@ func appendEvent(b []byte, ev *interaction.Event, prev *prevEvent, withVersion b
 	set(fSeq, ev.Seq != 0)
 	set(fFingerprint, ev.Fingerprint != 0)
 	set(fSupervised, ev.Supervised != "")
+	set(fAttachments, ev.Attachments.Len() > 0)
 
 	if withVersion {
 		b = binary.AppendUvarint(b, ev.Version)
@@ -238,6 +240,16 @@ func appendEvent(b []byte, ev *interaction.Event, prev *prevEvent, withVersion b
 	}
 	if m&fSupervised != 0 {
 		b = appendString(b, ev.Supervised)
+	}
+	if m&fAttachments != 0 {
+		list := ev.Attachments.List()
+		b = binary.AppendUvarint(b, uint64(len(list)))
+		for _, a := range list {
+			b = appendString(b, a.Name)
+			b = appendString(b, a.MediaType)
+			b = appendString(b, a.Ref)
+			b = binary.AppendVarint(b, a.Size)
+		}
 	}
 	prev.set(ev)
 	return b
@@ -556,6 +568,18 @@ func (d *decoder) event(id interaction.ID, version uint64, prev *prevEvent) inte
 	}
 	if m&fSupervised != 0 {
 		nonEmpty(d, &ev.Supervised, "supervised")
+	}
+	if m&fAttachments != 0 {
+		n := d.uvarint()
+		if d.err == nil && (n == 0 || n > uint64(d.remaining())) {
+			d.fail("attachments present but %d", n)
+		}
+		var list []interaction.Attachment
+		for i := uint64(0); i < n && d.err == nil; i++ {
+			a := interaction.Attachment{Name: d.str(), MediaType: d.str(), Ref: d.str(), Size: d.varint()}
+			list = append(list, a)
+		}
+		ev.Attachments = interaction.NewFiles(list)
 	}
 	prev.set(&ev)
 	return ev

@@ -29,6 +29,12 @@ func setNonZero(t *testing.T, name string, f reflect.Value, n int) {
 	case reflect.Bool:
 		f.SetBool(true)
 	case reflect.Struct:
+		if f.Type() == reflect.TypeOf(interaction.Files{}) {
+			f.Set(reflect.ValueOf(interaction.NewFiles([]interaction.Attachment{
+				{Name: name + ".pdf", MediaType: "application/pdf", Size: int64(n + 1), Ref: name + "-ref"},
+				{Name: "b.png", MediaType: "image/png", Size: -1, Ref: ""}})))
+			return
+		}
 		for i := 0; i < f.NumField(); i++ {
 			setNonZero(t, name+"."+f.Type().Field(i).Name, f.Field(i), n+i)
 		}

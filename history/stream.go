@@ -66,6 +66,7 @@ func WriteJSONExport(w io.Writer, st *interaction.State, viewer interaction.Part
 		n++
 		one.Reset()
 		em := exportMessage(&m)
+		em.Attachments = exportAttachments(st.AttachmentsFor(viewer, m.Seq))
 		if err := enc.Encode(&em); err != nil {
 			return err
 		}
@@ -94,6 +95,7 @@ func WriteTextExport(w io.Writer, st *interaction.State, viewer interaction.Part
 	x.writeTextHead(b)
 	for m := range msgs {
 		em := exportMessage(&m)
+		em.Attachments = exportAttachments(st.AttachmentsFor(viewer, m.Seq))
 		writeTextLine(b, &em)
 		if _, err := b.Write(nil); err != nil { // what an earlier flush met
 			return err // the writer failed (a client gone): stop reading

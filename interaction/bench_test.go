@@ -374,6 +374,10 @@ func setNonZero(t *testing.T, name string, f reflect.Value, n int) {
 			f.Set(reflect.ValueOf(time.Unix(1700000000, int64(n))))
 			return
 		}
+		if f.Type() == reflect.TypeOf(interaction.Files{}) {
+			f.Set(reflect.ValueOf(interaction.NewFiles([]interaction.Attachment{{Name: name, MediaType: "a/b", Size: int64(n + 1), Ref: name}})))
+			return
+		}
 		for i := 0; i < f.NumField(); i++ {
 			setNonZero(t, name+"."+f.Type().Field(i).Name, f.Field(i), n*10+i)
 		}

@@ -132,12 +132,17 @@ func (c Withdraw) Decide(d *Decision) error {
 
 // Post writes a message to the chat, seen by everyone in it. The contact
 // may write while the chat waits for an agent; a consultation target may
-// not write to the contact (it talks in its leg, R-C5).
-type Post struct{ Text string }
+// not write to the contact (it talks in its leg, R-C5). Attachments, if
+// any, go with the message and are seen exactly where it is (issue 17); a
+// message with attachments may have no text.
+type Post struct {
+	Text        string
+	Attachments []Attachment
+}
 
 func (c Post) Decide(d *Decision) error {
 	d.SetOp("post")
-	if err := d.CheckText(c.Text); err != nil {
+	if err := d.CheckContent(c.Text, c.Attachments); err != nil {
 		return err
 	}
 	p, err := d.ActingParty()
@@ -154,15 +159,19 @@ func (c Post) Decide(d *Decision) error {
 	if s.Status != StatusActive && !(s.Status == StatusWaiting && p.Role == RoleContact) {
 		return d.Refuse(ErrInvalidTransition, "", "chat is "+string(s.Status))
 	}
-	return d.Message(c.Text, KindText, Everyone)
+	return d.MessageWith(c.Text, Everyone, c.Attachments)
 }
 
-// Note writes a note that every agent of the chat sees and the contact never does.
-type Note struct{ Text string }
+// Note writes a note that every agent of the chat sees and the contact
+// never does; its attachments with it.
+type Note struct {
+	Text        string
+	Attachments []Attachment
+}
 
 func (c Note) Decide(d *Decision) error {
 	d.SetOp("note")
-	if err := d.CheckText(c.Text); err != nil {
+	if err := d.CheckContent(c.Text, c.Attachments); err != nil {
 		return err
 	}
 	p, err := d.ActingParty()
@@ -181,7 +190,7 @@ func (c Note) Decide(d *Decision) error {
 		// agent, other legs' targets included (R-X3).
 		return d.Refuse(ErrNotPermitted, "R-X3", "a consultation target writes in its leg, not notes")
 	}
-	return d.Message(c.Text, KindText, Scope{Kind: ScopeAgents})
+	return d.MessageWith(c.Text, Scope{Kind: ScopeAgents}, c.Attachments)
 }
 
 // Leave: the acting party leaves the chat. For the contact that ends the

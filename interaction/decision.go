@@ -27,6 +27,9 @@ type Decision struct {
 	op     string
 	// supervision is the embedding service's policy (nil: nobody may).
 	supervision SupervisionPolicy
+	// drafting: the command is decided only to learn where its message
+	// would go (a typing signal, typing.go); its text may be empty.
+	drafting bool
 
 	base    *State
 	work    State
@@ -42,10 +45,16 @@ type Limits struct {
 	// UTF-8. The default is 4096; it is at most MaxTextBytes (64 KiB),
 	// the most a valid log holds.
 	MaxMessageBytes int
+	// MaxAttachments is the most attachments one message carries (default
+	// DefaultMaxAttachments, 10; at most MaxAttachmentsPerMessage).
+	MaxAttachments int
+	// MaxAttachmentBytes is the largest attachment size accepted (default
+	// DefaultMaxAttachmentBytes, 25 MiB; at most MaxAttachmentSize).
+	MaxAttachmentBytes int64
 }
 
 // DefaultLimits are the limits of a Service created without WithLimits.
-var DefaultLimits = Limits{MaxMessageBytes: 4096}
+var DefaultLimits = Limits{MaxMessageBytes: 4096, MaxAttachments: DefaultMaxAttachments, MaxAttachmentBytes: DefaultMaxAttachmentBytes}
 
 // NewDecision starts deciding one command against s. Services call it;
 // tests and the harness kit use it to decide without a Store.
@@ -129,7 +138,9 @@ func (d *Decision) flush() {
 		d.work.Parties = append(parties, d.base.Parties...)
 		d.work.Legs = append(legs, d.base.Legs...)
 		d.work.Requests = append(requests, d.base.Requests...)
-		d.work.Messages = nil
+		// Shared, read-only, capacity capped (a read receipt's check reads the
+		// message it names, validate.go); never appended to: scratch counts.
+		d.work.Messages = d.base.Messages[:len(d.base.Messages):len(d.base.Messages)]
 		d.work.messages = uint32(len(d.base.Messages))
 		d.work.scratch = true
 		d.dirty = true
@@ -283,7 +294,7 @@ func (d *Decision) CheckText(text string) error {
 		return d.Refuse(ErrBadInput, "R-X6", "message longer than the limit")
 	case !utf8.ValidString(text):
 		return d.Refuse(ErrBadInput, "R-X6", "message is not valid UTF-8")
-	case blank(text):
+	case blank(text) && !(d.drafting && text == ""):
 		return d.Refuse(ErrBadInput, "R-X6", "message is empty")
 	}
 	return nil

@@ -66,6 +66,10 @@ type Delta struct {
 	// (at the end of the list) or changes (the one with its ID).
 	Leg     *Leg
 	Request *Request
+	// Receipt is the reader's receipt a read event shows (View.Receipts:
+	// it replaces that reader's entry). A new message's attachments are
+	// its Event's (View.Attachments).
+	Receipt *Receipt
 	// Reset: the view changed beyond this delta; read a page again.
 	Reset bool
 }
@@ -219,6 +223,12 @@ func (s *State) deltaItem(d *Delta, l lens, e *Event, shown bool) {
 			c := *r
 			d.Request = &c
 		}
+	case EventRead:
+		if shown && e.Seq >= 1 {
+			if rc, ok := s.receiptShown(p, l, &receipt{time: e.Time, reader: e.Actor, msg: e.Seq - 1}); ok {
+				d.Receipt = &rc
+			}
+		}
 	}
 }
 
@@ -277,6 +287,16 @@ func (pg *Page) Apply(d Delta) bool {
 	}
 	if d.Message != nil && (len(pg.Messages) == 0 || pg.Last() == pg.Total) {
 		pg.Messages = append(pg.Messages, *d.Message)
+		if d.Event.Attachments.Len() > 0 {
+			if pg.Attachments == nil {
+				pg.Attachments = map[uint32][]Attachment{}
+			}
+			pg.Attachments[d.Message.Seq] = d.Event.Attachments.List()
+		}
+	}
+	if d.Receipt != nil {
+		pg.Receipts = upsert(pg.Receipts, *d.Receipt, func(r *Receipt) bool { return r.Party == d.Receipt.Party })
+		sortReceipts(pg.Receipts)
 	}
 	pg.Total, pg.Changes, pg.Version = d.Total, d.Changes, d.Version
 	pg.Role, pg.Membership, pg.Status, pg.Ended = d.Role, d.Membership, d.Status, d.Ended

@@ -135,6 +135,10 @@ func checkDeltaPage(t *rapid.T, when string, r *deltaReader, v interaction.View,
 		first = got.Messages[0].Seq
 	}
 	want.Messages = windowOf(v, first, pg.Total)
+	want.Attachments = attachmentsOf(v, want.Messages)
+	if len(got.Attachments) == 0 {
+		got.Attachments = nil // a page kept by deltas may hold an empty map
+	}
 	if len(got.Messages) == 0 {
 		got.Messages = nil
 	}

@@ -36,9 +36,19 @@ const (
 	// (MemoryNotifier.Remind); a Store never holds one: Apply refuses it.
 	// Seq counts the reminders of one pending response.
 	EventReminder
+	// EventRead: Actor read the transcript up to message Seq (a read
+	// receipt, issue 17, MarkRead). Scope is who is told (receipt.go): it
+	// follows the message read and the reader's role.
+	EventRead
+	// EventTyping is, like EventReminder, a signal and not a fact: Actor
+	// is typing a message in Scope (the chat, a consultation leg, …) until
+	// Deadline, unless it sends one first (typing.go). Notifiers deliver
+	// it (TypingNotifier) to exactly the parties who would see a message
+	// there; a Store never holds one: Apply refuses it.
+	EventTyping
 )
 
-var eventTypeNames = [...]string{"", "opened", "status", "membership", "role", "message", "leg", "request", "reminder"}
+var eventTypeNames = [...]string{"", "opened", "status", "membership", "role", "message", "leg", "request", "reminder", "read", "typing"}
 
 func (t EventType) String() string {
 	if int(t) < len(eventTypeNames) {
@@ -92,6 +102,10 @@ type Event struct {
 	Text       string
 	Kind       MessageKind
 	Seq        uint32 // message number in the transcript, 1-based
+	// Attachments are the files a message carries (attachment.go); empty
+	// on every other event and on a message without any. Files keeps
+	// Event comparable with ==.
+	Attachments Files
 
 	// Fingerprint identifies the command (actor and content) on the first
 	// event of a command run with a caller-chosen ID (Service.DoCommand);

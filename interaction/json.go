@@ -285,16 +285,80 @@ type jsonView struct {
 	Messages      []Message   `json:"messages"`
 	Consultations []Leg       `json:"consultations"`
 	Requests      []Request   `json:"requests"`
+	// Attachments and Receipts are optional (issue 17): absent when the
+	// view has none, so a v1 reader that does not know them reads on.
+	Attachments []jsonViewAttachment `json:"attachments,omitempty"`
+	Receipts    []jsonReceipt        `json:"receipts,omitempty"`
+}
+
+// jsonViewAttachment is one attachment of a view's message "seq".
+type jsonViewAttachment struct {
+	Seq uint32 `json:"seq"`
+	jsonAttachment
+}
+
+type jsonAttachment struct {
+	Name      string `json:"name"`
+	MediaType string `json:"media_type"`
+	Size      int64  `json:"size"`
+	Ref       string `json:"ref"`
+}
+
+type jsonReceipt struct {
+	Party PartyID   `json:"party"`
+	Seq   uint32    `json:"seq"`
+	Time  time.Time `json:"time"`
+}
+
+func attachmentsDoc(a []Attachment) []jsonAttachment {
+	if len(a) == 0 {
+		return nil
+	}
+	out := make([]jsonAttachment, len(a))
+	for i, x := range a {
+		out[i] = jsonAttachment(x)
+	}
+	return out
+}
+
+func attachmentsOf(j []jsonAttachment) []Attachment {
+	if len(j) == 0 {
+		return nil
+	}
+	out := make([]Attachment, len(j))
+	for i, x := range j {
+		out[i] = Attachment(x)
+	}
+	return out
 }
 
 func (v *View) doc(schema string) jsonView {
-	return jsonView{Schema: schema, Interaction: v.Interaction, Viewer: v.Viewer, Role: v.Role, Membership: v.Membership, Status: v.Status,
+	j := jsonView{Schema: schema, Interaction: v.Interaction, Viewer: v.Viewer, Role: v.Role, Membership: v.Membership, Status: v.Status,
 		Ended: timeOf(v.Ended), Version: v.Version, Parties: nonNil(v.Parties), Messages: nonNil(v.Messages), Consultations: nonNil(v.Legs), Requests: nonNil(v.Requests)}
+	for _, m := range v.Messages { // in message order
+		for _, a := range v.Attachments[m.Seq] {
+			j.Attachments = append(j.Attachments, jsonViewAttachment{Seq: m.Seq, jsonAttachment: jsonAttachment(a)})
+		}
+	}
+	for _, r := range v.Receipts {
+		j.Receipts = append(j.Receipts, jsonReceipt{Party: r.Party, Seq: r.Seq, Time: r.Time.UTC()})
+	}
+	return j
 }
 
 func (j *jsonView) view() View {
-	return View{Interaction: j.Interaction, Viewer: j.Viewer, Role: j.Role, Membership: j.Membership, Status: j.Status, Ended: timeFrom(j.Ended),
+	v := View{Interaction: j.Interaction, Viewer: j.Viewer, Role: j.Role, Membership: j.Membership, Status: j.Status, Ended: timeFrom(j.Ended),
 		Version: j.Version, Parties: nilIfEmpty(j.Parties), Messages: nilIfEmpty(j.Messages), Legs: nilIfEmpty(j.Consultations), Requests: nilIfEmpty(j.Requests)}
+	for _, a := range j.Attachments {
+		if v.Attachments == nil {
+			v.Attachments = map[uint32][]Attachment{}
+		}
+		v.Attachments[a.Seq] = append(v.Attachments[a.Seq], Attachment(a.jsonAttachment))
+	}
+	for _, r := range j.Receipts {
+		v.Receipts = append(v.Receipts, Receipt{Party: r.Party, Seq: r.Seq, Time: r.Time.UTC()})
+	}
+	return v
 }
 
 // MarshalJSON writes the view as a document of schema ViewSchema.
@@ -366,6 +430,8 @@ type jsonEvent struct {
 	Text        string       `json:"text,omitempty"`
 	Seq         uint32       `json:"seq,omitempty"`
 	Notice      *Notice      `json:"notice,omitempty"`
+	// Attachments: a message's files (issue 17), absent without any.
+	Attachments []jsonAttachment `json:"attachments,omitempty"`
 }
 
 // MarshalJSON writes the event as a document of schema EventSchema. Type
@@ -377,7 +443,7 @@ type jsonEvent struct {
 func (e Event) MarshalJSON() ([]byte, error) {
 	j := jsonEvent{Schema: EventSchema, Interaction: e.Interaction, Version: e.Version, Position: e.Position, Time: e.Time.UTC(), Type: e.Type,
 		Actor: e.Actor, Cause: e.Cause, Scope: e.Scope, Party: e.Party, From: e.From, To: e.To, Trigger: e.Trigger, Leg: e.Leg, Via: e.Via,
-		Route: e.Route, Deadline: timeOf(e.Deadline), Text: e.Text, Seq: e.Seq, Supervised: e.Supervised}
+		Route: e.Route, Deadline: timeOf(e.Deadline), Text: e.Text, Seq: e.Seq, Supervised: e.Supervised, Attachments: attachmentsDoc(e.Attachments.all())}
 	if e.Role != RoleNone || e.Type == EventMembership || e.Type == EventRole {
 		r := e.Role
 		j.Role = &r
@@ -417,7 +483,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	}
 	out := Event{Interaction: j.Interaction, Version: j.Version, Position: j.Position, Time: j.Time.UTC(), Type: j.Type, Actor: j.Actor, Cause: j.Cause,
 		Scope: j.Scope, Party: j.Party, From: j.From, To: j.To, Trigger: j.Trigger, Leg: j.Leg, Via: j.Via, Route: j.Route,
-		Deadline: timeFrom(j.Deadline), Text: j.Text, Seq: j.Seq, Supervised: j.Supervised}
+		Deadline: timeFrom(j.Deadline), Text: j.Text, Seq: j.Seq, Supervised: j.Supervised, Attachments: NewFiles(attachmentsOf(j.Attachments))}
 	if j.Role != nil {
 		out.Role = *j.Role
 	}
@@ -455,22 +521,23 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 }
 
 type jsonDelta struct {
-	Schema       string      `json:"schema"`
-	Interaction  ID          `json:"interaction"`
-	Event        *Event      `json:"event,omitempty"`
-	Version      uint64      `json:"version"`
-	Changes      uint64      `json:"changes"`
-	Total        uint32      `json:"total"`
-	Role         Role        `json:"role"`
-	Membership   MemberState `json:"membership"`
-	Status       Status      `json:"status"`
-	Ended        *time.Time  `json:"ended,omitempty"`
-	Message      *Message    `json:"message,omitempty"`
-	Party        *PartyView  `json:"party,omitempty"`
-	PartyAt      int         `json:"party_at,omitempty"`
-	Consultation *Leg        `json:"consultation,omitempty"`
-	Request      *Request    `json:"request,omitempty"`
-	Reset        bool        `json:"reset,omitempty"`
+	Schema       string       `json:"schema"`
+	Interaction  ID           `json:"interaction"`
+	Event        *Event       `json:"event,omitempty"`
+	Version      uint64       `json:"version"`
+	Changes      uint64       `json:"changes"`
+	Total        uint32       `json:"total"`
+	Role         Role         `json:"role"`
+	Membership   MemberState  `json:"membership"`
+	Status       Status       `json:"status"`
+	Ended        *time.Time   `json:"ended,omitempty"`
+	Message      *Message     `json:"message,omitempty"`
+	Party        *PartyView   `json:"party,omitempty"`
+	PartyAt      int          `json:"party_at,omitempty"`
+	Consultation *Leg         `json:"consultation,omitempty"`
+	Request      *Request     `json:"request,omitempty"`
+	Receipt      *jsonReceipt `json:"receipt,omitempty"`
+	Reset        bool         `json:"reset,omitempty"`
 }
 
 // MarshalJSON writes the delta as a document of schema DeltaSchema; its
@@ -479,6 +546,9 @@ func (d Delta) MarshalJSON() ([]byte, error) {
 	j := jsonDelta{Schema: DeltaSchema, Interaction: d.Interaction, Version: d.Version, Changes: d.Changes, Total: d.Total, Role: d.Role,
 		Membership: d.Membership, Status: d.Status, Ended: timeOf(d.Ended), Message: d.Message, Party: d.Party, PartyAt: d.PartyAt,
 		Consultation: d.Leg, Request: d.Request, Reset: d.Reset}
+	if d.Receipt != nil {
+		j.Receipt = &jsonReceipt{Party: d.Receipt.Party, Seq: d.Receipt.Seq, Time: d.Receipt.Time.UTC()}
+	}
 	if d.Event.Type != 0 {
 		ev := d.Event
 		j.Event = &ev
@@ -499,6 +569,9 @@ func (d *Delta) UnmarshalJSON(b []byte) error {
 		Status: j.Status, Ended: timeFrom(j.Ended), Message: j.Message, Party: j.Party, PartyAt: j.PartyAt, Leg: j.Consultation, Request: j.Request, Reset: j.Reset}
 	if j.Event != nil {
 		out.Event = *j.Event
+	}
+	if j.Receipt != nil {
+		out.Receipt = &Receipt{Party: j.Receipt.Party, Seq: j.Receipt.Seq, Time: j.Receipt.Time.UTC()}
 	}
 	*d = out
 	return nil

@@ -101,6 +101,20 @@ func windowOf(v interaction.View, first, last uint32) []interaction.Message {
 	return out
 }
 
+// attachmentsOf is the part of v's attachments on the messages ms (nil: none).
+func attachmentsOf(v interaction.View, ms []interaction.Message) map[uint32][]interaction.Attachment {
+	var out map[uint32][]interaction.Attachment
+	for _, m := range ms {
+		if a, ok := v.Attachments[m.Seq]; ok {
+			if out == nil {
+				out = map[uint32][]interaction.Attachment{}
+			}
+			out[m.Seq] = a
+		}
+	}
+	return out
+}
+
 // checkPage checks that pg is v with the window first..last.
 func checkPage(t *rapid.T, what string, v interaction.View, pg interaction.Page, first, last uint32) {
 	t.Helper()
@@ -109,6 +123,7 @@ func checkPage(t *rapid.T, what string, v interaction.View, pg interaction.Page,
 	}
 	want := v
 	want.Messages = windowOf(v, first, last)
+	want.Attachments = attachmentsOf(v, want.Messages)
 	got := pg.View
 	if len(got.Messages) == 0 {
 		got.Messages = nil

@@ -72,8 +72,12 @@ func (l lens) shown(e *Event, version uint64, seq uint32) Event {
 		ev.Cause, ev.Fingerprint = "", 0
 	}
 	ev.Actor = l.actor(ev.Actor)
-	if ev.Type == EventMessage {
+	switch ev.Type {
+	case EventMessage:
 		ev.Seq = seq
+	case EventRead:
+		// Read up to the viewer's own number of the message read (receipt.go).
+		ev.Seq, _ = l.p.sight.seqUpTo(ev.Seq - 1)
 	}
 	if l.contact {
 		l.contactEvent(&ev)

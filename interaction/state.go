@@ -31,6 +31,9 @@ type State struct {
 	// legChanges are the legs' state changes (sight.go, legAsSeenBy),
 	// behind a pointer: most interactions have no leg (issue 2's budget).
 	legChanges *[]legChange
+	// extra holds attachments and read receipts (extras.go), behind a
+	// pointer: a chat without either pays 8 bytes for both (issue 2's budget).
+	extra *extras
 
 	// log is validate's own bookkeeping (validate.go): the last event's
 	// time (a log's time never goes backwards, R-X5).
@@ -230,6 +233,7 @@ func (s *State) Clone() *State {
 		q := append((*s.batch.quiet)[:0:0], *s.batch.quiet...)
 		c.batch.quiet = &q
 	}
+	c.extra = s.extra.clone()
 	c.Messages = append([]Message(nil), s.Messages...)
 	c.Legs = append([]Leg(nil), s.Legs...)
 	c.Requests = append([]Request(nil), s.Requests...)
@@ -348,6 +352,13 @@ func (s *State) Apply(ev *Event) error {
 				s.Messages = make([]Message, 0, 8)
 			}
 			s.Messages = append(s.Messages, Message{Seq: ev.Seq, Version: ev.Version, Time: ev.Time, Author: ev.Actor, Text: ev.Text, Kind: ev.Kind, Scope: ev.Scope, Notice: noticeOf(ev)})
+			if ev.Attachments.Len() > 0 {
+				s.addAttachments(uint32(len(s.Messages)-1), ev.Attachments.all())
+			}
+		}
+	case EventRead:
+		if !s.scratch {
+			s.addReceipt(ev)
 		}
 	case EventLeg:
 		l := s.Leg(ev.Leg)

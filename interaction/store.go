@@ -304,6 +304,9 @@ type eventDetail struct {
 	request  RequestKind
 	// supervised: Event.Supervised
 	supervised PartyID
+	// attachments: Event.Attachments (a message's files, issue 17),
+	// immutable, shared with the appended event.
+	attachments Files
 }
 
 func storeEvent(ev *Event) storedEvent {
@@ -315,6 +318,7 @@ func storeEvent(ev *Event) storedEvent {
 	d := eventDetail{party: ev.Party, from: ev.From, to: ev.To, trigger: ev.Trigger, leg: ev.Leg, via: ev.Via,
 		route: ev.Route, deadline: ev.Deadline, target: ev.Target, medium: ev.Medium, request: ev.Request,
 		supervised: ev.Supervised}
+	d.attachments = ev.Attachments
 	if d != (eventDetail{leg: ev.Scope.Leg}) {
 		se.detail = new(eventDetail) // allocated here only: &d would put every d on the heap
 		*se.detail = d
@@ -332,6 +336,7 @@ func (se *storedEvent) expand(id ID, ev *Event) {
 		ev.Party, ev.From, ev.To, ev.Trigger, ev.Leg, ev.Via = d.party, d.from, d.to, d.trigger, d.leg, d.via
 		ev.Route, ev.Deadline, ev.Target, ev.Medium, ev.Request = d.route, d.deadline, d.target, d.medium, d.request
 		ev.Supervised = d.supervised
+		ev.Attachments = d.attachments
 	}
 }
 

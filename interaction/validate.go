@@ -91,7 +91,9 @@ func (s *State) validate(ev *Event) error {
 		return refuse(ev, "R-X5", checkStream, "version %d, want %d", ev.Version, s.Version+1)
 	case ev.Type == EventReminder:
 		return refuse(ev, "R-C9", checkStream, "a reminder is a signal to one agent, never part of a stream")
-	case ev.Type < EventOpened || ev.Type > EventRequest:
+	case ev.Type == EventTyping:
+		return refuse(ev, "R-X5", checkStream, "typing is a signal, never part of a stream")
+	case ev.Type < EventOpened || ev.Type > EventRead:
 		return refuse(ev, "R-X5", checkStream, "unknown event type %d", ev.Type)
 	case (s.Version == 0) != (ev.Type == EventOpened):
 		return refuse(ev, "R-X5", checkStream, "a stream starts with opened, and only once")
@@ -145,6 +147,11 @@ func (s *State) validate(ev *Event) error {
 		err = s.validateLeg(ev, actor)
 	case EventRequest:
 		err = s.validateRequest(ev, actor)
+	case EventRead:
+		err = s.validateRead(ev, actor)
+	}
+	if err == nil && ev.Attachments.Len() > 0 {
+		err = validateAttachments(ev)
 	}
 	if err != nil {
 		return err
@@ -466,7 +473,8 @@ func (s *State) validateMessage(ev *Event, p *Party) error {
 	if ev.Seq != s.MessageCount()+1 {
 		return refuse(ev, "R-X6", checkNumbering, "message numbered %d after %d", ev.Seq, s.MessageCount())
 	}
-	if !validText(ev.Text) {
+	if !validText(ev.Text) && !(ev.Text == "" && ev.Attachments.Len() > 0 && ev.Kind == KindText) {
+		// A message with attachments may have no text (CheckContent).
 		return refuse(ev, "R-X6", checkInput, "blank, oversized or invalid UTF-8 text (%d bytes)", len(ev.Text))
 	}
 	sc := ev.Scope

@@ -154,6 +154,14 @@ type View struct {
 	// Requests are the transfer and conference requests the viewer made or
 	// was asked.
 	Requests []Request
+	// Attachments are the files of the viewer's messages (of Messages)
+	// that carry some, by Message.Seq; nil when none does (issue 17). A
+	// message's attachments are shown exactly where it is.
+	Attachments map[uint32][]Attachment
+	// Receipts say how far each party read, as far as the viewer may know
+	// (receipt.go): per reader its latest receipt the viewer may see, in
+	// the viewer's numbering, ordered by the reader's ID as shown.
+	Receipts []Receipt
 }
 
 // PartyView is another party as the viewer sees it: as the latest of its
@@ -221,7 +229,18 @@ func (s *State) view(p *Party, lens lens, first, last uint32) View {
 			lens.messageInto(&v.Messages[k], &s.Messages[i], &memo)
 			v.Messages[k].Seq = seq
 			k++
+			if s.extra != nil {
+				if a := s.attachmentsAt(i); a != nil {
+					if v.Attachments == nil {
+						v.Attachments = map[uint32][]Attachment{}
+					}
+					v.Attachments[seq] = cloneAttachments(a)
+				}
+			}
 		})
+	}
+	if s.extra != nil {
+		v.Receipts = s.receiptsFor(p, lens)
 	}
 	for _, l := range s.Legs {
 		if l.Owner == viewer || l.Invitee == viewer || s.legInSight(p, &l, hops) {

@@ -22,7 +22,7 @@ import (
 const eventColumns = `interaction, version, position, time_s, time_ns, actor, cause, type,
 	scope_kind, scope_leg, scope_party, party, role, from_state, to_state, trigger,
 	leg, via, target_kind, target_id, medium, request, body, kind, seq, fingerprint, route,
-	deadline_s, deadline_ns, supervised`
+	deadline_s, deadline_ns, supervised, attachments`
 
 // zeroTimeSeconds is time.Time{}.Unix(): the zero time is stored as
 // itself and read back as time.Time{}.
@@ -35,7 +35,7 @@ type columns struct {
 	version, timeS, seq, fingerprint, deadlineS                     []int64
 	timeNS, deadlineNS                                              []int32
 	typ, scopeKind, role, targetKind, medium, request, kind         []int16
-	body                                                            [][]byte
+	body, attachments                                               [][]byte
 }
 
 // add appends one append's events; the first carries the command.
@@ -70,6 +70,7 @@ func (c *columns) add(events []interaction.Event) {
 		c.targetKind = append(c.targetKind, int16(ev.Target.Kind))
 		c.targetID = append(c.targetID, ev.Target.ID)
 		c.supervised = append(c.supervised, string(ev.Supervised))
+		c.attachments = append(c.attachments, encodeAttachments(ev.Attachments))
 		c.medium = append(c.medium, int16(ev.Medium))
 		c.request = append(c.request, int16(ev.Request))
 		c.body = append(c.body, []byte(ev.Text))
@@ -81,12 +82,12 @@ func (c *columns) add(events []interaction.Event) {
 
 func (c *columns) len() int { return len(c.interaction) }
 
-// args are chatconsult_append's event arguments (e_interaction … e_deadline_ns, e_supervised).
+// args are chatconsult_append's event arguments (e_interaction … e_deadline_ns, e_supervised, e_attachments).
 func (c *columns) args() []any {
 	return []any{c.interaction, c.version, c.timeS, c.timeNS, c.actor, c.cause, c.command,
 		c.typ, c.scopeKind, c.scopeLeg, c.scopeParty, c.party, c.role, c.from, c.to, c.trigger,
 		c.leg, c.via, c.targetKind, c.targetID, c.medium, c.request, c.body, c.kind, c.seq, c.fingerprint,
-		c.route, c.deadlineS, c.deadlineNS, c.supervised}
+		c.route, c.deadlineS, c.deadlineNS, c.supervised, c.attachments}
 }
 
 // scanEvents reads rows of eventColumns.
@@ -101,14 +102,14 @@ func scanEvents(rows pgx.Rows) ([]interaction.Event, error) {
 		timeNS, deadlineNS                               int32
 		typ, scopeKind, role, targetKind, medium, req    int16
 		kind                                             int16
-		body                                             []byte
+		body, attachments                                []byte
 	)
 	for rows.Next() {
 		var ev interaction.Event
 		if err := rows.Scan(&id, &version, &position, &timeS, &timeNS, &actor, &ev.Cause, &typ,
 			&scopeKind, &scopeLeg, &scopeParty, &party, &role, &ev.From, &ev.To, &ev.Trigger,
 			&leg, &via, &targetKind, &ev.Target.ID, &medium, &req, &body, &kind, &seq, &fingerprint, &route,
-			&deadlineS, &deadlineNS, &supervised); err != nil {
+			&deadlineS, &deadlineNS, &supervised, &attachments); err != nil {
 			return nil, err
 		}
 		ev.Interaction, ev.Version, ev.Position = interaction.ID(id), uint64(version), uint64(position)
@@ -122,6 +123,11 @@ func scanEvents(rows pgx.Rows) ([]interaction.Event, error) {
 		ev.Target.Kind, ev.Medium, ev.Request = interaction.TargetKind(targetKind), interaction.Medium(medium), interaction.RequestKind(req)
 		ev.Text, ev.Kind, ev.Seq = string(body), interaction.MessageKind(kind), uint32(seq)
 		ev.Fingerprint, ev.Supervised = uint64(fingerprint), interaction.PartyID(supervised)
+		files, err := decodeAttachments(attachments)
+		if err != nil {
+			return nil, err
+		}
+		ev.Attachments = files
 		if deadlineS != zeroTimeSeconds || deadlineNS != 0 {
 			ev.Deadline = time.Unix(deadlineS, int64(deadlineNS)).UTC()
 		}

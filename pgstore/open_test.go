@@ -134,6 +134,7 @@ func TestMigrationListsTheInteractionsWrittenBefore(t *testing.T) {
 		`DROP TABLE chatconsult_routing_chats`,
 		`DROP SEQUENCE chatconsult_routing_seq`,
 		`ALTER TABLE chatconsult_events DROP COLUMN supervised`,
+		`ALTER TABLE chatconsult_events DROP COLUMN attachments`,
 		`DROP TABLE chatconsult_history`,
 		`DELETE FROM chatconsult_migrations WHERE version >= 3`,
 	} {

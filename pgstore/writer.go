@@ -72,7 +72,8 @@ func (s *Store) write() {
 }
 
 // appendSQL runs chatconsult_append (migrations/0009_one_round_trip.sql,
-// with Event.Supervised since 0011_supervised.sql)
+// with Event.Supervised since 0011_supervised.sql and Event.Attachments
+// since 0012_attachments.sql)
 // on a batch. The scalar subquery reads the position offset and takes the
 // log head row FOR SHARE: appends share it, and whatever must stop them
 // (raising the offset, a test holding them up) takes it FOR UPDATE.
@@ -81,7 +82,7 @@ const appendSQL = `SELECT chatconsult_append(
 	$1, $2, $3, $4, $5, $6, $7, $8,
 	$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26,
 	$27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38,
-	$39, $40, $41, $42, $43, $44, $45)`
+	$39, $40, $41, $42, $43, $44, $45, $46)`
 
 // commit writes a batch of appends in one transaction, in one round trip:
 // one pipeline of BEGIN; chatconsult_append(…); COMMIT; then

@@ -31,6 +31,12 @@
 // leaves, when the leg ends and when the session with the contact ends;
 // its reminders stop with it.
 //
+// Read receipts (interaction.MarkRead, issue 17) neither settle nor delay
+// a pending response: reading is not answering, and a customer who sees
+// "read" and no answer is still waiting, so its agent is still reminded.
+// Attachments count as the message they travel with: a contact's picture
+// without text asks like any message, an agent's file answers.
+//
 // # Reminders
 //
 // Whatever the agent's setting says, a pending response in a conversation

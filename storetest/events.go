@@ -66,6 +66,13 @@ func setNonZero(t *testing.T, name string, f reflect.Value, n int) {
 			f.Set(reflect.ValueOf(baseTime))
 			return
 		}
+		if f.Type() == reflect.TypeOf(interaction.Files{}) {
+			f.Set(reflect.ValueOf(interaction.NewFiles([]interaction.Attachment{
+				{Name: name + "-1.pdf", MediaType: "application/pdf", Size: int64(n + 1), Ref: fmt.Sprintf("%s-ref-%d", name, n)},
+				{Name: "Grüße 👋.png", MediaType: "image/png", Size: 1 << 20, Ref: fmt.Sprintf("%s-ref2-%d", name, n)},
+			})))
+			return
+		}
 		for i := 0; i < f.NumField(); i++ {
 			setNonZero(t, name+"."+f.Type().Field(i).Name, f.Field(i), n*10+i)
 		}

@@ -183,8 +183,8 @@ func New(opts ...Option) *System {
 		interaction.WithStore(c.store), interaction.WithClock(c.clock), interaction.WithNotifier(notifiers),
 	}, c.chats...)...)
 	s.Consult = consult.New(s.Chats, append([]consult.Option{consult.WithRouter(s.Routing)}, c.consult...)...)
-	s.Routing.RescindWith(s.Consult)
 	s.NewChats = routing.NewChatRouter(s.Chats, s.Routing, c.newChats...)
+	s.Routing.RescindWith(routing.ChatRescinder{Chats: s.NewChats, Others: s.Consult})
 	return s
 }
 

@@ -443,3 +443,74 @@ func (c chatOffer) Decide(d *interaction.Decision) error {
 	}
 	return interaction.Assign{Agent: c.Agent}.Decide(d)
 }
+
+// Rescind takes back the chat offer (ChatOffer) of an agent who logged
+// out and offers the chat to the next agent of its route in the same
+// append (R-X1); with no route (a chat assigned to a named agent), the
+// offer is withdrawn and the chat waits. The command ID is derived from
+// the chat and the agent, so whichever instance learns of the logout first
+// does it, once. It implements Rescinder for chat offers; ChatRescinder
+// sends the other invitations elsewhere.
+func (r *ChatRouter) Rescind(ctx context.Context, id interaction.ID, invitation interaction.LegID, agent interaction.PartyID) error {
+	if invitation != ChatOffer {
+		return refuse(interaction.ErrBadInput, "rescind chat offer", "not a chat offer: "+string(invitation))
+	}
+	if err := r.chats.Sync(ctx, id); err != nil {
+		return err
+	}
+	st, err := r.chats.State(ctx, id)
+	if err != nil {
+		return err
+	}
+	if p := st.Party(agent); st.Status != interaction.StatusWaiting || p == nil || p.Membership != interaction.MemberInvited {
+		return refuse(interaction.ErrInvalidTransition, "rescind chat offer", "no pending chat offer to "+string(agent))
+	}
+	commandID := "chat-offer/" + string(id) + "/" + string(agent) + "/rescind"
+	rt, ok, err := r.routes.ChatRoute(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !ok || rt.Target.Kind == interaction.TargetAgent {
+		_, _, err := r.chats.ExecuteOnce(ctx, id, interaction.System, commandID, interaction.Withdraw{Agent: agent})
+		return err
+	}
+	next, err := r.offer(ctx, id, rt.Target, agent, commandID, nil)
+	if err == nil {
+		r.offeredOn(ctx, id, "rescinded", next)
+	}
+	if errors.Is(err, interaction.ErrNotFound) {
+		return nil // withdrawn; nobody left: reported (ChatExhausted)
+	}
+	return err
+}
+
+// ChatRescinder takes back the invitations of an agent who logged out:
+// its chat offers through Chats (ChatRouter.Rescind), every other
+// invitation through Others (consult's Service). Give it to
+// Directory.RescindWith.
+type ChatRescinder struct {
+	Chats  *ChatRouter
+	Others Rescinder
+}
+
+// Rescind implements Rescinder.
+func (c ChatRescinder) Rescind(ctx context.Context, id interaction.ID, invitation interaction.LegID, agent interaction.PartyID) error {
+	if invitation == ChatOffer {
+		if c.Chats == nil {
+			return nil
+		}
+		return c.Chats.Rescind(ctx, id, invitation, agent)
+	}
+	if c.Others == nil {
+		return nil
+	}
+	return c.Others.Rescind(ctx, id, invitation, agent)
+}
+
+// chatOffers is a Rescinder that takes back chat offers (ChatOffer) too;
+// a Directory gives chat offers only to one (consult's Service takes back
+// legs and requests only).
+type chatOffers interface{ rescindsChatOffers() }
+
+func (*ChatRouter) rescindsChatOffers()   {}
+func (ChatRescinder) rescindsChatOffers() {}

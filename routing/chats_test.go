@@ -183,3 +183,70 @@ func pendingOffer(st *interaction.State) interaction.PartyID {
 	}
 	return ""
 }
+
+// TestRX1ChatOfferOfAnAgentWhoLogsOutIsOfferedOnOnce: a new chat offered
+// on instance A to ann, who then logs out on instance B: B takes the
+// offer back and the chat goes to the next agent of its route, once,
+// whichever instance rescinds, and however often (R-X1; issue 14).
+func TestRX1ChatOfferOfAnAgentWhoLogsOutIsOfferedOnOnce(t *testing.T) {
+	clock := chatconsulttest.NewManualClock()
+	var exhausted []routing.ChatExhausted
+	rs, ins := newChatInstances(t, clock, &exhausted)
+	a, b := ins[0], ins[1]
+	for i := range ins {
+		ins[i].dir.RescindWith(routing.ChatRescinder{Chats: ins[i].router})
+	}
+	for _, id := range []interaction.PartyID{"ann", "bob"} {
+		require.NoError(t, a.dir.PutContext(ctx, routing.Agent{ID: id, Skills: map[string]int{"billing": 1}, Capacity: routing.Capacity{interaction.MediumChat: 1}}))
+		require.NoError(t, a.dir.SetPresence(ctx, id, routing.Ready))
+		clock.Advance(time.Second)
+	}
+	billing := interaction.Target{Kind: interaction.TargetSkill, ID: "billing"}
+	id, err := a.chats.Open(ctx, "contact1", "Hello")
+	require.NoError(t, err)
+	first, err := a.router.Route(ctx, id, billing)
+	require.NoError(t, err)
+	require.Equal(t, interaction.PartyID("ann"), first)
+
+	require.NoError(t, b.dir.Refresh(ctx))
+	require.NoError(t, b.dir.SetPresence(ctx, "ann", routing.LoggedOut))
+	require.NoError(t, a.chats.Sync(ctx, id))
+	st, err := a.chats.State(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.MemberWithdrawn, st.Party("ann").Membership, "ann's chat offer is taken back")
+	assert.Equal(t, interaction.MemberInvited, st.Party("bob").Membership, "and the chat offered to bob")
+	assert.Equal(t, 0, recordIn(t, rs, "ann").Reserved.Of(interaction.MediumChat), "ann's unit given back")
+
+	// A learns of the logout too (its feed), and rescinds again: nothing more.
+	version := st.Version
+	assert.ErrorIs(t, a.router.Rescind(ctx, id, routing.ChatOffer, "ann"), interaction.ErrInvalidTransition,
+		"a second rescind finds it done (Directory.Follow takes that as answered meanwhile)")
+	require.NoError(t, a.chats.Sync(ctx, id))
+	st, err = a.chats.State(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, version, st.Version, "offered on once")
+	invited := 0
+	for _, p := range st.Parties {
+		if p.Membership == interaction.MemberInvited {
+			invited++
+		}
+	}
+	assert.Equal(t, 1, invited, "one offer out")
+	assert.Empty(t, exhausted)
+
+	// Consult's own rescinder never gets a chat offer: a Directory whose
+	// Rescinder does not take chat offers leaves them to whoever assigns chats.
+	var got []interaction.LegID
+	b.dir.RescindWith(rescinderFunc(func(_ context.Context, _ interaction.ID, inv interaction.LegID, _ interaction.PartyID) error {
+		got = append(got, inv)
+		return nil
+	}))
+	require.NoError(t, b.dir.SetPresence(ctx, "bob", routing.LoggedOut))
+	assert.Empty(t, got, "bob's chat offer is not a leg or request")
+}
+
+type rescinderFunc func(context.Context, interaction.ID, interaction.LegID, interaction.PartyID) error
+
+func (f rescinderFunc) Rescind(ctx context.Context, id interaction.ID, inv interaction.LegID, agent interaction.PartyID) error {
+	return f(ctx, id, inv, agent)
+}

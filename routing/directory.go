@@ -310,6 +310,9 @@ func (d *Directory) SetPresence(ctx context.Context, id interaction.PartyID, p P
 	rescinder := d.rescinder
 	if p == LoggedOut && rescinder != nil {
 		pending = d.invitations.rescindable(id)
+		if _, ok := rescinder.(chatOffers); ok {
+			pending = append(pending, d.invitations.chatOffers(id)...)
+		}
 	}
 	d.mu.Unlock()
 	var errs []error

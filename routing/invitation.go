@@ -138,6 +138,12 @@ func (b *invitationBook) rescindable(agent interaction.PartyID) []Invitation {
 	return b.of(agent, func(inv *Invitation) bool { return inv.ID != "" })
 }
 
+// chatOffers lists the agent's pending chat offers, as invitations with
+// the ChatOffer ID.
+func (b *invitationBook) chatOffers(agent interaction.PartyID) []Invitation {
+	return b.of(agent, func(inv *Invitation) bool { return inv.ID == "" && inv.Kind == InviteChat })
+}
+
 func (b *invitationBook) open(k invitationKey, inv *Invitation) {
 	b.seq++
 	inv.Seq = b.seq

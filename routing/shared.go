@@ -221,8 +221,12 @@ func (d *Directory) rescindOffers(ctx context.Context, rescinder Rescinder, agen
 	if err != nil {
 		return err
 	}
+	_, chats := rescinder.(chatOffers)
 	var errs []error
 	for _, o := range offers {
+		if o.Invitation == ChatOffer && !chats {
+			continue // whoever assigns chats takes them back
+		}
 		err := rescinder.Rescind(ctx, o.Interaction, o.Invitation, agent)
 		// Answered meanwhile, or rescinded by another instance first.
 		if err != nil && !errors.Is(err, interaction.ErrInvalidTransition) && !errors.Is(err, interaction.ErrNotFound) {

@@ -217,6 +217,9 @@ type Offer struct {
 // PendingOffers lists, per agent, the invitations of an interaction that
 // a Rescinder can take back (consultation legs inviting, transfer and
 // conference requests pending), derived from the state alone.
+//
+// A chat offered to an agent (interaction.Assign: the agent invited as the
+// owner of a waiting chat) is listed too, as ChatOffer.
 func PendingOffers(st *interaction.State) map[interaction.PartyID][]interaction.LegID {
 	var out map[interaction.PartyID][]interaction.LegID
 	add := func(p interaction.PartyID, id interaction.LegID) {
@@ -235,8 +238,20 @@ func PendingOffers(st *interaction.State) map[interaction.PartyID][]interaction.
 			add(r.Invitee, r.ID)
 		}
 	}
+	if st.Status == interaction.StatusWaiting {
+		for i := range st.Parties {
+			if p := &st.Parties[i]; p.Membership == interaction.MemberInvited && p.Role == interaction.RoleOwner {
+				add(p.ID, ChatOffer)
+			}
+		}
+	}
 	return out
 }
+
+// ChatOffer is the Invitation of an Offer that is the chat itself offered
+// to the agent (interaction.Assign), not a leg or request of it: no leg or
+// request has the empty ID.
+const ChatOffer interaction.LegID = ""
 
 // Busy is everything that counts against capacity for medium m.
 func (r *Record) Busy(m interaction.Medium) int {

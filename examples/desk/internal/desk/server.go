@@ -151,6 +151,13 @@ func (s *Server) remind(_ context.Context, r signals.Reminder) {
 	s.refreshLocked()
 }
 
+// remindersOf is how many reminders p's pane should show.
+func (s *Server) remindersOf(p interaction.PartyID) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reminders[p]
+}
+
 func (s *Server) refreshLocked() {
 	for c := range s.watchers {
 		select {
@@ -278,6 +285,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		page   *interaction.Page // the page the pane shows, kept by deltas; nil: no chat
 		id     interaction.ID
 		reread = true
+		shown  int // the reminders the pane shows
 	)
 	for {
 		if q, ok := s.tokenParty(tok); !ok || q != p {
@@ -289,6 +297,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			page, id, reread = pg, pane.Interaction, false
+			shown = pane.Reminders
 		}
 		var batch []interaction.Delta
 		changed := false // something to show: a delta the page did not hold, or a reminder
@@ -300,7 +309,10 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 			batch, pending = pending, nil
 			mu.Unlock()
 		case <-switched: // another interaction, a token replaced, or a reminder
-			changed = true
+			// Only a new reminder is news for the pane (the rest is
+			// checked below); a wake-up that came late (the chat it
+			// announced is on the pane already) sends nothing.
+			changed = s.remindersOf(p) != shown
 		}
 		if s.interaction() != id {
 			reread = true // another chat on the desk
@@ -355,6 +367,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 			page = nil
 			continue
 		}
+		shown = pane.Reminders
 		if !send("delta", pane) {
 			return
 		}

@@ -18,7 +18,25 @@ import (
 // Authenticator's, and a body with a field not listed here is refused.
 type (
 	textBody struct {
-		Text string `json:"text"`
+		Text        string           `json:"text"`
+		Attachments []attachmentBody `json:"attachments,omitempty"`
+	}
+	// attachmentBody is one file a message carries (interaction.Attachment):
+	// the library keeps no bytes, the reference is the service's.
+	attachmentBody struct {
+		Name      string `json:"name"`
+		MediaType string `json:"media_type"`
+		Size      int64  `json:"size"`
+		Ref       string `json:"ref"`
+	}
+	// typingBody says where the caller is composing: in the chat (no
+	// leg), in a note to the agents, or in a consultation leg.
+	typingBody struct {
+		Leg  interaction.LegID `json:"leg,omitempty"`
+		Note bool              `json:"note,omitempty"`
+	}
+	readBody struct {
+		Seq uint32 `json:"seq"`
 	}
 	openBody struct {
 		Text   string              `json:"text"`
@@ -35,8 +53,9 @@ type (
 		Leg interaction.LegID `json:"leg"`
 	}
 	sayBody struct {
-		Leg  interaction.LegID `json:"leg"`
-		Text string            `json:"text"`
+		Leg         interaction.LegID `json:"leg"`
+		Text        string            `json:"text"`
+		Attachments []attachmentBody  `json:"attachments,omitempty"`
 	}
 	requestBody struct {
 		Request interaction.LegID `json:"request"`
@@ -192,8 +211,15 @@ func (h *Handler) routes() []Route {
 			}
 			return h.chat(ctx, id, a, k, interaction.Join{})
 		}),
-		command(h, "post", "write to the chat", false, func(ctx context.Context, id interaction.ID, a interaction.PartyID, k string, b textBody) (any, error) {
-			return h.chat(ctx, id, a, k, interaction.Post{Text: b.Text})
+		command(h, "post", "write to the chat, with attachments if any", false, func(ctx context.Context, id interaction.ID, a interaction.PartyID, k string, b textBody) (any, error) {
+			return h.chat(ctx, id, a, k, interaction.Post{Text: b.Text, Attachments: attachments(b.Attachments)})
+		}),
+		command(h, "note", "write a note the agents see and the contact never does", false, func(ctx context.Context, id interaction.ID, a interaction.PartyID, k string, b textBody) (any, error) {
+			return h.chat(ctx, id, a, k, interaction.Note{Text: b.Text, Attachments: attachments(b.Attachments)})
+		}),
+		command(h, "typing", "signal that the caller is composing in the chat, a note or a consultation (ephemeral, on the event streams of who would see the message)", false, h.typing),
+		command(h, "read", "mark the caller's transcript read up to its message seq", false, func(ctx context.Context, id interaction.ID, a interaction.PartyID, k string, b readBody) (any, error) {
+			return h.chat(ctx, id, a, k, interaction.MarkRead{Seq: b.Seq})
 		}),
 		command(h, "leave", "leave the chat", false, func(ctx context.Context, id interaction.ID, a interaction.PartyID, k string, _ none) (any, error) {
 			return h.chat(ctx, id, a, k, interaction.Leave{})
@@ -220,9 +246,17 @@ func (h *Handler) routes() []Route {
 			leg, err := h.c.Consult.Start(ctx, id, a, b.Target, b.Medium)
 			return LegResult{Leg: leg}, err
 		}),
-		command(h, "say", "write in a consultation (R-C5)", false, consultCall(h, func(s *consult.Service, ctx context.Context, id interaction.ID, a interaction.PartyID, b sayBody) error {
-			return s.Say(ctx, id, a, b.Leg, b.Text)
-		})),
+		command(h, "say", "write in a consultation, with attachments if any (R-C5)", false, func(ctx context.Context, id interaction.ID, a interaction.PartyID, k string, b sayBody) (any, error) {
+			if err := h.needConsult(); err != nil {
+				return nil, err
+			}
+			// As consult.Service.Say runs it (a Say sets no deadline), with
+			// the attachments Service.Say does not take.
+			if _, _, err := h.c.Chats.ExecuteOnce(ctx, id, a, k, consult.Say{Leg: b.Leg, Text: b.Text, Attachments: attachments(b.Attachments)}); err != nil {
+				return nil, err
+			}
+			return OK{true}, nil
+		}),
 		command(h, "accept", "the target accepts a consultation (R-C3)", false, consultCall(h, func(s *consult.Service, ctx context.Context, id interaction.ID, a interaction.PartyID, b legBody) error {
 			return s.Accept(ctx, id, a, b.Leg)
 		})),
@@ -273,6 +307,48 @@ func (h *Handler) routes() []Route {
 		})),
 	}
 	return rs
+}
+
+// attachments converts a body's files; their rules (count, name, media
+// type, size, reference) are the library's: a bad one is 422.
+func attachments(bs []attachmentBody) []interaction.Attachment {
+	if len(bs) == 0 {
+		return nil
+	}
+	out := make([]interaction.Attachment, len(bs))
+	for i, b := range bs {
+		out[i] = interaction.Attachment{Name: b.Name, MediaType: b.MediaType, Size: b.Size, Ref: b.Ref}
+	}
+	return out
+}
+
+// TypingResult is the typing signal as the caller is shown it: until
+// when it lasts unless renewed.
+type TypingResult struct {
+	Deadline time.Time `json:"deadline"`
+}
+
+// typing runs Service.Typing with the draft the body names: a Post (the
+// chat), a Note, or a consult.Say in the leg. It is refused as that
+// message would be; it writes nothing, so a retry is harmless and the
+// Idempotency-Key means nothing here. The signal reaches, on their event
+// streams, exactly the parties who would see the message (typing in a
+// leg never reaches the contact, R-C5).
+func (h *Handler) typing(ctx context.Context, id interaction.ID, a interaction.PartyID, _ string, b typingBody) (any, error) {
+	var draft interaction.Command = interaction.Post{}
+	switch {
+	case b.Leg != "" && b.Note:
+		return nil, &interaction.Error{Kind: interaction.ErrBadInput, Op: "typing", Interaction: id, Party: a, Detail: "a draft is in a leg or a note, not both"}
+	case b.Leg != "":
+		draft = consult.Say{Leg: b.Leg}
+	case b.Note:
+		draft = interaction.Note{}
+	}
+	ev, err := h.c.Chats.Typing(ctx, id, a, draft)
+	if err != nil {
+		return nil, err
+	}
+	return TypingResult{Deadline: ev.Deadline.UTC()}, nil
 }
 
 // supervise runs a supervisor's command (R-X7) under the key, if any.

@@ -21,7 +21,11 @@ import (
 // say its view's version) and gets every event after it exactly once:
 // first what it missed, read through the Store (Service.EventsSince), then
 // the live ones, skipping what it had. A reminder (R-C9) comes as
-// "event: reminder" without an id; reminders are not replayed.
+// "event: reminder" and a typing signal as "event: typing" (its deadline
+// says until when it lasts), both without an id and never replayed; the
+// library's Notifier delivers a typing signal only to the parties who
+// would see a message there (interaction.State.TypingVisible), so typing
+// in a consultation never reaches the contact's stream.
 //
 // The handler subscribes before it reads the Store, so nothing falls
 // between. Commands never wait for a stream: the subscription is bounded
@@ -60,7 +64,7 @@ func (h *Handler) stream(c *call) {
 			return false
 		}
 		var b strings.Builder
-		if ev.Type != interaction.EventReminder {
+		if !signal(ev) {
 			b.WriteString("id: " + strconv.FormatUint(ev.Version, 10) + "\n")
 		}
 		b.WriteString("event: " + ev.Type.String() + "\ndata: ")
@@ -76,7 +80,7 @@ func (h *Handler) stream(c *call) {
 	// Store first.
 	var send func(ev interaction.Event) bool
 	send = func(ev interaction.Event) bool {
-		if ev.Type == interaction.EventReminder {
+		if signal(ev) {
 			return write(ev)
 		}
 		if ev.Version <= sent {
@@ -125,6 +129,13 @@ func (h *Handler) stream(c *call) {
 			return
 		}
 	}
+}
+
+// signal reports whether ev is a signal, not a fact of the log: a
+// reminder (R-C9) or a typing signal. It is sent without an id (the
+// caller's event numbers count facts only) and never replayed.
+func signal(ev interaction.Event) bool {
+	return ev.Type == interaction.EventReminder || ev.Type == interaction.EventTyping
 }
 
 // catchUp writes what the Store holds after *sent.

@@ -151,12 +151,71 @@ func texts(lines []line) []string {
 	return out
 }
 
+// consultationFile is attached in the consultation; the contact pane
+// must never show it (R-C5). chatFile is attached in the chat.
+const (
+	consultationFile = "ledger.xlsx"
+	chatFile         = "invoice.pdf"
+)
+
+// attach chooses a file of size bytes in the pane's box: the desk sends
+// its name, type and size with the next message.
+func (p player) attach(party, box, name, mediaType string, size int) {
+	p.t.Helper()
+	input := strconv.Quote(fmt.Sprintf(`#pane-%s .%s input[type=file]`, party, box))
+	p.waitJS(party+" attaches "+name, fmt.Sprintf(`(() => { const i = document.querySelector(%s); if (!i) return false;
+		const dt = new DataTransfer(); dt.items.add(new File([new Uint8Array(%d)], %q, {type: %q})); i.files = dt.files; return i.files.length === 1 })()`,
+		input, size, name, mediaType))
+}
+
+// attachments are the names of the attachments the pane's transcript shows.
+func (p player) attachments(party string) []string {
+	p.t.Helper()
+	out, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](fmt.Sprintf(
+		`[...document.querySelectorAll("#pane-%s .transcript .attachment")].map(a => a.dataset.name)`, party)))
+	require.NoError(p.t, err)
+	return out
+}
+
+// typeIn types text in the pane's box without sending it: the page tells
+// the desk that the party is typing there.
+func (p player) typeIn(party, box, text string) {
+	p.t.Helper()
+	input := strconv.Quote(fmt.Sprintf(`#pane-%s .%s input[name=text]`, party, box))
+	p.waitJS(party+" types in "+box, fmt.Sprintf(`(() => { const i = document.querySelector(%s); if (!i || i.offsetParent === null) return false;
+		i.value = %q; i.dispatchEvent(new Event("input", {bubbles: true})); return true })()`, input, text))
+}
+
+// watchContactTyping records every "… is typing" the contact pane ever
+// shows, from now on.
+func (p player) watchContactTyping() {
+	p.t.Helper()
+	p.run("watch the contact's typing line", chromedp.Evaluate[chromedp.Void](`(() => {
+		window.contactTyping = [];
+		const box = document.querySelector("#pane-contact .typing");
+		new MutationObserver(() => { if (box.textContent) window.contactTyping.push(box.textContent + (box.dataset.consultation === "true" ? " [consultation]" : "")) })
+			.observe(box, {childList: true, characterData: true, subtree: true, attributes: true});
+	})()`))
+}
+
+func (p player) contactTyping() []string {
+	p.t.Helper()
+	out, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](`window.contactTyping`))
+	require.NoError(p.t, err)
+	return out
+}
+
 // consultationSecrets are written in the consultation; the contact pane
 // must never show them (R-C5).
 var consultationSecrets = []string{"Can I refund the late fee?", "Yes, bring me in."}
 
 func (p player) contactSeesNoConsultation() {
 	p.t.Helper()
+	for _, name := range p.attachments("contact") {
+		assert.NotEqual(p.t, consultationFile, name, "R-C5: the contact pane shows a consultation attachment")
+	}
+	receipts := p.text(`#pane-contact .receipts`)
+	assert.NotContains(p.t, receipts, "agent2", "the contact pane shows an internal agent ID in a receipt")
 	lines := p.transcript("contact")
 	for _, l := range lines {
 		assert.False(p.t, l.Consultation, "R-C5: the contact pane shows a consultation message: %q", l.Text)
@@ -180,6 +239,7 @@ func TestDeskConsultConferenceOwnerLeaves(t *testing.T) {
 	p := player{t: t, ctx: ctx}
 
 	p.run("open the desk", chromedp.Navigate(srv.URL), chromedp.WaitVisible(chromedp.CSS(`#pane-contact .chat-input input`)))
+	p.watchContactTyping()
 	p.write("contact", "chat-input", "Hello, my invoice is wrong")
 	p.click("agent1", "accept-chat")
 	p.waitFor("agent1", "Hello, my invoice is wrong")
@@ -191,12 +251,40 @@ func TestDeskConsultConferenceOwnerLeaves(t *testing.T) {
 	p.click("agent1", "consult")
 	p.click("agent2", "accept")
 	p.waitFor("agent2", "Let me check that for you.")
+	// Read receipts: the pane marks what it shows read. The contact sees
+	// that its agent read, under the agent's contact-facing name.
+	p.waitJS("the contact sees agent1's receipt", `document.querySelector("#pane-contact .receipts").textContent.includes("Agent 1 read up to")`)
+	p.waitJS("agent1 sees the contact's receipt", `!!document.querySelector('#pane-agent1 .receipts .receipt[data-party="contact"]')`)
+
+	// Typing in the consultation (issue 17): agent2 is told, the contact
+	// never (R-C5). Checked over a while after agent2 saw it: both would
+	// have been told at the same moment.
+	p.typeIn("agent1", "say-input", "Can I")
+	p.waitJS("agent2 sees agent1 typing in the consultation", `document.querySelector("#pane-agent2 .typing").textContent === "agent1 is typing (consultation)"`)
+	for range 15 {
+		assert.Empty(t, p.text(`#pane-contact .typing`), "R-C5: the contact pane shows typing from a consultation")
+		time.Sleep(100 * time.Millisecond)
+	}
+	assert.Empty(t, p.contactTyping(), "R-C5: the contact pane showed typing from a consultation")
+
+	p.attach("agent1", "say-input", consultationFile, "application/vnd.ms-excel", 2048)
 	p.write("agent1", "say-input", consultationSecrets[0])
 	p.waitFor("agent2", consultationSecrets[0])
+	p.waitJS("agent2's typing line ends with agent1's message", `document.querySelector("#pane-agent2 .typing").textContent === ""`)
+	p.waitJS("agent2 sees the consultation's attachment, its name and size",
+		`[...document.querySelectorAll("#pane-agent2 .attachment")].some(a => a.textContent === "📎 ledger.xlsx (2.0 KB)")`)
+	p.waitJS("agent1 sees that agent2 read the consultation", `!!document.querySelector('#pane-agent1 .receipts .receipt[data-party="agent2"]')`)
 	p.write("agent2", "say-input", consultationSecrets[1])
 	p.waitFor("agent1", consultationSecrets[1])
 	p.contactSeesNoConsultation()
 	assert.Equal(t, []string{"Hello, my invoice is wrong", "Let me check that for you."}, texts(p.transcript("contact")))
+	assert.Empty(t, p.attachments("contact"), "R-C5: the contact pane shows the consultation's attachment")
+
+	// Typing in the chat: the contact is told, by the agent's
+	// contact-facing name.
+	p.typeIn("agent1", "chat-input", "One moment")
+	p.waitJS("the contact sees Agent 1 typing", `document.querySelector("#pane-contact .typing").textContent === "Agent 1 is typing"`)
+	assert.Equal(t, []string{"Agent 1 is typing"}, p.contactTyping(), "the contact pane showed only the chat's typing")
 	agent2 := p.transcript("agent2")
 	require.Len(t, agent2, 4)
 	assert.True(t, agent2[2].Consultation && agent2[3].Consultation, "agent2 sees the consultation marked as such")
@@ -209,7 +297,12 @@ func TestDeskConsultConferenceOwnerLeaves(t *testing.T) {
 	p.write("agent2", "chat-input", "I have refunded the late fee.")
 	p.waitFor("contact", "I have refunded the late fee.")
 	p.waitFor("agent1", "I have refunded the late fee.")
+	p.attach("contact", "chat-input", chatFile, "application/pdf", 3*1024*1024)
 	p.write("contact", "chat-input", "Great, thank you!")
+	for _, party := range []string{"agent1", "agent2", "contact"} {
+		p.waitJS(party+" sees the chat's attachment", fmt.Sprintf(
+			`[...document.querySelectorAll("#pane-%s .attachment")].some(a => a.textContent === "📎 invoice.pdf (3.0 MB)")`, party))
+	}
 	p.waitFor("agent1", "Great, thank you!")
 	p.waitFor("agent2", "Great, thank you!")
 	p.waitJS("R-C9: both agents owe the contact an answer", `document.body.dataset.pending === "agent1 agent2"`)
@@ -226,6 +319,11 @@ func TestDeskConsultConferenceOwnerLeaves(t *testing.T) {
 	assert.Contains(t, p.text(`#pane-agent1 .actions`), "Mark done", "agent1's part is over: it marks done (R-C8)")
 	p.write("agent2", "chat-input", "Yes, it is.")
 	p.contactSeesNoConsultation()
+	assert.Equal(t, []string{chatFile}, p.attachments("contact"), "the contact's pane shows the chat's attachment only")
+	for _, shown := range p.contactTyping() {
+		assert.NotContains(t, shown, "consultation", "R-C5: the contact pane showed typing from a consultation")
+		assert.NotContains(t, shown, "agent", "the contact pane showed an internal agent ID as typing")
+	}
 	assert.Equal(t, []string{
 		"Hello, my invoice is wrong", "Let me check that for you.", "Agent 2 joined the conference",
 		"I have refunded the late fee.", "Great, thank you!", "Is the refund already visible?", "Yes, it is.",

@@ -41,6 +41,17 @@
 // (/act) answers with the acting pane (a page), so a click shows at once;
 // the page keeps whichever of the two is newer (Pane.Seq).
 //
+// # Typing, receipts, attachments
+//
+// The /act actions "typing" (the draft is a Post, or a consult.Say with
+// a leg: Service.Typing) and "read" (MarkRead, in the party's numbering),
+// and attachments on "post" and "say" (a name, media type and size; the
+// desk gives each a reference of its own and keeps no file). A typing
+// signal the party's delta subscription delivers is sent on its stream as
+// an SSE event "typing" (PaneTyping: who, where, for how long); it
+// changes no page. Receipts and attachments come with the pane, from the
+// page's View.Receipts and View.Attachments.
+//
 // # Decisions
 //
 //   - The desk holds one interaction at a time. The contact's first

@@ -50,8 +50,13 @@ func (s *Server) login(p interaction.PartyID) string {
 	t := newToken()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	_, replaced := s.tokens[p]
 	s.tokens[p] = t
-	s.refreshLocked()
+	if replaced {
+		// The old pane's stream ends when it wakes. A first login wakes
+		// no stream: it would send the others an update with nothing new.
+		s.refreshLocked()
+	}
 	return t
 }
 

@@ -44,6 +44,38 @@ type Pane struct {
 	// Reminders counts the reminders raised for the party's pending
 	// responses in this chat (R-C9).
 	Reminders int `json:"reminders"`
+	// Receipts say how far the others read, as far as the party may know
+	// (View.Receipts: the contact is never told that anyone read a
+	// consultation message, nor that a consultation target read).
+	Receipts []PaneReceipt `json:"receipts"`
+}
+
+// PaneReceipt is how far another party read, in the pane's numbering.
+type PaneReceipt struct {
+	Party interaction.PartyID `json:"party"`
+	Name  string              `json:"name"`
+	Seq   uint32              `json:"seq"`
+}
+
+// PaneAttachment is a file of a message as a pane shows it: a name and a
+// size (the desk keeps no files; its reference is not sent to the page).
+type PaneAttachment struct {
+	Name      string `json:"name"`
+	MediaType string `json:"mediaType"`
+	Size      int64  `json:"size"`
+}
+
+// PaneTyping is one typing signal as the pane's party is told it (an SSE
+// event "typing"): who (as the party knows it), where, and for how long.
+type PaneTyping struct {
+	Party        interaction.PartyID `json:"party"`
+	Name         string              `json:"name"`
+	Consultation bool                `json:"consultation"`
+	Leg          interaction.LegID   `json:"leg,omitempty"`
+	// ExpiresIn is how long the signal lasts from now (its Deadline), in
+	// milliseconds; the page stops showing it then, or when the party's
+	// message comes.
+	ExpiresIn int64 `json:"expiresIn"`
 }
 
 // PaneParty is another party as the pane's party sees it.
@@ -62,6 +94,7 @@ type PaneMessage struct {
 	Notice       bool                `json:"notice"`
 	Consultation bool                `json:"consultation"` // a leg message (R-C5)
 	OnlyYou      bool                `json:"onlyYou"`      // a notice for this party alone
+	Attachments  []PaneAttachment    `json:"attachments,omitempty"`
 }
 
 // PaneLeg is one of the party's consultations.
@@ -174,6 +207,11 @@ func (s *Server) paneFrom(st *interaction.State, id interaction.ID, pg *interact
 	for _, q := range view.Parties {
 		pane.Parties = append(pane.Parties, PaneParty{ID: q.ID, Role: q.Role.String(), Membership: q.Membership})
 	}
+	for _, r := range view.Receipts {
+		if r.Party != party {
+			pane.Receipts = append(pane.Receipts, PaneReceipt{Party: r.Party, Name: nameIn(view, r.Party), Seq: r.Seq})
+		}
+	}
 	for _, m := range msgs {
 		pane.Messages = append(pane.Messages, PaneMessage{
 			Seq:          m.Seq,
@@ -183,6 +221,7 @@ func (s *Server) paneFrom(st *interaction.State, id interaction.ID, pg *interact
 			Notice:       m.Kind == interaction.KindNotice,
 			Consultation: m.Scope.Kind == interaction.ScopeLeg,
 			OnlyYou:      m.Scope.Kind == interaction.ScopeParty,
+			Attachments:  paneAttachments(view.Attachments[m.Seq]),
 		})
 	}
 	for _, l := range view.Legs {
@@ -200,4 +239,23 @@ func (s *Server) paneFrom(st *interaction.State, id interaction.ID, pg *interact
 		pane.CanPost = present && view.Role.Engaged() && view.Status == interaction.StatusActive
 	}
 	return pane
+}
+
+// nameIn is how the view's party names p: its name when the view gives
+// one (the contact's "Agent 1"), else its ID.
+func nameIn(view *interaction.View, p interaction.PartyID) string {
+	for _, q := range view.Parties {
+		if q.ID == p && q.Name != "" {
+			return q.Name
+		}
+	}
+	return string(p)
+}
+
+func paneAttachments(as []interaction.Attachment) []PaneAttachment {
+	var out []PaneAttachment
+	for _, a := range as {
+		out = append(out, PaneAttachment{Name: a.Name, MediaType: a.MediaType, Size: a.Size})
+	}
+	return out
 }

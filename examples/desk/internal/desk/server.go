@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,8 +37,10 @@ type Server struct {
 	desk     *consult.Service
 	notifier *interaction.MemoryNotifier
 	tracker  *signals.Tracker
+	clock    interaction.Clock
 
 	paneSeq atomic.Uint64 // see Pane.Seq
+	fileSeq atomic.Uint64 // the references of attachments
 	// pageReads counts the pages of a view the desk read (readPane): one
 	// when a pane connects or is opened, and again only when a delta says
 	// the view must be read again. Tests read it.
@@ -97,6 +100,7 @@ func New(c Config) *Server {
 		opts = append(opts, signals.WithDelay(c.ReminderDelay))
 	}
 	s.tracker = signals.New(c.Clock, signals.SinkFunc(s.remind), opts...)
+	s.clock = c.Clock
 	s.chats = interaction.NewService(
 		// The tracker first: a pane rebuilt on the memory notifier's word
 		// must find the pending responses already updated.
@@ -145,6 +149,13 @@ func (s *Server) remind(_ context.Context, r signals.Reminder) {
 	}
 	s.reminders[r.Agent]++
 	s.refreshLocked()
+}
+
+// remindersOf is how many reminders p's pane should show.
+func (s *Server) remindersOf(p interaction.PartyID) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reminders[p]
 }
 
 func (s *Server) refreshLocked() {
@@ -259,8 +270,8 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
-	send := func(kind string, pane Pane) bool {
-		data, err := json.Marshal(pane)
+	send := func(kind string, v any) bool {
+		data, err := json.Marshal(v)
 		if err != nil {
 			return false
 		}
@@ -274,6 +285,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		page   *interaction.Page // the page the pane shows, kept by deltas; nil: no chat
 		id     interaction.ID
 		reread = true
+		shown  int // the reminders the pane shows
 	)
 	for {
 		if q, ok := s.tokenParty(tok); !ok || q != p {
@@ -285,6 +297,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			page, id, reread = pg, pane.Interaction, false
+			shown = pane.Reminders
 		}
 		var batch []interaction.Delta
 		changed := false // something to show: a delta the page did not hold, or a reminder
@@ -296,7 +309,10 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 			batch, pending = pending, nil
 			mu.Unlock()
 		case <-switched: // another interaction, a token replaced, or a reminder
-			changed = true
+			// Only a new reminder is news for the pane (the rest is
+			// checked below); a wake-up that came late (the chat it
+			// announced is on the pane already) sends nothing.
+			changed = s.remindersOf(p) != shown
 		}
 		if s.interaction() != id {
 			reread = true // another chat on the desk
@@ -312,6 +328,15 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		for _, d := range batch {
 			if d.Interaction != id {
 				continue // a chat that left the desk
+			}
+			if d.Event.Type == interaction.EventTyping {
+				// A signal, not a change of the view: told as it comes,
+				// to whom the Notifier delivered it (never the contact
+				// for typing in a consultation, R-C5).
+				if !send("typing", s.typingOf(&page.View, d.Event)) {
+					return
+				}
+				continue
 			}
 			before, had := len(page.Messages), page.Changes
 			if !page.Apply(d) {
@@ -342,10 +367,17 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 			page = nil
 			continue
 		}
+		shown = pane.Reminders
 		if !send("delta", pane) {
 			return
 		}
 	}
+}
+
+// typingOf is typing signal ev as the pane shows it.
+func (s *Server) typingOf(view *interaction.View, ev interaction.Event) PaneTyping {
+	return PaneTyping{Party: ev.Actor, Name: nameIn(view, ev.Actor), Consultation: ev.Scope.Kind == interaction.ScopeLeg, Leg: ev.Leg,
+		ExpiresIn: max(0, ev.Deadline.Sub(s.clock.Now()).Milliseconds())}
 }
 
 // ActRequest is one click: what the pane's party does. Over HTTP the
@@ -358,6 +390,11 @@ type ActRequest struct {
 	Target interaction.PartyID `json:"target,omitempty"` // agent to consult or remove
 	Medium string              `json:"medium,omitempty"` // chat, im, voice
 	Text   string              `json:"text,omitempty"`
+	// Attachments go with a post or say (a name, media type and size:
+	// the desk keeps no files and makes each a reference of its own).
+	Attachments []PaneAttachment `json:"attachments,omitempty"`
+	// Seq is the party's message read up to ("read").
+	Seq uint32 `json:"seq,omitempty"`
 }
 
 // ActResponse is the acting party's pane after the command, or why the
@@ -422,8 +459,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // Act runs one command for the pane's party.
 func (s *Server) Act(ctx context.Context, a ActRequest) error {
+	atts := s.attachments(a.Attachments)
 	if a.Party == Contact && a.Action == "post" {
-		return s.contactWrites(ctx, a.Text)
+		return s.contactWrites(ctx, a.Text, atts)
 	}
 	id := s.interaction()
 	if id == "" {
@@ -431,7 +469,19 @@ func (s *Server) Act(ctx context.Context, a ActRequest) error {
 	}
 	switch a.Action {
 	case "post":
-		return s.chats.Post(ctx, id, a.Party, a.Text)
+		_, err := s.chats.Do(ctx, id, a.Party, interaction.Post{Text: a.Text, Attachments: atts})
+		return err
+	case "typing":
+		// The draft is where the party writes: the chat, or a leg.
+		var draft interaction.Command = interaction.Post{}
+		if a.Leg != "" {
+			draft = consult.Say{Leg: a.Leg}
+		}
+		_, err := s.chats.Typing(ctx, id, a.Party, draft)
+		return err
+	case "read":
+		_, err := s.chats.Do(ctx, id, a.Party, interaction.MarkRead{Seq: a.Seq})
+		return err
 	case "accept-chat":
 		return s.chats.Join(ctx, id, a.Party)
 	case "end":
@@ -443,7 +493,9 @@ func (s *Server) Act(ctx context.Context, a ActRequest) error {
 		_, err := s.desk.Start(ctx, id, a.Party, target, mediumOf(a.Medium))
 		return err
 	case "say":
-		return s.desk.Say(ctx, id, a.Party, a.Leg, a.Text)
+		// As consult.Service.Say runs it, with the attachments.
+		_, err := s.chats.Do(ctx, id, a.Party, consult.Say{Leg: a.Leg, Text: a.Text, Attachments: atts})
+		return err
 	case "conference":
 		_, err := s.desk.Conference(ctx, id, a.Party, a.Leg)
 		return err
@@ -475,15 +527,19 @@ func (s *Server) legCommands() map[string]legCommand {
 
 // contactWrites posts the contact's message, or opens a new chat (offered
 // to the first agent) when there is none on the desk or it is over.
-func (s *Server) contactWrites(ctx context.Context, text string) error {
+func (s *Server) contactWrites(ctx context.Context, text string, atts []interaction.Attachment) error {
 	if id := s.interaction(); id != "" {
 		st, err := s.chats.State(ctx, id)
 		if err != nil {
 			return err
 		}
 		if st.Status == interaction.StatusWaiting || st.Status == interaction.StatusActive {
-			return s.chats.Post(ctx, id, Contact, text)
+			_, err := s.chats.Do(ctx, id, Contact, interaction.Post{Text: text, Attachments: atts})
+			return err
 		}
+	}
+	if len(atts) > 0 {
+		return &interaction.Error{Kind: interaction.ErrBadInput, Op: "open", Party: Contact, Detail: "the first message of a chat carries no attachments"}
 	}
 	id, err := s.chats.Open(ctx, Contact, text)
 	if err != nil {
@@ -492,6 +548,18 @@ func (s *Server) contactWrites(ctx context.Context, text string) error {
 	s.setInteraction(id)
 	// Routing's part, acting as System: offer the chat to the first agent.
 	return s.chats.Assign(ctx, id, interaction.System, Agents[0])
+}
+
+// attachments makes the library's attachments of a pane's: each gets a
+// reference of the desk's own (it keeps no files; a real service would
+// name the object it stored). The library checks them.
+func (s *Server) attachments(as []PaneAttachment) []interaction.Attachment {
+	var out []interaction.Attachment
+	for _, a := range as {
+		out = append(out, interaction.Attachment{Name: a.Name, MediaType: a.MediaType, Size: a.Size,
+			Ref: "desk-file-" + strconv.FormatUint(s.fileSeq.Add(1), 10)})
+	}
+	return out
 }
 
 func mediumOf(s string) interaction.Medium {

@@ -277,7 +277,7 @@ func TestEventsStreamUpdatesPanesFromDeltas(t *testing.T) {
 				kind, p = nextEvent(t, r)
 			}
 			require.Equal(t, "delta", kind, "message %d comes as an update", i)
-			require.Len(t, p.Messages, 1, "an update carries the new message only")
+			require.Len(t, p.Messages, 1, "an update carries the new message only: %+v", p)
 			assert.Equal(t, fmt.Sprintf("message %d", i), p.Messages[0].Text)
 			assert.Equal(t, uint32(i+1), p.Messages[0].Seq, "numbered as the party's view numbers it")
 			assert.Equal(t, uint32(i+1), p.Total)

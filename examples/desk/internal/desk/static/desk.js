@@ -7,6 +7,15 @@
 // appended. Each pane counts both in its data-panes and data-deltas
 // attributes.
 //
+// Chat extras (issue 17): typing in a box sends "typing" (at most every
+// two seconds; the draft's scope is the box's: the chat or the
+// consultation), and a "typing" event shows "… is typing" until its
+// deadline (expiresIn) or that party's next message; a pane marks what it
+// shows read ("read", its last message) and shows how far the others read
+// ("read up to n", the server's receipts); a file chosen in a box is sent
+// as an attachment (its name, type and size: the desk keeps no files) and
+// a message shows its attachments' names and sizes.
+//
 // Each pane first opens itself with POST /login (the demo's sign-in) and
 // gets a token: the server takes the acting party from it, never from
 // what a request says. Clicks send it in the X-Pane-Token header; the
@@ -28,20 +37,30 @@ function setup(section) {
   section.append(document.getElementById("pane-template").content.cloneNode(true));
   section.querySelector(".name").textContent = party;
   section.querySelector(".avatar").textContent = party === "contact" ? "C" : party.replace("agent", "A");
-  const pane = { party, section, state: null, token: null };
+  const pane = { party, section, state: null, token: null, typing: new Map(), read: 0, typedAt: {} };
   panes[party] = pane;
 
+  const send = (form, body) => {
+    const input = form.elements.text, files = form.elements.files;
+    const attachments = [...(files.files || [])].map((f) => ({ name: f.name, mediaType: f.type || "application/octet-stream", size: f.size }));
+    if (!input.value.trim() && attachments.length === 0) return;
+    act(pane, { ...body, text: input.value, attachments }).then((ok) => { if (ok) { input.value = ""; files.value = ""; } });
+  };
   section.querySelector(".chat-input").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const input = ev.target.elements.text;
-    if (!input.value.trim()) return;
-    act(pane, { action: "post", text: input.value }).then((ok) => { if (ok) input.value = ""; });
+    send(ev.target, { action: "post" });
   });
   section.querySelector(".say-input").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const input = ev.target.elements.text;
-    if (!input.value.trim() || !pane.state) return;
-    act(pane, { action: "say", leg: pane.state.sayLeg, text: input.value }).then((ok) => { if (ok) input.value = ""; });
+    if (!pane.state) return;
+    send(ev.target, { action: "say", leg: pane.state.sayLeg });
+  });
+  // Typing: told at most every two seconds per box, while there is text.
+  section.querySelector(".chat-input input[name=text]").addEventListener("input", (ev) => {
+    if (ev.target.value) typing(pane, "chat", {});
+  });
+  section.querySelector(".say-input input[name=text]").addEventListener("input", (ev) => {
+    if (ev.target.value && pane.state && pane.state.sayLeg) typing(pane, "leg", { leg: pane.state.sayLeg });
   });
 
   pane.ready = login(pane);
@@ -62,6 +81,7 @@ async function login(pane) {
   const events = new EventSource("/events?token=" + encodeURIComponent(pane.token));
   events.addEventListener("pane", (ev) => { count(pane, "panes"); render(pane, JSON.parse(ev.data)); });
   events.addEventListener("delta", (ev) => { count(pane, "deltas"); update(pane, JSON.parse(ev.data)); });
+  events.addEventListener("typing", (ev) => showTyping(pane, JSON.parse(ev.data)));
   events.addEventListener("error", () => {
     // A refused stream is closed for good (a lost one is retried): the
     // token was replaced, most likely by the desk opened in another tab.
@@ -91,6 +111,64 @@ async function act(pane, body) {
   }
 }
 
+// quiet sends a command whose answer the pane does not show (typing, read):
+// the event stream brings what it changes.
+async function quiet(pane, body) {
+  if (!(await pane.ready)) return;
+  try {
+    await fetch("/act", { method: "POST", headers: { "Content-Type": "application/json", "X-Pane-Token": pane.token }, body: JSON.stringify(body) });
+  } catch (err) { /* a lost signal is no harm */ }
+}
+
+function typing(pane, box, body) {
+  const now = Date.now();
+  if (now - (pane.typedAt[box] || 0) < 2000) return;
+  pane.typedAt[box] = now;
+  quiet(pane, { action: "typing", ...body });
+}
+
+// showTyping shows one typing signal until its deadline.
+function showTyping(pane, t) {
+  const key = t.party + " " + (t.leg || "");
+  const old = pane.typing.get(key);
+  if (old) clearTimeout(old.timer);
+  t.timer = setTimeout(() => { pane.typing.delete(key); drawTyping(pane); }, t.expiresIn);
+  pane.typing.set(key, t);
+  drawTyping(pane);
+}
+
+// endTyping: a party's message ends its typing in that scope.
+function endTyping(pane, msgs) {
+  for (const m of msgs) {
+    for (const [key, t] of pane.typing) {
+      if (t.party === m.author && t.consultation === !!m.consultation) { clearTimeout(t.timer); pane.typing.delete(key); }
+    }
+  }
+  drawTyping(pane);
+}
+
+function drawTyping(pane) {
+  const box = pane.section.querySelector(".typing");
+  box.textContent = [...pane.typing.values()].map((t) => t.name + " is typing" + (t.consultation ? " (consultation)" : "")).join(" · ");
+  box.dataset.consultation = [...pane.typing.values()].some((t) => t.consultation) ? "true" : "false";
+}
+
+// markRead marks the pane's last message read, once per message.
+function markRead(pane, s) {
+  const msgs = s.messages || [];
+  if (!s.status || s.membership !== "joined" || msgs.length === 0) return;
+  const last = msgs[msgs.length - 1].seq;
+  if (last <= pane.read) return;
+  pane.read = last;
+  quiet(pane, { action: "read", seq: last });
+}
+
+function size(n) {
+  if (n < 1024) return n + " B";
+  if (n < 1024 * 1024) return (n / 1024).toFixed(1) + " KB";
+  return (n / 1024 / 1024).toFixed(1) + " MB";
+}
+
 // keep is how many messages a pane keeps on screen (the server's window).
 const keep = 50;
 
@@ -108,6 +186,7 @@ function update(pane, d) {
   const last = held.length ? held[held.length - 1].seq : 0;
   const fresh = (d.messages || []).filter((m) => m.seq > last);
   render(pane, { ...d, messages: held.concat(fresh).slice(-keep) }, fresh);
+  endTyping(pane, fresh);
 }
 
 // render draws pane state s; appended, when given, are the messages added
@@ -151,6 +230,12 @@ function render(pane, s, appended) {
     if (m.consultation) { li.classList.add("consultation"); li.dataset.consultation = "true"; }
     if (m.author === s.party) li.classList.add("mine");
     li.append(el("div", "meta", (m.author === s.party ? "you" : m.author) + " · " + m.time), el("div", "bubble", m.text));
+    for (const a of m.attachments || []) {
+      const att = el("div", "attachment", "📎 " + a.name + " (" + size(a.size) + ")");
+      att.dataset.name = a.name;
+      att.dataset.size = String(a.size);
+      li.append(att);
+    }
     return li;
   };
   if (msgs.length === 0) {
@@ -164,6 +249,13 @@ function render(pane, s, appended) {
     list.replaceChildren(...msgs.map(line));
   }
   if (!appended || appended.length > 0) list.scrollTop = list.scrollHeight;
+
+  q(".receipts").replaceChildren(...(s.receipts || []).map((r) => {
+    const chip = el("span", "receipt", r.name + " read up to " + r.seq);
+    chip.dataset.party = r.party;
+    return chip;
+  }));
+  markRead(pane, s);
 
   const actions = q(".actions");
   const nodes = [];

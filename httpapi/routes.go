@@ -530,24 +530,12 @@ func (h *Handler) historyQuery(c *call) (history.Query, bool) {
 	return history.Query{Limit: limit, Cursor: c.r.URL.Query().Get("cursor")}, true
 }
 
-func (h *Handler) myHistory(c *call) {
-	if h.c.History == nil {
-		writeProblem(c.w, requestProblem(http.StatusNotFound, "not_found", "no history"))
-		return
-	}
-	q, ok := h.historyQuery(c)
-	if !ok {
-		return
-	}
-	pg, err := h.c.History.MyHistory(c.ctx, c.actor, q)
-	if err != nil {
-		writeProblem(c.w, problemOf(err))
-		return
-	}
-	writeJSON(c.w, http.StatusOK, pg)
-}
+func (h *Handler) myHistory(c *call) { h.history(c, (*history.Projection).MyHistory) }
 
-func (h *Handler) contactHistory(c *call) {
+func (h *Handler) contactHistory(c *call) { h.history(c, (*history.Projection).ContactHistory) }
+
+// history answers one of the caller's own history pages.
+func (h *Handler) history(c *call, page func(*history.Projection, context.Context, interaction.PartyID, history.Query) (history.Page[history.Entry], error)) {
 	if h.c.History == nil {
 		writeProblem(c.w, requestProblem(http.StatusNotFound, "not_found", "no history"))
 		return
@@ -556,7 +544,7 @@ func (h *Handler) contactHistory(c *call) {
 	if !ok {
 		return
 	}
-	pg, err := h.c.History.ContactHistory(c.ctx, c.actor, q)
+	pg, err := page(h.c.History, c.ctx, c.actor, q)
 	if err != nil {
 		writeProblem(c.w, problemOf(err))
 		return

@@ -8,7 +8,7 @@ import (
 )
 
 // Attachments are kept in chatconsult_events.attachments (migration
-// 0012) in a binary form of their own, so any string the core holds comes
+// 0011) in a binary form of their own, so any string the core holds comes
 // back byte for byte (PostgreSQL text would refuse NUL, JSON would mend
 // invalid UTF-8): a version byte, then per attachment its name, media
 // type and reference, each as a uvarint length and its bytes, and its
@@ -31,7 +31,7 @@ func encodeAttachments(f interaction.Files) []byte {
 	return b
 }
 
-var errAttachments = errors.New("pgstore: attachments column: not in the form 0012 writes")
+var errAttachments = errors.New("pgstore: attachments column: not in the form 0011 writes")
 
 func decodeAttachments(b []byte) (interaction.Files, error) {
 	if len(b) == 0 {

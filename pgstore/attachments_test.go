@@ -11,7 +11,7 @@ import (
 )
 
 // Attachments come back from their column byte for byte, whatever their
-// strings hold, and a column not in 0012's form is an error, not a panic.
+// strings hold, and a column not in 0011's form is an error, not a panic.
 func TestAttachmentsColumnRoundTrip(t *testing.T) {
 	files := interaction.NewFiles([]interaction.Attachment{
 		{Name: "invoice.pdf", MediaType: "application/pdf", Size: 48213, Ref: "obj-1"},

@@ -150,9 +150,9 @@ func TestMigrationListsTheInteractionsWrittenBefore(t *testing.T) {
 func TestMigrationConstants(t *testing.T) {
 	assert.Equal(t, interaction.EventType(2), interaction.EventStatus, "0003_open_interactions.sql: e.type = 2")
 	assert.Equal(t, "closed", string(interaction.StatusClosed), "0003_open_interactions.sql: e.to_state = 'closed'")
-	assert.Equal(t, interaction.EventType(4), interaction.EventRole, "0011_supervised.sql: type = 4")
-	assert.Equal(t, interaction.Role(5), interaction.RoleSupervisor, "0011_supervised.sql: role = 5")
-	assert.Equal(t, interaction.TargetKind(0), interaction.TargetAgent, "0011_supervised.sql: target_kind = 0")
+	assert.Equal(t, interaction.EventType(4), interaction.EventRole, "0011_event_columns.sql: type = 4")
+	assert.Equal(t, interaction.Role(5), interaction.RoleSupervisor, "0011_event_columns.sql: role = 5")
+	assert.Equal(t, interaction.TargetKind(0), interaction.TargetAgent, "0011_event_columns.sql: target_kind = 0")
 }
 
 // OpenInteractions refuses an after PostgreSQL cannot hold, and pages.

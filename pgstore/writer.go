@@ -72,8 +72,7 @@ func (s *Store) write() {
 }
 
 // appendSQL runs chatconsult_append (migrations/0009_one_round_trip.sql,
-// with Event.Supervised since 0011_supervised.sql and Event.Attachments
-// since 0012_attachments.sql)
+// with Event.Supervised and Event.Attachments since 0011_event_columns.sql)
 // on a batch. The scalar subquery reads the position offset and takes the
 // log head row FOR SHARE: appends share it, and whatever must stop them
 // (raising the offset, a test holding them up) takes it FOR UPDATE.

@@ -1,9 +1,16 @@
--- 0011: the agent a supervisor monitors or coaches has a column of its
--- own (interaction.Event.Supervised), apart from the event's target.
--- Before, a supervisor's role event kept it in target_id as an agent
--- target; those rows are moved over. chatconsult_append (0009) takes the
--- new column as one more array; otherwise it is unchanged.
+-- 0011: two columns of their own for what events carry besides 0001's,
+-- and chatconsult_append (0009) taking them as two more arrays (otherwise
+-- unchanged):
+--   - supervised: the agent a supervisor monitors or coaches
+--     (interaction.Event.Supervised), apart from the event's target.
+--     Before, a supervisor's role event kept it in target_id as an agent
+--     target; those rows are moved over.
+--   - attachments: a message's attachments (interaction.Event.Attachments:
+--     name, media type, size and the service's reference of each file; the
+--     library stores no file bytes), in pgstore's binary encoding
+--     (pgstore/attachments.go; empty for none).
 ALTER TABLE chatconsult_events ADD COLUMN supervised text NOT NULL DEFAULT '';
+ALTER TABLE chatconsult_events ADD COLUMN attachments bytea NOT NULL DEFAULT '';
 
 -- type 4 = interaction.EventRole, role 5 = RoleSupervisor, target kind 0 = TargetAgent.
 UPDATE chatconsult_events SET supervised = target_id, target_id = ''
@@ -25,7 +32,7 @@ CREATE OR REPLACE FUNCTION chatconsult_append(
     e_to text[], e_trigger text[], e_leg text[], e_via text[], e_target_kind smallint[],
     e_target_id text[], e_medium smallint[], e_request smallint[], e_body bytea[],
     e_kind smallint[], e_seq bigint[], e_fingerprint bigint[], e_route text[],
-    e_deadline_s bigint[], e_deadline_ns integer[], e_supervised text[],
+    e_deadline_s bigint[], e_deadline_ns integer[], e_supervised text[], e_attachments bytea[],
     d_append int[], d_set boolean[], d_interaction text[], d_invitation text[],
     d_kind smallint[], d_due bigint[])
 RETURNS bigint[]
@@ -98,20 +105,20 @@ BEGIN
     INSERT INTO chatconsult_events (position, interaction, version, time_s, time_ns,
         actor, cause, command, type, scope_kind, scope_leg, scope_party, party, role, from_state,
         to_state, trigger, leg, via, target_kind, target_id, medium, request, body, kind, seq,
-        fingerprint, route, deadline_s, deadline_ns, supervised)
+        fingerprint, route, deadline_s, deadline_ns, supervised, attachments)
     SELECT res[r.a] + (r.n - a_first[r.a]), r.interaction, r.version, r.time_s, r.time_ns,
         r.actor, r.cause, NULLIF(r.command, ''), r.type, r.scope_kind, r.scope_leg, r.scope_party,
         r.party, r.role, r.from_state, r.to_state, r.trigger, r.leg, r.via, r.target_kind,
         r.target_id, r.medium, r.request, r.body, r.kind, r.seq, r.fingerprint, r.route,
-        r.deadline_s, r.deadline_ns, r.supervised
+        r.deadline_s, r.deadline_ns, r.supervised, r.attachments
     FROM unnest(e_append, e_interaction, e_version, e_time_s, e_time_ns, e_actor, e_cause,
         e_command, e_type, e_scope_kind, e_scope_leg, e_scope_party, e_party, e_role, e_from,
         e_to, e_trigger, e_leg, e_via, e_target_kind, e_target_id, e_medium, e_request, e_body,
-        e_kind, e_seq, e_fingerprint, e_route, e_deadline_s, e_deadline_ns, e_supervised)
+        e_kind, e_seq, e_fingerprint, e_route, e_deadline_s, e_deadline_ns, e_supervised, e_attachments)
         WITH ORDINALITY AS r(a, interaction, version, time_s, time_ns, actor, cause, command,
         type, scope_kind, scope_leg, scope_party, party, role, from_state, to_state, trigger,
         leg, via, target_kind, target_id, medium, request, body, kind, seq, fingerprint, route,
-        deadline_s, deadline_ns, supervised, n)
+        deadline_s, deadline_ns, supervised, attachments, n)
     WHERE won[r.a];
 
     IF d_append IS NOT NULL AND array_length(d_append, 1) > 0 THEN

@@ -123,6 +123,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /pane", s.sameOrigin(s.servePane))
 	mux.HandleFunc("GET /events", s.sameOrigin(s.serveEvents))
 	mux.HandleFunc("POST /act", s.sameOrigin(jsonBody(s.serveAct)))
+	api := s.api()
+	for _, m := range []string{"GET", "POST", "PUT"} {
+		mux.Handle(m+" /v1/", api)
+	}
 	return s.secure(mux)
 }
 

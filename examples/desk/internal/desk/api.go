@@ -47,11 +47,19 @@ func isStream(r *http.Request) bool {
 // of the desk's API: its own page only, and JSON bodies.
 func (s *Server) api() http.Handler {
 	h, err := httpapi.New(httpapi.Config{
-		Chats:    s.chats,
-		Consult:  s.desk,
-		Signals:  s.tracker,
-		Notifier: s.notifier,
-		Auth:     httpapi.AuthenticatorFunc(s.Authenticate),
+		Chats:     s.chats,
+		Consult:   s.desk,
+		Directory: s.dir,
+		NewChats:  s.router,
+		Signals:   s.tracker,
+		Notifier:  s.notifier,
+		Auth:      httpapi.AuthenticatorFunc(s.Authenticate),
+		// A chat the contact opened over the API is the desk's now.
+		Observe: func(o httpapi.Outcome) {
+			if o.Command == "open" && o.Err == nil && o.Interaction != "" {
+				s.setInteraction(o.Interaction)
+			}
+		},
 	})
 	if err != nil {
 		panic(err) // Chats and Auth are set

@@ -101,3 +101,30 @@ func TestAPIStreamTakesTheTokenFromItsURL(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(line, "id: "), "the first event has an id: %q", line)
 }
+
+// The contact opens a chat over the API to the desk's group: it is the
+// desk's chat now, offered to agent1 (routing), who takes it over the API.
+func TestAPIOpensTheDesksChatRoutedToAgent1(t *testing.T) {
+	w := newWeb(t)
+	contact, agent1, agent2 := w.login(Contact), w.login(Agent1), w.login(Agent2)
+	code, body := w.do(call{method: http.MethodPost, path: "/v1/interactions", token: contact,
+		body: map[string]any{"text": "Hello", "target": map[string]string{"kind": "group", "id": DeskGroup}}})
+	require.Equal(t, http.StatusCreated, code, "%s", body)
+	var out struct{ Interaction interaction.ID }
+	require.NoError(t, json.Unmarshal(body, &out))
+	assert.Equal(t, out.Interaction, w.s.interaction(), "the chat opened is the desk's")
+	p := pane(t, w.s, Agent1)
+	assert.Equal(t, "owner", p.Role)
+	assert.Equal(t, interaction.MemberInvited, p.Membership)
+	_, ok := button(p, "accept-chat")
+	assert.True(t, ok, "agent1 is offered the chat")
+	assert.Empty(t, pane(t, w.s, Agent2).Interaction, "agent2 is not offered it")
+
+	join := "/v1/interactions/" + string(out.Interaction) + "/join"
+	code, _ = w.do(call{method: http.MethodPost, path: join, token: agent2, body: map[string]any{}})
+	assert.Equal(t, http.StatusNotFound, code, "agent2 is no party")
+	code, body = w.do(call{method: http.MethodPost, path: join, token: agent1, body: map[string]any{}})
+	require.Equal(t, http.StatusOK, code, "%s", body)
+	assert.Equal(t, []string{"Hello"}, texts(pane(t, w.s, Agent1)))
+	t.Logf("interaction %s", out.Interaction)
+}

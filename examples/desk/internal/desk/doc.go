@@ -28,12 +28,13 @@
 // Origin, JSON bodies) and with the pane tokens as its Authenticator: the
 // party is the token's, from X-Pane-Token, or for an interaction's event
 // stream (GET /v1/interactions/{id}/events?token=T) from the URL. Every
-// command of the page (join, post, say, typing, read, consult, accept,
-// conference, end, done, …) is httpapi's; the panes themselves and the
-// contact's opening message (which routes the chat to agent1) are still
-// the desk's own /events, /pane and /act (issue 16's last point is open:
-// the page does not yet build its panes from httpapi's pages and event
-// stream).
+// command of the page (open, join, post, say, typing, read, consult,
+// accept, conference, end, done, …) is httpapi's: the contact's first
+// message opens a chat to the group DeskGroup, which routing offers to
+// agent1 (a routing.ChatRouter). The panes themselves are still the
+// desk's own /events (and /pane; /act stays for Go callers): issue 16's
+// last point is open, the page does not yet build its panes from
+// httpapi's pages and event stream.
 //
 // # How a pane stays live
 //
@@ -71,9 +72,10 @@
 // # Decisions
 //
 //   - The desk holds one interaction at a time. The contact's first
-//     message opens it and routing (here: the desk itself, acting as
-//     System) offers it to agent1; once it is closed, the contact's next
-//     message opens a new one.
+//     message opens it and routing offers it to agent1 (over the API: the
+//     group DeskGroup; a Go caller's Act: the desk itself, acting as
+//     System); once it is closed, the contact's next message opens a new
+//     one.
 //   - The buttons a pane shows are decided on the server from the state
 //     (which consultation is inviting, which request is pending), so the
 //     script stays a renderer. A button the library would refuse is not

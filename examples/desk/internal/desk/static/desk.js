@@ -1,5 +1,5 @@
 // The desk's renderer. The server decides what each pane shows and which
-// buttons it has; this script draws it, sends clicks to /act and listens
+// buttons it has; this script draws it, sends clicks to the library's HTTP API (/v1/) and listens
 // on /events: a "pane" event is the pane whole (a page of the party's
 // view: its last messages), sent when the stream (re)connects or the view
 // must be read again; a "delta" event updates it (header, parties,
@@ -24,8 +24,8 @@
 // Every click and box is a command of the library's HTTP API
 // (POST /v1/interactions/{id}/<command>, docs/http.md), which the desk
 // serves behind its guards with the pane token as the Authenticator's
-// credential; only the contact's first message, which opens a chat and
-// offers it to agent1, is still the desk's own /act.
+// credential; the contact's first message opens a chat to the desk's
+// group (POST /v1/interactions), which routing offers to agent1.
 "use strict";
 
 const panes = {};
@@ -100,7 +100,8 @@ const signedOut = "This pane was opened elsewhere: reload the page to take it ba
 
 // command is the httpapi command a click or a box sends: its name and
 // body (docs/http.md). The contact's first message, which opens a chat
-// and offers it to agent1, is the desk's own "/act" (it routes the chat).
+// (POST /v1/interactions) is opened to the desk's group, whose one agent
+// is agent1.
 function command(pane, b) {
   const atts = (b.attachments || []).map((a) => ({ name: a.name, media_type: a.mediaType, size: a.size, ref: fileRef() }));
   const leg = { leg: b.leg };
@@ -130,14 +131,15 @@ function opens(pane, body) {
 }
 
 // send sends a click or a box over the API (or, for a contact's first
-// message, the desk's /act) and answers the response and its JSON.
+// message, POST /v1/interactions) and answers the response and the error
+// to show ("" when none).
 async function send(pane, body) {
   const headers = { "Content-Type": "application/json", "X-Pane-Token": pane.token };
   if (opens(pane, body)) {
-    const resp = await fetch("/act", { method: "POST", headers, body: JSON.stringify(body) });
+    if ((body.attachments || []).length > 0) return [null, "the first message of a chat carries no attachments"];
+    const resp = await fetch("/v1/interactions", { method: "POST", headers, body: JSON.stringify({ text: body.text, target: { kind: "group", id: "desk" } }) });
     const out = await resp.json();
-    if (out.pane) render(pane, out.pane);
-    return [resp, out.error || ""];
+    return [resp, resp.ok ? "" : (out.detail || out.title || "refused")];
   }
   if (!pane.state || !pane.state.interaction) return [null, "no chat yet: the contact writes first"];
   const [name, b] = command(pane, body);

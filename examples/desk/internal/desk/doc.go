@@ -21,6 +21,21 @@
 // refused (403). guard.go has the rules; ../../README.md says what this
 // demo does not protect.
 //
+// # The library's HTTP API
+//
+// Under /v1/ the desk serves package httpapi's handler over its own
+// services (api.go), behind the same guards (its own host, its own page's
+// Origin, JSON bodies) and with the pane tokens as its Authenticator: the
+// party is the token's, from X-Pane-Token, or for an interaction's event
+// stream (GET /v1/interactions/{id}/events?token=T) from the URL. Every
+// command of the page (open, join, post, say, typing, read, consult,
+// accept, conference, end, done, …) is httpapi's: the contact's first
+// message opens a chat to the group DeskGroup, which routing offers to
+// agent1 (a routing.ChatRouter). The panes themselves are still the
+// desk's own /events (and /pane; /act stays for Go callers): issue 16's
+// last point is open, the page does not yet build its panes from
+// httpapi's pages and event stream.
+//
 // # How a pane stays live
 //
 // Each pane opens /events?token=T. The handler subscribes T's party P to
@@ -37,13 +52,15 @@
 // window opened), when another interaction comes onto the desk, or when
 // the chat leaves P's desk. What a pane shows is still exactly what the
 // party may see: pages and deltas follow the view's rules, so the contact
-// pane can not show a consultation message (R-C5). The command endpoint
-// (/act) answers with the acting pane (a page), so a click shows at once;
-// the page keeps whichever of the two is newer (Pane.Seq).
+// pane can not show a consultation message (R-C5). The desk's own
+// command endpoint (/act, now the page's only for a chat's first message)
+// answers with the acting pane (a page); the page keeps whichever of that
+// and the stream's is newer (Pane.Seq).
 //
 // # Typing, receipts, attachments
 //
-// The /act actions "typing" (the draft is a Post, or a consult.Say with
+// The page sends httpapi's typing, read, post and say; /act has the same
+// actions for Go callers: "typing" (the draft is a Post, or a consult.Say with
 // a leg: Service.Typing) and "read" (MarkRead, in the party's numbering),
 // and attachments on "post" and "say" (a name, media type and size; the
 // desk gives each a reference of its own and keeps no file). A typing
@@ -55,9 +72,10 @@
 // # Decisions
 //
 //   - The desk holds one interaction at a time. The contact's first
-//     message opens it and routing (here: the desk itself, acting as
-//     System) offers it to agent1; once it is closed, the contact's next
-//     message opens a new one.
+//     message opens it and routing offers it to agent1 (over the API: the
+//     group DeskGroup; a Go caller's Act: the desk itself, acting as
+//     System); once it is closed, the contact's next message opens a new
+//     one.
 //   - The buttons a pane shows are decided on the server from the state
 //     (which consultation is inviting, which request is pending), so the
 //     script stays a renderer. A button the library would refuse is not

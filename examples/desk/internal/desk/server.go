@@ -15,6 +15,7 @@ import (
 
 	"github.com/chatconsult/chatconsult/consult"
 	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/routing"
 	"github.com/chatconsult/chatconsult/signals"
 )
 
@@ -28,6 +29,11 @@ const (
 	Agent2  interaction.PartyID = "agent2"
 )
 
+// DeskGroup is the group a contact's chat is opened to over the API
+// (POST /v1/interactions with target {"kind": "group", "id": "desk"}):
+// agent1 is its one agent.
+const DeskGroup = "desk"
+
 // Agents are the agent panes, in order; a new chat is offered to the first.
 var Agents = []interaction.PartyID{Agent1, Agent2}
 
@@ -37,7 +43,11 @@ type Server struct {
 	desk     *consult.Service
 	notifier *interaction.MemoryNotifier
 	tracker  *signals.Tracker
-	clock    interaction.Clock
+	// dir and router route the chat a contact opens over the API to
+	// agent1 (the group DeskGroup); agent2 is consulted by name only.
+	dir    *routing.Directory
+	router *routing.ChatRouter
+	clock  interaction.Clock
 
 	paneSeq atomic.Uint64 // see Pane.Seq
 	fileSeq atomic.Uint64 // the references of attachments
@@ -101,14 +111,23 @@ func New(c Config) *Server {
 	}
 	s.tracker = signals.New(c.Clock, signals.SinkFunc(s.remind), opts...)
 	s.clock = c.Clock
+	s.dir = routing.NewDirectory(routing.WithClock(c.Clock))
 	s.chats = interaction.NewService(
 		// The tracker first: a pane rebuilt on the memory notifier's word
 		// must find the pending responses already updated.
-		interaction.WithNotifier(interaction.Notifiers{s.tracker, s.notifier}),
+		interaction.WithNotifier(interaction.Notifiers{s.tracker, s.dir, s.notifier}),
 		interaction.WithClock(c.Clock),
 		interaction.WithIDs(c.IDs),
 	)
 	s.desk = consult.New(s.chats, consult.WithInviteTimeout(c.InviteTimeout))
+	s.router = routing.NewChatRouter(s.chats, s.dir, routing.WithChatTimeout(c.InviteTimeout))
+	// Routing's part: a new chat to the desk's group is offered to agent1.
+	if err := s.dir.Put(routing.Agent{ID: Agents[0], Groups: []string{DeskGroup}}); err != nil {
+		panic(err)
+	}
+	if err := s.dir.SetPresence(context.Background(), Agents[0], routing.Ready); err != nil {
+		panic(err)
+	}
 	return s
 }
 
@@ -123,6 +142,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /pane", s.sameOrigin(s.servePane))
 	mux.HandleFunc("GET /events", s.sameOrigin(s.serveEvents))
 	mux.HandleFunc("POST /act", s.sameOrigin(jsonBody(s.serveAct)))
+	api := s.api()
+	for _, m := range []string{"GET", "POST", "PUT"} {
+		mux.Handle(m+" /v1/", api)
+	}
 	return s.secure(mux)
 }
 

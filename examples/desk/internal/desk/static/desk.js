@@ -1,5 +1,5 @@
 // The desk's renderer. The server decides what each pane shows and which
-// buttons it has; this script draws it, sends clicks to /act and listens
+// buttons it has; this script draws it, sends clicks to the library's HTTP API (/v1/) and listens
 // on /events: a "pane" event is the pane whole (a page of the party's
 // view: its last messages), sent when the stream (re)connects or the view
 // must be read again; a "delta" event updates it (header, parties,
@@ -20,6 +20,12 @@
 // gets a token: the server takes the acting party from it, never from
 // what a request says. Clicks send it in the X-Pane-Token header; the
 // event stream, which can not send a header, in its URL.
+//
+// Every click and box is a command of the library's HTTP API
+// (POST /v1/interactions/{id}/<command>, docs/http.md), which the desk
+// serves behind its guards with the pane token as the Authenticator's
+// credential; the contact's first message opens a chat to the desk's
+// group (POST /v1/interactions), which routing offers to agent1.
 "use strict";
 
 const panes = {};
@@ -40,7 +46,7 @@ function setup(section) {
   const pane = { party, section, state: null, token: null, typing: new Map(), read: 0, typedAt: {} };
   panes[party] = pane;
 
-  const send = (form, body) => {
+  const submit = (form, body) => {
     const input = form.elements.text, files = form.elements.files;
     const attachments = [...(files.files || [])].map((f) => ({ name: f.name, mediaType: f.type || "application/octet-stream", size: f.size }));
     if (!input.value.trim() && attachments.length === 0) return;
@@ -48,12 +54,12 @@ function setup(section) {
   };
   section.querySelector(".chat-input").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    send(ev.target, { action: "post" });
+    submit(ev.target, { action: "post" });
   });
   section.querySelector(".say-input").addEventListener("submit", (ev) => {
     ev.preventDefault();
     if (!pane.state) return;
-    send(ev.target, { action: "say", leg: pane.state.sayLeg });
+    submit(ev.target, { action: "say", leg: pane.state.sayLeg });
   });
   // Typing: told at most every two seconds per box, while there is text.
   section.querySelector(".chat-input input[name=text]").addEventListener("input", (ev) => {
@@ -92,19 +98,63 @@ async function login(pane) {
 
 const signedOut = "This pane was opened elsewhere: reload the page to take it back.";
 
+// command is the httpapi command a click or a box sends: its name and
+// body (docs/http.md). The contact's first message, which opens a chat
+// (POST /v1/interactions) is opened to the desk's group, whose one agent
+// is agent1.
+function command(pane, b) {
+  const atts = (b.attachments || []).map((a) => ({ name: a.name, media_type: a.mediaType, size: a.size, ref: fileRef() }));
+  const leg = { leg: b.leg };
+  switch (b.action) {
+    case "post": return ["post", { text: b.text, attachments: atts }];
+    case "say": return ["say", { leg: b.leg, text: b.text, attachments: atts }];
+    case "typing": return ["typing", b.leg ? leg : {}];
+    case "read": return ["read", { seq: b.seq }];
+    case "accept-chat": return ["join", {}];
+    case "end": case "done": return [b.action, {}];
+    case "consult": return ["consult", { target: { kind: "agent", id: b.target }, medium: b.medium || "chat" }];
+    case "remove": return ["remove", { member: b.target }];
+    case "accept-request": case "decline-request": case "cancel-request": return [b.action, { request: b.leg }];
+  }
+  return [b.action, leg]; // accept, decline, cancel, end-consultation, transfer, conference
+}
+
+// fileRef names an attachment: the desk keeps no files (a real service
+// would name the object it stored).
+let files = 0;
+function fileRef() { return "desk-file-" + Date.now().toString(36) + "-" + (++files); }
+
+// opens: the contact writes with no chat going on (its message opens one).
+function opens(pane, body) {
+  const s = pane.state;
+  return pane.party === "contact" && body.action === "post" && !(s && (s.status === "waiting" || s.status === "active"));
+}
+
+// send sends a click or a box over the API (or, for a contact's first
+// message, POST /v1/interactions) and answers the response and the error
+// to show ("" when none).
+async function send(pane, body) {
+  const headers = { "Content-Type": "application/json", "X-Pane-Token": pane.token };
+  if (opens(pane, body)) {
+    if ((body.attachments || []).length > 0) return [null, "the first message of a chat carries no attachments"];
+    const resp = await fetch("/v1/interactions", { method: "POST", headers, body: JSON.stringify({ text: body.text, target: { kind: "group", id: "desk" } }) });
+    const out = await resp.json();
+    return [resp, resp.ok ? "" : (out.detail || out.title || "refused")];
+  }
+  if (!pane.state || !pane.state.interaction) return [null, "no chat yet: the contact writes first"];
+  const [name, b] = command(pane, body);
+  const resp = await fetch("/v1/interactions/" + encodeURIComponent(pane.state.interaction) + "/" + name, { method: "POST", headers, body: JSON.stringify(b) });
+  const out = await resp.json();
+  return [resp, resp.ok ? "" : (out.detail || out.title || "refused")];
+}
+
 async function act(pane, body) {
   const errorBox = pane.section.querySelector(".error");
   if (!(await pane.ready)) return false;
   try {
-    const resp = await fetch("/act", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-Pane-Token": pane.token },
-      body: JSON.stringify(body),
-    });
-    const out = await resp.json();
-    errorBox.textContent = resp.status === 401 ? signedOut : (out.error || "");
-    if (out.pane) render(pane, out.pane);
-    return !out.error;
+    const [resp, error] = await send(pane, body);
+    errorBox.textContent = resp && resp.status === 401 ? signedOut : error;
+    return !error;
   } catch (err) {
     errorBox.textContent = String(err);
     return false;
@@ -115,9 +165,7 @@ async function act(pane, body) {
 // the event stream brings what it changes.
 async function quiet(pane, body) {
   if (!(await pane.ready)) return;
-  try {
-    await fetch("/act", { method: "POST", headers: { "Content-Type": "application/json", "X-Pane-Token": pane.token }, body: JSON.stringify(body) });
-  } catch (err) { /* a lost signal is no harm */ }
+  try { await send(pane, body); } catch (err) { /* a lost signal is no harm */ }
 }
 
 function typing(pane, box, body) {

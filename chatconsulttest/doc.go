@@ -35,23 +35,31 @@
 //     offering on after the last offer failed, the owner told when nobody
 //     is left). Offers is the harness's fan-out command (several offers in
 //     one write, as consult.Service writes them), so that stories drive
-//     routed invitations without a Router. Every event the library must record is an item of the
-//     model, and the model decides, when the item happens, who is shown it
-//     (a party's View.Version counts those; its subscription delivers
-//     them) and who may see it (the set only grows: when a party joins it
-//     may read the shared chat from the beginning; when a supervision
-//     window opens, the supervisor may read its agent's private items from
-//     the start of the agent's engaged stay). Compare checks the library's
-//     state and every party's view against it: the header (role, now
-//     RoleNone once out of the chat; membership; the status as the party
-//     may know it, "ended" for an active chat it left; the version: the
-//     number of events it was shown; whether it was told of the end), its
-//     party list (each other party as the latest of its changes the viewer
-//     may see; the contact sees agents as agent-1, agent-2, … named Agent
-//     1, Agent 2, …), its messages (author as shown, text, notices
-//     rendered with the viewer's names, numbered 1, 2, … in its own
-//     count), its consultations and its requests. Model.Told is what a
-//     party must be told of a step, Model.Retold what a retry hands back.
+//     routed invitations without a Router. The model states visibility
+//     in its own terms, not as the library's views (model_sight.go,
+//     model_view.go): every event the library must
+//     record is an item of the model, and each item carries two sets of
+//     parties, decided when it happens: who is shown it (a party's
+//     View.Version counts those; its subscription delivers them) and who
+//     may see it (the set only grows: when a party joins it may read the
+//     shared chat from the beginning; when a supervision window opens, the
+//     supervisor may read its agent's private items from the start of the
+//     agent's engaged stay). The model builds no View: what a party may
+//     know is a selection of its items, stated as facts: the messages
+//     whose item it may see, in order (its numbers are their places 1, 2,
+//     …; author as shown, text, notices rendered with its names, their
+//     attachments); each other party one of whose changes it may see, as
+//     the latest such change, and itself as it is now (RoleNone once out
+//     of the chat; the contact sees agents as agent-1, agent-2, … named
+//     Agent 1, Agent 2, …); its own legs and requests as they are, and a
+//     leg whose invitation it may see through a window as of the last
+//     change it saw; per reader the last receipt it may see, in its
+//     numbering; how many items it was shown; the status as last told
+//     ("ended" for an active chat it left); whether it was told of the
+//     end. Compare checks the library's state against the model's, and
+//     reads every party's View against those facts (CompareView), each
+//     difference with its rule. Model.Told is what a party must be told
+//     of a step, Model.Retold what a retry hands back.
 //   - Checker, Check, CheckState: the invariant checker. It takes the
 //     events (all at once, or command by command) and returns every
 //     Violation by rule. It replays through interaction.Apply, whose

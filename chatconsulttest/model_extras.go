@@ -1,7 +1,6 @@
 package chatconsulttest
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/chatconsult/chatconsult/interaction"
@@ -137,27 +136,6 @@ func (m *Model) seenUpTo(p *mParty, i int) uint32 {
 		}
 	}
 	return n
-}
-
-// receiptsOf are the receipts the model lets p see: per reader the latest
-// read item p sees, in p's numbering, ordered by the reader's ID as shown.
-func (m *Model) receiptsOf(p *mParty) []interaction.Receipt {
-	var out []interaction.Receipt
-	done := map[interaction.PartyID]bool{}
-	for k := len(m.items) - 1; k >= 0; k-- {
-		it := m.items[k]
-		if it.typ != interaction.EventRead || done[it.actor] || !m.sees(p, it) {
-			continue
-		}
-		n := m.seenUpTo(p, it.read)
-		if n == 0 || !m.knows(p, it.actor) {
-			continue
-		}
-		done[it.actor] = true
-		out = append(out, interaction.Receipt{Party: m.shownID(p, it.actor), Seq: n})
-	}
-	slices.SortFunc(out, func(a, b interaction.Receipt) int { return strings.Compare(string(a.Party), string(b.Party)) })
-	return out
 }
 
 // TypingTo returns the parties the model says are told that actor types a

@@ -383,7 +383,8 @@ func (m *Model) updateWindows(v int) {
 	}
 }
 
-// Views, in the model's terms.
+// Naming, in the model's terms (who may see which item is above; what a
+// party may know of the whole interaction is model_view.go).
 
 func (m *Model) sees(p *mParty, it *mItem) bool { return it.seen&bit(p.idx) != 0 }
 
@@ -456,98 +457,6 @@ func (m *Model) knows(viewer *mParty, id interaction.PartyID) bool {
 	return q != nil && m.latestChange(viewer, q) != nil
 }
 
-// viewRole: what the viewer is now; none once it is out of the chat.
-func viewRole(p *mParty) interaction.Role {
-	if inChat(p) {
-		return p.role
-	}
-	return interaction.RoleNone
-}
-
-// viewStatus: the status as p may know it: the current one while it is in
-// the chat; invited, the last it was shown; once out, the last it was
-// shown, where an active chat it took part in reads as ended.
-func (m *Model) viewStatus(p *mParty) interaction.Status {
-	if p.present() {
-		return m.status
-	}
-	st := p.lastStatus // an invitee is told nothing of the chat until it joins
-	if p.membership != interaction.MemberInvited && p.tookPart && (st == interaction.StatusWaiting || st == interaction.StatusActive) {
-		return interaction.StatusEnded
-	}
-	return st
-}
-
-// shownMessage is message i as viewer is shown it (Seq left to the caller).
-func (m *Model) shownMessage(viewer *mParty, i int) interaction.Message {
-	mm := &m.messages[i]
-	out := interaction.Message{Author: m.shownID(viewer, mm.author), Text: mm.text, Kind: mm.kind, Scope: mm.scope}
-	if n := mm.notice; n != nil {
-		out.Text = n.render(func(p interaction.PartyID) string { return m.shownName(viewer, p) })
-		sn := &interaction.Notice{Code: n.code, What: n.what, Target: n.target, Parties: make([]interaction.PartyID, len(n.parties))}
-		for j, p := range n.parties {
-			sn.Parties[j] = m.shownID(viewer, p)
-		}
-		out.Notice = sn
-	}
-	return out
-}
-
-// ViewOf is the view the model predicts for viewer (Time, Started and the
-// other clock fields left zero), and false for a party that was never in
-// the interaction: it may not read it (R-X6).
-func (m *Model) ViewOf(viewer interaction.PartyID) (interaction.View, bool) {
-	p := m.party(viewer)
-	if p == nil || !m.exists {
-		return interaction.View{}, false
-	}
-	v := interaction.View{Interaction: m.ID, Viewer: viewer, Role: viewRole(p), Membership: p.membership,
-		Status: m.viewStatus(p), Version: uint64(p.shown)}
-	for _, q := range m.parties {
-		if q == p {
-			v.Parties = append(v.Parties, interaction.PartyView{ID: p.id, Name: string(p.id), Role: v.Role, Membership: p.membership})
-			continue
-		}
-		if c := m.latestChange(p, q); c != nil {
-			v.Parties = append(v.Parties, interaction.PartyView{ID: m.shownID(p, q.id), Name: m.shownName(p, q.id), Role: c.role, Membership: c.membership})
-		}
-	}
-	for i := range m.messages {
-		if m.sees(p, m.messages[i].item) {
-			msg := m.shownMessage(p, i)
-			msg.Seq = uint32(len(v.Messages) + 1)
-			v.Messages = append(v.Messages, msg)
-			if a := m.messages[i].atts; len(a) > 0 {
-				if v.Attachments == nil {
-					v.Attachments = map[uint32][]interaction.Attachment{}
-				}
-				v.Attachments[msg.Seq] = slices.Clone(a)
-			}
-		}
-	}
-	for _, l := range m.legs {
-		if l.owner == viewer || l.agent == viewer || m.sees(p, m.items[l.since-1]) {
-			state := l.state
-			if l.owner != viewer && l.agent != viewer {
-				// A supervisor: the leg as of the last of its changes it saw.
-				for k := range m.items {
-					if it := m.items[k]; it.typ == interaction.EventLeg && it.leg == l && m.sees(p, it) {
-						state = interaction.LegState(it.to)
-					}
-				}
-			}
-			v.Legs = append(v.Legs, interaction.Leg{ID: l.id, Owner: l.owner, Invitee: l.agent, Target: l.target, Medium: l.medium, State: state})
-		}
-	}
-	for _, r := range m.requests {
-		if r.from == viewer || r.agent == viewer {
-			v.Requests = append(v.Requests, interaction.Request{ID: r.id, Kind: r.kind, Owner: r.from, Invitee: r.agent, Target: r.target, Via: r.via, State: r.state})
-		}
-	}
-	v.Receipts = m.receiptsOf(p)
-	return v, true
-}
-
 // messageNumber is viewer's own number of message i (its Seq), 0 if it may
 // not read it.
 func (m *Model) messageNumber(viewer *mParty, i int) uint32 {
@@ -605,11 +514,11 @@ func (m *Model) tell(p *mParty, it *mItem) interaction.Event {
 		}
 	}
 	if it.msg >= 0 {
-		msg := m.shownMessage(p, it.msg)
-		ev.Text, ev.Kind, ev.Seq = msg.Text, msg.Kind, m.messageNumber(p, it.msg)
-		ev.Attachments = interaction.NewFiles(m.messages[it.msg].atts)
-		if msg.Notice != nil && len(msg.Notice.Parties) > 0 {
-			ev.Party = msg.Notice.Parties[0]
+		mm := &m.messages[it.msg]
+		ev.Text, ev.Kind, ev.Seq = m.shownText(p, it.msg), mm.kind, m.messageNumber(p, it.msg)
+		ev.Attachments = interaction.NewFiles(mm.atts)
+		if mm.notice != nil && len(mm.notice.parties) > 0 {
+			ev.Party = m.shownID(p, mm.notice.parties[0])
 		}
 	}
 	if it.typ == interaction.EventMembership {
@@ -689,7 +598,7 @@ func (m *Model) readableTexts(viewer *mParty) []string {
 	var out []string
 	for i := range m.messages {
 		if m.sees(viewer, m.messages[i].item) {
-			out = append(out, m.shownMessage(viewer, i).Text)
+			out = append(out, m.shownText(viewer, i))
 		}
 	}
 	return out

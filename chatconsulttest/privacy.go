@@ -215,7 +215,7 @@ func (ph *PrivacyHarness) readPaths(ctx context.Context, rep *StepReport, told b
 		}
 		// The export is derived from the view: a view as it was at the last
 		// check (and the model's, too) gives the same export.
-		changed := err != nil || ph.seen[p.id] == nil || !sameView(m, p, &v, ph.seen[p.id])
+		changed := err != nil || ph.seen[p.id] == nil || !sameLibraryView(&v, ph.seen[p.id])
 		if err == nil {
 			ph.seen[p.id] = &v
 		}
@@ -463,52 +463,51 @@ func checkExport(m *Model, p *mParty, st *interaction.State, readBack bool) []Di
 		add("R-X8", "refused: %v", err)
 		return out
 	}
-	want, _ := m.ViewOf(p.id)
+	want, _ := m.sightOf(p.id) // what p may know (model_view.go)
 	rule := leakRuleFor(p)
 	if p.role == interaction.RoleContact {
 		rule = "R-H2"
 	}
-	if x.Viewer.ID != p.id || x.Viewer.Role != want.Role.String() || x.Viewer.Membership != string(want.Membership) || x.Status != string(want.Status) || x.Version != want.Version {
+	if x.Viewer.ID != p.id || x.Viewer.Role != want.role.String() || x.Viewer.Membership != string(want.membership) || x.Status != string(want.status) || x.Version != uint64(want.shown) {
 		add("R-X8", "header: %s %s %s %s v%d, model %s %s %s %s v%d", x.Viewer.ID, x.Viewer.Role, x.Viewer.Membership, x.Status, x.Version,
-			p.id, want.Role, want.Membership, want.Status, want.Version)
+			p.id, want.role, want.membership, want.status, want.shown)
 	}
-	if (x.Ended != nil) != m.endedKnown(p) {
-		add("R-X8", "end of the session shown: %v, model told of it: %v", x.Ended != nil, m.endedKnown(p))
+	if (x.Ended != nil) != want.endTold {
+		add("R-X8", "end of the session shown: %v, model told of it: %v", x.Ended != nil, want.endTold)
 	}
 	var gotP, wantP []string
 	for _, q := range x.Parties {
 		gotP = append(gotP, fmt.Sprintf("%s %q %s %s", q.ID, q.Name, q.Role, q.Membership))
 	}
-	for _, q := range want.Parties {
-		wantP = append(wantP, fmt.Sprintf("%s %q %s %s", q.ID, q.Name, q.Role, q.Membership))
+	for _, sp := range want.parties {
+		id, name, role, ms := m.partyFacts(&want, sp)
+		wantP = append(wantP, fmt.Sprintf("%s %q %s %s", id, name, role, ms))
 	}
 	if !slices.Equal(gotP, wantP) {
 		add(rule, "parties: %v, model %v", gotP, wantP)
 	}
-	var gotL, wantL []string
+	var gotL []string
 	for _, l := range x.Consultations {
 		gotL = append(gotL, fmt.Sprintf("%s %s→%s %s %s %s", l.Leg, l.Owner, l.Agent, l.Target, l.Medium, l.State))
 	}
-	for _, l := range want.Legs {
-		wantL = append(wantL, fmt.Sprintf("%s %s→%s %s %s %s", l.ID, l.Owner, l.Invitee, l.Target, l.Medium, l.State))
-	}
-	if !slices.Equal(gotL, wantL) {
+	if wantL := legLinesOf(&want); !slices.Equal(gotL, wantL) {
 		add(rule, "consultations: %v, model %v", gotL, wantL)
 	}
 	var gotM, wantM []string
 	for _, msg := range x.Messages {
 		gotM = append(gotM, fmt.Sprintf("#%d %s %s %s %s %s %q", msg.Seq, msg.Author, msg.Kind, msg.Scope, msg.Leg, msg.To, msg.Text))
 	}
-	for _, msg := range want.Messages {
+	for k, i := range want.messages {
+		mm := &m.messages[i]
 		var leg interaction.LegID
 		var to interaction.PartyID
-		switch msg.Scope.Kind {
+		switch mm.scope.Kind {
 		case interaction.ScopeLeg:
-			leg = msg.Scope.Leg
+			leg = mm.scope.Leg
 		case interaction.ScopeParty, interaction.ScopeCoach:
-			to = msg.Scope.Party
+			to = mm.scope.Party
 		}
-		wantM = append(wantM, fmt.Sprintf("#%d %s %s %s %s %s %q", msg.Seq, msg.Author, msg.Kind, msg.Scope.Kind, leg, to, msg.Text))
+		wantM = append(wantM, fmt.Sprintf("#%d %s %s %s %s %s %q", k+1, m.shownID(p, mm.author), mm.kind, mm.scope.Kind, leg, to, m.shownText(p, i)))
 	}
 	if !slices.Equal(gotM, wantM) {
 		leaked, missed := multisetDiff(gotM, wantM)

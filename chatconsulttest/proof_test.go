@@ -146,6 +146,36 @@ func TestKitCatchesLeakyViewRC5(t *testing.T) {
 	t.Logf("caught:\n%s", rep)
 }
 
+// R-C5: a view that shows the contact what it may not know about the
+// consultation in the receipts or the attachments only (the messages, the
+// parties and the header right) is caught by the model comparison: the
+// receipts and attachments a party may see are facts of the model too.
+func TestKitCatchesAReceiptOrAttachmentLeakRC5(t *testing.T) {
+	for name, leak := range map[string]func(*interaction.View){
+		"receipt": func(v *interaction.View) {
+			v.Receipts = append(v.Receipts, interaction.Receipt{Party: "agent-2", Seq: 1})
+		},
+		"attachment": func(v *interaction.View) {
+			v.Attachments = map[uint32][]interaction.Attachment{1: {{Name: "refund.pdf", MediaType: "application/pdf", Size: 1, Ref: "f1"}}}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			view := func(s *interaction.State, viewer interaction.PartyID) (interaction.View, error) {
+				v, err := s.ViewFor(viewer)
+				if err == nil && v.Role == interaction.RoleContact && len(s.Legs) > 0 {
+					leak(&v)
+				}
+				return v, err
+			}
+			rep := chatconsulttest.NewHarness(chatconsulttest.WithView(view)).Run(context.Background(), consultStory(t))
+			f := rep.Failure()
+			require.NotNil(t, f, "the leak must be caught:\n%s", rep)
+			model, _ := rules(f)
+			assert.Contains(t, model, "R-C5", "the model comparison names R-C5:\n%s", rep)
+		})
+	}
+}
+
 // recordingTB is a rapid.TB that records instead of failing, so that a
 // test can run a property that must fail and inspect the report.
 type recordingTB struct {

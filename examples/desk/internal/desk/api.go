@@ -38,9 +38,10 @@ func (s *Server) Authenticate(r *http.Request) (interaction.PartyID, error) {
 	return p, nil
 }
 
-// isStream reports whether r asks for an interaction's event stream.
+// isStream reports whether r asks for one of an interaction's streams:
+// its events or its deltas (what the page reads).
 func isStream(r *http.Request) bool {
-	return strings.HasSuffix(r.URL.Path, "/events")
+	return strings.HasSuffix(r.URL.Path, "/events") || strings.HasSuffix(r.URL.Path, "/deltas")
 }
 
 // api is httpapi's handler over the desk's services, behind the guards

@@ -164,9 +164,11 @@ func (s *Server) setInteraction(id interaction.ID) {
 }
 
 // remind counts a reminder (R-C9) and refreshes the panes.
-func (s *Server) remind(_ context.Context, r signals.Reminder) {
+func (s *Server) remind(ctx context.Context, r signals.Reminder) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// The panes hear of it on their streams (event: reminder).
+	signals.NotifierSink(s.notifier).Remind(ctx, r)
 	if r.Interaction != s.current {
 		return
 	}

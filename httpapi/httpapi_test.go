@@ -170,7 +170,7 @@ func TestErrorKindToStatus(t *testing.T) {
 func TestStrangerLearnsNothing(t *testing.T) {
 	f := newFixture(t, 0)
 	for _, c := range []struct{ method, cmd, body string }{
-		{"GET", "view", ""}, {"GET", "page", ""}, {"GET", "log", ""}, {"GET", "export", ""}, {"GET", "events", ""},
+		{"GET", "view", ""}, {"GET", "page", ""}, {"GET", "log", ""}, {"GET", "export", ""}, {"GET", "events", ""}, {"GET", "deltas", ""},
 		{"POST", "post", `{"text":"hi"}`}, {"POST", "join", ``}, {"POST", "done", ``}, {"POST", "accept", `{"leg":"L"}`},
 		{"POST", "monitor", `{"agent":"agent1"}`}, {"POST", "barge-in", ``},
 	} {

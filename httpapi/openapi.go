@@ -50,6 +50,10 @@ func (h *Handler) OpenAPI() ([]byte, error) {
 			params = append(params, map[string]any{"name": "Last-Event-ID", "in": "header", "required": false,
 				"description": "the caller's own event number to resume after", "schema": map[string]any{"type": "string"}})
 		}
+		if r.Path == "/v1/interactions/{id}/deltas" {
+			params = append(params, map[string]any{"name": "Last-Event-ID", "in": "header", "required": false,
+				"description": "the change count of the caller's page (its changes) to resume after", "schema": map[string]any{"type": "string"}})
+		}
 		if params != nil {
 			op["parameters"] = params
 		}
@@ -102,6 +106,9 @@ func responseContent(r Route) map[string]any {
 	case "/v1/interactions/{id}/events":
 		return map[string]any{"text/event-stream": map[string]any{"schema": map[string]any{"type": "string",
 			"description": "Server-Sent Events: each event's data is a chatconsult.event/v1 document, its id the caller's event number"}}}
+	case "/v1/interactions/{id}/deltas":
+		return map[string]any{"text/event-stream": map[string]any{"schema": map[string]any{"type": "string",
+			"description": "Server-Sent Events: each event's data is a chatconsult.delta/v1 document, its id the view's change count after it"}}}
 	case "/v1/interactions/{id}/export":
 		return map[string]any{
 			"application/json": map[string]any{"schema": map[string]any{"type": "object", "description": "chatconsult.transcript/v1"}},

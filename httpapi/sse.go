@@ -173,3 +173,121 @@ func lastEventID(c *call) (uint64, bool) {
 	}
 	return n, true
 }
+
+// deltaStream serves what each event changes in the caller's view of one
+// interaction (interaction.MemoryNotifier.SubscribeDeltas) as
+// Server-Sent Events: "event: delta" with a delta document
+// (chatconsult.delta/v1) as its data and the view's change count after
+// it (Delta.Changes) as its id. A client reads a page
+// (GET .../page, chatconsult.page/v1), opens this stream with
+// ?after=<the page's changes> and keeps the page current with each delta
+// (interaction.Page.Apply), reading a page again only when a delta says
+// Reset. When it reconnects with Last-Event-ID (or ?after=) behind the
+// view — it missed a change, which deltas can not replay — the stream
+// first sends a Reset delta at the view's current count, and the client
+// reads a page again; so does a subscription that fell behind. Reminders
+// (R-C9, "event: reminder") and typing signals ("event: typing", only to
+// who would see the message) come as delta documents with their event and
+// no id; they change no view and are never replayed.
+func (h *Handler) deltaStream(c *call) {
+	id, ok := h.interactionOf(c, false)
+	if !ok {
+		return
+	}
+	if h.c.Notifier == nil {
+		writeProblem(c.w, requestProblem(http.StatusNotFound, "not_found", "no live events"))
+		return
+	}
+	after, ok := lastEventID(c)
+	if !ok {
+		return
+	}
+	resumed := c.r.Header.Get("Last-Event-ID") != "" || c.r.URL.Query().Get("after") != ""
+	sub := h.c.Notifier.SubscribeDeltas(c.actor)
+	defer sub.Close()
+	// Where the caller's view is now, read after subscribing: nothing
+	// falls between.
+	now, err := h.c.Chats.Page(c.ctx, id, c.actor, interaction.PageRequest{Last: 1})
+	if err != nil {
+		h.refuse(c, id, err)
+		return
+	}
+	rc := http.NewResponseController(c.w)
+	hd := c.w.Header()
+	hd.Set("Content-Type", "text/event-stream")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	c.w.WriteHeader(http.StatusOK)
+	sent := after
+	write := func(kind string, d interaction.Delta, withID bool) bool {
+		data, err := json.Marshal(d)
+		if err != nil {
+			return false
+		}
+		var b strings.Builder
+		if withID {
+			b.WriteString("id: " + strconv.FormatUint(d.Changes, 10) + "\n")
+		}
+		b.WriteString("event: " + kind + "\ndata: ")
+		b.Write(data)
+		b.WriteString("\n\n")
+		_ = rc.SetWriteDeadline(time.Now().Add(h.c.WriteTimeout))
+		if _, err := c.w.Write([]byte(b.String())); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	reset := func(changes uint64) bool {
+		if !write("delta", interaction.Delta{Interaction: id, Changes: changes, Reset: true}, true) {
+			return false
+		}
+		sent = changes
+		return true
+	}
+	if resumed && after < now.Changes && !reset(now.Changes) {
+		return
+	}
+	if !resumed {
+		sent = now.Changes
+	}
+	if rc.Flush() != nil {
+		return
+	}
+	for {
+		ctx, cancel := context.WithTimeout(c.ctx, h.c.Heartbeat)
+		d, err := sub.NextDelta(ctx)
+		cancel()
+		switch {
+		case err == nil:
+			if d.Interaction != id {
+				continue
+			}
+			if signal(d.Event) {
+				if !write(d.Event.Type.String(), d, false) {
+					return
+				}
+				continue
+			}
+			if d.Changes <= sent {
+				continue // the client has it
+			}
+			if !write("delta", d, true) {
+				return
+			}
+			sent = d.Changes
+		case errors.Is(err, interaction.ErrLagged):
+			h.lagged(c.ctx, id, err)
+			pg, err := h.c.Chats.Page(c.ctx, id, c.actor, interaction.PageRequest{Last: 1})
+			if err != nil || !reset(max(pg.Changes, sent+1)) {
+				return
+			}
+		case errors.Is(err, context.DeadlineExceeded) && c.ctx.Err() == nil:
+			_ = rc.SetWriteDeadline(time.Now().Add(h.c.WriteTimeout))
+			if _, err := c.w.Write([]byte(": heartbeat\n\n")); err != nil || rc.Flush() != nil {
+				return
+			}
+		default:
+			return
+		}
+	}
+}

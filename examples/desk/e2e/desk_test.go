@@ -412,18 +412,18 @@ func (w *statusWriter) Flush()               { w.ResponseWriter.(http.Flusher).F
 
 // attackPage is a foreign web page open in the same browser as the desk.
 // It tries what the desk once allowed: accept the chat as agent1 with a
-// request that needs no CORS preflight (text/plain), on the desk's /act and
-// on the library's API (the chat is the desk's first, "1"), take over agent1's
-// pane with a login, and read agent1's pane from the event stream.
+// request that needs no CORS preflight (text/plain) on the library's API (the
+// chat is the desk's first, "1"), post in it as agent1, take over agent1's
+// pane with a login, and read agent1's pane from its delta stream.
 const attackPage = `<!doctype html><title>foreign</title><script>
 const desk = %q;
 const plain = (path, body) => fetch(desk + path, { method: "POST", mode: "no-cors", headers: { "Content-Type": "text/plain" }, body: JSON.stringify(body) });
 Promise.allSettled([
-  plain("/act", { party: "agent1", action: "accept-chat" }),
+  plain("/v1/interactions/1/post", { party: "agent1", text: "forged" }),
   plain("/v1/interactions/1/join", {}),
   plain("/login", { party: "agent1" }),
   fetch(desk + "/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"party":"agent1"}' }),
-  new Promise((done) => { const es = new EventSource(desk + "/events?party=agent1"); es.onerror = () => { es.close(); done() }; es.onmessage = () => { window.leaked = true } }),
+  new Promise((done) => { const es = new EventSource(desk + "/v1/interactions/1/deltas?party=agent1"); es.onerror = () => { es.close(); done() }; es.onmessage = () => { window.leaked = true } }),
 ]).then(() => { window.done = true });
 </script>`
 
@@ -470,7 +470,7 @@ func TestForeignPageCannotDriveTheDesk(t *testing.T) {
 		}
 		assert.Equal(t, http.StatusForbidden, r.Status, "a foreign request is refused: %+v", r)
 	}
-	for _, want := range []string{"POST /act", "POST /v1/interactions/1/join", "POST /login", "GET /events"} {
+	for _, want := range []string{"POST /v1/interactions/1/post", "POST /v1/interactions/1/join", "POST /login", "GET /v1/interactions/1/deltas"} {
 		assert.True(t, reached[want], "the foreign page's %s reached the desk (and was refused); seen: %+v", want, got)
 	}
 

@@ -1,6 +1,7 @@
 package desk
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -19,9 +20,9 @@ import (
 var errNoPane = errors.New("no valid pane token: open the pane first (POST /login)")
 
 // Authenticate is the desk's httpapi.Authenticator: the party is the pane
-// token's, from TokenHeader, or for an event stream (GET .../events, an
+// token's, from TokenHeader, or for a stream (GET .../deltas or .../events, an
 // EventSource, which can send no header) from the token query parameter
-// (see serveEvents for why a URL and not a cookie). A request naming a
+// (see ../../README.md for why a URL and not a cookie). A request naming a
 // party of its own (?party=) is refused unless it is the token's.
 func (s *Server) Authenticate(r *http.Request) (interaction.PartyID, error) {
 	tok := r.Header.Get(TokenHeader)
@@ -38,9 +39,10 @@ func (s *Server) Authenticate(r *http.Request) (interaction.PartyID, error) {
 	return p, nil
 }
 
-// isStream reports whether r asks for an interaction's event stream.
+// isStream reports whether r asks for one of an interaction's streams:
+// its events or its deltas (what the page reads).
 func isStream(r *http.Request) bool {
-	return strings.HasSuffix(r.URL.Path, "/events")
+	return strings.HasSuffix(r.URL.Path, "/events") || strings.HasSuffix(r.URL.Path, "/deltas")
 }
 
 // api is httpapi's handler over the desk's services, behind the guards
@@ -54,12 +56,6 @@ func (s *Server) api() http.Handler {
 		Signals:   s.tracker,
 		Notifier:  s.notifier,
 		Auth:      httpapi.AuthenticatorFunc(s.Authenticate),
-		// A chat the contact opened over the API is the desk's now.
-		Observe: func(o httpapi.Outcome) {
-			if o.Command == "open" && o.Err == nil && o.Interaction != "" {
-				s.setInteraction(o.Interaction)
-			}
-		},
 	})
 	if err != nil {
 		panic(err) // Chats and Auth are set
@@ -68,6 +64,30 @@ func (s *Server) api() http.Handler {
 		if r.Method == http.MethodPost || r.Method == http.MethodPut {
 			jsonBody(h.ServeHTTP)(w, r)
 			return
+		}
+		if strings.HasSuffix(r.URL.Path, "/page") || strings.HasSuffix(r.URL.Path, "/view") {
+			s.pageReads.Add(1)
+		}
+		if isStream(r) {
+			// A stream ends when its pane's token is replaced (the desk
+			// was opened again): the old pane reconnects, gets 401 and is
+			// over.
+			revoked := s.revokedOf(r.URL.Query().Get("token"))
+			if revoked == nil {
+				revoked = s.revokedOf(r.Header.Get(TokenHeader))
+			}
+			if revoked != nil {
+				ctx, cancel := context.WithCancel(r.Context())
+				defer cancel()
+				go func() {
+					select {
+					case <-revoked:
+						cancel()
+					case <-ctx.Done():
+					}
+				}()
+				r = r.WithContext(ctx)
+			}
 		}
 		h.ServeHTTP(w, r)
 	})

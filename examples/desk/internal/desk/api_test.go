@@ -21,8 +21,8 @@ import (
 // refused, and a party reads only its own view.
 func TestAPIActsAsThePaneTokensParty(t *testing.T) {
 	w := newWeb(t)
-	contact, agent1, agent2 := w.offered()
-	id := string(w.s.interaction())
+	contact, agent1, agent2, chat := w.offered()
+	id := string(chat)
 	view := "/v1/interactions/" + id + "/view"
 
 	code, _ := w.do(call{method: http.MethodGet, path: view})
@@ -56,8 +56,8 @@ func TestAPIActsAsThePaneTokensParty(t *testing.T) {
 // body not declared JSON 415, and nothing is written.
 func TestAPIIsGuardedLikeTheDesk(t *testing.T) {
 	w := newWeb(t)
-	_, agent1, _ := w.offered()
-	join := "/v1/interactions/" + string(w.s.interaction()) + "/join"
+	_, agent1, _, id := w.offered()
+	join := "/v1/interactions/" + string(id) + "/join"
 	before := w.events()
 	for _, h := range []map[string]string{
 		{"Origin": "http://evil.example"},
@@ -67,7 +67,7 @@ func TestAPIIsGuardedLikeTheDesk(t *testing.T) {
 	} {
 		code, _ := w.do(call{method: http.MethodPost, path: join, token: agent1, body: map[string]any{}, header: h})
 		assert.Equal(t, http.StatusForbidden, code, "%v", h)
-		code, _ = w.do(call{method: http.MethodGet, path: "/v1/interactions/" + string(w.s.interaction()) + "/view", token: agent1, header: h})
+		code, _ = w.do(call{method: http.MethodGet, path: "/v1/interactions/" + string(id) + "/view", token: agent1, header: h})
 		assert.Equal(t, http.StatusForbidden, code, "%v", h)
 	}
 	code, _ := w.do(call{method: http.MethodPost, path: join, token: agent1, header: map[string]string{"Content-Type": "text/plain"}})
@@ -81,8 +81,8 @@ func TestAPIIsGuardedLikeTheDesk(t *testing.T) {
 // header) and sends the party's events with their ids.
 func TestAPIStreamTakesTheTokenFromItsURL(t *testing.T) {
 	w := newWeb(t)
-	_, agent1, _ := w.offered()
-	path := "/v1/interactions/" + string(w.s.interaction()) + "/events?token="
+	_, agent1, _, id := w.offered()
+	path := "/v1/interactions/" + string(id) + "/events?token="
 	code, _ := w.do(call{method: http.MethodGet, path: path + "forged"})
 	assert.Equal(t, http.StatusUnauthorized, code)
 	code, _ = w.do(call{method: http.MethodGet, path: path + url.QueryEscape(agent1), header: map[string]string{"Origin": "http://evil.example"}})
@@ -102,29 +102,25 @@ func TestAPIStreamTakesTheTokenFromItsURL(t *testing.T) {
 	assert.True(t, strings.HasPrefix(line, "id: "), "the first event has an id: %q", line)
 }
 
-// The contact opens a chat over the API to the desk's group: it is the
-// desk's chat now, offered to agent1 (routing), who takes it over the API.
+// The contact opens a chat over the API to the desk's group: routing
+// offers it to agent1, whose pane finds it in its invitations and takes
+// it over the API; agent2 is not offered it.
 func TestAPIOpensTheDesksChatRoutedToAgent1(t *testing.T) {
 	w := newWeb(t)
-	contact, agent1, agent2 := w.login(Contact), w.login(Agent1), w.login(Agent2)
-	code, body := w.do(call{method: http.MethodPost, path: "/v1/interactions", token: contact,
-		body: map[string]any{"text": "Hello", "target": map[string]string{"kind": "group", "id": DeskGroup}}})
-	require.Equal(t, http.StatusCreated, code, "%s", body)
-	var out struct{ Interaction interaction.ID }
-	require.NoError(t, json.Unmarshal(body, &out))
-	assert.Equal(t, out.Interaction, w.s.interaction(), "the chat opened is the desk's")
-	p := pane(t, w.s, Agent1)
-	assert.Equal(t, "owner", p.Role)
+	contact, agent1, agent2 := w.pane(Contact), w.pane(Agent1), w.pane(Agent2)
+	id := contact.open("Hello")
+	assert.Equal(t, id, agent1.find(), "the chat opened is on agent1's pane")
+	p := agent1.page()
+	assert.Equal(t, interaction.RoleOwner, p.Role)
 	assert.Equal(t, interaction.MemberInvited, p.Membership)
 	_, ok := button(p, "accept-chat")
 	assert.True(t, ok, "agent1 is offered the chat")
-	assert.Empty(t, pane(t, w.s, Agent2).Interaction, "agent2 is not offered it")
+	assert.Empty(t, agent2.find(), "agent2 is not offered it")
 
-	join := "/v1/interactions/" + string(out.Interaction) + "/join"
-	code, _ = w.do(call{method: http.MethodPost, path: join, token: agent2, body: map[string]any{}})
+	agent2.id = id
+	code, _ := agent2.do("join", nil)
 	assert.Equal(t, http.StatusNotFound, code, "agent2 is no party")
-	code, body = w.do(call{method: http.MethodPost, path: join, token: agent1, body: map[string]any{}})
-	require.Equal(t, http.StatusOK, code, "%s", body)
-	assert.Equal(t, []string{"Hello"}, texts(pane(t, w.s, Agent1)))
-	t.Logf("interaction %s", out.Interaction)
+	agent1.must("join", nil)
+	assert.Equal(t, []string{"Hello"}, texts(agent1.page()))
+	t.Logf("interaction %s", id)
 }

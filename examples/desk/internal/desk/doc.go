@@ -1,8 +1,8 @@
 // Package desk serves the agent desk of examples/desk: one web page with
 // three panes side by side (the contact, agent1, agent2), each showing
-// exactly that party's view of the current interaction (a page of it,
-// interaction.State.Page), updated live over Server-Sent Events from the
-// deltas the party is delivered.
+// exactly that party's view of its chat. The desk serves the page and its
+// assets, POST /login and the library's HTTP API under /v1/ (package
+// httpapi): nothing else. The page is a client of that API.
 //
 // It uses only the standard library and the core packages. The page, its
 // script and its style sheet are embedded (embed.FS); nothing is loaded
@@ -12,85 +12,58 @@
 //
 // The page opens each pane with POST /login {"party": P}, the demo's
 // stand-in for signing in, and gets a random pane token (256 bits). Every
-// later request of the pane carries it (header X-Pane-Token; the event
-// stream, /events?token=T), and the party that reads or acts is the
-// token's: a request naming another party is refused (403), one with no
-// or an unknown token too (401). Logging in again replaces the party's
-// token, which ends the old pane. Every request must be for the desk's
-// own host (DNS rebinding), and a request from another page's Origin is
-// refused (403). guard.go has the rules; ../../README.md says what this
-// demo does not protect.
-//
-// # The library's HTTP API
-//
-// Under /v1/ the desk serves package httpapi's handler over its own
-// services (api.go), behind the same guards (its own host, its own page's
-// Origin, JSON bodies) and with the pane tokens as its Authenticator: the
-// party is the token's, from X-Pane-Token, or for an interaction's event
-// stream (GET /v1/interactions/{id}/events?token=T) from the URL. Every
-// command of the page (open, join, post, say, typing, read, consult,
-// accept, conference, end, done, …) is httpapi's: the contact's first
-// message opens a chat to the group DeskGroup, which routing offers to
-// agent1 (a routing.ChatRouter). The panes themselves are still the
-// desk's own /events (and /pane; /act stays for Go callers): issue 16's
-// last point is open, the page does not yet build its panes from
-// httpapi's pages and event stream.
+// later request of the pane carries it (header X-Pane-Token; the streams,
+// which EventSource opens, ?token=T), and the party that reads or acts is
+// the token's: it is the Authenticator of httpapi (api.go). A request
+// naming another party, or with no or an unknown token, is refused (401;
+// a body with a "party" field, 400). Logging in again replaces the
+// party's token, which ends the old pane: its streams end and its
+// requests get 401. Every request must be for the desk's own host (DNS
+// rebinding), and a request from another page's Origin is refused (403);
+// a POST or PUT must be JSON (415). guard.go has the rules;
+// ../../README.md says what this demo does not protect.
 //
 // # How a pane stays live
 //
-// Each pane opens /events?token=T. The handler subscribes T's party P to
-// its deltas (interaction.MemoryNotifier.SubscribeDeltas), reads a page of
-// P's view (its last PaneWindow messages and the rest of the view) and
-// sends the pane whole (an SSE event "pane"). After that, every
-// notification P receives is applied to that page (interaction.Page.Apply)
-// and sent as an update ("delta"): the new messages only, which the page
-// appends, with the header, parties, consultations and buttons as they
-// are now. A burst of deltas is one update. So an event costs the desk
-// what it changes, not the length of the chat: no page, and no view, is
-// read for it (issue 19). The stream reads a page again only when a delta
-// says so (Reset: P joined and reads what was said before, a supervision
-// window opened), when another interaction comes onto the desk, or when
-// the chat leaves P's desk. What a pane shows is still exactly what the
-// party may see: pages and deltas follow the view's rules, so the contact
-// pane can not show a consultation message (R-C5). The desk's own
-// command endpoint (/act, now the page's only for a chat's first message)
-// answers with the acting pane (a page); the page keeps whichever of that
-// and the stream's is newer (Pane.Seq).
+// Each pane builds itself in the page (static/desk.js) from httpapi: it
+// reads a page of its party's view (GET /v1/interactions/{id}/page?last=50,
+// chatconsult.page/v1), then opens the party's delta stream
+// (GET /v1/interactions/{id}/deltas?after=<the page's changes>,
+// chatconsult.delta/v1) and applies each delta to the page it keeps, as
+// interaction.Page.Apply does: a new message is appended, the header,
+// parties, consultations, requests and receipts are updated. It reads a
+// page again only when a delta says Reset (the party joined and reads
+// what was said before) or one was missed; so an event costs the pane what
+// it changes, not the length of the chat (issue 19). What a pane shows is
+// exactly what the party may see: pages and deltas follow the view's
+// rules, so the contact pane can not show a consultation message (R-C5).
 //
-// # Typing, receipts, attachments
-//
-// The page sends httpapi's typing, read, post and say; /act has the same
-// actions for Go callers: "typing" (the draft is a Post, or a consult.Say with
-// a leg: Service.Typing) and "read" (MarkRead, in the party's numbering),
-// and attachments on "post" and "say" (a name, media type and size; the
-// desk gives each a reference of its own and keeps no file). A typing
-// signal the party's delta subscription delivers is sent on its stream as
-// an SSE event "typing" (PaneTyping: who, where, for how long); it
-// changes no page. Receipts and attachments come with the pane, from the
-// page's View.Receipts and View.Attachments.
+// An agent's pane learns of its chat from its invitations
+// (GET /v1/me/invitations: routing's offer of the contact's chat, a
+// consultation, a transfer or conference request) and follows the newest;
+// the contact's pane opens its chat (POST /v1/interactions to the group
+// DeskGroup, which routing offers to agent1). Whether the party owes an
+// answer (R-C9) is GET /v1/me/pending; reminders come on the stream
+// ("reminder", signals.NotifierSink), and typing signals too ("typing",
+// only to those who would see the message).
 //
 // # Decisions
 //
-//   - The desk holds one interaction at a time. The contact's first
-//     message opens it and routing offers it to agent1 (over the API: the
-//     group DeskGroup; a Go caller's Act: the desk itself, acting as
-//     System); once it is closed, the contact's next message opens a new
-//     one.
-//   - The buttons a pane shows are decided on the server from the state
-//     (which consultation is inviting, which request is pending), so the
-//     script stays a renderer. A button the library would refuse is not
+//   - The desk keeps no chat of its own: a pane shows its party's, and
+//     once the contact's chat is closed, its next message opens a new
+//     one, which agent1's pane finds in its invitations.
+//   - The buttons a pane shows, whether it may write in the chat and in
+//     which consultation, are decided in the page from the party's view
+//     (desk.js: paneOf, actionsFor): which consultation is inviting, which
+//     request is pending. A button the library would refuse is not
 //     offered; if a race makes a command fail anyway, the pane shows the
-//     library's error.
-//   - The buttons come from the state (its parties, legs and requests:
-//     actionsFor), read under the interaction's lock for each update; the
-//     transcript is not read for them.
+//     problem's detail.
 //   - Pending-response reminder (R-C9): a signals.Tracker follows the
-//     events (it is notified before the panes are rebuilt). A pane whose
-//     party owes an answer in the chat or in one of its consultations is
-//     marked, and while any pane is marked the page flashes its tab
-//     title. The desk does not report focus, so every pending response is
-//     an unfocused one: the tracker raises its reminder after the delay
-//     (-reminder-delay), and the pane counts it.
+//     events (it is notified before the other notifiers). A pane whose
+//     party owes an answer is marked, and while any pane is marked the
+//     page flashes its tab title. The desk does not report focus, so every
+//     pending response is an unfocused one: the tracker raises its
+//     reminder after the delay (-reminder-delay), and the pane counts it.
 //   - Time is the system clock and invitations time out after the
 //     -invite-timeout flag (default 60 s).
 package desk

@@ -27,9 +27,9 @@ import (
 //     is refused), so another web page open in the same browser can
 //     neither read a pane nor press a button.
 
-// TokenHeader carries the pane token on /pane and /act. The event stream
-// takes it as the token query parameter instead: EventSource can not set
-// a header (see serveEvents).
+// TokenHeader carries the pane token on the API's requests. The streams
+// take it as the token query parameter instead: EventSource can not set
+// a header (see Authenticate).
 const TokenHeader = "X-Pane-Token"
 
 // tokenBytes is the token's randomness: 256 bits from crypto/rand.
@@ -45,19 +45,25 @@ func newToken() string {
 
 // login issues a new token for p. It replaces p's previous token, so one
 // pane at a time acts for a party: a page opened again takes the panes
-// over, and the streams of the old ones end (serveEvents).
+// over, and the streams of the old ones end (api.go).
 func (s *Server) login(p interaction.PartyID) string {
 	t := newToken()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, replaced := s.tokens[p]
-	s.tokens[p] = t
-	if replaced {
-		// The old pane's stream ends when it wakes. A first login wakes
-		// no stream: it would send the others an update with nothing new.
-		s.refreshLocked()
+	if old, ok := s.tokens[p]; ok {
+		close(s.revoked[old])
+		delete(s.revoked, old)
 	}
+	s.tokens[p] = t
+	s.revoked[t] = make(chan struct{})
 	return t
+}
+
+// revokedOf is closed when tok is replaced (nil: tok is no live token).
+func (s *Server) revokedOf(tok string) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.revoked[tok]
 }
 
 // tokenParty returns the party tok was issued to. Every live token is
@@ -87,31 +93,6 @@ func refuse(w http.ResponseWriter, status int, msg string) {
 		w.Header().Set("WWW-Authenticate", `Pane-Token realm="desk"`)
 	}
 	writeJSON(w, status, ErrorResponse{Error: msg})
-}
-
-// paneParty is the party of the request's pane token: from TokenHeader,
-// or for the event stream (query) from the token query parameter. No or
-// an unknown token is 401. A request that also names a party (the old
-// ?party=) is refused with 403 unless it is the token's own.
-func (s *Server) paneParty(w http.ResponseWriter, r *http.Request, query bool) (interaction.PartyID, bool) {
-	p, ok := s.tokenParty(paneToken(r, query))
-	if !ok {
-		refuse(w, http.StatusUnauthorized, "no valid pane token: open the pane first (POST /login)")
-		return "", false
-	}
-	if named := r.URL.Query().Get("party"); named != "" && interaction.PartyID(named) != p {
-		refuse(w, http.StatusForbidden, "this pane's token is "+string(p)+"'s, not "+named+"'s")
-		return "", false
-	}
-	return p, true
-}
-
-// paneToken is the request's pane token, "" if none.
-func paneToken(r *http.Request, query bool) string {
-	if tok := r.Header.Get(TokenHeader); tok != "" || !query {
-		return tok
-	}
-	return r.URL.Query().Get("token")
 }
 
 // secure sets the headers of every response and refuses a request for a

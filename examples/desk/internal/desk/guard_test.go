@@ -1,7 +1,6 @@
 package desk
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -29,7 +28,11 @@ type web struct {
 
 func newWeb(t *testing.T) web {
 	t.Helper()
-	s := newDesk(t)
+	return newWebOn(t, newDesk(t))
+}
+
+func newWebOn(t *testing.T, s *Server) web {
+	t.Helper()
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return web{t: t, s: s, srv: srv}
@@ -93,30 +96,6 @@ func (w web) login(p interaction.PartyID) string {
 	return out.Token
 }
 
-// act posts a click with the token and returns the status and response.
-func (w web) act(token string, a ActRequest, header map[string]string) (int, ActResponse) {
-	w.t.Helper()
-	code, body := w.do(call{method: http.MethodPost, path: "/act", token: token, body: a, header: header})
-	var out ActResponse
-	require.NoError(w.t, json.Unmarshal(body, &out), "%s", body)
-	return code, out
-}
-
-// pane reads the pane with the token, asking for ?party= when p is given.
-func (w web) pane(token string, p interaction.PartyID) (int, Pane) {
-	w.t.Helper()
-	path := "/pane"
-	if p != "" {
-		path += "?party=" + url.QueryEscape(string(p))
-	}
-	code, body := w.do(call{method: http.MethodGet, path: path, token: token})
-	var out Pane
-	if code == http.StatusOK {
-		require.NoError(w.t, json.Unmarshal(body, &out))
-	}
-	return code, out
-}
-
 // events is the number of events in the desk's store: a refused request
 // must leave it as it was.
 func (w web) events() int {
@@ -128,13 +107,33 @@ func (w web) events() int {
 	return len(evs)
 }
 
-// offered opens a chat over HTTP: the contact writes, agent1 is offered it.
-func (w web) offered() (contact, agent1, agent2 string) {
+// api posts a command of chat id with the token and returns the status
+// and the body.
+func (w web) api(token string, id interaction.ID, name string, body any, header map[string]string) (int, string) {
 	w.t.Helper()
-	contact, agent1, agent2 = w.login(Contact), w.login(Agent1), w.login(Agent2)
-	code, out := w.act(contact, ActRequest{Action: "post", Text: "Hello"}, nil)
-	require.Equal(w.t, http.StatusOK, code, out.Error)
-	return
+	if body == nil {
+		body = map[string]any{}
+	}
+	code, out := w.do(call{method: http.MethodPost, path: "/v1/interactions/" + string(id) + "/" + name, token: token, body: body, header: header})
+	return code, string(out)
+}
+
+// page reads chat id's page with the token (and its extra query).
+func (w web) page(token string, id interaction.ID, query string) (int, interaction.Page) {
+	w.t.Helper()
+	code, body := w.do(call{method: http.MethodGet, path: "/v1/interactions/" + string(id) + "/page" + query, token: token})
+	var pg interaction.Page
+	if code == http.StatusOK {
+		require.NoError(w.t, json.Unmarshal(body, &pg))
+	}
+	return code, pg
+}
+
+// offered opens a chat over HTTP: the contact writes, agent1 is offered it.
+func (w web) offered() (contact, agent1, agent2 string, id interaction.ID) {
+	w.t.Helper()
+	c, a1, a2 := w.cast()
+	return c.token, a1.token, a2.token, c.id
 }
 
 // A pane token is 256 random bits, fresh on every login.
@@ -154,124 +153,110 @@ func TestLoginIssuesUnguessableTokens(t *testing.T) {
 }
 
 // R-X6 (a non-participant can not read the transcript) at the desk's
-// door: a pane is served only with its own party's token.
+// door: a pane's page is served only with its own party's token.
 func TestPaneNeedsItsOwnToken(t *testing.T) {
 	w := newWeb(t)
-	_, agent1, agent2 := w.offered()
+	_, agent1, agent2, id := w.offered()
 
-	code, _ := w.pane("", Agent2)
+	code, _ := w.page("", id, "?party=agent2")
 	assert.Equal(t, http.StatusUnauthorized, code, "no token")
-	code, _ = w.pane("", "")
+	code, _ = w.page("", id, "")
 	assert.Equal(t, http.StatusUnauthorized, code, "no token, no party")
-	code, _ = w.pane("not-a-token", Agent2)
+	code, _ = w.page("not-a-token", id, "?party=agent2")
 	assert.Equal(t, http.StatusUnauthorized, code, "a made-up token")
-	code, _ = w.pane(agent1[:len(agent1)-1], "")
+	code, _ = w.page(agent1[:len(agent1)-1], id, "")
 	assert.Equal(t, http.StatusUnauthorized, code, "a token one character short")
-	code, _ = w.pane(agent1, Agent2)
-	assert.Equal(t, http.StatusForbidden, code, "agent1's token for agent2's pane")
-	code, body := w.do(call{method: http.MethodGet, path: "/pane?token=" + url.QueryEscape(agent1)})
-	assert.Equal(t, http.StatusUnauthorized, code, "only the event stream takes the token in its URL: %s", body)
+	code, _ = w.page(agent1, id, "?party=agent2")
+	assert.Equal(t, http.StatusUnauthorized, code, "agent1's token for agent2's pane")
+	code, _ = w.page("", id, "?token="+url.QueryEscape(agent1))
+	assert.Equal(t, http.StatusUnauthorized, code, "only the streams take the token in their URL")
 
-	code, p := w.pane(agent1, "")
+	code, p := w.page(agent1, id, "")
 	require.Equal(t, http.StatusOK, code)
-	assert.Equal(t, Agent1, p.Party, "the token's pane")
+	assert.Equal(t, Agent1, p.Viewer, "the token's pane")
 	assert.Equal(t, interaction.MemberInvited, p.Membership, "agent1 is offered the chat")
-	code, p = w.pane(agent2, Agent2)
-	require.Equal(t, http.StatusOK, code, "naming the token's own party is fine")
-	assert.Equal(t, Agent2, p.Party)
-	assert.Empty(t, p.Status, "agent2 is not in the chat")
+	code, _ = w.page(agent2, id, "?party=agent2")
+	assert.Equal(t, http.StatusNotFound, code, "naming the token's own party is fine, and agent2 is not in the chat")
 }
 
 // R-X6: the acting party is the pane token's. A body naming another
-// party is refused and writes nothing; a click with no party acts as the
-// token's party.
-func TestActActsOnlyAsTheTokensParty(t *testing.T) {
+// party is refused and writes nothing; a command acts as the token's
+// party.
+func TestCommandsActOnlyAsTheTokensParty(t *testing.T) {
 	w := newWeb(t)
-	contact, agent1, _ := w.offered()
+	contact, agent1, _, id := w.offered()
 	before := w.events()
 
-	code, out := w.act(contact, ActRequest{Party: Agent1, Action: "accept-chat"}, nil)
-	assert.Equal(t, http.StatusForbidden, code, "the contact's pane accepts the chat as agent1")
-	assert.Contains(t, out.Error, "acts as contact")
-	code, _ = w.act(contact, ActRequest{Party: Agent1, Action: "post", Text: "I am agent1"}, nil)
-	assert.Equal(t, http.StatusForbidden, code)
-	code, _ = w.act("", ActRequest{Party: Agent1, Action: "accept-chat"}, nil)
+	code, out := w.api(contact, id, "join", map[string]any{"party": Agent1}, nil)
+	assert.Equal(t, http.StatusBadRequest, code, "the contact's pane accepts the chat as agent1: %s", out)
+	code, _ = w.api(contact, id, "post", map[string]any{"party": Agent1, "text": "I am agent1"}, nil)
+	assert.Equal(t, http.StatusBadRequest, code)
+	code, _ = w.api("", id, "join", map[string]any{"party": Agent1}, nil)
 	assert.Equal(t, http.StatusUnauthorized, code, "the old API: a party and no token")
-	code, _ = w.act("forged", ActRequest{Action: "accept-chat"}, nil)
+	code, _ = w.api("forged", id, "join", nil, nil)
 	assert.Equal(t, http.StatusUnauthorized, code)
-	assert.Equal(t, before, w.events(), "no refused click wrote an event")
-	_, p := w.pane(agent1, "")
+	assert.Equal(t, before, w.events(), "no refused command wrote an event")
+	_, p := w.page(agent1, id, "")
 	assert.Equal(t, interaction.MemberInvited, p.Membership, "agent1 has still only been offered the chat")
 
-	// The contact's pane with no party: the contact acts, and the
-	// library refuses it (only the offered agent may accept), writing
-	// nothing either.
-	code, out = w.act(contact, ActRequest{Action: "accept-chat"}, nil)
+	// The contact's token: the contact acts, and the library refuses it
+	// (only the offered agent may accept), writing nothing either.
+	code, out = w.api(contact, id, "join", nil, nil)
 	assert.Equal(t, http.StatusForbidden, code)
-	assert.Contains(t, out.Error, "not permitted")
-	assert.Equal(t, Contact, out.Pane.Party, "the answer is the contact's pane")
+	assert.Contains(t, out, "not_permitted")
 	assert.Equal(t, before, w.events())
 
-	code, out = w.act(agent1, ActRequest{Action: "accept-chat"}, nil)
-	require.Equal(t, http.StatusOK, code, out.Error)
-	assert.Equal(t, Agent1, out.Pane.Party)
-	assert.Equal(t, interaction.MemberJoined, out.Pane.Membership)
-	code, out = w.act(agent1, ActRequest{Party: Agent1, Action: "post", Text: "Hi"}, nil)
-	require.Equal(t, http.StatusOK, code, "naming the token's own party is fine: %s", out.Error)
+	code, out = w.api(agent1, id, "join", nil, nil)
+	require.Equal(t, http.StatusOK, code, out)
+	_, p = w.page(agent1, id, "")
+	assert.Equal(t, interaction.MemberJoined, p.Membership)
+	code, out = w.api(agent1, id, "post", map[string]any{"text": "Hi"}, nil)
+	require.Equal(t, http.StatusOK, code, out)
 	assert.Greater(t, w.events(), before)
 }
 
-// A new login replaces the party's token: the old pane is over.
+// A new login replaces the party's token: the old pane is over, and its
+// stream ends.
 func TestLoginAgainRevokesTheOldToken(t *testing.T) {
 	w := newWeb(t)
-	old := w.login(Agent1)
+	_, old, _, id := w.offered()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	stream := w.stream(ctx, old)
-	nextPane(t, stream)
+	stream := w.stream(ctx, "/v1/interactions/"+string(id)+"/deltas?token="+url.QueryEscape(old))
 
 	fresh := w.login(Agent1)
-	code, _ := w.pane(old, "")
+	code, _ := w.page(old, id, "")
 	assert.Equal(t, http.StatusUnauthorized, code)
-	code, _ = w.pane(fresh, "")
+	code, _ = w.page(fresh, id, "")
 	assert.Equal(t, http.StatusOK, code)
 	_, err := io.ReadAll(stream)
 	assert.NoError(t, err, "the old pane's stream ends")
+	assert.NoError(t, ctx.Err(), "and not by the test's timeout")
 }
 
-// stream opens the event stream with the token in its URL.
-func (w web) stream(ctx context.Context, token string) *bufio.Reader {
-	w.t.Helper()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.srv.URL+"/events?token="+url.QueryEscape(token), nil)
-	require.NoError(w.t, err)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(w.t, err)
-	w.t.Cleanup(func() { resp.Body.Close() })
-	require.Equal(w.t, http.StatusOK, resp.StatusCode)
-	require.Equal(w.t, "text/event-stream", resp.Header.Get("Content-Type"))
-	return bufio.NewReader(resp.Body)
-}
-
-// The event stream is a pane like any other: its own token only, from
-// the desk's own origin.
-func TestEventsNeedItsOwnTokenAndOrigin(t *testing.T) {
+// The streams are a pane like any other: its own token only, from the
+// desk's own origin.
+func TestStreamsNeedTheirOwnTokenAndOrigin(t *testing.T) {
 	w := newWeb(t)
-	agent1 := w.login(Agent1)
-	for name, c := range map[string]struct {
-		path   string
-		header map[string]string
-		want   int
-	}{
-		"the old API: a party, no token": {path: "/events?party=agent1", want: http.StatusUnauthorized},
-		"a made-up token":                {path: "/events?token=abc", want: http.StatusUnauthorized},
-		"agent1's token for agent2":      {path: "/events?party=agent2&token=" + agent1, want: http.StatusForbidden},
-		"a foreign page's EventSource": {path: "/events?token=" + agent1, want: http.StatusForbidden,
-			header: map[string]string{"Origin": "http://evil.example"}},
-		"another site, by Sec-Fetch-Site": {path: "/events?token=" + agent1, want: http.StatusForbidden,
-			header: map[string]string{"Sec-Fetch-Site": "cross-site"}},
-	} {
-		code, _ := w.do(call{method: http.MethodGet, path: c.path, header: c.header})
-		assert.Equal(t, c.want, code, name)
+	_, agent1, _, id := w.offered()
+	for _, kind := range []string{"deltas", "events"} {
+		base := "/v1/interactions/" + string(id) + "/" + kind
+		for name, c := range map[string]struct {
+			path   string
+			header map[string]string
+			want   int
+		}{
+			"the old API: a party, no token": {path: base + "?party=agent1", want: http.StatusUnauthorized},
+			"a made-up token":                {path: base + "?token=abc", want: http.StatusUnauthorized},
+			"agent1's token for agent2":      {path: base + "?party=agent2&token=" + agent1, want: http.StatusUnauthorized},
+			"a foreign page's EventSource": {path: base + "?token=" + agent1, want: http.StatusForbidden,
+				header: map[string]string{"Origin": "http://evil.example"}},
+			"another site, by Sec-Fetch-Site": {path: base + "?token=" + agent1, want: http.StatusForbidden,
+				header: map[string]string{"Sec-Fetch-Site": "cross-site"}},
+		} {
+			code, _ := w.do(call{method: http.MethodGet, path: c.path, header: c.header})
+			assert.Equal(t, c.want, code, "%s: %s", kind, name)
+		}
 	}
 }
 
@@ -279,7 +264,7 @@ func TestEventsNeedItsOwnTokenAndOrigin(t *testing.T) {
 // stream must come from the desk's own origin, and writes nothing.
 func TestForeignOriginIsRefused(t *testing.T) {
 	w := newWeb(t)
-	contact, agent1, _ := w.offered()
+	contact, agent1, _, id := w.offered()
 	before := w.events()
 	for _, origin := range []string{
 		"http://evil.example",
@@ -289,23 +274,23 @@ func TestForeignOriginIsRefused(t *testing.T) {
 		"null", // a sandboxed frame or a file: page
 	} {
 		h := map[string]string{"Origin": origin}
-		code, out := w.act(agent1, ActRequest{Action: "accept-chat"}, h)
+		code, out := w.api(agent1, id, "join", nil, h)
 		assert.Equal(t, http.StatusForbidden, code, origin)
-		assert.Contains(t, out.Error, "foreign origin", origin)
-		code, _ = w.act(contact, ActRequest{Action: "post", Text: "forged"}, h)
+		assert.Contains(t, out, "foreign origin", origin)
+		code, _ = w.api(contact, id, "post", map[string]any{"text": "forged"}, h)
 		assert.Equal(t, http.StatusForbidden, code, origin)
 		code, _ = w.do(call{method: http.MethodPost, path: "/login", body: LoginRequest{Party: Agent1}, header: h})
 		assert.Equal(t, http.StatusForbidden, code, "login from %s", origin)
-		code, _ = w.do(call{method: http.MethodGet, path: "/pane", token: agent1, header: h})
-		assert.Equal(t, http.StatusForbidden, code, "pane from %s", origin)
+		code, _ = w.do(call{method: http.MethodGet, path: "/v1/interactions/" + string(id) + "/page", token: agent1, header: h})
+		assert.Equal(t, http.StatusForbidden, code, "page from %s", origin)
 	}
 	assert.Equal(t, before, w.events(), "no foreign request wrote an event")
-	code, _ := w.pane(agent1, "")
+	code, _ := w.page(agent1, id, "")
 	assert.Equal(t, http.StatusOK, code, "no foreign login replaced agent1's token")
 
 	// A form post needs no preflight in a browser; it is not JSON, so it
 	// is refused even before its origin would be looked at.
-	code, _ = w.do(call{method: http.MethodPost, path: "/act", token: agent1, header: map[string]string{"Content-Type": "text/plain"}})
+	code, _ = w.do(call{method: http.MethodPost, path: "/v1/interactions/" + string(id) + "/join", token: agent1, header: map[string]string{"Content-Type": "text/plain"}})
 	assert.Equal(t, http.StatusUnsupportedMediaType, code)
 	assert.Equal(t, before, w.events())
 }
@@ -319,19 +304,23 @@ func TestMatchingOriginWorks(t *testing.T) {
 	var login LoginResponse
 	require.NoError(t, json.Unmarshal(body, &login))
 	before := w.events()
-	code, out := w.act(login.Token, ActRequest{Action: "post", Text: "Hello"}, own)
-	require.Equal(t, http.StatusOK, code, out.Error)
-	assert.Equal(t, []string{"Hello"}, texts(out.Pane))
-	assert.Greater(t, w.events(), before, "the click wrote its events")
+	code, body = w.do(call{method: http.MethodPost, path: "/v1/interactions", token: login.Token, header: own,
+		body: map[string]any{"text": "Hello", "target": map[string]string{"kind": "group", "id": DeskGroup}}})
+	require.Equal(t, http.StatusCreated, code, "%s", body)
+	var opened struct{ Interaction interaction.ID }
+	require.NoError(t, json.Unmarshal(body, &opened))
+	_, pg := w.page(login.Token, opened.Interaction, "")
+	assert.Equal(t, []string{"Hello"}, texts(pg))
+	assert.Greater(t, w.events(), before, "the command wrote its events")
 
 	// localhost names the loopback address the desk listens on.
 	port := w.port()
 	local := map[string]string{"Host": "localhost:" + port, "Origin": "http://localhost:" + port}
-	code, out = w.act(login.Token, ActRequest{Action: "post", Text: "again"}, local)
-	assert.Equal(t, http.StatusOK, code, out.Error)
+	code, out := w.api(login.Token, opened.Interaction, "post", map[string]any{"text": "again"}, local)
+	assert.Equal(t, http.StatusOK, code, out)
 	// The page is opened at 127.0.0.1 but posts to localhost: two origins.
 	mixed := map[string]string{"Host": "localhost:" + port, "Origin": w.srv.URL}
-	code, _ = w.act(login.Token, ActRequest{Action: "post", Text: "mixed"}, mixed)
+	code, _ = w.api(login.Token, opened.Interaction, "post", map[string]any{"text": "mixed"}, mixed)
 	assert.Equal(t, http.StatusForbidden, code)
 }
 
@@ -340,15 +329,16 @@ func TestMatchingOriginWorks(t *testing.T) {
 // on every request, the page itself too.
 func TestForeignHostIsRefused(t *testing.T) {
 	w := newWeb(t)
-	_, agent1, _ := w.offered()
+	_, agent1, _, id := w.offered()
 	before := w.events()
 	port := w.port()
 	for _, host := range []string{"evil.example:" + port, "evil.example", "127.0.0.2:" + port, "localhost.evil.example:" + port} {
 		rebound := map[string]string{"Host": host, "Origin": "http://" + host}
-		code, out := w.act(agent1, ActRequest{Action: "accept-chat"}, rebound)
+		code, out := w.api(agent1, id, "join", nil, rebound)
 		assert.Equal(t, http.StatusForbidden, code, host)
-		assert.Contains(t, out.Error, "is not this desk", host)
-		for _, path := range []string{"/", "/desk.js", "/pane", "/events?token=" + agent1} {
+		assert.Contains(t, out, "is not this desk", host)
+		chat := "/v1/interactions/" + string(id)
+		for _, path := range []string{"/", "/desk.js", chat + "/page", chat + "/deltas?token=" + agent1} {
 			code, _ = w.do(call{method: http.MethodGet, path: path, token: agent1, header: map[string]string{"Host": host}})
 			assert.Equal(t, http.StatusForbidden, code, "%s %s", host, path)
 		}

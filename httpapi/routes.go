@@ -196,6 +196,7 @@ func (h *Handler) routes() []Route {
 		{Method: http.MethodGet, Path: "/v1/me/contact-history", Summary: "the calling contact's history (chatconsult.history/v1)", serve: h.authed(h.contactHistory)},
 		{Method: http.MethodPut, Path: "/v1/me/presence", Summary: "the calling agent's presence", body: bodyType[presenceBody](), serve: h.authed(h.presence)},
 		{Method: http.MethodGet, Path: "/v1/me/invitations", Summary: "the calling agent's pending invitations", serve: h.authed(h.invitations)},
+		{Method: http.MethodGet, Path: "/v1/directory", Summary: "the Team Communicator: agents, groups, skills and queues to consult, transfer or conference (?q=, ?available=true, ?limit=); registered agents only", serve: h.authed(h.directory)},
 		{Method: http.MethodGet, Path: "/v1/me/pending", Summary: "the conversations waiting for the calling agent's answer (R-C9)", serve: h.authed(h.pending)},
 		{Method: http.MethodPut, Path: "/v1/me/focus", Summary: "the conversation the calling agent has in focus", body: bodyType[focusBody](), serve: h.authed(h.focus)},
 		{Method: http.MethodPut, Path: "/v1/me/reminders", Summary: "the calling agent's answer-reminder setting", body: bodyType[remindersBody](), serve: h.authed(h.reminders)},
@@ -577,6 +578,51 @@ type Invitation struct {
 	From        interaction.PartyID    `json:"from"`
 	Target      interaction.Target     `json:"target"`
 	Medium      interaction.Medium     `json:"medium"`
+}
+
+// DirectoryEntry is one target the Team Communicator found.
+type DirectoryEntry struct {
+	Target    interaction.Target `json:"target"`
+	Name      string             `json:"name"`
+	Presence  string             `json:"presence,omitempty"`
+	Agents    int                `json:"agents"`
+	Available int                `json:"available"`
+}
+
+// directory answers the Team Communicator's search. Only a registered
+// agent may search: the directory names internal agents, which a contact
+// must never learn (docs/visibility.md), so anyone else gets the same 404
+// as a missing directory.
+func (h *Handler) directory(c *call) {
+	if h.c.Directory == nil {
+		writeProblem(c.w, requestProblem(http.StatusNotFound, "not_found", "no routing"))
+		return
+	}
+	if _, ok := h.c.Directory.Agent(c.actor); !ok {
+		writeProblem(c.w, requestProblem(http.StatusNotFound, "not_found", "no routing"))
+		return
+	}
+	limit, ok := queryInt(c, "limit")
+	if !ok {
+		return
+	}
+	q := c.r.URL.Query()
+	entries, err := h.c.Directory.Search(c.ctx, routing.Query{Text: q.Get("q"), AvailableOnly: q.Get("available") == "true", Limit: limit})
+	if err != nil {
+		writeProblem(c.w, problemOf(err))
+		return
+	}
+	out := make([]DirectoryEntry, 0, len(entries))
+	for _, e := range entries {
+		d := DirectoryEntry{Target: e.Target, Name: e.Name, Agents: e.Agents, Available: e.Available}
+		if e.Target.Kind == interaction.TargetAgent {
+			d.Presence = e.Presence.String()
+		}
+		out = append(out, d)
+	}
+	writeJSON(c.w, http.StatusOK, struct {
+		Entries []DirectoryEntry `json:"entries"`
+	}{out})
 }
 
 func (h *Handler) invitations(c *call) {

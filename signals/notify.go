@@ -21,6 +21,25 @@ func (t *Tracker) Notify(_ context.Context, s *interaction.State, events []inter
 	if t.closed {
 		return
 	}
+	// Drop what was heard already, by version: a tracker fed by its own
+	// Service and by a relay of every instance's commands (several
+	// instances on one Store) hears this instance's events twice, and a
+	// late second hearing must not raise again what an answer settled.
+	if last := t.heard[s.ID]; last > 0 {
+		k := 0
+		for k < len(events) && events[k].Version <= last {
+			k++
+		}
+		events = events[k:]
+		if len(events) == 0 {
+			return
+		}
+	}
+	if s.Status == interaction.StatusClosed {
+		delete(t.heard, s.ID)
+	} else {
+		t.heard[s.ID] = events[len(events)-1].Version
+	}
 	structural := false
 	for i := range events {
 		if events[i].Type != interaction.EventMessage {
@@ -50,6 +69,9 @@ func (t *Tracker) Sync(s *interaction.State) {
 	defer t.mu.Unlock()
 	if t.closed {
 		return
+	}
+	if s.Status != interaction.StatusClosed && s.Version > t.heard[s.ID] {
+		t.heard[s.ID] = s.Version // what a relay replays up to here is in s
 	}
 	t.resync(s, t.now())
 	t.rearm()

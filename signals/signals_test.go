@@ -375,3 +375,35 @@ func TestConcurrentUse(t *testing.T) {
 		fresh.Close()
 	}
 }
+
+// R-C9 across instances: a tracker that hears the instance's own commands
+// and again every instance's through a relay (several instances on one
+// Store) applies each event once: the contact's message heard a second
+// time, after the agent answered it, raises nothing again.
+func TestRC9EventsHeardTwiceApplyOnce(t *testing.T) {
+	d := newDesk(t)
+	d.post("agent1", "Hi, how can I help?")
+	d.post("contact", "My order is late")
+	st, err := d.chats.State(ctx, d.id)
+	require.NoError(t, err)
+	events, err := d.chats.Store().Load(ctx, d.id)
+	require.NoError(t, err)
+	late := events[len(events)-1] // the contact's question, as a relay delivers it
+	require.Len(t, d.tracker.Pending("agent1"), 1)
+
+	d.post("agent1", "Checking")
+	require.Empty(t, d.tracker.Pending("agent1"), "answered")
+	d.tracker.Notify(ctx, st, []interaction.Event{late})
+	assert.Empty(t, d.tracker.Pending("agent1"), "the question heard again is not pending again")
+
+	// A restarted tracker that recovered the interaction (Sync) ignores
+	// the relay's replay of what the state already holds.
+	fresh := signals.New(d.clock, d.sink)
+	t.Cleanup(fresh.Close)
+	now, err := d.chats.State(ctx, d.id)
+	require.NoError(t, err)
+	fresh.Sync(now)
+	require.Empty(t, fresh.Pending("agent1"))
+	fresh.Notify(ctx, st, []interaction.Event{late})
+	assert.Empty(t, fresh.Pending("agent1"), "replayed from before the recovery: already in the state")
+}

@@ -33,6 +33,10 @@ type Tracker struct {
 	gen     uint64
 	closed  bool
 	want    []wanted // scratch for resync
+	// heard is, per open interaction, the last stream version Notify
+	// applied: an event heard twice (from the instance's own Service and
+	// again from a relay of the whole log) is applied once.
+	heard map[interaction.ID]uint64
 }
 
 var _ interaction.Notifier = (*Tracker)(nil)
@@ -96,7 +100,7 @@ func WithAnswerReminders(on bool) Option { return func(t *Tracker) { t.remind = 
 // New returns a Tracker that schedules through clock and delivers to sink.
 func New(clock interaction.Clock, sink Sink, opts ...Option) *Tracker {
 	t := &Tracker{clock: clock, sink: sink, delay: int64(10 * time.Second), interval: int64(30 * time.Second),
-		desks: map[interaction.PartyID]*desk{}}
+		desks: map[interaction.PartyID]*desk{}, heard: map[interaction.ID]uint64{}}
 	for _, o := range opts {
 		o(t)
 	}

@@ -41,8 +41,8 @@ type Backend struct {
 	Watch interaction.LogWatcher
 	// Relay, when set, delivers every instance's commands after log
 	// position after to n, command by command, until ctx ends
-	// (pgstore.NewRelay(…).Run): the party streams and the history then
-	// follow the whole log, whichever instance wrote. Without it they
+	// (pgstore.NewRelay(…).Run): the party streams, the reminders and the
+	// history then follow the whole log, whichever instance wrote. Without it they
 	// follow this instance's commands.
 	Relay func(ctx context.Context, n interaction.Notifier, after uint64) error
 	// Written, when set, is told of this instance's commits besides the
@@ -151,12 +151,16 @@ func New(ctx context.Context, cfg Config) (*Stack, error) {
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &Stack{System: sys, Handler: h, Parties: parties, cfg: cfg, cancel: cancel}
 	if cfg.Relay != nil {
-		// The history hears this instance's commands directly and every
-		// instance's through the relay; it drops what it has, by version.
+		// The history and the reminders (signals) hear this instance's
+		// commands directly and every instance's through the relay; each
+		// drops what it has, by version, so an agent connected here is
+		// reminded of a chat another instance wrote to (R-C9).
 		// From where Recover's replay of the history stopped: nobody is
 		// subscribed yet, and the history has what is before.
 		after := sys.History.Checkpoint()
-		s.goRun(func() error { return cfg.Relay(runCtx, interaction.Notifiers{parties, sys.History}, after) })
+		s.goRun(func() error {
+			return cfg.Relay(runCtx, interaction.Notifiers{sys.Signals, parties, sys.History}, after)
+		})
 	}
 	if cfg.Watch != nil {
 		s.goRun(func() error { return sys.Consult.Scheduler().Follow(runCtx, cfg.Watch) })

@@ -81,6 +81,7 @@ func (c *Checker) viewRules(s *interaction.State, out *violations) {
 			continue
 		}
 		c.viewHeader(s, p, &vw, out)
+		c.extrasRules(s, p, &vw, out)
 		seen := map[int]bool{}
 		for k, j := range c.matchMessages(s, p, &vw, out) {
 			if j < 0 {
@@ -478,4 +479,45 @@ func (c *Checker) delivered(party interaction.PartyID, events []interaction.Even
 		}
 	}
 	return out
+}
+
+// extrasRules: attachments and read receipts (issue 17) follow the
+// messages the viewer reads. A file is listed only with one of the
+// viewer's own messages, by its own number (R-C5, R-X8: a file of a
+// message it may not read is never in its view); a receipt counts in the
+// viewer's numbering, up to its last message, names a party the viewer
+// is shown, and the contact sees its agents in receipts by their
+// contact-facing IDs only, and only of agents that were engaged with it
+// (R-X6, R-X7: a supervisor's or a consultation target's reading is never
+// in the contact's view).
+func (c *Checker) extrasRules(s *interaction.State, p *interaction.Party, vw *interaction.View, out *violations) {
+	v := s.Version
+	mine := make(map[uint32]bool, len(vw.Messages))
+	last := uint32(0)
+	for i := range vw.Messages {
+		mine[vw.Messages[i].Seq] = true
+		last = max(last, vw.Messages[i].Seq)
+	}
+	for seq, files := range vw.Attachments {
+		if !mine[seq] && len(files) > 0 {
+			out.add("R-C5", InvScope, v, "%s's view lists %d file(s) with its message %d, which it does not read", p.ID, len(files), seq)
+		}
+	}
+	shown := map[interaction.PartyID]bool{p.ID: true}
+	for _, q := range vw.Parties {
+		shown[q.ID] = true
+	}
+	for _, r := range vw.Receipts {
+		if r.Seq == 0 || r.Seq > last {
+			out.add("R-X6", InvScope, v, "%s's view says %s read up to its message %d; its last is %d", p.ID, r.Party, r.Seq, last)
+		}
+		if !shown[r.Party] {
+			out.add("R-X6", InvPartyList, v, "%s's view has a receipt of %q, a party it is not shown", p.ID, r.Party)
+		}
+		if p.Role == interaction.RoleContact && r.Party != p.ID {
+			if q := s.Party(c.internalOf(r.Party)); q == nil || !q.WasEngaged {
+				out.add("R-X7", InvContactIDs, v, "the contact sees a receipt of %q: never an agent engaged with it", r.Party)
+			}
+		}
+	}
 }

@@ -32,15 +32,7 @@ import (
 // (interaction.LagError), and a stream whose client does not read is
 // dropped after WriteTimeout; the client reconnects with its last ID.
 func (h *Handler) stream(c *call) {
-	id, ok := h.interactionOf(c, false)
-	if !ok {
-		return
-	}
-	if h.c.Notifier == nil {
-		writeProblem(c.w, requestProblem(http.StatusNotFound, "not_found", "no live events"))
-		return
-	}
-	after, ok := lastEventID(c)
+	id, after, ok := h.streamOf(c)
 	if !ok {
 		return
 	}
@@ -51,12 +43,7 @@ func (h *Handler) stream(c *call) {
 		h.refuse(c, id, err)
 		return
 	}
-	rc := http.NewResponseController(c.w)
-	hd := c.w.Header()
-	hd.Set("Content-Type", "text/event-stream")
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	c.w.WriteHeader(http.StatusOK)
+	rc := startStream(c)
 	sent := after
 	write := func(ev interaction.Event) bool {
 		data, err := json.Marshal(ev)
@@ -190,15 +177,7 @@ func lastEventID(c *call) (uint64, bool) {
 // who would see the message) come as delta documents with their event and
 // no id; they change no view and are never replayed.
 func (h *Handler) deltaStream(c *call) {
-	id, ok := h.interactionOf(c, false)
-	if !ok {
-		return
-	}
-	if h.c.Notifier == nil {
-		writeProblem(c.w, requestProblem(http.StatusNotFound, "not_found", "no live events"))
-		return
-	}
-	after, ok := lastEventID(c)
+	id, after, ok := h.streamOf(c)
 	if !ok {
 		return
 	}
@@ -212,12 +191,7 @@ func (h *Handler) deltaStream(c *call) {
 		h.refuse(c, id, err)
 		return
 	}
-	rc := http.NewResponseController(c.w)
-	hd := c.w.Header()
-	hd.Set("Content-Type", "text/event-stream")
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	c.w.WriteHeader(http.StatusOK)
+	rc := startStream(c)
 	sent := after
 	write := func(kind string, d interaction.Delta, withID bool) bool {
 		data, err := json.Marshal(d)
@@ -290,4 +264,30 @@ func (h *Handler) deltaStream(c *call) {
 			return
 		}
 	}
+}
+
+// streamOf is what both streams check first: the interaction (a party's
+// own), a Notifier to follow, and where the caller resumes after.
+func (h *Handler) streamOf(c *call) (interaction.ID, uint64, bool) {
+	id, ok := h.interactionOf(c, false)
+	if !ok {
+		return "", 0, false
+	}
+	if h.c.Notifier == nil {
+		writeProblem(c.w, requestProblem(http.StatusNotFound, "not_found", "no live events"))
+		return "", 0, false
+	}
+	after, ok := lastEventID(c)
+	return id, after, ok
+}
+
+// startStream answers a stream's request: Server-Sent Events, never
+// cached or sniffed.
+func startStream(c *call) *http.ResponseController {
+	hd := c.w.Header()
+	hd.Set("Content-Type", "text/event-stream")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	c.w.WriteHeader(http.StatusOK)
+	return http.NewResponseController(c.w)
 }

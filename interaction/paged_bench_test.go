@@ -50,12 +50,16 @@ func BenchmarkPage(b *testing.B) {
 		for _, last := range []int{50, 10} {
 			b.Run(fmt.Sprintf("messages=%d/page-last%d", n, last), func(b *testing.B) {
 				b.ReportAllocs()
+				var cpu cpuMeter
+				cpu.start()
 				for i := 0; i < b.N; i++ {
 					pg, err := svc.Page(ctx, id, "contact", interaction.PageRequest{Last: last})
 					if err != nil || len(pg.Messages) != min(last, int(pg.Total)) {
 						b.Fatal(err, len(pg.Messages))
 					}
 				}
+				cpu.stop()
+				cpu.report(b)
 			})
 		}
 		b.Run(fmt.Sprintf("messages=%d/view", n), func(b *testing.B) {

@@ -9,7 +9,9 @@ import (
 )
 
 // The PostgreSQL Store and Log pass the same suite as the in-memory ones,
-// group-committed (the default) and one transaction per append.
+// group-committed (the default) and one transaction per append: a batch
+// of one through its own statement (append_one.go), and through the batch
+// function (chatconsult_append) as well.
 func TestStoreConformance(t *testing.T) {
 	databaseURL(t)
 	for _, cfg := range []struct {
@@ -18,6 +20,7 @@ func TestStoreConformance(t *testing.T) {
 	}{
 		{"grouped", nil},
 		{"one-per-transaction", []pgstore.Option{pgstore.WithMaxBatch(1), pgstore.WithWriters(4)}},
+		{"one-per-transaction-batch-function", []pgstore.Option{pgstore.WithMaxBatch(1), pgstore.WithWriters(4), pgstore.BatchFunctionOnly()}},
 	} {
 		t.Run(cfg.name, func(t *testing.T) {
 			storetest.TestStore(t, func(t *testing.T) interaction.Store {
@@ -38,6 +41,7 @@ func TestOpenListerConformance(t *testing.T) {
 	}{
 		{"grouped", nil},
 		{"one-per-transaction", []pgstore.Option{pgstore.WithMaxBatch(1), pgstore.WithWriters(4)}},
+		{"one-per-transaction-batch-function", []pgstore.Option{pgstore.WithMaxBatch(1), pgstore.WithWriters(4), pgstore.BatchFunctionOnly()}},
 	} {
 		t.Run(cfg.name, func(t *testing.T) {
 			storetest.TestOpenLister(t, func(t *testing.T, n int) []interaction.Store {

@@ -150,6 +150,13 @@
 // transaction failed gets the error, the outcome unknown, like a single
 // append's). WithMaxBatch(1) gives one transaction per append.
 //
+// A batch of one append — what a writer alone commits, so every command
+// at low concurrency — is decided and written by one SQL statement
+// instead (append_one.go): the same decision and the same rows, which a
+// test checks table by table against chatconsult_append, for about two
+// thirds of the server time; its one lock is its stream's row, so it
+// cannot deadlock either.
+//
 // # The open interactions
 //
 // chatconsult_open (migration 0003) holds the ID of every interaction that

@@ -10,3 +10,13 @@ func QueueLen(s *Store) int { return len(s.queue) }
 // that a test can make transactions commit out of the order of their IDs.
 // Set it before the first Append.
 func SetBeforeCommit(s *Store, f func()) { s.beforeCommit = f }
+
+// BatchFunctionOnly makes a Store write a batch of one append through
+// chatconsult_append as well, not through the statement of append_one.go,
+// so that the conformance suites run both.
+func BatchFunctionOnly() Option {
+	return func(s *Store) error {
+		s.batchOnly = true
+		return nil
+	}
+}

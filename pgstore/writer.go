@@ -84,8 +84,9 @@ const appendSQL = `SELECT chatconsult_append(
 	$39, $40, $41, $42, $43, $44, $45, $46)`
 
 // commit writes a batch of appends in one transaction, in one round trip:
-// one pipeline of BEGIN; chatconsult_append(…); COMMIT; then
-// chatconsult_notify as a transaction of its own.
+// one pipeline of BEGIN; chatconsult_append(…) (a batch of one: the
+// statement of append_one.go); COMMIT; then chatconsult_notify as a
+// transaction of its own.
 //
 // chatconsult_append creates the rows of streams that appends at version 0
 // start, locks the batch's stream rows in interaction order, decides each
@@ -169,8 +170,19 @@ func (s *Store) commit(batch []*appendRequest) {
 			dKinds, dDue = append(dKinds, int16(d.Kind)), append(dDue, d.Due.UnixNano())
 		}
 	}
+	query := appendSQL
 	args := append([]any{streams, slots, expected, firsts, counts, commands, opens, closes, eAppend}, cols.args()...)
 	args = append(args, dAppend, dSet, dIDs, dInvitations, dKinds, dDue)
+	single := len(live) == 1 && !s.batchOnly
+	if single {
+		// A writer alone: the batch of one has a function of its own.
+		query = appendOneSQL
+		if expected[0] == 0 {
+			query = appendFirstSQL
+		}
+		args = append([]any{streams[0], expected[0], counts[0], commands[0], opens[0], closes[0]}, cols.args()...)
+		args = append(args, dSet, dInvitations, dKinds, dDue)
+	}
 
 	ctx := s.ctx
 	conn, err := s.pool.Acquire(ctx)
@@ -184,7 +196,7 @@ func (s *Store) commit(batch []*appendRequest) {
 
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN`)
-	b.Queue(appendSQL, args...)
+	b.Queue(query, args...)
 	if s.beforeCommit == nil {
 		b.Queue(`COMMIT`)
 		b.Queue(`SELECT chatconsult_notify($1)`, s.channel)
@@ -195,7 +207,14 @@ func (s *Store) commit(batch []*appendRequest) {
 		if _, err := br.Exec(); err != nil {
 			return err
 		}
-		if err := br.QueryRow().Scan(&res); err != nil {
+		if single {
+			var one int64
+			var payload string
+			if err := br.QueryRow().Scan(&one, &payload); err != nil {
+				return err
+			}
+			res = []int64{one}
+		} else if err := br.QueryRow().Scan(&res); err != nil {
 			return err
 		}
 		if len(res) != len(live) {

@@ -1,0 +1,113 @@
+package pgstore
+
+// The append of a batch of one (issue 15). A writer alone — one client,
+// or any moment when one command is in flight — commits batches of one
+// append. chatconsult_append (plpgsql, migrations 0009 and 0011) decides a
+// batch in arrival order with arrays and a loop, and for one append most
+// of its statements are bookkeeping for the others (stream slots, the
+// winners of the batch, the commands taken by earlier appends); each
+// statement of a plpgsql function also costs its own executor start. The
+// same decision for one append is one SQL statement, which costs the
+// server about two thirds of the function's time (BENCHMARKS.md, issue
+// 15).
+//
+// What it decides and writes is what chatconsult_append does for a batch
+// of one:
+//
+//   - head: the position offset, the log head row taken FOR SHARE first,
+//     as every append takes it (what raises the offset, or a test holding
+//     appends up, takes it FOR UPDATE);
+//   - won: the stream row moved from the expected version to the new one,
+//     if it was at the expected version and, for an existing stream, the
+//     command is not stored yet. The UPDATE (for a new stream, the INSERT
+//     … ON CONFLICT … WHERE) checks both and takes the row's lock in one
+//     step, so two appends at one version cannot both win: the second
+//     one's WHERE is evaluated again on the row the first committed. A
+//     stream at version 0 holds no events, so no command to look for;
+//   - the events, at positions from the transaction ID; the
+//     open-interactions index; the deadlines (the last change of each
+//     invitation); and the payload chatconsult_notify announces after the
+//     commit — all only if won;
+//   - the answer: the first position (won), or 0 for a stream that moved
+//     on, or -1 for a command already applied, told apart by the stream's
+//     version as the statement's snapshot saw it (in a race both are
+//     ErrConflict all the same).
+//
+// It takes one row lock of an interaction (its stream's) before any
+// other, so it cannot deadlock with another append.
+const appendOneTail = `,
+  ev AS (
+    SELECT (SELECT base FROM pos) + n AS position, u.*
+    FROM unnest($7::text[], $8::bigint[], $9::bigint[], $10::integer[], $11::text[], $12::text[],
+        $13::text[], $14::smallint[], $15::smallint[], $16::text[], $17::text[], $18::text[],
+        $19::smallint[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[],
+        $25::smallint[], $26::text[], $27::smallint[], $28::smallint[], $29::bytea[],
+        $30::smallint[], $31::bigint[], $32::bigint[], $33::text[], $34::bigint[], $35::integer[],
+        $36::text[], $37::bytea[])
+      WITH ORDINALITY AS u(interaction, version, time_s, time_ns, actor, cause, command,
+        type, scope_kind, scope_leg, scope_party, party, role, from_state, to_state, trigger,
+        leg, via, target_kind, target_id, medium, request, body, kind, seq, fingerprint, route,
+        deadline_s, deadline_ns, supervised, attachments, n)
+    WHERE EXISTS (SELECT 1 FROM won)),
+  ins AS (
+    INSERT INTO chatconsult_events (position, interaction, version, time_s, time_ns,
+        actor, cause, command, type, scope_kind, scope_leg, scope_party, party, role, from_state,
+        to_state, trigger, leg, via, target_kind, target_id, medium, request, body, kind, seq,
+        fingerprint, route, deadline_s, deadline_ns, supervised, attachments)
+    SELECT position, interaction, version, time_s, time_ns, actor, cause, NULLIF(command, ''),
+        type, scope_kind, scope_leg, scope_party, party, role, from_state, to_state, trigger, leg,
+        via, target_kind, target_id, medium, request, body, kind, seq, fingerprint, route,
+        deadline_s, deadline_ns, supervised, attachments
+    FROM ev),
+  opened AS (
+    INSERT INTO chatconsult_open (interaction) SELECT $1 FROM won WHERE $5::boolean
+    ON CONFLICT DO NOTHING),
+  closed AS (
+    DELETE FROM chatconsult_open WHERE $6::boolean AND interaction = $1 AND EXISTS (SELECT 1 FROM won)),
+  last AS (
+    SELECT DISTINCT ON (d.invitation) d.set, d.invitation, d.kind, d.due
+    FROM unnest($38::boolean[], $39::text[], $40::smallint[], $41::bigint[])
+      WITH ORDINALITY AS d(set, invitation, kind, due, k)
+    WHERE EXISTS (SELECT 1 FROM won)
+    ORDER BY d.invitation, d.k DESC),
+  ended AS (
+    DELETE FROM chatconsult_deadlines dl USING last p
+    WHERE NOT p.set AND dl.interaction = $1 AND dl.invitation = p.invitation),
+  due AS (
+    INSERT INTO chatconsult_deadlines (interaction, invitation, kind, due)
+    SELECT $1, p.invitation, p.kind, p.due FROM last p WHERE p.set ORDER BY p.invitation
+    ON CONFLICT (interaction, invitation) DO UPDATE
+    SET kind = excluded.kind, due = excluded.due, claimed_until = NULL)
+SELECT CASE
+    WHEN EXISTS (SELECT 1 FROM won) THEN (SELECT base FROM pos) + 1
+    WHEN $2::bigint <> 0 AND EXISTS (SELECT 1 FROM chatconsult_streams
+        WHERE interaction = $1 AND version = $2::bigint) THEN -1
+    ELSE 0 END,
+  set_config('chatconsult.notify', coalesce(((SELECT base FROM pos WHERE EXISTS (SELECT 1 FROM won)) + $3::integer)::text, ''), false)`
+
+// appendOneSQL appends to an existing stream ($2 > 0); appendFirstSQL
+// starts one ($2 = 0). Arguments: $1 the interaction, $2 the expected
+// version, $3 the number of events, $4 the command ID ("" for none), $5
+// opens, $6 closes (the open-interactions index), $7–$37 the event
+// columns (columns.args), $38–$41 the deadline changes (set, invitation,
+// kind, due).
+const (
+	appendHead = `WITH head AS MATERIALIZED (SELECT xid_offset FROM chatconsult_log_head FOR SHARE)`
+	appendPos  = `,
+  pos AS (SELECT ((pg_current_xact_id()::text::bigint + xid_offset) << 20) AS base FROM head)`
+
+	appendOneSQL = appendHead + `,
+  won AS (
+    UPDATE chatconsult_streams SET version = $2::bigint + $3::integer
+    WHERE interaction = $1 AND version = $2::bigint AND (SELECT true FROM head)
+      AND NOT ($4::text <> '' AND EXISTS (SELECT 1 FROM chatconsult_events e
+        WHERE e.interaction = $1 AND e.command = $4::text))
+    RETURNING 1)` + appendPos + appendOneTail
+
+	appendFirstSQL = appendHead + `,
+  won AS (
+    INSERT INTO chatconsult_streams AS st (interaction, version)
+    SELECT $1, $3::integer FROM head WHERE $2::bigint = 0 AND $4::text IS NOT NULL
+    ON CONFLICT (interaction) DO UPDATE SET version = excluded.version WHERE st.version = 0
+    RETURNING 1)` + appendPos + appendOneTail
+)

@@ -111,3 +111,84 @@ const (
     ON CONFLICT (interaction) DO UPDATE SET version = excluded.version WHERE st.version = 0
     RETURNING 1)` + appendPos + appendOneTail
 )
+
+// appendManySQL decides and writes a batch of appends to different
+// streams that all exist (every expected version above 0) in one
+// statement, as chatconsult_append would: with no stream twice, each
+// append is decided on its own stream alone, so arrival order does not
+// matter; a batch that starts a stream or appends to one stream twice
+// goes to chatconsult_append. The stream rows are locked first, in
+// interaction order (locked, before any UPDATE: the one-time filter on
+// it), as chatconsult_append locks them, so batches never deadlock.
+// Positions are the transaction's base plus each event's ordinal in the
+// batch, a loser's events leaving their numbers unused (positions need
+// not be dense, only increasing in commit order).
+//
+// Arguments: $1 the streams, $2 the expected versions, $3 the numbers of
+// events, $4 the command IDs, $5 closes, $6 each append's first event
+// ordinal (1-based), $7 each event's append (1-based), $8–$38 the event
+// columns (columns.args), $39–$43 the deadline changes (append, set,
+// invitation, kind, due). The answer is one per append, as
+// chatconsult_append's.
+const appendManySQL = appendHead + `,
+  locked AS MATERIALIZED (
+    SELECT interaction FROM chatconsult_streams
+    WHERE interaction = ANY($1::text[]) AND (SELECT true FROM head)
+    ORDER BY interaction FOR UPDATE),
+  won AS (
+    UPDATE chatconsult_streams st SET version = u.expected + u.count
+    FROM unnest($1::text[], $2::bigint[], $3::integer[], $4::text[])
+      WITH ORDINALITY AS u(id, expected, count, command, a)
+    WHERE (SELECT count(*) FROM locked) >= 0
+      AND st.interaction = u.id AND st.version = u.expected
+      AND NOT (u.command <> '' AND EXISTS (SELECT 1 FROM chatconsult_events e
+        WHERE e.interaction = u.id AND e.command = u.command))
+    RETURNING u.a)` + appendPos + `,
+  ev AS (
+    SELECT (SELECT base FROM pos) + n AS position, u.*
+    FROM unnest($7::integer[], $8::text[], $9::bigint[], $10::bigint[], $11::integer[], $12::text[],
+        $13::text[], $14::text[], $15::smallint[], $16::smallint[], $17::text[], $18::text[],
+        $19::text[], $20::smallint[], $21::text[], $22::text[], $23::text[], $24::text[],
+        $25::text[], $26::smallint[], $27::text[], $28::smallint[], $29::smallint[], $30::bytea[],
+        $31::smallint[], $32::bigint[], $33::bigint[], $34::text[], $35::bigint[], $36::integer[],
+        $37::text[], $38::bytea[])
+      WITH ORDINALITY AS u(a, interaction, version, time_s, time_ns, actor, cause, command,
+        type, scope_kind, scope_leg, scope_party, party, role, from_state, to_state, trigger,
+        leg, via, target_kind, target_id, medium, request, body, kind, seq, fingerprint, route,
+        deadline_s, deadline_ns, supervised, attachments, n)
+    WHERE u.a IN (SELECT a FROM won)),
+  ins AS (
+    INSERT INTO chatconsult_events (position, interaction, version, time_s, time_ns,
+        actor, cause, command, type, scope_kind, scope_leg, scope_party, party, role, from_state,
+        to_state, trigger, leg, via, target_kind, target_id, medium, request, body, kind, seq,
+        fingerprint, route, deadline_s, deadline_ns, supervised, attachments)
+    SELECT position, interaction, version, time_s, time_ns, actor, cause, NULLIF(command, ''),
+        type, scope_kind, scope_leg, scope_party, party, role, from_state, to_state, trigger, leg,
+        via, target_kind, target_id, medium, request, body, kind, seq, fingerprint, route,
+        deadline_s, deadline_ns, supervised, attachments
+    FROM ev ORDER BY position),
+  closed AS (
+    DELETE FROM chatconsult_open WHERE interaction IN
+      (SELECT ($1::text[])[a] FROM won WHERE ($5::boolean[])[a])),
+  last AS (
+    SELECT DISTINCT ON (d.a, d.invitation) d.a, d.set, d.invitation, d.kind, d.due
+    FROM unnest($39::integer[], $40::boolean[], $41::text[], $42::smallint[], $43::bigint[])
+      WITH ORDINALITY AS d(a, set, invitation, kind, due, k)
+    WHERE d.a IN (SELECT a FROM won)
+    ORDER BY d.a, d.invitation, d.k DESC),
+  ended AS (
+    DELETE FROM chatconsult_deadlines dl USING last p
+    WHERE NOT p.set AND dl.interaction = ($1::text[])[p.a] AND dl.invitation = p.invitation),
+  due AS (
+    INSERT INTO chatconsult_deadlines (interaction, invitation, kind, due)
+    SELECT ($1::text[])[p.a], p.invitation, p.kind, p.due FROM last p WHERE p.set
+    ORDER BY 1, 2
+    ON CONFLICT (interaction, invitation) DO UPDATE
+    SET kind = excluded.kind, due = excluded.due, claimed_until = NULL)
+SELECT array_agg(CASE
+    WHEN f.a IN (SELECT a FROM won) THEN (SELECT base FROM pos) + f.first
+    WHEN EXISTS (SELECT 1 FROM chatconsult_streams s
+        WHERE s.interaction = f.id AND s.version = f.expected) THEN -1
+    ELSE 0 END ORDER BY f.a),
+  set_config('chatconsult.notify', coalesce((SELECT max(position) FROM ev)::text, ''), false)
+FROM unnest($1::text[], $2::bigint[], $6::integer[]) WITH ORDINALITY AS f(id, expected, first, a)`

@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -36,6 +37,24 @@ type columns struct {
 	timeNS, deadlineNS                                              []int32
 	typ, scopeKind, role, targetKind, medium, request, kind         []int16
 	body, attachments                                               [][]byte
+}
+
+// grow makes room for n more events in every column: one allocation per
+// column per batch, not a few per event (the Go side of an append is on
+// the path of every command, issue 15).
+func (c *columns) grow(n int) {
+	for _, col := range []*[]string{&c.interaction, &c.actor, &c.cause, &c.command, &c.scopeLeg, &c.scopeParty, &c.party,
+		&c.from, &c.to, &c.trigger, &c.leg, &c.via, &c.route, &c.targetID, &c.supervised} {
+		*col = slices.Grow(*col, n)
+	}
+	for _, col := range []*[]int64{&c.version, &c.timeS, &c.seq, &c.fingerprint, &c.deadlineS} {
+		*col = slices.Grow(*col, n)
+	}
+	c.timeNS, c.deadlineNS = slices.Grow(c.timeNS, n), slices.Grow(c.deadlineNS, n)
+	for _, col := range []*[]int16{&c.typ, &c.scopeKind, &c.role, &c.targetKind, &c.medium, &c.request, &c.kind} {
+		*col = slices.Grow(*col, n)
+	}
+	c.body, c.attachments = slices.Grow(c.body, n), slices.Grow(c.attachments, n)
 }
 
 // add appends one append's events; the first carries the command.

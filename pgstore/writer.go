@@ -139,6 +139,15 @@ func (s *Store) commit(batch []*appendRequest) {
 		dKinds                []int16
 		dDue                  []int64
 	)
+	total := 0
+	for _, r := range live {
+		total += len(r.events)
+	}
+	cols.grow(total)
+	n := len(live)
+	streams, slots, firsts, counts = make([]string, 0, n), make([]int32, 0, n), make([]int32, 0, n), make([]int32, 0, n)
+	expected, commands, opens, closes = make([]int64, 0, n), make([]string, 0, n), make([]bool, 0, n), make([]bool, 0, n)
+	eAppend = make([]int32, 0, total)
 	slotOf := make(map[interaction.ID]int32, len(live))
 	for i, r := range live {
 		slot, ok := slotOf[r.id]

@@ -252,15 +252,6 @@ func (MarkDone) Decide(d *Decision) error {
 	if err != nil {
 		return err
 	}
-	if p.Role == RoleContact {
-		return d.Refuse(ErrNotPermitted, "R-C8", "the contact does not mark done")
-	}
-	if !p.TookPart {
-		return d.Refuse(ErrNotPermitted, "R-C8", "party never took part")
-	}
-	if p.Present() && d.State().Status != StatusEnded {
-		return d.Refuse(ErrInvalidTransition, "R-C8", "still in the chat: leave or end first")
-	}
 	if err := d.Membership(p.ID, "done", p.Role, doneScope(p)); err != nil {
 		return err
 	}
@@ -357,7 +348,7 @@ func (d *Decision) endLegsOf(p PartyID) error {
 	}
 	for _, r := range d.State().Requests {
 		if (r.Owner == p || r.Invitee == p) && r.State == RequestPending {
-			if err := d.CancelRequest(r, ""); err != nil {
+			if err := d.cancelRequest(r, "", true); err != nil {
 				return err
 			}
 		}
@@ -370,7 +361,7 @@ func (d *Decision) endLeg(l Leg) error {
 	if l.State == LegInviting {
 		trigger = TriggerCancel
 	}
-	if err := d.Leg(l.ID, trigger, Event{}); err != nil {
+	if err := d.fireLeg(l.ID, trigger, Event{}, true); err != nil {
 		return err
 	}
 	return d.ReleaseTarget(l.Invitee, l.ID)
@@ -398,14 +389,32 @@ func (d *Decision) ReleaseTarget(agent PartyID, leg LegID) error {
 // withdraws its target's invitation when the request invited it.
 //
 // actor is who cancels: the command's actor when empty, System when
-// routing takes an offer back (rescinded). The owner who asked and the
-// agent asked both see it.
+// routing takes an offer back (rescinded); it must be one the table lets
+// cancel. The owner who asked and the agent asked both see it.
 func (d *Decision) CancelRequest(r Request, actor PartyID) error {
+	return d.cancelRequest(r, actor, false)
+}
+
+// CancelRequestsVia cancels the requests still pending that were asked
+// from consultation leg, which is ending or turning into a transfer: they
+// go with it, whichever of its agents ends it (a cascade, see Firers).
+func (d *Decision) CancelRequestsVia(leg LegID) error {
+	for _, r := range d.State().Requests {
+		if r.Via == leg && r.State == RequestPending {
+			if err := d.cancelRequest(r, "", true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (d *Decision) cancelRequest(r Request, actor PartyID, cascade bool) error {
 	sc := LegScope(r.ID)
 	if r.Via != "" {
 		sc = LegScope(r.Via)
 	}
-	if err := d.Request(r.ID, "cancel", Event{Actor: actor}, sc); err != nil {
+	if err := d.fireRequest(r.ID, "cancel", Event{Actor: actor}, sc, cascade); err != nil {
 		return err
 	}
 	if q := d.State().Party(r.Invitee); q != nil && q.Membership == MemberInvited && q.Role != RoleConsultant {
@@ -422,10 +431,6 @@ func (d *Decision) CancelRequest(r Request, actor PartyID) error {
 //
 // Decides R-C7: ending the session with the contact ends its consultations.
 func (d *Decision) endSession() error {
-	s := d.State()
-	if s.Status != StatusWaiting && s.Status != StatusActive {
-		return d.Refuse(ErrInvalidTransition, "R-C7", "chat is "+string(s.Status))
-	}
 	// The status first, while everyone is still in: the contact and the
 	// consultation targets see the session end before they are taken out
 	// (a party that left learns nothing after, docs/visibility.md).
@@ -441,7 +446,7 @@ func (d *Decision) endSession() error {
 	}
 	for _, r := range d.State().Requests {
 		if r.State == RequestPending {
-			if err := d.CancelRequest(r, ""); err != nil {
+			if err := d.cancelRequest(r, "", true); err != nil {
 				return err
 			}
 		}

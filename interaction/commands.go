@@ -299,10 +299,21 @@ func membershipScope(s *State, p *Party) Scope {
 //
 // Decides R-F6: the earliest member left takes over from an owner who leaves.
 func (d *Decision) Depart(p PartyID, trigger Trigger) error {
+	q := d.State().Party(p)
+	if q == nil {
+		return d.Refuse(ErrNotFound, "", "no party "+string(p))
+	}
+	// The departure's own rules first (who may remove whom, R-F5): its
+	// cascade below must not run for a departure the table refuses.
+	if q.Present() {
+		if _, err := d.fire(&MembershipMachine.Chart, string(q.Membership), trigger, 0, false, GuardInput{Party: q}); err != nil {
+			return err
+		}
+	}
 	if err := d.endLegsOf(p); err != nil {
 		return err
 	}
-	q := d.State().Party(p)
+	q = d.State().Party(p)
 	role := q.Role
 	if !q.Present() {
 		// A consultation target is already out: ending its leg released it.

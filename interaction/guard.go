@@ -269,3 +269,12 @@ var requestGuards = append(
 	viaLeg(append(ownsActiveChat("R-F1"), ownLeg, legActive, nonePendingVia)...),
 	append(direct(append(ownsActiveChat("R-X4"), anotherAgent("R-X4", "target must be another agent"), notInChat("R-X4"))...),
 		joinsRoute...)...)
+
+// removeGuards: the owner of the active chat removes a conference member,
+// not itself (R-F5).
+var removeGuards = append(ownsActiveChat("R-F5"), Guard{
+	Name: "the party removed is another conference member", Rule: "R-F5", Kind: ErrNotPermitted,
+	Detail: "only a present conference member can be removed",
+	Holds: func(in GuardInput) bool {
+		return in.Party != nil && in.Party.Role == RoleMember && in.Party.ID != in.Actor
+	}})

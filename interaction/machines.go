@@ -56,7 +56,7 @@ var MembershipMachine = NewMachine("membership", MemberNone, []Transition[Member
 	{On: TriggerDecline, From: []MemberState{MemberInvited}, To: MemberDeclined},
 	{On: TriggerWithdraw, From: []MemberState{MemberInvited}, To: MemberWithdrawn},
 	{On: TriggerLeave, From: []MemberState{MemberJoined}, To: MemberLeft},
-	{On: TriggerRemove, From: []MemberState{MemberJoined}, To: MemberRemoved},
+	{On: TriggerRemove, From: []MemberState{MemberJoined}, To: MemberRemoved, Rule: "R-F5", Guards: removeGuards},
 	// done from declined or withdrawn: an agent who took part, left, and
 	// was then invited again and said no must still be able to mark done
 	// (R-C8); MarkDone checks that it took part.

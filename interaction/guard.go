@@ -27,8 +27,9 @@ type Guard struct {
 }
 
 // GuardInput is what a guard reads: the interaction before the transition
-// and what the transition is of. It is passed by value and holds no
-// pointer into the Decision's own workspace beyond the read-only State.
+// and what the transition is of. It is passed by value (a guard costs no
+// allocation); its Party, Leg and Request point into State, which is the
+// Decision's working copy: read them, never write.
 type GuardInput struct {
 	// State is the interaction as it stands before the transition.
 	State *State

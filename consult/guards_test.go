@@ -83,6 +83,7 @@ func TestRX6GuardsInTheTablesDecideRefusals(t *testing.T) {
 		var e *interaction.Error
 		if assert.True(t, errors.As(err, &e), c.name) {
 			assert.Equal(t, c.guard.Rule, e.Rule, "%s: the guard's rule", c.name)
+			assert.Equal(t, c.guard.Name, e.Guard, "%s: the guard named", c.name)
 		}
 		assert.Equal(t, before, d.state().Version, "%s: nothing written", c.name)
 	}

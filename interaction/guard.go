@@ -108,7 +108,7 @@ func (d *Decision) fire(m *Chart, from string, trigger Trigger, by Firers, casca
 				if detail == "" {
 					detail = g.Name
 				}
-				return "", d.Refuse(g.Kind, g.Rule, detail)
+				return "", &Error{Kind: g.Kind, Op: d.op, Interaction: d.base.ID, Party: d.Actor, Rule: g.Rule, Detail: detail, Guard: g.Name}
 			}
 		}
 	}

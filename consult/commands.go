@@ -23,11 +23,14 @@ type (
 //     nobody, is bad input whatever else is wrong with it, as in package
 //     interaction. The commands only System gives (TimeOut, TimeOutRequest,
 //     Reroute) check for System instead;
-//  3. everything else: the leg or request exists (ErrNotFound), the actor
-//     may act on it (ErrNotPermitted: who may fire each transition of the
-//     leg and request machines is declared with the tables,
-//     interaction.LegMachine and RequestMachine, and checked with
-//     Decision.MayFire), the state allows it.
+//  3. the leg or request exists (ErrNotFound) and a new one's ID is free
+//     (ErrConflict);
+//  4. everything else, by firing the transition through the Decision
+//     (Decision.Leg, Request, Membership): the state allows it, the actor
+//     may fire it, and its guards hold. Who may fire each transition and
+//     its guards are declared beside it in the tables
+//     (interaction.LegMachine, RequestMachine, …), not here, so no command
+//     can forget one.
 //
 // So each kind of bad input gets ErrBadInput however the rest of the
 // command looks, and a refused command writes nothing.
@@ -76,24 +79,13 @@ func (c Start) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	owner, err := requireOwner(d, "R-C1")
-	if err != nil {
+	if _, err := d.ActingParty(); err != nil {
 		return err
 	}
-	s := d.State()
-	if s.Leg(c.Leg) != nil || s.Request(c.Leg) != nil {
+	if s := d.State(); s.Leg(c.Leg) != nil || s.Request(c.Leg) != nil {
 		return d.Refuse(interaction.ErrConflict, "", "leg ID in use")
 	}
-	if c.Agent == owner.ID || c.Agent == s.Contact {
-		return d.Refuse(interaction.ErrNotPermitted, "R-C1", "a consultation is with another internal agent")
-	}
-	if q := s.Party(c.Agent); q != nil && (q.Membership == interaction.MemberJoined || q.Membership == interaction.MemberInvited) {
-		return d.Refuse(interaction.ErrConflict, "R-X3", "target is already in this interaction")
-	}
-	if err := joinRoute(d, route, owner.ID, c.Agent, c.Target, c.Medium, interaction.RequestNoKind); err != nil {
-		return err
-	}
-	return inviteLeg(d, owner.ID, Offer{ID: c.Leg, Agent: c.Agent}, c.Target, c.Medium, route, c.Timeout)
+	return inviteLeg(d, d.Actor, Offer{ID: c.Leg, Agent: c.Agent}, c.Target, c.Medium, route, c.Timeout)
 }
 
 // MaxTimeout is the longest time-out an invitation may have: a year.
@@ -115,15 +107,6 @@ func deadline(d *interaction.Decision, t time.Duration) time.Time {
 		return time.Time{}
 	}
 	return d.Now.Add(t)
-}
-
-// due refuses the time-out of an invitation decided before its deadline:
-// time is an input, and the aggregate decides on it (R-X1).
-func due(d *interaction.Decision, at time.Time) error {
-	if !at.IsZero() && d.Now.Before(at) {
-		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "the invitation is not due until "+at.UTC().Format(time.RFC3339Nano))
-	}
-	return nil
 }
 
 // inviteLeg writes the invitation of a new consultation leg, on behalf of
@@ -155,29 +138,12 @@ func routeOf(d *interaction.Decision, route, offer LegID, t interaction.Target) 
 	return offer, nil
 }
 
-// joinRoute checks that a new offer may join route (R-X1): a route of the
-// same owner, target and medium (or request kind) that no agent took yet
-// and that was not offered to agent before.
-func joinRoute(d *interaction.Decision, route LegID, owner, agent PartyID, t interaction.Target, m interaction.Medium, kind interaction.RequestKind) error {
-	r := d.State().Route(route)
-	if r == nil {
-		return nil
-	}
-	if r.Owner != owner || r.Target != t || r.Request != kind || (kind == interaction.RequestNoKind && r.Medium != m) {
-		return d.Refuse(interaction.ErrConflict, "R-X1", "route ID in use by another invitation")
-	}
-	if r.Taken != "" {
-		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "the invitation was accepted already")
-	}
-	if r.HasTried(agent) {
-		return d.Refuse(interaction.ErrConflict, "R-X1", string(agent)+" was offered this invitation already")
-	}
-	return nil
-}
-
 // takenByAnother refuses the accept of an offer that was rescinded because
 // another offer of its routed invitation was accepted first (R-X1): the
 // second accept is an invalid transition, whichever instance decides it.
+// It is no guard of the table's accept: the offer is cancelled, so the
+// state refuses the accept already; this says why, before the rivals are
+// rescinded.
 func takenByAnother(d *interaction.Decision, route, inv LegID) error {
 	if r := d.State().Route(route); r != nil && r.Taken != "" && r.Taken != inv {
 		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "another agent accepted this invitation first")
@@ -226,9 +192,6 @@ func (c Accept) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := d.MayFire(interaction.LegMachine, "accept", l.Owner, l.Invitee); err != nil {
-		return err
-	}
 	if err := takenByAnother(d, l.Route, l.ID); err != nil {
 		return err
 	}
@@ -254,9 +217,6 @@ func (c Decline) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := d.MayFire(interaction.LegMachine, "decline", l.Owner, l.Invitee); err != nil {
-		return err
-	}
 	if err := d.Leg(l.ID, "decline", interaction.Event{}); err != nil {
 		return err
 	}
@@ -277,9 +237,6 @@ func (c Cancel) Decide(d *interaction.Decision) error {
 	d.SetOp("cancel consultation")
 	l, err := partyLeg(d, c.Leg)
 	if err != nil {
-		return err
-	}
-	if err := d.MayFire(interaction.LegMachine, "cancel", l.Owner, l.Invitee); err != nil {
 		return err
 	}
 	if err := d.Leg(l.ID, "cancel", interaction.Event{}); err != nil {
@@ -314,14 +271,11 @@ func (c TimeOut) Decide(d *interaction.Decision) error {
 	if err := d.CheckID("leg", string(c.Leg)); err != nil {
 		return err
 	}
-	if err := d.MayFire(interaction.LegMachine, "time_out", "", ""); err != nil {
-		return err // only the system: who else the leg has does not matter
+	if err := systemOnly(d, &interaction.LegMachine.Chart, interaction.TriggerTimeOut); err != nil {
+		return err
 	}
 	l, err := legOf(d, c.Leg)
 	if err != nil {
-		return err
-	}
-	if err := due(d, l.Deadline); err != nil {
 		return err
 	}
 	if err := d.Leg(l.ID, "time_out", interaction.Event{}); err != nil {
@@ -346,13 +300,10 @@ func (c EndConsultation) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := d.MayFire(interaction.LegMachine, "end", l.Owner, l.Invitee); err != nil {
-		return err
-	}
 	if err := d.Leg(l.ID, "end", interaction.Event{}); err != nil {
 		return err
 	}
-	if err := cancelRequestsVia(d, l.ID); err != nil {
+	if err := d.CancelRequestsVia(l.ID); err != nil {
 		return err
 	}
 	return d.ReleaseTarget(l.Invitee, l.ID)
@@ -398,27 +349,17 @@ type Transfer struct{ Leg LegID }
 // Decides R-C11, R-T1: the owner transfers the chat to an active consultation target, of any medium.
 func (c Transfer) Decide(d *interaction.Decision) error {
 	d.SetOp("transfer")
-	if err := d.CheckID("leg", string(c.Leg)); err != nil {
-		return err
-	}
-	owner, err := requireOwner(d, "R-T1")
+	l, err := partyLeg(d, c.Leg)
 	if err != nil {
 		return err
-	}
-	l, err := legOf(d, c.Leg)
-	if err != nil {
-		return err
-	}
-	if err := d.MayFire(interaction.LegMachine, "transfer", l.Owner, l.Invitee); err != nil {
-		return err // the owner of the chat, and of this consultation
 	}
 	if err := d.Leg(l.ID, "transfer", interaction.Event{}); err != nil {
 		return err
 	}
-	if err := cancelRequestsVia(d, l.ID); err != nil {
+	if err := d.CancelRequestsVia(l.ID); err != nil {
 		return err
 	}
-	return handOver(d, owner.ID, l.Invitee)
+	return handOver(d, l.Owner, l.Invitee)
 }
 
 // handOver makes agent the owner and takes the former owner out (R-T2).
@@ -455,26 +396,12 @@ func (c Conference) Decide(d *interaction.Decision) error {
 	if err := checkTimeout(d, c.Timeout); err != nil {
 		return err
 	}
-	if _, err := requireOwner(d, "R-F1"); err != nil {
-		return err
-	}
-	l, err := legOf(d, c.Leg)
+	l, err := partyLeg(d, c.Leg)
 	if err != nil {
 		return err
 	}
-	if err := d.MayFire(interaction.RequestMachine, "request", l.Owner, l.Invitee); err != nil {
-		return err // the owner of the chat, and of this consultation
-	}
-	if l.State != interaction.LegActive {
-		return d.Refuse(interaction.ErrInvalidTransition, "R-F1", "consultation is "+string(l.State)+", not active")
-	}
 	if err := newRequestID(d, c.Request); err != nil {
 		return err
-	}
-	for _, r := range d.State().Requests {
-		if r.Via == l.ID && r.State == interaction.RequestPending {
-			return d.Refuse(interaction.ErrConflict, "R-F4", "a request on this consultation is pending")
-		}
 	}
 	return d.Request(c.Request, "request", interaction.Event{Party: l.Invitee, Target: l.Target, Request: interaction.RequestConference, Via: l.ID,
 		Deadline: deadline(d, c.Timeout)}, interaction.LegScope(l.ID))
@@ -516,24 +443,13 @@ func (c Direct) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	owner, err := requireOwner(d, "R-X4")
-	if err != nil {
+	if _, err := d.ActingParty(); err != nil {
 		return err
-	}
-	s := d.State()
-	if c.Agent == owner.ID || c.Agent == s.Contact {
-		return d.Refuse(interaction.ErrNotPermitted, "R-X4", "target must be another agent")
-	}
-	if q := s.Party(c.Agent); q != nil && (q.Membership == interaction.MemberJoined || q.Membership == interaction.MemberInvited) {
-		return d.Refuse(interaction.ErrConflict, "R-X4", "target is already in this interaction")
 	}
 	if err := newRequestID(d, c.Request); err != nil {
 		return err
 	}
-	if err := joinRoute(d, route, owner.ID, c.Agent, c.Target, interaction.MediumChat, c.Kind); err != nil {
-		return err
-	}
-	return askRequest(d, owner.ID, Offer{ID: c.Request, Agent: c.Agent}, c.Kind, c.Target, route, c.Timeout)
+	return askRequest(d, d.Actor, Offer{ID: c.Request, Agent: c.Agent}, c.Kind, c.Target, route, c.Timeout)
 }
 
 // askRequest writes a direct transfer or conference request, on behalf of owner
@@ -562,12 +478,6 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 	r, err := partyRequest(d, c.Request)
 	if err != nil {
 		return err
-	}
-	if err := d.MayFire(interaction.RequestMachine, "accept", r.Owner, r.Invitee); err != nil {
-		return err
-	}
-	if d.State().Status != interaction.StatusActive {
-		return d.Refuse(interaction.ErrInvalidTransition, "", "chat is "+string(d.State().Status))
 	}
 	if err := takenByAnother(d, r.Route, r.ID); err != nil {
 		return err
@@ -617,9 +527,6 @@ func (c DeclineRequest) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := d.MayFire(interaction.RequestMachine, "decline", r.Owner, r.Invitee); err != nil {
-		return err
-	}
 	return dropRequest(d, r, "decline", interaction.NoticeDeclined)
 }
 
@@ -632,14 +539,11 @@ func (c TimeOutRequest) Decide(d *interaction.Decision) error {
 	if err := d.CheckID("request", string(c.Request)); err != nil {
 		return err
 	}
-	if err := d.MayFire(interaction.RequestMachine, "time_out", "", ""); err != nil {
+	if err := systemOnly(d, &interaction.RequestMachine.Chart, interaction.TriggerTimeOut); err != nil {
 		return err
 	}
 	r, err := requestOf(d, c.Request)
 	if err != nil {
-		return err
-	}
-	if err := due(d, r.Deadline); err != nil {
 		return err
 	}
 	return dropRequest(d, r, "time_out", interaction.NoticeNoAnswer)
@@ -653,12 +557,6 @@ func (c CancelRequest) Decide(d *interaction.Decision) error {
 	r, err := partyRequest(d, c.Request)
 	if err != nil {
 		return err
-	}
-	if err := d.MayFire(interaction.RequestMachine, "cancel", r.Owner, r.Invitee); err != nil {
-		return err
-	}
-	if r.State != interaction.RequestPending {
-		return d.Refuse(interaction.ErrInvalidTransition, "R-X2", "request is "+string(r.State))
 	}
 	if err := d.CancelRequest(*r, ""); err != nil {
 		return err
@@ -685,33 +583,33 @@ type Remove struct{ Member PartyID }
 // Decides R-F5: the owner removes a conference member.
 func (c Remove) Decide(d *interaction.Decision) error {
 	d.SetOp("remove")
-	owner, err := requireOwner(d, "R-F5")
-	if err != nil {
+	if _, err := d.ActingParty(); err != nil {
 		return err
 	}
 	m := d.State().Party(c.Member)
 	if m == nil {
 		return d.Refuse(interaction.ErrNotFound, "R-F5", "no such party")
 	}
-	if m.ID == owner.ID || m.Role != interaction.RoleMember || !m.Present() {
+	if !m.Present() {
+		// Why the membership machine has no remove for it: R-F5 names whom
+		// the owner may remove.
 		return d.Refuse(interaction.ErrNotPermitted, "R-F5", "only a present conference member can be removed")
 	}
 	d.NoticeOf(interaction.Notice{Code: interaction.NoticeRemoved, Parties: []PartyID{c.Member}}, interaction.Everyone)
 	return d.Depart(c.Member, "remove")
 }
 
-func requireOwner(d *interaction.Decision, rule string) (*interaction.Party, error) {
-	p, err := d.ActingParty()
-	if err != nil {
-		return nil, err
+// systemOnly is step 2 of the order of checks for a command that only
+// System gives: anyone else is refused before the leg or request is
+// looked up, so that the refusal tells a stranger nothing of what the
+// interaction holds. Who may fire it is the table's (and is checked again
+// when it fires).
+func systemOnly(d *interaction.Decision, m *interaction.Chart, trigger interaction.Trigger) error {
+	if d.Actor == interaction.System {
+		return nil
 	}
-	if p.Role != interaction.RoleOwner || !p.Present() {
-		return nil, d.Refuse(interaction.ErrNotPermitted, rule, "only the owner of the chat may do this")
-	}
-	if s := d.State().Status; s != interaction.StatusActive {
-		return nil, d.Refuse(interaction.ErrInvalidTransition, rule, "chat is "+string(s)+", not active")
-	}
-	return p, nil
+	p, _ := m.Firers(trigger)
+	return d.Refuse(interaction.ErrNotPermitted, p.Rule, "only the system may "+string(trigger)+" a "+m.Name)
 }
 
 // partyLeg is how a command by a party on a consultation leg starts: the
@@ -786,16 +684,5 @@ func dropRequest(d *interaction.Decision, r *interaction.Request, trigger intera
 		}
 	}
 	d.NoticeOf(interaction.Notice{Code: notice, Parties: []PartyID{r.Invitee}, What: r.Kind}, interaction.PartyScope(r.Owner))
-	return nil
-}
-
-func cancelRequestsVia(d *interaction.Decision, leg LegID) error {
-	for _, r := range d.State().Requests {
-		if r.Via == leg && r.State == interaction.RequestPending {
-			if err := d.CancelRequest(r, ""); err != nil {
-				return err
-			}
-		}
-	}
 	return nil
 }

@@ -201,10 +201,6 @@ func (c Reroute) endLeg(d *interaction.Decision, l interaction.Leg) error {
 	trigger, notice := interaction.TriggerTimeOut, interaction.NoticeNoAnswer
 	if c.Reason == RerouteRescinded {
 		trigger, notice = interaction.TriggerCancel, interaction.NoticeUnavailable
-	} else if l.State == interaction.LegInviting {
-		if err := due(d, l.Deadline); err != nil {
-			return err
-		}
 	}
 	if err := d.Leg(l.ID, trigger, interaction.Event{}); err != nil {
 		return err
@@ -220,11 +216,6 @@ func (c Reroute) endLeg(d *interaction.Decision, l interaction.Leg) error {
 func (c Reroute) endRequest(d *interaction.Decision, r interaction.Request) error {
 	switch c.Reason {
 	case RerouteTimedOut:
-		if r.State == interaction.RequestPending {
-			if err := due(d, r.Deadline); err != nil {
-				return err
-			}
-		}
 		return dropRequest(d, &r, "time_out", interaction.NoticeNoAnswer)
 	case RerouteRescinded:
 		if err := rescindRequest(d, r); err != nil {
@@ -262,11 +253,8 @@ func (c Reroute) offerOn(d *interaction.Decision, route LegID) error {
 		return d.Refuse(interaction.ErrConflict, "R-X1", "the last offer of the invitation is over: offer it on, or say that nobody is left")
 	}
 	for _, o := range c.Next {
-		if err := checkNext(d, rt.Owner, o); err != nil {
-			return err
-		}
-		if rt.HasTried(o.Agent) {
-			return d.Refuse(interaction.ErrConflict, "R-X1", string(o.Agent)+" was offered this invitation already")
+		if s := d.State(); s.Leg(o.ID) != nil || s.Request(o.ID) != nil {
+			return d.Refuse(interaction.ErrConflict, "", "leg ID in use")
 		}
 		var err error
 		if rt.Request == interaction.RequestNoKind {
@@ -299,20 +287,6 @@ func canAsk(d *interaction.Decision, owner PartyID) bool {
 func canAskIn(s *interaction.State, owner PartyID) bool {
 	p := s.Party(owner)
 	return p != nil && p.Role == interaction.RoleOwner && p.Present() && s.Status == interaction.StatusActive
-}
-
-func checkNext(d *interaction.Decision, owner PartyID, o Offer) error {
-	s := d.State()
-	if s.Leg(o.ID) != nil || s.Request(o.ID) != nil {
-		return d.Refuse(interaction.ErrConflict, "", "leg ID in use")
-	}
-	if o.Agent == owner || o.Agent == s.Contact {
-		return d.Refuse(interaction.ErrNotPermitted, "R-X1", "the next candidate must be another internal agent")
-	}
-	if q := s.Party(o.Agent); q != nil && (q.Membership == interaction.MemberJoined || q.Membership == interaction.MemberInvited) {
-		return d.Refuse(interaction.ErrConflict, "R-X1", "next candidate is already in this interaction")
-	}
-	return nil
 }
 
 // AcceptOffer: the agent accepts one offer of a routed invitation (R-X1).

@@ -252,15 +252,6 @@ func (MarkDone) Decide(d *Decision) error {
 	if err != nil {
 		return err
 	}
-	if p.Role == RoleContact {
-		return d.Refuse(ErrNotPermitted, "R-C8", "the contact does not mark done")
-	}
-	if !p.TookPart {
-		return d.Refuse(ErrNotPermitted, "R-C8", "party never took part")
-	}
-	if p.Present() && d.State().Status != StatusEnded {
-		return d.Refuse(ErrInvalidTransition, "R-C8", "still in the chat: leave or end first")
-	}
 	if err := d.Membership(p.ID, "done", p.Role, doneScope(p)); err != nil {
 		return err
 	}
@@ -308,10 +299,21 @@ func membershipScope(s *State, p *Party) Scope {
 //
 // Decides R-F6: the earliest member left takes over from an owner who leaves.
 func (d *Decision) Depart(p PartyID, trigger Trigger) error {
+	q := d.State().Party(p)
+	if q == nil {
+		return d.Refuse(ErrNotFound, "", "no party "+string(p))
+	}
+	// The departure's own rules first (who may remove whom, R-F5): its
+	// cascade below must not run for a departure the table refuses.
+	if q.Present() {
+		if _, err := d.fire(&MembershipMachine.Chart, string(q.Membership), trigger, 0, false, GuardInput{Party: q}); err != nil {
+			return err
+		}
+	}
 	if err := d.endLegsOf(p); err != nil {
 		return err
 	}
-	q := d.State().Party(p)
+	q = d.State().Party(p)
 	role := q.Role
 	if !q.Present() {
 		// A consultation target is already out: ending its leg released it.
@@ -357,7 +359,7 @@ func (d *Decision) endLegsOf(p PartyID) error {
 	}
 	for _, r := range d.State().Requests {
 		if (r.Owner == p || r.Invitee == p) && r.State == RequestPending {
-			if err := d.CancelRequest(r, ""); err != nil {
+			if err := d.cancelRequest(r, "", true); err != nil {
 				return err
 			}
 		}
@@ -370,7 +372,7 @@ func (d *Decision) endLeg(l Leg) error {
 	if l.State == LegInviting {
 		trigger = TriggerCancel
 	}
-	if err := d.Leg(l.ID, trigger, Event{}); err != nil {
+	if err := d.fireLeg(l.ID, trigger, Event{}, true); err != nil {
 		return err
 	}
 	return d.ReleaseTarget(l.Invitee, l.ID)
@@ -398,14 +400,32 @@ func (d *Decision) ReleaseTarget(agent PartyID, leg LegID) error {
 // withdraws its target's invitation when the request invited it.
 //
 // actor is who cancels: the command's actor when empty, System when
-// routing takes an offer back (rescinded). The owner who asked and the
-// agent asked both see it.
+// routing takes an offer back (rescinded); it must be one the table lets
+// cancel. The owner who asked and the agent asked both see it.
 func (d *Decision) CancelRequest(r Request, actor PartyID) error {
+	return d.cancelRequest(r, actor, false)
+}
+
+// CancelRequestsVia cancels the requests still pending that were asked
+// from consultation leg, which is ending or turning into a transfer: they
+// go with it, whichever of its agents ends it (a cascade, see Firers).
+func (d *Decision) CancelRequestsVia(leg LegID) error {
+	for _, r := range d.State().Requests {
+		if r.Via == leg && r.State == RequestPending {
+			if err := d.cancelRequest(r, "", true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (d *Decision) cancelRequest(r Request, actor PartyID, cascade bool) error {
 	sc := LegScope(r.ID)
 	if r.Via != "" {
 		sc = LegScope(r.Via)
 	}
-	if err := d.Request(r.ID, "cancel", Event{Actor: actor}, sc); err != nil {
+	if err := d.fireRequest(r.ID, "cancel", Event{Actor: actor}, sc, cascade); err != nil {
 		return err
 	}
 	if q := d.State().Party(r.Invitee); q != nil && q.Membership == MemberInvited && q.Role != RoleConsultant {
@@ -422,10 +442,6 @@ func (d *Decision) CancelRequest(r Request, actor PartyID) error {
 //
 // Decides R-C7: ending the session with the contact ends its consultations.
 func (d *Decision) endSession() error {
-	s := d.State()
-	if s.Status != StatusWaiting && s.Status != StatusActive {
-		return d.Refuse(ErrInvalidTransition, "R-C7", "chat is "+string(s.Status))
-	}
 	// The status first, while everyone is still in: the contact and the
 	// consultation targets see the session end before they are taken out
 	// (a party that left learns nothing after, docs/visibility.md).
@@ -441,7 +457,7 @@ func (d *Decision) endSession() error {
 	}
 	for _, r := range d.State().Requests {
 		if r.State == RequestPending {
-			if err := d.CancelRequest(r, ""); err != nil {
+			if err := d.cancelRequest(r, "", true); err != nil {
 				return err
 			}
 		}

@@ -175,11 +175,11 @@ func (d *Decision) record(ev Event) {
 // status fires the interaction machine.
 func (d *Decision) status(trigger Trigger) error {
 	from := d.State().Status
-	to, err := InteractionMachine.Fire(from, trigger)
+	to, err := d.fire(&InteractionMachine.Chart, string(from), trigger, 0, false, GuardInput{})
 	if err != nil {
-		return d.wrap(err)
+		return err
 	}
-	d.record(Event{Type: EventStatus, From: string(from), To: string(to), Trigger: trigger, Scope: Everyone})
+	d.record(Event{Type: EventStatus, From: string(from), To: to, Trigger: trigger, Scope: Everyone})
 	return nil
 }
 
@@ -187,14 +187,15 @@ func (d *Decision) status(trigger Trigger) error {
 // holds afterwards and sc who may see the change.
 func (d *Decision) Membership(p PartyID, trigger Trigger, role Role, sc Scope) error {
 	from := MemberNone
-	if q := d.State().Party(p); q != nil {
+	q := d.State().Party(p)
+	if q != nil {
 		from = q.Membership
 	}
-	to, err := MembershipMachine.Fire(from, trigger)
+	to, err := d.fire(&MembershipMachine.Chart, string(from), trigger, 0, false, GuardInput{Party: q})
 	if err != nil {
-		return d.wrap(err)
+		return err
 	}
-	d.record(Event{Type: EventMembership, Party: p, Role: role, From: string(from), To: string(to), Trigger: trigger, Scope: sc, Leg: sc.Leg})
+	d.record(Event{Type: EventMembership, Party: p, Role: role, From: string(from), To: to, Trigger: trigger, Scope: sc, Leg: sc.Leg})
 	return nil
 }
 
@@ -204,30 +205,59 @@ func (d *Decision) Role(p PartyID, trigger Trigger, sc Scope) error {
 	if q == nil {
 		return d.Refuse(ErrNotFound, "", "no party "+string(p))
 	}
-	to, err := RoleMachine.Fire(q.Role.String(), trigger)
+	to, err := d.fire(&RoleMachine.Chart, q.Role.String(), trigger, 0, false, GuardInput{Party: q})
 	if err != nil {
-		return d.wrap(err)
+		return err
 	}
 	d.record(Event{Type: EventRole, Party: p, Role: roleNamed(to), Trigger: trigger, Scope: sc})
 	return nil
 }
 
-// Supervision fires the role machine's supervisor transition for the
-// acting supervisor: it monitors or coaches (mode SuperviseMonitor or
-// SuperviseCoach) agent from now on (R-X7); sc is who is told.
+// Supervision is the acting supervisor's transition of the role machine
+// (R-X7): mode SuperviseMonitor or SuperviseCoach, to watch agent from now
+// on, or TriggerBargeIn, to join the conversation (agent is then the one
+// it watched, or "" for the chat's owner, which the policy is asked
+// about). The table's guards decide whether it may, before anything is
+// written. A supervisor not in the chat enters it (as a supervisor, or as
+// a member when it barges in); one that already watches agent in that
+// mode changes nothing. sc is who is told.
 func (d *Decision) Supervision(agent PartyID, mode Trigger, sc Scope) error {
-	q := d.State().Party(d.Actor)
-	if q == nil {
-		if d.err != nil {
-			return d.err // its entry broke a rule: that is the error
+	s := d.State()
+	q := s.Party(d.Actor)
+	present := q != nil && q.Present()
+	from := RoleSupervisor.String() // the role a supervisor enters with
+	if present {
+		from = q.Role.String()
+	}
+	supervised := agent
+	if supervised == "" && mode == TriggerBargeIn {
+		if o := s.Owner(); o != nil {
+			supervised = o.ID
 		}
-		return d.Refuse(ErrNotFound, "R-X7", "no party "+string(d.Actor))
 	}
-	to, err := RoleMachine.Fire(q.Role.String(), mode)
+	to, err := d.fire(&RoleMachine.Chart, from, mode, 0, false, GuardInput{Party: q, Supervised: supervised})
 	if err != nil {
-		return d.wrap(err)
+		return err
 	}
-	d.record(Event{Type: EventRole, Party: d.Actor, Role: roleNamed(to), Supervised: agent, Trigger: mode, Scope: sc})
+	if !present {
+		role := RoleSupervisor
+		if mode == TriggerBargeIn {
+			role = RoleMember
+		}
+		if err := d.Membership(d.Actor, TriggerEnter, role, sc); err != nil {
+			return err
+		}
+		if mode == TriggerBargeIn {
+			return nil // it enters as a member: no role to change
+		}
+	} else if mode != TriggerBargeIn && q.Coaching == (mode == SuperviseCoach) && q.Supervises == agent {
+		return nil
+	}
+	ev := Event{Type: EventRole, Party: d.Actor, Role: roleNamed(to), Trigger: mode, Scope: sc}
+	if mode != TriggerBargeIn {
+		ev.Supervised = agent
+	}
+	d.record(ev)
 	return nil
 }
 
@@ -241,36 +271,72 @@ func roleNamed(name string) Role {
 }
 
 // Leg fires the leg machine. For a new leg (from none), tmpl carries the
-// target agent (Party), Target and Medium.
+// target agent (Party), Target and Medium. The actor must be one the
+// table lets fire the transition (Transition.By); tmpl.Actor, when set,
+// is the actor the event names instead of the command's.
 func (d *Decision) Leg(id LegID, trigger Trigger, tmpl Event) error {
+	return d.fireLeg(id, trigger, tmpl, false)
+}
+
+// fireLeg is Leg; cascade: fired as part of another change (the session
+// ending, a party leaving), which the table may let anyone make.
+func (d *Decision) fireLeg(id LegID, trigger Trigger, tmpl Event, cascade bool) error {
 	from := LegNone
 	sc := LegScope(id)
+	in := GuardInput{Actor: tmpl.Actor}
+	actor := d.actorOf(&tmpl)
+	var by Firers
 	if l := d.State().Leg(id); l != nil {
-		from = l.State
+		from, in.Leg = l.State, l
+		by = FirerOf(actor, l.Owner, l.Invitee)
+	} else {
+		in.Asked = askedBy(&tmpl)
+		by = FirerOf(actor, actor, tmpl.Party)
 	}
-	to, err := LegMachine.Fire(from, trigger)
+	to, err := d.fire(&LegMachine.Chart, string(from), trigger, by, cascade, in)
 	if err != nil {
-		return d.wrap(err)
+		return err
 	}
-	tmpl.Type, tmpl.Leg, tmpl.From, tmpl.To, tmpl.Trigger, tmpl.Scope = EventLeg, id, string(from), string(to), trigger, sc
+	tmpl.Type, tmpl.Leg, tmpl.From, tmpl.To, tmpl.Trigger, tmpl.Scope = EventLeg, id, string(from), to, trigger, sc
 	d.record(tmpl)
 	return nil
 }
 
-// Request fires the request machine. For a new request, tmpl carries the
-// target agent (Party), Target, Request kind and Via; sc who may see it.
+// Request fires the request machine, as Leg does the leg machine. For a
+// new request, tmpl carries the target agent (Party), Target, Request kind
+// and Via; sc who may see it.
 func (d *Decision) Request(id LegID, trigger Trigger, tmpl Event, sc Scope) error {
+	return d.fireRequest(id, trigger, tmpl, sc, false)
+}
+
+func (d *Decision) fireRequest(id LegID, trigger Trigger, tmpl Event, sc Scope, cascade bool) error {
 	from := RequestNone
+	in := GuardInput{Actor: tmpl.Actor}
+	actor := d.actorOf(&tmpl)
+	var by Firers
 	if r := d.State().Request(id); r != nil {
-		from = r.State
+		from, in.Request = r.State, r
+		by = FirerOf(actor, r.Owner, r.Invitee)
+	} else {
+		in.Asked = askedBy(&tmpl)
+		by = FirerOf(actor, actor, tmpl.Party)
 	}
-	to, err := RequestMachine.Fire(from, trigger)
+	to, err := d.fire(&RequestMachine.Chart, string(from), trigger, by, cascade, in)
 	if err != nil {
-		return d.wrap(err)
+		return err
 	}
-	tmpl.Type, tmpl.Leg, tmpl.From, tmpl.To, tmpl.Trigger, tmpl.Scope = EventRequest, id, string(from), string(to), trigger, sc
+	tmpl.Type, tmpl.Leg, tmpl.From, tmpl.To, tmpl.Trigger, tmpl.Scope = EventRequest, id, string(from), to, trigger, sc
 	d.record(tmpl)
 	return nil
+}
+
+// actorOf is who an event of tmpl names as its actor (record fills in the
+// command's when tmpl names none).
+func (d *Decision) actorOf(tmpl *Event) PartyID {
+	if tmpl.Actor != "" {
+		return tmpl.Actor
+	}
+	return d.Actor
 }
 
 // Message records a message after checking its text.

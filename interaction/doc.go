@@ -14,10 +14,16 @@
 // on a pooled looplab/fsm machine; State.Apply checks every replayed event
 // against the same tables. The leg and request machines also declare who
 // may fire each transition (owner, target, system; never the contact;
-// Transition.By, with its rule): package consult's commands ask the table
-// (Decision.MayFire) and so does the log validator. docs/state-machines.md
-// is drawn from the tables, firers included, and a test fails when the two
-// drift apart.
+// Transition.By, with its rule), and a transition's side conditions are
+// Guards beside it, each with its rule and the kind of its refusal. A
+// command author fires transitions through the Decision (Leg, Request,
+// Membership, Role, Supervision) and writes no check of its own for who
+// may or when: the Decision checks the state, the firers and the guards,
+// in that order, so two commands firing one transition cannot disagree
+// on its rules. The command checks its input and looks its leg or request
+// up first. The log validator holds a replayed log to the same firers.
+// docs/state-machines.md is drawn from the tables, firers and guards
+// included, and a test fails when the two drift apart.
 //
 // # Validating logs
 //

@@ -29,7 +29,8 @@ var (
 
 // Error is the one error type the library returns. Kind is one of the
 // sentinels above; Unwrap exposes it to errors.Is. Rule names the SPEC.md
-// rule behind the refusal when there is one.
+// rule behind the refusal when there is one, and Guard the guard of a
+// machine's table that refused the transition (Guard.Name), when one did.
 type Error struct {
 	Kind        error
 	Op          string
@@ -37,6 +38,7 @@ type Error struct {
 	Party       PartyID
 	Rule        string
 	Detail      string
+	Guard       string
 }
 
 func (e *Error) Error() string {

@@ -43,15 +43,19 @@ const (
 )
 
 // Transition is one line of a machine's table: the trigger, the states it
-// leaves from, the state it leads to, and — for the machines whose
-// transitions commands fire on a leg or request — who may fire it and the
-// SPEC.md rule that says so.
+// leaves from, the state it leads to, and everything else that makes it
+// legal, so that a reader finds a transition's whole rule on one line and
+// a command cannot forget part of it: who may fire it (By, for the leg
+// and request machines, whose transitions commands fire on a leg or
+// request), the SPEC.md rule, and its guards. Firing through the Decision
+// checks them in that order: the state, the firers, each guard.
 type Transition[S ~string] struct {
-	On   Trigger
-	From []S
-	To   S
-	By   Firers
-	Rule string
+	On     Trigger
+	From   []S
+	To     S
+	By     Firers
+	Rule   string
+	Guards []Guard
 }
 
 // Machine is one state machine of the domain, declared once as a table of
@@ -92,6 +96,26 @@ func NewMachine[S ~string](name string, initial S, table []Transition[S]) *Machi
 				panic("interaction: duplicate transition in machine " + name)
 			}
 			c.next[edge{src, t.On}] = e.Dst
+			if len(t.Guards) > 0 {
+				if c.guards == nil {
+					c.guards = map[edge][]Guard{}
+				}
+				c.guards[edge{src, t.On}] = t.Guards
+			}
+		}
+		for _, g := range t.Guards {
+			if g.Name == "" || g.Rule == "" || g.Kind == nil || g.Holds == nil {
+				panic("interaction: machine " + name + " has a guard without a name, rule, kind or predicate on " + string(t.On))
+			}
+		}
+		if t.Rule != "" {
+			if c.rules == nil {
+				c.rules = map[Trigger]string{}
+			}
+			if r, ok := c.rules[t.On]; ok && r != t.Rule {
+				panic("interaction: machine " + name + " names two rules for " + string(t.On))
+			}
+			c.rules[t.On] = t.Rule
 		}
 		if t.By != 0 {
 			declared++
@@ -168,6 +192,11 @@ type Chart struct {
 	pool   sync.Pool
 	// firers: who may fire each trigger; nil for machines that do not say.
 	firers map[Trigger]Permission
+	// rules: the SPEC.md rule of each trigger that names one, which a
+	// refusal of the trigger from the wrong state carries.
+	rules map[Trigger]string
+	// guards: the side conditions of each edge that has any.
+	guards map[edge][]Guard
 }
 
 type edge struct {
@@ -200,7 +229,7 @@ func (m *Chart) step(from string, trigger Trigger) (string, error) {
 			m.pool.Put(f)
 		}
 		// Any other error means the fsm is in an unknown condition: drop it.
-		return "", &Error{Kind: ErrInvalidTransition, Op: m.Name, Detail: "cannot " + string(trigger) + " when " + from}
+		return "", &Error{Kind: ErrInvalidTransition, Op: m.Name, Rule: m.rules[trigger], Detail: "cannot " + string(trigger) + " when " + from}
 	}
 	to := f.Current()
 	m.pool.Put(f)
@@ -331,14 +360,11 @@ func (m *Chart) MayFire(event Trigger, by Firers) bool {
 	return ok && p.By&by&^ByCascade != 0
 }
 
-// MayFire refuses, with ErrNotPermitted and the table's rule, a command
-// whose actor may not fire event of m on a leg or request of owner and
-// target (see Firers).
-func (d *Decision) MayFire(t Table, event Trigger, owner, target PartyID) error {
-	m := t.chart()
-	if m.MayFire(event, FirerOf(d.Actor, owner, target)) {
-		return nil
-	}
-	p, _ := m.Firers(event)
-	return d.Refuse(ErrNotPermitted, p.Rule, "only "+p.By.words()+" may "+string(event)+" a "+m.Name)
+// Rule returns the SPEC.md rule the table names for trigger, "" if none.
+func (m *Chart) Rule(trigger Trigger) string { return m.rules[trigger] }
+
+// Guards returns the guards of trigger from state from, in the order they
+// are checked.
+func (m *Chart) Guards(from string, trigger Trigger) []Guard {
+	return m.guards[edge{from, trigger}]
 }

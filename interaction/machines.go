@@ -23,8 +23,8 @@ const (
 // InteractionMachine is the life of one contact chat session.
 var InteractionMachine = NewMachine("interaction", StatusWaiting, []Transition[Status]{
 	{On: TriggerAgentJoins, From: []Status{StatusWaiting}, To: StatusActive},
-	{On: TriggerEnd, From: []Status{StatusWaiting, StatusActive}, To: StatusEnded},
-	{On: TriggerClose, From: []Status{StatusEnded}, To: StatusClosed},
+	{On: TriggerEnd, From: []Status{StatusWaiting, StatusActive}, To: StatusEnded, Rule: "R-C7"},
+	{On: TriggerClose, From: []Status{StatusEnded}, To: StatusClosed, Rule: "R-C8"},
 })
 
 // MemberState is a state of the membership machine: where one party
@@ -56,11 +56,11 @@ var MembershipMachine = NewMachine("membership", MemberNone, []Transition[Member
 	{On: TriggerDecline, From: []MemberState{MemberInvited}, To: MemberDeclined},
 	{On: TriggerWithdraw, From: []MemberState{MemberInvited}, To: MemberWithdrawn},
 	{On: TriggerLeave, From: []MemberState{MemberJoined}, To: MemberLeft},
-	{On: TriggerRemove, From: []MemberState{MemberJoined}, To: MemberRemoved},
+	{On: TriggerRemove, From: []MemberState{MemberJoined}, To: MemberRemoved, Rule: "R-F5", Guards: removeGuards},
 	// done from declined or withdrawn: an agent who took part, left, and
 	// was then invited again and said no must still be able to mark done
 	// (R-C8); MarkDone checks that it took part.
-	{On: TriggerDone, From: []MemberState{MemberJoined, MemberLeft, MemberRemoved, MemberDeclined, MemberWithdrawn}, To: MemberDone},
+	{On: TriggerDone, From: []MemberState{MemberJoined, MemberLeft, MemberRemoved, MemberDeclined, MemberWithdrawn}, To: MemberDone, Rule: "R-C8", Guards: doneGuards},
 })
 
 // LegState is a state of the consultation leg machine.
@@ -84,13 +84,14 @@ const (
 // system (the clock at the deadline, routing rescinding or offering on in
 // the owner's name), never the contact (R-X6).
 var LegMachine = NewMachine("leg", LegNone, []Transition[LegState]{
-	{On: TriggerInvite, From: []LegState{LegNone}, To: LegInviting, By: ByOwner | BySystem, Rule: "R-C1"},
+	{On: TriggerInvite, From: []LegState{LegNone}, To: LegInviting, By: ByOwner | BySystem, Rule: "R-C1", Guards: append(ownsActiveChat("R-C1"),
+		anotherAgent("R-C1", "a consultation is with another internal agent"), notInChat("R-X3"), joinsRoute[0], joinsRoute[1], joinsRoute[2])},
 	{On: TriggerAccept, From: []LegState{LegInviting}, To: LegActive, By: ByTarget, Rule: "R-C3"},
 	{On: TriggerDecline, From: []LegState{LegInviting}, To: LegDeclined, By: ByTarget, Rule: "R-C3"},
 	{On: TriggerCancel, From: []LegState{LegInviting}, To: LegCancelled, By: ByOwner | BySystem | ByCascade, Rule: "R-X2"},
-	{On: TriggerTimeOut, From: []LegState{LegInviting}, To: LegTimedOut, By: BySystem, Rule: "R-X1"},
+	{On: TriggerTimeOut, From: []LegState{LegInviting}, To: LegTimedOut, By: BySystem, Rule: "R-X1", Guards: []Guard{due}},
 	{On: TriggerEnd, From: []LegState{LegActive}, To: LegEnded, By: ByOwner | ByTarget | ByCascade, Rule: "R-C4"},
-	{On: TriggerTransfer, From: []LegState{LegActive}, To: LegTransferred, By: ByOwner, Rule: "R-T1"},
+	{On: TriggerTransfer, From: []LegState{LegActive}, To: LegTransferred, By: ByOwner, Rule: "R-T1", Guards: ownsActiveChat("R-T1")},
 	// the target accepts the conference request made from the leg
 	{On: TriggerConference, From: []LegState{LegActive}, To: LegConferenced, By: ByTarget, Rule: "R-F1"},
 })
@@ -106,9 +107,9 @@ var RoleMachine = NewMachine("role", RoleContact.String(), []Transition[string]{
 	{On: TriggerTransfer, From: []string{RoleConsultant.String()}, To: RoleOwner.String()},
 	{On: TriggerConference, From: []string{RoleConsultant.String()}, To: RoleMember.String()},
 	{On: TriggerHandOver, From: []string{RoleMember.String()}, To: RoleOwner.String()},
-	{On: TriggerBargeIn, From: []string{RoleSupervisor.String()}, To: RoleMember.String()},
-	{On: SuperviseMonitor, From: []string{RoleSupervisor.String()}, To: RoleSupervisor.String()},
-	{On: SuperviseCoach, From: []string{RoleSupervisor.String()}, To: RoleSupervisor.String()},
+	{On: TriggerBargeIn, From: []string{RoleSupervisor.String()}, To: RoleMember.String(), Rule: "R-X7", Guards: bargeInGuards},
+	{On: SuperviseMonitor, From: []string{RoleSupervisor.String()}, To: RoleSupervisor.String(), Rule: "R-X7", Guards: superviseGuards},
+	{On: SuperviseCoach, From: []string{RoleSupervisor.String()}, To: RoleSupervisor.String(), Rule: "R-X7", Guards: superviseGuards},
 }).WithEntries(RoleContact.String(), RoleOwner.String(), RoleMember.String(), RoleConsultant.String(), RoleSupervisor.String())
 
 // RequestState is a state of the transfer and conference request machine.
@@ -128,10 +129,10 @@ const (
 // needs the target's answer (R-F4, R-X4), and who fires each transition,
 // as for LegMachine.
 var RequestMachine = NewMachine("request", RequestNone, []Transition[RequestState]{
-	{On: TriggerRequest, From: []RequestState{RequestNone}, To: RequestPending, By: ByOwner | BySystem, Rule: "R-X4"},
-	{On: TriggerAccept, From: []RequestState{RequestPending}, To: RequestAccepted, By: ByTarget, Rule: "R-F4"},
+	{On: TriggerRequest, From: []RequestState{RequestNone}, To: RequestPending, By: ByOwner | BySystem, Rule: "R-X4", Guards: requestGuards},
+	{On: TriggerAccept, From: []RequestState{RequestPending}, To: RequestAccepted, By: ByTarget, Rule: "R-F4", Guards: []Guard{chatActive("R-C7")}},
 	{On: TriggerDecline, From: []RequestState{RequestPending}, To: RequestDeclined, By: ByTarget, Rule: "R-F4"},
-	{On: TriggerTimeOut, From: []RequestState{RequestPending}, To: RequestTimedOut, By: BySystem, Rule: "R-X1"},
+	{On: TriggerTimeOut, From: []RequestState{RequestPending}, To: RequestTimedOut, By: BySystem, Rule: "R-X1", Guards: []Guard{due}},
 	{On: TriggerCancel, From: []RequestState{RequestPending}, To: RequestCancelled, By: ByOwner | BySystem | ByCascade, Rule: "R-X2"},
 })
 

@@ -26,10 +26,15 @@ func renderDiagrams() string {
 			"Each transition of the leg and request machines names who may fire it by a command on that leg or\n"+
 			"request (`Transition.By`): the `owner` who made it, its `target` (the agent invited or asked), the\n"+
 			"`system` (the clock at the deadline, routing); `cascade` marks one that is also part of another change\n"+
-			"(the session ending, R-C7; a party leaving). The contact never fires one. Package `consult`'s commands\n"+
-			"and the log validator both ask the table (`Decision.MayFire`, `Chart.MayFire`). States and triggers are\n"+
-			"typed (`Status`, `MemberState`, `LegState`, `RequestState`, `Trigger`); a supervisor switching between\n"+
-			"monitoring and coaching, or to another agent, is the role machine's `monitor` and `coach` edges (R-X7).\n",
+			"(the session ending, R-C7; a party leaving). The contact never fires one. The other machines leave who\n"+
+			"fires a transition to the commands (\"not declared\").\n\n"+
+			"A transition's guards (`Transition.Guards`) are its side conditions, each with its rule and the kind of\n"+
+			"the refusal when it does not hold; the diagram counts them and the table under it lists them in the\n"+
+			"order they are checked. Every command fires a transition through the `Decision`, which checks, in\n"+
+			"order, that the state allows it, that the actor may fire it, and its guards; the log validator holds a\n"+
+			"replayed log to the same firers (`Chart.MayFire`). States and triggers are typed (`Status`,\n"+
+			"`MemberState`, `LegState`, `RequestState`, `Trigger`); a supervisor switching between monitoring and\n"+
+			"coaching, or to another agent, is the role machine's `monitor` and `coach` edges (R-X7).\n",
 		interaction.Machines()...)
 }
 

@@ -85,20 +85,6 @@ var AnyoneMaySupervise SupervisionPolicy = SupervisionPolicyFunc(func(ID, PartyI
 // AllowSupervision sets the policy a Decision checks supervision against.
 func (d *Decision) AllowSupervision(p SupervisionPolicy) { d.supervision = p }
 
-// maySupervise asks the policy; agent empty means the owner.
-func (d *Decision) maySupervise(agent PartyID) error {
-	s := d.State()
-	if agent == "" {
-		if o := s.Owner(); o != nil {
-			agent = o.ID
-		}
-	}
-	if d.supervision == nil || agent == "" || !d.supervision.MaySupervise(s.ID, d.Actor, agent) {
-		return d.Refuse(ErrNotPermitted, "R-X7", "not allowed to supervise")
-	}
-	return nil
-}
-
 // Supervised returns the agent that supervisor p (a party of s) monitors
 // or coaches, or monitored before it barged in (R-X7); nil for anyone else.
 func (s *State) Supervised(p *Party) *Party {
@@ -151,20 +137,7 @@ func (BargeIn) Decide(d *Decision) error {
 	if sup != nil && sup.Present() {
 		agent = sup.Supervises // else the policy is asked about the owner
 	}
-	if err := d.maySupervise(agent); err != nil {
-		return err
-	}
-	if s := d.State().Status; s != StatusActive {
-		return d.Refuse(ErrInvalidTransition, "R-X7", "chat is "+string(s)+", not active")
-	}
-	if sup != nil && sup.Role != RoleSupervisor {
-		return d.Refuse(ErrInvalidTransition, "R-X7", "already barged in")
-	}
-	if sup != nil && sup.Present() {
-		if err := d.Role(d.Actor, "barge_in", Everyone); err != nil {
-			return err
-		}
-	} else if err := d.Membership(d.Actor, "enter", RoleMember, Everyone); err != nil {
+	if err := d.Supervision(agent, TriggerBargeIn, Everyone); err != nil {
 		return err
 	}
 	d.NoticeOf(Notice{Code: NoticeJoined, Parties: []PartyID{d.Actor}}, Everyone)
@@ -182,45 +155,19 @@ func supervise(d *Decision, agent PartyID, mode Trigger, text string) error {
 	if err != nil {
 		return err
 	}
-	if err := d.maySupervise(agent); err != nil {
-		return err
-	}
-	if sup != nil && sup.Role != RoleSupervisor && sup.Present() {
-		return d.Refuse(ErrNotPermitted, "R-X7", "barged in: a member writes to everyone")
-	}
-	s := d.State()
-	if s.Status != StatusActive {
-		return d.Refuse(ErrInvalidTransition, "R-X7", "chat is "+string(s.Status)+", not active")
-	}
 	if agent == "" {
 		return d.Refuse(ErrBadInput, "R-X7", "no agent to supervise")
 	}
-	w := s.Party(agent)
-	if w == nil {
-		return d.Refuse(ErrNotFound, "R-X7", "no party "+string(agent))
-	}
-	if !w.Present() || !w.Role.Engaged() {
-		return d.Refuse(ErrNotPermitted, "R-X7", "only an agent engaged with the contact is supervised")
+	if sup != nil && sup.Role != RoleSupervisor && sup.Present() {
+		// Why the role machine has no monitor or coach for it.
+		return d.Refuse(ErrNotPermitted, "R-X7", "barged in: a member writes to everyone")
 	}
 	scope := PartyScope(d.Actor)
 	if mode == SuperviseCoach {
 		scope = Scope{Kind: ScopeCoach, Party: agent}
 	}
-	present := sup != nil && sup.Present()
-	same := present && sup.Coaching == (mode == SuperviseCoach)
-	if same {
-		w := s.Supervised(sup)
-		same = w != nil && w.ID == agent
-	}
-	if !present {
-		if err := d.Membership(d.Actor, "enter", RoleSupervisor, scope); err != nil {
-			return err
-		}
-	}
-	if !same {
-		if err := d.Supervision(agent, mode, scope); err != nil {
-			return err
-		}
+	if err := d.Supervision(agent, mode, scope); err != nil {
+		return err
 	}
 	if text != "" {
 		return d.Message(text, KindText, Scope{Kind: ScopeCoach, Party: agent})

@@ -104,7 +104,7 @@ func (s *State) validate(ev *Event) error {
 	}
 	// Every event names who caused it (R-X5): the system or a party of the
 	// interaction. Every command but Open checks its acting party
-	// (ActingParty, requireOwner, the leg's agents, the System-only
+	// (ActingParty, the firers and guards of the tables, the System-only
 	// commands); the contact opening its chat and a supervisor entering are
 	// the actors of their own events, checked below. A party's ID was
 	// checked when it joined; any other actor's is checked here (R-X6).

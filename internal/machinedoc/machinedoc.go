@@ -6,6 +6,7 @@
 package machinedoc
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/looplab/fsm"
@@ -29,7 +30,9 @@ func Document(title, intro string, machines ...*interaction.Chart) string {
 
 // Mermaid renders m's table as a Mermaid state diagram; each edge of a
 // machine that declares its firers names them ("inviting --> active:
-// accept [target]").
+// accept [target]"), and an edge with guards says how many ("none -->
+// inviting: invite [owner|system] (7 guards)"); the table under the
+// diagram lists them.
 func Mermaid(m *interaction.Chart) string {
 	out, err := fsm.VisualizeWithType(fsm.NewFSM(m.Initial, m.Table, nil), fsm.MermaidStateDiagram)
 	if err != nil {
@@ -46,32 +49,51 @@ func Mermaid(m *interaction.Chart) string {
 	lines := strings.Split(out, "\n")
 	for i, l := range lines {
 		if j := strings.LastIndex(l, ": "); j > 0 && strings.Contains(l, " --> ") {
-			if p, ok := m.Firers(interaction.Trigger(l[j+2:])); ok {
-				lines[i] = l + " [" + p.By.String() + "]"
+			t := interaction.Trigger(l[j+2:])
+			if p, ok := m.Firers(t); ok {
+				lines[i] += " [" + p.By.String() + "]"
+			}
+			from := strings.TrimSpace(l[:strings.Index(l, " --> ")])
+			switch n := len(m.Guards(from, t)); n {
+			case 0:
+			case 1:
+				lines[i] += " (1 guard)"
+			default:
+				lines[i] += " (" + strconv.Itoa(n) + " guards)"
 			}
 		}
 	}
 	return strings.Join(lines, "\n")
 }
 
-// permissions renders m's firers as a Markdown table, "" when it declares
-// none.
+// permissions renders, for each transition of m, who may fire it, its
+// rule and its guards as a Markdown table, "" for a machine whose
+// transitions declare none of them.
 func permissions(m *interaction.Chart) string {
-	if len(m.Table) == 0 {
-		return ""
+	declared := false
+	for _, e := range m.Table {
+		_, fires := m.Firers(interaction.Trigger(e.Name))
+		declared = declared || fires || m.Rule(interaction.Trigger(e.Name)) != "" || len(m.Guards(e.Src[0], interaction.Trigger(e.Name))) > 0
 	}
-	if _, ok := m.Firers(interaction.Trigger(m.Table[0].Name)); !ok {
+	if !declared {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString("\n| event | from → to | who fires it | rule |\n|---|---|---|---|\n")
+	b.WriteString("\n| event | from → to | who fires it | rule | guards |\n|---|---|---|---|---|\n")
 	for _, e := range m.Table {
-		p, _ := m.Firers(interaction.Trigger(e.Name))
-		who := words(p.By)
-		if p.By&interaction.ByCascade != 0 {
-			who += "; also whoever ends the session or takes a party out"
+		t := interaction.Trigger(e.Name)
+		who := "the command (not declared)"
+		if p, ok := m.Firers(t); ok {
+			who = words(p.By)
+			if p.By&interaction.ByCascade != 0 {
+				who += "; also whoever ends the session or takes a party out"
+			}
 		}
-		b.WriteString("| " + e.Name + " | " + strings.Join(e.Src, ", ") + " → " + e.Dst + " | " + who + " | " + p.Rule + " |\n")
+		var guards []string
+		for _, g := range m.Guards(e.Src[0], t) {
+			guards = append(guards, g.Name+" ("+g.Rule+", "+g.Kind.Error()+")")
+		}
+		b.WriteString("| " + e.Name + " | " + strings.Join(e.Src, ", ") + " → " + e.Dst + " | " + who + " | " + m.Rule(t) + " | " + strings.Join(guards, "; ") + " |\n")
 	}
 	return b.String()
 }

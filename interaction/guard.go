@@ -1,0 +1,281 @@
+package interaction
+
+import "time"
+
+// Guard is a side condition of a transition, declared beside it in its
+// machine's table: a transition the state allows, fired by someone who may
+// fire it, still needs each of its guards to hold. Keeping them in the
+// tables, not in the commands, means that every command firing the
+// transition checks them, the same way and in the same order, and that
+// the docs generated from the tables show them (docs/state-machines.md).
+//
+// A guard decides legality only: the shape of a command's input (IDs,
+// text, time-outs) is checked by the command first, as bad input (R-X6).
+type Guard struct {
+	// Name says what must hold, in a few words, for the docs.
+	Name string
+	// Rule is the SPEC.md rule that asks for it.
+	Rule string
+	// Kind is the error kind of the refusal when it does not hold
+	// (ErrNotPermitted, ErrInvalidTransition, ErrConflict, …).
+	Kind error
+	// Detail is what the refusal says; Name when empty.
+	Detail string
+	// Holds reports whether the condition holds. It must only read its
+	// input.
+	Holds func(GuardInput) bool
+}
+
+// GuardInput is what a guard reads: the interaction before the transition
+// and what the transition is of. It is passed by value (a guard costs no
+// allocation); its Party, Leg and Request point into State, which is the
+// Decision's working copy: read them, never write.
+type GuardInput struct {
+	// State is the interaction as it stands before the transition.
+	State *State
+	// Now is the command's time.
+	Now time.Time
+	// Actor is who fires the transition, as its event will name it: the
+	// command's actor, or the one the command names (the owner of an
+	// invitation that routing writes on, System rescinding an offer).
+	Actor PartyID
+	// Party is the party whose membership or role changes (for the
+	// supervisor's transitions, the supervisor); nil for one not yet a
+	// party.
+	Party *Party
+	// Leg and Request are the leg or request the transition is of; nil
+	// for the other machines and for a new one.
+	Leg     *Leg
+	Request *Request
+	// Asked is what a new leg or request is asked for (its first event:
+	// Party the agent invited, Target, Medium, Route, Via, Request kind);
+	// zero otherwise.
+	Asked Asked
+	// Supervised is the agent a supervisor's transition is about (the
+	// chat's owner for a barge-in without monitoring first).
+	Supervised PartyID
+
+	supervision SupervisionPolicy
+}
+
+// Asked is what a new leg or request asks for: the fields of its first
+// event that the guards read.
+type Asked struct {
+	Agent  PartyID
+	Target Target
+	Medium Medium
+	Route  LegID
+	Via    LegID
+	Kind   RequestKind
+}
+
+func askedBy(ev *Event) Asked {
+	return Asked{Agent: ev.Party, Target: ev.Target, Medium: ev.Medium, Route: ev.Route, Via: ev.Via, Kind: ev.Request}
+}
+
+// MaySupervise asks the embedding service's policy (R-X7) whether the
+// actor may supervise agent; none refuses.
+func (in GuardInput) MaySupervise(agent PartyID) bool {
+	return in.supervision != nil && agent != "" && in.supervision.MaySupervise(in.State.ID, in.Actor, agent)
+}
+
+// fire is every transition a command makes, on any machine: the state
+// must allow trigger from from (else ErrInvalidTransition with the
+// table's rule); on a machine that declares its firers, by (what the
+// actor is to the leg or request) must be one of them, unless the
+// transition is fired as part of another change (cascade) and the table
+// lets it be; then every guard of the edge must hold. It returns the
+// state the transition leads to.
+func (d *Decision) fire(m *Chart, from string, trigger Trigger, by Firers, cascade bool, in GuardInput) (string, error) {
+	to, err := m.step(from, trigger)
+	if err != nil {
+		return "", d.wrap(err)
+	}
+	if m.firers != nil {
+		p := m.firers[trigger]
+		if !(cascade && p.By&ByCascade != 0) && !m.MayFire(trigger, by) {
+			return "", d.Refuse(ErrNotPermitted, p.Rule, "only "+p.By.words()+" may "+string(trigger)+" a "+m.Name)
+		}
+	}
+	if gs := m.guards[edge{from, trigger}]; len(gs) > 0 {
+		in.State, in.Now, in.supervision = d.State(), d.Now, d.supervision
+		if in.Actor == "" {
+			in.Actor = d.Actor
+		}
+		for _, g := range gs {
+			if !g.Holds(in) {
+				detail := g.Detail
+				if detail == "" {
+					detail = g.Name
+				}
+				return "", &Error{Kind: g.Kind, Op: d.op, Interaction: d.base.ID, Party: d.Actor, Rule: g.Rule, Detail: detail, Guard: g.Name}
+			}
+		}
+	}
+	return to, nil
+}
+
+// The guards of the tables in machines.go. Each is declared once and named
+// for what must hold; a guard shared by several transitions takes the rule
+// of the one it guards.
+
+// ownsActiveChat: the actor is the present owner of the chat, and the chat
+// is active: only an owner in an active chat asks for a consultation, a
+// transfer or a conference (R-C1, R-T1, R-F1, R-X4).
+//
+// Decides R-C1, R-T1, R-F1, R-X4: only the present owner of an active chat asks for a consultation, a transfer or a conference.
+func ownsActiveChat(rule string) []Guard {
+	return []Guard{{
+		Name: "the actor owns the chat", Rule: rule, Kind: ErrNotPermitted,
+		Detail: "only the owner of the chat may do this",
+		Holds: func(in GuardInput) bool {
+			p := in.State.Party(in.Actor)
+			return p != nil && p.Role == RoleOwner && p.Present()
+		},
+	}, chatActive(rule)}
+}
+
+// chatActive: the chat is active (an agent is engaged with the contact).
+func chatActive(rule string) Guard {
+	return Guard{Name: "the chat is active", Rule: rule, Kind: ErrInvalidTransition,
+		Holds: func(in GuardInput) bool { return in.State.Status == StatusActive }}
+}
+
+// anotherAgent: the agent asked is neither the asker nor the contact.
+func anotherAgent(rule, detail string) Guard {
+	return Guard{Name: "the agent asked is another internal agent", Rule: rule, Kind: ErrNotPermitted, Detail: detail,
+		Holds: func(in GuardInput) bool { return in.Asked.Agent != in.Actor && in.Asked.Agent != in.State.Contact }}
+}
+
+// notInChat: the agent asked is not in the chat, nor invited to it.
+func notInChat(rule string) Guard {
+	return Guard{Name: "the agent asked is not in the chat", Rule: rule, Kind: ErrConflict, Detail: "target is already in this interaction",
+		Holds: func(in GuardInput) bool {
+			q := in.State.Party(in.Asked.Agent)
+			return q == nil || (q.Membership != MemberJoined && q.Membership != MemberInvited)
+		}}
+}
+
+// joinsRoute: a new offer of a routed invitation joins a route of the
+// same owner, target and medium (or request kind) that no agent took yet
+// and that was not offered to this agent before (R-X1).
+var joinsRoute = []Guard{
+	{Name: "an offer joins a route of the same invitation", Rule: "R-X1", Kind: ErrConflict, Detail: "route ID in use by another invitation",
+		Holds: func(in GuardInput) bool {
+			r := in.State.Route(in.Asked.Route)
+			a := in.Asked
+			return r == nil || (r.Owner == in.Actor && r.Target == a.Target && r.Request == a.Kind && (a.Kind != RequestNoKind || r.Medium == a.Medium))
+		}},
+	{Name: "the routed invitation is not taken", Rule: "R-X1", Kind: ErrInvalidTransition, Detail: "the invitation was accepted already",
+		Holds: func(in GuardInput) bool { r := in.State.Route(in.Asked.Route); return r == nil || r.Taken == "" }},
+	{Name: "the agent was not offered the invitation before", Rule: "R-X1", Kind: ErrConflict,
+		Holds: func(in GuardInput) bool {
+			r := in.State.Route(in.Asked.Route)
+			return r == nil || !r.HasTried(in.Asked.Agent)
+		}},
+}
+
+// due: an invitation times out at its deadline, not before: time is an
+// input, and the aggregate decides on it (R-X1).
+var due = Guard{Name: "the deadline has passed", Rule: "R-X1", Kind: ErrInvalidTransition, Detail: "the invitation is not due yet",
+	Holds: func(in GuardInput) bool {
+		at := time.Time{}
+		switch {
+		case in.Leg != nil:
+			at = in.Leg.Deadline
+		case in.Request != nil:
+			at = in.Request.Deadline
+		}
+		return at.IsZero() || !in.Now.Before(at)
+	}}
+
+// viaLeg and direct make a guard of the request machine's "request" for
+// a conference asked from a consultation (Via set, R-F1), or for a
+// transfer or conference asked directly (R-X4), only.
+func viaLeg(gs ...Guard) []Guard {
+	for i, g := range gs {
+		holds := g.Holds
+		gs[i].Name = "from a consultation: " + g.Name
+		gs[i].Holds = func(in GuardInput) bool { return in.Asked.Via == "" || holds(in) }
+	}
+	return gs
+}
+
+func direct(gs ...Guard) []Guard {
+	for i, g := range gs {
+		holds := g.Holds
+		gs[i].Name = "direct: " + g.Name
+		gs[i].Holds = func(in GuardInput) bool { return in.Asked.Via != "" || holds(in) }
+	}
+	return gs
+}
+
+// The guards of a conference asked from a consultation (R-F1, R-F4).
+var (
+	ownLeg = Guard{Name: "the actor owns the consultation", Rule: "R-X4", Kind: ErrNotPermitted, Detail: "only the owner may request a consultation's target",
+		Holds: func(in GuardInput) bool { l := in.State.Leg(in.Asked.Via); return l != nil && l.Owner == in.Actor }}
+	legActive = Guard{Name: "the consultation is active", Rule: "R-F1", Kind: ErrInvalidTransition,
+		Holds: func(in GuardInput) bool { l := in.State.Leg(in.Asked.Via); return l != nil && l.State == LegActive }}
+	nonePendingVia = Guard{Name: "no other request on the consultation is pending", Rule: "R-F4", Kind: ErrConflict,
+		Detail: "a request on this consultation is pending",
+		Holds: func(in GuardInput) bool {
+			for _, r := range in.State.Requests {
+				if r.Via == in.Asked.Via && r.State == RequestPending {
+					return false
+				}
+			}
+			return true
+		}}
+)
+
+// The guards of marking done (R-C8): an agent who took part, whose part
+// is over.
+//
+// Decides R-C8: only an agent who took part marks done, once its part is over.
+var doneGuards = []Guard{
+	{Name: "not the contact", Rule: "R-C8", Kind: ErrNotPermitted, Detail: "the contact does not mark done",
+		Holds: func(in GuardInput) bool { return in.Party != nil && in.Party.Role != RoleContact }},
+	{Name: "took part", Rule: "R-C8", Kind: ErrNotPermitted, Detail: "party never took part",
+		Holds: func(in GuardInput) bool { return in.Party != nil && in.Party.TookPart }},
+	{Name: "out of the chat, or the session ended", Rule: "R-C8", Kind: ErrInvalidTransition, Detail: "still in the chat: leave or end first",
+		Holds: func(in GuardInput) bool {
+			return in.Party != nil && (!in.Party.Present() || in.State.Status == StatusEnded)
+		}},
+}
+
+// The guards of a supervisor's transitions (R-X7): the policy lets it,
+// and the chat is active; one that watches an agent watches one engaged
+// with the contact.
+var (
+	maySupervise = Guard{Name: "the supervision policy allows it", Rule: "R-X7", Kind: ErrNotPermitted, Detail: "not allowed to supervise",
+		Holds: func(in GuardInput) bool { return in.MaySupervise(in.Supervised) }}
+	supervisedFound = Guard{Name: "the agent supervised is a party", Rule: "R-X7", Kind: ErrNotFound, Detail: "no such party",
+		Holds: func(in GuardInput) bool { return in.State.Party(in.Supervised) != nil }}
+	supervisedEngaged = Guard{Name: "the agent supervised is engaged with the contact", Rule: "R-X7", Kind: ErrNotPermitted,
+		Detail: "only an agent engaged with the contact is supervised",
+		Holds: func(in GuardInput) bool {
+			w := in.State.Party(in.Supervised)
+			return w != nil && w.Present() && w.Role.Engaged()
+		}}
+	bargeInGuards   = []Guard{maySupervise, chatActive("R-X7")}
+	superviseGuards = []Guard{maySupervise, chatActive("R-X7"), supervisedFound, supervisedEngaged}
+)
+
+// requestGuards: a conference asked from a consultation is asked by its
+// owner, the owner of the active chat, while the consultation is active
+// and no other request on it is pending (R-F1, R-F4); a request asked
+// directly is asked by the owner of the active chat, of another agent not
+// in the chat, and joins its route (R-X4, R-X1).
+var requestGuards = append(
+	viaLeg(append(ownsActiveChat("R-F1"), ownLeg, legActive, nonePendingVia)...),
+	append(direct(append(ownsActiveChat("R-X4"), anotherAgent("R-X4", "target must be another agent"), notInChat("R-X4"))...),
+		joinsRoute...)...)
+
+// removeGuards: the owner of the active chat removes a conference member,
+// not itself (R-F5).
+var removeGuards = append(ownsActiveChat("R-F5"), Guard{
+	Name: "the party removed is another conference member", Rule: "R-F5", Kind: ErrNotPermitted,
+	Detail: "only a present conference member can be removed",
+	Holds: func(in GuardInput) bool {
+		return in.Party != nil && in.Party.Role == RoleMember && in.Party.ID != in.Actor
+	}})

@@ -18,9 +18,10 @@
 // Guards beside it, each with its rule and the kind of its refusal. A
 // command author fires transitions through the Decision (Leg, Request,
 // Membership, Role, Supervision) and writes no check of its own for who
-// may or when: the Decision checks the state, the firers and the guards,
-// in that order, so two commands firing one transition cannot disagree
-// on its rules. The command checks its input and looks its leg or request
+// may or when: the Decision checks the firers, the state and the guards,
+// in that order (who may not fire a transition learns nothing of the
+// state), so two commands firing one transition cannot disagree on its
+// rules. The command checks its input and looks its leg or request
 // up first. The log validator holds a replayed log to the same firers.
 // docs/state-machines.md is drawn from the tables, firers and guards
 // included, and a test fails when the two drift apart.

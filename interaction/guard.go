@@ -79,23 +79,25 @@ func (in GuardInput) MaySupervise(agent PartyID) bool {
 	return in.supervision != nil && agent != "" && in.supervision.MaySupervise(in.State.ID, in.Actor, agent)
 }
 
-// fire is every transition a command makes, on any machine: the state
-// must allow trigger from from (else ErrInvalidTransition with the
-// table's rule); on a machine that declares its firers, by (what the
-// actor is to the leg or request) must be one of them, unless the
-// transition is fired as part of another change (cascade) and the table
-// lets it be; then every guard of the edge must hold. It returns the
+// fire is every transition a command makes, on any machine: on a machine
+// that declares its firers, by (what the actor is to the leg or request)
+// must be one of them, unless the transition is fired as part of another
+// change (cascade) and the table lets it be; the state must allow trigger
+// from from (else ErrInvalidTransition with the table's rule); then every
+// guard of the edge must hold. It returns the
 // state the transition leads to.
 func (d *Decision) fire(m *Chart, from string, trigger Trigger, by Firers, cascade bool, in GuardInput) (string, error) {
-	to, err := m.step(from, trigger)
-	if err != nil {
-		return "", d.wrap(err)
-	}
+	// Who may fire comes first: a party that may not fire the transition
+	// learns nothing of the state it would leave from.
 	if m.firers != nil {
 		p := m.firers[trigger]
 		if !(cascade && p.By&ByCascade != 0) && !m.MayFire(trigger, by) {
 			return "", d.Refuse(ErrNotPermitted, p.Rule, "only "+p.By.words()+" may "+string(trigger)+" a "+m.Name)
 		}
+	}
+	to, err := m.step(from, trigger)
+	if err != nil {
+		return "", d.wrap(err)
 	}
 	if gs := m.guards[edge{from, trigger}]; len(gs) > 0 {
 		in.State, in.Now, in.supervision = d.State(), d.Now, d.supervision

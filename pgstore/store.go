@@ -35,7 +35,7 @@ type Store struct {
 	close    sync.Once
 
 	beforeCommit func() // tests only: called between an append's statement and its COMMIT
-	batchOnly    bool   // tests only: every batch goes through chatconsult_append
+	batchOnly    bool   // tests only: a batch of one goes through chatconsult_append too
 }
 
 var (

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -184,12 +183,6 @@ func (s *Store) commit(batch []*appendRequest) {
 	args := append([]any{streams, slots, expected, firsts, counts, commands, opens, closes, eAppend}, cols.args()...)
 	args = append(args, dAppend, dSet, dIDs, dInvitations, dKinds, dDue)
 	single := len(live) == 1 && !s.batchOnly
-	if !single && !s.batchOnly && len(streams) == len(live) && !slices.Contains(expected, 0) {
-		// Different streams, every one started: one statement decides them.
-		query = appendManySQL
-		args = append([]any{streams, expected, counts, commands, closes, firsts, eAppend}, cols.args()...)
-		args = append(args, dAppend, dSet, dInvitations, dKinds, dDue)
-	}
 	if single {
 		// A writer alone: the batch of one has a function of its own.
 		query = appendOneSQL
@@ -230,11 +223,6 @@ func (s *Store) commit(batch []*appendRequest) {
 				return err
 			}
 			res = []int64{one}
-		} else if query == appendManySQL {
-			var payload string
-			if err := br.QueryRow().Scan(&res, &payload); err != nil {
-				return err
-			}
 		} else if err := br.QueryRow().Scan(&res); err != nil {
 			return err
 		}

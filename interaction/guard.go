@@ -21,6 +21,9 @@ type Guard struct {
 	Kind error
 	// Detail is what the refusal says; Name when empty.
 	Detail string
+	// Explain, when set, says it for the input at hand instead (when an
+	// invitation is due, say), so a caller learns what it would retry on.
+	Explain func(GuardInput) string
 	// Holds reports whether the condition holds. It must only read its
 	// input.
 	Holds func(GuardInput) bool
@@ -107,7 +110,10 @@ func (d *Decision) fire(m *Chart, from string, trigger Trigger, by Firers, casca
 		for _, g := range gs {
 			if !g.Holds(in) {
 				detail := g.Detail
-				if detail == "" {
+				switch {
+				case g.Explain != nil:
+					detail = g.Explain(in)
+				case detail == "":
 					detail = g.Name
 				}
 				return "", &Error{Kind: g.Kind, Op: d.op, Interaction: d.base.ID, Party: d.Actor, Rule: g.Rule, Detail: detail, Guard: g.Name}
@@ -179,17 +185,25 @@ var joinsRoute = []Guard{
 
 // due: an invitation times out at its deadline, not before: time is an
 // input, and the aggregate decides on it (R-X1).
-var due = Guard{Name: "the deadline has passed", Rule: "R-X1", Kind: ErrInvalidTransition, Detail: "the invitation is not due yet",
+var due = Guard{Name: "the deadline has passed", Rule: "R-X1", Kind: ErrInvalidTransition,
 	Holds: func(in GuardInput) bool {
-		at := time.Time{}
-		switch {
-		case in.Leg != nil:
-			at = in.Leg.Deadline
-		case in.Request != nil:
-			at = in.Request.Deadline
-		}
+		at := in.deadline()
 		return at.IsZero() || !in.Now.Before(at)
+	},
+	Explain: func(in GuardInput) string {
+		return "the invitation is not due until " + in.deadline().UTC().Format(time.RFC3339Nano)
 	}}
+
+// deadline is the deadline of the leg or request a transition is of.
+func (in GuardInput) deadline() time.Time {
+	switch {
+	case in.Leg != nil:
+		return in.Leg.Deadline
+	case in.Request != nil:
+		return in.Request.Deadline
+	}
+	return time.Time{}
+}
 
 // viaLeg and direct make a guard of the request machine's "request" for
 // a conference asked from a consultation (Via set, R-F1), or for a

@@ -1,18 +1,17 @@
 package pgstore
 
-// The append of a batch of one (issue 15). A writer alone — one client,
-// or any moment when one command is in flight — commits batches of one
-// append. chatconsult_append (plpgsql, migrations 0009 and 0011) decides a
-// batch in arrival order with arrays and a loop, and for one append most
-// of its statements are bookkeeping for the others (stream slots, the
-// winners of the batch, the commands taken by earlier appends); each
-// statement of a plpgsql function also costs its own executor start. The
-// same decision for one append is one SQL statement, which costs the
-// server about two thirds of the function's time (BENCHMARKS.md, issue
-// 15).
+// The append statement (issue 15). A transaction of the Store runs one of
+// these per append of its batch. chatconsult_append (plpgsql, migrations
+// 0009 and 0011), which the Store ran before, decides a batch in arrival
+// order with arrays and a loop: most of its statements are bookkeeping
+// (stream slots, the winners of the batch, the commands taken by earlier
+// appends), and each statement of a plpgsql function costs its own
+// executor start. One SQL statement per append makes the same decision
+// for about half the server time per append, in a batch of one or of many
+// (BENCHMARKS.md, issue 15).
 //
-// What it decides and writes is what chatconsult_append does for a batch
-// of one:
+// What it decides and writes for an append is what chatconsult_append
+// does for it:
 //
 //   - head: the position offset, the log head row taken FOR SHARE first,
 //     as every append takes it (what raises the offset, or a test holding
@@ -24,7 +23,8 @@ package pgstore
 //     step, so two appends at one version cannot both win: the second
 //     one's WHERE is evaluated again on the row the first committed. A
 //     stream at version 0 holds no events, so no command to look for;
-//   - the events, at positions from the transaction ID; the
+//   - the events, at positions from the transaction ID (after $42, the
+//     events of the statements before it in the transaction); the
 //     open-interactions index; the deadlines (the last change of each
 //     invitation); and the payload chatconsult_notify announces after the
 //     commit — all only if won;
@@ -34,10 +34,11 @@ package pgstore
 //     ErrConflict all the same).
 //
 // It takes one row lock of an interaction (its stream's) before any
-// other, so it cannot deadlock with another append.
+// other; the statements of a transaction run in interaction order, so
+// transactions take those locks in one global order and cannot deadlock.
 const appendOneTail = `,
   ev AS (
-    SELECT (SELECT base FROM pos) + n AS position, u.*
+    SELECT (SELECT base FROM pos) + $42::integer + n AS position, u.*
     FROM unnest($7::text[], $8::bigint[], $9::bigint[], $10::integer[], $11::text[], $12::text[],
         $13::text[], $14::smallint[], $15::smallint[], $16::text[], $17::text[], $18::text[],
         $19::smallint[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[],
@@ -79,18 +80,19 @@ const appendOneTail = `,
     ON CONFLICT (interaction, invitation) DO UPDATE
     SET kind = excluded.kind, due = excluded.due, claimed_until = NULL)
 SELECT CASE
-    WHEN EXISTS (SELECT 1 FROM won) THEN (SELECT base FROM pos) + 1
+    WHEN EXISTS (SELECT 1 FROM won) THEN (SELECT base FROM pos) + $42::integer + 1
     WHEN $2::bigint <> 0 AND EXISTS (SELECT 1 FROM chatconsult_streams
         WHERE interaction = $1 AND version = $2::bigint) THEN -1
     ELSE 0 END,
-  set_config('chatconsult.notify', coalesce(((SELECT base FROM pos WHERE EXISTS (SELECT 1 FROM won)) + $3::integer)::text, ''), false)`
+  CASE WHEN EXISTS (SELECT 1 FROM won) THEN set_config('chatconsult.notify',
+    ((SELECT base FROM pos) + $42::integer + $3::integer)::text, false) END`
 
 // appendOneSQL appends to an existing stream ($2 > 0); appendFirstSQL
 // starts one ($2 = 0). Arguments: $1 the interaction, $2 the expected
 // version, $3 the number of events, $4 the command ID ("" for none), $5
 // opens, $6 closes (the open-interactions index), $7–$37 the event
 // columns (columns.args), $38–$41 the deadline changes (set, invitation,
-// kind, due).
+// kind, due), $42 the events of the transaction's statements before it.
 const (
 	appendHead = `WITH head AS MATERIALIZED (SELECT xid_offset FROM chatconsult_log_head FOR SHARE)`
 	appendPos  = `,

@@ -2,8 +2,10 @@ package pgstore_test
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
@@ -88,4 +90,157 @@ func TestSingleAppendWritesWhatTheBatchFunctionWrites(t *testing.T) {
 	assert.ErrorContains(t, err, "already applied", "its command is stored already")
 	require.NoError(t, singlePool.QueryRow(ctx, `SELECT count(*) FROM chatconsult_events`).Scan(&again))
 	assert.Equal(t, first, again, "a refused append writes nothing")
+}
+
+// Issue 15: every batch is written by the statements of append_one.go,
+// one per append in interaction order, unless BatchFunctionOnly makes it
+// go through chatconsult_append. The commands of a recorded story
+// (several chats with consultations, deadlines set and ended, sessions
+// closed) are replayed round by round, each round's appends held at the
+// log head so that they share one transaction, into a store writing each
+// way; each round also has an append on a stale version and one repeating
+// a stored command. The answers and every table the appends write must be
+// the same, positions aside.
+func TestBatchStatementWritesWhatTheBatchFunctionWrites(t *testing.T) {
+	// The story, recorded on a store of its own.
+	s := newSchema(t)
+	rec := newStore(t, s.pool(t, nil))
+	d := newDeadlineDesk(t, rec, nil, "r-")
+	var ids []interaction.ID
+	for i := 0; i < 3; i++ {
+		id, err := benchstory.Consultation(ctx, d.chats)
+		require.NoError(t, err)
+		ids = append(ids, id)
+		id = activeChat(t, d.chats)
+		ids = append(ids, id)
+		leg, err := d.svc.Start(ctx, id, "agent1", interaction.Target{ID: "agent2"}, interaction.MediumChat)
+		require.NoError(t, err)
+		if i != 1 {
+			require.NoError(t, d.svc.Accept(ctx, id, "agent2", leg))
+		}
+		if i == 2 {
+			require.NoError(t, d.chats.EndSession(ctx, id, "agent1"))
+		}
+	}
+	commands := map[interaction.ID][][]interaction.Event{}
+	rounds := 0
+	for _, id := range ids {
+		events, err := rec.Load(ctx, id)
+		require.NoError(t, err)
+		for _, ev := range events {
+			cmds := commands[id]
+			if n := len(cmds); n > 0 && cmds[n-1][0].Cause == ev.Cause {
+				cmds[n-1] = append(cmds[n-1], ev)
+			} else {
+				commands[id] = append(cmds, []interaction.Event{ev})
+			}
+		}
+		rounds = max(rounds, len(commands[id]))
+	}
+
+	type appendCase struct {
+		id       interaction.ID
+		expected uint64
+		events   []interaction.Event
+	}
+	replay := func(opts ...pgstore.Option) (answers, tables string) {
+		s := newSchema(t)
+		pool := s.pool(t, nil)
+		st := newStore(t, pool, append(opts, pgstore.WithWriters(1))...)
+		admin, err := pool.Acquire(ctx)
+		require.NoError(t, err)
+		defer admin.Release()
+		var out strings.Builder
+		version := map[interaction.ID]uint64{}
+		for r := 0; r < rounds; r++ {
+			var batch []appendCase
+			for _, id := range ids {
+				if cmds := commands[id]; r < len(cmds) {
+					batch = append(batch, appendCase{id, version[id], cmds[r]})
+				}
+			}
+			if r >= 2 {
+				// A stale version, and a command stored already, each on a
+				// stream of its own in the batch.
+				for i := range batch {
+					a := &batch[i]
+					switch a.id {
+					case ids[0]:
+						a.expected--
+						a.events = renumbered(a.events, a.expected)
+					case ids[1]:
+						a.events = renumbered(commands[a.id][r-1], a.expected)
+					}
+				}
+			}
+			holder, err := admin.Begin(ctx)
+			require.NoError(t, err)
+			_, err = holder.Exec(ctx, `SELECT 1 FROM chatconsult_log_head FOR UPDATE`)
+			require.NoError(t, err)
+			blocker := interaction.ID(fmt.Sprintf("blocker-%d", r))
+			blocked := make(chan error, 1)
+			go func() { blocked <- st.Append(ctx, blocker, 0, []interaction.Event{opened(blocker, "b")}) }()
+			waitForBlockedBackend(t, s, "chatconsult_log_head")
+			results := make([]chan error, len(batch))
+			for i, a := range batch {
+				results[i] = make(chan error, 1)
+				go func() { results[i] <- st.Append(ctx, a.id, a.expected, a.events) }()
+				deadline := time.Now().Add(waitLimit)
+				for pgstore.QueueLen(st) < i+1 {
+					require.True(t, time.Now().Before(deadline), "round %d: append %d never queued", r, i)
+					runtime.Gosched()
+				}
+			}
+			require.NoError(t, holder.Rollback(ctx))
+			require.NoError(t, <-blocked)
+			for i, a := range batch {
+				err := <-results[i]
+				fmt.Fprintf(&out, "round %d %s@%d %s: %v\n", r, a.id, a.expected, a.events[0].Cause, err)
+				if err == nil {
+					version[a.id] = a.expected + uint64(len(a.events))
+				}
+			}
+		}
+		for _, q := range []string{
+			`SELECT interaction, version, time_s, time_ns, actor, cause, coalesce(command, '<null>'), type, scope_kind,
+				scope_leg, scope_party, party, role, from_state, to_state, trigger, leg, via, target_kind, target_id,
+				medium, request, encode(body, 'hex'), kind, seq, fingerprint, route, deadline_s, deadline_ns,
+				supervised, encode(attachments, 'hex')
+			 FROM chatconsult_events ORDER BY interaction, version`,
+			`SELECT count(DISTINCT xmin::text) FROM chatconsult_events WHERE interaction NOT LIKE 'blocker-%'`,
+			`SELECT interaction, version FROM chatconsult_streams ORDER BY interaction`,
+			`SELECT interaction FROM chatconsult_open ORDER BY interaction`,
+			`SELECT interaction, invitation, kind, due, claimed_until IS NULL FROM chatconsult_deadlines ORDER BY 1, 2`,
+		} {
+			fmt.Fprintln(&out, "--")
+			rows, err := pool.Query(ctx, q)
+			require.NoError(t, err)
+			for rows.Next() {
+				vals, err := rows.Values()
+				require.NoError(t, err)
+				fmt.Fprintln(&out, vals...)
+			}
+			require.NoError(t, rows.Err())
+		}
+		all := out.String()
+		i := strings.Index(all, "--\n")
+		return all[:i], all[i:]
+	}
+	statementAnswers, statementTables := replay()
+	functionAnswers, functionTables := replay(pgstore.BatchFunctionOnly())
+	require.Equal(t, functionAnswers, statementAnswers)
+	require.Equal(t, functionTables, statementTables)
+	assert.Contains(t, statementAnswers, "stream moved on", "a stale append lost")
+	assert.Contains(t, statementAnswers, "already applied", "a repeated command lost")
+	assert.Contains(t, statementTables, fmt.Sprintf("--\n%d\n--", rounds), "each round was one transaction")
+}
+
+// renumbered is events as the append of a command at expected (versions
+// from expected+1), for an append that reuses another's events.
+func renumbered(events []interaction.Event, expected uint64) []interaction.Event {
+	out := append([]interaction.Event(nil), events...)
+	for i := range out {
+		out[i].Version = expected + 1 + uint64(i)
+	}
+	return out
 }

@@ -9,9 +9,9 @@ import (
 )
 
 // The PostgreSQL Store and Log pass the same suite as the in-memory ones,
-// group-committed (the default) and one transaction per append: a batch
-// of one through its own statement (append_one.go), and through the batch
-// function (chatconsult_append) as well.
+// group-committed (the default) and one transaction per append, each
+// through the statements of append_one.go (the default) and through the
+// batch function (chatconsult_append) alone.
 func TestStoreConformance(t *testing.T) {
 	databaseURL(t)
 	for _, cfg := range []struct {
@@ -19,6 +19,7 @@ func TestStoreConformance(t *testing.T) {
 		opts []pgstore.Option
 	}{
 		{"grouped", nil},
+		{"grouped-batch-function", []pgstore.Option{pgstore.BatchFunctionOnly()}},
 		{"one-per-transaction", []pgstore.Option{pgstore.WithMaxBatch(1), pgstore.WithWriters(4)}},
 		{"one-per-transaction-batch-function", []pgstore.Option{pgstore.WithMaxBatch(1), pgstore.WithWriters(4), pgstore.BatchFunctionOnly()}},
 	} {
@@ -40,6 +41,7 @@ func TestOpenListerConformance(t *testing.T) {
 		opts []pgstore.Option
 	}{
 		{"grouped", nil},
+		{"grouped-batch-function", []pgstore.Option{pgstore.BatchFunctionOnly()}},
 		{"one-per-transaction", []pgstore.Option{pgstore.WithMaxBatch(1), pgstore.WithWriters(4)}},
 		{"one-per-transaction-batch-function", []pgstore.Option{pgstore.WithMaxBatch(1), pgstore.WithWriters(4), pgstore.BatchFunctionOnly()}},
 	} {

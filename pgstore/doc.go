@@ -93,7 +93,8 @@
 // a transaction's positions come from its own transaction ID, which no
 // writer waits for:
 //
-//	position = ((xid + xid_offset) << 20) + n    (n = 1, 2, … in the transaction)
+//	position = ((xid + xid_offset) << 20) + n    (n = 1, 2, … in the transaction;
+//	                                              a refused append's numbers stay unused)
 //
 // Positions grow with the transaction IDs but are not consecutive, and
 // transactions need not commit in that order; so readers read only below
@@ -133,29 +134,29 @@
 // default 2) and waits. A writer takes every append waiting at that moment
 // (up to WithMaxBatch, default 256), without waiting for more (a writer
 // alone commits at once), and commits them in one transaction of one
-// round trip: a pipeline of BEGIN; chatconsult_append(…); COMMIT;
-// chatconsult_notify. chatconsult_append (plpgsql) creates new streams'
-// rows, locks the batch's stream rows in interaction order, decides each
-// append in arrival order (conflicts are answered and do not abort the
-// others; an append may follow another of the same batch on the same
-// stream), and writes the winners' stream versions, the open-interactions
-// index, the events and the deadlines. Each Append returns only after its
-// transaction committed: every command is durable when Service.Do
-// returns. Locks are taken in one global order, so batches of different
-// processes do not deadlock, and no lock is shared by every append, so the
-// commits of several writers, in this process or others, flush together.
-// Appends to different interactions share a transaction; that is safe
-// because each append is still decided on its own stream's locked version,
-// and all or none of a transaction's appends are written (an append whose
-// transaction failed gets the error, the outcome unknown, like a single
-// append's). WithMaxBatch(1) gives one transaction per append.
+// round trip: a pipeline of BEGIN; one statement per append, in
+// interaction order (append_one.go); COMMIT; chatconsult_notify. Each
+// statement decides its append on its locked stream row (conflicts are
+// answered and do not abort the others; an append may follow another of
+// the same batch on the same stream, and sees it) and writes its stream
+// version, the open-interactions index, the events and the deadlines.
+// Each Append returns only after its transaction committed: every command
+// is durable when Service.Do returns. Stream rows are locked in one global
+// order (interaction order), so batches of different processes do not
+// deadlock, and no lock is shared by every append, so the commits of
+// several writers, in this process or others, flush together. Appends to
+// different interactions share a transaction; that is safe because each
+// append is still decided on its own stream's locked version, and all or
+// none of a transaction's appends are written (an append whose transaction
+// failed gets the error, the outcome unknown, like a single append's).
+// WithMaxBatch(1) gives one transaction per append.
 //
-// A batch of one append — what a writer alone commits, so every command
-// at low concurrency — is decided and written by one SQL statement
-// instead (append_one.go): the same decision and the same rows, which a
-// test checks table by table against chatconsult_append, for about two
-// thirds of the server time; its one lock is its stream's row, so it
-// cannot deadlock either.
+// The plpgsql function chatconsult_append (migrations 0009 and 0011) makes
+// the same decisions for a whole batch; the Store ran it before, and a
+// Store of an earlier release sharing the database during an upgrade
+// still does (it locks in the same order). The statements cost the server
+// about half as much per append; two tests compare every table both write,
+// and the conformance suites run both.
 //
 // # The open interactions
 //

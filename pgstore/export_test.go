@@ -11,9 +11,9 @@ func QueueLen(s *Store) int { return len(s.queue) }
 // Set it before the first Append.
 func SetBeforeCommit(s *Store, f func()) { s.beforeCommit = f }
 
-// BatchFunctionOnly makes a Store write a batch of one append through
-// chatconsult_append as well, not through the statement of append_one.go,
-// so that the conformance suites run both.
+// BatchFunctionOnly makes a Store write every batch through
+// chatconsult_append, none through the statements of append_one.go, so
+// that the conformance suites run both.
 func BatchFunctionOnly() Option {
 	return func(s *Store) error {
 		s.batchOnly = true

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -73,9 +75,12 @@ func (s *Store) write() {
 
 // appendSQL runs chatconsult_append (migrations/0009_one_round_trip.sql,
 // with Event.Supervised and Event.Attachments since 0011_event_columns.sql)
-// on a batch. The scalar subquery reads the position offset and takes the
-// log head row FOR SHARE: appends share it, and whatever must stop them
-// (raising the offset, a test holding them up) takes it FOR UPDATE.
+// on a batch: what the Store wrote before the statements of append_one.go
+// (kept for a Store of an earlier release sharing the database during an
+// upgrade, and for the tests that compare the two). The scalar subquery
+// reads the position offset and takes the log head row FOR SHARE: appends
+// share it, and whatever must stop them (raising the offset, a test
+// holding them up) takes it FOR UPDATE.
 const appendSQL = `SELECT chatconsult_append(
 	(SELECT xid_offset FROM chatconsult_log_head FOR SHARE),
 	$1, $2, $3, $4, $5, $6, $7, $8,
@@ -84,21 +89,21 @@ const appendSQL = `SELECT chatconsult_append(
 	$39, $40, $41, $42, $43, $44, $45, $46)`
 
 // commit writes a batch of appends in one transaction, in one round trip:
-// one pipeline of BEGIN; chatconsult_append(…) (a batch of one: the
-// statement of append_one.go); COMMIT; then chatconsult_notify as a
-// transaction of its own.
+// one pipeline of BEGIN; one statement per append (append_one.go), in
+// interaction order; COMMIT; then chatconsult_notify as a transaction of
+// its own.
 //
-// chatconsult_append creates the rows of streams that appends at version 0
-// start, locks the batch's stream rows in interaction order, decides each
-// append in arrival order (its stream at the expected version, its command
-// not there yet, counting the earlier winners of the batch; a loser gets
-// ErrConflict and changes nothing), and writes the winners: stream
-// versions, the open-interactions index, the events at positions taken
-// from the transaction's ID, the deadlines. Nothing in it fails for a
-// conflict, so one append's conflict never aborts the others. Locks are
-// taken in one global order (new stream rows, then every stream row of the
-// batch, each in interaction order), so two batches, of this or another
-// process, cannot deadlock; no lock is shared by all appends, so
+// Each statement decides its append on its stream row (at the expected
+// version, its command not stored yet; appends to one stream in arrival
+// order, each seeing the ones before it in the transaction; a loser gets
+// ErrConflict and changes nothing) and writes it: stream version, the
+// open-interactions index, the events at positions taken from the
+// transaction's ID, the deadlines. Nothing in it fails for a conflict, so
+// one append's conflict never aborts the others. Each statement locks its
+// stream row first and the statements run in interaction order, so two
+// batches, of this or another process, cannot deadlock
+// (chatconsult_append, which a Store of an earlier release may still run,
+// locks in the same order); no lock is shared by all appends, so
 // transactions of different writers flush their commits together.
 //
 // The notification follows the COMMIT in the same pipeline: the server
@@ -125,6 +130,164 @@ func (s *Store) commit(batch []*appendRequest) {
 		}
 	}
 
+	var stmts []statement
+	if s.batchOnly {
+		stmts = []statement{functionStatement(live)}
+	} else {
+		stmts = appendStatements(live)
+	}
+
+	ctx := s.ctx
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		fail(live, err)
+		return
+	}
+	// A connection left in a transaction (after an error) is destroyed by
+	// Release rather than reused.
+	defer conn.Release()
+
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
+	for _, st := range stmts {
+		b.Queue(st.query, st.args...)
+	}
+	if s.beforeCommit == nil {
+		b.Queue(`COMMIT`)
+		b.Queue(`SELECT chatconsult_notify($1)`, s.channel)
+	}
+	answers := make([]int64, 0, len(live))
+	answered := make([]*appendRequest, 0, len(live))
+	br := conn.SendBatch(ctx, b)
+	err = func() error {
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+		for _, st := range stmts {
+			var res []int64
+			if st.function {
+				if err := br.QueryRow().Scan(&res); err != nil {
+					return err
+				}
+			} else {
+				var one int64
+				var payload *string
+				if err := br.QueryRow().Scan(&one, &payload); err != nil {
+					return err
+				}
+				res = []int64{one}
+			}
+			if len(res) != len(st.appends) {
+				return fmt.Errorf("the append statement answered %d appends of %d", len(res), len(st.appends))
+			}
+			answers, answered = append(answers, res...), append(answered, st.appends...)
+		}
+		if s.beforeCommit != nil {
+			// Tests only: hold the transaction open before its COMMIT.
+			if err := br.Close(); err != nil {
+				return err
+			}
+			s.beforeCommit()
+			b = &pgx.Batch{}
+			b.Queue(`COMMIT`)
+			b.Queue(`SELECT chatconsult_notify($1)`, s.channel)
+			br = conn.SendBatch(ctx, b)
+		}
+		_, err := br.Exec() // COMMIT
+		return err
+	}()
+	if err != nil {
+		_ = br.Close()
+		fail(live, err)
+		return
+	}
+	// Committed: the outcome of every append is known. The notification's
+	// own answer (or its failure) changes none of them.
+	for i, r := range answered {
+		switch {
+		case answers[i] > 0:
+			r.done <- appendResult{first: uint64(answers[i])}
+		case answers[i] == 0:
+			r.done <- appendResult{err: &interaction.Error{Kind: interaction.ErrConflict, Op: "append", Interaction: r.id, Detail: "stream moved on"}}
+		default:
+			r.done <- appendResult{err: &interaction.Error{Kind: interaction.ErrConflict, Op: "append", Interaction: r.id, Detail: "command " + r.events[0].Cause + " already applied"}}
+		}
+	}
+	_, _ = br.Exec()
+	_ = br.Close()
+}
+
+// classify maps PostgreSQL's refusals that mean "nothing was written,
+// decide again" to ErrConflict: a unique violation (another writer got
+// the version or the command first, should one bypass the stream lock),
+// a serialization failure or a deadlock (the transaction was rolled back).
+// Anything else is returned as is: the outcome may be unknown.
+func classify(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23505", "40001", "40P01":
+			return &interaction.Error{Kind: interaction.ErrConflict, Op: "append", Detail: "PostgreSQL " + pgErr.Code + ": " + pgErr.Message}
+		}
+	}
+	return fmt.Errorf("pgstore: append: %w", err)
+}
+
+// statement is one statement of an append transaction and the appends it
+// answers, in order.
+type statement struct {
+	query    string
+	args     []any
+	appends  []*appendRequest
+	function bool // chatconsult_append: one answer per append, as an array
+}
+
+// appendStatements are the statements of append_one.go for a batch: one
+// per append, sorted by interaction (arrival order kept within one), so
+// that a transaction takes its stream rows' locks in one global order, as
+// chatconsult_append takes them, and two batches never deadlock. Appends
+// to different streams are decided on their own streams alone, so the
+// order between them changes no outcome; appends to one stream are
+// decided in arrival order, each seeing the ones before it in the same
+// transaction. Each statement's events take the positions after the
+// events of the statements before it.
+func appendStatements(live []*appendRequest) []statement {
+	order := slices.Clone(live)
+	slices.SortStableFunc(order, func(a, b *appendRequest) int { return strings.Compare(string(a.id), string(b.id)) })
+	out := make([]statement, 0, len(order))
+	offset := 0
+	for _, r := range order {
+		var cols columns
+		cols.grow(len(r.events))
+		cols.add(r.events)
+		var (
+			dSet   []bool
+			dInv   []string
+			dKinds []int16
+			dDue   []int64
+		)
+		set, ended := interaction.DeadlineChanges(r.events)
+		for _, d := range ended {
+			dSet, dInv, dKinds, dDue = append(dSet, false), append(dInv, string(d.Invitation)), append(dKinds, 0), append(dDue, 0)
+		}
+		for _, d := range set {
+			dSet, dInv, dKinds, dDue = append(dSet, true), append(dInv, string(d.Invitation)), append(dKinds, int16(d.Kind)), append(dDue, d.Due.UnixNano())
+		}
+		query := appendOneSQL
+		if r.expected == 0 {
+			query = appendFirstSQL
+		}
+		closing := interaction.Closes(r.events)
+		args := append([]any{string(r.id), int64(r.expected), int32(len(r.events)), r.events[0].Cause, r.expected == 0 && !closing, closing}, cols.args()...)
+		args = append(args, dSet, dInv, dKinds, dDue, int32(offset))
+		out = append(out, statement{query: query, args: args, appends: []*appendRequest{r}})
+		offset += len(r.events)
+	}
+	return out
+}
+
+// functionStatement is chatconsult_append on the whole batch.
+func functionStatement(live []*appendRequest) statement {
 	var (
 		streams               []string
 		slots, firsts, counts []int32
@@ -138,15 +301,6 @@ func (s *Store) commit(batch []*appendRequest) {
 		dKinds                []int16
 		dDue                  []int64
 	)
-	total := 0
-	for _, r := range live {
-		total += len(r.events)
-	}
-	cols.grow(total)
-	n := len(live)
-	streams, slots, firsts, counts = make([]string, 0, n), make([]int32, 0, n), make([]int32, 0, n), make([]int32, 0, n)
-	expected, commands, opens, closes = make([]int64, 0, n), make([]string, 0, n), make([]bool, 0, n), make([]bool, 0, n)
-	eAppend = make([]int32, 0, total)
 	slotOf := make(map[interaction.ID]int32, len(live))
 	for i, r := range live {
 		slot, ok := slotOf[r.id]
@@ -179,103 +333,7 @@ func (s *Store) commit(batch []*appendRequest) {
 			dKinds, dDue = append(dKinds, int16(d.Kind)), append(dDue, d.Due.UnixNano())
 		}
 	}
-	query := appendSQL
 	args := append([]any{streams, slots, expected, firsts, counts, commands, opens, closes, eAppend}, cols.args()...)
 	args = append(args, dAppend, dSet, dIDs, dInvitations, dKinds, dDue)
-	single := len(live) == 1 && !s.batchOnly
-	if single {
-		// A writer alone: the batch of one has a function of its own.
-		query = appendOneSQL
-		if expected[0] == 0 {
-			query = appendFirstSQL
-		}
-		args = append([]any{streams[0], expected[0], counts[0], commands[0], opens[0], closes[0]}, cols.args()...)
-		args = append(args, dSet, dInvitations, dKinds, dDue)
-	}
-
-	ctx := s.ctx
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		fail(live, err)
-		return
-	}
-	// A connection left in a transaction (after an error) is destroyed by
-	// Release rather than reused.
-	defer conn.Release()
-
-	b := &pgx.Batch{}
-	b.Queue(`BEGIN`)
-	b.Queue(query, args...)
-	if s.beforeCommit == nil {
-		b.Queue(`COMMIT`)
-		b.Queue(`SELECT chatconsult_notify($1)`, s.channel)
-	}
-	var res []int64
-	br := conn.SendBatch(ctx, b)
-	err = func() error {
-		if _, err := br.Exec(); err != nil {
-			return err
-		}
-		if single {
-			var one int64
-			var payload string
-			if err := br.QueryRow().Scan(&one, &payload); err != nil {
-				return err
-			}
-			res = []int64{one}
-		} else if err := br.QueryRow().Scan(&res); err != nil {
-			return err
-		}
-		if len(res) != len(live) {
-			return fmt.Errorf("chatconsult_append answered %d appends of %d", len(res), len(live))
-		}
-		if s.beforeCommit != nil {
-			// Tests only: hold the transaction open before its COMMIT.
-			if err := br.Close(); err != nil {
-				return err
-			}
-			s.beforeCommit()
-			b = &pgx.Batch{}
-			b.Queue(`COMMIT`)
-			b.Queue(`SELECT chatconsult_notify($1)`, s.channel)
-			br = conn.SendBatch(ctx, b)
-		}
-		_, err := br.Exec() // COMMIT
-		return err
-	}()
-	if err != nil {
-		_ = br.Close()
-		fail(live, err)
-		return
-	}
-	// Committed: the outcome of every append is known. The notification's
-	// own answer (or its failure) changes none of them.
-	for i, r := range live {
-		switch {
-		case res[i] > 0:
-			r.done <- appendResult{first: uint64(res[i])}
-		case res[i] == 0:
-			r.done <- appendResult{err: &interaction.Error{Kind: interaction.ErrConflict, Op: "append", Interaction: r.id, Detail: "stream moved on"}}
-		default:
-			r.done <- appendResult{err: &interaction.Error{Kind: interaction.ErrConflict, Op: "append", Interaction: r.id, Detail: "command " + r.events[0].Cause + " already applied"}}
-		}
-	}
-	_, _ = br.Exec()
-	_ = br.Close()
-}
-
-// classify maps PostgreSQL's refusals that mean "nothing was written,
-// decide again" to ErrConflict: a unique violation (another writer got
-// the version or the command first, should one bypass the stream lock),
-// a serialization failure or a deadlock (the transaction was rolled back).
-// Anything else is returned as is: the outcome may be unknown.
-func classify(err error) error {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		switch pgErr.Code {
-		case "23505", "40001", "40P01":
-			return &interaction.Error{Kind: interaction.ErrConflict, Op: "append", Detail: "PostgreSQL " + pgErr.Code + ": " + pgErr.Message}
-		}
-	}
-	return fmt.Errorf("pgstore: append: %w", err)
+	return statement{query: appendSQL, args: args, appends: live, function: true}
 }

@@ -1,8 +1,8 @@
 package pgstore
 
 // The append statement (issue 15). A transaction of the Store runs one of
-// these per append of its batch. chatconsult_append (plpgsql, migrations
-// 0009 and 0011), which the Store ran before, decides a batch in arrival
+// these per append of a small batch (defaultStatementBatch).
+// chatconsult_append (plpgsql, migrations 0009 and 0011) decides a batch in arrival
 // order with arrays and a loop: most of its statements are bookkeeping
 // (stream slots, the winners of the batch, the commands taken by earlier
 // appends), and each statement of a plpgsql function costs its own
@@ -36,6 +36,14 @@ package pgstore
 // It takes one row lock of an interaction (its stream's) before any
 // other; the statements of a transaction run in interaction order, so
 // transactions take those locks in one global order and cannot deadlock.
+// defaultStatementBatch is the largest batch written as one statement per
+// append; a larger batch goes to chatconsult_append in one call. Per
+// append, the statement costs the server less than the function does, but
+// its 42 parameters are encoded again for every append, so in large
+// batches (many clients at once, where the Go side shares the cores with
+// the server) one call of the function wins (BENCHMARKS.md, issue 15).
+const defaultStatementBatch = 4
+
 const appendOneTail = `,
   ev AS (
     SELECT (SELECT base FROM pos) + $42::integer + n AS position, u.*

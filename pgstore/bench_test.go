@@ -72,12 +72,17 @@ func BenchmarkPostgres(b *testing.B) {
 }
 
 // benchOptions are the Store options of the story runs: the defaults,
-// or PGSTORE_BENCH_WRITERS writers.
+// or PGSTORE_BENCH_WRITERS writers, or batches of up to
+// PGSTORE_BENCH_STATEMENT_BATCH appends written one statement per append.
 func benchOptions() []pgstore.Option {
+	var opts []pgstore.Option
 	if w, err := strconv.Atoi(os.Getenv("PGSTORE_BENCH_WRITERS")); err == nil {
-		return []pgstore.Option{pgstore.WithWriters(w)}
+		opts = append(opts, pgstore.WithWriters(w))
 	}
-	return nil
+	if n, err := strconv.Atoi(os.Getenv("PGSTORE_BENCH_STATEMENT_BATCH")); err == nil {
+		opts = append(opts, pgstore.StatementBatch(n))
+	}
+	return opts
 }
 
 type storyResult struct{ rate, p50, p99 float64 }

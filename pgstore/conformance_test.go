@@ -9,9 +9,10 @@ import (
 )
 
 // The PostgreSQL Store and Log pass the same suite as the in-memory ones,
-// group-committed (the default) and one transaction per append, each
-// through the statements of append_one.go (the default) and through the
-// batch function (chatconsult_append) alone.
+// group-committed and one transaction per append: with the default split
+// between the statements of append_one.go (small batches) and the batch
+// function chatconsult_append (larger ones), and with every batch one way
+// or the other.
 func TestStoreConformance(t *testing.T) {
 	databaseURL(t)
 	for _, cfg := range []struct {
@@ -19,6 +20,7 @@ func TestStoreConformance(t *testing.T) {
 		opts []pgstore.Option
 	}{
 		{"grouped", nil},
+		{"grouped-statements", []pgstore.Option{pgstore.StatementBatch(1 << 20)}},
 		{"grouped-batch-function", []pgstore.Option{pgstore.BatchFunctionOnly()}},
 		{"one-per-transaction", []pgstore.Option{pgstore.WithMaxBatch(1), pgstore.WithWriters(4)}},
 		{"one-per-transaction-batch-function", []pgstore.Option{pgstore.WithMaxBatch(1), pgstore.WithWriters(4), pgstore.BatchFunctionOnly()}},
@@ -41,6 +43,7 @@ func TestOpenListerConformance(t *testing.T) {
 		opts []pgstore.Option
 	}{
 		{"grouped", nil},
+		{"grouped-statements", []pgstore.Option{pgstore.StatementBatch(1 << 20)}},
 		{"grouped-batch-function", []pgstore.Option{pgstore.BatchFunctionOnly()}},
 		{"one-per-transaction", []pgstore.Option{pgstore.WithMaxBatch(1), pgstore.WithWriters(4)}},
 		{"one-per-transaction-batch-function", []pgstore.Option{pgstore.WithMaxBatch(1), pgstore.WithWriters(4), pgstore.BatchFunctionOnly()}},

@@ -16,7 +16,16 @@ func SetBeforeCommit(s *Store, f func()) { s.beforeCommit = f }
 // that the conformance suites run both.
 func BatchFunctionOnly() Option {
 	return func(s *Store) error {
-		s.batchOnly = true
+		s.statementBatch = 0
+		return nil
+	}
+}
+
+// StatementBatch sets the largest batch a Store writes as one statement
+// per append (benchmarks and tests compare sizes).
+func StatementBatch(n int) Option {
+	return func(s *Store) error {
+		s.statementBatch = n
 		return nil
 	}
 }

@@ -35,7 +35,10 @@ type Store struct {
 	close    sync.Once
 
 	beforeCommit func() // tests only: called between an append's statement and its COMMIT
-	batchOnly    bool   // tests only: a batch of one goes through chatconsult_append too
+	// statementBatch: the largest batch written as one statement per
+	// append (append_one.go); a larger one goes to chatconsult_append.
+	// Tests set 0 (every batch to the function) or a large number.
+	statementBatch int
 }
 
 var (
@@ -76,7 +79,7 @@ func WithWriters(n int) Option {
 // search_path, which Migrate must have brought to SchemaVersion. Close
 // stops it; the pool stays the caller's.
 func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error) {
-	s := &Store{pool: pool, maxBatch: 256, writers: 2, stop: make(chan struct{}), stopped: make(chan struct{})}
+	s := &Store{pool: pool, maxBatch: 256, writers: 2, statementBatch: defaultStatementBatch, stop: make(chan struct{}), stopped: make(chan struct{})}
 	for _, o := range opts {
 		if err := o(s); err != nil {
 			return nil, err

@@ -75,9 +75,8 @@ func (s *Store) write() {
 
 // appendSQL runs chatconsult_append (migrations/0009_one_round_trip.sql,
 // with Event.Supervised and Event.Attachments since 0011_event_columns.sql)
-// on a batch: what the Store wrote before the statements of append_one.go
-// (kept for a Store of an earlier release sharing the database during an
-// upgrade, and for the tests that compare the two). The scalar subquery
+// on a batch of more than defaultStatementBatch appends (a smaller one is
+// written one statement per append, append_one.go). The scalar subquery
 // reads the position offset and takes the log head row FOR SHARE: appends
 // share it, and whatever must stop them (raising the offset, a test
 // holding them up) takes it FOR UPDATE.
@@ -90,8 +89,9 @@ const appendSQL = `SELECT chatconsult_append(
 
 // commit writes a batch of appends in one transaction, in one round trip:
 // one pipeline of BEGIN; one statement per append (append_one.go), in
-// interaction order; COMMIT; then chatconsult_notify as a transaction of
-// its own.
+// interaction order, or for a batch of more than defaultStatementBatch
+// appends one call of chatconsult_append; COMMIT; then chatconsult_notify
+// as a transaction of its own.
 //
 // Each statement decides its append on its stream row (at the expected
 // version, its command not stored yet; appends to one stream in arrival
@@ -131,7 +131,7 @@ func (s *Store) commit(batch []*appendRequest) {
 	}
 
 	var stmts []statement
-	if s.batchOnly {
+	if len(live) > s.statementBatch {
 		stmts = []statement{functionStatement(live)}
 	} else {
 		stmts = appendStatements(live)

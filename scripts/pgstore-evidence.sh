@@ -36,5 +36,5 @@ grep -v "^\$" "$out" | sort | uniq -c | sort -rn | head -20
 echo "== statements by total server time =="
 $PSQL -F " | " -c "SELECT calls, round(mean_exec_time::numeric, 3) AS mean_ms, round(total_exec_time::numeric) AS total_ms, rows, left(regexp_replace(query, '\''\s+'\'', '\'' '\'', '\''g'\''), 110) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 16"
 echo "== pg_stat_wal =="
-$PSQL -F " | " -c "SELECT wal_records, wal_bytes, wal_write, wal_sync, round(wal_sync_time::numeric) AS wal_sync_ms FROM pg_stat_wal"
+$PSQL -F " | " -c "SELECT wal_records, wal_fpi, wal_bytes, wal_write, wal_sync, round(wal_sync_time::numeric) AS wal_sync_ms FROM pg_stat_wal"
 '

@@ -56,7 +56,7 @@ func encodeEvent(h hash.Hash, ev *interaction.Event) {
 	s(ev.From)
 	s(ev.To)
 	s(string(ev.Trigger))
-	s(string(ev.Leg))
+	s(string(ev.Leg) + string(ev.RequestID)) // one of them is set: the hash of a run is the same as when both were Leg
 	s(string(ev.Via))
 	u(uint64(ev.Target.Kind))
 	s(ev.Target.ID)

@@ -70,7 +70,7 @@ func (m *Model) invitationOf(id interaction.LegID) *mInvitation {
 	if l := m.leg(id); l != nil {
 		return m.invitation(l.route)
 	}
-	if r := m.request(id); r != nil {
+	if r := m.request(interaction.RequestID(id)); r != nil {
 		return m.invitation(r.route)
 	}
 	return nil
@@ -81,7 +81,7 @@ func (m *Model) pending(id interaction.LegID) bool {
 	if l := m.leg(id); l != nil {
 		return l.state == interaction.LegInviting
 	}
-	r := m.request(id)
+	r := m.request(interaction.RequestID(id))
 	return r != nil && r.state == interaction.RequestPending
 }
 
@@ -200,7 +200,7 @@ func (m *Model) rescind(id interaction.LegID) {
 		m.targetOut(l)
 		return
 	}
-	if r := m.request(id); r != nil {
+	if r := m.request(interaction.RequestID(id)); r != nil {
 		m.as(interaction.System, func() { m.requestTo(r, interaction.RequestCancelled) })
 		m.inviteeOut(r)
 	}
@@ -217,7 +217,7 @@ func (m *Model) cancelInvitation(id interaction.LegID) {
 		if l := m.leg(other); l != nil {
 			m.legTo(l, interaction.LegCancelled)
 			m.targetOut(l)
-		} else if r := m.request(other); r != nil {
+		} else if r := m.request(interaction.RequestID(other)); r != nil {
 			m.requestWithdrawn(r)
 		}
 	}
@@ -277,7 +277,7 @@ func (m *Model) decideRoute(actor interaction.PartyID, cmd interaction.Command, 
 		// offers rescinded are the model's own (R-X1).
 		var inv *mInvitation
 		switch {
-		case m.leg(c.Invitation) != nil || m.request(c.Invitation) != nil:
+		case m.leg(c.Invitation) != nil || m.request(interaction.RequestID(c.Invitation)) != nil:
 			inv = m.invitationOf(c.Invitation)
 		default:
 			f.add(errNotFound, "R-X1")
@@ -292,7 +292,7 @@ func (m *Model) decideRoute(actor interaction.PartyID, cmd interaction.Command, 
 			eff, _, _ := m.decideLeg(actor, consult.Accept{Leg: c.Invitation}, f)
 			return eff, "R-X1", true
 		}
-		eff, _, _ := m.decideRequest(actor, consult.AcceptRequest{Request: c.Invitation}, f)
+		eff, _, _ := m.decideRequest(actor, consult.AcceptRequest{Request: consult.RequestID(c.Invitation)}, f)
 		return eff, "R-X1", true
 
 	case consult.Reroute:
@@ -318,7 +318,7 @@ func (m *Model) decideRoute(actor interaction.PartyID, cmd interaction.Command, 
 // run it on a copy first.
 func (m *Model) reroute(c consult.Reroute, f *faults) {
 	var inv *mInvitation
-	switch l, r := m.leg(c.Invitation), m.request(c.Invitation); {
+	switch l, r := m.leg(c.Invitation), m.request(interaction.RequestID(c.Invitation)); {
 	case l != nil:
 		inv = m.invitation(l.route)
 		if !m.offerFails(l, c.Reason, f) {
@@ -422,5 +422,5 @@ func (m *Model) offerAgain(inv *mInvitation, o consult.Offer) {
 		m.newLeg(inv.owner, o.ID, o.Agent, inv.target, inv.medium, inv.id)
 		return
 	}
-	m.newRequest(inv.owner, o.ID, inv.kind, o.Agent, inv.target, inv.id)
+	m.newRequest(inv.owner, interaction.RequestID(o.ID), inv.kind, o.Agent, inv.target, inv.id)
 }

@@ -7,9 +7,11 @@ import (
 )
 
 type (
-	// ID, PartyID, LegID are the identifiers of package interaction.
-	PartyID = interaction.PartyID
-	LegID   = interaction.LegID
+	// PartyID, LegID and RequestID are the identifiers of package
+	// interaction.
+	PartyID   = interaction.PartyID
+	LegID     = interaction.LegID
+	RequestID = interaction.RequestID
 )
 
 // The order of checks (R-X6). Every command checks, in this order:
@@ -82,7 +84,7 @@ func (c Start) Decide(d *interaction.Decision) error {
 	if _, err := d.ActingParty(); err != nil {
 		return err
 	}
-	if s := d.State(); s.Leg(c.Leg) != nil || s.Request(c.Leg) != nil {
+	if s := d.State(); s.Leg(c.Leg) != nil || s.Request(RequestID(c.Leg)) != nil {
 		return d.Refuse(interaction.ErrConflict, "", "leg ID in use")
 	}
 	return inviteLeg(d, d.Actor, Offer{ID: c.Leg, Agent: c.Agent}, c.Target, c.Medium, route, c.Timeout)
@@ -168,7 +170,7 @@ func rescindRivals(d *interaction.Decision, route, keep LegID) error {
 			}
 			continue
 		}
-		if q := d.State().Request(id); q != nil {
+		if q := d.State().Request(RequestID(id)); q != nil {
 			if err := rescindRequest(d, *q); err != nil {
 				return err
 			}
@@ -380,7 +382,7 @@ func handOver(d *interaction.Decision, from, to PartyID) error {
 // chosen by the caller.
 type Conference struct {
 	Leg     LegID
-	Request LegID
+	Request RequestID
 	Timeout time.Duration // as for Start
 }
 
@@ -413,7 +415,7 @@ func (c Conference) Decide(d *interaction.Decision) error {
 // accepts. Route is as for Start: a request aimed at a group, skill or
 // queue is an offer of a routed invitation (R-X1).
 type Direct struct {
-	Request LegID
+	Request RequestID
 	Kind    interaction.RequestKind
 	Target  interaction.Target
 	Agent   PartyID
@@ -439,7 +441,7 @@ func (c Direct) Decide(d *interaction.Decision) error {
 	if err := checkTimeout(d, c.Timeout); err != nil {
 		return err
 	}
-	route, err := routeOf(d, c.Route, c.Request, c.Target)
+	route, err := routeOf(d, c.Route, LegID(c.Request), c.Target)
 	if err != nil {
 		return err
 	}
@@ -449,7 +451,7 @@ func (c Direct) Decide(d *interaction.Decision) error {
 	if err := newRequestID(d, c.Request); err != nil {
 		return err
 	}
-	return askRequest(d, d.Actor, Offer{ID: c.Request, Agent: c.Agent}, c.Kind, c.Target, route, c.Timeout)
+	return askRequest(d, d.Actor, Offer{ID: LegID(c.Request), Agent: c.Agent}, c.Kind, c.Target, route, c.Timeout)
 }
 
 // askRequest writes a direct transfer or conference request, on behalf of owner
@@ -459,11 +461,12 @@ func askRequest(d *interaction.Decision, owner PartyID, o Offer, kind interactio
 	if kind == interaction.RequestTransfer {
 		role = interaction.RoleOwner
 	}
-	if err := d.Request(o.ID, "request", interaction.Event{Actor: owner, Party: o.Agent, Target: t, Request: kind, Route: route,
-		Deadline: deadline(d, timeout)}, interaction.LegScope(o.ID)); err != nil {
+	req := RequestID(o.ID)
+	if err := d.Request(req, "request", interaction.Event{Actor: owner, Party: o.Agent, Target: t, Request: kind, Route: route,
+		Deadline: deadline(d, timeout)}, interaction.RequestScope(req)); err != nil {
 		return err
 	}
-	return d.Membership(o.Agent, "invite", role, interaction.LegScope(o.ID))
+	return d.Membership(o.Agent, "invite", role, interaction.RequestScope(req))
 }
 
 // AcceptRequest: the asked agent accepts a conference or transfer request.
@@ -471,7 +474,7 @@ func askRequest(d *interaction.Decision, owner PartyID, o Offer, kind interactio
 // between owner and contact, never a consultation message (R-F2, R-C5);
 // what is written from then on is seen by all (R-F3). Transfer: it becomes
 // the owner and the former owner leaves (R-T2).
-type AcceptRequest struct{ Request LegID }
+type AcceptRequest struct{ Request RequestID }
 
 func (c AcceptRequest) Decide(d *interaction.Decision) error {
 	d.SetOp("accept request")
@@ -479,11 +482,11 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := takenByAnother(d, r.Route, r.ID); err != nil {
+	if err := takenByAnother(d, r.Route, LegID(r.ID)); err != nil {
 		return err
 	}
 	if r.State == interaction.RequestPending {
-		if err := rescindRivals(d, r.Route, r.ID); err != nil {
+		if err := rescindRivals(d, r.Route, LegID(r.ID)); err != nil {
 			return err
 		}
 	}
@@ -518,7 +521,7 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 
 // DeclineRequest: the asked agent says no. The request is dropped and the
 // chat goes on as before (R-F4); the owner is told in its own view.
-type DeclineRequest struct{ Request LegID }
+type DeclineRequest struct{ Request RequestID }
 
 // Decides R-F4: a declined request is dropped and changes nothing.
 func (c DeclineRequest) Decide(d *interaction.Decision) error {
@@ -532,7 +535,7 @@ func (c DeclineRequest) Decide(d *interaction.Decision) error {
 
 // TimeOutRequest: the asked agent did not answer in time (actor System);
 // as for a decline, nothing else changes (R-F4).
-type TimeOutRequest struct{ Request LegID }
+type TimeOutRequest struct{ Request RequestID }
 
 func (c TimeOutRequest) Decide(d *interaction.Decision) error {
 	d.SetOp("time out request")
@@ -550,7 +553,7 @@ func (c TimeOutRequest) Decide(d *interaction.Decision) error {
 }
 
 // CancelRequest: the owner who asked takes a pending request back (R-X2).
-type CancelRequest struct{ Request LegID }
+type CancelRequest struct{ Request RequestID }
 
 func (c CancelRequest) Decide(d *interaction.Decision) error {
 	d.SetOp("cancel request")
@@ -565,7 +568,7 @@ func (c CancelRequest) Decide(d *interaction.Decision) error {
 		// A routed request is one invitation to the owner: its other
 		// offers go with it (R-X2).
 		for _, id := range rt.Out {
-			if q := d.State().Request(id); q != nil {
+			if q := d.State().Request(RequestID(id)); q != nil {
 				if err := d.CancelRequest(*q, ""); err != nil {
 					return err
 				}
@@ -626,7 +629,7 @@ func partyLeg(d *interaction.Decision, id LegID) (*interaction.Leg, error) {
 }
 
 // partyRequest is partyLeg for a transfer or conference request.
-func partyRequest(d *interaction.Decision, id LegID) (*interaction.Request, error) {
+func partyRequest(d *interaction.Decision, id RequestID) (*interaction.Request, error) {
 	if err := d.CheckID("request", string(id)); err != nil {
 		return nil, err
 	}
@@ -645,7 +648,7 @@ func legOf(d *interaction.Decision, id LegID) (*interaction.Leg, error) {
 	return &cp, nil
 }
 
-func requestOf(d *interaction.Decision, id LegID) (*interaction.Request, error) {
+func requestOf(d *interaction.Decision, id RequestID) (*interaction.Request, error) {
 	r := d.State().Request(id)
 	if r == nil {
 		return nil, d.Refuse(interaction.ErrNotFound, "", "no request "+string(id))
@@ -656,8 +659,8 @@ func requestOf(d *interaction.Decision, id LegID) (*interaction.Request, error) 
 
 // newRequestID refuses a request ID already in use; its form was checked
 // first (CheckID).
-func newRequestID(d *interaction.Decision, id LegID) error {
-	if d.State().Leg(id) != nil || d.State().Request(id) != nil {
+func newRequestID(d *interaction.Decision, id RequestID) error {
+	if d.State().Leg(LegID(id)) != nil || d.State().Request(id) != nil {
 		return d.Refuse(interaction.ErrConflict, "", "request ID in use")
 	}
 	return nil
@@ -667,7 +670,7 @@ func requestScope(r *interaction.Request) interaction.Scope {
 	if r.Via != "" {
 		return interaction.LegScope(r.Via)
 	}
-	return interaction.LegScope(r.ID)
+	return interaction.RequestScope(r.ID)
 }
 
 func dropRequest(d *interaction.Decision, r *interaction.Request, trigger interaction.Trigger, notice interaction.NoticeCode) error {
@@ -679,7 +682,7 @@ func dropRequest(d *interaction.Decision, r *interaction.Request, trigger intera
 		if trigger == interaction.TriggerDecline {
 			membership = interaction.TriggerDecline
 		}
-		if err := d.Membership(r.Invitee, membership, d.State().Party(r.Invitee).Role, interaction.LegScope(r.ID)); err != nil {
+		if err := d.Membership(r.Invitee, membership, d.State().Party(r.Invitee).Role, interaction.RequestScope(r.ID)); err != nil {
 			return err
 		}
 	}

@@ -173,7 +173,7 @@ func (c Reroute) Decide(d *interaction.Decision) error {
 	}
 	s := d.State()
 	var route LegID
-	switch l, r := s.Leg(c.Invitation), s.Request(c.Invitation); {
+	switch l, r := s.Leg(c.Invitation), s.Request(RequestID(c.Invitation)); {
 	case l != nil:
 		if err := c.endLeg(d, *l); err != nil {
 			return err
@@ -253,7 +253,7 @@ func (c Reroute) offerOn(d *interaction.Decision, route LegID) error {
 		return d.Refuse(interaction.ErrConflict, "R-X1", "the last offer of the invitation is over: offer it on, or say that nobody is left")
 	}
 	for _, o := range c.Next {
-		if s := d.State(); s.Leg(o.ID) != nil || s.Request(o.ID) != nil {
+		if s := d.State(); s.Leg(o.ID) != nil || s.Request(RequestID(o.ID)) != nil {
 			return d.Refuse(interaction.ErrConflict, "", "leg ID in use")
 		}
 		var err error
@@ -316,7 +316,7 @@ func (c AcceptOffer) Decide(d *interaction.Decision) error {
 		return err
 	}
 	s := d.State()
-	l, r := s.Leg(c.Invitation), s.Request(c.Invitation)
+	l, r := s.Leg(c.Invitation), s.Request(RequestID(c.Invitation))
 	var route LegID
 	switch {
 	case l != nil:
@@ -335,7 +335,7 @@ func (c AcceptOffer) Decide(d *interaction.Decision) error {
 	if l != nil {
 		return Accept{Leg: c.Invitation}.Decide(d)
 	}
-	return AcceptRequest{Request: c.Invitation}.Decide(d)
+	return AcceptRequest{Request: RequestID(c.Invitation)}.Decide(d)
 }
 
 // batch runs several commands as one write: the offers of one routed
@@ -470,7 +470,7 @@ type rescindOf struct {
 
 func (c rescindOf) Decide(d *interaction.Decision) error {
 	s := d.State()
-	l, r := s.Leg(c.Invitation), s.Request(c.Invitation)
+	l, r := s.Leg(c.Invitation), s.Request(RequestID(c.Invitation))
 	if (l == nil || l.Invitee != c.agent) && (r == nil || r.Invitee != c.agent) {
 		return &interaction.Error{Kind: interaction.ErrNotFound, Op: "rescind", Interaction: s.ID, Party: c.agent, Rule: "R-X1", Detail: "no invitation " + string(c.Invitation) + " for this agent"}
 	}
@@ -704,7 +704,7 @@ func (s *Service) pending(ctx context.Context, dl interaction.Deadline) (known, 
 	err = s.chats.Read(ctx, dl.Interaction, func(st *interaction.State) error {
 		if l := st.Leg(dl.Invitation); l != nil {
 			known, pending = true, l.State == interaction.LegInviting && l.Deadline.Equal(dl.Due)
-		} else if r := st.Request(dl.Invitation); r != nil {
+		} else if r := st.Request(interaction.RequestID(dl.Invitation)); r != nil {
 			known, pending = true, r.State == interaction.RequestPending && r.Deadline.Equal(dl.Due)
 		}
 		return nil
@@ -731,7 +731,7 @@ func ignoreAnswered(err error) error {
 func invites(events []interaction.Event, id LegID) bool {
 	for i := range events {
 		ev := &events[i]
-		if (ev.Type == interaction.EventLeg || ev.Type == interaction.EventRequest) && ev.Leg == id &&
+		if (ev.Type == interaction.EventLeg || ev.Type == interaction.EventRequest) && ev.Invitation() == id &&
 			(ev.From == string(interaction.LegNone) || ev.From == string(interaction.RequestNone)) {
 			return true
 		}

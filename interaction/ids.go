@@ -14,9 +14,14 @@ type ID string
 // The library does not interpret it; it is the caller's user identifier.
 type PartyID string
 
-// LegID identifies one consultation leg or one transfer/conference request
-// inside an interaction.
+// LegID identifies one consultation leg inside an interaction.
 type LegID string
+
+// RequestID identifies one transfer or conference request inside an
+// interaction. Leg and request IDs are drawn from one space: no request
+// has the ID of a leg of the same interaction, so that an invitation (a
+// leg or a request, R-X1) is named by its ID alone.
+type RequestID string
 
 // System is the acting party for what the library does on its own
 // (time-outs, routing offers). No user may act as System.

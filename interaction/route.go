@@ -62,7 +62,7 @@ func (s *State) Route(id LegID) *Route {
 		if r == nil {
 			r = &Route{ID: id, Owner: q.Owner, Target: q.Target, Request: q.Kind}
 		}
-		r.add(q.ID, q.Invitee, q.State == RequestPending, q.State == RequestAccepted)
+		r.add(LegID(q.ID), q.Invitee, q.State == RequestPending, q.State == RequestAccepted)
 	}
 	return r
 }
@@ -74,7 +74,7 @@ func (s *State) RouteOf(inv LegID) *Route {
 	if l := s.Leg(inv); l != nil {
 		return s.Route(l.Route)
 	}
-	if q := s.Request(inv); q != nil {
+	if q := s.Request(RequestID(inv)); q != nil {
 		return s.Route(q.Route)
 	}
 	return nil

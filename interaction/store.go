@@ -295,7 +295,7 @@ type eventDetail struct {
 	from     string
 	to       string
 	trigger  Trigger
-	leg      LegID
+	leg      LegID // Event.Leg; a request event's Event.RequestID (it names no leg)
 	via      LegID
 	route    LegID
 	deadline time.Time
@@ -319,6 +319,9 @@ func storeEvent(ev *Event) storedEvent {
 		route: ev.Route, deadline: ev.Deadline, target: ev.Target, medium: ev.Medium, request: ev.Request,
 		supervised: ev.Supervised}
 	d.attachments = ev.Attachments
+	if ev.Type == EventRequest {
+		d.leg = LegID(ev.RequestID)
+	}
 	if d != (eventDetail{leg: ev.Scope.Leg}) {
 		se.detail = new(eventDetail) // allocated here only: &d would put every d on the heap
 		*se.detail = d
@@ -337,6 +340,9 @@ func (se *storedEvent) expand(id ID, ev *Event) {
 		ev.Route, ev.Deadline, ev.Target, ev.Medium, ev.Request = d.route, d.deadline, d.target, d.medium, d.request
 		ev.Supervised = d.supervised
 		ev.Attachments = d.attachments
+		if se.typ == EventRequest {
+			ev.Leg, ev.RequestID = "", RequestID(d.leg)
+		}
 	}
 }
 

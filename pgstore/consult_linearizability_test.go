@@ -193,7 +193,7 @@ func randomConsultCommand(r *rand.Rand, h consultHint) (interaction.PartyID, int
 	case kind > 19 && h.req > 0 && r.IntN(3) > 0:
 		m = h.req
 	}
-	req := interaction.LegID(fmt.Sprintf("R%d", m))
+	req := interaction.RequestID(fmt.Sprintf("R%d", m))
 	asked := []interaction.PartyID{"agent3", "agent4"}[r.IntN(2)]
 	if m == h.req {
 		asked = h.asked

@@ -62,7 +62,7 @@ func encodeEvent(h hash.Hash, ev *interaction.Event) {
 	s(ev.Target.ID)
 	s(string(ev.Supervised))
 	u(uint64(ev.Medium))
-	u(uint64(ev.Request))
+	u(uint64(ev.RequestKind))
 	s(ev.Text)
 	u(uint64(ev.Kind))
 	u(uint64(ev.Seq))

@@ -405,7 +405,7 @@ func (c Conference) Decide(d *interaction.Decision) error {
 	if err := newRequestID(d, c.Request); err != nil {
 		return err
 	}
-	return d.Request(c.Request, "request", interaction.Event{Party: l.Invitee, Target: l.Target, Request: interaction.RequestConference, Via: l.ID,
+	return d.Request(c.Request, "request", interaction.Event{Party: l.Invitee, Target: l.Target, RequestKind: interaction.RequestConference, Via: l.ID,
 		Deadline: deadline(d, c.Timeout)}, interaction.LegScope(l.ID))
 }
 
@@ -462,7 +462,7 @@ func askRequest(d *interaction.Decision, owner PartyID, o Offer, kind interactio
 		role = interaction.RoleOwner
 	}
 	req := RequestID(o.ID)
-	if err := d.Request(req, "request", interaction.Event{Actor: owner, Party: o.Agent, Target: t, Request: kind, Route: route,
+	if err := d.Request(req, "request", interaction.Event{Actor: owner, Party: o.Agent, Target: t, RequestKind: kind, Route: route,
 		Deadline: deadline(d, timeout)}, interaction.RequestScope(req)); err != nil {
 		return err
 	}

@@ -246,7 +246,7 @@ func (c Reroute) offerOn(d *interaction.Decision, route LegID) error {
 		return nil // the last offer out offers on; a taken or orphaned invitation goes nowhere
 	}
 	if c.Exhausted {
-		d.NoticeOf(interaction.Notice{Code: interaction.NoticeNotPlaced, Target: rt.Target, What: rt.Request}, interaction.PartyScope(rt.Owner))
+		d.NoticeOf(interaction.Notice{Code: interaction.NoticeNotPlaced, Target: rt.Target, What: rt.RequestKind}, interaction.PartyScope(rt.Owner))
 		return nil
 	}
 	if len(c.Next) == 0 {
@@ -257,10 +257,10 @@ func (c Reroute) offerOn(d *interaction.Decision, route LegID) error {
 			return d.Refuse(interaction.ErrConflict, "", "leg ID in use")
 		}
 		var err error
-		if rt.Request == interaction.RequestNoKind {
+		if rt.RequestKind == interaction.RequestNoKind {
 			err = inviteLeg(d, rt.Owner, o, rt.Target, rt.Medium, rt.ID, c.Timeout)
 		} else {
-			err = askRequest(d, rt.Owner, o, rt.Request, rt.Target, rt.ID, c.Timeout)
+			err = askRequest(d, rt.Owner, o, rt.RequestKind, rt.Target, rt.ID, c.Timeout)
 		}
 		if err != nil {
 			return err
@@ -511,7 +511,7 @@ func (s *Service) plan(ctx context.Context, id interaction.ID, inv LegID) (plan,
 			return nil
 		}
 		p.route, p.medium, target = rt.ID, rt.Medium, rt.Target
-		if rt.Request != interaction.RequestNoKind {
+		if rt.RequestKind != interaction.RequestNoKind {
 			p.medium = interaction.MediumChat
 		}
 		last = slices.Contains(rt.Out, inv) && len(rt.Out) == 1 && rt.Taken == "" && canAskIn(st, rt.Owner)
@@ -632,9 +632,9 @@ func (s *Service) outcome(ctx context.Context, id interaction.ID, route LegID, w
 		if rt == nil {
 			return nil
 		}
-		e = &Exhausted{Interaction: id, Owner: rt.Owner, Target: rt.Target, Medium: rt.Medium, Request: rt.Request,
+		e = &Exhausted{Interaction: id, Owner: rt.Owner, Target: rt.Target, Medium: rt.Medium, Request: rt.RequestKind,
 			Invitations: rt.Offers, Tried: rt.Tried}
-		if rt.Request != interaction.RequestNoKind {
+		if rt.RequestKind != interaction.RequestNoKind {
 			e.Medium = interaction.MediumChat
 		}
 		return nil

@@ -151,7 +151,7 @@ func appendEvent(b []byte, ev *interaction.Event, prev *prevEvent, withVersion b
 	set(fTargetKind, ev.Target.Kind != 0)
 	set(fTargetID, ev.Target.ID != "")
 	set(fMedium, ev.Medium != 0)
-	set(fRequest, ev.Request != 0)
+	set(fRequest, ev.RequestKind != 0)
 	set(fText, ev.Text != "")
 	set(fKind, ev.Kind != 0)
 	set(fSeq, ev.Seq != 0)
@@ -224,7 +224,7 @@ func appendEvent(b []byte, ev *interaction.Event, prev *prevEvent, withVersion b
 		b = binary.AppendUvarint(b, uint64(ev.Medium))
 	}
 	if m&fRequest != 0 {
-		b = binary.AppendUvarint(b, uint64(ev.Request))
+		b = binary.AppendUvarint(b, uint64(ev.RequestKind))
 	}
 	if m&fText != 0 {
 		b = appendString(b, ev.Text)
@@ -552,7 +552,7 @@ func (d *decoder) event(id interaction.ID, version uint64, prev *prevEvent) inte
 		small(d, &ev.Medium, math.MaxUint8, "medium")
 	}
 	if m&fRequest != 0 {
-		small(d, &ev.Request, math.MaxUint8, "request kind")
+		small(d, &ev.RequestKind, math.MaxUint8, "request kind")
 	}
 	if m&fText != 0 {
 		nonEmptyText(d, &ev.Text, "text")

@@ -25,7 +25,7 @@ const (
 	// for an offer of a routed invitation its Route.
 	EventLeg
 	// EventRequest: transfer or conference request RequestID went From → To by
-	// Trigger. The first carries Party (the target agent), Target, Request,
+	// Trigger. The first carries Party (the target agent), Target, RequestKind,
 	// its Deadline if it has one, and, for a request made from a
 	// consultation, Via (that leg); for an offer of a routed invitation,
 	// its Route.
@@ -104,12 +104,12 @@ type Event struct {
 	Target   Target
 	// Supervised is the agent a supervisor's EventRole says it monitors
 	// or coaches from now on (R-X7); empty on every other event.
-	Supervised PartyID
-	Medium     Medium
-	Request    RequestKind
-	Text       string
-	Kind       MessageKind
-	Seq        uint32 // message number in the transcript, 1-based
+	Supervised  PartyID
+	Medium      Medium
+	RequestKind RequestKind
+	Text        string
+	Kind        MessageKind
+	Seq         uint32 // message number in the transcript, 1-based
 	// Attachments are the files a message carries (attachment.go); empty
 	// on every other event and on a message without any. Files keeps
 	// Event comparable with ==.

@@ -457,8 +457,8 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		m := e.Medium
 		j.Medium = &m
 	}
-	if e.Request != RequestNoKind {
-		k := e.Request
+	if e.RequestKind != RequestNoKind {
+		k := e.RequestKind
 		j.RequestKind = &k
 	}
 	if e.Kind != KindText || e.Type == EventMessage {
@@ -495,7 +495,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		out.Medium = *j.Medium
 	}
 	if j.RequestKind != nil {
-		out.Request = *j.RequestKind
+		out.RequestKind = *j.RequestKind
 	}
 	if j.Kind != nil {
 		out.Kind = *j.Kind

@@ -16,12 +16,12 @@ package interaction
 // Route is one routed invitation, as State.Route derives it.
 type Route struct {
 	ID     LegID
-	Owner  PartyID // who asked: the legs' Owner, the requests' From
+	Owner  PartyID // who asked: the legs' and requests' Owner
 	Target Target
 	Medium Medium // of a consultation
-	// Request is the kind of a direct transfer or conference request;
+	// RequestKind is the kind of a direct transfer or conference request;
 	// RequestNoKind for a consultation.
-	Request RequestKind
+	RequestKind RequestKind
 	// Offers are the legs (or requests) of the route, in the order they
 	// were made; Tried their agents.
 	Offers []LegID
@@ -60,7 +60,7 @@ func (s *State) Route(id LegID) *Route {
 			continue
 		}
 		if r == nil {
-			r = &Route{ID: id, Owner: q.Owner, Target: q.Target, Request: q.Kind}
+			r = &Route{ID: id, Owner: q.Owner, Target: q.Target, RequestKind: q.Kind}
 		}
 		r.add(LegID(q.ID), q.Invitee, q.State == RequestPending, q.State == RequestAccepted)
 	}

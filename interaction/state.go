@@ -386,7 +386,7 @@ func (s *State) Apply(ev *Event) error {
 			if ev.From != string(RequestNone) {
 				return corrupt(ev, "unknown request %s", ev.RequestID)
 			}
-			s.Requests = append(s.Requests, Request{ID: ev.RequestID, Kind: ev.Request, Owner: ev.Actor, Invitee: ev.Party, Target: ev.Target, Via: ev.Via, Route: ev.Route, State: RequestNone, Started: ev.Time, Deadline: ev.Deadline})
+			s.Requests = append(s.Requests, Request{ID: ev.RequestID, Kind: ev.RequestKind, Owner: ev.Actor, Invitee: ev.Party, Target: ev.Target, Via: ev.Via, Route: ev.Route, State: RequestNone, Started: ev.Time, Deadline: ev.Deadline})
 			r = &s.Requests[len(s.Requests)-1]
 		}
 		if r.State != RequestState(ev.From) || !RequestMachine.Allows(RequestState(ev.From), ev.Trigger, RequestState(ev.To)) {

@@ -316,7 +316,7 @@ func storeEvent(ev *Event) storedEvent {
 		fingerprint: ev.Fingerprint,
 	}
 	d := eventDetail{party: ev.Party, from: ev.From, to: ev.To, trigger: ev.Trigger, leg: ev.Leg, via: ev.Via,
-		route: ev.Route, deadline: ev.Deadline, target: ev.Target, medium: ev.Medium, request: ev.Request,
+		route: ev.Route, deadline: ev.Deadline, target: ev.Target, medium: ev.Medium, request: ev.RequestKind,
 		supervised: ev.Supervised}
 	d.attachments = ev.Attachments
 	if ev.Type == EventRequest {
@@ -337,7 +337,7 @@ func (se *storedEvent) expand(id ID, ev *Event) {
 	}
 	if d := se.detail; d != nil {
 		ev.Party, ev.From, ev.To, ev.Trigger, ev.Leg, ev.Via = d.party, d.from, d.to, d.trigger, d.leg, d.via
-		ev.Route, ev.Deadline, ev.Target, ev.Medium, ev.Request = d.route, d.deadline, d.target, d.medium, d.request
+		ev.Route, ev.Deadline, ev.Target, ev.Medium, ev.RequestKind = d.route, d.deadline, d.target, d.medium, d.request
 		ev.Supervised = d.supervised
 		ev.Attachments = d.attachments
 		if se.typ == EventRequest {

@@ -685,8 +685,8 @@ func (s *State) validateRequest(ev *Event, actor *Party) error {
 		if err := s.validateInvitation(ev, actor, "R-X4"); err != nil {
 			return err
 		}
-		if ev.Request != RequestTransfer && ev.Request != RequestConference {
-			return refuse(ev, "R-X4", checkInput, "request of kind %d", ev.Request)
+		if ev.RequestKind != RequestTransfer && ev.RequestKind != RequestConference {
+			return refuse(ev, "R-X4", checkInput, "request of kind %d", ev.RequestKind)
 		}
 		if ev.Target.Kind > TargetQueue {
 			return refuse(ev, "R-C2", checkInput, "unknown target kind %d", ev.Target.Kind)
@@ -764,8 +764,8 @@ func (s *State) validateOffer(ev *Event) error {
 		return nil // the route's first offer
 	}
 	request := ev.Type == EventRequest
-	if (r.Request != RequestNoKind) != request || r.Owner != ev.Actor || r.Target != ev.Target ||
-		(request && r.Request != ev.Request) || (!request && r.Medium != ev.Medium) {
+	if (r.RequestKind != RequestNoKind) != request || r.Owner != ev.Actor || r.Target != ev.Target ||
+		(request && r.RequestKind != ev.RequestKind) || (!request && r.Medium != ev.Medium) {
 		return refuse(ev, "R-X1", checkParty, "%s %s joins route %s of another owner, target, medium or kind", ev.Type, ev.Invitation(), ev.Route)
 	}
 	if r.Taken != "" {

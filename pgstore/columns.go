@@ -91,7 +91,7 @@ func (c *columns) add(events []interaction.Event) {
 		c.supervised = append(c.supervised, string(ev.Supervised))
 		c.attachments = append(c.attachments, encodeAttachments(ev.Attachments))
 		c.medium = append(c.medium, int16(ev.Medium))
-		c.request = append(c.request, int16(ev.Request))
+		c.request = append(c.request, int16(ev.RequestKind))
 		c.body = append(c.body, []byte(ev.Text))
 		c.kind = append(c.kind, int16(ev.Kind))
 		c.seq = append(c.seq, int64(ev.Seq))
@@ -142,7 +142,7 @@ func scanEvents(rows pgx.Rows) ([]interaction.Event, error) {
 		if ev.Type == interaction.EventRequest {
 			ev.RequestID, ev.Leg = interaction.RequestID(leg), "" // see legColumn
 		}
-		ev.Target.Kind, ev.Medium, ev.Request = interaction.TargetKind(targetKind), interaction.Medium(medium), interaction.RequestKind(req)
+		ev.Target.Kind, ev.Medium, ev.RequestKind = interaction.TargetKind(targetKind), interaction.Medium(medium), interaction.RequestKind(req)
 		ev.Text, ev.Kind, ev.Seq = string(body), interaction.MessageKind(kind), uint32(seq)
 		ev.Fingerprint, ev.Supervised = uint64(fingerprint), interaction.PartyID(supervised)
 		files, err := decodeAttachments(attachments)

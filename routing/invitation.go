@@ -231,7 +231,7 @@ func invitationStep(id interaction.ID, ev *interaction.Event) (invitationKey, in
 		k := invitationKey{interaction: id, id: ev.Invitation()}
 		if ev.From == string(interaction.RequestNone) {
 			kind := InviteConference
-			if ev.Request == interaction.RequestTransfer {
+			if ev.RequestKind == interaction.RequestTransfer {
 				kind = InviteTransfer
 			}
 			return k, "offer", &Invitation{Interaction: id, ID: ev.Invitation(), Kind: kind,

@@ -532,7 +532,7 @@ func (g Gen) routing(m *Model, c *[catCount][]candidate) {
 			tg := targets[fairIndex(t, len(targets), "routed target")]
 			n := 1 + fairIndex(t, g.fanOut(), "fan-out")
 			var cmds Offers
-			route := interaction.LegID(fmt.Sprintf("route%d", len(m.invitations)+1))
+			route := interaction.RouteID(fmt.Sprintf("route%d", len(m.invitations)+1))
 			kind := rapid.SampledFrom([]interaction.RequestKind{interaction.RequestNoKind, interaction.RequestNoKind, interaction.RequestTransfer, interaction.RequestConference}).Draw(t, "routed kind")
 			medium := rapid.SampledFrom([]interaction.Medium{interaction.MediumChat, interaction.MediumChat, interaction.MediumIM, interaction.MediumVoice}).Draw(t, "routed medium")
 			for i, a := range g.nextAgents(m, tg, owner.id, nil, n) {

@@ -107,8 +107,8 @@ type mLeg struct {
 	target interaction.Target
 	medium interaction.Medium
 	state  interaction.LegState
-	since  int               // version of its invitation
-	route  interaction.LegID // the routed invitation it is an offer of; "" for a named agent
+	since  int                 // version of its invitation
+	route  interaction.RouteID // the routed invitation it is an offer of; "" for a named agent
 }
 
 func (l *mLeg) live() bool {
@@ -123,7 +123,7 @@ type mRequest struct {
 	target interaction.Target
 	via    interaction.LegID
 	state  interaction.RequestState
-	route  interaction.LegID // as for a leg
+	route  interaction.RouteID // as for a leg
 }
 
 // NewModel returns the model of interaction id, not opened yet, with the

@@ -241,7 +241,7 @@ func (m *Model) dropRequest(actor interaction.PartyID, id interaction.RequestID,
 // agent (R-X4): its first change is the owner's (also when routing offers
 // it on); the agent is invited as the owner (transfer) or a member
 // (conference) it would become.
-func (m *Model) newRequest(owner interaction.PartyID, id interaction.RequestID, kind interaction.RequestKind, agent interaction.PartyID, t interaction.Target, route interaction.LegID) {
+func (m *Model) newRequest(owner interaction.PartyID, id interaction.RequestID, kind interaction.RequestKind, agent interaction.PartyID, t interaction.Target, route interaction.RouteID) {
 	r := &mRequest{id: id, kind: kind, from: owner, agent: agent, target: t, state: interaction.RequestNone, route: route}
 	m.requests = append(m.requests, r)
 	m.offered(route, owner, t, interaction.MediumChat, kind, mOffer{id: interaction.LegID(id), agent: agent})

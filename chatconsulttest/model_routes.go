@@ -38,7 +38,7 @@ import (
 
 // mInvitation is one routed invitation.
 type mInvitation struct {
-	id     interaction.LegID
+	id     interaction.RouteID
 	owner  interaction.PartyID
 	target interaction.Target
 	medium interaction.Medium      // of a consultation
@@ -53,7 +53,7 @@ type mOffer struct {
 	agent interaction.PartyID
 }
 
-func (m *Model) invitation(id interaction.LegID) *mInvitation {
+func (m *Model) invitation(id interaction.RouteID) *mInvitation {
 	if id == "" {
 		return nil
 	}
@@ -107,19 +107,19 @@ func (inv *mInvitation) has(id interaction.LegID) bool {
 // routeFor is the invitation a new offer (a Start or Direct with target t
 // and route) belongs to: the route given, or, for a group, skill or queue,
 // a new one named after the offer; "" for a named agent (R-C2).
-func routeFor(route, offer interaction.LegID, t interaction.Target) interaction.LegID {
+func routeFor(route interaction.RouteID, offer interaction.LegID, t interaction.Target) interaction.RouteID {
 	switch {
 	case route != "":
 		return route
 	case t.Kind == interaction.TargetAgent:
 		return ""
 	}
-	return offer
+	return interaction.RouteID(offer)
 }
 
 // badRoute: a route is given only for a group, skill or queue, and is a
 // well-formed ID (R-X1, R-X6): bad input before anything else.
-func badRoute(route interaction.LegID, t interaction.Target) bool {
+func badRoute(route interaction.RouteID, t interaction.Target) bool {
 	return route != "" && (badID(string(route)) || t.Kind == interaction.TargetAgent)
 }
 
@@ -141,7 +141,7 @@ func badTimeout(c interaction.Command) bool {
 // mayOffer checks that agent may be offered invitation route (R-X1): the
 // invitation, if it exists, is the owner's, aims at t, is of this kind (and
 // medium), nobody took it, and agent was not offered it before.
-func (m *Model) mayOffer(route interaction.LegID, owner, agent interaction.PartyID, t interaction.Target, medium interaction.Medium, kind interaction.RequestKind, f *faults) {
+func (m *Model) mayOffer(route interaction.RouteID, owner, agent interaction.PartyID, t interaction.Target, medium interaction.Medium, kind interaction.RequestKind, f *faults) {
 	inv := m.invitation(route)
 	if inv == nil {
 		return
@@ -159,7 +159,7 @@ func (m *Model) mayOffer(route interaction.LegID, owner, agent interaction.Party
 
 // offered files a new offer of invitation route (nothing for a named
 // agent), starting the invitation with its first offer.
-func (m *Model) offered(route interaction.LegID, owner interaction.PartyID, t interaction.Target, medium interaction.Medium, kind interaction.RequestKind, o mOffer) {
+func (m *Model) offered(route interaction.RouteID, owner interaction.PartyID, t interaction.Target, medium interaction.Medium, kind interaction.RequestKind, o mOffer) {
 	if route == "" {
 		return
 	}

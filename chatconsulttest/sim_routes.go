@@ -36,15 +36,15 @@ type routeWitness struct {
 	contact interaction.PartyID
 	member  map[interaction.PartyID]interaction.MemberState
 	role    map[interaction.PartyID]interaction.Role
-	invs    map[interaction.LegID]*mInvitation
-	offerOf map[interaction.LegID]interaction.LegID // offer → its invitation
+	invs    map[interaction.RouteID]*mInvitation
+	offerOf map[interaction.LegID]interaction.RouteID // offer → its invitation
 	pending map[interaction.LegID]bool
 }
 
 func newRouteWitness(agents []interaction.PartyID, fanOut int) *routeWitness {
 	return &routeWitness{agents: agents, fanOut: fanOut, member: map[interaction.PartyID]interaction.MemberState{},
-		role: map[interaction.PartyID]interaction.Role{}, invs: map[interaction.LegID]*mInvitation{},
-		offerOf: map[interaction.LegID]interaction.LegID{}, pending: map[interaction.LegID]bool{}}
+		role: map[interaction.PartyID]interaction.Role{}, invs: map[interaction.RouteID]*mInvitation{},
+		offerOf: map[interaction.LegID]interaction.RouteID{}, pending: map[interaction.LegID]bool{}}
 }
 
 func (w *routeWitness) inChat(p interaction.PartyID) bool {
@@ -88,9 +88,9 @@ func (w *routeWitness) command(events []interaction.Event) []string {
 		wasOut     int
 		fresh      bool
 	}
-	rounds := map[interaction.LegID]*round{}
+	rounds := map[interaction.RouteID]*round{}
 	told := map[interaction.PartyID]bool{} // owners told that nobody is left
-	get := func(id interaction.LegID, inv *mInvitation) *round {
+	get := func(id interaction.RouteID, inv *mInvitation) *round {
 		r := rounds[id]
 		if r == nil {
 			r = &round{candidates: w.candidates(inv), wasOut: w.out(inv)}

@@ -448,7 +448,7 @@ func parseCommand(actor interaction.PartyID, verb string, a []string, opts map[s
 			}
 			c.Target = t
 		}
-		c.Route = interaction.LegID(opts["route"])
+		c.Route = interaction.RouteID(opts["route"])
 		return c, nil
 	case "accept":
 		return one(func() interaction.Command { return consult.Accept{Leg: leg(0)} })
@@ -484,7 +484,7 @@ func parseCommand(actor interaction.PartyID, verb string, a []string, opts map[s
 			}
 			c.Target = t
 		}
-		c.Route = interaction.LegID(opts["route"])
+		c.Route = interaction.RouteID(opts["route"])
 		return c, nil
 	case "accept-offer":
 		if len(a) == 0 {

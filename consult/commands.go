@@ -7,11 +7,12 @@ import (
 )
 
 type (
-	// PartyID, LegID and RequestID are the identifiers of package
-	// interaction.
+	// PartyID, LegID, RequestID and RouteID are the identifiers of
+	// package interaction.
 	PartyID   = interaction.PartyID
 	LegID     = interaction.LegID
 	RequestID = interaction.RequestID
+	RouteID   = interaction.RouteID
 )
 
 // The order of checks (R-X6). Every command checks, in this order:
@@ -55,7 +56,7 @@ type Start struct {
 	Target  interaction.Target
 	Agent   PartyID
 	Medium  interaction.Medium
-	Route   LegID
+	Route   RouteID
 	Timeout time.Duration
 }
 
@@ -114,7 +115,7 @@ func deadline(d *interaction.Decision, t time.Duration) time.Time {
 // inviteLeg writes the invitation of a new consultation leg, on behalf of
 // owner (the actor of a Start; Reroute writes it as System, naming the
 // owner), with a deadline timeout from now if timeout is positive.
-func inviteLeg(d *interaction.Decision, owner PartyID, o Offer, t interaction.Target, m interaction.Medium, route LegID, timeout time.Duration) error {
+func inviteLeg(d *interaction.Decision, owner PartyID, o Offer, t interaction.Target, m interaction.Medium, route RouteID, timeout time.Duration) error {
 	if err := d.Leg(o.ID, "invite", interaction.Event{Actor: owner, Party: o.Agent, Target: t, Medium: m, Route: route, Deadline: deadline(d, timeout)}); err != nil {
 		return err
 	}
@@ -124,7 +125,7 @@ func inviteLeg(d *interaction.Decision, owner PartyID, o Offer, t interaction.Ta
 // routeOf checks the Route given to a Start or Direct and returns the one
 // its offer joins: the given one, or, for a group, skill or queue, a route
 // of the offer's own (R-X1). An invitation to a named agent is not routed.
-func routeOf(d *interaction.Decision, route, offer LegID, t interaction.Target) (LegID, error) {
+func routeOf(d *interaction.Decision, route RouteID, offer LegID, t interaction.Target) (RouteID, error) {
 	if route != "" {
 		if err := d.CheckID("route", string(route)); err != nil {
 			return "", err
@@ -137,7 +138,7 @@ func routeOf(d *interaction.Decision, route, offer LegID, t interaction.Target) 
 	if t.Kind == interaction.TargetAgent {
 		return "", nil
 	}
-	return offer, nil
+	return RouteID(offer), nil
 }
 
 // takenByAnother refuses the accept of an offer that was rescinded because
@@ -146,7 +147,7 @@ func routeOf(d *interaction.Decision, route, offer LegID, t interaction.Target) 
 // It is no guard of the table's accept: the offer is cancelled, so the
 // state refuses the accept already; this says why, before the rivals are
 // rescinded.
-func takenByAnother(d *interaction.Decision, route, inv LegID) error {
+func takenByAnother(d *interaction.Decision, route RouteID, inv LegID) error {
 	if r := d.State().Route(route); r != nil && r.Taken != "" && r.Taken != inv {
 		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "another agent accepted this invitation first")
 	}
@@ -155,7 +156,7 @@ func takenByAnother(d *interaction.Decision, route, inv LegID) error {
 
 // rescindRivals withdraws, as routing (System), every other offer of
 // route that is still out: the first accept wins (R-X1).
-func rescindRivals(d *interaction.Decision, route, keep LegID) error {
+func rescindRivals(d *interaction.Decision, route RouteID, keep LegID) error {
 	r := d.State().Route(route)
 	if r == nil {
 		return nil
@@ -419,7 +420,7 @@ type Direct struct {
 	Kind    interaction.RequestKind
 	Target  interaction.Target
 	Agent   PartyID
-	Route   LegID
+	Route   RouteID
 	Timeout time.Duration // as for Start
 }
 
@@ -456,7 +457,7 @@ func (c Direct) Decide(d *interaction.Decision) error {
 
 // askRequest writes a direct transfer or conference request, on behalf of owner
 // (the actor of a Direct; Reroute writes it as System, naming the owner).
-func askRequest(d *interaction.Decision, owner PartyID, o Offer, kind interaction.RequestKind, t interaction.Target, route LegID, timeout time.Duration) error {
+func askRequest(d *interaction.Decision, owner PartyID, o Offer, kind interaction.RequestKind, t interaction.Target, route RouteID, timeout time.Duration) error {
 	role := interaction.RoleMember
 	if kind == interaction.RequestTransfer {
 		role = interaction.RoleOwner

@@ -172,7 +172,7 @@ func (c Reroute) Decide(d *interaction.Decision) error {
 		return d.Refuse(interaction.ErrNotPermitted, "R-X1", "only routing (System) offers an invitation on")
 	}
 	s := d.State()
-	var route LegID
+	var route RouteID
 	switch l, r := s.Leg(c.Invitation), s.Request(RequestID(c.Invitation)); {
 	case l != nil:
 		if err := c.endLeg(d, *l); err != nil {
@@ -234,7 +234,7 @@ func (c Reroute) endRequest(d *interaction.Decision, r interaction.Request) erro
 // invitation goes on (see Reroute).
 //
 // Decides R-X1: an invitation declined, timed out or rescinded is offered to the next agent, or its owner told.
-func (c Reroute) offerOn(d *interaction.Decision, route LegID) error {
+func (c Reroute) offerOn(d *interaction.Decision, route RouteID) error {
 	rt := d.State().Route(route)
 	if rt == nil {
 		if len(c.Next) > 0 {
@@ -317,7 +317,7 @@ func (c AcceptOffer) Decide(d *interaction.Decision) error {
 	}
 	s := d.State()
 	l, r := s.Leg(c.Invitation), s.Request(RequestID(c.Invitation))
-	var route LegID
+	var route RouteID
 	switch {
 	case l != nil:
 		route = l.Route
@@ -481,7 +481,7 @@ func (c rescindOf) Decide(d *interaction.Decision) error {
 // it read says the offer is the last one out of a routed invitation, the
 // next candidates (or that nobody is left).
 type plan struct {
-	route     LegID
+	route     RouteID
 	medium    interaction.Medium
 	next      []Offer
 	exhausted bool
@@ -625,7 +625,7 @@ func (s *Service) settle(ctx context.Context, id interaction.ID, p plan, events 
 }
 
 // outcome is the Exhausted outcome of route, read from the state.
-func (s *Service) outcome(ctx context.Context, id interaction.ID, route LegID, why error) *Exhausted {
+func (s *Service) outcome(ctx context.Context, id interaction.ID, route RouteID, why error) *Exhausted {
 	var e *Exhausted
 	_ = s.chats.Read(ctx, id, func(st *interaction.State) error {
 		rt := st.Route(route)

@@ -217,11 +217,11 @@ func (s *Service) Start(ctx context.Context, id interaction.ID, owner PartyID, t
 // newRoute names the routed invitation of a new invitation to target: a
 // fresh ID, which tells the agents offered it nothing about each other;
 // none for a named agent.
-func (s *Service) newRoute(target interaction.Target) LegID {
+func (s *Service) newRoute(target interaction.Target) RouteID {
 	if target.Kind == interaction.TargetAgent {
 		return ""
 	}
-	return LegID(s.chats.IDs().NewID())
+	return RouteID(s.chats.IDs().NewID())
 }
 
 // Sync picks up the deadlines of the invitations pending in one

@@ -95,7 +95,7 @@ type Event struct {
 	// decline, time-out or rescind), carries the same Route. Set on the
 	// first event of a leg or request only; empty for an invitation aimed
 	// at a named agent.
-	Route LegID
+	Route RouteID
 	// Deadline is when a new leg's or request's invitation times out if it
 	// is not answered (the invitation's first event only; zero: never).
 	// The deadline is data: a Scheduler fires it, on any instance, as an

@@ -64,7 +64,7 @@ type Asked struct {
 	Agent  PartyID
 	Target Target
 	Medium Medium
-	Route  LegID
+	Route  RouteID
 	Via    LegID
 	Kind   RequestKind
 }

@@ -23,6 +23,12 @@ type LegID string
 // leg or a request, R-X1) is named by its ID alone.
 type RequestID string
 
+// RouteID names one routed invitation (R-X1, Route): every offer of it
+// carries it (Event.Route, Leg.Route, Request.Route). consult's Service
+// gives each a fresh ID; a Start or Direct given none names its route
+// after its own leg or request.
+type RouteID string
+
 // System is the acting party for what the library does on its own
 // (time-outs, routing offers). No user may act as System.
 const System PartyID = "system"

@@ -214,7 +214,7 @@ type jsonLeg struct {
 	Owner         PartyID    `json:"owner"`
 	Invitee       PartyID    `json:"invitee"`
 	Target        Target     `json:"target"`
-	Route         LegID      `json:"route,omitempty"`
+	Route         RouteID    `json:"route,omitempty"`
 	Medium        Medium     `json:"medium"`
 	State         LegState   `json:"state"`
 	StreamVersion uint64     `json:"stream_version,omitempty"`
@@ -248,7 +248,7 @@ type jsonRequest struct {
 	Invitee  PartyID      `json:"invitee"`
 	Target   Target       `json:"target"`
 	Via      LegID        `json:"via,omitempty"`
-	Route    LegID        `json:"route,omitempty"`
+	Route    RouteID      `json:"route,omitempty"`
 	State    RequestState `json:"state"`
 	Started  *time.Time   `json:"started,omitempty"`
 	Deadline *time.Time   `json:"deadline,omitempty"`
@@ -421,7 +421,7 @@ type jsonEvent struct {
 	Leg         LegID        `json:"leg,omitempty"`
 	Request     RequestID    `json:"request,omitempty"` // v2: a request event's request (v1 had it in "leg")
 	Via         LegID        `json:"via,omitempty"`
-	Route       LegID        `json:"route,omitempty"`
+	Route       RouteID      `json:"route,omitempty"`
 	Deadline    *time.Time   `json:"deadline,omitempty"`
 	Target      *Target      `json:"target,omitempty"`
 	Supervised  PartyID      `json:"supervised,omitempty"`

@@ -15,7 +15,7 @@ package interaction
 
 // Route is one routed invitation, as State.Route derives it.
 type Route struct {
-	ID     LegID
+	ID     RouteID
 	Owner  PartyID // who asked: the legs' and requests' Owner
 	Target Target
 	Medium Medium // of a consultation
@@ -36,7 +36,7 @@ type Route struct {
 // Route returns the routed invitation with that route ID, or nil.
 //
 // Decides R-X1: a routed invitation's offers, the agents tried and the first accept, as stored state.
-func (s *State) Route(id LegID) *Route {
+func (s *State) Route(id RouteID) *Route {
 	if id == "" {
 		return nil
 	}

@@ -101,7 +101,7 @@ type Leg struct {
 	Owner   PartyID // the owner who started it
 	Invitee PartyID // the target agent (resolved from Target)
 	Target  Target  // what the owner asked for (R-C2)
-	Route   LegID   // the routed invitation it is an offer of (R-X1); empty for a named agent
+	Route   RouteID // the routed invitation it is an offer of (R-X1); empty for a named agent
 	Medium  Medium  // chat, IM or voice (R-C10)
 	State   LegState
 	Since   uint64 // stream version of the invitation
@@ -123,8 +123,8 @@ type Request struct {
 	Owner    PartyID // the owner who asked
 	Invitee  PartyID // the target agent
 	Target   Target
-	Via      LegID // the consultation it came from; empty for a direct one (R-X4)
-	Route    LegID // the routed invitation it is an offer of (R-X1); empty for a named agent
+	Via      LegID   // the consultation it came from; empty for a direct one (R-X4)
+	Route    RouteID // the routed invitation it is an offer of (R-X1); empty for a named agent
 	State    RequestState
 	Started  time.Time
 	Deadline time.Time // when it times out unanswered (zero: never), as for a Leg

@@ -297,7 +297,7 @@ type eventDetail struct {
 	trigger  Trigger
 	leg      LegID // Event.Leg; a request event's Event.RequestID (it names no leg)
 	via      LegID
-	route    LegID
+	route    RouteID
 	deadline time.Time
 	target   Target
 	medium   Medium

@@ -790,7 +790,7 @@ func validateDue(ev *Event, deadline time.Time) error {
 // AcceptOffer). An offer of a routed invitation is taken only while no
 // other offer of it is out or taken: the first accept rescinds the rivals in
 // the same write, so an invitation is never accepted by two agents (R-X1).
-func (s *State) validateTake(ev *Event, route LegID) error {
+func (s *State) validateTake(ev *Event, route RouteID) error {
 	r := s.Route(route)
 	if r == nil {
 		return nil

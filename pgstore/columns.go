@@ -138,7 +138,7 @@ func scanEvents(rows pgx.Rows) ([]interaction.Event, error) {
 		ev.Actor, ev.Type = interaction.PartyID(actor), interaction.EventType(typ)
 		ev.Scope = interaction.Scope{Kind: interaction.ScopeKind(scopeKind), Leg: interaction.LegID(scopeLeg), Party: interaction.PartyID(scopeParty)}
 		ev.Party, ev.Role = interaction.PartyID(party), interaction.Role(role)
-		ev.Leg, ev.Via, ev.Route = interaction.LegID(leg), interaction.LegID(via), interaction.LegID(route)
+		ev.Leg, ev.Via, ev.Route = interaction.LegID(leg), interaction.LegID(via), interaction.RouteID(route)
 		if ev.Type == interaction.EventRequest {
 			ev.RequestID, ev.Leg = interaction.RequestID(leg), "" // see legColumn
 		}

@@ -18,6 +18,7 @@ type (
 	ID        = interaction.ID
 	PartyID   = interaction.PartyID
 	LegID     = interaction.LegID
+	RequestID = interaction.RequestID
 	Target    = interaction.Target
 	Medium    = interaction.Medium
 	View      = interaction.View

@@ -438,7 +438,7 @@ func (c *Checker) commandRules(group []interaction.Event, before, after *interac
 		case ev.Type == interaction.EventRequest && (ev.To == string(interaction.RequestDeclined) || ev.To == string(interaction.RequestTimedOut)):
 			checkDropped(ev, group, before, after, out)
 		case ev.Type == interaction.EventRequest && ev.To == string(interaction.RequestAccepted):
-			r := after.Request(ev.Leg)
+			r := after.Request(ev.RequestID)
 			if r == nil {
 				continue
 			}
@@ -516,12 +516,12 @@ func checkTransferred(from, to interaction.PartyID, after *interaction.State, v 
 // route (rescinded, timed out, or offered on to the next agents) and
 // those agents' invitations.
 func checkDropped(ev *interaction.Event, group []interaction.Event, before, after *interaction.State, out *violations) {
-	r := after.Request(ev.Leg)
+	r := after.Request(ev.RequestID)
 	if r == nil {
 		return
 	}
 	offered := map[interaction.PartyID]bool{r.Invitee: true}
-	inRoute := func(id interaction.LegID) bool {
+	inRoute := func(id interaction.RequestID) bool {
 		q := after.Request(id)
 		return r.Route != "" && q != nil && q.Route == r.Route
 	}
@@ -536,8 +536,8 @@ func checkDropped(ev *interaction.Event, group []interaction.Event, before, afte
 		g := &group[i]
 		switch {
 		case g == ev:
-		case g.Type == interaction.EventRequest && inRoute(g.Leg):
-		case g.Type == interaction.EventMembership && r.Route != "" && offered[g.Party] && inRoute(g.Leg):
+		case g.Type == interaction.EventRequest && inRoute(g.RequestID):
+		case g.Type == interaction.EventMembership && r.Route != "" && offered[g.Party] && inRoute(interaction.RequestID(g.Leg)):
 		case g.Type == interaction.EventMembership && g.Party == r.Invitee && r.Via == "" &&
 			(g.To == string(interaction.MemberDeclined) || g.To == string(interaction.MemberWithdrawn)):
 		case g.Type == interaction.EventMessage && g.Kind == interaction.KindNotice && g.Scope == interaction.PartyScope(r.Owner):

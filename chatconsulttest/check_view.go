@@ -154,7 +154,7 @@ func (c *Checker) viewRules(s *interaction.State, out *violations) {
 		var since uint64
 		if l := s.Leg(m.Scope.Leg); l != nil {
 			a, b, since = l.Owner, l.Invitee, l.Since
-		} else if r := s.Request(m.Scope.Leg); r != nil {
+		} else if r := s.Request(interaction.RequestID(m.Scope.Leg)); r != nil {
 			a, b = r.Owner, r.Invitee
 		}
 		var seenA, seenB bool

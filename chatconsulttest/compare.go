@@ -597,7 +597,7 @@ func requestLines(rs []interaction.Request) []string {
 	return out
 }
 
-func requestLine(id interaction.LegID, kind interaction.RequestKind, owner, agent interaction.PartyID, via interaction.LegID, target interaction.Target, state interaction.RequestState) string {
+func requestLine(id interaction.RequestID, kind interaction.RequestKind, owner, agent interaction.PartyID, via interaction.LegID, target interaction.Target, state interaction.RequestState) string {
 	return fmt.Sprintf("%s %s %s→%s via %q %s %s", id, kind, owner, agent, via, target, state)
 }
 

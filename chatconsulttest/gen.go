@@ -532,14 +532,14 @@ func (g Gen) routing(m *Model, c *[catCount][]candidate) {
 			tg := targets[fairIndex(t, len(targets), "routed target")]
 			n := 1 + fairIndex(t, g.fanOut(), "fan-out")
 			var cmds Offers
-			route := interaction.LegID(fmt.Sprintf("route%d", len(m.invitations)+1))
+			route := interaction.RouteID(fmt.Sprintf("route%d", len(m.invitations)+1))
 			kind := rapid.SampledFrom([]interaction.RequestKind{interaction.RequestNoKind, interaction.RequestNoKind, interaction.RequestTransfer, interaction.RequestConference}).Draw(t, "routed kind")
 			medium := rapid.SampledFrom([]interaction.Medium{interaction.MediumChat, interaction.MediumChat, interaction.MediumIM, interaction.MediumVoice}).Draw(t, "routed medium")
 			for i, a := range g.nextAgents(m, tg, owner.id, nil, n) {
 				if kind == interaction.RequestNoKind {
 					cmds = append(cmds, consult.Start{Leg: interaction.LegID(fmt.Sprintf("leg%d", len(m.legs)+1+i)), Agent: a, Target: tg, Medium: medium, Route: route})
 				} else {
-					cmds = append(cmds, consult.Direct{Request: interaction.LegID(fmt.Sprintf("req%d", len(m.requests)+1+i)), Kind: kind, Agent: a, Target: tg, Route: route})
+					cmds = append(cmds, consult.Direct{Request: interaction.RequestID(fmt.Sprintf("req%d", len(m.requests)+1+i)), Kind: kind, Agent: a, Target: tg, Route: route})
 				}
 			}
 			switch {
@@ -579,14 +579,18 @@ func (g Gen) routing(m *Model, c *[catCount][]candidate) {
 				if m.leg(o.id) != nil {
 					add(func(*rapid.T) Step { return Step{Actor: o.agent, Command: consult.Decline{Leg: o.id}} })
 				} else {
-					add(func(*rapid.T) Step { return Step{Actor: o.agent, Command: consult.DeclineRequest{Request: o.id}} })
+					add(func(*rapid.T) Step {
+						return Step{Actor: o.agent, Command: consult.DeclineRequest{Request: interaction.RequestID(o.id)}}
+					})
 				}
 			case inv.taken != "" && o.id != inv.taken:
 				// Too late: another accept won (refused, R-X1).
 				if l := m.leg(o.id); l != nil {
 					add(func(*rapid.T) Step { return Step{Actor: o.agent, Command: consult.Accept{Leg: o.id}} })
 				} else {
-					add(func(*rapid.T) Step { return Step{Actor: o.agent, Command: consult.AcceptRequest{Request: o.id}} })
+					add(func(*rapid.T) Step {
+						return Step{Actor: o.agent, Command: consult.AcceptRequest{Request: interaction.RequestID(o.id)}}
+					})
 				}
 			case inv.taken == "" && len(out) == 0 && m.declined(o.id):
 				// Declined, and nothing else is out: routing's next step.
@@ -603,7 +607,7 @@ func (m *Model) declined(id interaction.LegID) bool {
 	if l := m.leg(id); l != nil {
 		return l.state == interaction.LegDeclined
 	}
-	r := m.request(id)
+	r := m.request(interaction.RequestID(id))
 	return r != nil && r.state == interaction.RequestDeclined
 }
 
@@ -759,8 +763,18 @@ func (g Gen) nextLeg(m *Model) interaction.LegID {
 	return interaction.LegID(fmt.Sprintf("leg%d", len(m.legs)+1))
 }
 
-func (g Gen) nextRequest(m *Model) interaction.LegID {
-	return interaction.LegID(fmt.Sprintf("req%d", len(m.requests)+1))
+func (g Gen) nextRequest(m *Model) interaction.RequestID {
+	return interaction.RequestID(fmt.Sprintf("req%d", len(m.requests)+1))
+}
+
+// invitations are the legs, then the requests, as the IDs of invitations
+// (consult.AcceptOffer, Reroute).
+func invitations(legs []interaction.LegID, reqs []interaction.RequestID) []interaction.LegID {
+	out := append([]interaction.LegID{}, legs...)
+	for _, r := range reqs {
+		out = append(out, interaction.LegID(r))
+	}
+	return out
 }
 
 // arbitrary draws any step; with a model, it aims at the legs, requests
@@ -787,7 +801,7 @@ func (g Gen) arbitrary(t *rapid.T, m *Model) Step {
 		s.Interaction = "no-such-chat"
 	}
 	legs := []interaction.LegID{"leg-x"}
-	reqs := []interaction.LegID{"req-x"}
+	reqs := []interaction.RequestID{"req-x"}
 	if m != nil {
 		for _, l := range m.legs {
 			legs = append(legs, l.id)
@@ -810,9 +824,9 @@ func (g Gen) arbitrary(t *rapid.T, m *Model) Step {
 		}
 		return rapid.SampledFrom(legs).Draw(t, "leg")
 	}
-	req := func() interaction.LegID {
+	req := func() interaction.RequestID {
 		if now(8, "bad request") {
-			return g.BadID().Draw(t, "request")
+			return interaction.RequestID(g.BadID().Draw(t, "request"))
 		}
 		return rapid.SampledFrom(reqs).Draw(t, "request")
 	}
@@ -890,9 +904,9 @@ func (g Gen) arbitrary(t *rapid.T, m *Model) Step {
 	case "remove":
 		s.Command = consult.Remove{Member: agent()}
 	case "accept-offer":
-		s.Command = consult.AcceptOffer{Invitation: rapid.SampledFrom(append(legs, reqs...)).Draw(t, "offer"), Rivals: []interaction.LegID{leg()}}
+		s.Command = consult.AcceptOffer{Invitation: rapid.SampledFrom(invitations(legs, reqs)).Draw(t, "offer"), Rivals: []interaction.LegID{leg()}}
 	case "reroute":
-		c := consult.Reroute{Invitation: rapid.SampledFrom(append(legs, reqs...)).Draw(t, "offer"),
+		c := consult.Reroute{Invitation: rapid.SampledFrom(invitations(legs, reqs)).Draw(t, "offer"),
 			Reason: consult.RerouteReason(rapid.IntRange(0, 4).Draw(t, "reason")), Exhausted: rapid.Bool().Draw(t, "exhausted")}
 		if rapid.Bool().Draw(t, "next") {
 			c.Next = []consult.Offer{{ID: newLeg(), Agent: agent()}}

@@ -91,7 +91,7 @@ func badInputs(m *Model, s Step) []string {
 			out = append(out, "bad leg ID")
 		}
 	}
-	req := func(id interaction.LegID) {
+	req := func(id interaction.RequestID) {
 		if badID(string(id)) {
 			out = append(out, "bad request ID")
 		}

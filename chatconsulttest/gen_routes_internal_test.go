@@ -58,7 +58,7 @@ func routeSituations(story Story) map[string]bool {
 			case consult.Accept:
 				id = c.Leg
 			case consult.AcceptRequest:
-				id = c.Request
+				id = interaction.LegID(c.Request)
 			case consult.AcceptOffer:
 				id = c.Invitation
 				if o.Accepted && len(c.Rivals) > 0 {

@@ -107,8 +107,8 @@ type mLeg struct {
 	target interaction.Target
 	medium interaction.Medium
 	state  interaction.LegState
-	since  int               // version of its invitation
-	route  interaction.LegID // the routed invitation it is an offer of; "" for a named agent
+	since  int                 // version of its invitation
+	route  interaction.RouteID // the routed invitation it is an offer of; "" for a named agent
 }
 
 func (l *mLeg) live() bool {
@@ -116,14 +116,14 @@ func (l *mLeg) live() bool {
 }
 
 type mRequest struct {
-	id     interaction.LegID
+	id     interaction.RequestID
 	kind   interaction.RequestKind
 	from   interaction.PartyID
 	agent  interaction.PartyID
 	target interaction.Target
 	via    interaction.LegID
 	state  interaction.RequestState
-	route  interaction.LegID // as for a leg
+	route  interaction.RouteID // as for a leg
 }
 
 // NewModel returns the model of interaction id, not opened yet, with the
@@ -333,7 +333,7 @@ func (m *Model) leg(id interaction.LegID) *mLeg {
 	return nil
 }
 
-func (m *Model) request(id interaction.LegID) *mRequest {
+func (m *Model) request(id interaction.RequestID) *mRequest {
 	for _, r := range m.requests {
 		if r.id == id {
 			return r
@@ -410,7 +410,9 @@ func (m *Model) text(s string, f *faults) {
 	}
 }
 
-func (m *Model) idInUse(id interaction.LegID) bool { return m.leg(id) != nil || m.request(id) != nil }
+func (m *Model) idInUse(id interaction.LegID) bool {
+	return m.leg(id) != nil || m.request(interaction.RequestID(id)) != nil
+}
 
 // decide checks the step's preconditions into f and returns its effect.
 // known is false for a command type the model does not know. Each command

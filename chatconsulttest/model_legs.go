@@ -162,7 +162,7 @@ func (m *Model) legCommand(id interaction.LegID, mayAct func(*mLeg) bool, state 
 // newLeg is a new consultation offer from owner to agent: its first change
 // is the owner's (also when routing offers it on), the invitation is the
 // agent's and its leg's (R-C3).
-func (m *Model) newLeg(owner interaction.PartyID, id interaction.LegID, agent interaction.PartyID, t interaction.Target, medium interaction.Medium, route interaction.LegID) {
+func (m *Model) newLeg(owner interaction.PartyID, id interaction.LegID, agent interaction.PartyID, t interaction.Target, medium interaction.Medium, route interaction.RouteID) {
 	l := &mLeg{id: id, owner: owner, agent: agent, target: t, medium: medium, state: interaction.LegNone, route: route}
 	m.legs = append(m.legs, l)
 	m.offered(route, owner, t, medium, interaction.RequestNoKind, mOffer{id: id, agent: agent})

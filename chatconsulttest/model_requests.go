@@ -45,7 +45,7 @@ func (m *Model) decideRequest(actor interaction.PartyID, cmd interaction.Command
 		}
 		if c.Request == "" {
 			f.add(errBadInput, "R-F1")
-		} else if m.idInUse(c.Request) {
+		} else if m.idInUse(interaction.LegID(c.Request)) {
 			f.add(errConflict, "R-F1")
 		}
 		for _, r := range m.requests {
@@ -75,15 +75,15 @@ func (m *Model) decideRequest(actor interaction.PartyID, cmd interaction.Command
 		}
 		if c.Request == "" {
 			f.add(errBadInput, "R-X4")
-		} else if m.idInUse(c.Request) {
+		} else if m.idInUse(interaction.LegID(c.Request)) {
 			f.add(errConflict, "R-X4")
 		}
-		route := routeFor(c.Route, c.Request, c.Target)
+		route := routeFor(c.Route, interaction.LegID(c.Request), c.Target)
 		m.mayOffer(route, actor, c.Agent, c.Target, interaction.MediumChat, c.Kind, f)
 		return func() { m.newRequest(actor, c.Request, c.Kind, c.Agent, c.Target, route) }, "R-X4", true
 
 	case consult.AcceptRequest:
-		m.secondAccept(c.Request, f) // the first accept won (R-X1)
+		m.secondAccept(interaction.LegID(c.Request), f) // the first accept won (R-X1)
 		r := m.request(c.Request)
 		if r == nil {
 			f.add(errNotFound, "R-F4")
@@ -96,7 +96,7 @@ func (m *Model) decideRequest(actor interaction.PartyID, cmd interaction.Command
 			f.add(errTransition, "R-F4")
 		}
 		return func() {
-			m.takes(r.id) // the first accept wins (R-X1)
+			m.takes(interaction.LegID(r.id)) // the first accept wins (R-X1)
 			m.requestTo(r, interaction.RequestAccepted)
 			p := m.party(r.agent)
 			if r.via != "" {
@@ -143,7 +143,7 @@ func (m *Model) decideRequest(actor interaction.PartyID, cmd interaction.Command
 		}
 		return func() {
 			m.requestWithdrawn(r)
-			m.cancelInvitation(r.id) // to the owner a routed invitation is one
+			m.cancelInvitation(interaction.LegID(r.id)) // to the owner a routed invitation is one
 		}, "R-X2", true
 
 	case consult.Remove:
@@ -170,7 +170,7 @@ func requestScope(r *mRequest) interaction.Scope {
 	if r.via != "" {
 		return interaction.LegScope(r.via)
 	}
-	return interaction.LegScope(r.id)
+	return interaction.RequestScope(r.id)
 }
 
 // requestWithdrawn drops a pending request; an agent it invited (a direct
@@ -184,7 +184,7 @@ func (m *Model) requestWithdrawn(r *mRequest) {
 // told in the request's scope.
 func (m *Model) inviteeOut(r *mRequest) {
 	if p := m.party(r.agent); p != nil && p.membership == interaction.MemberInvited && p.role != interaction.RoleConsultant {
-		m.member(p, interaction.MemberWithdrawn, p.role, interaction.LegScope(r.id))
+		m.member(p, interaction.MemberWithdrawn, p.role, interaction.RequestScope(r.id))
 	}
 }
 
@@ -208,7 +208,7 @@ func (m *Model) ownershipPasses(from, to interaction.PartyID) {
 // dropRequest: the asked agent declines, or nobody answers in time (actor
 // System). The request is dropped and the chat goes on as before (R-F4);
 // the owner who asked is told in its own view.
-func (m *Model) dropRequest(actor interaction.PartyID, id interaction.LegID, trigger string, f *faults) (func(), string, bool) {
+func (m *Model) dropRequest(actor interaction.PartyID, id interaction.RequestID, trigger string, f *faults) (func(), string, bool) {
 	if trigger == "time_out" && actor != interaction.System {
 		f.add(errNotPerm, "R-F4")
 	}
@@ -231,7 +231,7 @@ func (m *Model) dropRequest(actor interaction.PartyID, id interaction.LegID, tri
 		m.requestTo(r, state)
 		if r.via == "" {
 			p := m.party(r.agent)
-			m.member(p, membership, p.role, interaction.LegScope(r.id))
+			m.member(p, membership, p.role, interaction.RequestScope(r.id))
 		}
 		m.notice(mNotice{code: code, parties: []interaction.PartyID{r.agent}, what: r.kind}, interaction.PartyScope(r.from))
 	}, "R-F4", true
@@ -241,14 +241,14 @@ func (m *Model) dropRequest(actor interaction.PartyID, id interaction.LegID, tri
 // agent (R-X4): its first change is the owner's (also when routing offers
 // it on); the agent is invited as the owner (transfer) or a member
 // (conference) it would become.
-func (m *Model) newRequest(owner interaction.PartyID, id interaction.LegID, kind interaction.RequestKind, agent interaction.PartyID, t interaction.Target, route interaction.LegID) {
+func (m *Model) newRequest(owner interaction.PartyID, id interaction.RequestID, kind interaction.RequestKind, agent interaction.PartyID, t interaction.Target, route interaction.RouteID) {
 	r := &mRequest{id: id, kind: kind, from: owner, agent: agent, target: t, state: interaction.RequestNone, route: route}
 	m.requests = append(m.requests, r)
-	m.offered(route, owner, t, interaction.MediumChat, kind, mOffer{id: id, agent: agent})
+	m.offered(route, owner, t, interaction.MediumChat, kind, mOffer{id: interaction.LegID(id), agent: agent})
 	m.as(owner, func() { m.requestTo(r, interaction.RequestPending) })
 	role := interaction.RoleMember
 	if kind == interaction.RequestTransfer {
 		role = interaction.RoleOwner
 	}
-	m.member(m.ensure(agent), interaction.MemberInvited, role, interaction.LegScope(r.id))
+	m.member(m.ensure(agent), interaction.MemberInvited, role, interaction.RequestScope(r.id))
 }

@@ -38,7 +38,7 @@ import (
 
 // mInvitation is one routed invitation.
 type mInvitation struct {
-	id     interaction.LegID
+	id     interaction.RouteID
 	owner  interaction.PartyID
 	target interaction.Target
 	medium interaction.Medium      // of a consultation
@@ -53,7 +53,7 @@ type mOffer struct {
 	agent interaction.PartyID
 }
 
-func (m *Model) invitation(id interaction.LegID) *mInvitation {
+func (m *Model) invitation(id interaction.RouteID) *mInvitation {
 	if id == "" {
 		return nil
 	}
@@ -70,7 +70,7 @@ func (m *Model) invitationOf(id interaction.LegID) *mInvitation {
 	if l := m.leg(id); l != nil {
 		return m.invitation(l.route)
 	}
-	if r := m.request(id); r != nil {
+	if r := m.request(interaction.RequestID(id)); r != nil {
 		return m.invitation(r.route)
 	}
 	return nil
@@ -81,7 +81,7 @@ func (m *Model) pending(id interaction.LegID) bool {
 	if l := m.leg(id); l != nil {
 		return l.state == interaction.LegInviting
 	}
-	r := m.request(id)
+	r := m.request(interaction.RequestID(id))
 	return r != nil && r.state == interaction.RequestPending
 }
 
@@ -107,19 +107,19 @@ func (inv *mInvitation) has(id interaction.LegID) bool {
 // routeFor is the invitation a new offer (a Start or Direct with target t
 // and route) belongs to: the route given, or, for a group, skill or queue,
 // a new one named after the offer; "" for a named agent (R-C2).
-func routeFor(route, offer interaction.LegID, t interaction.Target) interaction.LegID {
+func routeFor(route interaction.RouteID, offer interaction.LegID, t interaction.Target) interaction.RouteID {
 	switch {
 	case route != "":
 		return route
 	case t.Kind == interaction.TargetAgent:
 		return ""
 	}
-	return offer
+	return interaction.RouteID(offer)
 }
 
 // badRoute: a route is given only for a group, skill or queue, and is a
 // well-formed ID (R-X1, R-X6): bad input before anything else.
-func badRoute(route interaction.LegID, t interaction.Target) bool {
+func badRoute(route interaction.RouteID, t interaction.Target) bool {
 	return route != "" && (badID(string(route)) || t.Kind == interaction.TargetAgent)
 }
 
@@ -141,7 +141,7 @@ func badTimeout(c interaction.Command) bool {
 // mayOffer checks that agent may be offered invitation route (R-X1): the
 // invitation, if it exists, is the owner's, aims at t, is of this kind (and
 // medium), nobody took it, and agent was not offered it before.
-func (m *Model) mayOffer(route interaction.LegID, owner, agent interaction.PartyID, t interaction.Target, medium interaction.Medium, kind interaction.RequestKind, f *faults) {
+func (m *Model) mayOffer(route interaction.RouteID, owner, agent interaction.PartyID, t interaction.Target, medium interaction.Medium, kind interaction.RequestKind, f *faults) {
 	inv := m.invitation(route)
 	if inv == nil {
 		return
@@ -159,7 +159,7 @@ func (m *Model) mayOffer(route interaction.LegID, owner, agent interaction.Party
 
 // offered files a new offer of invitation route (nothing for a named
 // agent), starting the invitation with its first offer.
-func (m *Model) offered(route interaction.LegID, owner interaction.PartyID, t interaction.Target, medium interaction.Medium, kind interaction.RequestKind, o mOffer) {
+func (m *Model) offered(route interaction.RouteID, owner interaction.PartyID, t interaction.Target, medium interaction.Medium, kind interaction.RequestKind, o mOffer) {
 	if route == "" {
 		return
 	}
@@ -200,7 +200,7 @@ func (m *Model) rescind(id interaction.LegID) {
 		m.targetOut(l)
 		return
 	}
-	if r := m.request(id); r != nil {
+	if r := m.request(interaction.RequestID(id)); r != nil {
 		m.as(interaction.System, func() { m.requestTo(r, interaction.RequestCancelled) })
 		m.inviteeOut(r)
 	}
@@ -217,7 +217,7 @@ func (m *Model) cancelInvitation(id interaction.LegID) {
 		if l := m.leg(other); l != nil {
 			m.legTo(l, interaction.LegCancelled)
 			m.targetOut(l)
-		} else if r := m.request(other); r != nil {
+		} else if r := m.request(interaction.RequestID(other)); r != nil {
 			m.requestWithdrawn(r)
 		}
 	}
@@ -277,7 +277,7 @@ func (m *Model) decideRoute(actor interaction.PartyID, cmd interaction.Command, 
 		// offers rescinded are the model's own (R-X1).
 		var inv *mInvitation
 		switch {
-		case m.leg(c.Invitation) != nil || m.request(c.Invitation) != nil:
+		case m.leg(c.Invitation) != nil || m.request(interaction.RequestID(c.Invitation)) != nil:
 			inv = m.invitationOf(c.Invitation)
 		default:
 			f.add(errNotFound, "R-X1")
@@ -292,7 +292,7 @@ func (m *Model) decideRoute(actor interaction.PartyID, cmd interaction.Command, 
 			eff, _, _ := m.decideLeg(actor, consult.Accept{Leg: c.Invitation}, f)
 			return eff, "R-X1", true
 		}
-		eff, _, _ := m.decideRequest(actor, consult.AcceptRequest{Request: c.Invitation}, f)
+		eff, _, _ := m.decideRequest(actor, consult.AcceptRequest{Request: consult.RequestID(c.Invitation)}, f)
 		return eff, "R-X1", true
 
 	case consult.Reroute:
@@ -318,7 +318,7 @@ func (m *Model) decideRoute(actor interaction.PartyID, cmd interaction.Command, 
 // run it on a copy first.
 func (m *Model) reroute(c consult.Reroute, f *faults) {
 	var inv *mInvitation
-	switch l, r := m.leg(c.Invitation), m.request(c.Invitation); {
+	switch l, r := m.leg(c.Invitation), m.request(interaction.RequestID(c.Invitation)); {
 	case l != nil:
 		inv = m.invitation(l.route)
 		if !m.offerFails(l, c.Reason, f) {
@@ -422,5 +422,5 @@ func (m *Model) offerAgain(inv *mInvitation, o consult.Offer) {
 		m.newLeg(inv.owner, o.ID, o.Agent, inv.target, inv.medium, inv.id)
 		return
 	}
-	m.newRequest(inv.owner, o.ID, inv.kind, o.Agent, inv.target, inv.id)
+	m.newRequest(inv.owner, interaction.RequestID(o.ID), inv.kind, o.Agent, inv.target, inv.id)
 }

@@ -313,7 +313,7 @@ func (m *Model) scopeRight(it *mItem, p *mParty) bool {
 		if l := m.leg(sc.Leg); l != nil {
 			return (p.id == l.owner || p.id == l.agent) && (inChat(p) || it.party == nil)
 		}
-		if r := m.request(sc.Leg); r != nil {
+		if r := m.request(interaction.RequestID(sc.Leg)); r != nil {
 			return (p.id == r.from || p.id == r.agent) && (inChat(p) || it.party == nil)
 		}
 	case interaction.ScopeParty:

@@ -397,11 +397,11 @@ func (s *Simulator) answer(ctx context.Context, id interaction.ID, sn snapshot) 
 		}
 	}
 	for _, r := range sn.pending {
-		if !s.ignored[r.ID] {
+		if !s.ignored[interaction.LegID(r.ID)] {
 			open = append(open, func() error {
 				switch p := s.rng.Float64(); {
 				case p < s.cfg.Rates.TimeOut:
-					s.ignored[r.ID] = true
+					s.ignored[interaction.LegID(r.ID)] = true
 					return s.Chats.Post(ctx, id, sn.owner, "One moment please")
 				case p < s.cfg.Rates.TimeOut+s.cfg.Rates.Decline:
 					return s.Desk.DeclineRequest(ctx, id, r.Invitee, r.ID)

@@ -249,7 +249,7 @@ func (s *Simulator) checkStore(ctx context.Context) {
 
 // checkRoutes: at most one winner per routed invitation (R-X1).
 func (s *Simulator) checkRoutes(st *interaction.State) {
-	routes := map[interaction.LegID]bool{}
+	routes := map[interaction.RouteID]bool{}
 	for _, l := range st.Legs {
 		if l.Route != "" {
 			routes[l.Route] = true

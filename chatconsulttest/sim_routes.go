@@ -36,15 +36,15 @@ type routeWitness struct {
 	contact interaction.PartyID
 	member  map[interaction.PartyID]interaction.MemberState
 	role    map[interaction.PartyID]interaction.Role
-	invs    map[interaction.LegID]*mInvitation
-	offerOf map[interaction.LegID]interaction.LegID // offer → its invitation
+	invs    map[interaction.RouteID]*mInvitation
+	offerOf map[interaction.LegID]interaction.RouteID // offer → its invitation
 	pending map[interaction.LegID]bool
 }
 
 func newRouteWitness(agents []interaction.PartyID, fanOut int) *routeWitness {
 	return &routeWitness{agents: agents, fanOut: fanOut, member: map[interaction.PartyID]interaction.MemberState{},
-		role: map[interaction.PartyID]interaction.Role{}, invs: map[interaction.LegID]*mInvitation{},
-		offerOf: map[interaction.LegID]interaction.LegID{}, pending: map[interaction.LegID]bool{}}
+		role: map[interaction.PartyID]interaction.Role{}, invs: map[interaction.RouteID]*mInvitation{},
+		offerOf: map[interaction.LegID]interaction.RouteID{}, pending: map[interaction.LegID]bool{}}
 }
 
 func (w *routeWitness) inChat(p interaction.PartyID) bool {
@@ -88,9 +88,9 @@ func (w *routeWitness) command(events []interaction.Event) []string {
 		wasOut     int
 		fresh      bool
 	}
-	rounds := map[interaction.LegID]*round{}
+	rounds := map[interaction.RouteID]*round{}
 	told := map[interaction.PartyID]bool{} // owners told that nobody is left
-	get := func(id interaction.LegID, inv *mInvitation) *round {
+	get := func(id interaction.RouteID, inv *mInvitation) *round {
 		r := rounds[id]
 		if r == nil {
 			r = &round{candidates: w.candidates(inv), wasOut: w.out(inv)}
@@ -127,24 +127,24 @@ func (w *routeWitness) command(events []interaction.Event) []string {
 				case inv.taken != "":
 					bad = append(bad, fmt.Sprintf("route %s offered to %s after %s took it", inv.id, ev.Party, inv.taken))
 				}
-				inv.offers = append(inv.offers, mOffer{id: ev.Leg, agent: ev.Party})
-				w.offerOf[ev.Leg] = ev.Route
-				w.pending[ev.Leg] = true
+				inv.offers = append(inv.offers, mOffer{id: ev.Invitation(), agent: ev.Party})
+				w.offerOf[ev.Invitation()] = ev.Route
+				w.pending[ev.Invitation()] = true
 				r.offered++
 				continue
 			}
-			inv := w.invs[w.offerOf[ev.Leg]]
+			inv := w.invs[w.offerOf[ev.Invitation()]]
 			if inv == nil {
 				continue
 			}
 			r := get(inv.id, inv)
-			w.pending[ev.Leg] = ev.To == string(interaction.LegInviting) || ev.To == string(interaction.RequestPending)
+			w.pending[ev.Invitation()] = ev.To == string(interaction.LegInviting) || ev.To == string(interaction.RequestPending)
 			switch {
 			case ev.To == string(interaction.LegActive) || ev.To == string(interaction.RequestAccepted):
 				if inv.taken != "" {
-					bad = append(bad, fmt.Sprintf("route %s taken twice: %s, then %s", inv.id, inv.taken, ev.Leg))
+					bad = append(bad, fmt.Sprintf("route %s taken twice: %s, then %s", inv.id, inv.taken, ev.Invitation()))
 				}
-				inv.taken = ev.Leg
+				inv.taken = ev.Invitation()
 			case ev.To == string(interaction.LegDeclined) || ev.To == string(interaction.RequestDeclined),
 				ev.To == string(interaction.LegTimedOut) || ev.To == string(interaction.RequestTimedOut):
 				r.failed = true

@@ -369,6 +369,7 @@ func parseCommand(actor interaction.PartyID, verb string, a []string, opts map[s
 		}
 	}
 	leg := func(i int) interaction.LegID { return interaction.LegID(a[i]) }
+	req := func(i int) interaction.RequestID { return interaction.RequestID(a[i]) }
 	party := func(i int) interaction.PartyID { return interaction.PartyID(a[i]) }
 	one := func(f func() interaction.Command) (interaction.Command, error) {
 		if err := want(1); err != nil {
@@ -447,7 +448,7 @@ func parseCommand(actor interaction.PartyID, verb string, a []string, opts map[s
 			}
 			c.Target = t
 		}
-		c.Route = interaction.LegID(opts["route"])
+		c.Route = interaction.RouteID(opts["route"])
 		return c, nil
 	case "accept":
 		return one(func() interaction.Command { return consult.Accept{Leg: leg(0)} })
@@ -466,7 +467,7 @@ func parseCommand(actor interaction.PartyID, verb string, a []string, opts map[s
 		if err := want(2); err != nil {
 			return nil, err
 		}
-		return consult.Conference{Leg: leg(0), Request: leg(1)}, nil
+		return consult.Conference{Leg: leg(0), Request: req(1)}, nil
 	case "direct":
 		if err := want(3); err != nil {
 			return nil, err
@@ -475,7 +476,7 @@ func parseCommand(actor interaction.PartyID, verb string, a []string, opts map[s
 		if err != nil {
 			return nil, err
 		}
-		c := consult.Direct{Request: leg(0), Kind: k, Agent: party(2), Target: agentTarget(party(2))}
+		c := consult.Direct{Request: req(0), Kind: k, Agent: party(2), Target: agentTarget(party(2))}
 		if v, ok := opts["target"]; ok {
 			t, err := parseTarget(v)
 			if err != nil {
@@ -483,7 +484,7 @@ func parseCommand(actor interaction.PartyID, verb string, a []string, opts map[s
 			}
 			c.Target = t
 		}
-		c.Route = interaction.LegID(opts["route"])
+		c.Route = interaction.RouteID(opts["route"])
 		return c, nil
 	case "accept-offer":
 		if len(a) == 0 {
@@ -526,13 +527,13 @@ func parseCommand(actor interaction.PartyID, verb string, a []string, opts map[s
 		}
 		return c, nil
 	case "accept-request":
-		return one(func() interaction.Command { return consult.AcceptRequest{Request: leg(0)} })
+		return one(func() interaction.Command { return consult.AcceptRequest{Request: req(0)} })
 	case "decline-request":
-		return one(func() interaction.Command { return consult.DeclineRequest{Request: leg(0)} })
+		return one(func() interaction.Command { return consult.DeclineRequest{Request: req(0)} })
 	case "timeout-request":
-		return one(func() interaction.Command { return consult.TimeOutRequest{Request: leg(0)} })
+		return one(func() interaction.Command { return consult.TimeOutRequest{Request: req(0)} })
 	case "cancel-request":
-		return one(func() interaction.Command { return consult.CancelRequest{Request: leg(0)} })
+		return one(func() interaction.Command { return consult.CancelRequest{Request: req(0)} })
 	case "remove":
 		return one(func() interaction.Command { return consult.Remove{Member: party(0)} })
 	case "monitor":

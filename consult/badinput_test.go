@@ -17,7 +17,7 @@ import (
 // aim at: leg1 active (agent1 with agent2), leg3 inviting agent3, r1 a
 // pending conference request on leg1, r4 a pending direct transfer to
 // agent4. Every command below runs straight through interaction.Service.Do.
-func badInputDesk(t *testing.T) (*desk, interaction.LegID, interaction.LegID, interaction.LegID, interaction.LegID) {
+func badInputDesk(t *testing.T) (*desk, interaction.LegID, interaction.LegID, interaction.RequestID, interaction.RequestID) {
 	t.Helper()
 	d := newDesk(t)
 	leg1 := d.activeLeg("agent1", "agent2")
@@ -98,12 +98,12 @@ func TestRX6ConsultBadInput(t *testing.T) {
 		add("say, leg "+name, "agent1", consult.Say{Leg: bad, Text: "hi"})
 		add("transfer, leg "+name, "agent1", consult.Transfer{Leg: bad})
 		add("conference, leg "+name, "agent1", consult.Conference{Leg: bad, Request: "r9"})
-		add("conference, request "+name, "agent1", consult.Conference{Leg: leg1, Request: bad})
-		add("direct, request "+name, "agent1", consult.Direct{Request: bad, Kind: interaction.RequestConference, Agent: "agent5", Target: agent("agent5")})
-		add("accept request, request "+name, "agent4", consult.AcceptRequest{Request: bad})
-		add("decline request, request "+name, "agent4", consult.DeclineRequest{Request: bad})
-		add("cancel request, request "+name, "agent1", consult.CancelRequest{Request: bad})
-		add("time out request, request "+name, interaction.System, consult.TimeOutRequest{Request: bad})
+		add("conference, request "+name, "agent1", consult.Conference{Leg: leg1, Request: interaction.RequestID(bad)})
+		add("direct, request "+name, "agent1", consult.Direct{Request: interaction.RequestID(bad), Kind: interaction.RequestConference, Agent: "agent5", Target: agent("agent5")})
+		add("accept request, request "+name, "agent4", consult.AcceptRequest{Request: interaction.RequestID(bad)})
+		add("decline request, request "+name, "agent4", consult.DeclineRequest{Request: interaction.RequestID(bad)})
+		add("cancel request, request "+name, "agent1", consult.CancelRequest{Request: interaction.RequestID(bad)})
+		add("time out request, request "+name, interaction.System, consult.TimeOutRequest{Request: interaction.RequestID(bad)})
 		add("accept offer, invitation "+name, "agent3", consult.AcceptOffer{Invitation: bad})
 		add("accept offer, rival "+name, "agent3", consult.AcceptOffer{Invitation: leg3, Rivals: []interaction.LegID{bad}})
 		add("reroute, invitation "+name, interaction.System, consult.Reroute{Invitation: bad, Reason: consult.RerouteTimedOut})

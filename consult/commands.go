@@ -7,9 +7,12 @@ import (
 )
 
 type (
-	// ID, PartyID, LegID are the identifiers of package interaction.
-	PartyID = interaction.PartyID
-	LegID   = interaction.LegID
+	// PartyID, LegID, RequestID and RouteID are the identifiers of
+	// package interaction.
+	PartyID   = interaction.PartyID
+	LegID     = interaction.LegID
+	RequestID = interaction.RequestID
+	RouteID   = interaction.RouteID
 )
 
 // The order of checks (R-X6). Every command checks, in this order:
@@ -53,7 +56,7 @@ type Start struct {
 	Target  interaction.Target
 	Agent   PartyID
 	Medium  interaction.Medium
-	Route   LegID
+	Route   RouteID
 	Timeout time.Duration
 }
 
@@ -82,7 +85,7 @@ func (c Start) Decide(d *interaction.Decision) error {
 	if _, err := d.ActingParty(); err != nil {
 		return err
 	}
-	if s := d.State(); s.Leg(c.Leg) != nil || s.Request(c.Leg) != nil {
+	if s := d.State(); s.Leg(c.Leg) != nil || s.Request(RequestID(c.Leg)) != nil {
 		return d.Refuse(interaction.ErrConflict, "", "leg ID in use")
 	}
 	return inviteLeg(d, d.Actor, Offer{ID: c.Leg, Agent: c.Agent}, c.Target, c.Medium, route, c.Timeout)
@@ -112,7 +115,7 @@ func deadline(d *interaction.Decision, t time.Duration) time.Time {
 // inviteLeg writes the invitation of a new consultation leg, on behalf of
 // owner (the actor of a Start; Reroute writes it as System, naming the
 // owner), with a deadline timeout from now if timeout is positive.
-func inviteLeg(d *interaction.Decision, owner PartyID, o Offer, t interaction.Target, m interaction.Medium, route LegID, timeout time.Duration) error {
+func inviteLeg(d *interaction.Decision, owner PartyID, o Offer, t interaction.Target, m interaction.Medium, route RouteID, timeout time.Duration) error {
 	if err := d.Leg(o.ID, "invite", interaction.Event{Actor: owner, Party: o.Agent, Target: t, Medium: m, Route: route, Deadline: deadline(d, timeout)}); err != nil {
 		return err
 	}
@@ -122,7 +125,7 @@ func inviteLeg(d *interaction.Decision, owner PartyID, o Offer, t interaction.Ta
 // routeOf checks the Route given to a Start or Direct and returns the one
 // its offer joins: the given one, or, for a group, skill or queue, a route
 // of the offer's own (R-X1). An invitation to a named agent is not routed.
-func routeOf(d *interaction.Decision, route, offer LegID, t interaction.Target) (LegID, error) {
+func routeOf(d *interaction.Decision, route RouteID, offer LegID, t interaction.Target) (RouteID, error) {
 	if route != "" {
 		if err := d.CheckID("route", string(route)); err != nil {
 			return "", err
@@ -135,7 +138,7 @@ func routeOf(d *interaction.Decision, route, offer LegID, t interaction.Target) 
 	if t.Kind == interaction.TargetAgent {
 		return "", nil
 	}
-	return offer, nil
+	return RouteID(offer), nil
 }
 
 // takenByAnother refuses the accept of an offer that was rescinded because
@@ -144,7 +147,7 @@ func routeOf(d *interaction.Decision, route, offer LegID, t interaction.Target) 
 // It is no guard of the table's accept: the offer is cancelled, so the
 // state refuses the accept already; this says why, before the rivals are
 // rescinded.
-func takenByAnother(d *interaction.Decision, route, inv LegID) error {
+func takenByAnother(d *interaction.Decision, route RouteID, inv LegID) error {
 	if r := d.State().Route(route); r != nil && r.Taken != "" && r.Taken != inv {
 		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "another agent accepted this invitation first")
 	}
@@ -153,7 +156,7 @@ func takenByAnother(d *interaction.Decision, route, inv LegID) error {
 
 // rescindRivals withdraws, as routing (System), every other offer of
 // route that is still out: the first accept wins (R-X1).
-func rescindRivals(d *interaction.Decision, route, keep LegID) error {
+func rescindRivals(d *interaction.Decision, route RouteID, keep LegID) error {
 	r := d.State().Route(route)
 	if r == nil {
 		return nil
@@ -168,7 +171,7 @@ func rescindRivals(d *interaction.Decision, route, keep LegID) error {
 			}
 			continue
 		}
-		if q := d.State().Request(id); q != nil {
+		if q := d.State().Request(RequestID(id)); q != nil {
 			if err := rescindRequest(d, *q); err != nil {
 				return err
 			}
@@ -380,7 +383,7 @@ func handOver(d *interaction.Decision, from, to PartyID) error {
 // chosen by the caller.
 type Conference struct {
 	Leg     LegID
-	Request LegID
+	Request RequestID
 	Timeout time.Duration // as for Start
 }
 
@@ -403,7 +406,7 @@ func (c Conference) Decide(d *interaction.Decision) error {
 	if err := newRequestID(d, c.Request); err != nil {
 		return err
 	}
-	return d.Request(c.Request, "request", interaction.Event{Party: l.Invitee, Target: l.Target, Request: interaction.RequestConference, Via: l.ID,
+	return d.Request(c.Request, "request", interaction.Event{Party: l.Invitee, Target: l.Target, RequestKind: interaction.RequestConference, Via: l.ID,
 		Deadline: deadline(d, c.Timeout)}, interaction.LegScope(l.ID))
 }
 
@@ -413,11 +416,11 @@ func (c Conference) Decide(d *interaction.Decision) error {
 // accepts. Route is as for Start: a request aimed at a group, skill or
 // queue is an offer of a routed invitation (R-X1).
 type Direct struct {
-	Request LegID
+	Request RequestID
 	Kind    interaction.RequestKind
 	Target  interaction.Target
 	Agent   PartyID
-	Route   LegID
+	Route   RouteID
 	Timeout time.Duration // as for Start
 }
 
@@ -439,7 +442,7 @@ func (c Direct) Decide(d *interaction.Decision) error {
 	if err := checkTimeout(d, c.Timeout); err != nil {
 		return err
 	}
-	route, err := routeOf(d, c.Route, c.Request, c.Target)
+	route, err := routeOf(d, c.Route, LegID(c.Request), c.Target)
 	if err != nil {
 		return err
 	}
@@ -449,21 +452,22 @@ func (c Direct) Decide(d *interaction.Decision) error {
 	if err := newRequestID(d, c.Request); err != nil {
 		return err
 	}
-	return askRequest(d, d.Actor, Offer{ID: c.Request, Agent: c.Agent}, c.Kind, c.Target, route, c.Timeout)
+	return askRequest(d, d.Actor, Offer{ID: LegID(c.Request), Agent: c.Agent}, c.Kind, c.Target, route, c.Timeout)
 }
 
 // askRequest writes a direct transfer or conference request, on behalf of owner
 // (the actor of a Direct; Reroute writes it as System, naming the owner).
-func askRequest(d *interaction.Decision, owner PartyID, o Offer, kind interaction.RequestKind, t interaction.Target, route LegID, timeout time.Duration) error {
+func askRequest(d *interaction.Decision, owner PartyID, o Offer, kind interaction.RequestKind, t interaction.Target, route RouteID, timeout time.Duration) error {
 	role := interaction.RoleMember
 	if kind == interaction.RequestTransfer {
 		role = interaction.RoleOwner
 	}
-	if err := d.Request(o.ID, "request", interaction.Event{Actor: owner, Party: o.Agent, Target: t, Request: kind, Route: route,
-		Deadline: deadline(d, timeout)}, interaction.LegScope(o.ID)); err != nil {
+	req := RequestID(o.ID)
+	if err := d.Request(req, "request", interaction.Event{Actor: owner, Party: o.Agent, Target: t, RequestKind: kind, Route: route,
+		Deadline: deadline(d, timeout)}, interaction.RequestScope(req)); err != nil {
 		return err
 	}
-	return d.Membership(o.Agent, "invite", role, interaction.LegScope(o.ID))
+	return d.Membership(o.Agent, "invite", role, interaction.RequestScope(req))
 }
 
 // AcceptRequest: the asked agent accepts a conference or transfer request.
@@ -471,7 +475,7 @@ func askRequest(d *interaction.Decision, owner PartyID, o Offer, kind interactio
 // between owner and contact, never a consultation message (R-F2, R-C5);
 // what is written from then on is seen by all (R-F3). Transfer: it becomes
 // the owner and the former owner leaves (R-T2).
-type AcceptRequest struct{ Request LegID }
+type AcceptRequest struct{ Request RequestID }
 
 func (c AcceptRequest) Decide(d *interaction.Decision) error {
 	d.SetOp("accept request")
@@ -479,11 +483,11 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := takenByAnother(d, r.Route, r.ID); err != nil {
+	if err := takenByAnother(d, r.Route, LegID(r.ID)); err != nil {
 		return err
 	}
 	if r.State == interaction.RequestPending {
-		if err := rescindRivals(d, r.Route, r.ID); err != nil {
+		if err := rescindRivals(d, r.Route, LegID(r.ID)); err != nil {
 			return err
 		}
 	}
@@ -518,7 +522,7 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 
 // DeclineRequest: the asked agent says no. The request is dropped and the
 // chat goes on as before (R-F4); the owner is told in its own view.
-type DeclineRequest struct{ Request LegID }
+type DeclineRequest struct{ Request RequestID }
 
 // Decides R-F4: a declined request is dropped and changes nothing.
 func (c DeclineRequest) Decide(d *interaction.Decision) error {
@@ -532,7 +536,7 @@ func (c DeclineRequest) Decide(d *interaction.Decision) error {
 
 // TimeOutRequest: the asked agent did not answer in time (actor System);
 // as for a decline, nothing else changes (R-F4).
-type TimeOutRequest struct{ Request LegID }
+type TimeOutRequest struct{ Request RequestID }
 
 func (c TimeOutRequest) Decide(d *interaction.Decision) error {
 	d.SetOp("time out request")
@@ -550,7 +554,7 @@ func (c TimeOutRequest) Decide(d *interaction.Decision) error {
 }
 
 // CancelRequest: the owner who asked takes a pending request back (R-X2).
-type CancelRequest struct{ Request LegID }
+type CancelRequest struct{ Request RequestID }
 
 func (c CancelRequest) Decide(d *interaction.Decision) error {
 	d.SetOp("cancel request")
@@ -565,7 +569,7 @@ func (c CancelRequest) Decide(d *interaction.Decision) error {
 		// A routed request is one invitation to the owner: its other
 		// offers go with it (R-X2).
 		for _, id := range rt.Out {
-			if q := d.State().Request(id); q != nil {
+			if q := d.State().Request(RequestID(id)); q != nil {
 				if err := d.CancelRequest(*q, ""); err != nil {
 					return err
 				}
@@ -626,7 +630,7 @@ func partyLeg(d *interaction.Decision, id LegID) (*interaction.Leg, error) {
 }
 
 // partyRequest is partyLeg for a transfer or conference request.
-func partyRequest(d *interaction.Decision, id LegID) (*interaction.Request, error) {
+func partyRequest(d *interaction.Decision, id RequestID) (*interaction.Request, error) {
 	if err := d.CheckID("request", string(id)); err != nil {
 		return nil, err
 	}
@@ -645,7 +649,7 @@ func legOf(d *interaction.Decision, id LegID) (*interaction.Leg, error) {
 	return &cp, nil
 }
 
-func requestOf(d *interaction.Decision, id LegID) (*interaction.Request, error) {
+func requestOf(d *interaction.Decision, id RequestID) (*interaction.Request, error) {
 	r := d.State().Request(id)
 	if r == nil {
 		return nil, d.Refuse(interaction.ErrNotFound, "", "no request "+string(id))
@@ -656,8 +660,8 @@ func requestOf(d *interaction.Decision, id LegID) (*interaction.Request, error) 
 
 // newRequestID refuses a request ID already in use; its form was checked
 // first (CheckID).
-func newRequestID(d *interaction.Decision, id LegID) error {
-	if d.State().Leg(id) != nil || d.State().Request(id) != nil {
+func newRequestID(d *interaction.Decision, id RequestID) error {
+	if d.State().Leg(LegID(id)) != nil || d.State().Request(id) != nil {
 		return d.Refuse(interaction.ErrConflict, "", "request ID in use")
 	}
 	return nil
@@ -667,7 +671,7 @@ func requestScope(r *interaction.Request) interaction.Scope {
 	if r.Via != "" {
 		return interaction.LegScope(r.Via)
 	}
-	return interaction.LegScope(r.ID)
+	return interaction.RequestScope(r.ID)
 }
 
 func dropRequest(d *interaction.Decision, r *interaction.Request, trigger interaction.Trigger, notice interaction.NoticeCode) error {
@@ -679,7 +683,7 @@ func dropRequest(d *interaction.Decision, r *interaction.Request, trigger intera
 		if trigger == interaction.TriggerDecline {
 			membership = interaction.TriggerDecline
 		}
-		if err := d.Membership(r.Invitee, membership, d.State().Party(r.Invitee).Role, interaction.LegScope(r.ID)); err != nil {
+		if err := d.Membership(r.Invitee, membership, d.State().Party(r.Invitee).Role, interaction.RequestScope(r.ID)); err != nil {
 			return err
 		}
 	}

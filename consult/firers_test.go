@@ -29,21 +29,41 @@ func TestRX6CommandsAskTheTablesWhoMayFire(t *testing.T) {
 		machine *interaction.Chart
 		event   interaction.Trigger
 		on      target
-		cmd     func(leg1, leg3, r1, r4 interaction.LegID) interaction.Command
+		cmd     func(leg1, leg3 interaction.LegID, r1, r4 interaction.RequestID) interaction.Command
 	}{
-		{&interaction.LegMachine.Chart, "accept", leg3, func(_, l3, _, _ interaction.LegID) interaction.Command { return consult.Accept{Leg: l3} }},
-		{&interaction.LegMachine.Chart, "decline", leg3, func(_, l3, _, _ interaction.LegID) interaction.Command { return consult.Decline{Leg: l3} }},
-		{&interaction.LegMachine.Chart, "cancel", leg3, func(_, l3, _, _ interaction.LegID) interaction.Command { return consult.Cancel{Leg: l3} }},
-		{&interaction.LegMachine.Chart, "time_out", leg3, func(_, l3, _, _ interaction.LegID) interaction.Command { return consult.TimeOut{Leg: l3} }},
-		{&interaction.LegMachine.Chart, "end", leg1, func(l1, _, _, _ interaction.LegID) interaction.Command { return consult.EndConsultation{Leg: l1} }},
-		{&interaction.LegMachine.Chart, "transfer", leg1, func(l1, _, _, _ interaction.LegID) interaction.Command { return consult.Transfer{Leg: l1} }},
-		{&interaction.RequestMachine.Chart, "request", leg1, func(l1, _, _, _ interaction.LegID) interaction.Command {
+		{&interaction.LegMachine.Chart, "accept", leg3, func(_, l3 interaction.LegID, _, _ interaction.RequestID) interaction.Command {
+			return consult.Accept{Leg: l3}
+		}},
+		{&interaction.LegMachine.Chart, "decline", leg3, func(_, l3 interaction.LegID, _, _ interaction.RequestID) interaction.Command {
+			return consult.Decline{Leg: l3}
+		}},
+		{&interaction.LegMachine.Chart, "cancel", leg3, func(_, l3 interaction.LegID, _, _ interaction.RequestID) interaction.Command {
+			return consult.Cancel{Leg: l3}
+		}},
+		{&interaction.LegMachine.Chart, "time_out", leg3, func(_, l3 interaction.LegID, _, _ interaction.RequestID) interaction.Command {
+			return consult.TimeOut{Leg: l3}
+		}},
+		{&interaction.LegMachine.Chart, "end", leg1, func(l1, _ interaction.LegID, _, _ interaction.RequestID) interaction.Command {
+			return consult.EndConsultation{Leg: l1}
+		}},
+		{&interaction.LegMachine.Chart, "transfer", leg1, func(l1, _ interaction.LegID, _, _ interaction.RequestID) interaction.Command {
+			return consult.Transfer{Leg: l1}
+		}},
+		{&interaction.RequestMachine.Chart, "request", leg1, func(l1, _ interaction.LegID, _, _ interaction.RequestID) interaction.Command {
 			return consult.Conference{Leg: l1, Request: "r9"}
 		}},
-		{&interaction.RequestMachine.Chart, "accept", r4, func(_, _, _, r interaction.LegID) interaction.Command { return consult.AcceptRequest{Request: r} }},
-		{&interaction.RequestMachine.Chart, "decline", r4, func(_, _, _, r interaction.LegID) interaction.Command { return consult.DeclineRequest{Request: r} }},
-		{&interaction.RequestMachine.Chart, "cancel", r4, func(_, _, _, r interaction.LegID) interaction.Command { return consult.CancelRequest{Request: r} }},
-		{&interaction.RequestMachine.Chart, "time_out", r4, func(_, _, _, r interaction.LegID) interaction.Command { return consult.TimeOutRequest{Request: r} }},
+		{&interaction.RequestMachine.Chart, "accept", r4, func(_, _ interaction.LegID, _, r interaction.RequestID) interaction.Command {
+			return consult.AcceptRequest{Request: r}
+		}},
+		{&interaction.RequestMachine.Chart, "decline", r4, func(_, _ interaction.LegID, _, r interaction.RequestID) interaction.Command {
+			return consult.DeclineRequest{Request: r}
+		}},
+		{&interaction.RequestMachine.Chart, "cancel", r4, func(_, _ interaction.LegID, _, r interaction.RequestID) interaction.Command {
+			return consult.CancelRequest{Request: r}
+		}},
+		{&interaction.RequestMachine.Chart, "time_out", r4, func(_, _ interaction.LegID, _, r interaction.RequestID) interaction.Command {
+			return consult.TimeOutRequest{Request: r}
+		}},
 	}
 	for _, c := range cases {
 		for _, actor := range []interaction.PartyID{c.on.owner, c.on.agent, c.on.other, "contact", interaction.System} {

@@ -102,7 +102,7 @@ func invited(events []interaction.Event) LegID {
 		ev := &events[i]
 		if (ev.Type == interaction.EventLeg && ev.From == string(interaction.LegNone)) ||
 			(ev.Type == interaction.EventRequest && ev.From == string(interaction.RequestNone)) {
-			return ev.Leg
+			return ev.Invitation()
 		}
 	}
 	return ""

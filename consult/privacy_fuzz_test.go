@@ -100,7 +100,8 @@ func (p *privacyStory) step(n int, op, arg byte) {
 	if o := st.Owner(); o != nil {
 		owner = o.ID
 	}
-	var leg, req interaction.LegID
+	var leg interaction.LegID
+	var req interaction.RequestID
 	if len(st.Legs) > 0 {
 		leg = st.Legs[int(arg)%len(st.Legs)].ID
 	}

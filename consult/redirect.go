@@ -172,8 +172,8 @@ func (c Reroute) Decide(d *interaction.Decision) error {
 		return d.Refuse(interaction.ErrNotPermitted, "R-X1", "only routing (System) offers an invitation on")
 	}
 	s := d.State()
-	var route LegID
-	switch l, r := s.Leg(c.Invitation), s.Request(c.Invitation); {
+	var route RouteID
+	switch l, r := s.Leg(c.Invitation), s.Request(RequestID(c.Invitation)); {
 	case l != nil:
 		if err := c.endLeg(d, *l); err != nil {
 			return err
@@ -234,7 +234,7 @@ func (c Reroute) endRequest(d *interaction.Decision, r interaction.Request) erro
 // invitation goes on (see Reroute).
 //
 // Decides R-X1: an invitation declined, timed out or rescinded is offered to the next agent, or its owner told.
-func (c Reroute) offerOn(d *interaction.Decision, route LegID) error {
+func (c Reroute) offerOn(d *interaction.Decision, route RouteID) error {
 	rt := d.State().Route(route)
 	if rt == nil {
 		if len(c.Next) > 0 {
@@ -246,21 +246,21 @@ func (c Reroute) offerOn(d *interaction.Decision, route LegID) error {
 		return nil // the last offer out offers on; a taken or orphaned invitation goes nowhere
 	}
 	if c.Exhausted {
-		d.NoticeOf(interaction.Notice{Code: interaction.NoticeNotPlaced, Target: rt.Target, What: rt.Request}, interaction.PartyScope(rt.Owner))
+		d.NoticeOf(interaction.Notice{Code: interaction.NoticeNotPlaced, Target: rt.Target, What: rt.RequestKind}, interaction.PartyScope(rt.Owner))
 		return nil
 	}
 	if len(c.Next) == 0 {
 		return d.Refuse(interaction.ErrConflict, "R-X1", "the last offer of the invitation is over: offer it on, or say that nobody is left")
 	}
 	for _, o := range c.Next {
-		if s := d.State(); s.Leg(o.ID) != nil || s.Request(o.ID) != nil {
+		if s := d.State(); s.Leg(o.ID) != nil || s.Request(RequestID(o.ID)) != nil {
 			return d.Refuse(interaction.ErrConflict, "", "leg ID in use")
 		}
 		var err error
-		if rt.Request == interaction.RequestNoKind {
+		if rt.RequestKind == interaction.RequestNoKind {
 			err = inviteLeg(d, rt.Owner, o, rt.Target, rt.Medium, rt.ID, c.Timeout)
 		} else {
-			err = askRequest(d, rt.Owner, o, rt.Request, rt.Target, rt.ID, c.Timeout)
+			err = askRequest(d, rt.Owner, o, rt.RequestKind, rt.Target, rt.ID, c.Timeout)
 		}
 		if err != nil {
 			return err
@@ -316,8 +316,8 @@ func (c AcceptOffer) Decide(d *interaction.Decision) error {
 		return err
 	}
 	s := d.State()
-	l, r := s.Leg(c.Invitation), s.Request(c.Invitation)
-	var route LegID
+	l, r := s.Leg(c.Invitation), s.Request(RequestID(c.Invitation))
+	var route RouteID
 	switch {
 	case l != nil:
 		route = l.Route
@@ -335,7 +335,7 @@ func (c AcceptOffer) Decide(d *interaction.Decision) error {
 	if l != nil {
 		return Accept{Leg: c.Invitation}.Decide(d)
 	}
-	return AcceptRequest{Request: c.Invitation}.Decide(d)
+	return AcceptRequest{Request: RequestID(c.Invitation)}.Decide(d)
 }
 
 // batch runs several commands as one write: the offers of one routed
@@ -470,7 +470,7 @@ type rescindOf struct {
 
 func (c rescindOf) Decide(d *interaction.Decision) error {
 	s := d.State()
-	l, r := s.Leg(c.Invitation), s.Request(c.Invitation)
+	l, r := s.Leg(c.Invitation), s.Request(RequestID(c.Invitation))
 	if (l == nil || l.Invitee != c.agent) && (r == nil || r.Invitee != c.agent) {
 		return &interaction.Error{Kind: interaction.ErrNotFound, Op: "rescind", Interaction: s.ID, Party: c.agent, Rule: "R-X1", Detail: "no invitation " + string(c.Invitation) + " for this agent"}
 	}
@@ -481,7 +481,7 @@ func (c rescindOf) Decide(d *interaction.Decision) error {
 // it read says the offer is the last one out of a routed invitation, the
 // next candidates (or that nobody is left).
 type plan struct {
-	route     LegID
+	route     RouteID
 	medium    interaction.Medium
 	next      []Offer
 	exhausted bool
@@ -511,7 +511,7 @@ func (s *Service) plan(ctx context.Context, id interaction.ID, inv LegID) (plan,
 			return nil
 		}
 		p.route, p.medium, target = rt.ID, rt.Medium, rt.Target
-		if rt.Request != interaction.RequestNoKind {
+		if rt.RequestKind != interaction.RequestNoKind {
 			p.medium = interaction.MediumChat
 		}
 		last = slices.Contains(rt.Out, inv) && len(rt.Out) == 1 && rt.Taken == "" && canAskIn(st, rt.Owner)
@@ -625,16 +625,16 @@ func (s *Service) settle(ctx context.Context, id interaction.ID, p plan, events 
 }
 
 // outcome is the Exhausted outcome of route, read from the state.
-func (s *Service) outcome(ctx context.Context, id interaction.ID, route LegID, why error) *Exhausted {
+func (s *Service) outcome(ctx context.Context, id interaction.ID, route RouteID, why error) *Exhausted {
 	var e *Exhausted
 	_ = s.chats.Read(ctx, id, func(st *interaction.State) error {
 		rt := st.Route(route)
 		if rt == nil {
 			return nil
 		}
-		e = &Exhausted{Interaction: id, Owner: rt.Owner, Target: rt.Target, Medium: rt.Medium, Request: rt.Request,
+		e = &Exhausted{Interaction: id, Owner: rt.Owner, Target: rt.Target, Medium: rt.Medium, Request: rt.RequestKind,
 			Invitations: rt.Offers, Tried: rt.Tried}
-		if rt.Request != interaction.RequestNoKind {
+		if rt.RequestKind != interaction.RequestNoKind {
 			e.Medium = interaction.MediumChat
 		}
 		return nil
@@ -704,7 +704,7 @@ func (s *Service) pending(ctx context.Context, dl interaction.Deadline) (known, 
 	err = s.chats.Read(ctx, dl.Interaction, func(st *interaction.State) error {
 		if l := st.Leg(dl.Invitation); l != nil {
 			known, pending = true, l.State == interaction.LegInviting && l.Deadline.Equal(dl.Due)
-		} else if r := st.Request(dl.Invitation); r != nil {
+		} else if r := st.Request(interaction.RequestID(dl.Invitation)); r != nil {
 			known, pending = true, r.State == interaction.RequestPending && r.Deadline.Equal(dl.Due)
 		}
 		return nil
@@ -731,7 +731,7 @@ func ignoreAnswered(err error) error {
 func invites(events []interaction.Event, id LegID) bool {
 	for i := range events {
 		ev := &events[i]
-		if (ev.Type == interaction.EventLeg || ev.Type == interaction.EventRequest) && ev.Leg == id &&
+		if (ev.Type == interaction.EventLeg || ev.Type == interaction.EventRequest) && ev.Invitation() == id &&
 			(ev.From == string(interaction.LegNone) || ev.From == string(interaction.RequestNone)) {
 			return true
 		}

@@ -305,7 +305,7 @@ func TestRX1SeveralOffersAtOnceGoOnTogether(t *testing.T) {
 	r.clock.Advance(30 * time.Second) // agent4 and one other time out; one agent is left
 	r.clock.Advance(30 * time.Second)
 	require.Len(t, r.exhausted, 1)
-	assert.Equal(t, req, r.exhausted[0].Invitations[0])
+	assert.Equal(t, interaction.LegID(req), r.exhausted[0].Invitations[0])
 	assert.Len(t, r.exhausted[0].Tried, 3)
 }
 

@@ -217,11 +217,11 @@ func (s *Service) Start(ctx context.Context, id interaction.ID, owner PartyID, t
 // newRoute names the routed invitation of a new invitation to target: a
 // fresh ID, which tells the agents offered it nothing about each other;
 // none for a named agent.
-func (s *Service) newRoute(target interaction.Target) LegID {
+func (s *Service) newRoute(target interaction.Target) RouteID {
 	if target.Kind == interaction.TargetAgent {
 		return ""
 	}
-	return LegID(s.chats.IDs().NewID())
+	return RouteID(s.chats.IDs().NewID())
 }
 
 // Sync picks up the deadlines of the invitations pending in one
@@ -290,16 +290,16 @@ func (s *Service) Transfer(ctx context.Context, id interaction.ID, owner PartyID
 
 // Conference asks the target of an active consultation to join the chat
 // (R-F1); it returns the request, which the target accepts or declines.
-func (s *Service) Conference(ctx context.Context, id interaction.ID, owner PartyID, leg LegID) (LegID, error) {
+func (s *Service) Conference(ctx context.Context, id interaction.ID, owner PartyID, leg LegID) (RequestID, error) {
 	key := invitationKey{Op: "conference", Invitation: leg}
 	if events, ok, err := s.answered(ctx, id, owner, interaction.CommandIDFrom(ctx), key); ok || err != nil {
-		return invited(events), err
+		return RequestID(invited(events)), err
 	}
 	held, err := s.holdChatUnit(ctx, id, leg)
 	if err != nil {
 		return "", err
 	}
-	req := LegID(s.chats.IDs().NewID())
+	req := RequestID(s.chats.IDs().NewID())
 	events, again, err := s.doCommand(ctx, id, owner, interaction.CommandIDFrom(ctx), interaction.Keyed(Conference{Leg: leg, Request: req, Timeout: s.inviteTimeout}, key))
 	if err != nil || again {
 		s.releaseUnit(held, interaction.MediumChat)
@@ -307,7 +307,7 @@ func (s *Service) Conference(ctx context.Context, id interaction.ID, owner Party
 	if err != nil {
 		return "", err
 	}
-	return invited(events), nil
+	return RequestID(invited(events)), nil
 }
 
 // holdChatUnit asks a Reserver router for the chat unit that the target
@@ -344,23 +344,23 @@ func (s *Service) holdChatUnit(ctx context.Context, id interaction.ID, leg LegID
 // TransferTo asks target to take the chat over without a consultation
 // first (R-X4). A group, skill or queue goes through routing and is offered
 // on when declined or not answered, as for Start.
-func (s *Service) TransferTo(ctx context.Context, id interaction.ID, owner PartyID, target interaction.Target) (LegID, error) {
+func (s *Service) TransferTo(ctx context.Context, id interaction.ID, owner PartyID, target interaction.Target) (RequestID, error) {
 	return s.direct(ctx, id, owner, interaction.RequestTransfer, target)
 }
 
 // ConferenceWith asks target to join the chat without a consultation
 // first (R-X4), through routing as TransferTo.
-func (s *Service) ConferenceWith(ctx context.Context, id interaction.ID, owner PartyID, target interaction.Target) (LegID, error) {
+func (s *Service) ConferenceWith(ctx context.Context, id interaction.ID, owner PartyID, target interaction.Target) (RequestID, error) {
 	return s.direct(ctx, id, owner, interaction.RequestConference, target)
 }
 
-func (s *Service) direct(ctx context.Context, id interaction.ID, owner PartyID, kind interaction.RequestKind, target interaction.Target) (LegID, error) {
+func (s *Service) direct(ctx context.Context, id interaction.ID, owner PartyID, kind interaction.RequestKind, target interaction.Target) (RequestID, error) {
 	if err := interaction.CheckTarget(target); err != nil {
 		return "", err
 	}
 	key := startKey{Op: "direct " + kind.String(), Target: target, Medium: interaction.MediumChat}
 	if events, ok, err := s.answered(ctx, id, owner, interaction.CommandIDFrom(ctx), key); ok || err != nil {
-		return invited(events), err
+		return RequestID(invited(events)), err
 	}
 	exclude, err := s.exclude(ctx, id)
 	if err != nil {
@@ -373,27 +373,28 @@ func (s *Service) direct(ctx context.Context, id interaction.ID, owner PartyID, 
 	route := s.newRoute(target)
 	var cmd batch
 	for _, o := range offers {
-		cmd = append(cmd, Direct{Request: o.ID, Kind: kind, Target: target, Agent: o.Agent, Route: route, Timeout: s.inviteTimeout})
+		cmd = append(cmd, Direct{Request: RequestID(o.ID), Kind: kind, Target: target, Agent: o.Agent, Route: route, Timeout: s.inviteTimeout})
 	}
-	return s.invite(ctx, id, owner, interaction.MediumChat, offers, interaction.Keyed(cmd.one(), key))
+	inv, err := s.invite(ctx, id, owner, interaction.MediumChat, offers, interaction.Keyed(cmd.one(), key))
+	return RequestID(inv), err
 }
 
 // AcceptRequest: the asked agent accepts a transfer or conference request;
 // the first of several offers to accept wins, as for Accept.
-func (s *Service) AcceptRequest(ctx context.Context, id interaction.ID, agent PartyID, req LegID) error {
+func (s *Service) AcceptRequest(ctx context.Context, id interaction.ID, agent PartyID, req RequestID) error {
 	_, err := s.do(ctx, id, agent, AcceptRequest{Request: req})
 	return err
 }
 
 // DeclineRequest: the asked agent declines (R-F4). A direct request to a
 // group, skill or queue then goes to the next available agent (R-X1).
-func (s *Service) DeclineRequest(ctx context.Context, id interaction.ID, agent PartyID, req LegID) error {
-	return s.decline(ctx, id, agent, req, DeclineRequest{Request: req})
+func (s *Service) DeclineRequest(ctx context.Context, id interaction.ID, agent PartyID, req RequestID) error {
+	return s.decline(ctx, id, agent, LegID(req), DeclineRequest{Request: req})
 }
 
 // CancelRequest: the owner takes a pending request back, with its rival
 // offers.
-func (s *Service) CancelRequest(ctx context.Context, id interaction.ID, owner PartyID, req LegID) error {
+func (s *Service) CancelRequest(ctx context.Context, id interaction.ID, owner PartyID, req RequestID) error {
 	_, err := s.do(ctx, id, owner, CancelRequest{Request: req})
 	return err
 }

@@ -81,7 +81,7 @@ func (s *synthesizer) interaction(i int) []interaction.Event {
 		s.do(target, interaction.Post{Text: "Hello, I will refund you"})
 		s.do(target, interaction.EndSession{})
 	case 2:
-		req := interaction.LegID(id + "-req")
+		req := interaction.RequestID(id + "-req")
 		s.do(owner, consult.Conference{Leg: leg, Request: req})
 		s.do(target, consult.AcceptRequest{Request: req})
 		s.do(target, interaction.Post{Text: "Hello, I will refund you"})

@@ -144,14 +144,14 @@ func appendEvent(b []byte, ev *interaction.Event, prev *prevEvent, withVersion b
 	set(fFrom, ev.From != "")
 	set(fTo, ev.To != "")
 	set(fTrigger, ev.Trigger != "")
-	set(fLeg, ev.Leg != "")
+	set(fLeg, legSlot(ev) != "")
 	set(fVia, ev.Via != "")
 	set(fRoute, ev.Route != "")
 	set(fDeadline, !zeroTime(ev.Deadline))
 	set(fTargetKind, ev.Target.Kind != 0)
 	set(fTargetID, ev.Target.ID != "")
 	set(fMedium, ev.Medium != 0)
-	set(fRequest, ev.Request != 0)
+	set(fRequest, ev.RequestKind != 0)
 	set(fText, ev.Text != "")
 	set(fKind, ev.Kind != 0)
 	set(fSeq, ev.Seq != 0)
@@ -203,7 +203,7 @@ func appendEvent(b []byte, ev *interaction.Event, prev *prevEvent, withVersion b
 		b = appendString(b, ev.Trigger)
 	}
 	if m&fLeg != 0 {
-		b = appendString(b, ev.Leg)
+		b = appendString(b, legSlot(ev))
 	}
 	if m&fVia != 0 {
 		b = appendString(b, ev.Via)
@@ -224,7 +224,7 @@ func appendEvent(b []byte, ev *interaction.Event, prev *prevEvent, withVersion b
 		b = binary.AppendUvarint(b, uint64(ev.Medium))
 	}
 	if m&fRequest != 0 {
-		b = binary.AppendUvarint(b, uint64(ev.Request))
+		b = binary.AppendUvarint(b, uint64(ev.RequestKind))
 	}
 	if m&fText != 0 {
 		b = appendString(b, ev.Text)
@@ -526,6 +526,9 @@ func (d *decoder) event(id interaction.ID, version uint64, prev *prevEvent) inte
 	}
 	if m&fLeg != 0 {
 		nonEmpty(d, &ev.Leg, "leg")
+		if ev.Type == interaction.EventRequest {
+			ev.RequestID, ev.Leg = interaction.RequestID(ev.Leg), ""
+		}
 	}
 	if m&fVia != 0 {
 		nonEmpty(d, &ev.Via, "via")
@@ -549,7 +552,7 @@ func (d *decoder) event(id interaction.ID, version uint64, prev *prevEvent) inte
 		small(d, &ev.Medium, math.MaxUint8, "medium")
 	}
 	if m&fRequest != 0 {
-		small(d, &ev.Request, math.MaxUint8, "request kind")
+		small(d, &ev.RequestKind, math.MaxUint8, "request kind")
 	}
 	if m&fText != 0 {
 		nonEmptyText(d, &ev.Text, "text")
@@ -586,3 +589,14 @@ func (d *decoder) event(id interaction.ID, version uint64, prev *prevEvent) inte
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// legSlot is what the leg field of the format holds: an event's Leg, or a
+// request event's RequestID (a request event names no leg, and no other
+// event a request: interaction.Event). The format is the same as when a
+// request event's ID was its Leg.
+func legSlot(ev *interaction.Event) interaction.LegID {
+	if ev.Type == interaction.EventRequest {
+		return interaction.LegID(ev.RequestID)
+	}
+	return ev.Leg
+}

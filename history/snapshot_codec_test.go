@@ -85,16 +85,25 @@ func TestSnapshotCodecKeepsEveryEventField(t *testing.T) {
 		var ev interaction.Event
 		setNonZero(t, name, reflect.ValueOf(&ev).Elem().Field(i), i)
 		ev.Interaction, ev.Version = "chat-1", uint64(i+1)
+		if ev.RequestID != "" {
+			ev.Type = interaction.EventRequest // only a request event names a request
+		}
 		one = append(one, ev)
 	}
 	all.Interaction, all.Version = "chat-1", 1
 	all.Scope.Leg = "scope-leg" // differs from Leg: both must survive
+	// An event names a leg or, a request event only, a request: all the
+	// fields but RequestID, and as a request event, all but Leg.
+	all.Type = interaction.EventLeg
+	request := all
+	all.RequestID = ""
+	request.Version, request.Type, request.Leg = 4, interaction.EventRequest, ""
 	zoned := all
 	zoned.Version, zoned.Time = 2, time.Date(2026, 3, 1, 12, 0, 0, 5, time.FixedZone("CET", 3600))
 	zoned.Deadline = zoned.Time.In(time.Local)
 	same := zoned // the same time, actor and cause: written as "same"
 	same.Version, same.Text = 3, "another"
-	events := []interaction.Event{all, zoned, same}
+	events := []interaction.Event{all, zoned, same, request}
 	for _, withVersion := range []bool{false, true} {
 		assert.Equal(t, events, roundTrip(t, events, withVersion))
 		assert.Equal(t, one, roundTrip(t, one, withVersion))

@@ -46,7 +46,7 @@
 // # Live events
 //
 // GET /v1/interactions/{id}/events streams the caller's events of one
-// interaction (event documents, chatconsult.event/v1). Each SSE id is the
+// interaction (event documents, chatconsult.event/v2). Each SSE id is the
 // caller's own event number (its View.Version after the event), never a
 // store position: it counts only what the caller may see. On reconnecting
 // with Last-Event-ID (or ?after=N on a first connection) the client gets

@@ -105,10 +105,10 @@ func responseContent(r Route) map[string]any {
 	switch r.Path {
 	case "/v1/interactions/{id}/events":
 		return map[string]any{"text/event-stream": map[string]any{"schema": map[string]any{"type": "string",
-			"description": "Server-Sent Events: each event's data is a chatconsult.event/v1 document, its id the caller's event number"}}}
+			"description": "Server-Sent Events: each event's data is a chatconsult.event/v2 document, its id the caller's event number"}}}
 	case "/v1/interactions/{id}/deltas":
 		return map[string]any{"text/event-stream": map[string]any{"schema": map[string]any{"type": "string",
-			"description": "Server-Sent Events: each event's data is a chatconsult.delta/v1 document, its id the view's change count after it"}}}
+			"description": "Server-Sent Events: each event's data is a chatconsult.delta/v2 document, its id the view's change count after it"}}}
 	case "/v1/interactions/{id}/export":
 		return map[string]any{
 			"application/json": map[string]any{"schema": map[string]any{"type": "object", "description": "chatconsult.transcript/v1"}},

@@ -58,7 +58,7 @@ type (
 		Attachments []attachmentBody  `json:"attachments,omitempty"`
 	}
 	requestBody struct {
-		Request interaction.LegID `json:"request"`
+		Request interaction.RequestID `json:"request"`
 	}
 	memberBody struct {
 		Member interaction.PartyID `json:"member"`
@@ -100,7 +100,7 @@ type (
 	}
 	// RequestResult: the transfer or conference request a command made.
 	RequestResult struct {
-		Request interaction.LegID `json:"request"`
+		Request interaction.RequestID `json:"request"`
 	}
 	// OK: the command was done.
 	OK struct {
@@ -189,7 +189,7 @@ func (h *Handler) routes() []Route {
 		{Method: http.MethodGet, Path: "/v1/interactions/{id}/view", Summary: "the caller's view (chatconsult.view/v1)", serve: h.authed(h.view)},
 		{Method: http.MethodGet, Path: "/v1/interactions/{id}/page", Summary: "the caller's view with a window over its messages (chatconsult.page/v1)", serve: h.authed(h.page)},
 		{Method: http.MethodGet, Path: "/v1/interactions/{id}/events", Summary: "the caller's live events as Server-Sent Events, resuming after Last-Event-ID", serve: h.authed(h.stream)},
-		{Method: http.MethodGet, Path: "/v1/interactions/{id}/deltas", Summary: "what each event changes in the caller's view (chatconsult.delta/v1) as Server-Sent Events, a Reset when Last-Event-ID is behind", serve: h.authed(h.deltaStream)},
+		{Method: http.MethodGet, Path: "/v1/interactions/{id}/deltas", Summary: "what each event changes in the caller's view (chatconsult.delta/v2) as Server-Sent Events, a Reset when Last-Event-ID is behind", serve: h.authed(h.deltaStream)},
 		{Method: http.MethodGet, Path: "/v1/interactions/{id}/log", Summary: "the caller's events after its event number ?after=", serve: h.authed(h.log)},
 		{Method: http.MethodGet, Path: "/v1/interactions/{id}/export", Summary: "the caller's transcript export (?format=json|text)", serve: h.authed(h.export)},
 		{Method: http.MethodGet, Path: "/v1/me/history", Summary: "the caller's My History (chatconsult.history/v1)", serve: h.authed(h.myHistory)},

@@ -14,7 +14,7 @@ import (
 
 // stream serves the caller's live events of one interaction as
 // Server-Sent Events. Each event is "event: <type>" with an event document
-// (chatconsult.event/v1) as its data and the caller's own event number
+// (chatconsult.event/v2) as its data and the caller's own event number
 // (its View.Version after the event) as its id, never a store position:
 // the numbering counts only what the caller may see. A client that
 // reconnects sends Last-Event-ID (or, on its first connection, ?after=N,
@@ -164,7 +164,7 @@ func lastEventID(c *call) (uint64, bool) {
 // deltaStream serves what each event changes in the caller's view of one
 // interaction (interaction.MemoryNotifier.SubscribeDeltas) as
 // Server-Sent Events: "event: delta" with a delta document
-// (chatconsult.delta/v1) as its data and the view's change count after
+// (chatconsult.delta/v2) as its data and the view's change count after
 // it (Delta.Changes) as its id. A client reads a page
 // (GET .../page, chatconsult.page/v1), opens this stream with
 // ?after=<the page's changes> and keeps the page current with each delta

@@ -347,17 +347,23 @@ func TestMemoryStoreKeepsEveryEventField(t *testing.T) {
 	}
 	ev.Interaction, ev.Version, ev.Position = "chat-1", 1, 0
 	ev.Scope.Leg = "scope-leg" // differs from ev.Leg: both must survive
+	// An event names a leg or, a request event only, a request: the same
+	// fields but RequestID, and as a request event, but Leg.
+	ev.Type = interaction.EventLeg
+	req := ev
+	ev.RequestID = ""
+	req.Version, req.Type, req.Leg = 3, interaction.EventRequest, ""
 	plain := interaction.Event{Interaction: "chat-1", Version: 2, Type: interaction.EventMessage, Text: "hi",
 		Scope: interaction.LegScope("leg-1"), Leg: "leg-1", Seq: 1, Time: time.Unix(1, 2)}
-	require.NoError(t, store.Append(ctx, "chat-1", 0, []interaction.Event{ev, plain}))
-	ev.Position, plain.Position = 1, 2
+	require.NoError(t, store.Append(ctx, "chat-1", 0, []interaction.Event{ev, plain, req}))
+	ev.Position, plain.Position, req.Position = 1, 2, 3
 
 	loaded, err := store.Load(ctx, "chat-1")
 	require.NoError(t, err)
-	require.Equal(t, []interaction.Event{ev, plain}, loaded)
+	require.Equal(t, []interaction.Event{ev, plain, req}, loaded)
 	all, err := store.ReadAll(ctx, 0, 0)
 	require.NoError(t, err)
-	require.Equal(t, []interaction.Event{ev, plain}, all)
+	require.Equal(t, []interaction.Event{ev, plain, req}, all)
 }
 
 func setNonZero(t *testing.T, name string, f reflect.Value, n int) {

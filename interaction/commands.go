@@ -421,7 +421,7 @@ func (d *Decision) CancelRequestsVia(leg LegID) error {
 }
 
 func (d *Decision) cancelRequest(r Request, actor PartyID, cascade bool) error {
-	sc := LegScope(r.ID)
+	sc := RequestScope(r.ID)
 	if r.Via != "" {
 		sc = LegScope(r.Via)
 	}
@@ -431,7 +431,7 @@ func (d *Decision) cancelRequest(r Request, actor PartyID, cascade bool) error {
 	if q := d.State().Party(r.Invitee); q != nil && q.Membership == MemberInvited && q.Role != RoleConsultant {
 		// In the request's scope: the owner who asked sees its invitee go,
 		// as it saw it invited.
-		return d.Membership(r.Invitee, "withdraw", q.Role, LegScope(r.ID))
+		return d.Membership(r.Invitee, "withdraw", q.Role, RequestScope(r.ID))
 	}
 	return nil
 }

@@ -77,7 +77,7 @@ func (s *State) Deadlines() []Deadline {
 	}
 	for i := range s.Requests {
 		if r := &s.Requests[i]; r.State == RequestPending && !r.Deadline.IsZero() {
-			out = append(out, Deadline{Interaction: s.ID, Invitation: r.ID, Kind: DeadlineRequest, Due: r.Deadline})
+			out = append(out, Deadline{Interaction: s.ID, Invitation: LegID(r.ID), Kind: DeadlineRequest, Due: r.Deadline})
 		}
 	}
 	return out
@@ -102,7 +102,7 @@ func DeadlineChanges(events []Event) (set []Deadline, ended []Deadline) {
 		default:
 			continue
 		}
-		d := Deadline{Interaction: ev.Interaction, Invitation: ev.Leg, Kind: kind, Due: ev.Deadline}
+		d := Deadline{Interaction: ev.Interaction, Invitation: ev.Invitation(), Kind: kind, Due: ev.Deadline}
 		switch {
 		case ev.From == none && !ev.Deadline.IsZero():
 			set = append(set, d)

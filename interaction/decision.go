@@ -305,11 +305,11 @@ func (d *Decision) fireLeg(id LegID, trigger Trigger, tmpl Event, cascade bool) 
 // Request fires the request machine, as Leg does the leg machine. For a
 // new request, tmpl carries the target agent (Party), Target, Request kind
 // and Via; sc who may see it.
-func (d *Decision) Request(id LegID, trigger Trigger, tmpl Event, sc Scope) error {
+func (d *Decision) Request(id RequestID, trigger Trigger, tmpl Event, sc Scope) error {
 	return d.fireRequest(id, trigger, tmpl, sc, false)
 }
 
-func (d *Decision) fireRequest(id LegID, trigger Trigger, tmpl Event, sc Scope, cascade bool) error {
+func (d *Decision) fireRequest(id RequestID, trigger Trigger, tmpl Event, sc Scope, cascade bool) error {
 	from := RequestNone
 	in := GuardInput{Actor: tmpl.Actor}
 	actor := d.actorOf(&tmpl)
@@ -325,7 +325,7 @@ func (d *Decision) fireRequest(id LegID, trigger Trigger, tmpl Event, sc Scope, 
 	if err != nil {
 		return err
 	}
-	tmpl.Type, tmpl.Leg, tmpl.From, tmpl.To, tmpl.Trigger, tmpl.Scope = EventRequest, id, string(from), to, trigger, sc
+	tmpl.Type, tmpl.RequestID, tmpl.From, tmpl.To, tmpl.Trigger, tmpl.Scope = EventRequest, id, string(from), to, trigger, sc
 	d.record(tmpl)
 	return nil
 }

@@ -219,7 +219,7 @@ func (s *State) deltaItem(d *Delta, l lens, e *Event, shown bool) {
 			d.Leg = &c
 		}
 	case EventRequest:
-		if r := s.Request(e.Leg); shown && r != nil && (r.Owner == p.ID || r.Invitee == p.ID) {
+		if r := s.Request(e.RequestID); shown && r != nil && (r.Owner == p.ID || r.Invitee == p.ID) {
 			c := *r
 			d.Request = &c
 		}

@@ -24,8 +24,8 @@ const (
 	// Target (what was asked for), Medium, its Deadline if it has one, and
 	// for an offer of a routed invitation its Route.
 	EventLeg
-	// EventRequest: transfer or conference request Leg went From → To by
-	// Trigger. The first carries Party (the target agent), Target, Request,
+	// EventRequest: transfer or conference request RequestID went From → To by
+	// Trigger. The first carries Party (the target agent), Target, RequestKind,
 	// its Deadline if it has one, and, for a request made from a
 	// consultation, Via (that leg); for an offer of a routed invitation,
 	// its Route.
@@ -79,15 +79,23 @@ type Event struct {
 	From    string
 	To      string
 	Trigger Trigger
-	Leg     LegID
-	Via     LegID
+	// Leg is the consultation leg a leg event changes, and the leg of a
+	// message or membership change in a leg's scope; RequestID the
+	// transfer or conference request a request event changes. An event
+	// names one or the other, never both (State.Apply refuses a request
+	// event naming a leg and any other naming a request), so a store may
+	// keep them in one place (MemoryStore, pgstore's leg column).
+	Leg       LegID
+	RequestID RequestID
+	// Via is the consultation a request is made from (its first event).
+	Via LegID
 	// Route names the routed invitation (R-X1) a new leg or request is an
 	// offer of: every offer made for one invitation to a group, skill or
 	// queue, together (fan-out) or one after the other (offered on after a
 	// decline, time-out or rescind), carries the same Route. Set on the
 	// first event of a leg or request only; empty for an invitation aimed
 	// at a named agent.
-	Route LegID
+	Route RouteID
 	// Deadline is when a new leg's or request's invitation times out if it
 	// is not answered (the invitation's first event only; zero: never).
 	// The deadline is data: a Scheduler fires it, on any instance, as an
@@ -96,12 +104,12 @@ type Event struct {
 	Target   Target
 	// Supervised is the agent a supervisor's EventRole says it monitors
 	// or coaches from now on (R-X7); empty on every other event.
-	Supervised PartyID
-	Medium     Medium
-	Request    RequestKind
-	Text       string
-	Kind       MessageKind
-	Seq        uint32 // message number in the transcript, 1-based
+	Supervised  PartyID
+	Medium      Medium
+	RequestKind RequestKind
+	Text        string
+	Kind        MessageKind
+	Seq         uint32 // message number in the transcript, 1-based
 	// Attachments are the files a message carries (attachment.go); empty
 	// on every other event and on a message without any. Files keeps
 	// Event comparable with ==.
@@ -111,6 +119,21 @@ type Event struct {
 	// event of a command run with a caller-chosen ID (Service.DoCommand);
 	// 0 otherwise. A retry of that ID must carry the same.
 	Fingerprint uint64
+}
+
+// Invitation is the ID of the leg a leg event changes or of the request a
+// request event changes: the invitation (R-X1) a route offers, a deadline
+// times out and routing tracks. Invitations of both kinds are named by
+// LegID (Deadline.Invitation, Route.Offers): a request's ID is a LegID
+// there, as leg and request IDs never collide. Empty on other events.
+func (e *Event) Invitation() LegID {
+	switch e.Type {
+	case EventLeg:
+		return e.Leg
+	case EventRequest:
+		return LegID(e.RequestID)
+	}
+	return ""
 }
 
 // Role is what a party is in an interaction.
@@ -259,6 +282,14 @@ var Everyone = Scope{Kind: ScopeEveryone}
 
 // LegScope is the scope of one consultation leg.
 func LegScope(leg LegID) Scope { return Scope{Kind: ScopeLeg, Leg: leg} }
+
+// RequestScope is the scope of one direct transfer or conference request
+// (R-X4): the owner who asked and the agent asked, as a leg's scope is its
+// two agents. It is a scope of kind ScopeLeg keyed by the request's ID
+// (Scope.Leg holds it; leg and request IDs never collide), so that who
+// sees what is decided by one rule for both (docs/visibility.md). A
+// request made from a consultation is in its leg's scope instead.
+func RequestScope(req RequestID) Scope { return Scope{Kind: ScopeLeg, Leg: LegID(req)} }
 
 // PartyScope is the scope of one party.
 func PartyScope(p PartyID) Scope { return Scope{Kind: ScopeParty, Party: p} }

@@ -67,13 +67,13 @@ type Asked struct {
 	Agent  PartyID
 	Target Target
 	Medium Medium
-	Route  LegID
+	Route  RouteID
 	Via    LegID
 	Kind   RequestKind
 }
 
 func askedBy(ev *Event) Asked {
-	return Asked{Agent: ev.Party, Target: ev.Target, Medium: ev.Medium, Route: ev.Route, Via: ev.Via, Kind: ev.Request}
+	return Asked{Agent: ev.Party, Target: ev.Target, Medium: ev.Medium, Route: ev.Route, Via: ev.Via, Kind: ev.RequestKind}
 }
 
 // MaySupervise asks the embedding service's policy (R-X7) whether the
@@ -172,7 +172,7 @@ var joinsRoute = []Guard{
 		Holds: func(in GuardInput) bool {
 			r := in.State.Route(in.Asked.Route)
 			a := in.Asked
-			return r == nil || (r.Owner == in.Actor && r.Target == a.Target && r.Request == a.Kind && (a.Kind != RequestNoKind || r.Medium == a.Medium))
+			return r == nil || (r.Owner == in.Actor && r.Target == a.Target && r.RequestKind == a.Kind && (a.Kind != RequestNoKind || r.Medium == a.Medium))
 		}},
 	{Name: "the routed invitation is not taken", Rule: "R-X1", Kind: ErrInvalidTransition, Detail: "the invitation was accepted already",
 		Holds: func(in GuardInput) bool { r := in.State.Route(in.Asked.Route); return r == nil || r.Taken == "" }},

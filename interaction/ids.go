@@ -14,9 +14,20 @@ type ID string
 // The library does not interpret it; it is the caller's user identifier.
 type PartyID string
 
-// LegID identifies one consultation leg or one transfer/conference request
-// inside an interaction.
+// LegID identifies one consultation leg inside an interaction.
 type LegID string
+
+// RequestID identifies one transfer or conference request inside an
+// interaction. Leg and request IDs are drawn from one space: no request
+// has the ID of a leg of the same interaction, so that an invitation (a
+// leg or a request, R-X1) is named by its ID alone.
+type RequestID string
+
+// RouteID names one routed invitation (R-X1, Route): every offer of it
+// carries it (Event.Route, Leg.Route, Request.Route). consult's Service
+// gives each a fresh ID; a Start or Direct given none names its route
+// after its own leg or request.
+type RouteID string
 
 // System is the acting party for what the library does on its own
 // (time-outs, routing offers). No user may act as System.

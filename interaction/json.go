@@ -22,8 +22,8 @@ import (
 const (
 	ViewSchema  = "chatconsult.view/v1"
 	PageSchema  = "chatconsult.page/v1"
-	EventSchema = "chatconsult.event/v1"
-	DeltaSchema = "chatconsult.delta/v1"
+	EventSchema = "chatconsult.event/v2"
+	DeltaSchema = "chatconsult.delta/v2"
 )
 
 func badJSON(op string, err error) error {
@@ -214,7 +214,7 @@ type jsonLeg struct {
 	Owner         PartyID    `json:"owner"`
 	Invitee       PartyID    `json:"invitee"`
 	Target        Target     `json:"target"`
-	Route         LegID      `json:"route,omitempty"`
+	Route         RouteID    `json:"route,omitempty"`
 	Medium        Medium     `json:"medium"`
 	State         LegState   `json:"state"`
 	StreamVersion uint64     `json:"stream_version,omitempty"`
@@ -242,13 +242,13 @@ func (l *Leg) UnmarshalJSON(b []byte) error {
 }
 
 type jsonRequest struct {
-	ID       LegID        `json:"id"`
+	ID       RequestID    `json:"id"`
 	Kind     RequestKind  `json:"kind"`
 	Owner    PartyID      `json:"owner"`
 	Invitee  PartyID      `json:"invitee"`
 	Target   Target       `json:"target"`
 	Via      LegID        `json:"via,omitempty"`
-	Route    LegID        `json:"route,omitempty"`
+	Route    RouteID      `json:"route,omitempty"`
 	State    RequestState `json:"state"`
 	Started  *time.Time   `json:"started,omitempty"`
 	Deadline *time.Time   `json:"deadline,omitempty"`
@@ -419,13 +419,14 @@ type jsonEvent struct {
 	To          string       `json:"to,omitempty"`
 	Trigger     Trigger      `json:"trigger,omitempty"`
 	Leg         LegID        `json:"leg,omitempty"`
+	Request     RequestID    `json:"request,omitempty"` // v2: a request event's request (v1 had it in "leg")
 	Via         LegID        `json:"via,omitempty"`
-	Route       LegID        `json:"route,omitempty"`
+	Route       RouteID      `json:"route,omitempty"`
 	Deadline    *time.Time   `json:"deadline,omitempty"`
 	Target      *Target      `json:"target,omitempty"`
 	Supervised  PartyID      `json:"supervised,omitempty"`
 	Medium      *Medium      `json:"medium,omitempty"`
-	Request     *RequestKind `json:"request_kind,omitempty"`
+	RequestKind *RequestKind `json:"request_kind,omitempty"`
 	Kind        *MessageKind `json:"kind,omitempty"`
 	Text        string       `json:"text,omitempty"`
 	Seq         uint32       `json:"seq,omitempty"`
@@ -442,7 +443,7 @@ type jsonEvent struct {
 // it in Event). Fingerprint is not on the wire.
 func (e Event) MarshalJSON() ([]byte, error) {
 	j := jsonEvent{Schema: EventSchema, Interaction: e.Interaction, Version: e.Version, Position: e.Position, Time: e.Time.UTC(), Type: e.Type,
-		Actor: e.Actor, Cause: e.Cause, Scope: e.Scope, Party: e.Party, From: e.From, To: e.To, Trigger: e.Trigger, Leg: e.Leg, Via: e.Via,
+		Actor: e.Actor, Cause: e.Cause, Scope: e.Scope, Party: e.Party, From: e.From, To: e.To, Trigger: e.Trigger, Leg: e.Leg, Request: e.RequestID, Via: e.Via,
 		Route: e.Route, Deadline: timeOf(e.Deadline), Text: e.Text, Seq: e.Seq, Supervised: e.Supervised, Attachments: attachmentsDoc(e.Attachments.all())}
 	if e.Role != RoleNone || e.Type == EventMembership || e.Type == EventRole {
 		r := e.Role
@@ -456,9 +457,9 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		m := e.Medium
 		j.Medium = &m
 	}
-	if e.Request != RequestNoKind {
-		k := e.Request
-		j.Request = &k
+	if e.RequestKind != RequestNoKind {
+		k := e.RequestKind
+		j.RequestKind = &k
 	}
 	if e.Kind != KindText || e.Type == EventMessage {
 		k := e.Kind
@@ -466,7 +467,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	}
 	if e.Type == EventMessage {
 		if n := noticeOf(&e); n != nil {
-			j.Notice, j.Trigger, j.Party, j.Target, j.Request = n, "", "", nil, nil
+			j.Notice, j.Trigger, j.Party, j.Target, j.RequestKind = n, "", "", nil, nil
 		}
 	}
 	return json.Marshal(j)
@@ -482,7 +483,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	out := Event{Interaction: j.Interaction, Version: j.Version, Position: j.Position, Time: j.Time.UTC(), Type: j.Type, Actor: j.Actor, Cause: j.Cause,
-		Scope: j.Scope, Party: j.Party, From: j.From, To: j.To, Trigger: j.Trigger, Leg: j.Leg, Via: j.Via, Route: j.Route,
+		Scope: j.Scope, Party: j.Party, From: j.From, To: j.To, Trigger: j.Trigger, Leg: j.Leg, RequestID: j.Request, Via: j.Via, Route: j.Route,
 		Deadline: timeFrom(j.Deadline), Text: j.Text, Seq: j.Seq, Supervised: j.Supervised, Attachments: NewFiles(attachmentsOf(j.Attachments))}
 	if j.Role != nil {
 		out.Role = *j.Role
@@ -493,8 +494,8 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	if j.Medium != nil {
 		out.Medium = *j.Medium
 	}
-	if j.Request != nil {
-		out.Request = *j.Request
+	if j.RequestKind != nil {
+		out.RequestKind = *j.RequestKind
 	}
 	if j.Kind != nil {
 		out.Kind = *j.Kind

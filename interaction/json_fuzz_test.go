@@ -57,8 +57,8 @@ func FuzzJSONDocuments(f *testing.F) {
 			}
 		}
 	}
-	f.Add([]byte(`{"schema":"chatconsult.event/v1","type":"message","kind":"notice","notice":{"code":"transferred","parties":["a","b"],"what":"consultation"}}`))
-	f.Add([]byte(`{"schema":"chatconsult.delta/v1","event":{"schema":"chatconsult.event/v1","type":"leg","medium":"voice"}}`))
+	f.Add([]byte(`{"schema":"chatconsult.event/v2","type":"message","kind":"notice","notice":{"code":"transferred","parties":["a","b"],"what":"consultation"}}`))
+	f.Add([]byte(`{"schema":"chatconsult.delta/v2","event":{"schema":"chatconsult.event/v2","type":"leg","medium":"voice"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		roundTrip[interaction.View](t, data)
 		roundTrip[interaction.Page](t, data)

@@ -192,7 +192,7 @@ func TestJSONDecodeRefuses(t *testing.T) {
 		}
 	}
 	var ev interaction.Event
-	if err := json.Unmarshal([]byte(`{"schema":"chatconsult.event/v1","type":"message","kind":"text","notice":{"code":"declined","parties":[],"what":"consultation"}}`), &ev); !errors.Is(err, interaction.ErrBadInput) {
+	if err := json.Unmarshal([]byte(`{"schema":"chatconsult.event/v2","type":"message","kind":"text","notice":{"code":"declined","parties":[],"what":"consultation"}}`), &ev); !errors.Is(err, interaction.ErrBadInput) {
 		t.Errorf("notice on a text message: %v", err)
 	}
 }

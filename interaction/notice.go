@@ -87,7 +87,7 @@ func (n *Notice) Render(name func(PartyID) string) string {
 // code, Party the first party, Target the second party (as an agent
 // target) or the routing target, Request what was asked.
 func noticeEvent(n *Notice, ev *Event) {
-	ev.Trigger, ev.Request = Trigger(n.Code.String()), n.What
+	ev.Trigger, ev.RequestKind = Trigger(n.Code.String()), n.What
 	if len(n.Parties) > 0 {
 		ev.Party = n.Parties[0]
 	}
@@ -104,7 +104,7 @@ func noticeOf(ev *Event) *Notice {
 	if ev.Kind != KindNotice || ev.Trigger == "" {
 		return nil
 	}
-	n := &Notice{Code: noticeCodeNamed(string(ev.Trigger)), What: ev.Request}
+	n := &Notice{Code: noticeCodeNamed(string(ev.Trigger)), What: ev.RequestKind}
 	if ev.Party != "" {
 		n.Parties = append(n.Parties, ev.Party)
 	}

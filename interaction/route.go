@@ -15,13 +15,13 @@ package interaction
 
 // Route is one routed invitation, as State.Route derives it.
 type Route struct {
-	ID     LegID
-	Owner  PartyID // who asked: the legs' Owner, the requests' From
+	ID     RouteID
+	Owner  PartyID // who asked: the legs' and requests' Owner
 	Target Target
 	Medium Medium // of a consultation
-	// Request is the kind of a direct transfer or conference request;
+	// RequestKind is the kind of a direct transfer or conference request;
 	// RequestNoKind for a consultation.
-	Request RequestKind
+	RequestKind RequestKind
 	// Offers are the legs (or requests) of the route, in the order they
 	// were made; Tried their agents.
 	Offers []LegID
@@ -36,7 +36,7 @@ type Route struct {
 // Route returns the routed invitation with that route ID, or nil.
 //
 // Decides R-X1: a routed invitation's offers, the agents tried and the first accept, as stored state.
-func (s *State) Route(id LegID) *Route {
+func (s *State) Route(id RouteID) *Route {
 	if id == "" {
 		return nil
 	}
@@ -60,9 +60,9 @@ func (s *State) Route(id LegID) *Route {
 			continue
 		}
 		if r == nil {
-			r = &Route{ID: id, Owner: q.Owner, Target: q.Target, Request: q.Kind}
+			r = &Route{ID: id, Owner: q.Owner, Target: q.Target, RequestKind: q.Kind}
 		}
-		r.add(q.ID, q.Invitee, q.State == RequestPending, q.State == RequestAccepted)
+		r.add(LegID(q.ID), q.Invitee, q.State == RequestPending, q.State == RequestAccepted)
 	}
 	return r
 }
@@ -74,7 +74,7 @@ func (s *State) RouteOf(inv LegID) *Route {
 	if l := s.Leg(inv); l != nil {
 		return s.Route(l.Route)
 	}
-	if q := s.Request(inv); q != nil {
+	if q := s.Request(RequestID(inv)); q != nil {
 		return s.Route(q.Route)
 	}
 	return nil

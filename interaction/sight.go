@@ -312,7 +312,7 @@ func (s *State) recordChange(ev *Event) {
 		}
 		if c.leg < 0 {
 			for j := range s.Requests {
-				if s.Requests[j].ID == ev.Scope.Leg {
+				if LegID(s.Requests[j].ID) == ev.Scope.Leg {
 					c.leg = int32(-1 - j)
 				}
 			}
@@ -337,7 +337,7 @@ func (s *State) changeScope(c *partyChange) Scope {
 		if c.leg >= 0 && int(c.leg) < len(s.Legs) {
 			sc.Leg = s.Legs[c.leg].ID
 		} else if j := int(-1 - c.leg); c.leg < 0 && j < len(s.Requests) {
-			sc.Leg = s.Requests[j].ID
+			sc = RequestScope(s.Requests[j].ID)
 		}
 	case ScopeParty, ScopeCoach:
 		if int(c.party) < len(s.Parties) {

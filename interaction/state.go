@@ -101,7 +101,7 @@ type Leg struct {
 	Owner   PartyID // the owner who started it
 	Invitee PartyID // the target agent (resolved from Target)
 	Target  Target  // what the owner asked for (R-C2)
-	Route   LegID   // the routed invitation it is an offer of (R-X1); empty for a named agent
+	Route   RouteID // the routed invitation it is an offer of (R-X1); empty for a named agent
 	Medium  Medium  // chat, IM or voice (R-C10)
 	State   LegState
 	Since   uint64 // stream version of the invitation
@@ -118,13 +118,13 @@ func (l *Leg) Live() bool { return l.State == LegInviting || l.State == LegActiv
 
 // Request is one transfer or conference request waiting for its target (R-F4, R-X4).
 type Request struct {
-	ID       LegID
+	ID       RequestID
 	Kind     RequestKind
 	Owner    PartyID // the owner who asked
 	Invitee  PartyID // the target agent
 	Target   Target
-	Via      LegID // the consultation it came from; empty for a direct one (R-X4)
-	Route    LegID // the routed invitation it is an offer of (R-X1); empty for a named agent
+	Via      LegID   // the consultation it came from; empty for a direct one (R-X4)
+	Route    RouteID // the routed invitation it is an offer of (R-X1); empty for a named agent
 	State    RequestState
 	Started  time.Time
 	Deadline time.Time // when it times out unanswered (zero: never), as for a Leg
@@ -156,7 +156,7 @@ func (s *State) Leg(id LegID) *Leg {
 }
 
 // Request returns the request with that ID, or nil (newest first, as Leg).
-func (s *State) Request(id LegID) *Request {
+func (s *State) Request(id RequestID) *Request {
 	for i := len(s.Requests) - 1; i >= 0; i-- {
 		if s.Requests[i].ID == id {
 			return &s.Requests[i]
@@ -381,16 +381,16 @@ func (s *State) Apply(ev *Event) error {
 			l.Ended = ev.Time
 		}
 	case EventRequest:
-		r := s.Request(ev.Leg)
+		r := s.Request(ev.RequestID)
 		if r == nil {
 			if ev.From != string(RequestNone) {
-				return corrupt(ev, "unknown request %s", ev.Leg)
+				return corrupt(ev, "unknown request %s", ev.RequestID)
 			}
-			s.Requests = append(s.Requests, Request{ID: ev.Leg, Kind: ev.Request, Owner: ev.Actor, Invitee: ev.Party, Target: ev.Target, Via: ev.Via, Route: ev.Route, State: RequestNone, Started: ev.Time, Deadline: ev.Deadline})
+			s.Requests = append(s.Requests, Request{ID: ev.RequestID, Kind: ev.RequestKind, Owner: ev.Actor, Invitee: ev.Party, Target: ev.Target, Via: ev.Via, Route: ev.Route, State: RequestNone, Started: ev.Time, Deadline: ev.Deadline})
 			r = &s.Requests[len(s.Requests)-1]
 		}
 		if r.State != RequestState(ev.From) || !RequestMachine.Allows(RequestState(ev.From), ev.Trigger, RequestState(ev.To)) {
-			return corrupt(ev, "request %s %s -%s-> %s not declared from %s", ev.Leg, ev.From, ev.Trigger, ev.To, r.State)
+			return corrupt(ev, "request %s %s -%s-> %s not declared from %s", ev.RequestID, ev.From, ev.Trigger, ev.To, r.State)
 		}
 		r.State = RequestState(ev.To)
 		if ev.To != string(RequestPending) {

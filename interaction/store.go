@@ -295,9 +295,9 @@ type eventDetail struct {
 	from     string
 	to       string
 	trigger  Trigger
-	leg      LegID
+	leg      LegID // Event.Leg; a request event's Event.RequestID (it names no leg)
 	via      LegID
-	route    LegID
+	route    RouteID
 	deadline time.Time
 	target   Target
 	medium   Medium
@@ -316,9 +316,12 @@ func storeEvent(ev *Event) storedEvent {
 		fingerprint: ev.Fingerprint,
 	}
 	d := eventDetail{party: ev.Party, from: ev.From, to: ev.To, trigger: ev.Trigger, leg: ev.Leg, via: ev.Via,
-		route: ev.Route, deadline: ev.Deadline, target: ev.Target, medium: ev.Medium, request: ev.Request,
+		route: ev.Route, deadline: ev.Deadline, target: ev.Target, medium: ev.Medium, request: ev.RequestKind,
 		supervised: ev.Supervised}
 	d.attachments = ev.Attachments
+	if ev.Type == EventRequest {
+		d.leg = LegID(ev.RequestID)
+	}
 	if d != (eventDetail{leg: ev.Scope.Leg}) {
 		se.detail = new(eventDetail) // allocated here only: &d would put every d on the heap
 		*se.detail = d
@@ -334,9 +337,12 @@ func (se *storedEvent) expand(id ID, ev *Event) {
 	}
 	if d := se.detail; d != nil {
 		ev.Party, ev.From, ev.To, ev.Trigger, ev.Leg, ev.Via = d.party, d.from, d.to, d.trigger, d.leg, d.via
-		ev.Route, ev.Deadline, ev.Target, ev.Medium, ev.Request = d.route, d.deadline, d.target, d.medium, d.request
+		ev.Route, ev.Deadline, ev.Target, ev.Medium, ev.RequestKind = d.route, d.deadline, d.target, d.medium, d.request
 		ev.Supervised = d.supervised
 		ev.Attachments = d.attachments
+		if se.typ == EventRequest {
+			ev.Leg, ev.RequestID = "", RequestID(d.leg)
+		}
 	}
 }
 

@@ -101,6 +101,8 @@ func (s *State) validate(ev *Event) error {
 		return refuse(ev, "R-X5", checkStream, "opens interaction %q in the stream of %q", ev.Interaction, s.ID)
 	case s.Version > 0 && ev.Interaction != s.ID:
 		return refuse(ev, "R-X5", checkStream, "event of interaction %q in the stream of %q", ev.Interaction, s.ID)
+	case ev.RequestID != "" && ev.Type != EventRequest:
+		return refuse(ev, "R-X5", checkInput, "%s event names request %s: only a request event does", ev.Type, ev.RequestID)
 	}
 	// Every event names who caused it (R-X5): the system or a party of the
 	// interaction. Every command but Open checks its acting party
@@ -357,7 +359,7 @@ func (s *State) validateInvite(ev *Event, actor *Party) error {
 			if ev.Role == RoleConsultant && l.Invitee == ev.Party && l.State == LegInviting {
 				return nil // the target of the consultation just started (R-C3)
 			}
-		} else if r := s.lastRequest(ev.Scope.Leg); r != nil && r.Via == "" && r.Invitee == ev.Party && r.State == RequestPending {
+		} else if r := s.lastRequest(RequestID(ev.Scope.Leg)); r != nil && r.Via == "" && r.Invitee == ev.Party && r.State == RequestPending {
 			if (r.Kind == RequestTransfer && ev.Role == RoleOwner) || (r.Kind == RequestConference && ev.Role == RoleMember) {
 				return nil // the agent of a direct request (R-X4)
 			}
@@ -404,7 +406,7 @@ func (s *State) validateMembershipScope(ev *Event) error {
 			return nil
 		}
 		if sc.Kind == ScopeLeg && sc.Party == "" && s.lastLeg(sc.Leg) == nil {
-			if r := s.lastRequest(sc.Leg); r != nil && r.Invitee == ev.Party {
+			if r := s.lastRequest(RequestID(sc.Leg)); r != nil && r.Invitee == ev.Party {
 				return nil
 			}
 		}
@@ -589,7 +591,7 @@ func (s *State) validateLeg(ev *Event, actor *Party) error {
 		if ev.From != string(LegNone) {
 			return refuse(ev, "R-X5", checkTransition, "unknown leg %s", ev.Leg)
 		}
-		if s.lastRequest(ev.Leg) != nil {
+		if s.lastRequest(RequestID(ev.Leg)) != nil {
 			return refuse(ev, "R-X5", checkInput, "leg %s has a request's ID", ev.Leg)
 		}
 		if err := s.validateInvitation(ev, actor, "R-C1"); err != nil {
@@ -637,7 +639,7 @@ func validateFirer(ev *Event, m *Chart, owner, target PartyID) error {
 	if !ok || p.By&ByCascade != 0 || m.MayFire(ev.Trigger, FirerOf(ev.Actor, owner, target)) {
 		return nil
 	}
-	return refuse(ev, p.Rule, checkParty, "%s fires %s on %s %s of %s and %s: only %s may", ev.Actor, ev.Trigger, m.Name, ev.Leg, owner, target, p.By.words())
+	return refuse(ev, p.Rule, checkParty, "%s fires %s on %s %s of %s and %s: only %s may", ev.Actor, ev.Trigger, m.Name, ev.Invitation(), owner, target, p.By.words())
 }
 
 // validateInvitation: the first event of a leg or request is the present
@@ -666,54 +668,57 @@ func (s *State) validateInvitation(ev *Event, owner *Party, rule string) error {
 // the clock times it out (TimeOutRequest, Reroute); anyone may cancel it
 // along with what it depends on (CancelRequest).
 func (s *State) validateRequest(ev *Event, actor *Party) error {
-	if ev.Leg == "" {
+	if ev.RequestID == "" {
 		return refuse(ev, "R-X4", checkInput, "request without an ID")
 	}
-	r := s.lastRequest(ev.Leg)
+	if ev.Leg != "" {
+		return refuse(ev, "R-X5", checkInput, "request %s event names leg %s", ev.RequestID, ev.Leg)
+	}
+	r := s.lastRequest(ev.RequestID)
 	if r == nil {
 		if ev.From != string(RequestNone) {
-			return refuse(ev, "R-X5", checkTransition, "unknown request %s", ev.Leg)
+			return refuse(ev, "R-X5", checkTransition, "unknown request %s", ev.RequestID)
 		}
-		if s.lastLeg(ev.Leg) != nil {
-			return refuse(ev, "R-X5", checkInput, "request %s has a leg's ID", ev.Leg)
+		if s.lastLeg(LegID(ev.RequestID)) != nil {
+			return refuse(ev, "R-X5", checkInput, "request %s has a leg's ID", ev.RequestID)
 		}
 		if err := s.validateInvitation(ev, actor, "R-X4"); err != nil {
 			return err
 		}
-		if ev.Request != RequestTransfer && ev.Request != RequestConference {
-			return refuse(ev, "R-X4", checkInput, "request of kind %d", ev.Request)
+		if ev.RequestKind != RequestTransfer && ev.RequestKind != RequestConference {
+			return refuse(ev, "R-X4", checkInput, "request of kind %d", ev.RequestKind)
 		}
 		if ev.Target.Kind > TargetQueue {
 			return refuse(ev, "R-C2", checkInput, "unknown target kind %d", ev.Target.Kind)
 		}
 		if ev.Via != "" {
 			if l := s.lastLeg(ev.Via); l == nil || l.Owner != ev.Actor || l.Invitee != ev.Party || l.State != LegActive {
-				return refuse(ev, "R-F1", checkParty, "request %s via %s, not an active consultation of %s with %s", ev.Leg, ev.Via, ev.Actor, ev.Party)
+				return refuse(ev, "R-F1", checkParty, "request %s via %s, not an active consultation of %s with %s", ev.RequestID, ev.Via, ev.Actor, ev.Party)
 			}
 		}
 		if err := s.validateOffer(ev); err != nil {
 			return err
 		}
 	} else if ev.Route != "" || !ev.Deadline.IsZero() {
-		return refuse(ev, "R-X1", checkInput, "request %s names its route or deadline after it was made", ev.Leg)
+		return refuse(ev, "R-X1", checkInput, "request %s names its route or deadline after it was made", ev.RequestID)
 	}
 	via := ev.Via
 	if r != nil {
 		via = r.Via
 	}
-	want := LegScope(ev.Leg)
+	want := RequestScope(ev.RequestID)
 	if via != "" {
 		want = LegScope(via)
 	}
 	if ev.Scope != want {
-		return refuse(ev, "R-C5", checkLegPrivate, "request %s event in scope %s", ev.Leg, scopeName(ev.Scope))
+		return refuse(ev, "R-C5", checkLegPrivate, "request %s event in scope %s", ev.RequestID, scopeName(ev.Scope))
 	}
 	state := RequestNone
 	if r != nil {
 		state = r.State
 	}
 	if state != RequestState(ev.From) || !RequestMachine.Allows(RequestState(ev.From), ev.Trigger, RequestState(ev.To)) {
-		return refuse(ev, "R-X5", checkTransition, "request %s %s -%s-> %s not declared from %s", ev.Leg, ev.From, ev.Trigger, ev.To, state)
+		return refuse(ev, "R-X5", checkTransition, "request %s %s -%s-> %s not declared from %s", ev.RequestID, ev.From, ev.Trigger, ev.To, state)
 	}
 	if r == nil {
 		return nil // the request itself: its actor was checked above
@@ -743,7 +748,7 @@ func (s *State) validateOffer(ev *Event) error {
 	if !ev.Deadline.IsZero() && !eventTimeOf(ev.Time).before(eventTimeOf(ev.Deadline)) {
 		// consult's commands set a deadline their time-out after the
 		// invitation (R-X1).
-		return refuse(ev, "R-X1", checkInput, "%s %s is due at %s, not after it is made", ev.Type, ev.Leg, ev.Deadline.Format(time.RFC3339Nano))
+		return refuse(ev, "R-X1", checkInput, "%s %s is due at %s, not after it is made", ev.Type, ev.Invitation(), ev.Deadline.Format(time.RFC3339Nano))
 	}
 	if ev.Route == "" {
 		return nil
@@ -752,19 +757,19 @@ func (s *State) validateOffer(ev *Event) error {
 		return refuse(ev, "R-X6", checkInput, "route ID %s", why)
 	}
 	if ev.Target.Kind == TargetAgent || ev.Via != "" {
-		return refuse(ev, "R-X1", checkInput, "%s %s is routed, but it is aimed at a named agent or made from a consultation", ev.Type, ev.Leg)
+		return refuse(ev, "R-X1", checkInput, "%s %s is routed, but it is aimed at a named agent or made from a consultation", ev.Type, ev.Invitation())
 	}
 	r := s.Route(ev.Route)
 	if r == nil {
 		return nil // the route's first offer
 	}
 	request := ev.Type == EventRequest
-	if (r.Request != RequestNoKind) != request || r.Owner != ev.Actor || r.Target != ev.Target ||
-		(request && r.Request != ev.Request) || (!request && r.Medium != ev.Medium) {
-		return refuse(ev, "R-X1", checkParty, "%s %s joins route %s of another owner, target, medium or kind", ev.Type, ev.Leg, ev.Route)
+	if (r.RequestKind != RequestNoKind) != request || r.Owner != ev.Actor || r.Target != ev.Target ||
+		(request && r.RequestKind != ev.RequestKind) || (!request && r.Medium != ev.Medium) {
+		return refuse(ev, "R-X1", checkParty, "%s %s joins route %s of another owner, target, medium or kind", ev.Type, ev.Invitation(), ev.Route)
 	}
 	if r.Taken != "" {
-		return refuse(ev, "R-X1", checkTransition, "%s %s offers route %s, which %s took already", ev.Type, ev.Leg, ev.Route, r.Taken)
+		return refuse(ev, "R-X1", checkTransition, "%s %s offers route %s, which %s took already", ev.Type, ev.Invitation(), ev.Route, r.Taken)
 	}
 	if r.HasTried(ev.Party) {
 		return refuse(ev, "R-X1", checkParty, "%s is offered route %s a second time", ev.Party, ev.Route)
@@ -776,7 +781,7 @@ func (s *State) validateOffer(ev *Event) error {
 // (a Scheduler fires it at the deadline, on the clock's time).
 func validateDue(ev *Event, deadline time.Time) error {
 	if !deadline.IsZero() && eventTimeOf(ev.Time).before(eventTimeOf(deadline)) {
-		return refuse(ev, "R-X1", checkTransition, "%s times out at %s, before its deadline %s", ev.Leg, ev.Time.Format(time.RFC3339Nano), deadline.Format(time.RFC3339Nano))
+		return refuse(ev, "R-X1", checkTransition, "%s times out at %s, before its deadline %s", ev.Invitation(), ev.Time.Format(time.RFC3339Nano), deadline.Format(time.RFC3339Nano))
 	}
 	return nil
 }
@@ -785,16 +790,16 @@ func validateDue(ev *Event, deadline time.Time) error {
 // AcceptOffer). An offer of a routed invitation is taken only while no
 // other offer of it is out or taken: the first accept rescinds the rivals in
 // the same write, so an invitation is never accepted by two agents (R-X1).
-func (s *State) validateTake(ev *Event, route LegID) error {
+func (s *State) validateTake(ev *Event, route RouteID) error {
 	r := s.Route(route)
 	if r == nil {
 		return nil
 	}
 	if r.Taken != "" {
-		return refuse(ev, "R-X1", checkTransition, "%s accepts %s of route %s, which %s took already", ev.Actor, ev.Leg, route, r.Taken)
+		return refuse(ev, "R-X1", checkTransition, "%s accepts %s of route %s, which %s took already", ev.Actor, ev.Invitation(), route, r.Taken)
 	}
-	if rivals := r.Rivals(ev.Leg); len(rivals) > 0 {
-		return refuse(ev, "R-X1", checkTransition, "%s accepts %s of route %s while %s is still offered", ev.Actor, ev.Leg, route, rivals[0])
+	if rivals := r.Rivals(ev.Invitation()); len(rivals) > 0 {
+		return refuse(ev, "R-X1", checkTransition, "%s accepts %s of route %s while %s is still offered", ev.Actor, ev.Invitation(), route, rivals[0])
 	}
 	return nil
 }
@@ -811,7 +816,7 @@ func (s *State) lastLeg(id LegID) *Leg {
 }
 
 // lastRequest is State.Request searching from the newest request.
-func (s *State) lastRequest(id LegID) *Request {
+func (s *State) lastRequest(id RequestID) *Request {
 	for i := len(s.Requests) - 1; i >= 0; i-- {
 		if s.Requests[i].ID == id {
 			return &s.Requests[i]

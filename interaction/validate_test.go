@@ -124,7 +124,7 @@ func legInvite(owner, target interaction.PartyID) interaction.Event {
 var billing = interaction.Target{Kind: interaction.TargetSkill, ID: "billing"}
 
 // offer is the invitation of leg to agent as an offer of route (R-X1).
-func offer(leg interaction.LegID, agent interaction.PartyID, target interaction.Target, route interaction.LegID) interaction.Event {
+func offer(leg interaction.LegID, agent interaction.PartyID, target interaction.Target, route interaction.RouteID) interaction.Event {
 	return interaction.Event{Type: interaction.EventLeg, Actor: "agent1", Party: agent, Leg: leg, Target: target, Route: route,
 		From: string(interaction.LegNone), To: string(interaction.LegInviting), Trigger: "invite", Scope: interaction.LegScope(leg)}
 }

@@ -87,7 +87,7 @@ func (s *State) canSee(p *Party, author PartyID, sc Scope, version uint64) bool 
 		if l := s.Leg(sc.Leg); l != nil {
 			return viewer == l.Owner || viewer == l.Invitee
 		}
-		if r := s.Request(sc.Leg); r != nil {
+		if r := s.Request(RequestID(sc.Leg)); r != nil {
 			return viewer == r.Owner || viewer == r.Invitee
 		}
 		return false

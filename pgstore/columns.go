@@ -81,7 +81,7 @@ func (c *columns) add(events []interaction.Event) {
 		c.from = append(c.from, ev.From)
 		c.to = append(c.to, ev.To)
 		c.trigger = append(c.trigger, string(ev.Trigger))
-		c.leg = append(c.leg, string(ev.Leg))
+		c.leg = append(c.leg, legColumn(ev))
 		c.via = append(c.via, string(ev.Via))
 		c.route = append(c.route, string(ev.Route))
 		c.deadlineS = append(c.deadlineS, ev.Deadline.Unix())
@@ -91,7 +91,7 @@ func (c *columns) add(events []interaction.Event) {
 		c.supervised = append(c.supervised, string(ev.Supervised))
 		c.attachments = append(c.attachments, encodeAttachments(ev.Attachments))
 		c.medium = append(c.medium, int16(ev.Medium))
-		c.request = append(c.request, int16(ev.Request))
+		c.request = append(c.request, int16(ev.RequestKind))
 		c.body = append(c.body, []byte(ev.Text))
 		c.kind = append(c.kind, int16(ev.Kind))
 		c.seq = append(c.seq, int64(ev.Seq))
@@ -138,8 +138,11 @@ func scanEvents(rows pgx.Rows) ([]interaction.Event, error) {
 		ev.Actor, ev.Type = interaction.PartyID(actor), interaction.EventType(typ)
 		ev.Scope = interaction.Scope{Kind: interaction.ScopeKind(scopeKind), Leg: interaction.LegID(scopeLeg), Party: interaction.PartyID(scopeParty)}
 		ev.Party, ev.Role = interaction.PartyID(party), interaction.Role(role)
-		ev.Leg, ev.Via, ev.Route = interaction.LegID(leg), interaction.LegID(via), interaction.LegID(route)
-		ev.Target.Kind, ev.Medium, ev.Request = interaction.TargetKind(targetKind), interaction.Medium(medium), interaction.RequestKind(req)
+		ev.Leg, ev.Via, ev.Route = interaction.LegID(leg), interaction.LegID(via), interaction.RouteID(route)
+		if ev.Type == interaction.EventRequest {
+			ev.RequestID, ev.Leg = interaction.RequestID(leg), "" // see legColumn
+		}
+		ev.Target.Kind, ev.Medium, ev.RequestKind = interaction.TargetKind(targetKind), interaction.Medium(medium), interaction.RequestKind(req)
 		ev.Text, ev.Kind, ev.Seq = string(body), interaction.MessageKind(kind), uint32(seq)
 		ev.Fingerprint, ev.Supervised = uint64(fingerprint), interaction.PartyID(supervised)
 		files, err := decodeAttachments(attachments)
@@ -171,7 +174,7 @@ func checkEvents(id interaction.ID, expected uint64, events []interaction.Event)
 				Detail: "a deadline outside the years 1678 to 2262, which the table of deadlines cannot hold"}
 		}
 		for _, s := range [...]string{string(ev.Interaction), string(ev.Actor), ev.Cause, string(ev.Scope.Leg),
-			string(ev.Scope.Party), string(ev.Party), ev.From, ev.To, string(ev.Trigger), string(ev.Leg), string(ev.Via), string(ev.Route), ev.Target.ID, string(ev.Supervised)} {
+			string(ev.Scope.Party), string(ev.Party), ev.From, ev.To, string(ev.Trigger), legColumn(ev), string(ev.Via), string(ev.Route), ev.Target.ID, string(ev.Supervised)} {
 			if !storableText(s) {
 				return &interaction.Error{Kind: interaction.ErrBadInput, Op: "append", Interaction: id,
 					Detail: "an identifier holds NUL or invalid UTF-8, which PostgreSQL text cannot store"}
@@ -189,4 +192,15 @@ var (
 
 func storableText(s string) bool {
 	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+}
+
+// legColumn is what the leg column holds: an event's Leg, or a request
+// event's RequestID (a request event names no leg, and no other event a
+// request: interaction.Event). Rows written when a request event's ID was
+// its Leg read back the same.
+func legColumn(ev *interaction.Event) string {
+	if ev.Type == interaction.EventRequest {
+		return string(ev.RequestID)
+	}
+	return string(ev.Leg)
 }

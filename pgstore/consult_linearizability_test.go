@@ -55,7 +55,7 @@ func eventsSig(events []interaction.Event) string {
 		if i == 0 {
 			fmt.Fprintf(&b, "@%d ", ev.Time.UnixNano())
 		}
-		fmt.Fprintf(&b, "%s %s %s>%s %s %s", ev.Type, ev.Leg, ev.From, ev.To, ev.Trigger, ev.Party)
+		fmt.Fprintf(&b, "%s %s %s>%s %s %s", ev.Type, string(ev.Leg)+string(ev.RequestID), ev.From, ev.To, ev.Trigger, ev.Party)
 		if !ev.Deadline.IsZero() {
 			fmt.Fprintf(&b, " due %d", ev.Deadline.UnixNano())
 		}
@@ -193,7 +193,7 @@ func randomConsultCommand(r *rand.Rand, h consultHint) (interaction.PartyID, int
 	case kind > 19 && h.req > 0 && r.IntN(3) > 0:
 		m = h.req
 	}
-	req := interaction.LegID(fmt.Sprintf("R%d", m))
+	req := interaction.RequestID(fmt.Sprintf("R%d", m))
 	asked := []interaction.PartyID{"agent3", "agent4"}[r.IntN(2)]
 	if m == h.req {
 		asked = h.asked
@@ -263,7 +263,7 @@ func (h *consultHint) learn(events []interaction.Event) {
 				h.leg = n
 			}
 		case ev.Type == interaction.EventRequest && ev.From == string(interaction.RequestNone):
-			if _, err := fmt.Sscanf(string(ev.Leg), "R%d", &n); err == nil {
+			if _, err := fmt.Sscanf(string(ev.RequestID), "R%d", &n); err == nil {
 				h.req, h.asked = n, ev.Party
 			}
 		case ev.Type == interaction.EventRole && ev.Role == interaction.RoleOwner:

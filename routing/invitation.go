@@ -228,13 +228,13 @@ func invitationStep(id interaction.ID, ev *interaction.Event) (invitationKey, in
 		}
 		return k, answerTrigger(ev), nil
 	case interaction.EventRequest:
-		k := invitationKey{interaction: id, id: ev.Leg}
+		k := invitationKey{interaction: id, id: ev.Invitation()}
 		if ev.From == string(interaction.RequestNone) {
 			kind := InviteConference
-			if ev.Request == interaction.RequestTransfer {
+			if ev.RequestKind == interaction.RequestTransfer {
 				kind = InviteTransfer
 			}
-			return k, "offer", &Invitation{Interaction: id, ID: ev.Leg, Kind: kind,
+			return k, "offer", &Invitation{Interaction: id, ID: ev.Invitation(), Kind: kind,
 				Agent: ev.Party, From: ev.Actor, Target: ev.Target, Medium: interaction.MediumChat}
 		}
 		return k, answerTrigger(ev), nil

@@ -199,7 +199,7 @@ func (d *Directory) resumeAll(st *interaction.State) {
 			if r.Kind == interaction.RequestTransfer {
 				kind = InviteTransfer
 			}
-			d.resume(invitationKey{interaction: st.ID, id: r.ID}, Invitation{Interaction: st.ID, ID: r.ID, Kind: kind,
+			d.resume(invitationKey{interaction: st.ID, id: interaction.LegID(r.ID)}, Invitation{Interaction: st.ID, ID: interaction.LegID(r.ID), Kind: kind,
 				Agent: r.Invitee, From: r.Owner, Target: r.Target, Medium: interaction.MediumChat, Offered: r.Started})
 		}
 	}

@@ -235,7 +235,7 @@ func PendingOffers(st *interaction.State) map[interaction.PartyID][]interaction.
 	}
 	for i := range st.Requests {
 		if r := &st.Requests[i]; r.State == interaction.RequestPending {
-			add(r.Invitee, r.ID)
+			add(r.Invitee, interaction.LegID(r.ID))
 		}
 	}
 	if st.Status == interaction.StatusWaiting {

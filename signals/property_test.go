@@ -145,7 +145,7 @@ func TestRC9TrackerProperties(t *testing.T) {
 			"conference": func(t *rapid.T) {
 				if ls := legs(interaction.LegActive); len(ls) > 0 {
 					l := rapid.SampledFrom(ls).Draw(t, "leg")
-					req := interaction.LegID(fmt.Sprint("req", n))
+					req := interaction.RequestID(fmt.Sprint("req", n))
 					n++
 					do(l.Owner, consult.Conference{Leg: l.ID, Request: req})
 					do(l.Invitee, consult.AcceptRequest{Request: req})

@@ -44,6 +44,14 @@ func fullEvent(t *testing.T, id interaction.ID, version uint64, n int) interacti
 	ev.Interaction, ev.Version, ev.Position = id, version, 0
 	ev.Time = baseTime.Add(time.Duration(n) * time.Nanosecond)
 	ev.Scope.Leg = "scope-leg" // differs from ev.Leg: both must survive
+	// An event names a leg or, a request event only, a request (a store
+	// may keep them in one place): every other event is a leg event here,
+	// with no request.
+	if n%2 == 0 {
+		ev.Type, ev.Leg = interaction.EventRequest, ""
+	} else {
+		ev.Type, ev.RequestID = interaction.EventLeg, ""
+	}
 	// A long text of multi-byte runes, with the NUL and other control
 	// characters that valid UTF-8 allows (CheckText lets them through).
 	ev.Text = strings.Repeat("Grüße, 你好 👋 \x00\t\r\n", 150) + fmt.Sprint(n)

@@ -80,7 +80,8 @@ func runStory(svc *interaction.Service, contact string) (interaction.ID, error) 
 	if err != nil {
 		return "", err
 	}
-	var leg, req interaction.LegID
+	var leg interaction.LegID
+	var req interaction.RequestID
 	steps := []func() error{
 		func() error { return svc.Assign(ctx, id, interaction.System, "agent1") },
 		func() error { return svc.Join(ctx, id, "agent1") },

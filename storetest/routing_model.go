@@ -351,7 +351,7 @@ func (w *modelWorld) pending(t *rapid.T, id interaction.ID, leg interaction.LegI
 	if l := st.Leg(leg); l != nil {
 		return l.State == interaction.LegInviting
 	}
-	if r := st.Request(leg); r != nil {
+	if r := st.Request(interaction.RequestID(leg)); r != nil {
 		return r.State == interaction.RequestPending
 	}
 	return false
@@ -408,7 +408,7 @@ func (w *modelWorld) invitationsOut(t *rapid.T) []modelInvitationRef {
 		}
 		for _, r := range st.Requests {
 			if r.State == interaction.RequestPending {
-				out = append(out, modelInvitationRef{id, r.ID, r.Invitee, r.Owner, true})
+				out = append(out, modelInvitationRef{id, interaction.LegID(r.ID), r.Invitee, r.Owner, true})
 			}
 		}
 	}
@@ -421,7 +421,7 @@ func (w *modelWorld) invitationsOut(t *rapid.T) []modelInvitationRef {
 func (w *modelWorld) accept(t *rapid.T) {
 	i := rapid.SampledFrom(w.invitationsOut(t)).Draw(t, "invitation")
 	if i.request {
-		modelRefused(t, w.svc.AcceptRequest(ctx, i.id, i.agent, i.leg))
+		modelRefused(t, w.svc.AcceptRequest(ctx, i.id, i.agent, interaction.RequestID(i.leg)))
 	} else {
 		modelRefused(t, w.svc.Accept(ctx, i.id, i.agent, i.leg))
 	}
@@ -430,7 +430,7 @@ func (w *modelWorld) accept(t *rapid.T) {
 func (w *modelWorld) decline(t *rapid.T) {
 	i := rapid.SampledFrom(w.invitationsOut(t)).Draw(t, "invitation")
 	if i.request {
-		modelRefused(t, w.svc.DeclineRequest(ctx, i.id, i.agent, i.leg))
+		modelRefused(t, w.svc.DeclineRequest(ctx, i.id, i.agent, interaction.RequestID(i.leg)))
 	} else {
 		modelRefused(t, w.svc.Decline(ctx, i.id, i.agent, i.leg))
 	}
@@ -439,7 +439,7 @@ func (w *modelWorld) decline(t *rapid.T) {
 func (w *modelWorld) cancel(t *rapid.T) {
 	i := rapid.SampledFrom(w.invitationsOut(t)).Draw(t, "invitation")
 	if i.request {
-		modelRefused(t, w.svc.CancelRequest(ctx, i.id, i.owner, i.leg))
+		modelRefused(t, w.svc.CancelRequest(ctx, i.id, i.owner, interaction.RequestID(i.leg)))
 	} else {
 		modelRefused(t, w.svc.Cancel(ctx, i.id, i.owner, i.leg))
 	}
@@ -553,7 +553,7 @@ func (w *modelWorld) adopt(t *rapid.T) {
 		}
 		for _, r := range st.Requests {
 			if r.Via == "" {
-				consider(r.ID, &modelTask{id: id, owner: r.Owner, target: r.Target, medium: interaction.MediumChat, request: r.Kind})
+				consider(interaction.LegID(r.ID), &modelTask{id: id, owner: r.Owner, target: r.Target, medium: interaction.MediumChat, request: r.Kind})
 			}
 		}
 	}
@@ -674,7 +674,7 @@ func modelLegOutcome(st *interaction.State, id interaction.LegID) (accepted, pen
 		}
 		return false, l.State == interaction.LegInviting
 	}
-	r := st.Request(id)
+	r := st.Request(interaction.RequestID(id))
 	return r.State == interaction.RequestAccepted, r.State == interaction.RequestPending
 }
 
@@ -728,7 +728,7 @@ func (w *modelWorld) drain(t *rapid.T) {
 			if l := st.Leg(leg); l != nil {
 				cancelled = cancelled || l.State == interaction.LegCancelled
 			} else {
-				cancelled = cancelled || st.Request(leg).State == interaction.RequestCancelled
+				cancelled = cancelled || st.Request(interaction.RequestID(leg)).State == interaction.RequestCancelled
 			}
 		}
 		named := k.target.Kind == interaction.TargetAgent

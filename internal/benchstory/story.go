@@ -31,7 +31,7 @@ func ConsultationTimed(ctx context.Context, svc *interaction.Service, took func(
 	const contact, owner, target interaction.PartyID = "contact", "agent1", "agent2"
 	id := interaction.ID(svc.IDs().NewID())
 	leg := consult.LegID(svc.IDs().NewID())
-	req := consult.LegID(svc.IDs().NewID())
+	req := consult.RequestID(svc.IDs().NewID())
 	steps := [Commands]struct {
 		actor interaction.PartyID
 		cmd   interaction.Command

@@ -106,8 +106,8 @@ func (s *Story) Transfer(owner PartyID, leg interaction.LegID) {
 
 // Conference: the owner asks the consultation's target to join the chat
 // (R-F1); it returns the request.
-func (s *Story) Conference(owner PartyID, leg interaction.LegID) interaction.LegID {
-	var req interaction.LegID
+func (s *Story) Conference(owner PartyID, leg interaction.LegID) interaction.RequestID {
+	var req interaction.RequestID
 	s.Step(owner, "asks the consultation's target to join the chat as a conference", func() (err error) {
 		req, err = s.Desk.Conference(s.ctx, s.ID, owner, leg)
 		return err
@@ -117,8 +117,8 @@ func (s *Story) Conference(owner PartyID, leg interaction.LegID) interaction.Leg
 
 // ConferenceWith: the owner asks agent to join the chat directly, without
 // a consultation first (R-X4); it returns the request.
-func (s *Story) ConferenceWith(owner, agent PartyID) interaction.LegID {
-	var req interaction.LegID
+func (s *Story) ConferenceWith(owner, agent PartyID) interaction.RequestID {
+	var req interaction.RequestID
 	target := interaction.Target{Kind: interaction.TargetAgent, ID: string(agent)}
 	s.Step(owner, "asks "+string(agent)+" to join the chat as a conference, without a consultation", func() (err error) {
 		req, err = s.Desk.ConferenceWith(s.ctx, s.ID, owner, target)
@@ -128,14 +128,14 @@ func (s *Story) ConferenceWith(owner, agent PartyID) interaction.LegID {
 }
 
 // AcceptRequest: the asked agent accepts a conference or transfer request.
-func (s *Story) AcceptRequest(agent PartyID, req interaction.LegID) {
+func (s *Story) AcceptRequest(agent PartyID, req interaction.RequestID) {
 	s.Step(agent, "accepts the request and joins the chat", func() error {
 		return s.Desk.AcceptRequest(s.ctx, s.ID, agent, req)
 	})
 }
 
 // DeclineRequest: the asked agent declines (R-F4).
-func (s *Story) DeclineRequest(agent PartyID, req interaction.LegID) {
+func (s *Story) DeclineRequest(agent PartyID, req interaction.RequestID) {
 	s.Step(agent, "declines the request", func() error {
 		return s.Desk.DeclineRequest(s.ctx, s.ID, agent, req)
 	})

@@ -185,7 +185,7 @@ func texts(pg interaction.Page) []string {
 // offers it from the page of the party's view.
 type Action struct {
 	Action string
-	Leg    interaction.LegID
+	Leg    interaction.LegID // the leg, or the request of a request's button (desk.js's b.leg)
 	Target interaction.PartyID
 }
 
@@ -261,9 +261,9 @@ func actionsFor(pg interaction.Page) []Action {
 		switch {
 		case r.State != interaction.RequestPending:
 		case party == r.Invitee:
-			out = append(out, Action{Action: "accept-request", Leg: r.ID}, Action{Action: "decline-request", Leg: r.ID})
+			out = append(out, Action{Action: "accept-request", Leg: interaction.LegID(r.ID)}, Action{Action: "decline-request", Leg: interaction.LegID(r.ID)})
 		case party == r.Owner:
-			out = append(out, Action{Action: "cancel-request", Leg: r.ID})
+			out = append(out, Action{Action: "cancel-request", Leg: interaction.LegID(r.ID)})
 		}
 	}
 	if pg.Role == interaction.RoleOwner && present && active {

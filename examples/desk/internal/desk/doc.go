@@ -29,7 +29,7 @@
 // reads a page of its party's view (GET /v1/interactions/{id}/page?last=50,
 // chatconsult.page/v1), then opens the party's delta stream
 // (GET /v1/interactions/{id}/deltas?after=<the page's changes>,
-// chatconsult.delta/v1) and applies each delta to the page it keeps, as
+// chatconsult.delta/v2) and applies each delta to the page it keeps, as
 // interaction.Page.Apply does: a new message is appended, the header,
 // parties, consultations, requests and receipts are updated. It reads a
 // page again only when a delta says Reset (the party joined and reads

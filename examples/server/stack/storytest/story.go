@@ -258,7 +258,7 @@ func Play(t *testing.T, cfg stack.Config) {
 				t.Fatalf("%s's stream: event id %s, want %d (every event once, in order)", c.name, e.id, next)
 			}
 			next++
-			if schema, _ := e.doc["schema"].(string); schema != "chatconsult.event/v1" {
+			if schema, _ := e.doc["schema"].(string); schema != "chatconsult.event/v2" {
 				t.Fatalf("%s's stream: event document %v", c.name, e.doc)
 			}
 			b, _ := json.Marshal(e.doc)

@@ -3,7 +3,7 @@
 // pane itself: it reads a page of its view (GET /v1/interactions/{id}/page,
 // chatconsult.page/v1: the last messages), then keeps it current with the
 // deltas of its stream (GET /v1/interactions/{id}/deltas,
-// chatconsult.delta/v1, applied as interaction.Page.Apply does), and reads
+// chatconsult.delta/v2, applied as interaction.Page.Apply does), and reads
 // a page again only when a delta says Reset (it joined and reads the
 // backlog, say) or one was missed. It counts both in its data-panes and
 // data-deltas attributes. The buttons, whether it may write and in which

@@ -85,9 +85,6 @@ func (c Start) Decide(d *interaction.Decision) error {
 	if _, err := d.ActingParty(); err != nil {
 		return err
 	}
-	if s := d.State(); s.Leg(c.Leg) != nil || s.Request(RequestID(c.Leg)) != nil {
-		return d.Refuse(interaction.ErrConflict, "", "leg ID in use")
-	}
 	return inviteLeg(d, d.Actor, Offer{ID: c.Leg, Agent: c.Agent}, c.Target, c.Medium, route, c.Timeout)
 }
 
@@ -403,9 +400,6 @@ func (c Conference) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := newRequestID(d, c.Request); err != nil {
-		return err
-	}
 	return d.Request(c.Request, "request", interaction.Event{Party: l.Invitee, Target: l.Target, RequestKind: interaction.RequestConference, Via: l.ID,
 		Deadline: deadline(d, c.Timeout)}, interaction.LegScope(l.ID))
 }
@@ -447,9 +441,6 @@ func (c Direct) Decide(d *interaction.Decision) error {
 		return err
 	}
 	if _, err := d.ActingParty(); err != nil {
-		return err
-	}
-	if err := newRequestID(d, c.Request); err != nil {
 		return err
 	}
 	return askRequest(d, d.Actor, Offer{ID: LegID(c.Request), Agent: c.Agent}, c.Kind, c.Target, route, c.Timeout)
@@ -656,15 +647,6 @@ func requestOf(d *interaction.Decision, id RequestID) (*interaction.Request, err
 	}
 	cp := *r
 	return &cp, nil
-}
-
-// newRequestID refuses a request ID already in use; its form was checked
-// first (CheckID).
-func newRequestID(d *interaction.Decision, id RequestID) error {
-	if d.State().Leg(LegID(id)) != nil || d.State().Request(id) != nil {
-		return d.Refuse(interaction.ErrConflict, "", "request ID in use")
-	}
-	return nil
 }
 
 func requestScope(r *interaction.Request) interaction.Scope {

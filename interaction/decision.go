@@ -286,6 +286,9 @@ func (d *Decision) fireLeg(id LegID, trigger Trigger, tmpl Event, cascade bool) 
 	in := GuardInput{Actor: tmpl.Actor}
 	actor := d.actorOf(&tmpl)
 	var by Firers
+	if trigger == TriggerInvite && d.idInUse(string(id)) {
+		return d.refuseIDInUse(&LegMachine.Chart, string(LegNone), trigger, &tmpl, cascade, "leg")
+	}
 	if l := d.State().Leg(id); l != nil {
 		from, in.Leg = l.State, l
 		by = FirerOf(actor, l.Owner, l.Invitee)
@@ -314,6 +317,9 @@ func (d *Decision) fireRequest(id RequestID, trigger Trigger, tmpl Event, sc Sco
 	in := GuardInput{Actor: tmpl.Actor}
 	actor := d.actorOf(&tmpl)
 	var by Firers
+	if trigger == TriggerRequest && d.idInUse(string(id)) {
+		return d.refuseIDInUse(&RequestMachine.Chart, string(RequestNone), trigger, &tmpl, cascade, "request")
+	}
 	if r := d.State().Request(id); r != nil {
 		from, in.Request = r.State, r
 		by = FirerOf(actor, r.Owner, r.Invitee)
@@ -328,6 +334,25 @@ func (d *Decision) fireRequest(id RequestID, trigger Trigger, tmpl Event, sc Sco
 	tmpl.Type, tmpl.RequestID, tmpl.From, tmpl.To, tmpl.Trigger, tmpl.Scope = EventRequest, id, string(from), to, trigger, sc
 	d.record(tmpl)
 	return nil
+}
+
+// idInUse reports whether a leg or a request has the ID: the two share
+// one space, so that an ID names one invitation.
+func (d *Decision) idInUse(id string) bool {
+	return d.State().Leg(LegID(id)) != nil || d.State().Request(RequestID(id)) != nil
+}
+
+// refuseIDInUse refuses a new leg or request whose ID is taken, but only
+// after its firers and guards have held as for a new one: a party that
+// may not make the invitation gets the refusal a new ID gets, and learns
+// nothing of the IDs in use (privacy covers metadata, R-X6).
+func (d *Decision) refuseIDInUse(m *Chart, none string, trigger Trigger, tmpl *Event, cascade bool, kind string) error {
+	actor := d.actorOf(tmpl)
+	in := GuardInput{Actor: tmpl.Actor, Asked: askedBy(tmpl)}
+	if _, err := d.fire(m, none, trigger, FirerOf(actor, actor, tmpl.Party), cascade, in); err != nil {
+		return err
+	}
+	return d.Refuse(ErrConflict, "", kind+" ID in use")
 }
 
 // actorOf is who an event of tmpl names as its actor (record fills in the

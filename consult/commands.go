@@ -349,7 +349,17 @@ type Transfer struct{ Leg LegID }
 // Decides R-C11, R-T1: the owner transfers the chat to an active consultation target, of any medium.
 func (c Transfer) Decide(d *interaction.Decision) error {
 	d.SetOp("transfer")
-	l, err := partyLeg(d, c.Leg)
+	if err := d.CheckID("leg", string(c.Leg)); err != nil {
+		return err
+	}
+	if _, err := d.ActingParty(); err != nil {
+		return err
+	}
+	// Only the chat's owner is told whether the consultation exists.
+	if err := d.CheckFirst(interaction.LegMachine, string(interaction.LegActive), interaction.TriggerTransfer, interaction.GuardInput{}); err != nil {
+		return err
+	}
+	l, err := legOf(d, c.Leg)
 	if err != nil {
 		return err
 	}
@@ -396,7 +406,15 @@ func (c Conference) Decide(d *interaction.Decision) error {
 	if err := checkTimeout(d, c.Timeout); err != nil {
 		return err
 	}
-	l, err := partyLeg(d, c.Leg)
+	if _, err := d.ActingParty(); err != nil {
+		return err
+	}
+	// Only the chat's owner is told whether the consultation exists.
+	if err := d.CheckFirst(interaction.RequestMachine, string(interaction.RequestNone), interaction.TriggerRequest,
+		interaction.GuardInput{Asked: interaction.Asked{Via: c.Leg}}); err != nil {
+		return err
+	}
+	l, err := legOf(d, c.Leg)
 	if err != nil {
 		return err
 	}
@@ -579,6 +597,10 @@ type Remove struct{ Member PartyID }
 func (c Remove) Decide(d *interaction.Decision) error {
 	d.SetOp("remove")
 	if _, err := d.ActingParty(); err != nil {
+		return err
+	}
+	// Only the chat's owner is told whether the party exists.
+	if err := d.CheckFirst(interaction.MembershipMachine, string(interaction.MemberJoined), interaction.TriggerRemove, interaction.GuardInput{}); err != nil {
 		return err
 	}
 	m := d.State().Party(c.Member)

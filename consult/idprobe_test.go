@@ -52,3 +52,33 @@ func TestRX6AnIDInUseIsNotShownToWhoMayNotInvite(t *testing.T) {
 		}
 	}
 }
+
+// R-X6, R-C5: an owner's command naming a consultation or a party (a
+// transfer, a conference from a consultation, removing a member) tells a
+// party that is not the chat's owner nothing of which consultations and
+// parties exist: naming one that exists gets the refusal that naming
+// none gets.
+func TestRX6OwnerCommandsDoNotShowWhatExistsToOthers(t *testing.T) {
+	d := newDesk(t)
+	leg := d.activeLeg("agent1", "agent2")
+	commands := map[string]func(name string) interaction.Command{
+		"transfer": func(name string) interaction.Command { return consult.Transfer{Leg: interaction.LegID(name)} },
+		"conference": func(name string) interaction.Command {
+			return consult.Conference{Leg: interaction.LegID(name), Request: "r9"}
+		},
+		"remove": func(name string) interaction.Command { return consult.Remove{Member: interaction.PartyID(name)} },
+	}
+	existing := map[string]string{"transfer": string(leg), "conference": string(leg), "remove": "agent2"}
+	for name, cmd := range commands {
+		for _, actor := range []interaction.PartyID{"agent2", "contact"} {
+			before := d.state().Version
+			_, errNone := d.chats.Do(ctx, d.id, actor, cmd("nothing-9"))
+			_, errSome := d.chats.Do(ctx, d.id, actor, cmd(existing[name]))
+			require.Error(t, errNone)
+			require.Error(t, errSome)
+			assert.Equal(t, errNone.Error(), errSome.Error(), "%s by %s", name, actor)
+			assert.ErrorIs(t, errSome, interaction.ErrNotPermitted, "%s by %s", name, actor)
+			assert.Equal(t, before, d.state().Version, "nothing written")
+		}
+	}
+}

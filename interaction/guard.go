@@ -27,6 +27,11 @@ type Guard struct {
 	// Holds reports whether the condition holds. It must only read its
 	// input.
 	Holds func(GuardInput) bool
+	// First marks a guard that reads the chat and the actor only, not the
+	// transition's subject: a command checks it before it looks its leg,
+	// request or party up (Decision.CheckFirst), so that a party it
+	// refuses learns nothing of which ones exist (R-X6).
+	First bool
 }
 
 // GuardInput is what a guard reads: the interaction before the transition
@@ -109,18 +114,53 @@ func (d *Decision) fire(m *Chart, from string, trigger Trigger, by Firers, casca
 		}
 		for _, g := range gs {
 			if !g.Holds(in) {
-				detail := g.Detail
-				switch {
-				case g.Explain != nil:
-					detail = g.Explain(in)
-				case detail == "":
-					detail = g.Name
-				}
-				return "", &Error{Kind: g.Kind, Op: d.op, Interaction: d.base.ID, Party: d.Actor, Rule: g.Rule, Detail: detail, Guard: g.Name}
+				return "", d.guardRefusal(g, in)
 			}
 		}
 	}
 	return to, nil
+}
+
+// guardRefusal is the refusal of a guard that does not hold.
+func (d *Decision) guardRefusal(g Guard, in GuardInput) error {
+	detail := g.Detail
+	switch {
+	case g.Explain != nil:
+		detail = g.Explain(in)
+	case detail == "":
+		detail = g.Name
+	}
+	return &Error{Kind: g.Kind, Op: d.op, Interaction: d.base.ID, Party: d.Actor, Rule: g.Rule, Detail: detail, Guard: g.Name}
+}
+
+// CheckFirst runs the guards of a table's edge marked First, as firing it
+// would, and refuses as it does. A command calls it before it looks up
+// the leg, request or party it names, where whether that one exists is
+// not for every party to learn: a transfer, a conference from a
+// consultation, removing a member. in carries what a guard reads of the
+// command (Asked.Via for a conference); the State, the time and the actor
+// are filled in.
+func (d *Decision) CheckFirst(t Table, from string, trigger Trigger, in GuardInput) error {
+	m := t.chart()
+	var first []Guard
+	for _, g := range m.guards[edge{from, trigger}] {
+		if g.First {
+			first = append(first, g)
+		}
+	}
+	if len(first) == 0 {
+		return nil
+	}
+	in.State, in.Now, in.supervision = d.State(), d.Now, d.supervision
+	if in.Actor == "" {
+		in.Actor = d.Actor
+	}
+	for _, g := range first {
+		if !g.Holds(in) {
+			return d.guardRefusal(g, in)
+		}
+	}
+	return nil
 }
 
 // The guards of the tables in machines.go. Each is declared once and named
@@ -133,14 +173,16 @@ func (d *Decision) fire(m *Chart, from string, trigger Trigger, by Firers, casca
 //
 // Decides R-C1, R-T1, R-F1, R-X4: only the present owner of an active chat asks for a consultation, a transfer or a conference.
 func ownsActiveChat(rule string) []Guard {
+	active := chatActive(rule)
+	active.First = true
 	return []Guard{{
-		Name: "the actor owns the chat", Rule: rule, Kind: ErrNotPermitted,
+		Name: "the actor owns the chat", Rule: rule, Kind: ErrNotPermitted, First: true,
 		Detail: "only the owner of the chat may do this",
 		Holds: func(in GuardInput) bool {
 			p := in.State.Party(in.Actor)
 			return p != nil && p.Role == RoleOwner && p.Present()
 		},
-	}, chatActive(rule)}
+	}, active}
 }
 
 // chatActive: the chat is active (an agent is engaged with the contact).

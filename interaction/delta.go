@@ -224,7 +224,7 @@ func (s *State) deltaItem(d *Delta, l lens, e *Event, shown bool) {
 			d.Request = &c
 		}
 	case EventRead:
-		if shown && e.Seq >= 1 {
+		if (shown || e.Actor == p.ID) && e.Seq >= 1 {
 			if rc, ok := s.receiptShown(p, l, &receipt{time: e.Time, reader: e.Actor, msg: e.Seq - 1}); ok {
 				d.Receipt = &rc
 			}

@@ -219,11 +219,16 @@ func (b *batchSight) quietAt(j int) quietBits {
 }
 
 // changedQuietly reports whether ev, which p is not shown, changes p's
-// view all the same. Nothing does any more: an invited party's view shows
-// the status it was last shown, and a supervisor's the consultations it
-// saw as it last saw them (legAsSeenBy). The hook stays for what a later
-// view might show live.
-func (s *State) changedQuietly(p *Party, ev *Event) bool { return false }
+// view all the same: its own reading of a message it may no longer see
+// the scope of (read through a supervision window since closed) is not
+// an event it is shown, yet its view's receipts show it (receiptsFor), so
+// its deltas carry the receipt without the event. Nothing else does: an
+// invited party's view shows the status it was last shown, and a
+// supervisor's the consultations it saw as it last saw them
+// (legAsSeenBy).
+func (s *State) changedQuietly(p *Party, ev *Event) bool {
+	return ev.Type == EventRead && ev.Actor == p.ID
+}
 
 // legChange is one state change of a consultation leg, kept so that a
 // supervisor reading through its agent is shown a leg as it last saw it.

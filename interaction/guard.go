@@ -108,10 +108,7 @@ func (d *Decision) fire(m *Chart, from string, trigger Trigger, by Firers, casca
 		return "", d.wrap(err)
 	}
 	if gs := m.guards[edge{from, trigger}]; len(gs) > 0 {
-		in.State, in.Now, in.supervision = d.State(), d.Now, d.supervision
-		if in.Actor == "" {
-			in.Actor = d.Actor
-		}
+		d.completeInput(&in)
 		for _, g := range gs {
 			if !g.Holds(in) {
 				return "", d.guardRefusal(g, in)
@@ -119,6 +116,16 @@ func (d *Decision) fire(m *Chart, from string, trigger Trigger, by Firers, casca
 		}
 	}
 	return to, nil
+}
+
+// completeInput fills in what every guard may read of the command: the
+// State, the time, the supervision policy, and the actor unless the
+// command names another.
+func (d *Decision) completeInput(in *GuardInput) {
+	in.State, in.Now, in.supervision = d.State(), d.Now, d.supervision
+	if in.Actor == "" {
+		in.Actor = d.Actor
+	}
 }
 
 // guardRefusal is the refusal of a guard that does not hold.
@@ -151,10 +158,7 @@ func (d *Decision) CheckFirst(t Table, from string, trigger Trigger, in GuardInp
 	if len(first) == 0 {
 		return nil
 	}
-	in.State, in.Now, in.supervision = d.State(), d.Now, d.supervision
-	if in.Actor == "" {
-		in.Actor = d.Actor
-	}
+	d.completeInput(&in)
 	for _, g := range first {
 		if !g.Holds(in) {
 			return d.guardRefusal(g, in)

@@ -43,28 +43,7 @@ func TestSingleAppendWritesWhatTheBatchFunctionWrites(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, d.chats.EndSession(ctx, id, "agent1"))
 
-		var b strings.Builder
-		for _, q := range []string{
-			`SELECT interaction, version, time_s, time_ns, actor, cause, coalesce(command, '<null>'), type, scope_kind,
-				scope_leg, scope_party, party, role, from_state, to_state, trigger, leg, via, target_kind, target_id,
-				medium, request, encode(body, 'hex'), kind, seq, fingerprint, route, deadline_s, deadline_ns,
-				supervised, encode(attachments, 'hex')
-			 FROM chatconsult_events ORDER BY interaction, version`,
-			`SELECT interaction, version FROM chatconsult_streams ORDER BY interaction`,
-			`SELECT interaction FROM chatconsult_open ORDER BY interaction`,
-			`SELECT interaction, invitation, kind, due, claimed_until IS NULL FROM chatconsult_deadlines ORDER BY 1, 2`,
-		} {
-			rows, err := pool.Query(ctx, q)
-			require.NoError(t, err)
-			for rows.Next() {
-				vals, err := rows.Values()
-				require.NoError(t, err)
-				fmt.Fprintln(&b, vals...)
-			}
-			require.NoError(t, rows.Err())
-			b.WriteString("--\n")
-		}
-		return b.String(), store, pool
+		return appendTables(t, pool), store, pool
 	}
 	single, singleStore, singlePool := dump()
 	batch, _, _ := dump(pgstore.BatchFunctionOnly())
@@ -186,11 +165,7 @@ func TestBatchStatementWritesWhatTheBatchFunctionWrites(t *testing.T) {
 			for i, a := range batch {
 				results[i] = make(chan error, 1)
 				go func() { results[i] <- st.Append(ctx, a.id, a.expected, a.events) }()
-				deadline := time.Now().Add(waitLimit)
-				for pgstore.QueueLen(st) < i+1 {
-					require.True(t, time.Now().Before(deadline), "round %d: append %d never queued", r, i)
-					runtime.Gosched()
-				}
+				waitQueued(t, st, i+1)
 			}
 			require.NoError(t, holder.Rollback(ctx))
 			require.NoError(t, <-blocked)
@@ -202,30 +177,8 @@ func TestBatchStatementWritesWhatTheBatchFunctionWrites(t *testing.T) {
 				}
 			}
 		}
-		for _, q := range []string{
-			`SELECT interaction, version, time_s, time_ns, actor, cause, coalesce(command, '<null>'), type, scope_kind,
-				scope_leg, scope_party, party, role, from_state, to_state, trigger, leg, via, target_kind, target_id,
-				medium, request, encode(body, 'hex'), kind, seq, fingerprint, route, deadline_s, deadline_ns,
-				supervised, encode(attachments, 'hex')
-			 FROM chatconsult_events ORDER BY interaction, version`,
-			`SELECT count(DISTINCT xmin::text) FROM chatconsult_events WHERE interaction NOT LIKE 'blocker-%'`,
-			`SELECT interaction, version FROM chatconsult_streams ORDER BY interaction`,
-			`SELECT interaction FROM chatconsult_open ORDER BY interaction`,
-			`SELECT interaction, invitation, kind, due, claimed_until IS NULL FROM chatconsult_deadlines ORDER BY 1, 2`,
-		} {
-			fmt.Fprintln(&out, "--")
-			rows, err := pool.Query(ctx, q)
-			require.NoError(t, err)
-			for rows.Next() {
-				vals, err := rows.Values()
-				require.NoError(t, err)
-				fmt.Fprintln(&out, vals...)
-			}
-			require.NoError(t, rows.Err())
-		}
-		all := out.String()
-		i := strings.Index(all, "--\n")
-		return all[:i], all[i:]
+		return out.String(), appendTables(t, pool,
+			`SELECT count(DISTINCT xmin::text) FROM chatconsult_events WHERE interaction NOT LIKE 'blocker-%'`)
 	}
 	statementAnswers, statementTables := replay(pgstore.StatementBatch(1 << 20))
 	functionAnswers, functionTables := replay(pgstore.BatchFunctionOnly())
@@ -233,7 +186,7 @@ func TestBatchStatementWritesWhatTheBatchFunctionWrites(t *testing.T) {
 	require.Equal(t, functionTables, statementTables)
 	assert.Contains(t, statementAnswers, "stream moved on", "a stale append lost")
 	assert.Contains(t, statementAnswers, "already applied", "a repeated command lost")
-	assert.Contains(t, statementTables, fmt.Sprintf("--\n%d\n--", rounds), "each round was one transaction")
+	assert.True(t, strings.HasSuffix(statementTables, fmt.Sprintf("--\n%d\n--\n", rounds)), "each round was one transaction")
 }
 
 // renumbered is events as the append of a command at expected (versions
@@ -244,4 +197,43 @@ func renumbered(events []interaction.Event, expected uint64) []interaction.Event
 		out[i].Version = expected + 1 + uint64(i)
 	}
 	return out
+}
+
+// appendTables prints every table an append writes, positions aside
+// (they come from transaction IDs), each followed by a line "--", and
+// then the rows of the extra queries the same way.
+func appendTables(t *testing.T, pool *pgxpool.Pool, extra ...string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, q := range append([]string{
+		`SELECT interaction, version, time_s, time_ns, actor, cause, coalesce(command, '<null>'), type, scope_kind,
+			scope_leg, scope_party, party, role, from_state, to_state, trigger, leg, via, target_kind, target_id,
+			medium, request, encode(body, 'hex'), kind, seq, fingerprint, route, deadline_s, deadline_ns,
+			supervised, encode(attachments, 'hex')
+		 FROM chatconsult_events ORDER BY interaction, version`,
+		`SELECT interaction, version FROM chatconsult_streams ORDER BY interaction`,
+		`SELECT interaction FROM chatconsult_open ORDER BY interaction`,
+		`SELECT interaction, invitation, kind, due, claimed_until IS NULL FROM chatconsult_deadlines ORDER BY 1, 2`,
+	}, extra...) {
+		rows, err := pool.Query(ctx, q)
+		require.NoError(t, err)
+		for rows.Next() {
+			vals, err := rows.Values()
+			require.NoError(t, err)
+			fmt.Fprintln(&b, vals...)
+		}
+		require.NoError(t, rows.Err())
+		b.WriteString("--\n")
+	}
+	return b.String()
+}
+
+// waitQueued waits until n appends wait for st's writers.
+func waitQueued(t *testing.T, st *pgstore.Store, n int) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for pgstore.QueueLen(st) < n {
+		require.True(t, time.Now().Before(deadline), "append %d never queued", n-1)
+		runtime.Gosched()
+	}
 }

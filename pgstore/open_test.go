@@ -1,9 +1,7 @@
 package pgstore_test
 
 import (
-	"runtime"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
@@ -83,11 +81,7 @@ func TestOpenIndexInOneGroupCommit(t *testing.T) {
 	for i, r := range racers {
 		results[i] = make(chan error, 1)
 		go func() { results[i] <- st.Append(ctx, r.id, r.expected, r.events) }()
-		deadline := time.Now().Add(waitLimit)
-		for pgstore.QueueLen(st) < i+1 {
-			require.True(t, time.Now().Before(deadline), "append %d never queued", i)
-			runtime.Gosched()
-		}
+		waitQueued(t, st, i+1)
 	}
 	require.NoError(t, holder.Rollback(ctx))
 	require.NoError(t, <-blocked)

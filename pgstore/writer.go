@@ -260,26 +260,15 @@ func appendStatements(live []*appendRequest) []statement {
 		var cols columns
 		cols.grow(len(r.events))
 		cols.add(r.events)
-		var (
-			dSet   []bool
-			dInv   []string
-			dKinds []int16
-			dDue   []int64
-		)
-		set, ended := interaction.DeadlineChanges(r.events)
-		for _, d := range ended {
-			dSet, dInv, dKinds, dDue = append(dSet, false), append(dInv, string(d.Invitation)), append(dKinds, 0), append(dDue, 0)
-		}
-		for _, d := range set {
-			dSet, dInv, dKinds, dDue = append(dSet, true), append(dInv, string(d.Invitation)), append(dKinds, int16(d.Kind)), append(dDue, d.Due.UnixNano())
-		}
+		var dl deadlineColumns
+		dl.add(1, r.events)
 		query := appendOneSQL
 		if r.expected == 0 {
 			query = appendFirstSQL
 		}
 		closing := interaction.Closes(r.events)
 		args := append([]any{string(r.id), int64(r.expected), int32(len(r.events)), r.events[0].Cause, r.expected == 0 && !closing, closing}, cols.args()...)
-		args = append(args, dSet, dInv, dKinds, dDue, int32(offset))
+		args = append(args, dl.set, dl.invitations, dl.kinds, dl.due, int32(offset))
 		out = append(out, statement{query: query, args: args, appends: []*appendRequest{r}})
 		offset += len(r.events)
 	}
@@ -295,11 +284,8 @@ func functionStatement(live []*appendRequest) statement {
 		commands              []string
 		opens, closes         []bool
 		cols                  columns
-		dAppend, eAppend      []int32
-		dSet                  []bool
-		dIDs, dInvitations    []string
-		dKinds                []int16
-		dDue                  []int64
+		eAppend               []int32
+		dl                    deadlineColumns
 	)
 	slotOf := make(map[interaction.ID]int32, len(live))
 	for i, r := range live {
@@ -321,19 +307,39 @@ func functionStatement(live []*appendRequest) statement {
 		for range r.events {
 			eAppend = append(eAppend, int32(i+1))
 		}
-		set, ended := interaction.DeadlineChanges(r.events)
-		for _, d := range ended {
-			dAppend, dSet = append(dAppend, int32(i+1)), append(dSet, false)
-			dIDs, dInvitations = append(dIDs, string(d.Interaction)), append(dInvitations, string(d.Invitation))
-			dKinds, dDue = append(dKinds, 0), append(dDue, 0)
-		}
-		for _, d := range set {
-			dAppend, dSet = append(dAppend, int32(i+1)), append(dSet, true)
-			dIDs, dInvitations = append(dIDs, string(d.Interaction)), append(dInvitations, string(d.Invitation))
-			dKinds, dDue = append(dKinds, int16(d.Kind)), append(dDue, d.Due.UnixNano())
-		}
+		dl.add(int32(i+1), r.events)
 	}
 	args := append([]any{streams, slots, expected, firsts, counts, commands, opens, closes, eAppend}, cols.args()...)
-	args = append(args, dAppend, dSet, dIDs, dInvitations, dKinds, dDue)
+	args = append(args, dl.appends, dl.set, dl.interactions, dl.invitations, dl.kinds, dl.due)
 	return statement{query: appendSQL, args: args, appends: live, function: true}
+}
+
+// deadlineColumns holds the deadline changes of a batch column by column,
+// as the append statements take them: for each, the append it comes with
+// (1-based), whether it sets or ends a deadline, the invitation, and what
+// it sets.
+type deadlineColumns struct {
+	appends                   []int32
+	set                       []bool
+	interactions, invitations []string
+	kinds                     []int16
+	due                       []int64
+}
+
+// add adds the deadline changes of append a's events: the ended ones,
+// then the set ones (the statements keep the last change per invitation).
+func (c *deadlineColumns) add(a int32, events []interaction.Event) {
+	set, ended := interaction.DeadlineChanges(events)
+	for _, d := range ended {
+		c.put(a, false, d.Interaction, string(d.Invitation), 0, 0)
+	}
+	for _, d := range set {
+		c.put(a, true, d.Interaction, string(d.Invitation), int16(d.Kind), d.Due.UnixNano())
+	}
+}
+
+func (c *deadlineColumns) put(a int32, set bool, id interaction.ID, invitation string, kind int16, due int64) {
+	c.appends, c.set = append(c.appends, a), append(c.set, set)
+	c.interactions, c.invitations = append(c.interactions, string(id)), append(c.invitations, invitation)
+	c.kinds, c.due = append(c.kinds, kind), append(c.due, due)
 }

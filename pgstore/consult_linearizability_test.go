@@ -296,7 +296,7 @@ func TestConsultationCommandsAreLinearizable(t *testing.T) {
 			interaction.WithClock(clocks[i]), interaction.WithIDs(chatconsulttest.NewSequentialIDs(fmt.Sprintf("s%d-", i))),
 			interaction.WithConflictRetries(20)))
 	}
-	const chats, clients, rounds, opsEach = 32, 8, 8, 40
+	const chats, clients, rounds, opsEach = 32, 8, 16, 40
 	ids := make([]interaction.ID, chats)
 	var logical atomic.Int64 // orders calls and returns as they happened
 	var mu sync.Mutex

@@ -231,6 +231,15 @@ func (s *State) attachmentsAt(i uint32) []Attachment {
 		return nil
 	}
 	as := s.extra.attachments
+	if lo := attachmentsFrom(as, i); lo < len(as) && as[lo].at == i {
+		return as[lo].list
+	}
+	return nil
+}
+
+// attachmentsFrom is the index in as (ordered by message) of the first
+// attachments of message index i or a later one.
+func attachmentsFrom(as []msgAttachments, i uint32) int {
 	lo, hi := 0, len(as)
 	for lo < hi {
 		m := (lo + hi) / 2
@@ -240,10 +249,7 @@ func (s *State) attachmentsAt(i uint32) []Attachment {
 			hi = m
 		}
 	}
-	if lo < len(as) && as[lo].at == i {
-		return as[lo].list
-	}
-	return nil
+	return lo
 }
 
 // AttachmentsFor returns the attachments of viewer's message seq (its own

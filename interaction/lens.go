@@ -97,36 +97,63 @@ func (l lens) name(id PartyID) string {
 // message is m as the viewer is shown it (Seq set by the caller). Its
 // stream version is not shown: it counts every event (Version is 0).
 func (l lens) message(m *Message) Message {
-	var out Message
-	l.messageInto(&out, m, nil)
+	out := *m
+	out.Version, out.author = 0, 0
+	if l.contact {
+		var ids shownIDs
+		l.showTo(&out, m.author, &ids)
+	}
 	return out
 }
 
-// messageInto sets *out to m as the viewer is shown it (Seq left to the
-// caller). memo, if not nil, remembers the last author shown to the
-// contact: a page names the same few agents message after message.
-func (l lens) messageInto(out *Message, m *Message, memo *[2]PartyID) {
-	*out = *m
-	out.Version = 0
-	if !l.contact {
-		return
-	}
-	switch {
-	case memo != nil && m.Author == memo[0] && m.Author != "":
-		out.Author = memo[1]
-	default:
-		out.Author = l.id(m.Author)
-		if memo != nil {
-			memo[0], memo[1] = m.Author, out.Author
+// showTo rewrites the contact's copy m of a message, whose author is
+// party number author (Message.author), as the contact is shown it: its
+// author and the party of its scope by contact-facing IDs, a notice's
+// text with contact-facing names.
+func (l lens) showTo(m *Message, author uint8, ids *shownIDs) {
+	if i := int(author) - 1; i >= 0 && i < len(ids.byNumber) {
+		if ids.known&(1<<i) == 0 {
+			ids.byNumber[i] = l.id(m.Author)
+			ids.known |= 1 << i
 		}
+		m.Author = ids.byNumber[i]
+	} else {
+		m.Author = ids.id(l, m.Author)
 	}
 	if m.Scope.Party != "" {
-		out.Scope.Party = l.id(m.Scope.Party)
+		m.Scope.Party = ids.id(l, m.Scope.Party)
 	}
 	if m.Notice != nil {
-		out.Text = m.Notice.Render(l.name)
-		out.Notice = l.notice(m.Notice)
+		m.Text = m.Notice.Render(l.name)
+		m.Notice = l.notice(m.Notice)
 	}
+}
+
+// shownIDs remembers, over one page, how the contact is shown the parties
+// it asked for: lens.id searches the parties and ranks the agent, and a
+// page names the same few parties message after message. The first
+// sixteen parties are remembered by number (Message.author), the others
+// (and scopes' parties) the last four of them by ID.
+type shownIDs struct {
+	byNumber [16]PartyID
+	known    uint16 // bit i: byNumber[i] is set
+	next     int
+	ids      [4][2]PartyID // party, as shown
+}
+
+func (c *shownIDs) id(l lens, id PartyID) PartyID {
+	if id == "" || id == l.p.ID {
+		return id
+	}
+	for i := range c.ids {
+		if c.ids[i][0] == id {
+			return c.ids[i][1]
+		}
+	}
+	shown := l.id(id)
+	c.ids[c.next] = [2]PartyID{id, shown}
+	c.next = (c.next + 1) % len(c.ids)
+	return shown
 }
 
 func (l lens) notice(n *Notice) *Notice {

@@ -139,19 +139,31 @@ func (req PageRequest) window(total uint32) (first, last uint32, ok bool) {
 // not read it (R-X6). It costs the window, the parties, the legs and the
 // requests, not the transcript.
 func (s *State) Page(viewer PartyID, req PageRequest, names ContactNames) (Page, error) {
+	var pg Page
+	err := s.PageInto(&pg, viewer, req, names)
+	return pg, err
+}
+
+// PageInto is Page written into *pg, reusing the room of its slices (its
+// messages, parties, legs, requests and receipts) instead of allocating
+// new ones: a reader that keeps one Page and reads into it again, as a
+// desk reading a page per reconnect or a server writing one per request,
+// copies only the window. What pg held before, its slices' elements
+// included, is overwritten, so keep nothing of it that must outlive the
+// call. On an error *pg is left as it was.
+func (s *State) PageInto(pg *Page, viewer PartyID, req PageRequest, names ContactNames) error {
 	p, err := s.viewer(viewer, "page")
 	if err != nil {
-		return Page{}, err
+		return err
 	}
 	first, last, ok := req.window(p.sight.messages)
 	if !ok {
-		return Page{}, &Error{Kind: ErrBadInput, Op: "page", Interaction: s.ID, Party: viewer, Detail: "a page request has Last alone, or After, Before and Limit, none negative"}
+		return &Error{Kind: ErrBadInput, Op: "page", Interaction: s.ID, Party: viewer, Detail: "a page request has Last alone, or After, Before and Limit, none negative"}
 	}
-	return Page{
-		View:    s.view(p, s.lensFor(p, names), first, last),
-		Total:   p.sight.messages,
-		Changes: p.sight.viewChanges(),
-	}, nil
+	s.viewInto(&pg.View, p, s.lensFor(p, names), first, last)
+	pg.Total = p.sight.messages
+	pg.Changes = p.sight.viewChanges()
+	return nil
 }
 
 // MessagesFor returns viewer's messages after its message after (0: from
@@ -199,4 +211,9 @@ func (s *Service) Page(ctx context.Context, id ID, viewer PartyID, req PageReque
 		return err
 	})
 	return pg, err
+}
+
+// PageInto is Page written into *pg, reusing its room (State.PageInto).
+func (s *Service) PageInto(ctx context.Context, id ID, viewer PartyID, req PageRequest, pg *Page) error {
+	return s.Read(ctx, id, func(st *State) error { return st.PageInto(pg, viewer, req, s.names) })
 }

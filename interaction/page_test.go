@@ -91,3 +91,66 @@ func TestPageForms(t *testing.T) {
 	_, err = svc.Page(ctx, id, "stranger", interaction.PageRequest{})
 	assert.ErrorIs(t, err, interaction.ErrNotPermitted, "R-X6: a stranger reads no page")
 }
+
+// R-X6: the contact is shown each agent by its contact-facing ID on every
+// read path, whatever the agent's place among the parties: a page names
+// the first sixteen parties by their number in the state and the others by
+// ID (lens.go's shownIDs); the twentieth offered agent is past them.
+func TestPageShowsTheContactAgentsByContactIDWhereverTheyStand(t *testing.T) {
+	ctx := context.Background()
+	for _, joins := range []interaction.PartyID{"agent3", "agent20"} {
+		svc := interaction.NewService(interaction.WithClock(fixedClock{}), interaction.WithIDs(&interaction.SequentialIDs{Prefix: "p"}))
+		id, err := svc.Open(ctx, "contact", "hello")
+		require.NoError(t, err)
+		for i := 1; i <= 20; i++ {
+			require.NoError(t, svc.Assign(ctx, id, interaction.System, interaction.PartyID(fmt.Sprintf("agent%d", i))))
+		}
+		require.NoError(t, svc.Join(ctx, id, joins))
+		for i := range 6 {
+			author := interaction.PartyID("contact")
+			if i%2 == 1 {
+				author = joins
+			}
+			require.NoError(t, svc.Post(ctx, id, author, fmt.Sprintf("m%d", i)))
+		}
+		var want []interaction.PartyID
+		want = append(want, "contact")
+		for i := range 6 {
+			if i%2 == 1 {
+				want = append(want, interaction.ContactAgentID(1))
+			} else {
+				want = append(want, "contact")
+			}
+		}
+		authors := func(ms []interaction.Message) []interaction.PartyID {
+			var out []interaction.PartyID
+			for _, m := range ms {
+				if m.Kind == interaction.KindText {
+					out = append(out, m.Author)
+				}
+			}
+			return out
+		}
+		var reused interaction.Page
+		require.NoError(t, svc.PageInto(ctx, id, "agent1", interaction.PageRequest{}, &reused)) // another viewer's page first
+		require.NoError(t, svc.PageInto(ctx, id, "contact", interaction.PageRequest{Last: interaction.AllMessages}, &reused))
+		assert.Equal(t, want, authors(reused.Messages), "%s joins: page", joins)
+		v, err := svc.View(ctx, id, "contact")
+		require.NoError(t, err)
+		assert.Equal(t, want, authors(v.Messages), "%s joins: view", joins)
+		st, err := svc.State(ctx, id)
+		require.NoError(t, err)
+		seq, err := st.MessagesFor("contact", 0, nil)
+		require.NoError(t, err)
+		var streamed []interaction.Message
+		for m := range seq {
+			streamed = append(streamed, m)
+		}
+		assert.Equal(t, want, authors(streamed), "%s joins: MessagesFor", joins)
+		agentView, err := svc.View(ctx, id, "agent1")
+		require.NoError(t, err)
+		for _, m := range agentView.Messages {
+			assert.NotContains(t, []interaction.PartyID{interaction.ContactAgentID(1)}, m.Author, "an agent's own view names agents by ID")
+		}
+	}
+}

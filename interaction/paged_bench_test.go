@@ -62,6 +62,23 @@ func BenchmarkPage(b *testing.B) {
 				cpu.report(b)
 			})
 		}
+		// page-last50-into: the same page read again and again into one
+		// Page (Service.PageInto), as a server answering page requests
+		// with one buffer per connection: it copies the window only.
+		b.Run(fmt.Sprintf("messages=%d/page-last50-into", n), func(b *testing.B) {
+			b.ReportAllocs()
+			var pg interaction.Page
+			var cpu cpuMeter
+			cpu.start()
+			for i := 0; i < b.N; i++ {
+				err := svc.PageInto(ctx, id, "contact", interaction.PageRequest{Last: 50}, &pg)
+				if err != nil || len(pg.Messages) != min(50, int(pg.Total)) {
+					b.Fatal(err, len(pg.Messages))
+				}
+			}
+			cpu.stop()
+			cpu.report(b)
+		})
 		b.Run(fmt.Sprintf("messages=%d/view", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {

@@ -57,6 +57,23 @@ func (ss *storyService) state(t *rapid.T) *interaction.State {
 
 var storyGen = chatconsulttest.Gen{Supervisors: []interaction.PartyID{"super1", "super2"}}
 
+// pageInto checks that State.PageInto, into a Page reused across every
+// read of a story (other parties, other windows, earlier states), gives
+// what Page gives, and returns the latter.
+func pageInto(t *rapid.T, st *interaction.State, reused *interaction.Page, viewer interaction.PartyID, req interaction.PageRequest, what string) interaction.Page {
+	pg, err := st.Page(viewer, req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PageInto(reused, viewer, req, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(pg, *reused) {
+		t.Fatalf("%s %+v: PageInto into a used page\n%+v\nPage\n%+v", what, req, *reused, pg)
+	}
+	return pg
+}
+
 // TestReadIndexProperty: every party's index of readable messages, kept
 // incrementally by Apply (index.go), is what checking every message's
 // visibility gives, after every step; and so is the index of the same
@@ -141,6 +158,7 @@ func TestPageProperty(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		story := storyGen.Story().Draw(t, "story")
 		ss := newStoryService()
+		var reused interaction.Page // read into again and again (PageInto)
 		for i, step := range story.Steps {
 			ss.do(step)
 			st := ss.state(t)
@@ -155,10 +173,7 @@ func TestPageProperty(t *testing.T) {
 				n := uint32(len(v.Messages))
 				what := fmt.Sprintf("step %d (%s), %s", i+1, step, q.ID)
 				k := rapid.IntRange(0, 4).Draw(t, "k")
-				pg, err := st.Page(q.ID, interaction.PageRequest{Last: k}, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
+				pg := pageInto(t, st, &reused, q.ID, interaction.PageRequest{Last: k}, what)
 				want := k
 				if want == 0 {
 					want = interaction.DefaultPageSize
@@ -176,9 +191,7 @@ func TestPageProperty(t *testing.T) {
 						break
 					}
 					last := pg.First() - 1
-					if pg, err = st.Page(q.ID, req, nil); err != nil {
-						t.Fatal(err)
-					}
+					pg = pageInto(t, st, &reused, q.ID, req, what)
 					checkPage(t, what+fmt.Sprintf(" %+v", req), v, pg, max(1, last-1), last)
 					seen += len(pg.Messages)
 				}
@@ -187,9 +200,7 @@ func TestPageProperty(t *testing.T) {
 				}
 				after := uint32(rapid.IntRange(0, int(n)+1).Draw(t, "after"))
 				limit := rapid.IntRange(1, 3).Draw(t, "limit")
-				if pg, err = st.Page(q.ID, interaction.PageRequest{After: after, Limit: limit}, nil); err != nil {
-					t.Fatal(err)
-				}
+				pg = pageInto(t, st, &reused, q.ID, interaction.PageRequest{After: after, Limit: limit}, what)
 				checkPage(t, what+fmt.Sprintf(" after %d limit %d", after, limit), v, pg, after+1, min(n, after+uint32(limit)))
 			}
 		}

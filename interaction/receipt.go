@@ -132,7 +132,7 @@ type Receipt struct {
 
 // receiptsFor are the receipts p is shown: per reader, the latest receipt
 // p may see, in its numbering; the readers in the order of Parties.
-func (s *State) receiptsFor(p *Party, l lens) []Receipt {
+func (s *State) receiptsFor(p *Party, l lens, out []Receipt) []Receipt {
 	if s.extra == nil || len(s.extra.receipts) == 0 {
 		return nil
 	}
@@ -151,7 +151,7 @@ func (s *State) receiptsFor(p *Party, l lens) []Receipt {
 			found[r.reader] = rc
 		}
 	}
-	var out []Receipt
+	out = out[:0]
 	for _, rc := range found {
 		out = append(out, rc)
 	}

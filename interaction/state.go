@@ -89,6 +89,11 @@ type Message struct {
 	Scope   Scope
 	Seq     uint32
 	Kind    MessageKind // next to Seq: 112 bytes, not 120 (issue 2's memory target)
+	// author is 1 + the author's index in State.Parties (0: none, or
+	// past the 255th), so that a page shows each author to the contact
+	// with one lookup per author, not one search per message. It fills
+	// padding after Kind, and views and pages hand out 0.
+	author uint8
 	// Notice is the structure of a system notice (nil for a party's words
 	// and for notices written before notices had one).
 	Notice *Notice
@@ -141,6 +146,17 @@ func (s *State) Party(id PartyID) *Party {
 		}
 	}
 	return nil
+}
+
+// partyNumber is 1 + the index of party id in Parties, 0 when it is none
+// of them or past the 255th (Message.author).
+func (s *State) partyNumber(id PartyID) uint8 {
+	for i := range min(len(s.Parties), 255) {
+		if s.Parties[i].ID == id {
+			return uint8(i + 1)
+		}
+	}
+	return 0
 }
 
 // Leg returns the leg with that ID, or nil. It looks from the newest leg
@@ -351,7 +367,7 @@ func (s *State) Apply(ev *Event) error {
 				// Skip the 1, 2, 4 steps of append's growth: a chat has messages.
 				s.Messages = make([]Message, 0, 8)
 			}
-			s.Messages = append(s.Messages, Message{Seq: ev.Seq, Version: ev.Version, Time: ev.Time, Author: ev.Actor, Text: ev.Text, Kind: ev.Kind, Scope: ev.Scope, Notice: noticeOf(ev)})
+			s.Messages = append(s.Messages, Message{Seq: ev.Seq, Version: ev.Version, Time: ev.Time, Author: ev.Actor, Text: ev.Text, Kind: ev.Kind, Scope: ev.Scope, Notice: noticeOf(ev), author: s.partyNumber(ev.Actor)})
 			if ev.Attachments.Len() > 0 {
 				s.addAttachments(uint32(len(s.Messages)-1), ev.Attachments.all())
 			}

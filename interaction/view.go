@@ -205,8 +205,20 @@ func (s *State) viewer(viewer PartyID, op string) (*Party, error) {
 // legs, the requests and the messages it holds (index.go), whatever the
 // length of the transcript.
 func (s *State) view(p *Party, lens lens, first, last uint32) View {
+	var v View
+	s.viewInto(&v, p, lens, first, last)
+	return v
+}
+
+// viewInto sets *v to what view returns, reusing the room of v's slices
+// (Service.PageInto): what they held before is overwritten.
+func (s *State) viewInto(v *View, p *Party, lens lens, first, last uint32) {
 	viewer := p.ID
-	v := View{Interaction: s.ID, Viewer: viewer, Role: lens.ownRole(), Membership: p.Membership, Status: lens.status(), Version: p.sight.events}
+	*v = View{
+		Interaction: s.ID, Viewer: viewer, Role: lens.ownRole(), Membership: p.Membership, Status: lens.status(), Version: p.sight.events,
+		Parties: v.Parties[:0], Messages: v.Messages[:0], Legs: v.Legs[:0], Requests: v.Requests[:0], Receipts: v.Receipts[:0], Attachments: v.Attachments,
+	}
+	clear(v.Attachments)
 	if st := statusNames[p.sight.status]; st == StatusEnded || st == StatusClosed {
 		v.Ended = s.Ended
 	}
@@ -222,25 +234,16 @@ func (s *State) view(p *Party, lens lens, first, last uint32) View {
 	}
 	hops := len(s.Parties)
 	if first >= 1 && first <= last && last <= p.sight.messages {
-		v.Messages = make([]Message, last-first+1)
-		var memo [2]PartyID
-		k := 0
-		p.sight.each(first, last, func(i, seq uint32) {
-			lens.messageInto(&v.Messages[k], &s.Messages[i], &memo)
-			v.Messages[k].Seq = seq
-			k++
-			if s.extra != nil {
-				if a := s.attachmentsAt(i); a != nil {
-					if v.Attachments == nil {
-						v.Attachments = map[uint32][]Attachment{}
-					}
-					v.Attachments[seq] = cloneAttachments(a)
-				}
-			}
-		})
+		v.Messages = s.messagesInto(v, p, lens, first, last)
+	}
+	if len(v.Attachments) == 0 {
+		v.Attachments = nil
 	}
 	if s.extra != nil {
-		v.Receipts = s.receiptsFor(p, lens)
+		v.Receipts = s.receiptsFor(p, lens, v.Receipts)
+	}
+	if len(v.Receipts) == 0 {
+		v.Receipts = nil
 	}
 	for _, l := range s.Legs {
 		if l.Owner == viewer || l.Invitee == viewer || s.legInSight(p, &l, hops) {
@@ -254,7 +257,79 @@ func (s *State) view(p *Party, lens lens, first, last uint32) View {
 			v.Requests = append(v.Requests, r)
 		}
 	}
-	return v
+	// What a fresh view holds none of is nil, as in one built anew (its
+	// JSON says null): the room kept for a next page is given up then.
+	if len(v.Parties) == 0 {
+		v.Parties = nil
+	}
+	if len(v.Messages) == 0 {
+		v.Messages = nil
+	}
+	if len(v.Legs) == 0 {
+		v.Legs = nil
+	}
+	if len(v.Requests) == 0 {
+		v.Requests = nil
+	}
+}
+
+// messagesInto returns p's messages first to last (1 ≤ first ≤ last ≤
+// its count) as lens shows them, in v.Messages' room when it has enough,
+// and their attachments in v.Attachments. It walks the runs of p's read
+// index (index.go) and copies each message once.
+func (s *State) messagesInto(v *View, p *Party, lens lens, first, last uint32) []Message {
+	n := int(last - first + 1)
+	out := v.Messages[:0]
+	if cap(out) < n {
+		out = make([]Message, n)
+	} else {
+		out = out[:n]
+	}
+	var ids shownIDs
+	var atts []msgAttachments // the attachments from the window's first message on
+	if s.extra != nil {
+		atts = s.extra.attachments
+	}
+	ps := &p.sight
+	k := 0
+	seq := first
+	for j := ps.run(first); j < len(ps.reads) && seq <= last; j++ {
+		r := ps.reads[j]
+		end := min(r.before+ps.runLen(j), last) // the Seq of the run's last message in the window
+		at := r.at + (seq - 1 - r.before)
+		src := s.Messages[at : at+(end-seq)+1]
+		dst := out[k : k+len(src)]
+		copy(dst, src)
+		if lens.contact {
+			for x := range dst {
+				m := &dst[x]
+				i := int(m.author) - 1
+				m.Version, m.Seq, m.author = 0, seq+uint32(x), 0
+				if i >= 0 && i < len(ids.byNumber) && ids.known&(1<<i) != 0 && m.Scope.Party == "" && m.Notice == nil {
+					m.Author = ids.byNumber[i] // the common case, inline
+					continue
+				}
+				lens.showTo(m, uint8(i+1), &ids)
+			}
+		} else {
+			for x := range dst {
+				dst[x].Version, dst[x].Seq, dst[x].author = 0, seq+uint32(x), 0
+			}
+		}
+		if len(atts) > 0 {
+			atts = atts[attachmentsFrom(atts, at):]
+			for len(atts) > 0 && atts[0].at <= at+uint32(len(src))-1 {
+				if v.Attachments == nil {
+					v.Attachments = map[uint32][]Attachment{}
+				}
+				v.Attachments[seq+(atts[0].at-at)] = cloneAttachments(atts[0].list)
+				atts = atts[1:]
+			}
+		}
+		k += len(src)
+		seq = end + 1
+	}
+	return out
 }
 
 // shownTo returns the latest change of q that viewer may see, if any: a

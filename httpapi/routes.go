@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/chatconsult/chatconsult/consult"
@@ -454,12 +455,28 @@ func (h *Handler) page(c *call) {
 		return
 	}
 	req.After, req.Before = uint32(after), uint32(before)
-	pg, err := h.c.Chats.Page(c.ctx, id, c.actor, req)
-	if err != nil {
+	pg := pagePool.Get().(*interaction.Page)
+	defer putPage(pg)
+	if err := h.c.Chats.PageInto(c.ctx, id, c.actor, req, pg); err != nil {
 		h.refuse(c, id, err)
 		return
 	}
 	writeJSON(c.w, http.StatusOK, pg)
+}
+
+// pagePool keeps the Pages that page requests are read into
+// (Service.PageInto): a page request copies its window, not a new set of
+// slices each time.
+var pagePool = sync.Pool{New: func() any { return new(interaction.Page) }}
+
+// putPage gives pg back to pagePool, unless it grew past a few default
+// windows (an export-sized page is let go rather than kept).
+func putPage(pg *interaction.Page) {
+	if cap(pg.Messages) > 4*interaction.DefaultPageSize {
+		return
+	}
+	pg.View = interaction.View{Parties: pg.Parties[:0], Messages: pg.Messages[:0], Legs: pg.Legs[:0], Requests: pg.Requests[:0], Receipts: pg.Receipts[:0]}
+	pagePool.Put(pg)
 }
 
 func (h *Handler) log(c *call) {

@@ -135,7 +135,7 @@ type modelWorld struct {
 	invitations map[uint64][]routing.InvitationState
 	kinds       map[uint64]routing.Invitation
 	tasks       []*modelTask
-	byLeg       map[interaction.LegID]*modelTask
+	byLeg       map[interaction.InvitationID]*modelTask
 }
 
 // task is one invitation a test step asked for, with the legs or requests
@@ -146,7 +146,7 @@ type modelTask struct {
 	target  interaction.Target
 	medium  interaction.Medium
 	request interaction.RequestKind
-	legs    []interaction.LegID
+	legs    []interaction.InvitationID
 	// acceptedAt is how many legs the task had when one was accepted.
 	acceptedAt int
 }
@@ -157,7 +157,7 @@ func (k *modelTask) key() string {
 
 func newModelWorld(t *rapid.T, in RoutingInstance) *modelWorld {
 	w := &modelWorld{clock: chatconsulttest.NewManualClock(), invitations: map[uint64][]routing.InvitationState{},
-		kinds: map[uint64]routing.Invitation{}, byLeg: map[interaction.LegID]*modelTask{}}
+		kinds: map[uint64]routing.Invitation{}, byLeg: map[interaction.InvitationID]*modelTask{}}
 	strategies := []routing.Strategy{routing.LongestIdle{}, routing.LeastBusy{}, routing.RoundRobin{}, routing.MostSkilled{}}
 	strategy := rapid.SampledFrom(strategies).Draw(t, "strategy")
 	var storeErrs []error
@@ -346,9 +346,9 @@ func (w *modelWorld) busy(t *rapid.T, k *modelTask) bool {
 	return false
 }
 
-func (w *modelWorld) pending(t *rapid.T, id interaction.ID, leg interaction.LegID) bool {
+func (w *modelWorld) pending(t *rapid.T, id interaction.ID, leg interaction.InvitationID) bool {
 	st := w.state(t, id)
-	if l := st.Leg(leg); l != nil {
+	if l := st.Leg(interaction.LegID(leg)); l != nil {
 		return l.State == interaction.LegInviting
 	}
 	if r := st.Request(interaction.RequestID(leg)); r != nil {
@@ -391,7 +391,7 @@ func (w *modelWorld) direct(t *rapid.T) {
 
 type modelInvitationRef struct {
 	id      interaction.ID
-	leg     interaction.LegID
+	leg     interaction.InvitationID
 	agent   interaction.PartyID
 	owner   interaction.PartyID
 	request bool
@@ -403,12 +403,12 @@ func (w *modelWorld) invitationsOut(t *rapid.T) []modelInvitationRef {
 		st := w.state(t, id)
 		for _, l := range st.Legs {
 			if l.State == interaction.LegInviting {
-				out = append(out, modelInvitationRef{id, l.ID, l.Invitee, l.Owner, false})
+				out = append(out, modelInvitationRef{id, interaction.InvitationID(l.ID), l.Invitee, l.Owner, false})
 			}
 		}
 		for _, r := range st.Requests {
 			if r.State == interaction.RequestPending {
-				out = append(out, modelInvitationRef{id, interaction.LegID(r.ID), r.Invitee, r.Owner, true})
+				out = append(out, modelInvitationRef{id, interaction.InvitationID(r.ID), r.Invitee, r.Owner, true})
 			}
 		}
 	}
@@ -423,7 +423,7 @@ func (w *modelWorld) accept(t *rapid.T) {
 	if i.request {
 		modelRefused(t, w.svc.AcceptRequest(ctx, i.id, i.agent, interaction.RequestID(i.leg)))
 	} else {
-		modelRefused(t, w.svc.Accept(ctx, i.id, i.agent, i.leg))
+		modelRefused(t, w.svc.Accept(ctx, i.id, i.agent, interaction.LegID(i.leg)))
 	}
 }
 
@@ -432,7 +432,7 @@ func (w *modelWorld) decline(t *rapid.T) {
 	if i.request {
 		modelRefused(t, w.svc.DeclineRequest(ctx, i.id, i.agent, interaction.RequestID(i.leg)))
 	} else {
-		modelRefused(t, w.svc.Decline(ctx, i.id, i.agent, i.leg))
+		modelRefused(t, w.svc.Decline(ctx, i.id, i.agent, interaction.LegID(i.leg)))
 	}
 }
 
@@ -441,7 +441,7 @@ func (w *modelWorld) cancel(t *rapid.T) {
 	if i.request {
 		modelRefused(t, w.svc.CancelRequest(ctx, i.id, i.owner, interaction.RequestID(i.leg)))
 	} else {
-		modelRefused(t, w.svc.Cancel(ctx, i.id, i.owner, i.leg))
+		modelRefused(t, w.svc.Cancel(ctx, i.id, i.owner, interaction.LegID(i.leg)))
 	}
 }
 
@@ -534,7 +534,7 @@ func (w *modelWorld) markDone(t *rapid.T) {
 func (w *modelWorld) adopt(t *rapid.T) {
 	for _, id := range w.ids {
 		st := w.state(t, id)
-		consider := func(leg interaction.LegID, k *modelTask) {
+		consider := func(leg interaction.InvitationID, k *modelTask) {
 			if _, ok := w.byLeg[leg]; ok {
 				return
 			}
@@ -549,11 +549,11 @@ func (w *modelWorld) adopt(t *rapid.T) {
 			t.Fatalf("leg %s of %s appeared without a modelTask", leg, id)
 		}
 		for _, l := range st.Legs {
-			consider(l.ID, &modelTask{id: id, owner: l.Owner, target: l.Target, medium: l.Medium})
+			consider(interaction.InvitationID(l.ID), &modelTask{id: id, owner: l.Owner, target: l.Target, medium: l.Medium})
 		}
 		for _, r := range st.Requests {
 			if r.Via == "" {
-				consider(interaction.LegID(r.ID), &modelTask{id: id, owner: r.Owner, target: r.Target, medium: interaction.MediumChat, request: r.Kind})
+				consider(interaction.InvitationID(r.ID), &modelTask{id: id, owner: r.Owner, target: r.Target, medium: interaction.MediumChat, request: r.Kind})
 			}
 		}
 	}
@@ -666,8 +666,8 @@ func (w *modelWorld) checkStore(t *rapid.T, want map[interaction.PartyID]routing
 
 // modelLegOutcome reports whether the leg or request was accepted (at any time)
 // and whether it is still pending.
-func modelLegOutcome(st *interaction.State, id interaction.LegID) (accepted, pending bool) {
-	if l := st.Leg(id); l != nil {
+func modelLegOutcome(st *interaction.State, id interaction.InvitationID) (accepted, pending bool) {
+	if l := st.Leg(interaction.LegID(id)); l != nil {
 		switch l.State {
 		case interaction.LegActive, interaction.LegEnded, interaction.LegTransferred, interaction.LegConferenced:
 			return true, false
@@ -711,7 +711,7 @@ func (w *modelWorld) drain(t *rapid.T) {
 			t.Fatalf("invitation %d never ended: %v", seq, states)
 		}
 	}
-	reported := map[interaction.LegID]int{}
+	reported := map[interaction.InvitationID]int{}
 	for _, e := range w.exhausted {
 		reported[e.Invitations[0]]++
 	}
@@ -725,7 +725,7 @@ func (w *modelWorld) drain(t *rapid.T) {
 		}
 		cancelled := false
 		for _, leg := range k.legs {
-			if l := st.Leg(leg); l != nil {
+			if l := st.Leg(interaction.LegID(leg)); l != nil {
 				cancelled = cancelled || l.State == interaction.LegCancelled
 			} else {
 				cancelled = cancelled || st.Request(interaction.RequestID(leg)).State == interaction.RequestCancelled

@@ -94,7 +94,7 @@ func TestLogsTimeOutAndRedirect(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := sys.Routing.Invitations("b1")
-	if len(first) != 1 || first[0].ID != leg {
+	if len(first) != 1 || first[0].ID != interaction.InvitationID(leg) {
 		t.Fatalf("b1's invitations = %+v, want leg %s", first, leg)
 	}
 	clock.Advance(31 * time.Second)

@@ -77,7 +77,7 @@ func TestRetriesApplyOnce(t *testing.T) {
 	if events(id) != v || len(sys.Routing.Invitations("b2")) != 1 {
 		t.Fatalf("Decline retried: version %d then %d, b2 invitations %d", v, events(id), len(sys.Routing.Invitations("b2")))
 	}
-	leg2 := sys.Routing.Invitations("b2")[0].ID
+	leg2 := interaction.LegID(sys.Routing.Invitations("b2")[0].ID)
 	must(sys.Consult.Accept(with("accept-2"), id, "b2", leg2))
 	must(sys.Consult.Accept(with("accept-2"), id, "b2", leg2))
 	must(sys.Consult.Say(with("say-1"), id, a1, leg2, "Double charge?"))

@@ -576,8 +576,10 @@ func (g Gen) routing(m *Model, c *[catCount][]candidate) {
 					return Step{Actor: o.agent, Command: consult.AcceptOffer{Invitation: o.id, Rivals: rivals}}
 				})
 				// The agent says no: routing's next step follows (below).
-				if m.leg(o.id) != nil {
-					add(func(*rapid.T) Step { return Step{Actor: o.agent, Command: consult.Decline{Leg: o.id}} })
+				if m.leg(interaction.LegID(o.id)) != nil {
+					add(func(*rapid.T) Step {
+						return Step{Actor: o.agent, Command: consult.Decline{Leg: interaction.LegID(o.id)}}
+					})
 				} else {
 					add(func(*rapid.T) Step {
 						return Step{Actor: o.agent, Command: consult.DeclineRequest{Request: interaction.RequestID(o.id)}}
@@ -585,8 +587,8 @@ func (g Gen) routing(m *Model, c *[catCount][]candidate) {
 				}
 			case inv.taken != "" && o.id != inv.taken:
 				// Too late: another accept won (refused, R-X1).
-				if l := m.leg(o.id); l != nil {
-					add(func(*rapid.T) Step { return Step{Actor: o.agent, Command: consult.Accept{Leg: o.id}} })
+				if l := m.leg(interaction.LegID(o.id)); l != nil {
+					add(func(*rapid.T) Step { return Step{Actor: o.agent, Command: consult.Accept{Leg: l.id}} })
 				} else {
 					add(func(*rapid.T) Step {
 						return Step{Actor: o.agent, Command: consult.AcceptRequest{Request: interaction.RequestID(o.id)}}
@@ -603,8 +605,8 @@ func (g Gen) routing(m *Model, c *[catCount][]candidate) {
 }
 
 // declined: offer id was declined by its agent.
-func (m *Model) declined(id interaction.LegID) bool {
-	if l := m.leg(id); l != nil {
+func (m *Model) declined(id interaction.InvitationID) bool {
+	if l := m.leg(interaction.LegID(id)); l != nil {
 		return l.state == interaction.LegDeclined
 	}
 	r := m.request(interaction.RequestID(id))
@@ -630,7 +632,7 @@ func (g Gen) nextAgents(m *Model, target interaction.Target, owner interaction.P
 // reroute is routing's next step after offer id failed for reason: when
 // last (no other offer out), the next agents of the directory, or nobody
 // left; now and then a wrong one (an agent tried already: refused, R-X1).
-func (g Gen) reroute(t *rapid.T, m *Model, inv *mInvitation, id interaction.LegID, reason consult.RerouteReason, last bool) Step {
+func (g Gen) reroute(t *rapid.T, m *Model, inv *mInvitation, id interaction.InvitationID, reason consult.RerouteReason, last bool) Step {
 	c := consult.Reroute{Invitation: id, Reason: reason}
 	switch {
 	case !last && fairIndex(t, 3, "offer on early") == 0:
@@ -641,9 +643,9 @@ func (g Gen) reroute(t *rapid.T, m *Model, inv *mInvitation, id interaction.LegI
 	if last && m.canAsk(inv.owner) {
 		n := 1 + fairIndex(t, g.fanOut(), "fan-out")
 		for i, a := range g.nextAgents(m, inv.target, inv.owner, inv, n) {
-			next := interaction.LegID(fmt.Sprintf("leg%d", len(m.legs)+1+i))
+			next := interaction.InvitationID(fmt.Sprintf("leg%d", len(m.legs)+1+i))
 			if inv.kind != interaction.RequestNoKind {
-				next = interaction.LegID(fmt.Sprintf("req%d", len(m.requests)+1+i))
+				next = interaction.InvitationID(fmt.Sprintf("req%d", len(m.requests)+1+i))
 			}
 			c.Next = append(c.Next, consult.Offer{ID: next, Agent: a})
 		}
@@ -769,10 +771,13 @@ func (g Gen) nextRequest(m *Model) interaction.RequestID {
 
 // invitations are the legs, then the requests, as the IDs of invitations
 // (consult.AcceptOffer, Reroute).
-func invitations(legs []interaction.LegID, reqs []interaction.RequestID) []interaction.LegID {
-	out := append([]interaction.LegID{}, legs...)
+func invitations(legs []interaction.LegID, reqs []interaction.RequestID) []interaction.InvitationID {
+	var out []interaction.InvitationID
+	for _, l := range legs {
+		out = append(out, interaction.InvitationID(l))
+	}
 	for _, r := range reqs {
-		out = append(out, interaction.LegID(r))
+		out = append(out, interaction.InvitationID(r))
 	}
 	return out
 }
@@ -904,12 +909,12 @@ func (g Gen) arbitrary(t *rapid.T, m *Model) Step {
 	case "remove":
 		s.Command = consult.Remove{Member: agent()}
 	case "accept-offer":
-		s.Command = consult.AcceptOffer{Invitation: rapid.SampledFrom(invitations(legs, reqs)).Draw(t, "offer"), Rivals: []interaction.LegID{leg()}}
+		s.Command = consult.AcceptOffer{Invitation: rapid.SampledFrom(invitations(legs, reqs)).Draw(t, "offer"), Rivals: []interaction.InvitationID{interaction.InvitationID(leg())}}
 	case "reroute":
 		c := consult.Reroute{Invitation: rapid.SampledFrom(invitations(legs, reqs)).Draw(t, "offer"),
 			Reason: consult.RerouteReason(rapid.IntRange(0, 4).Draw(t, "reason")), Exhausted: rapid.Bool().Draw(t, "exhausted")}
 		if rapid.Bool().Draw(t, "next") {
-			c.Next = []consult.Offer{{ID: newLeg(), Agent: agent()}}
+			c.Next = []consult.Offer{{ID: interaction.InvitationID(newLeg()), Agent: agent()}}
 		}
 		s.Command = c
 	case "monitor":

@@ -53,12 +53,12 @@ func routeSituations(story Story) map[string]bool {
 				}
 			}
 		case consult.Accept, consult.AcceptRequest, consult.AcceptOffer:
-			var id interaction.LegID
+			var id interaction.InvitationID
 			switch c := c.(type) {
 			case consult.Accept:
-				id = c.Leg
+				id = interaction.InvitationID(c.Leg)
 			case consult.AcceptRequest:
-				id = interaction.LegID(c.Request)
+				id = interaction.InvitationID(c.Request)
 			case consult.AcceptOffer:
 				id = c.Invitation
 				if o.Accepted && len(c.Rivals) > 0 {
@@ -74,7 +74,7 @@ func routeSituations(story Story) map[string]bool {
 				seen["refused: a second accept"] = true
 			}
 		case consult.Cancel:
-			if inv := before.invitationOf(c.Leg); o.Accepted && inv != nil && len(before.out(inv, c.Leg)) > 0 {
+			if inv := before.invitationOf(interaction.InvitationID(c.Leg)); o.Accepted && inv != nil && len(before.out(inv, interaction.InvitationID(c.Leg))) > 0 {
 				seen["cancel takes the rivals"] = true
 			}
 		case consult.Reroute:

@@ -410,8 +410,8 @@ func (m *Model) text(s string, f *faults) {
 	}
 }
 
-func (m *Model) idInUse(id interaction.LegID) bool {
-	return m.leg(id) != nil || m.request(interaction.RequestID(id)) != nil
+func (m *Model) idInUse(id interaction.InvitationID) bool {
+	return m.leg(interaction.LegID(id)) != nil || m.request(interaction.RequestID(id)) != nil
 }
 
 // decide checks the step's preconditions into f and returns its effect.
@@ -503,7 +503,7 @@ func (m *Model) badInput(actor interaction.PartyID, cmd interaction.Command) boo
 	case consult.Conference:
 		return badID(string(c.Leg)) || badID(string(c.Request)) || badTimeout(c) || unknown
 	case consult.AcceptOffer:
-		return badID(string(c.Invitation)) || slices.ContainsFunc(c.Rivals, func(id interaction.LegID) bool { return badID(string(id)) }) || unknown
+		return badID(string(c.Invitation)) || slices.ContainsFunc(c.Rivals, func(id interaction.InvitationID) bool { return badID(string(id)) }) || unknown
 	case consult.Reroute:
 		// Routing (System) gives it: no acting party to check first.
 		return badID(string(c.Invitation)) || (c.Exhausted && len(c.Next) > 0) ||

@@ -21,7 +21,7 @@ func (m *Model) decideLeg(actor interaction.PartyID, cmd interaction.Command, f 
 		if c.Medium > interaction.MediumVoice {
 			f.add(errBadInput, "R-C10")
 		}
-		if c.Leg != "" && m.idInUse(c.Leg) {
+		if c.Leg != "" && m.idInUse(interaction.InvitationID(c.Leg)) {
 			f.add(errConflict, "R-X3")
 		}
 		if c.Agent == actor || (c.Agent != "" && c.Agent == m.contact) {
@@ -30,18 +30,18 @@ func (m *Model) decideLeg(actor interaction.PartyID, cmd interaction.Command, f 
 		if inChat(m.party(c.Agent)) {
 			f.add(errConflict, "R-X3")
 		}
-		route := routeFor(c.Route, c.Leg, c.Target)
+		route := routeFor(c.Route, interaction.InvitationID(c.Leg), c.Target)
 		m.mayOffer(route, actor, c.Agent, c.Target, c.Medium, interaction.RequestNoKind, f)
 		return func() { m.newLeg(actor, c.Leg, c.Agent, c.Target, c.Medium, route) }, "R-C1", true
 
 	case consult.Accept:
-		m.secondAccept(c.Leg, f) // the first accept won (R-X1)
+		m.secondAccept(interaction.InvitationID(c.Leg), f) // the first accept won (R-X1)
 		l := m.legCommand(c.Leg, func(l *mLeg) bool { return actor == l.agent }, interaction.LegInviting, "R-C3", f)
 		if l == nil {
 			return nil, "", true
 		}
 		return func() {
-			m.takes(l.id) // the first accept wins (R-X1)
+			m.takes(interaction.InvitationID(l.id)) // the first accept wins (R-X1)
 			m.legTo(l, interaction.LegActive)
 			m.member(m.party(l.agent), interaction.MemberJoined, interaction.RoleConsultant, interaction.LegScope(l.id))
 		}, "R-C3", true
@@ -65,7 +65,7 @@ func (m *Model) decideLeg(actor interaction.PartyID, cmd interaction.Command, f 
 		return func() {
 			m.legTo(l, interaction.LegCancelled)
 			m.targetOut(l)
-			m.cancelInvitation(l.id) // to the owner a routed invitation is one
+			m.cancelInvitation(interaction.InvitationID(l.id)) // to the owner a routed invitation is one
 		}, "R-X2", true
 
 	case consult.TimeOut:
@@ -165,7 +165,7 @@ func (m *Model) legCommand(id interaction.LegID, mayAct func(*mLeg) bool, state 
 func (m *Model) newLeg(owner interaction.PartyID, id interaction.LegID, agent interaction.PartyID, t interaction.Target, medium interaction.Medium, route interaction.RouteID) {
 	l := &mLeg{id: id, owner: owner, agent: agent, target: t, medium: medium, state: interaction.LegNone, route: route}
 	m.legs = append(m.legs, l)
-	m.offered(route, owner, t, medium, interaction.RequestNoKind, mOffer{id: id, agent: agent})
+	m.offered(route, owner, t, medium, interaction.RequestNoKind, mOffer{id: interaction.InvitationID(id), agent: agent})
 	m.as(owner, func() { m.legTo(l, interaction.LegInviting) })
 	m.member(m.ensure(agent), interaction.MemberInvited, interaction.RoleConsultant, interaction.LegScope(l.id))
 }

@@ -45,7 +45,7 @@ func (m *Model) decideRequest(actor interaction.PartyID, cmd interaction.Command
 		}
 		if c.Request == "" {
 			f.add(errBadInput, "R-F1")
-		} else if m.idInUse(interaction.LegID(c.Request)) {
+		} else if m.idInUse(interaction.InvitationID(c.Request)) {
 			f.add(errConflict, "R-F1")
 		}
 		for _, r := range m.requests {
@@ -75,15 +75,15 @@ func (m *Model) decideRequest(actor interaction.PartyID, cmd interaction.Command
 		}
 		if c.Request == "" {
 			f.add(errBadInput, "R-X4")
-		} else if m.idInUse(interaction.LegID(c.Request)) {
+		} else if m.idInUse(interaction.InvitationID(c.Request)) {
 			f.add(errConflict, "R-X4")
 		}
-		route := routeFor(c.Route, interaction.LegID(c.Request), c.Target)
+		route := routeFor(c.Route, interaction.InvitationID(c.Request), c.Target)
 		m.mayOffer(route, actor, c.Agent, c.Target, interaction.MediumChat, c.Kind, f)
 		return func() { m.newRequest(actor, c.Request, c.Kind, c.Agent, c.Target, route) }, "R-X4", true
 
 	case consult.AcceptRequest:
-		m.secondAccept(interaction.LegID(c.Request), f) // the first accept won (R-X1)
+		m.secondAccept(interaction.InvitationID(c.Request), f) // the first accept won (R-X1)
 		r := m.request(c.Request)
 		if r == nil {
 			f.add(errNotFound, "R-F4")
@@ -96,7 +96,7 @@ func (m *Model) decideRequest(actor interaction.PartyID, cmd interaction.Command
 			f.add(errTransition, "R-F4")
 		}
 		return func() {
-			m.takes(interaction.LegID(r.id)) // the first accept wins (R-X1)
+			m.takes(interaction.InvitationID(r.id)) // the first accept wins (R-X1)
 			m.requestTo(r, interaction.RequestAccepted)
 			p := m.party(r.agent)
 			if r.via != "" {
@@ -143,7 +143,7 @@ func (m *Model) decideRequest(actor interaction.PartyID, cmd interaction.Command
 		}
 		return func() {
 			m.requestWithdrawn(r)
-			m.cancelInvitation(interaction.LegID(r.id)) // to the owner a routed invitation is one
+			m.cancelInvitation(interaction.InvitationID(r.id)) // to the owner a routed invitation is one
 		}, "R-X2", true
 
 	case consult.Remove:
@@ -244,7 +244,7 @@ func (m *Model) dropRequest(actor interaction.PartyID, id interaction.RequestID,
 func (m *Model) newRequest(owner interaction.PartyID, id interaction.RequestID, kind interaction.RequestKind, agent interaction.PartyID, t interaction.Target, route interaction.RouteID) {
 	r := &mRequest{id: id, kind: kind, from: owner, agent: agent, target: t, state: interaction.RequestNone, route: route}
 	m.requests = append(m.requests, r)
-	m.offered(route, owner, t, interaction.MediumChat, kind, mOffer{id: interaction.LegID(id), agent: agent})
+	m.offered(route, owner, t, interaction.MediumChat, kind, mOffer{id: interaction.InvitationID(id), agent: agent})
 	m.as(owner, func() { m.requestTo(r, interaction.RequestPending) })
 	role := interaction.RoleMember
 	if kind == interaction.RequestTransfer {

@@ -44,12 +44,12 @@ type mInvitation struct {
 	medium interaction.Medium      // of a consultation
 	kind   interaction.RequestKind // RequestNoKind: a consultation
 	offers []mOffer
-	taken  interaction.LegID
+	taken  interaction.InvitationID
 }
 
 // mOffer is one offer: the leg or request, and its agent.
 type mOffer struct {
-	id    interaction.LegID
+	id    interaction.InvitationID
 	agent interaction.PartyID
 }
 
@@ -66,8 +66,8 @@ func (m *Model) invitation(id interaction.RouteID) *mInvitation {
 }
 
 // invitationOf is the invitation the leg or request id is an offer of.
-func (m *Model) invitationOf(id interaction.LegID) *mInvitation {
-	if l := m.leg(id); l != nil {
+func (m *Model) invitationOf(id interaction.InvitationID) *mInvitation {
+	if l := m.leg(interaction.LegID(id)); l != nil {
 		return m.invitation(l.route)
 	}
 	if r := m.request(interaction.RequestID(id)); r != nil {
@@ -77,8 +77,8 @@ func (m *Model) invitationOf(id interaction.LegID) *mInvitation {
 }
 
 // pending: the offer id is still out (its agent may still answer).
-func (m *Model) pending(id interaction.LegID) bool {
-	if l := m.leg(id); l != nil {
+func (m *Model) pending(id interaction.InvitationID) bool {
+	if l := m.leg(interaction.LegID(id)); l != nil {
 		return l.state == interaction.LegInviting
 	}
 	r := m.request(interaction.RequestID(id))
@@ -86,8 +86,8 @@ func (m *Model) pending(id interaction.LegID) bool {
 }
 
 // out lists the offers of inv still out, but except.
-func (m *Model) out(inv *mInvitation, except interaction.LegID) []interaction.LegID {
-	var ids []interaction.LegID
+func (m *Model) out(inv *mInvitation, except interaction.InvitationID) []interaction.InvitationID {
+	var ids []interaction.InvitationID
 	for _, o := range inv.offers {
 		if o.id != except && m.pending(o.id) {
 			ids = append(ids, o.id)
@@ -100,14 +100,14 @@ func (inv *mInvitation) tried(agent interaction.PartyID) bool {
 	return slices.ContainsFunc(inv.offers, func(o mOffer) bool { return o.agent == agent })
 }
 
-func (inv *mInvitation) has(id interaction.LegID) bool {
+func (inv *mInvitation) has(id interaction.InvitationID) bool {
 	return slices.ContainsFunc(inv.offers, func(o mOffer) bool { return o.id == id })
 }
 
 // routeFor is the invitation a new offer (a Start or Direct with target t
 // and route) belongs to: the route given, or, for a group, skill or queue,
 // a new one named after the offer; "" for a named agent (R-C2).
-func routeFor(route interaction.RouteID, offer interaction.LegID, t interaction.Target) interaction.RouteID {
+func routeFor(route interaction.RouteID, offer interaction.InvitationID, t interaction.Target) interaction.RouteID {
 	switch {
 	case route != "":
 		return route
@@ -173,7 +173,7 @@ func (m *Model) offered(route interaction.RouteID, owner interaction.PartyID, t 
 
 // secondAccept: offer id's invitation was taken by another offer: the
 // first accept won, this one is an invalid transition (R-X1).
-func (m *Model) secondAccept(id interaction.LegID, f *faults) {
+func (m *Model) secondAccept(id interaction.InvitationID, f *faults) {
 	if inv := m.invitationOf(id); inv != nil && inv.taken != "" && inv.taken != id {
 		f.add(errTransition, "R-X1")
 	}
@@ -181,7 +181,7 @@ func (m *Model) secondAccept(id interaction.LegID, f *faults) {
 
 // takes: offer id takes its invitation; routing rescinds every other offer
 // still out, in the same write, before the accept itself (R-X1).
-func (m *Model) takes(id interaction.LegID) {
+func (m *Model) takes(id interaction.InvitationID) {
 	inv := m.invitationOf(id)
 	if inv == nil {
 		return
@@ -194,8 +194,8 @@ func (m *Model) takes(id interaction.LegID) {
 
 // rescind withdraws offer id as routing: its change is System's, the
 // agent's invitation ends with it.
-func (m *Model) rescind(id interaction.LegID) {
-	if l := m.leg(id); l != nil {
+func (m *Model) rescind(id interaction.InvitationID) {
+	if l := m.leg(interaction.LegID(id)); l != nil {
 		m.as(interaction.System, func() { m.legTo(l, interaction.LegCancelled) })
 		m.targetOut(l)
 		return
@@ -208,13 +208,13 @@ func (m *Model) rescind(id interaction.LegID) {
 
 // cancelInvitation: the owner cancelled offer id, and with it every other
 // offer of its invitation still out (R-X2).
-func (m *Model) cancelInvitation(id interaction.LegID) {
+func (m *Model) cancelInvitation(id interaction.InvitationID) {
 	inv := m.invitationOf(id)
 	if inv == nil {
 		return
 	}
 	for _, other := range m.out(inv, id) {
-		if l := m.leg(other); l != nil {
+		if l := m.leg(interaction.LegID(other)); l != nil {
 			m.legTo(l, interaction.LegCancelled)
 			m.targetOut(l)
 		} else if r := m.request(interaction.RequestID(other)); r != nil {
@@ -277,7 +277,7 @@ func (m *Model) decideRoute(actor interaction.PartyID, cmd interaction.Command, 
 		// offers rescinded are the model's own (R-X1).
 		var inv *mInvitation
 		switch {
-		case m.leg(c.Invitation) != nil || m.request(interaction.RequestID(c.Invitation)) != nil:
+		case m.leg(interaction.LegID(c.Invitation)) != nil || m.request(interaction.RequestID(c.Invitation)) != nil:
 			inv = m.invitationOf(c.Invitation)
 		default:
 			f.add(errNotFound, "R-X1")
@@ -288,8 +288,8 @@ func (m *Model) decideRoute(actor interaction.PartyID, cmd interaction.Command, 
 				f.add(errNotPerm, "R-X1")
 			}
 		}
-		if m.leg(c.Invitation) != nil {
-			eff, _, _ := m.decideLeg(actor, consult.Accept{Leg: c.Invitation}, f)
+		if m.leg(interaction.LegID(c.Invitation)) != nil {
+			eff, _, _ := m.decideLeg(actor, consult.Accept{Leg: interaction.LegID(c.Invitation)}, f)
 			return eff, "R-X1", true
 		}
 		eff, _, _ := m.decideRequest(actor, consult.AcceptRequest{Request: consult.RequestID(c.Invitation)}, f)
@@ -318,7 +318,7 @@ func (m *Model) decideRoute(actor interaction.PartyID, cmd interaction.Command, 
 // run it on a copy first.
 func (m *Model) reroute(c consult.Reroute, f *faults) {
 	var inv *mInvitation
-	switch l, r := m.leg(c.Invitation), m.request(interaction.RequestID(c.Invitation)); {
+	switch l, r := m.leg(interaction.LegID(c.Invitation)), m.request(interaction.RequestID(c.Invitation)); {
 	case l != nil:
 		inv = m.invitation(l.route)
 		if !m.offerFails(l, c.Reason, f) {
@@ -419,7 +419,7 @@ func (m *Model) requestFails(r *mRequest, reason consult.RerouteReason, f *fault
 // change is the owner's, the invitation routing's.
 func (m *Model) offerAgain(inv *mInvitation, o consult.Offer) {
 	if inv.kind == interaction.RequestNoKind {
-		m.newLeg(inv.owner, o.ID, o.Agent, inv.target, inv.medium, inv.id)
+		m.newLeg(inv.owner, interaction.LegID(o.ID), o.Agent, inv.target, inv.medium, inv.id)
 		return
 	}
 	m.newRequest(inv.owner, interaction.RequestID(o.ID), inv.kind, o.Agent, inv.target, inv.id)

@@ -86,7 +86,7 @@ type Simulator struct {
 	supers  []interaction.PartyID
 	opened  []interaction.ID
 	live    []interaction.ID
-	ignored map[interaction.LegID]bool
+	ignored map[interaction.InvitationID]bool
 	checks  map[interaction.ID]*Checker
 	rec     *recorder
 	res     SimResult
@@ -143,7 +143,7 @@ func NewSimulator(cfg SimConfig) *Simulator {
 		cfg:     cfg,
 		rng:     rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 		Clock:   NewManualClock(),
-		ignored: map[interaction.LegID]bool{},
+		ignored: map[interaction.InvitationID]bool{},
 		checks:  map[interaction.ID]*Checker{},
 		rec:     &recorder{seen: map[interaction.ID]uint64{}},
 	}
@@ -309,7 +309,7 @@ func (s *Simulator) snapshot(ctx context.Context, id interaction.ID) (snapshot, 
 			case interaction.LegActive:
 				sn.active = append(sn.active, l)
 			case interaction.LegCancelled:
-				if rt := st.Route(l.Route); rt != nil && rt.Taken != "" && rt.Taken != l.ID && st.Status == interaction.StatusActive {
+				if rt := st.Route(l.Route); rt != nil && rt.Taken != "" && rt.Taken != interaction.InvitationID(l.ID) && st.Status == interaction.StatusActive {
 					sn.late = append(sn.late, l)
 				}
 			}
@@ -383,11 +383,11 @@ func (s *Simulator) waiting(ctx context.Context, id interaction.ID, sn snapshot)
 func (s *Simulator) answer(ctx context.Context, id interaction.ID, sn snapshot) (bool, error) {
 	var open []func() error
 	for _, l := range sn.inviting {
-		if !s.ignored[l.ID] {
+		if !s.ignored[interaction.InvitationID(l.ID)] {
 			open = append(open, func() error {
 				switch p := s.rng.Float64(); {
 				case p < s.cfg.Rates.TimeOut:
-					s.ignored[l.ID] = true // the clock will time it out
+					s.ignored[interaction.InvitationID(l.ID)] = true // the clock will time it out
 					return s.Chats.Post(ctx, id, sn.contact, "Still waiting")
 				case p < s.cfg.Rates.TimeOut+s.cfg.Rates.Decline:
 					return s.Desk.Decline(ctx, id, l.Invitee, l.ID)
@@ -397,11 +397,11 @@ func (s *Simulator) answer(ctx context.Context, id interaction.ID, sn snapshot) 
 		}
 	}
 	for _, r := range sn.pending {
-		if !s.ignored[interaction.LegID(r.ID)] {
+		if !s.ignored[interaction.InvitationID(r.ID)] {
 			open = append(open, func() error {
 				switch p := s.rng.Float64(); {
 				case p < s.cfg.Rates.TimeOut:
-					s.ignored[interaction.LegID(r.ID)] = true
+					s.ignored[interaction.InvitationID(r.ID)] = true
 					return s.Chats.Post(ctx, id, sn.owner, "One moment please")
 				case p < s.cfg.Rates.TimeOut+s.cfg.Rates.Decline:
 					return s.Desk.DeclineRequest(ctx, id, r.Invitee, r.ID)

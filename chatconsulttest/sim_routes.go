@@ -37,14 +37,14 @@ type routeWitness struct {
 	member  map[interaction.PartyID]interaction.MemberState
 	role    map[interaction.PartyID]interaction.Role
 	invs    map[interaction.RouteID]*mInvitation
-	offerOf map[interaction.LegID]interaction.RouteID // offer → its invitation
-	pending map[interaction.LegID]bool
+	offerOf map[interaction.InvitationID]interaction.RouteID // offer → its invitation
+	pending map[interaction.InvitationID]bool
 }
 
 func newRouteWitness(agents []interaction.PartyID, fanOut int) *routeWitness {
 	return &routeWitness{agents: agents, fanOut: fanOut, member: map[interaction.PartyID]interaction.MemberState{},
 		role: map[interaction.PartyID]interaction.Role{}, invs: map[interaction.RouteID]*mInvitation{},
-		offerOf: map[interaction.LegID]interaction.RouteID{}, pending: map[interaction.LegID]bool{}}
+		offerOf: map[interaction.InvitationID]interaction.RouteID{}, pending: map[interaction.InvitationID]bool{}}
 }
 
 func (w *routeWitness) inChat(p interaction.PartyID) bool {

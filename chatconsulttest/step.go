@@ -369,6 +369,7 @@ func parseCommand(actor interaction.PartyID, verb string, a []string, opts map[s
 		}
 	}
 	leg := func(i int) interaction.LegID { return interaction.LegID(a[i]) }
+	inv := func(i int) interaction.InvitationID { return interaction.InvitationID(a[i]) }
 	req := func(i int) interaction.RequestID { return interaction.RequestID(a[i]) }
 	party := func(i int) interaction.PartyID { return interaction.PartyID(a[i]) }
 	one := func(f func() interaction.Command) (interaction.Command, error) {
@@ -490,16 +491,16 @@ func parseCommand(actor interaction.PartyID, verb string, a []string, opts map[s
 		if len(a) == 0 {
 			return nil, fmt.Errorf("want the offer, and its rivals")
 		}
-		c := consult.AcceptOffer{Invitation: leg(0)}
+		c := consult.AcceptOffer{Invitation: inv(0)}
 		for i := 1; i < len(a); i++ {
-			c.Rivals = append(c.Rivals, leg(i))
+			c.Rivals = append(c.Rivals, inv(i))
 		}
 		return c, nil
 	case "reroute":
 		if len(a) < 2 {
 			return nil, fmt.Errorf("want the invitation, a reason, and the next offers (LEG:AGENT) or exhausted")
 		}
-		c := consult.Reroute{Invitation: leg(0)}
+		c := consult.Reroute{Invitation: inv(0)}
 		switch a[1] {
 		case "timeout":
 			c.Reason = consult.RerouteTimedOut
@@ -523,7 +524,7 @@ func parseCommand(actor interaction.PartyID, verb string, a []string, opts map[s
 			if !ok {
 				return nil, fmt.Errorf("want LEG=>AGENT, got %q", w)
 			}
-			c.Next = append(c.Next, consult.Offer{ID: interaction.LegID(id), Agent: interaction.PartyID(agent)})
+			c.Next = append(c.Next, consult.Offer{ID: interaction.InvitationID(id), Agent: interaction.PartyID(agent)})
 		}
 		return c, nil
 	case "accept-request":

@@ -104,11 +104,11 @@ func TestRX6ConsultBadInput(t *testing.T) {
 		add("decline request, request "+name, "agent4", consult.DeclineRequest{Request: interaction.RequestID(bad)})
 		add("cancel request, request "+name, "agent1", consult.CancelRequest{Request: interaction.RequestID(bad)})
 		add("time out request, request "+name, interaction.System, consult.TimeOutRequest{Request: interaction.RequestID(bad)})
-		add("accept offer, invitation "+name, "agent3", consult.AcceptOffer{Invitation: bad})
-		add("accept offer, rival "+name, "agent3", consult.AcceptOffer{Invitation: leg3, Rivals: []interaction.LegID{bad}})
-		add("reroute, invitation "+name, interaction.System, consult.Reroute{Invitation: bad, Reason: consult.RerouteTimedOut})
-		add("reroute, next leg "+name, interaction.System, consult.Reroute{Invitation: leg3, Reason: consult.RerouteTimedOut,
-			Next: []consult.Offer{{ID: bad, Agent: "agent5"}}})
+		add("accept offer, invitation "+name, "agent3", consult.AcceptOffer{Invitation: interaction.InvitationID(bad)})
+		add("accept offer, rival "+name, "agent3", consult.AcceptOffer{Invitation: interaction.InvitationID(leg3), Rivals: []interaction.InvitationID{interaction.InvitationID(bad)}})
+		add("reroute, invitation "+name, interaction.System, consult.Reroute{Invitation: interaction.InvitationID(bad), Reason: consult.RerouteTimedOut})
+		add("reroute, next leg "+name, interaction.System, consult.Reroute{Invitation: interaction.InvitationID(leg3), Reason: consult.RerouteTimedOut,
+			Next: []consult.Offer{{ID: interaction.InvitationID(bad), Agent: "agent5"}}})
 	}
 	for name, bad := range badTargets {
 		add("start, target "+name, "agent1", consult.Start{Leg: "leg9", Agent: "agent5", Target: bad})
@@ -117,7 +117,7 @@ func TestRX6ConsultBadInput(t *testing.T) {
 	for name, bad := range badAgents {
 		add("start, agent "+name, "agent1", consult.Start{Leg: "leg9", Agent: bad, Target: agent("agent5")})
 		add("direct, agent "+name, "agent1", consult.Direct{Request: "r9", Kind: interaction.RequestConference, Agent: bad, Target: agent("agent5")})
-		add("reroute, next agent "+name, interaction.System, consult.Reroute{Invitation: leg3, Reason: consult.RerouteTimedOut,
+		add("reroute, next agent "+name, interaction.System, consult.Reroute{Invitation: interaction.InvitationID(leg3), Reason: consult.RerouteTimedOut,
 			Next: []consult.Offer{{ID: "leg9", Agent: bad}}})
 	}
 	for _, text := range []string{"\u200b", "\x00", "\ufeff\u200d", "\x1b\x7f", " \t\u3000\u2800"} {
@@ -133,7 +133,7 @@ func TestRX6ConsultBadInput(t *testing.T) {
 			consult.Conference{Leg: leg1, Request: "r9"},
 			consult.Direct{Request: "r9", Kind: interaction.RequestTransfer, Agent: "agent5", Target: agent("agent5")},
 			consult.AcceptRequest{Request: r4}, consult.DeclineRequest{Request: r4}, consult.CancelRequest{Request: r1},
-			consult.Remove{Member: "agent2"}, consult.AcceptOffer{Invitation: leg3},
+			consult.Remove{Member: "agent2"}, consult.AcceptOffer{Invitation: interaction.InvitationID(leg3)},
 			consult.Accept{Leg: "no-such-leg"}, consult.AcceptRequest{Request: "no-such-request"},
 		} {
 			add("unknown party "+string(who), who, c)
@@ -186,7 +186,7 @@ func TestRX6SystemOnlyCommandsKeepTheirCheck(t *testing.T) {
 	for _, who := range []interaction.PartyID{"stranger", "agent1"} {
 		for _, c := range []interaction.Command{
 			consult.TimeOut{Leg: leg3}, consult.TimeOutRequest{Request: r4},
-			consult.Reroute{Invitation: leg3, Reason: consult.RerouteTimedOut},
+			consult.Reroute{Invitation: interaction.InvitationID(leg3), Reason: consult.RerouteTimedOut},
 		} {
 			_, err := d.chats.Do(ctx, d.id, who, c)
 			assert.ErrorIs(t, err, interaction.ErrNotPermitted, "%s by %s", c, who)
@@ -227,7 +227,7 @@ func TestRX6TimeoutOutOfRangeIsBadInput(t *testing.T) {
 			{"agent1", consult.Start{Leg: "leg9", Agent: "agent5", Target: agent("agent5"), Timeout: tm}},
 			{"agent1", consult.Direct{Request: "r9", Kind: interaction.RequestTransfer, Agent: "agent5", Target: agent("agent5"), Timeout: tm}},
 			{"agent1", consult.Conference{Leg: leg1, Request: "r9", Timeout: tm}},
-			{interaction.System, consult.Reroute{Invitation: leg3, Reason: consult.RerouteTimedOut, Timeout: tm}},
+			{interaction.System, consult.Reroute{Invitation: interaction.InvitationID(leg3), Reason: consult.RerouteTimedOut, Timeout: tm}},
 		} {
 			_, err := d.chats.Do(ctx, d.id, c.actor, c.cmd)
 			assert.ErrorIs(t, err, interaction.ErrBadInput, "%T with time-out %s", c.cmd, tm)

@@ -7,12 +7,13 @@ import (
 )
 
 type (
-	// PartyID, LegID, RequestID and RouteID are the identifiers of
-	// package interaction.
-	PartyID   = interaction.PartyID
-	LegID     = interaction.LegID
-	RequestID = interaction.RequestID
-	RouteID   = interaction.RouteID
+	// PartyID, LegID, RequestID, InvitationID and RouteID are the
+	// identifiers of package interaction.
+	PartyID      = interaction.PartyID
+	LegID        = interaction.LegID
+	RequestID    = interaction.RequestID
+	InvitationID = interaction.InvitationID
+	RouteID      = interaction.RouteID
 )
 
 // The order of checks (R-X6). Every command checks, in this order:
@@ -78,14 +79,14 @@ func (c Start) Decide(d *interaction.Decision) error {
 	if err := checkTimeout(d, c.Timeout); err != nil {
 		return err
 	}
-	route, err := routeOf(d, c.Route, c.Leg, c.Target)
+	route, err := routeOf(d, c.Route, InvitationID(c.Leg), c.Target)
 	if err != nil {
 		return err
 	}
 	if _, err := d.ActingParty(); err != nil {
 		return err
 	}
-	return inviteLeg(d, d.Actor, Offer{ID: c.Leg, Agent: c.Agent}, c.Target, c.Medium, route, c.Timeout)
+	return inviteLeg(d, d.Actor, Offer{ID: InvitationID(c.Leg), Agent: c.Agent}, c.Target, c.Medium, route, c.Timeout)
 }
 
 // MaxTimeout is the longest time-out an invitation may have: a year.
@@ -113,16 +114,17 @@ func deadline(d *interaction.Decision, t time.Duration) time.Time {
 // owner (the actor of a Start; Reroute writes it as System, naming the
 // owner), with a deadline timeout from now if timeout is positive.
 func inviteLeg(d *interaction.Decision, owner PartyID, o Offer, t interaction.Target, m interaction.Medium, route RouteID, timeout time.Duration) error {
-	if err := d.Leg(o.ID, "invite", interaction.Event{Actor: owner, Party: o.Agent, Target: t, Medium: m, Route: route, Deadline: deadline(d, timeout)}); err != nil {
+	leg := LegID(o.ID)
+	if err := d.Leg(leg, "invite", interaction.Event{Actor: owner, Party: o.Agent, Target: t, Medium: m, Route: route, Deadline: deadline(d, timeout)}); err != nil {
 		return err
 	}
-	return d.Membership(o.Agent, "invite", interaction.RoleConsultant, interaction.LegScope(o.ID))
+	return d.Membership(o.Agent, "invite", interaction.RoleConsultant, interaction.LegScope(leg))
 }
 
 // routeOf checks the Route given to a Start or Direct and returns the one
 // its offer joins: the given one, or, for a group, skill or queue, a route
 // of the offer's own (R-X1). An invitation to a named agent is not routed.
-func routeOf(d *interaction.Decision, route RouteID, offer LegID, t interaction.Target) (RouteID, error) {
+func routeOf(d *interaction.Decision, route RouteID, offer InvitationID, t interaction.Target) (RouteID, error) {
 	if route != "" {
 		if err := d.CheckID("route", string(route)); err != nil {
 			return "", err
@@ -144,7 +146,7 @@ func routeOf(d *interaction.Decision, route RouteID, offer LegID, t interaction.
 // It is no guard of the table's accept: the offer is cancelled, so the
 // state refuses the accept already; this says why, before the rivals are
 // rescinded.
-func takenByAnother(d *interaction.Decision, route RouteID, inv LegID) error {
+func takenByAnother(d *interaction.Decision, route RouteID, inv InvitationID) error {
 	if r := d.State().Route(route); r != nil && r.Taken != "" && r.Taken != inv {
 		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "another agent accepted this invitation first")
 	}
@@ -153,17 +155,17 @@ func takenByAnother(d *interaction.Decision, route RouteID, inv LegID) error {
 
 // rescindRivals withdraws, as routing (System), every other offer of
 // route that is still out: the first accept wins (R-X1).
-func rescindRivals(d *interaction.Decision, route RouteID, keep LegID) error {
+func rescindRivals(d *interaction.Decision, route RouteID, keep InvitationID) error {
 	r := d.State().Route(route)
 	if r == nil {
 		return nil
 	}
 	for _, id := range r.Rivals(keep) {
-		if l := d.State().Leg(id); l != nil {
-			if err := d.Leg(id, "cancel", interaction.Event{Actor: interaction.System}); err != nil {
+		if l := d.State().Leg(LegID(id)); l != nil {
+			if err := d.Leg(l.ID, "cancel", interaction.Event{Actor: interaction.System}); err != nil {
 				return err
 			}
-			if err := d.ReleaseTarget(l.Invitee, id); err != nil {
+			if err := d.ReleaseTarget(l.Invitee, l.ID); err != nil {
 				return err
 			}
 			continue
@@ -192,11 +194,11 @@ func (c Accept) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := takenByAnother(d, l.Route, l.ID); err != nil {
+	if err := takenByAnother(d, l.Route, InvitationID(l.ID)); err != nil {
 		return err
 	}
 	if l.State == interaction.LegInviting {
-		if err := rescindRivals(d, l.Route, l.ID); err != nil {
+		if err := rescindRivals(d, l.Route, InvitationID(l.ID)); err != nil {
 			return err
 		}
 	}
@@ -247,14 +249,14 @@ func (c Cancel) Decide(d *interaction.Decision) error {
 	}
 	if r := d.State().Route(l.Route); r != nil {
 		for _, id := range r.Out {
-			rl := d.State().Leg(id)
+			rl := d.State().Leg(LegID(id))
 			if rl == nil {
 				continue // a route of requests cannot share the ID (validate.go)
 			}
-			if err := d.Leg(id, "cancel", interaction.Event{}); err != nil {
+			if err := d.Leg(rl.ID, "cancel", interaction.Event{}); err != nil {
 				return err
 			}
-			if err := d.ReleaseTarget(rl.Invitee, id); err != nil {
+			if err := d.ReleaseTarget(rl.Invitee, rl.ID); err != nil {
 				return err
 			}
 		}
@@ -454,14 +456,14 @@ func (c Direct) Decide(d *interaction.Decision) error {
 	if err := checkTimeout(d, c.Timeout); err != nil {
 		return err
 	}
-	route, err := routeOf(d, c.Route, LegID(c.Request), c.Target)
+	route, err := routeOf(d, c.Route, InvitationID(c.Request), c.Target)
 	if err != nil {
 		return err
 	}
 	if _, err := d.ActingParty(); err != nil {
 		return err
 	}
-	return askRequest(d, d.Actor, Offer{ID: LegID(c.Request), Agent: c.Agent}, c.Kind, c.Target, route, c.Timeout)
+	return askRequest(d, d.Actor, Offer{ID: InvitationID(c.Request), Agent: c.Agent}, c.Kind, c.Target, route, c.Timeout)
 }
 
 // askRequest writes a direct transfer or conference request, on behalf of owner
@@ -492,11 +494,11 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := takenByAnother(d, r.Route, LegID(r.ID)); err != nil {
+	if err := takenByAnother(d, r.Route, InvitationID(r.ID)); err != nil {
 		return err
 	}
 	if r.State == interaction.RequestPending {
-		if err := rescindRivals(d, r.Route, LegID(r.ID)); err != nil {
+		if err := rescindRivals(d, r.Route, InvitationID(r.ID)); err != nil {
 			return err
 		}
 	}

@@ -111,7 +111,7 @@ func TestRX1RestartedProcessFiresTheTimeOutOnce(t *testing.T) {
 	offer := *st.Leg(leg)
 	require.Equal(t, interaction.PartyID("agent2"), offer.Invitee)
 	require.Equal(t, offer.Started.Add(30*time.Second), offer.Deadline, "the deadline is in the state")
-	require.Equal(t, []interaction.Deadline{{Interaction: id, Invitation: leg, Kind: interaction.DeadlineLeg, Due: offer.Deadline}}, st.Deadlines())
+	require.Equal(t, []interaction.Deadline{{Interaction: id, Invitation: interaction.InvitationID(leg), Kind: interaction.DeadlineLeg, Due: offer.Deadline}}, st.Deadlines())
 	first.desk.Stop() // the process goes
 	first.clock.Advance(time.Hour)
 	events, _ := stored(t, store, id)

@@ -118,7 +118,7 @@ func TestRX1DeclinesThroughTwoInstancesOfferOnOnce(t *testing.T) {
 		for a := range next {
 			assert.NotContains(t, offers, a, "round %d: %s was tried already", round, a)
 		}
-		rt := st.RouteOf(first)
+		rt := st.RouteOf(interaction.InvitationID(first))
 		require.NotNil(t, rt)
 		assert.Len(t, rt.Offers, 4, "round %d: four offers on the route", round)
 

@@ -34,7 +34,7 @@ func (s *Service) inheritHooks() {
 // reported tells the logger and Observer what a route's written step did:
 // the invitation timed out (reason RerouteTimedOut), was offered on to
 // the next agents, or found nobody left.
-func (s *Service) reported(ctx context.Context, id interaction.ID, inv LegID, reason RerouteReason, p plan, events []interaction.Event) {
+func (s *Service) reported(ctx context.Context, id interaction.ID, inv InvitationID, reason RerouteReason, p plan, events []interaction.Event) {
 	base := []slog.Attr{slog.String("interaction", string(id)), slog.String("invitation", string(inv))}
 	if reason == RerouteTimedOut {
 		s.hooks.Observe(ctx, observe.Event{Kind: observe.KindTimeOut, Op: "invitation", Interaction: string(id)})
@@ -73,7 +73,7 @@ type (
 	}
 	invitationKey struct {
 		Op         string
-		Invitation LegID
+		Invitation InvitationID
 		Agent      PartyID
 	}
 )
@@ -97,7 +97,7 @@ func (s *Service) answered(ctx context.Context, id interaction.ID, actor PartyID
 }
 
 // invited is the first invitation (leg or request) the events make.
-func invited(events []interaction.Event) LegID {
+func invited(events []interaction.Event) InvitationID {
 	for i := range events {
 		ev := &events[i]
 		if (ev.Type == interaction.EventLeg && ev.From == string(interaction.LegNone)) ||

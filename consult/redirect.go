@@ -3,6 +3,7 @@ package consult
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -67,7 +68,7 @@ type Exhausted struct {
 	Request interaction.RequestKind
 	// Invitations are the legs (or requests) the invitation went through,
 	// in order; Tried their agents.
-	Invitations []LegID
+	Invitations []InvitationID
 	Tried       []PartyID
 	// Err says why, as a refused command would: kind ErrNotFound, rule R-X1.
 	Err *interaction.Error
@@ -94,7 +95,7 @@ type Fanout interface {
 // Offer is one agent offered a routed invitation, with the leg (or
 // request) that invites it.
 type Offer struct {
-	ID    LegID
+	ID    InvitationID
 	Agent PartyID
 }
 
@@ -136,7 +137,7 @@ const (
 // (ErrInvalidTransition). Timeout, when positive, gives each new offer a
 // deadline that long after the command.
 type Reroute struct {
-	Invitation LegID // the consultation leg or direct request that failed
+	Invitation InvitationID // the consultation leg or direct request that failed
 	Reason     RerouteReason
 	Next       []Offer
 	Exhausted  bool
@@ -173,7 +174,7 @@ func (c Reroute) Decide(d *interaction.Decision) error {
 	}
 	s := d.State()
 	var route RouteID
-	switch l, r := s.Leg(c.Invitation), s.Request(RequestID(c.Invitation)); {
+	switch l, r := s.Leg(LegID(c.Invitation)), s.Request(RequestID(c.Invitation)); {
 	case l != nil:
 		if err := c.endLeg(d, *l); err != nil {
 			return err
@@ -253,7 +254,7 @@ func (c Reroute) offerOn(d *interaction.Decision, route RouteID) error {
 		return d.Refuse(interaction.ErrConflict, "R-X1", "the last offer of the invitation is over: offer it on, or say that nobody is left")
 	}
 	for _, o := range c.Next {
-		if s := d.State(); s.Leg(o.ID) != nil || s.Request(RequestID(o.ID)) != nil {
+		if s := d.State(); s.Leg(LegID(o.ID)) != nil || s.Request(RequestID(o.ID)) != nil {
 			return d.Refuse(interaction.ErrConflict, "", "leg ID in use")
 		}
 		var err error
@@ -298,8 +299,23 @@ func canAskIn(s *interaction.State, owner PartyID) bool {
 // another offer of the same routed invitation (ErrNotPermitted
 // otherwise); the offers rescinded are the ones the state holds.
 type AcceptOffer struct {
-	Invitation LegID
-	Rivals     []LegID
+	Invitation InvitationID
+	Rivals     []InvitationID
+}
+
+// GoString is the command in Go syntax (%#v) as it read while Invitation
+// and Rivals were LegIDs: interaction.Fingerprint hashes it, and a
+// fingerprint stored before the rename must still tell a retry of the
+// same command from another one reusing its command ID.
+func (c AcceptOffer) GoString() string {
+	var rivals []LegID
+	if c.Rivals != nil {
+		rivals = make([]LegID, len(c.Rivals))
+		for i, id := range c.Rivals {
+			rivals[i] = LegID(id)
+		}
+	}
+	return fmt.Sprintf("consult.AcceptOffer{Invitation:%#v, Rivals:%#v}", LegID(c.Invitation), rivals)
 }
 
 func (c AcceptOffer) Decide(d *interaction.Decision) error {
@@ -316,7 +332,7 @@ func (c AcceptOffer) Decide(d *interaction.Decision) error {
 		return err
 	}
 	s := d.State()
-	l, r := s.Leg(c.Invitation), s.Request(RequestID(c.Invitation))
+	l, r := s.Leg(LegID(c.Invitation)), s.Request(RequestID(c.Invitation))
 	var route RouteID
 	switch {
 	case l != nil:
@@ -333,7 +349,7 @@ func (c AcceptOffer) Decide(d *interaction.Decision) error {
 		}
 	}
 	if l != nil {
-		return Accept{Leg: c.Invitation}.Decide(d)
+		return Accept{Leg: LegID(c.Invitation)}.Decide(d)
 	}
 	return AcceptRequest{Request: RequestID(c.Invitation)}.Decide(d)
 }
@@ -407,7 +423,7 @@ func (s *Service) pick(ctx context.Context, t interaction.Target, m interaction.
 			}
 			return nil, err
 		}
-		out = append(out, Offer{ID: LegID(s.chats.IDs().NewID()), Agent: agent})
+		out = append(out, Offer{ID: InvitationID(s.chats.IDs().NewID()), Agent: agent})
 		exclude = append(exclude, agent)
 	}
 	return out, nil
@@ -430,7 +446,7 @@ func (s *Service) releaseUnit(agent PartyID, m interaction.Medium) {
 // returns the first invitation written: the first run's, when the
 // caller's command ID had been committed meanwhile (the holds on the
 // agents picked now are given back).
-func (s *Service) invite(ctx context.Context, id interaction.ID, owner PartyID, medium interaction.Medium, offers []Offer, cmd interaction.Command) (LegID, error) {
+func (s *Service) invite(ctx context.Context, id interaction.ID, owner PartyID, medium interaction.Medium, offers []Offer, cmd interaction.Command) (InvitationID, error) {
 	events, again, err := s.doCommand(ctx, id, owner, interaction.CommandIDFrom(ctx), cmd)
 	if err != nil || again {
 		s.releaseAll(offers, medium)
@@ -450,7 +466,7 @@ func (s *Service) invite(ctx context.Context, id interaction.ID, owner PartyID, 
 // With the caller's command ID in ctx, the rescind of inv runs under an ID
 // derived from it and inv (a call such as routing's logout rescinds
 // several), and applies once on retry.
-func (s *Service) Rescind(ctx context.Context, id interaction.ID, inv LegID, agent PartyID) error {
+func (s *Service) Rescind(ctx context.Context, id interaction.ID, inv InvitationID, agent PartyID) error {
 	cid := interaction.CommandIDFrom(ctx)
 	if cid != "" {
 		cid = interaction.DeriveID(cid, "rescind/"+string(inv))
@@ -470,7 +486,7 @@ type rescindOf struct {
 
 func (c rescindOf) Decide(d *interaction.Decision) error {
 	s := d.State()
-	l, r := s.Leg(c.Invitation), s.Request(RequestID(c.Invitation))
+	l, r := s.Leg(LegID(c.Invitation)), s.Request(RequestID(c.Invitation))
 	if (l == nil || l.Invitee != c.agent) && (r == nil || r.Invitee != c.agent) {
 		return &interaction.Error{Kind: interaction.ErrNotFound, Op: "rescind", Interaction: s.ID, Party: c.agent, Rule: "R-X1", Detail: "no invitation " + string(c.Invitation) + " for this agent"}
 	}
@@ -500,7 +516,7 @@ const rerouteAttempts = 5
 // behind another instance: the command decides again on what the Store
 // holds, and refuses with ErrConflict when the plan was wrong, after which
 // the cache is fresh and the Service plans again.
-func (s *Service) plan(ctx context.Context, id interaction.ID, inv LegID) (plan, error) {
+func (s *Service) plan(ctx context.Context, id interaction.ID, inv InvitationID) (plan, error) {
 	var p plan
 	var last bool
 	var target interaction.Target
@@ -539,7 +555,7 @@ func (s *Service) plan(ctx context.Context, id interaction.ID, inv LegID) (plan,
 // when it was the last offer of a routed invitation still out, offers it
 // on, or tells the owner that nobody is left. An invitation answered
 // meanwhile is left alone.
-func (s *Service) reroute(ctx context.Context, id interaction.ID, inv LegID, reason RerouteReason, agent PartyID, commandID string) error {
+func (s *Service) reroute(ctx context.Context, id interaction.ID, inv InvitationID, reason RerouteReason, agent PartyID, commandID string) error {
 	for attempt := 1; ; attempt++ {
 		p, err := s.plan(ctx, id, inv)
 		if err != nil {
@@ -570,7 +586,7 @@ func (s *Service) reroute(ctx context.Context, id interaction.ID, inv LegID, rea
 
 // decline runs the agent's decline of inv and, for a routed invitation,
 // routing's next step in the same write (R-X1).
-func (s *Service) decline(ctx context.Context, id interaction.ID, agent PartyID, inv LegID, cmd interaction.Command) error {
+func (s *Service) decline(ctx context.Context, id interaction.ID, agent PartyID, inv InvitationID, cmd interaction.Command) error {
 	key := invitationKey{Op: "decline", Invitation: inv}
 	if _, ok, err := s.answered(ctx, id, agent, interaction.CommandIDFrom(ctx), key); ok || err != nil {
 		return err
@@ -702,7 +718,7 @@ func (s *Service) expire(ctx context.Context, dl interaction.Deadline) error {
 // not know may be another instance's newer one: the command decides.
 func (s *Service) pending(ctx context.Context, dl interaction.Deadline) (known, pending bool, err error) {
 	err = s.chats.Read(ctx, dl.Interaction, func(st *interaction.State) error {
-		if l := st.Leg(dl.Invitation); l != nil {
+		if l := st.Leg(interaction.LegID(dl.Invitation)); l != nil {
 			known, pending = true, l.State == interaction.LegInviting && l.Deadline.Equal(dl.Due)
 		} else if r := st.Request(interaction.RequestID(dl.Invitation)); r != nil {
 			known, pending = true, r.State == interaction.RequestPending && r.Deadline.Equal(dl.Due)
@@ -728,7 +744,7 @@ func ignoreAnswered(err error) error {
 }
 
 // invites reports whether the events invite someone to leg or request id.
-func invites(events []interaction.Event, id LegID) bool {
+func invites(events []interaction.Event, id InvitationID) bool {
 	for i := range events {
 		ev := &events[i]
 		if (ev.Type == interaction.EventLeg || ev.Type == interaction.EventRequest) && ev.Invitation() == id &&

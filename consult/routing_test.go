@@ -116,7 +116,7 @@ func TestRX1ExhaustionTellsTheOwner(t *testing.T) {
 	}
 	require.Len(t, r.exhausted, 1)
 	e := r.exhausted[0]
-	assert.Equal(t, []interaction.LegID{first, second.ID}, e.Invitations)
+	assert.Equal(t, []interaction.InvitationID{interaction.InvitationID(first), interaction.InvitationID(second.ID)}, e.Invitations)
 	assert.Equal(t, []interaction.PartyID{"agent2", "agent3"}, e.Tried)
 	assert.Equal(t, interaction.PartyID("agent1"), e.Owner)
 	assert.Equal(t, skill("billing"), e.Target)
@@ -202,12 +202,12 @@ func TestRescindNeedsThePendingInvitationOfThatAgent(t *testing.T) {
 	r := newRoutedDesk(t, "agent2", "agent3")
 	leg, err := r.svc.Start(ctx, r.id, "agent1", skill("billing"), interaction.MediumChat)
 	require.NoError(t, err)
-	assert.ErrorIs(t, r.svc.Rescind(ctx, r.id, leg, "agent3"), interaction.ErrNotFound)
+	assert.ErrorIs(t, r.svc.Rescind(ctx, r.id, interaction.InvitationID(leg), "agent3"), interaction.ErrNotFound)
 	assert.ErrorIs(t, r.svc.Rescind(ctx, r.id, "nope", "agent2"), interaction.ErrNotFound)
 	require.NoError(t, r.svc.Accept(ctx, r.id, "agent2", leg))
-	require.NoError(t, r.svc.Rescind(ctx, r.id, leg, "agent2"), "answered meanwhile: nothing to do")
+	require.NoError(t, r.svc.Rescind(ctx, r.id, interaction.InvitationID(leg), "agent2"), "answered meanwhile: nothing to do")
 	assert.Equal(t, interaction.LegActive, r.state().Leg(leg).State)
-	_, err = r.chats.Do(ctx, r.id, "agent1", consult.Reroute{Invitation: leg, Reason: consult.RerouteTimedOut})
+	_, err = r.chats.Do(ctx, r.id, "agent1", consult.Reroute{Invitation: interaction.InvitationID(leg), Reason: consult.RerouteTimedOut})
 	assert.ErrorIs(t, err, interaction.ErrNotPermitted, "R-X6: only System offers on")
 }
 
@@ -305,7 +305,7 @@ func TestRX1SeveralOffersAtOnceGoOnTogether(t *testing.T) {
 	r.clock.Advance(30 * time.Second) // agent4 and one other time out; one agent is left
 	r.clock.Advance(30 * time.Second)
 	require.Len(t, r.exhausted, 1)
-	assert.Equal(t, interaction.LegID(req), r.exhausted[0].Invitations[0])
+	assert.Equal(t, interaction.InvitationID(req), r.exhausted[0].Invitations[0])
 	assert.Len(t, r.exhausted[0].Tried, 3)
 }
 
@@ -315,7 +315,7 @@ func TestRX6AcceptOfferRescindsOnlyRivalOffers(t *testing.T) {
 	require.NoError(t, err)
 	routed, err := r.svc.Start(ctx, r.id, "agent1", skill("billing"), interaction.MediumChat)
 	require.NoError(t, err)
-	_, err = r.chats.Do(ctx, r.id, "agent3", consult.AcceptOffer{Invitation: routed, Rivals: []interaction.LegID{named}})
+	_, err = r.chats.Do(ctx, r.id, "agent3", consult.AcceptOffer{Invitation: interaction.InvitationID(routed), Rivals: []interaction.InvitationID{interaction.InvitationID(named)}})
 	assert.ErrorIs(t, err, interaction.ErrNotPermitted, "another invitation is not a rival to rescind")
 	assert.Equal(t, interaction.LegInviting, r.state().Leg(named).State)
 }

@@ -196,7 +196,7 @@ func (s *Service) Start(ctx context.Context, id interaction.ID, owner PartyID, t
 	}
 	key := startKey{Op: "start", Target: target, Medium: medium}
 	if events, ok, err := s.answered(ctx, id, owner, interaction.CommandIDFrom(ctx), key); ok || err != nil {
-		return invited(events), err
+		return LegID(invited(events)), err
 	}
 	exclude, err := s.exclude(ctx, id)
 	if err != nil {
@@ -209,9 +209,10 @@ func (s *Service) Start(ctx context.Context, id interaction.ID, owner PartyID, t
 	route := s.newRoute(target)
 	var cmd batch
 	for _, o := range offers {
-		cmd = append(cmd, Start{Leg: o.ID, Target: target, Agent: o.Agent, Medium: medium, Route: route, Timeout: s.inviteTimeout})
+		cmd = append(cmd, Start{Leg: LegID(o.ID), Target: target, Agent: o.Agent, Medium: medium, Route: route, Timeout: s.inviteTimeout})
 	}
-	return s.invite(ctx, id, owner, medium, offers, interaction.Keyed(cmd.one(), key))
+	leg, err := s.invite(ctx, id, owner, medium, offers, interaction.Keyed(cmd.one(), key))
+	return LegID(leg), err
 }
 
 // newRoute names the routed invitation of a new invitation to target: a
@@ -254,7 +255,7 @@ func (s *Service) Accept(ctx context.Context, id interaction.ID, agent PartyID, 
 // skill, queue) then goes to the next available agent (R-X1); one aimed
 // at a named agent ends, and the owner is told (R-C3).
 func (s *Service) Decline(ctx context.Context, id interaction.ID, agent PartyID, leg LegID) error {
-	return s.decline(ctx, id, agent, leg, Decline{Leg: leg})
+	return s.decline(ctx, id, agent, InvitationID(leg), Decline{Leg: leg})
 }
 
 // Cancel: owner cancels a pending invitation (R-X2), with its rival
@@ -291,7 +292,7 @@ func (s *Service) Transfer(ctx context.Context, id interaction.ID, owner PartyID
 // Conference asks the target of an active consultation to join the chat
 // (R-F1); it returns the request, which the target accepts or declines.
 func (s *Service) Conference(ctx context.Context, id interaction.ID, owner PartyID, leg LegID) (RequestID, error) {
-	key := invitationKey{Op: "conference", Invitation: leg}
+	key := invitationKey{Op: "conference", Invitation: InvitationID(leg)}
 	if events, ok, err := s.answered(ctx, id, owner, interaction.CommandIDFrom(ctx), key); ok || err != nil {
 		return RequestID(invited(events)), err
 	}
@@ -389,7 +390,7 @@ func (s *Service) AcceptRequest(ctx context.Context, id interaction.ID, agent Pa
 // DeclineRequest: the asked agent declines (R-F4). A direct request to a
 // group, skill or queue then goes to the next available agent (R-X1).
 func (s *Service) DeclineRequest(ctx context.Context, id interaction.ID, agent PartyID, req RequestID) error {
-	return s.decline(ctx, id, agent, LegID(req), DeclineRequest{Request: req})
+	return s.decline(ctx, id, agent, InvitationID(req), DeclineRequest{Request: req})
 }
 
 // CancelRequest: the owner takes a pending request back, with its rival

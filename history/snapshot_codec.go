@@ -594,9 +594,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // request event's RequestID (a request event names no leg, and no other
 // event a request: interaction.Event). The format is the same as when a
 // request event's ID was its Leg.
-func legSlot(ev *interaction.Event) interaction.LegID {
+func legSlot(ev *interaction.Event) interaction.InvitationID {
 	if ev.Type == interaction.EventRequest {
-		return interaction.LegID(ev.RequestID)
+		return interaction.InvitationID(ev.RequestID)
 	}
-	return ev.Leg
+	return interaction.InvitationID(ev.Leg)
 }

@@ -589,12 +589,12 @@ func (h *Handler) presence(c *call) {
 
 // Invitation is a pending invitation of the calling agent.
 type Invitation struct {
-	Interaction interaction.ID         `json:"interaction"`
-	ID          interaction.LegID      `json:"id,omitempty"`
-	Kind        routing.InvitationKind `json:"kind"`
-	From        interaction.PartyID    `json:"from"`
-	Target      interaction.Target     `json:"target"`
-	Medium      interaction.Medium     `json:"medium"`
+	Interaction interaction.ID           `json:"interaction"`
+	ID          interaction.InvitationID `json:"id,omitempty"`
+	Kind        routing.InvitationKind   `json:"kind"`
+	From        interaction.PartyID      `json:"from"`
+	Target      interaction.Target       `json:"target"`
+	Medium      interaction.Medium       `json:"medium"`
 }
 
 // DirectoryEntry is one target the Team Communicator found.

@@ -47,7 +47,7 @@ func (k DeadlineKind) String() string {
 // Deadline is when a pending invitation times out.
 type Deadline struct {
 	Interaction ID
-	Invitation  LegID // the leg or request
+	Invitation  InvitationID // the leg or request
 	Kind        DeadlineKind
 	Due         time.Time
 }
@@ -61,7 +61,7 @@ func (d Deadline) CommandID() string {
 
 type deadlineKey struct {
 	interaction ID
-	invitation  LegID
+	invitation  InvitationID
 }
 
 func (d Deadline) key() deadlineKey { return deadlineKey{d.Interaction, d.Invitation} }
@@ -72,12 +72,12 @@ func (s *State) Deadlines() []Deadline {
 	var out []Deadline
 	for i := range s.Legs {
 		if l := &s.Legs[i]; l.State == LegInviting && !l.Deadline.IsZero() {
-			out = append(out, Deadline{Interaction: s.ID, Invitation: l.ID, Kind: DeadlineLeg, Due: l.Deadline})
+			out = append(out, Deadline{Interaction: s.ID, Invitation: InvitationID(l.ID), Kind: DeadlineLeg, Due: l.Deadline})
 		}
 	}
 	for i := range s.Requests {
 		if r := &s.Requests[i]; r.State == RequestPending && !r.Deadline.IsZero() {
-			out = append(out, Deadline{Interaction: s.ID, Invitation: LegID(r.ID), Kind: DeadlineRequest, Due: r.Deadline})
+			out = append(out, Deadline{Interaction: s.ID, Invitation: InvitationID(r.ID), Kind: DeadlineRequest, Due: r.Deadline})
 		}
 	}
 	return out

@@ -66,7 +66,7 @@ func TestMemoryDeadlinesClaimLeaseAndOrder(t *testing.T) {
 	got, err = q.Claim(ctx, at.Add(2*time.Minute), 10*time.Second, 0)
 	require.NoError(t, err)
 	require.Len(t, got, 2)
-	assert.Equal(t, interaction.LegID("leg1"), got[0].Invitation, "earliest first")
+	assert.Equal(t, interaction.InvitationID("leg1"), got[0].Invitation, "earliest first")
 	again, err := q.Claim(ctx, at.Add(2*time.Minute), 10*time.Second, 0)
 	require.NoError(t, err)
 	assert.Empty(t, again, "claimed: nobody else gets them during the lease")
@@ -117,7 +117,7 @@ func TestMemoryDeadlinesRecoverFromTheLog(t *testing.T) {
 	got, err := q.Claim(ctx, chatconsulttest.Epoch.Add(time.Hour), time.Minute, 0)
 	require.NoError(t, err)
 	require.Len(t, got, 1, "only the invitation still pending")
-	assert.Equal(t, interaction.LegID("leg2"), got[0].Invitation)
+	assert.Equal(t, interaction.InvitationID("leg2"), got[0].Invitation)
 }
 
 // The Scheduler keeps one timer at the queue's next deadline, fires what is
@@ -128,7 +128,7 @@ func TestSchedulerFiresOnTheClock(t *testing.T) {
 	clock := chatconsulttest.NewManualClock()
 	q := interaction.NewMemoryDeadlines()
 	var mu sync.Mutex
-	var fired []interaction.LegID
+	var fired []interaction.InvitationID
 	failures := 1
 	s := interaction.NewScheduler(q, clock, func(_ context.Context, d interaction.Deadline) error {
 		mu.Lock()
@@ -145,12 +145,12 @@ func TestSchedulerFiresOnTheClock(t *testing.T) {
 	assert.Equal(t, 1, clock.Pending(), "one timer")
 	assert.Equal(t, chatconsulttest.Epoch.Add(30*time.Second), s.Armed())
 	clock.Advance(30 * time.Second)
-	assert.Equal(t, []interaction.LegID{"leg1"}, fired)
+	assert.Equal(t, []interaction.InvitationID{"leg1"}, fired)
 	assert.Equal(t, chatconsulttest.Epoch.Add(time.Minute), s.Armed(), "re-armed for the next")
 	clock.Advance(30 * time.Second)
-	assert.Equal(t, []interaction.LegID{"leg1"}, fired, "leg2's fire failed")
+	assert.Equal(t, []interaction.InvitationID{"leg1"}, fired, "leg2's fire failed")
 	clock.Advance(5 * time.Second)
-	assert.Equal(t, []interaction.LegID{"leg1", "leg2"}, fired, "fired again once the lease ran out")
+	assert.Equal(t, []interaction.InvitationID{"leg1", "leg2"}, fired, "fired again once the lease ran out")
 	assert.Zero(t, q.Len())
 	assert.Zero(t, clock.Pending(), "nothing left to arm")
 	s.Stop()

@@ -123,15 +123,14 @@ type Event struct {
 
 // Invitation is the ID of the leg a leg event changes or of the request a
 // request event changes: the invitation (R-X1) a route offers, a deadline
-// times out and routing tracks. Invitations of both kinds are named by
-// LegID (Deadline.Invitation, Route.Offers): a request's ID is a LegID
-// there, as leg and request IDs never collide. Empty on other events.
-func (e *Event) Invitation() LegID {
+// times out and routing tracks (Deadline.Invitation, Route.Offers). Empty
+// on other events.
+func (e *Event) Invitation() InvitationID {
 	switch e.Type {
 	case EventLeg:
-		return e.Leg
+		return InvitationID(e.Leg)
 	case EventRequest:
-		return LegID(e.RequestID)
+		return InvitationID(e.RequestID)
 	}
 	return ""
 }

@@ -20,8 +20,18 @@ type LegID string
 // RequestID identifies one transfer or conference request inside an
 // interaction. Leg and request IDs are drawn from one space: no request
 // has the ID of a leg of the same interaction, so that an invitation (a
-// leg or a request, R-X1) is named by its ID alone.
+// leg or a request, R-X1) is named by its ID alone: an InvitationID.
 type RequestID string
+
+// InvitationID names an invitation (R-X1): a consultation leg or a
+// transfer or conference request, whichever has the ID (leg and request
+// IDs share one space per interaction, so it names one). It is what a
+// field holds that may name either: Deadline.Invitation, Route.Offers,
+// Event.Invitation, and in packages routing and consult the offers of a
+// routed invitation. Convert with InvitationID(leg), InvitationID(req),
+// and back with LegID(inv) or RequestID(inv) once it is known which the
+// invitation is (State.Leg, State.Request).
+type InvitationID string
 
 // RouteID names one routed invitation (R-X1, Route): every offer of it
 // carries it (Event.Route, Leg.Route, Request.Route). consult's Service

@@ -24,13 +24,13 @@ type Route struct {
 	RequestKind RequestKind
 	// Offers are the legs (or requests) of the route, in the order they
 	// were made; Tried their agents.
-	Offers []LegID
+	Offers []InvitationID
 	Tried  []PartyID
 	// Out are the offers still pending.
-	Out []LegID
+	Out []InvitationID
 	// Taken is the offer that was accepted (empty while none was): the
 	// invitation is over.
-	Taken LegID
+	Taken InvitationID
 }
 
 // Route returns the routed invitation with that route ID, or nil.
@@ -49,7 +49,7 @@ func (s *State) Route(id RouteID) *Route {
 		if r == nil {
 			r = &Route{ID: id, Owner: l.Owner, Target: l.Target, Medium: l.Medium}
 		}
-		r.add(l.ID, l.Invitee, l.State == LegInviting, legTaken(l.State))
+		r.add(InvitationID(l.ID), l.Invitee, l.State == LegInviting, legTaken(l.State))
 	}
 	if r != nil {
 		return r
@@ -62,7 +62,7 @@ func (s *State) Route(id RouteID) *Route {
 		if r == nil {
 			r = &Route{ID: id, Owner: q.Owner, Target: q.Target, RequestKind: q.Kind}
 		}
-		r.add(LegID(q.ID), q.Invitee, q.State == RequestPending, q.State == RequestAccepted)
+		r.add(InvitationID(q.ID), q.Invitee, q.State == RequestPending, q.State == RequestAccepted)
 	}
 	return r
 }
@@ -70,8 +70,8 @@ func (s *State) Route(id RouteID) *Route {
 // RouteOf returns the routed invitation that the leg or request inv is an
 // offer of, or nil when inv is not routed (aimed at a named agent) or
 // unknown.
-func (s *State) RouteOf(inv LegID) *Route {
-	if l := s.Leg(inv); l != nil {
+func (s *State) RouteOf(inv InvitationID) *Route {
+	if l := s.Leg(LegID(inv)); l != nil {
 		return s.Route(l.Route)
 	}
 	if q := s.Request(RequestID(inv)); q != nil {
@@ -80,7 +80,7 @@ func (s *State) RouteOf(inv LegID) *Route {
 	return nil
 }
 
-func (r *Route) add(id LegID, agent PartyID, out, taken bool) {
+func (r *Route) add(id InvitationID, agent PartyID, out, taken bool) {
 	r.Offers = append(r.Offers, id)
 	r.Tried = append(r.Tried, agent)
 	if out {
@@ -92,8 +92,8 @@ func (r *Route) add(id LegID, agent PartyID, out, taken bool) {
 }
 
 // Rivals are the offers out other than inv.
-func (r *Route) Rivals(inv LegID) []LegID {
-	var out []LegID
+func (r *Route) Rivals(inv InvitationID) []InvitationID {
+	var out []InvitationID
 	for _, id := range r.Out {
 		if id != inv {
 			out = append(out, id)

@@ -295,7 +295,7 @@ type eventDetail struct {
 	from     string
 	to       string
 	trigger  Trigger
-	leg      LegID // Event.Leg; a request event's Event.RequestID (it names no leg)
+	leg      InvitationID // Event.Leg; a request event's Event.RequestID (it names no leg)
 	via      LegID
 	route    RouteID
 	deadline time.Time
@@ -315,14 +315,14 @@ func storeEvent(ev *Event) storedEvent {
 		text: ev.Text, scope: ev.Scope, seq: ev.Seq, typ: ev.Type, kind: ev.Kind, role: ev.Role,
 		fingerprint: ev.Fingerprint,
 	}
-	d := eventDetail{party: ev.Party, from: ev.From, to: ev.To, trigger: ev.Trigger, leg: ev.Leg, via: ev.Via,
+	d := eventDetail{party: ev.Party, from: ev.From, to: ev.To, trigger: ev.Trigger, leg: InvitationID(ev.Leg), via: ev.Via,
 		route: ev.Route, deadline: ev.Deadline, target: ev.Target, medium: ev.Medium, request: ev.RequestKind,
 		supervised: ev.Supervised}
 	d.attachments = ev.Attachments
 	if ev.Type == EventRequest {
-		d.leg = LegID(ev.RequestID)
+		d.leg = InvitationID(ev.RequestID)
 	}
-	if d != (eventDetail{leg: ev.Scope.Leg}) {
+	if d != (eventDetail{leg: InvitationID(ev.Scope.Leg)}) {
 		se.detail = new(eventDetail) // allocated here only: &d would put every d on the heap
 		*se.detail = d
 	}
@@ -336,7 +336,7 @@ func (se *storedEvent) expand(id ID, ev *Event) {
 		Text: se.text, Kind: se.kind, Seq: se.seq, Fingerprint: se.fingerprint,
 	}
 	if d := se.detail; d != nil {
-		ev.Party, ev.From, ev.To, ev.Trigger, ev.Leg, ev.Via = d.party, d.from, d.to, d.trigger, d.leg, d.via
+		ev.Party, ev.From, ev.To, ev.Trigger, ev.Leg, ev.Via = d.party, d.from, d.to, d.trigger, LegID(d.leg), d.via
 		ev.Route, ev.Deadline, ev.Target, ev.Medium, ev.RequestKind = d.route, d.deadline, d.target, d.medium, d.request
 		ev.Supervised = d.supervised
 		ev.Attachments = d.attachments

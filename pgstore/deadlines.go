@@ -61,7 +61,7 @@ func (q Deadlines) Claim(ctx context.Context, now time.Time, lease time.Duration
 		if err := rows.Scan(&id, &inv, &kind, &due); err != nil {
 			return nil, fmt.Errorf("pgstore: claim deadlines: %w", err)
 		}
-		out = append(out, interaction.Deadline{Interaction: interaction.ID(id), Invitation: interaction.LegID(inv),
+		out = append(out, interaction.Deadline{Interaction: interaction.ID(id), Invitation: interaction.InvitationID(inv),
 			Kind: interaction.DeadlineKind(kind), Due: time.Unix(0, due).UTC()})
 	}
 	if err := rows.Err(); err != nil {

@@ -661,7 +661,7 @@ func (s *RoutingStore) Count(ctx context.Context, c routing.CountRequest) (routi
 			ps = append(ps, string(p))
 			loads = append(loads, []int32{int32(h.Load[0]), int32(h.Load[1]), int32(h.Load[2])})
 			reserveds = append(reserveds, []int32{int32(h.Reserved[0]), int32(h.Reserved[1]), int32(h.Reserved[2])})
-			offers = append(offers, legIDs(c.Offers[p]))
+			offers = append(offers, invitationIDs(c.Offers[p]))
 		}
 		if len(ps) > 0 {
 			for i := range ps {
@@ -685,8 +685,8 @@ func (s *RoutingStore) Count(ctx context.Context, c routing.CountRequest) (routi
 	return res, err
 }
 
-// legIDs is ids as text, never nil.
-func legIDs(ids []interaction.LegID) []string {
+// invitationIDs is ids as text, never nil.
+func invitationIDs(ids []interaction.InvitationID) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
 		out[i] = string(id)
@@ -708,7 +708,7 @@ func (s *RoutingStore) Offers(ctx context.Context, agent interaction.PartyID) ([
 		if err := rows.Scan(&id, &inv); err != nil {
 			return nil, wrapErr("offers", err)
 		}
-		out = append(out, routing.Offer{Interaction: interaction.ID(id), Invitation: interaction.LegID(inv)})
+		out = append(out, routing.Offer{Interaction: interaction.ID(id), Invitation: interaction.InvitationID(inv)})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, wrapErr("offers", err)

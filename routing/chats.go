@@ -451,7 +451,7 @@ func (c chatOffer) Decide(d *interaction.Decision) error {
 // the chat and the agent, so whichever instance learns of the logout first
 // does it, once. It implements Rescinder for chat offers; ChatRescinder
 // sends the other invitations elsewhere.
-func (r *ChatRouter) Rescind(ctx context.Context, id interaction.ID, invitation interaction.LegID, agent interaction.PartyID) error {
+func (r *ChatRouter) Rescind(ctx context.Context, id interaction.ID, invitation interaction.InvitationID, agent interaction.PartyID) error {
 	if invitation != ChatOffer {
 		return refuse(interaction.ErrBadInput, "rescind chat offer", "not a chat offer: "+string(invitation))
 	}
@@ -494,7 +494,7 @@ type ChatRescinder struct {
 }
 
 // Rescind implements Rescinder.
-func (c ChatRescinder) Rescind(ctx context.Context, id interaction.ID, invitation interaction.LegID, agent interaction.PartyID) error {
+func (c ChatRescinder) Rescind(ctx context.Context, id interaction.ID, invitation interaction.InvitationID, agent interaction.PartyID) error {
 	if invitation == ChatOffer {
 		if c.Chats == nil {
 			return nil

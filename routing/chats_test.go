@@ -236,8 +236,8 @@ func TestRX1ChatOfferOfAnAgentWhoLogsOutIsOfferedOnOnce(t *testing.T) {
 
 	// Consult's own rescinder never gets a chat offer: a Directory whose
 	// Rescinder does not take chat offers leaves them to whoever assigns chats.
-	var got []interaction.LegID
-	b.dir.RescindWith(rescinderFunc(func(_ context.Context, _ interaction.ID, inv interaction.LegID, _ interaction.PartyID) error {
+	var got []interaction.InvitationID
+	b.dir.RescindWith(rescinderFunc(func(_ context.Context, _ interaction.ID, inv interaction.InvitationID, _ interaction.PartyID) error {
 		got = append(got, inv)
 		return nil
 	}))
@@ -245,8 +245,8 @@ func TestRX1ChatOfferOfAnAgentWhoLogsOutIsOfferedOnOnce(t *testing.T) {
 	assert.Empty(t, got, "bob's chat offer is not a leg or request")
 }
 
-type rescinderFunc func(context.Context, interaction.ID, interaction.LegID, interaction.PartyID) error
+type rescinderFunc func(context.Context, interaction.ID, interaction.InvitationID, interaction.PartyID) error
 
-func (f rescinderFunc) Rescind(ctx context.Context, id interaction.ID, inv interaction.LegID, agent interaction.PartyID) error {
+func (f rescinderFunc) Rescind(ctx context.Context, id interaction.ID, inv interaction.InvitationID, agent interaction.PartyID) error {
 	return f(ctx, id, inv, agent)
 }

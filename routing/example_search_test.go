@@ -227,7 +227,7 @@ func ExampleWithOffersAtOnce() {
 	_, _ = r.desk.Start(ctx, id, "owner", skillTarget("billing"), interaction.MediumChat)
 	fmt.Println("bob accepts:")
 	bobs := r.dir.Invitations("bob")
-	_ = r.desk.Accept(ctx, id, "bob", bobs[0].ID)
+	_ = r.desk.Accept(ctx, id, "bob", interaction.LegID(bobs[0].ID))
 	// Output:
 	// start:
 	//   ann id-5 pending

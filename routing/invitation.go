@@ -69,7 +69,7 @@ type Invitation struct {
 	Interaction interaction.ID
 	// ID is the consultation leg or the transfer/conference request; empty
 	// for a chat offer.
-	ID     interaction.LegID
+	ID     interaction.InvitationID
 	Kind   InvitationKind
 	Agent  interaction.PartyID
 	From   interaction.PartyID // who asked: the owner, or System for a chat offer
@@ -84,7 +84,7 @@ type Invitation struct {
 // Rescinder withdraws a pending invitation that routing takes back from an
 // agent (it logged out), and offers it on. consult.Service implements it.
 type Rescinder interface {
-	Rescind(ctx context.Context, id interaction.ID, invitation interaction.LegID, agent interaction.PartyID) error
+	Rescind(ctx context.Context, id interaction.ID, invitation interaction.InvitationID, agent interaction.PartyID) error
 }
 
 // RescindWith sets who withdraws the invitations of an agent who logs out
@@ -104,7 +104,7 @@ func (d *Directory) Invitations(agent interaction.PartyID) []Invitation {
 
 type invitationKey struct {
 	interaction interaction.ID
-	id          interaction.LegID
+	id          interaction.InvitationID
 	agent       interaction.PartyID // chat offers only: they have no ID
 }
 
@@ -221,9 +221,9 @@ func (d *Directory) track(id interaction.ID, events []interaction.Event) []Invit
 func invitationStep(id interaction.ID, ev *interaction.Event) (invitationKey, interaction.Trigger, *Invitation) {
 	switch ev.Type {
 	case interaction.EventLeg:
-		k := invitationKey{interaction: id, id: ev.Leg}
+		k := invitationKey{interaction: id, id: ev.Invitation()}
 		if ev.From == string(interaction.LegNone) {
-			return k, "offer", &Invitation{Interaction: id, ID: ev.Leg, Kind: InviteConsultation,
+			return k, "offer", &Invitation{Interaction: id, ID: ev.Invitation(), Kind: InviteConsultation,
 				Agent: ev.Party, From: ev.Actor, Target: ev.Target, Medium: ev.Medium}
 		}
 		return k, answerTrigger(ev), nil

@@ -189,7 +189,7 @@ func (d *Directory) Sync(st *interaction.State) {
 func (d *Directory) resumeAll(st *interaction.State) {
 	for _, l := range st.Legs {
 		if l.State == interaction.LegInviting {
-			d.resume(invitationKey{interaction: st.ID, id: l.ID}, Invitation{Interaction: st.ID, ID: l.ID, Kind: InviteConsultation,
+			d.resume(invitationKey{interaction: st.ID, id: interaction.InvitationID(l.ID)}, Invitation{Interaction: st.ID, ID: interaction.InvitationID(l.ID), Kind: InviteConsultation,
 				Agent: l.Invitee, From: l.Owner, Target: l.Target, Medium: l.Medium, Offered: l.Started})
 		}
 	}
@@ -199,7 +199,7 @@ func (d *Directory) resumeAll(st *interaction.State) {
 			if r.Kind == interaction.RequestTransfer {
 				kind = InviteTransfer
 			}
-			d.resume(invitationKey{interaction: st.ID, id: interaction.LegID(r.ID)}, Invitation{Interaction: st.ID, ID: interaction.LegID(r.ID), Kind: kind,
+			d.resume(invitationKey{interaction: st.ID, id: interaction.InvitationID(r.ID)}, Invitation{Interaction: st.ID, ID: interaction.InvitationID(r.ID), Kind: kind,
 				Agent: r.Invitee, From: r.Owner, Target: r.Target, Medium: interaction.MediumChat, Offered: r.Started})
 		}
 	}

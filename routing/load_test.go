@@ -202,7 +202,7 @@ func TestRX1SyncAfterRestart(t *testing.T) {
 	}
 	invs := restarted.Invitations("a3")
 	require.Len(t, invs, 1)
-	assert.Equal(t, pending, invs[0].ID)
+	assert.Equal(t, interaction.InvitationID(pending), invs[0].ID)
 	assert.Equal(t, routing.InvitationPending, invs[0].State)
 	assert.Equal(t, interaction.PartyID("a1"), invs[0].From)
 }

@@ -46,7 +46,7 @@ type memWork struct {
 	// holdings empty: the interaction holds nothing; the entry is the
 	// version guard only, until Prune forgets it.
 	holdings map[interaction.PartyID]Holding
-	offers   map[interaction.PartyID][]interaction.LegID
+	offers   map[interaction.PartyID][]interaction.InvitationID
 }
 
 var (
@@ -305,7 +305,7 @@ func (m *MemoryStore) Count(ctx context.Context, c CountRequest) (CountResult, e
 				hs[p] = h
 			}
 		}
-		offers := map[interaction.PartyID][]interaction.LegID{}
+		offers := map[interaction.PartyID][]interaction.InvitationID{}
 		for p, ids := range c.Offers {
 			offers[p] = slices.Clone(ids)
 		}

@@ -196,7 +196,7 @@ type CountRequest struct {
 	Holdings    map[interaction.PartyID]Holding
 	// Offers are the pending invitations of each agent in it, for
 	// rescinding them when the agent logs out (PendingOffers).
-	Offers map[interaction.PartyID][]interaction.LegID
+	Offers map[interaction.PartyID][]interaction.InvitationID
 	Holder string // whose holds grown units consume ("": none)
 	At     time.Time
 }
@@ -211,7 +211,7 @@ type CountResult struct {
 // Offer is one pending invitation of an agent.
 type Offer struct {
 	Interaction interaction.ID
-	Invitation  interaction.LegID
+	Invitation  interaction.InvitationID
 }
 
 // PendingOffers lists, per agent, the invitations of an interaction that
@@ -220,22 +220,22 @@ type Offer struct {
 //
 // A chat offered to an agent (interaction.Assign: the agent invited as the
 // owner of a waiting chat) is listed too, as ChatOffer.
-func PendingOffers(st *interaction.State) map[interaction.PartyID][]interaction.LegID {
-	var out map[interaction.PartyID][]interaction.LegID
-	add := func(p interaction.PartyID, id interaction.LegID) {
+func PendingOffers(st *interaction.State) map[interaction.PartyID][]interaction.InvitationID {
+	var out map[interaction.PartyID][]interaction.InvitationID
+	add := func(p interaction.PartyID, id interaction.InvitationID) {
 		if out == nil {
-			out = map[interaction.PartyID][]interaction.LegID{}
+			out = map[interaction.PartyID][]interaction.InvitationID{}
 		}
 		out[p] = append(out[p], id)
 	}
 	for i := range st.Legs {
 		if l := &st.Legs[i]; l.State == interaction.LegInviting {
-			add(l.Invitee, l.ID)
+			add(l.Invitee, interaction.InvitationID(l.ID))
 		}
 	}
 	for i := range st.Requests {
 		if r := &st.Requests[i]; r.State == interaction.RequestPending {
-			add(r.Invitee, interaction.LegID(r.ID))
+			add(r.Invitee, interaction.InvitationID(r.ID))
 		}
 	}
 	if st.Status == interaction.StatusWaiting {
@@ -251,7 +251,7 @@ func PendingOffers(st *interaction.State) map[interaction.PartyID][]interaction.
 // ChatOffer is the Invitation of an Offer that is the chat itself offered
 // to the agent (interaction.Assign), not a leg or request of it: no leg or
 // request has the empty ID.
-const ChatOffer interaction.LegID = ""
+const ChatOffer interaction.InvitationID = ""
 
 // Busy is everything that counts against capacity for medium m.
 func (r *Record) Busy(m interaction.Medium) int {

@@ -84,7 +84,7 @@ func testDeadlineDue(t *testing.T, s DeadlineSetup) {
 	require.NoError(t, err)
 	require.Len(t, got, 1)
 	assert.Equal(t, id, got[0].Interaction)
-	assert.Equal(t, leg, got[0].Invitation)
+	assert.Equal(t, interaction.InvitationID(leg), got[0].Invitation)
 	assert.Equal(t, interaction.DeadlineLeg, got[0].Kind)
 	assert.True(t, got[0].Due.Equal(due))
 }

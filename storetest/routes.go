@@ -121,9 +121,9 @@ func TestFirstAcceptWins(t *testing.T, newStores NewStores, rounds int) {
 		}
 		require.Equal(t, 1, active, "round %d: exactly one active leg (R-X1)", round)
 		assert.Equal(t, interaction.LegCancelled, stored.Leg(offers[loser]).State, "round %d: the rival is rescinded", round)
-		rt := stored.RouteOf(offers[winner])
+		rt := stored.RouteOf(interaction.InvitationID(offers[winner]))
 		require.NotNil(t, rt)
-		assert.Equal(t, offers[winner], rt.Taken)
+		assert.Equal(t, interaction.InvitationID(offers[winner]), rt.Taken)
 		assert.Empty(t, rt.Out)
 	}
 	t.Logf("wins over %d rounds: %v", rounds, wins)

@@ -171,7 +171,7 @@ func testRoutingCount(t *testing.T, newStores NewRoutingStores) {
 	reserved.Reserved[interaction.MediumChat] = 1
 	res, err := s.Count(ctx, routing.CountRequest{Interaction: "chat-1", Version: 3, Holder: "i1", At: t0.Add(time.Second),
 		Holdings: map[interaction.PartyID]routing.Holding{"ann": reserved, "own": {Load: routing.Units{1}}},
-		Offers:   map[interaction.PartyID][]interaction.LegID{"ann": {"leg-1"}}})
+		Offers:   map[interaction.PartyID][]interaction.InvitationID{"ann": {"leg-1"}}})
 	require.NoError(t, err)
 	require.True(t, res.Applied)
 	assert.Equal(t, []string{"h0"}, res.Consumed, "i1's hold became the reservation, i2's stays")

@@ -135,7 +135,7 @@ type modelWorld struct {
 	invitations map[uint64][]routing.InvitationState
 	kinds       map[uint64]routing.Invitation
 	tasks       []*modelTask
-	byLeg       map[interaction.LegID]*modelTask
+	byOffer     map[interaction.InvitationID]*modelTask
 }
 
 // task is one invitation a test step asked for, with the legs or requests
@@ -146,8 +146,8 @@ type modelTask struct {
 	target  interaction.Target
 	medium  interaction.Medium
 	request interaction.RequestKind
-	legs    []interaction.LegID
-	// acceptedAt is how many legs the task had when one was accepted.
+	offers  []interaction.InvitationID
+	// acceptedAt is how many offers the task had when one was accepted.
 	acceptedAt int
 }
 
@@ -157,7 +157,7 @@ func (k *modelTask) key() string {
 
 func newModelWorld(t *rapid.T, in RoutingInstance) *modelWorld {
 	w := &modelWorld{clock: chatconsulttest.NewManualClock(), invitations: map[uint64][]routing.InvitationState{},
-		kinds: map[uint64]routing.Invitation{}, byLeg: map[interaction.LegID]*modelTask{}}
+		kinds: map[uint64]routing.Invitation{}, byOffer: map[interaction.InvitationID]*modelTask{}}
 	strategies := []routing.Strategy{routing.LongestIdle{}, routing.LeastBusy{}, routing.RoundRobin{}, routing.MostSkilled{}}
 	strategy := rapid.SampledFrom(strategies).Draw(t, "strategy")
 	var storeErrs []error
@@ -337,7 +337,7 @@ func (w *modelWorld) busy(t *rapid.T, k *modelTask) bool {
 		if o.key() != k.key() {
 			continue
 		}
-		for _, leg := range o.legs {
+		for _, leg := range o.offers {
 			if w.pending(t, o.id, leg) {
 				return true
 			}
@@ -346,9 +346,9 @@ func (w *modelWorld) busy(t *rapid.T, k *modelTask) bool {
 	return false
 }
 
-func (w *modelWorld) pending(t *rapid.T, id interaction.ID, leg interaction.LegID) bool {
+func (w *modelWorld) pending(t *rapid.T, id interaction.ID, leg interaction.InvitationID) bool {
 	st := w.state(t, id)
-	if l := st.Leg(leg); l != nil {
+	if l := st.Leg(interaction.LegID(leg)); l != nil {
 		return l.State == interaction.LegInviting
 	}
 	if r := st.Request(interaction.RequestID(leg)); r != nil {
@@ -391,7 +391,7 @@ func (w *modelWorld) direct(t *rapid.T) {
 
 type modelInvitationRef struct {
 	id      interaction.ID
-	leg     interaction.LegID
+	offer   interaction.InvitationID
 	agent   interaction.PartyID
 	owner   interaction.PartyID
 	request bool
@@ -403,12 +403,12 @@ func (w *modelWorld) invitationsOut(t *rapid.T) []modelInvitationRef {
 		st := w.state(t, id)
 		for _, l := range st.Legs {
 			if l.State == interaction.LegInviting {
-				out = append(out, modelInvitationRef{id, l.ID, l.Invitee, l.Owner, false})
+				out = append(out, modelInvitationRef{id, interaction.InvitationID(l.ID), l.Invitee, l.Owner, false})
 			}
 		}
 		for _, r := range st.Requests {
 			if r.State == interaction.RequestPending {
-				out = append(out, modelInvitationRef{id, interaction.LegID(r.ID), r.Invitee, r.Owner, true})
+				out = append(out, modelInvitationRef{id, interaction.InvitationID(r.ID), r.Invitee, r.Owner, true})
 			}
 		}
 	}
@@ -421,27 +421,27 @@ func (w *modelWorld) invitationsOut(t *rapid.T) []modelInvitationRef {
 func (w *modelWorld) accept(t *rapid.T) {
 	i := rapid.SampledFrom(w.invitationsOut(t)).Draw(t, "invitation")
 	if i.request {
-		modelRefused(t, w.svc.AcceptRequest(ctx, i.id, i.agent, interaction.RequestID(i.leg)))
+		modelRefused(t, w.svc.AcceptRequest(ctx, i.id, i.agent, interaction.RequestID(i.offer)))
 	} else {
-		modelRefused(t, w.svc.Accept(ctx, i.id, i.agent, i.leg))
+		modelRefused(t, w.svc.Accept(ctx, i.id, i.agent, interaction.LegID(i.offer)))
 	}
 }
 
 func (w *modelWorld) decline(t *rapid.T) {
 	i := rapid.SampledFrom(w.invitationsOut(t)).Draw(t, "invitation")
 	if i.request {
-		modelRefused(t, w.svc.DeclineRequest(ctx, i.id, i.agent, interaction.RequestID(i.leg)))
+		modelRefused(t, w.svc.DeclineRequest(ctx, i.id, i.agent, interaction.RequestID(i.offer)))
 	} else {
-		modelRefused(t, w.svc.Decline(ctx, i.id, i.agent, i.leg))
+		modelRefused(t, w.svc.Decline(ctx, i.id, i.agent, interaction.LegID(i.offer)))
 	}
 }
 
 func (w *modelWorld) cancel(t *rapid.T) {
 	i := rapid.SampledFrom(w.invitationsOut(t)).Draw(t, "invitation")
 	if i.request {
-		modelRefused(t, w.svc.CancelRequest(ctx, i.id, i.owner, interaction.RequestID(i.leg)))
+		modelRefused(t, w.svc.CancelRequest(ctx, i.id, i.owner, interaction.RequestID(i.offer)))
 	} else {
-		modelRefused(t, w.svc.Cancel(ctx, i.id, i.owner, i.leg))
+		modelRefused(t, w.svc.Cancel(ctx, i.id, i.owner, interaction.LegID(i.offer)))
 	}
 }
 
@@ -534,26 +534,26 @@ func (w *modelWorld) markDone(t *rapid.T) {
 func (w *modelWorld) adopt(t *rapid.T) {
 	for _, id := range w.ids {
 		st := w.state(t, id)
-		consider := func(leg interaction.LegID, k *modelTask) {
-			if _, ok := w.byLeg[leg]; ok {
+		consider := func(leg interaction.InvitationID, k *modelTask) {
+			if _, ok := w.byOffer[leg]; ok {
 				return
 			}
 			for i := len(w.tasks) - 1; i >= 0; i-- {
 				o := w.tasks[i]
-				if o.key() == k.key() && (len(o.legs) == 0 || k.target.Kind != interaction.TargetAgent) {
-					o.legs = append(o.legs, leg)
-					w.byLeg[leg] = o
+				if o.key() == k.key() && (len(o.offers) == 0 || k.target.Kind != interaction.TargetAgent) {
+					o.offers = append(o.offers, leg)
+					w.byOffer[leg] = o
 					return
 				}
 			}
 			t.Fatalf("leg %s of %s appeared without a modelTask", leg, id)
 		}
 		for _, l := range st.Legs {
-			consider(l.ID, &modelTask{id: id, owner: l.Owner, target: l.Target, medium: l.Medium})
+			consider(interaction.InvitationID(l.ID), &modelTask{id: id, owner: l.Owner, target: l.Target, medium: l.Medium})
 		}
 		for _, r := range st.Requests {
 			if r.Via == "" {
-				consider(interaction.LegID(r.ID), &modelTask{id: id, owner: r.Owner, target: r.Target, medium: interaction.MediumChat, request: r.Kind})
+				consider(interaction.InvitationID(r.ID), &modelTask{id: id, owner: r.Owner, target: r.Target, medium: interaction.MediumChat, request: r.Kind})
 			}
 		}
 	}
@@ -595,8 +595,8 @@ func (w *modelWorld) check(t *rapid.T) {
 	for _, k := range w.tasks {
 		st := w.state(t, k.id)
 		accepted, pending := 0, 0
-		for _, leg := range k.legs {
-			a, p := modelLegOutcome(st, leg)
+		for _, leg := range k.offers {
+			a, p := modelOfferOutcome(st, leg)
 			if a {
 				accepted++
 			}
@@ -605,13 +605,13 @@ func (w *modelWorld) check(t *rapid.T) {
 			}
 		}
 		if accepted > 1 || (accepted == 1 && pending > 0) {
-			t.Fatalf("modelTask %v: %d accepted, %d still out", k.legs, accepted, pending)
+			t.Fatalf("modelTask %v: %d accepted, %d still out", k.offers, accepted, pending)
 		}
 		if accepted == 1 {
 			if k.acceptedAt == 0 {
-				k.acceptedAt = len(k.legs)
-			} else if k.acceptedAt != len(k.legs) {
-				t.Fatalf("modelTask %v offered on after it was accepted", k.legs)
+				k.acceptedAt = len(k.offers)
+			} else if k.acceptedAt != len(k.offers) {
+				t.Fatalf("modelTask %v offered on after it was accepted", k.offers)
 			}
 		}
 	}
@@ -664,10 +664,10 @@ func (w *modelWorld) checkStore(t *rapid.T, want map[interaction.PartyID]routing
 	}
 }
 
-// modelLegOutcome reports whether the leg or request was accepted (at any time)
+// modelOfferOutcome reports whether the leg or request was accepted (at any time)
 // and whether it is still pending.
-func modelLegOutcome(st *interaction.State, id interaction.LegID) (accepted, pending bool) {
-	if l := st.Leg(id); l != nil {
+func modelOfferOutcome(st *interaction.State, id interaction.InvitationID) (accepted, pending bool) {
+	if l := st.Leg(interaction.LegID(id)); l != nil {
 		switch l.State {
 		case interaction.LegActive, interaction.LegEnded, interaction.LegTransferred, interaction.LegConferenced:
 			return true, false
@@ -711,28 +711,28 @@ func (w *modelWorld) drain(t *rapid.T) {
 			t.Fatalf("invitation %d never ended: %v", seq, states)
 		}
 	}
-	reported := map[interaction.LegID]int{}
+	reported := map[interaction.InvitationID]int{}
 	for _, e := range w.exhausted {
 		reported[e.Invitations[0]]++
 	}
 	for _, k := range w.tasks {
 		st := w.state(t, k.id)
 		accepted := 0
-		for _, leg := range k.legs {
-			if a, _ := modelLegOutcome(st, leg); a {
+		for _, leg := range k.offers {
+			if a, _ := modelOfferOutcome(st, leg); a {
 				accepted++
 			}
 		}
 		cancelled := false
-		for _, leg := range k.legs {
-			if l := st.Leg(leg); l != nil {
+		for _, leg := range k.offers {
+			if l := st.Leg(interaction.LegID(leg)); l != nil {
 				cancelled = cancelled || l.State == interaction.LegCancelled
 			} else {
 				cancelled = cancelled || st.Request(interaction.RequestID(leg)).State == interaction.RequestCancelled
 			}
 		}
 		named := k.target.Kind == interaction.TargetAgent
-		exhausted := reported[k.legs[0]]
+		exhausted := reported[k.offers[0]]
 		// The ways an invitation ends: accepted by one agent; nobody left
 		// (the owner told once); withdrawn by the owner or the end of the
 		// chat; or, for a named agent, declined or not answered.
@@ -748,7 +748,7 @@ func (w *modelWorld) drain(t *rapid.T) {
 		}
 		if outcomes != 1 || exhausted > 1 || accepted > 1 {
 			t.Fatalf("modelTask %v to %s ended %d ways (accepted %d, exhausted reports %d, cancelled %v)",
-				k.legs, k.target, outcomes, accepted, exhausted, cancelled)
+				k.offers, k.target, outcomes, accepted, exhausted, cancelled)
 		}
 	}
 }

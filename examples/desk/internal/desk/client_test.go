@@ -185,7 +185,7 @@ func texts(pg interaction.Page) []string {
 // offers it from the page of the party's view.
 type Action struct {
 	Action string
-	Leg    interaction.LegID // the leg, or the request of a request's button (desk.js's b.leg)
+	Leg    interaction.InvitationID // the leg, or the request of a request's button (desk.js's b.leg)
 	Target interaction.PartyID
 }
 
@@ -243,17 +243,17 @@ func actionsFor(pg interaction.Page) []Action {
 		}
 		switch {
 		case l.State == interaction.LegInviting && party == l.Invitee:
-			out = append(out, Action{Action: "accept", Leg: l.ID}, Action{Action: "decline", Leg: l.ID})
+			out = append(out, Action{Action: "accept", Leg: interaction.InvitationID(l.ID)}, Action{Action: "decline", Leg: interaction.InvitationID(l.ID)})
 		case l.State == interaction.LegInviting:
-			out = append(out, Action{Action: "cancel", Leg: l.ID, Target: other})
+			out = append(out, Action{Action: "cancel", Leg: interaction.InvitationID(l.ID), Target: other})
 		case l.State == interaction.LegActive:
-			out = append(out, Action{Action: "end-consultation", Leg: l.ID})
+			out = append(out, Action{Action: "end-consultation", Leg: interaction.InvitationID(l.ID)})
 			asked := false
 			for _, r := range pg.Requests {
 				asked = asked || r.Via == l.ID && r.State == interaction.RequestPending
 			}
 			if party == l.Owner && pg.Role == interaction.RoleOwner && present && active && !asked {
-				out = append(out, Action{Action: "transfer", Leg: l.ID, Target: other}, Action{Action: "conference", Leg: l.ID, Target: other})
+				out = append(out, Action{Action: "transfer", Leg: interaction.InvitationID(l.ID), Target: other}, Action{Action: "conference", Leg: interaction.InvitationID(l.ID), Target: other})
 			}
 		}
 	}
@@ -261,9 +261,9 @@ func actionsFor(pg interaction.Page) []Action {
 		switch {
 		case r.State != interaction.RequestPending:
 		case party == r.Invitee:
-			out = append(out, Action{Action: "accept-request", Leg: interaction.LegID(r.ID)}, Action{Action: "decline-request", Leg: interaction.LegID(r.ID)})
+			out = append(out, Action{Action: "accept-request", Leg: interaction.InvitationID(r.ID)}, Action{Action: "decline-request", Leg: interaction.InvitationID(r.ID)})
 		case party == r.Owner:
-			out = append(out, Action{Action: "cancel-request", Leg: interaction.LegID(r.ID)})
+			out = append(out, Action{Action: "cancel-request", Leg: interaction.InvitationID(r.ID)})
 		}
 	}
 	if pg.Role == interaction.RoleOwner && present && active {

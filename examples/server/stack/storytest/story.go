@@ -194,7 +194,7 @@ func Play(t *testing.T, cfg stack.Config) {
 	var leg httpapi.LegResult
 	agent1.call("POST", path("consult"), `{"target":{"kind":"skill","id":"billing"},"medium":"chat"}`, 200, &leg)
 	agent2.call("GET", "/v1/me/invitations", "", 200, &inv)
-	if len(inv.Invitations) != 1 || inv.Invitations[0].ID != leg.Leg || inv.Invitations[0].Kind.String() != "consultation" {
+	if len(inv.Invitations) != 1 || inv.Invitations[0].ID != interaction.InvitationID(leg.Leg) || inv.Invitations[0].Kind.String() != "consultation" {
 		t.Fatalf("agent2's invitations: %+v", inv)
 	}
 	agent2Stream := agent2.stream(id)

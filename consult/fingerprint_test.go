@@ -1,0 +1,29 @@
+package consult_test
+
+import (
+	"testing"
+
+	"github.com/chatconsult/chatconsult/consult"
+	"github.com/chatconsult/chatconsult/interaction"
+)
+
+// TestFingerprintsKept pins the fingerprints of the routed-invitation
+// commands whose fields name a leg or a request: they are stored on the
+// events of a command run with a caller-chosen ID, so a retry after the
+// fields became InvitationIDs (issue 18) must still match what was
+// stored before. The values were computed while the fields were LegIDs.
+func TestFingerprintsKept(t *testing.T) {
+	for _, c := range []struct {
+		cmd  interaction.Command
+		want uint64
+	}{
+		{consult.AcceptOffer{Invitation: "leg1"}, 0x7fb43e5aa8ccb8e1},
+		{consult.AcceptOffer{Invitation: "req2", Rivals: []consult.InvitationID{"leg1", "req3"}}, 0x64f216048f81db60},
+		{consult.AcceptOffer{Invitation: "req2", Rivals: []consult.InvitationID{}}, 0x1760745fb8cda872},
+		{consult.Reroute{Invitation: "leg1", Reason: consult.RerouteDeclined, Next: []consult.Offer{{ID: "leg2", Agent: "a"}}, Timeout: 5}, 0x306e24a3351e6897},
+	} {
+		if got := interaction.Fingerprint("agent1", c.cmd); got != c.want {
+			t.Errorf("Fingerprint(%#v) = %#x, stored before: %#x", c.cmd, got, c.want)
+		}
+	}
+}

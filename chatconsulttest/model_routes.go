@@ -277,7 +277,7 @@ func (m *Model) decideRoute(actor interaction.PartyID, cmd interaction.Command, 
 		// offers rescinded are the model's own (R-X1).
 		var inv *mInvitation
 		switch {
-		case m.leg(c.Invitation) != nil || m.request(interaction.RequestID(c.Invitation)) != nil:
+		case m.namedLeg(actor, c.Invitation) != nil || m.namedRequest(actor, interaction.RequestID(c.Invitation)) != nil:
 			inv = m.invitationOf(c.Invitation)
 		default:
 			f.add(errNotFound, "R-X1")

@@ -26,7 +26,8 @@ type (
 //     nobody, is bad input whatever else is wrong with it, as in package
 //     interaction. The commands only System gives (TimeOut, TimeOutRequest,
 //     Reroute) check for System instead;
-//  3. the leg or request exists (ErrNotFound) and a new one's ID is free
+//  3. the leg or request exists and the actor's view shows it, else
+//     ErrNotFound, the same for both (legOf), and a new one's ID is free
 //     (ErrConflict);
 //  4. everything else, by firing the transition through the Decision
 //     (Decision.Leg, Request, Membership): the state allows it, the actor
@@ -653,21 +654,31 @@ func partyRequest(d *interaction.Decision, id RequestID) (*interaction.Request, 
 	return requestOf(d, id)
 }
 
+// legOf is step 3 of the order of checks for every command naming a
+// consultation leg: the leg exists, and the actor's view shows it
+// (interaction.State.ShowsLeg: its two agents, a supervisor that watched
+// one of them as it began, System). A leg the actor is not shown is
+// refused exactly as a leg that does not exist, same kind, rule and
+// words, so that naming an ID tells a party nothing it may not see
+// (privacy covers metadata, R-X6, docs/visibility.md). A party that is
+// shown the leg gets the refusal of what it may not do to it.
 func legOf(d *interaction.Decision, id LegID) (*interaction.Leg, error) {
-	l := d.State().Leg(id)
-	if l == nil {
+	s := d.State()
+	if !s.ShowsLeg(d.Actor, id) {
 		return nil, d.Refuse(interaction.ErrNotFound, "", "no consultation "+string(id))
 	}
-	cp := *l
+	cp := *s.Leg(id)
 	return &cp, nil
 }
 
+// requestOf is legOf for a transfer or conference request, shown to the
+// owner who asked and the agent asked only (ShowsRequest).
 func requestOf(d *interaction.Decision, id RequestID) (*interaction.Request, error) {
-	r := d.State().Request(id)
-	if r == nil {
+	s := d.State()
+	if !s.ShowsRequest(d.Actor, id) {
 		return nil, d.Refuse(interaction.ErrNotFound, "", "no request "+string(id))
 	}
-	cp := *r
+	cp := *s.Request(id)
 	return &cp, nil
 }
 

@@ -1,6 +1,7 @@
 package consult_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -80,5 +81,127 @@ func TestRX6OwnerCommandsDoNotShowWhatExistsToOthers(t *testing.T) {
 			assert.ErrorIs(t, errSome, interaction.ErrNotPermitted, "%s by %s", name, actor)
 			assert.Equal(t, before, d.state().Version, "nothing written")
 		}
+	}
+}
+
+// R-X6, R-C5 (privacy covers metadata): a command naming a consultation
+// or a request that its actor's view does not show (State.ShowsLeg,
+// ShowsRequest) is refused exactly as one naming an ID that does not
+// exist: the same kind, rule and words (but for the ID it named), the
+// same fields, and nothing written. So the contact, an agent with an
+// invitation of its own, a consultant of another leg and a supervisor
+// that began watching after the leg began learn nothing from probing
+// IDs. A party that is shown the leg keeps the refusal of what it may
+// not do to it.
+func TestRX6CommandsNamingAnInvitationDoNotShowItToWhoIsNotShownIt(t *testing.T) {
+	d := newExtrasDesk(t)
+	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Agent: "agent2"})
+	d.do("agent2", consult.Accept{Leg: "leg-a"})
+	d.do("agent1", consult.Start{Leg: "leg-i", Target: agent("agent3"), Agent: "agent3"})
+	d.do("agent3", consult.Accept{Leg: "leg-i"})
+	d.do("agent1", consult.Conference{Leg: "leg-a", Request: "req-c"})
+	d.do("agent2", consult.AcceptRequest{Request: "req-c"})
+	d.do("agent1", consult.Direct{Request: "req-d", Kind: interaction.RequestTransfer, Target: agent("agent4"), Agent: "agent4"})
+	// sup watches agent2, a conference member now: it is shown the legs
+	// of agent2 that begin in its window, none of these. sup2 watches the
+	// owner: it is shown every leg of it. No supervisor is shown a request.
+	d.do("sup", interaction.Monitor{Agent: "agent2"})
+	d.do("agent1", consult.Start{Leg: "leg-s", Target: agent("agent5"), Agent: "agent5"})
+	d.do("sup2", interaction.Monitor{Agent: "agent1"})
+
+	legCommands := map[string]func(id string) interaction.Command{
+		"accept":   func(id string) interaction.Command { return consult.Accept{Leg: interaction.LegID(id)} },
+		"decline":  func(id string) interaction.Command { return consult.Decline{Leg: interaction.LegID(id)} },
+		"cancel":   func(id string) interaction.Command { return consult.Cancel{Leg: interaction.LegID(id)} },
+		"end":      func(id string) interaction.Command { return consult.EndConsultation{Leg: interaction.LegID(id)} },
+		"say":      func(id string) interaction.Command { return consult.Say{Leg: interaction.LegID(id), Text: "psst"} },
+		"transfer": func(id string) interaction.Command { return consult.Transfer{Leg: interaction.LegID(id)} },
+		"conference": func(id string) interaction.Command {
+			return consult.Conference{Leg: interaction.LegID(id), Request: "req-new"}
+		},
+		"accept offer": func(id string) interaction.Command { return consult.AcceptOffer{Invitation: interaction.LegID(id)} },
+		"time out":     func(id string) interaction.Command { return consult.TimeOut{Leg: interaction.LegID(id)} },
+	}
+	requestCommands := map[string]func(id string) interaction.Command{
+		"accept request":  func(id string) interaction.Command { return consult.AcceptRequest{Request: interaction.RequestID(id)} },
+		"decline request": func(id string) interaction.Command { return consult.DeclineRequest{Request: interaction.RequestID(id)} },
+		"cancel request":  func(id string) interaction.Command { return consult.CancelRequest{Request: interaction.RequestID(id)} },
+		"accept offer":    func(id string) interaction.Command { return consult.AcceptOffer{Invitation: interaction.LegID(id)} },
+		"time out":        func(id string) interaction.Command { return consult.TimeOutRequest{Request: interaction.RequestID(id)} },
+	}
+	// What each actor is not shown, of the legs and of the requests.
+	hidden := map[interaction.PartyID][2][]string{
+		"contact":          {{"leg-a", "leg-i", "leg-s"}, {"req-c", "req-d"}},
+		"agent2":           {{"leg-i", "leg-s"}, {"req-d"}},          // a conference member, once a consultant
+		"agent3":           {{"leg-a", "leg-s"}, {"req-c", "req-d"}}, // the consultant of another leg
+		"agent4":           {{"leg-a", "leg-i", "leg-s"}, {"req-c"}}, // asked to take the chat, in no leg
+		"agent5":           {{"leg-a", "leg-i"}, {"req-c", "req-d"}}, // invited to a leg of its own
+		"sup":              {{"leg-a", "leg-i", "leg-s"}, {"req-c", "req-d"}},
+		"sup2":             {{}, {"req-c", "req-d"}},
+		interaction.System: {{}, {}}, // shown everything (and no party: refused as unknown before any look-up)
+	}
+	const none = "nothing-9"
+	version := func() uint64 {
+		st, err := d.chats.State(ctx, d.id)
+		require.NoError(t, err)
+		return st.Version
+	}
+	refusal := func(actor interaction.PartyID, cmd interaction.Command) *interaction.Error {
+		t.Helper()
+		before := version()
+		_, err := d.chats.Do(ctx, d.id, actor, cmd)
+		require.Error(t, err)
+		var e *interaction.Error
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, before, version(), "nothing written")
+		return e
+	}
+	probe := func(actor interaction.PartyID, name string, cmd func(string) interaction.Command, ids []string) {
+		t.Helper()
+		fresh := refusal(actor, cmd(none))
+		for _, id := range ids {
+			got := refusal(actor, cmd(id))
+			want := *fresh
+			want.Detail = strings.ReplaceAll(want.Detail, none, id) // the ID it named, echoed as given
+			assert.Equal(t, want, *got, "%s by %s naming %s", name, actor, id)
+			assert.Equal(t, strings.ReplaceAll(fresh.Error(), none, id), got.Error(), "%s by %s naming %s", name, actor, id)
+		}
+	}
+	for actor, ids := range hidden {
+		for name, cmd := range legCommands {
+			probe(actor, "leg: "+name, cmd, ids[0])
+		}
+		for name, cmd := range requestCommands {
+			probe(actor, "request: "+name, cmd, ids[1])
+		}
+	}
+	// The refusals that changed: a party not shown the invitation is told
+	// it does not exist.
+	e := refusal("contact", consult.Accept{Leg: "leg-i"})
+	assert.ErrorIs(t, e, interaction.ErrNotFound)
+	assert.Equal(t, "accept consultation "+string(d.id)+" by contact: not found: no consultation leg-i", e.Error())
+	e = refusal("agent2", consult.CancelRequest{Request: "req-d"})
+	assert.Equal(t, "cancel request "+string(d.id)+" by agent2: not found: no request req-d", e.Error())
+
+	// A party shown the leg or request knows it exists: it is told what it
+	// may not do to it.
+	shown := []struct {
+		actor interaction.PartyID
+		cmd   interaction.Command
+		kind  error
+	}{
+		{"sup2", consult.Accept{Leg: "leg-s"}, interaction.ErrNotPermitted},
+		{"sup2", consult.Cancel{Leg: "leg-a"}, interaction.ErrNotPermitted},
+		{"sup2", consult.Say{Leg: "leg-i", Text: "hi"}, interaction.ErrNotPermitted},
+		{"sup2", consult.AcceptOffer{Invitation: "leg-s"}, interaction.ErrNotPermitted},
+		{"agent2", consult.Cancel{Leg: "leg-a"}, interaction.ErrNotPermitted},
+		{"agent3", consult.Cancel{Leg: "leg-i"}, interaction.ErrNotPermitted},
+		{"agent5", consult.Say{Leg: "leg-s", Text: "hi"}, interaction.ErrInvalidTransition},
+		{"agent1", consult.AcceptRequest{Request: "req-d"}, interaction.ErrNotPermitted},
+		{"agent4", consult.CancelRequest{Request: "req-d"}, interaction.ErrNotPermitted},
+		{"agent2", consult.Conference{Leg: "leg-a", Request: "req-new"}, interaction.ErrNotPermitted},
+	}
+	for _, s := range shown {
+		assert.ErrorIs(t, refusal(s.actor, s.cmd), s.kind, "%T by %s", s.cmd, s.actor)
 	}
 }

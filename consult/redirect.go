@@ -319,11 +319,13 @@ func (c AcceptOffer) Decide(d *interaction.Decision) error {
 	l, r := s.Leg(c.Invitation), s.Request(RequestID(c.Invitation))
 	var route RouteID
 	switch {
-	case l != nil:
+	case l != nil && s.ShowsLeg(d.Actor, l.ID):
 		route = l.Route
-	case r != nil:
+	case r != nil && s.ShowsRequest(d.Actor, r.ID):
 		route = r.Route
 	default:
+		// One the actor is not shown is refused as one that does not
+		// exist (R-X6, as legOf).
 		return d.Refuse(interaction.ErrNotFound, "", "no invitation "+string(c.Invitation))
 	}
 	rt := s.Route(route)

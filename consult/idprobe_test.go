@@ -1,6 +1,8 @@
 package consult_test
 
 import (
+	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -9,6 +11,7 @@ import (
 
 	"github.com/chatconsult/chatconsult/consult"
 	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/routing"
 )
 
 // R-X6, R-C5 (privacy covers metadata): a party that may not start a
@@ -204,4 +207,72 @@ func TestRX6CommandsNamingAnInvitationDoNotShowItToWhoIsNotShownIt(t *testing.T)
 	for _, s := range shown {
 		assert.ErrorIs(t, refusal(s.actor, s.cmd), s.kind, "%T by %s", s.cmd, s.actor)
 	}
+}
+
+// R-X6: turning an IM consultation into a transfer holds a chat unit of
+// its target first; only for the leg's own owner, so that a party naming
+// a leg it is not shown is not told that its target is at capacity.
+func TestRX6TransferOfAHiddenLegHoldsNothing(t *testing.T) {
+	r := newRoutedDesk(t, "agent2")
+	require.NoError(t, r.dir.Put(routing.Agent{ID: "agent2", Capacity: routing.Capacity{interaction.MediumIM: 1}}))
+	leg, err := r.svc.Start(ctx, r.id, "agent1", agent("agent2"), interaction.MediumIM)
+	require.NoError(t, err)
+	require.NoError(t, r.svc.Accept(ctx, r.id, "agent2", leg))
+	for _, actor := range []interaction.PartyID{"contact", "agent2"} {
+		errNone := r.svc.Transfer(ctx, r.id, actor, "nothing-9")
+		errSome := r.svc.Transfer(ctx, r.id, actor, leg)
+		require.Error(t, errSome)
+		assert.Equal(t, errNone.Error(), errSome.Error(), "transfer by %s", actor)
+		_, errNone = r.svc.Conference(ctx, r.id, actor, "nothing-9")
+		_, errSome = r.svc.Conference(ctx, r.id, actor, leg)
+		require.Error(t, errSome)
+		assert.Equal(t, errNone.Error(), errSome.Error(), "conference by %s", actor)
+	}
+	err = r.svc.Transfer(ctx, r.id, "agent1", leg)
+	assert.ErrorIs(t, err, interaction.ErrNotFound, "the owner is told that its target has no chat unit free: %v", err)
+	assert.Contains(t, err.Error(), "capacity")
+}
+
+// countingRouter picks the first agent of its list not excluded, counting
+// its picks.
+type countingRouter struct {
+	agents []interaction.PartyID
+	picks  int
+}
+
+func (r *countingRouter) Pick(_ context.Context, _ interaction.Target, _ interaction.Medium, exclude []interaction.PartyID) (interaction.PartyID, error) {
+	r.picks++
+	for _, a := range r.agents {
+		if !slices.Contains(exclude, a) {
+			return a, nil
+		}
+	}
+	return "", &interaction.Error{Kind: interaction.ErrNotFound, Op: "route", Detail: "nobody"}
+}
+
+// R-X6: declining a routed invitation picks its next candidate before the
+// decline is written; only for the agent offered it, so that a party
+// naming an offer it is not shown makes routing do nothing.
+func TestRX6DeclineOfAHiddenOfferRoutesNothing(t *testing.T) {
+	d := newDesk(t)
+	router := &countingRouter{agents: []interaction.PartyID{"agent2", "agent3"}}
+	d.svc = consult.New(d.chats, consult.WithRouter(router))
+	leg, err := d.svc.Start(ctx, d.id, "agent1", interaction.Target{Kind: interaction.TargetSkill, ID: "billing"}, interaction.MediumChat)
+	require.NoError(t, err)
+	req, err := d.svc.TransferTo(ctx, d.id, "agent1", interaction.Target{Kind: interaction.TargetQueue, ID: "vip"})
+	require.NoError(t, err)
+	picks, before := router.picks, d.state().Version
+	for _, actor := range []interaction.PartyID{"contact", "agent1"} {
+		errNone := d.svc.Decline(ctx, d.id, actor, "nothing-9")
+		errSome := d.svc.Decline(ctx, d.id, actor, leg)
+		require.Error(t, errSome)
+		if actor == "contact" {
+			assert.Equal(t, strings.ReplaceAll(errNone.Error(), "nothing-9", string(leg)), errSome.Error())
+		}
+		assert.Error(t, d.svc.DeclineRequest(ctx, d.id, actor, req))
+	}
+	assert.Equal(t, picks, router.picks, "nobody picked for a decline by a party not offered the invitation")
+	assert.Equal(t, before, d.state().Version, "nothing written")
+	require.NoError(t, d.svc.Decline(ctx, d.id, "agent2", leg))
+	assert.Greater(t, router.picks, picks, "the agent's own decline offers the invitation on")
 }

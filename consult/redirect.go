@@ -501,15 +501,18 @@ const rerouteAttempts = 5
 // and everyone in the chat. It reads this instance's cache, which may lag
 // behind another instance: the command decides again on what the Store
 // holds, and refuses with ErrConflict when the plan was wrong, after which
-// the cache is fresh and the Service plans again.
-func (s *Service) plan(ctx context.Context, id interaction.ID, inv LegID) (plan, error) {
+// the cache is fresh and the Service plans again. With agent given (a
+// decline, a rescind), only an offer to agent is planned for: the
+// command refuses any other (ErrNotFound for one agent is not shown), so
+// routing picks nobody for it.
+func (s *Service) plan(ctx context.Context, id interaction.ID, inv LegID, agent PartyID) (plan, error) {
 	var p plan
 	var last bool
 	var target interaction.Target
 	var exclude []PartyID
 	err := s.chats.Read(ctx, id, func(st *interaction.State) error {
 		rt := st.RouteOf(inv)
-		if rt == nil {
+		if rt == nil || (agent != "" && !offeredTo(st, inv, agent)) {
 			return nil
 		}
 		p.route, p.medium, target = rt.ID, rt.Medium, rt.Target
@@ -536,6 +539,16 @@ func (s *Service) plan(ctx context.Context, id interaction.ID, inv LegID) (plan,
 	return p, nil
 }
 
+// offeredTo reports whether invitation inv (a leg or a request) is an
+// offer to agent.
+func offeredTo(st *interaction.State, inv LegID, agent PartyID) bool {
+	if l := st.Leg(inv); l != nil {
+		return l.Invitee == agent
+	}
+	r := st.Request(interaction.RequestID(inv))
+	return r != nil && r.Invitee == agent
+}
+
 // reroute ends the pending invitation inv after a time-out (run with
 // commandID, the deadline's) or a rescind (of agent's invitation) and,
 // when it was the last offer of a routed invitation still out, offers it
@@ -543,7 +556,7 @@ func (s *Service) plan(ctx context.Context, id interaction.ID, inv LegID) (plan,
 // meanwhile is left alone.
 func (s *Service) reroute(ctx context.Context, id interaction.ID, inv LegID, reason RerouteReason, agent PartyID, commandID string) error {
 	for attempt := 1; ; attempt++ {
-		p, err := s.plan(ctx, id, inv)
+		p, err := s.plan(ctx, id, inv, agent)
 		if err != nil {
 			return err
 		}
@@ -578,7 +591,7 @@ func (s *Service) decline(ctx context.Context, id interaction.ID, agent PartyID,
 		return err
 	}
 	for attempt := 1; ; attempt++ {
-		p, err := s.plan(ctx, id, inv)
+		p, err := s.plan(ctx, id, inv, agent)
 		if err != nil {
 			return err
 		}

@@ -273,7 +273,8 @@ func (m *Model) decideRoute(actor interaction.PartyID, cmd interaction.Command, 
 		}, "R-X1", true
 
 	case consult.AcceptOffer:
-		// The rivals named must be offers of the same invitation; the
+		// The rivals named that the actor is shown must be offers of the
+		// same invitation; one it is not shown is not looked at (R-X6); the
 		// offers rescinded are the model's own (R-X1).
 		var inv *mInvitation
 		switch {
@@ -284,7 +285,8 @@ func (m *Model) decideRoute(actor interaction.PartyID, cmd interaction.Command, 
 			return nil, "", true
 		}
 		for _, id := range c.Rivals {
-			if id != c.Invitation && (inv == nil || !inv.has(id)) {
+			shown := m.namedLeg(actor, id) != nil || m.namedRequest(actor, interaction.RequestID(id)) != nil
+			if id != c.Invitation && shown && (inv == nil || !inv.has(id)) {
 				f.add(errNotPerm, "R-X1")
 			}
 		}

@@ -276,3 +276,32 @@ func TestRX6DeclineOfAHiddenOfferRoutesNothing(t *testing.T) {
 	require.NoError(t, d.svc.Decline(ctx, d.id, "agent2", leg))
 	assert.Greater(t, router.picks, picks, "the agent's own decline offers the invitation on")
 }
+
+// R-X6: an agent accepting one offer of a routed invitation learns
+// nothing of the rival offers by naming IDs as its rivals: naming
+// another agent's offer of its invitation and naming one that does not
+// exist have the same outcome.
+func TestRX6NamingARivalShowsNothingOfTheInvitation(t *testing.T) {
+	accept := func(rival func(theirs interaction.LegID) interaction.LegID) (interaction.View, error) {
+		r := newRoutedDesk(t, "agent2", "agent3")
+		r.dir.SetOffersAtOnce(skill("billing"), 2)
+		_, err := r.svc.Start(ctx, r.id, "agent1", skill("billing"), interaction.MediumChat)
+		require.NoError(t, err)
+		var mine, theirs interaction.LegID
+		for _, l := range r.state().Legs {
+			if l.Invitee == "agent2" {
+				mine = l.ID
+			} else {
+				theirs = l.ID
+			}
+		}
+		require.NotEmpty(t, theirs)
+		_, err = r.chats.Do(ctx, r.id, "agent2", consult.AcceptOffer{Invitation: mine, Rivals: []interaction.LegID{rival(theirs)}})
+		return r.view("agent2"), err
+	}
+	vSome, errSome := accept(func(theirs interaction.LegID) interaction.LegID { return theirs })
+	vNone, errNone := accept(func(interaction.LegID) interaction.LegID { return "nothing-9" })
+	assert.Equal(t, errNone, errSome)
+	assert.NoError(t, errSome)
+	assert.Equal(t, vNone, vSome)
+}

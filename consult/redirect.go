@@ -294,9 +294,12 @@ func canAskIn(s *interaction.State, owner PartyID) bool {
 // decided on the stored state only, the first accept wins and the rival
 // offers still pending are rescinded in the same write, so no invitation
 // is ever accepted by two agents; the second accept is refused with
-// ErrInvalidTransition. Rivals is optional and only checked: each must be
-// another offer of the same routed invitation (ErrNotPermitted
-// otherwise); the offers rescinded are the ones the state holds.
+// ErrInvalidTransition. Rivals is optional and only checked: each one the
+// actor is shown must be another offer of the same routed invitation
+// (ErrNotPermitted otherwise); the offers rescinded are the ones the state
+// holds. A rival the actor is not shown (another agent's offer, or none)
+// is not checked: whether it belongs to the invitation is not for the
+// actor to learn by naming it (R-X6).
 type AcceptOffer struct {
 	Invitation LegID
 	Rivals     []LegID
@@ -330,7 +333,8 @@ func (c AcceptOffer) Decide(d *interaction.Decision) error {
 	}
 	rt := s.Route(route)
 	for _, id := range c.Rivals {
-		if id != c.Invitation && (rt == nil || !slices.Contains(rt.Offers, id)) {
+		shown := s.ShowsLeg(d.Actor, id) || s.ShowsRequest(d.Actor, RequestID(id))
+		if id != c.Invitation && shown && (rt == nil || !slices.Contains(rt.Offers, id)) {
 			return d.Refuse(interaction.ErrNotPermitted, "R-X1", string(id)+" is not another offer of the same invitation")
 		}
 	}

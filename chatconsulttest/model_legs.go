@@ -35,8 +35,8 @@ func (m *Model) decideLeg(actor interaction.PartyID, cmd interaction.Command, f 
 		return func() { m.newLeg(actor, c.Leg, c.Agent, c.Target, c.Medium, route) }, "R-C1", true
 
 	case consult.Accept:
-		if m.namedLeg(actor, c.Leg) != nil {
-			m.secondAccept(c.Leg, f) // the first accept won (R-X1)
+		if l := m.leg(c.Leg); l != nil && l.agent == actor {
+			m.secondAccept(c.Leg, f) // the first accept won (R-X1): told to the agent offered it only
 		}
 		l := m.legCommand(actor, c.Leg, func(l *mLeg) bool { return actor == l.agent }, interaction.LegInviting, "R-C3", f)
 		if l == nil {

@@ -88,7 +88,9 @@ func (m *Model) decideRequest(actor interaction.PartyID, cmd interaction.Command
 			f.add(errNotFound, "R-F4")
 			return nil, "", true
 		}
-		m.secondAccept(interaction.LegID(c.Request), f) // the first accept won (R-X1)
+		if r.agent == actor {
+			m.secondAccept(interaction.LegID(c.Request), f) // the first accept won (R-X1): told to the agent offered it only
+		}
 		if actor != r.agent {
 			f.add(errNotPerm, "R-F4")
 		}

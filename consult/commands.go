@@ -144,8 +144,13 @@ func routeOf(d *interaction.Decision, route RouteID, offer LegID, t interaction.
 // second accept is an invalid transition, whichever instance decides it.
 // It is no guard of the table's accept: the offer is cancelled, so the
 // state refuses the accept already; this says why, before the rivals are
-// rescinded.
-func takenByAnother(d *interaction.Decision, route RouteID, inv LegID) error {
+// rescinded. It says so to the agent offered it only: anyone else is
+// refused by the table as the accept fires, and learns nothing of the
+// route (a supervisor may be shown the offer, R-X6).
+func takenByAnother(d *interaction.Decision, route RouteID, inv LegID, invitee PartyID) error {
+	if d.Actor != invitee {
+		return nil
+	}
 	if r := d.State().Route(route); r != nil && r.Taken != "" && r.Taken != inv {
 		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "another agent accepted this invitation first")
 	}
@@ -193,7 +198,7 @@ func (c Accept) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := takenByAnother(d, l.Route, l.ID); err != nil {
+	if err := takenByAnother(d, l.Route, l.ID, l.Invitee); err != nil {
 		return err
 	}
 	if l.State == interaction.LegInviting {
@@ -493,7 +498,7 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := takenByAnother(d, r.Route, LegID(r.ID)); err != nil {
+	if err := takenByAnother(d, r.Route, LegID(r.ID), r.Invitee); err != nil {
 		return err
 	}
 	if r.State == interaction.RequestPending {

@@ -207,6 +207,16 @@ func TestRX6CommandsNamingAnInvitationDoNotShowItToWhoIsNotShownIt(t *testing.T)
 	for _, s := range shown {
 		assert.ErrorIs(t, refusal(s.actor, s.cmd), s.kind, "%T by %s", s.cmd, s.actor)
 	}
+	// An offer rescinded because another offer of its invitation was
+	// accepted first: only the agent offered it is told so; sup2, shown
+	// it, may not accept it, whatever became of the route.
+	d.do("agent1", consult.Start{Leg: "o1", Target: skill("billing"), Agent: "agent6", Route: "rt"})
+	d.do("agent1", consult.Start{Leg: "o2", Target: skill("billing"), Agent: "agent7", Route: "rt"})
+	d.do("agent6", consult.Accept{Leg: "o1"})
+	assert.ErrorIs(t, refusal("agent7", consult.Accept{Leg: "o2"}), interaction.ErrInvalidTransition)
+	e = refusal("sup2", consult.Accept{Leg: "o2"})
+	assert.ErrorIs(t, e, interaction.ErrNotPermitted)
+	assert.Equal(t, "accept consultation "+string(d.id)+" by sup2: not permitted: only the target may accept a leg (R-C3)", e.Error())
 }
 
 // R-X6: turning an IM consultation into a transfer holds a chat unit of

@@ -315,3 +315,27 @@ func TestRX6NamingARivalShowsNothingOfTheInvitation(t *testing.T) {
 	assert.NoError(t, errSome)
 	assert.Equal(t, vNone, vSome)
 }
+
+// R-X6: the owner's commands naming a leg refuse a party that does not
+// own the chat before the look-up; one that does, but is not shown the
+// leg (the chat was transferred to it, the leg was its former owner's),
+// is refused as if there were none.
+func TestRX6TheNewOwnerIsNotShownTheFormerOwnersLegs(t *testing.T) {
+	d := newDesk(t)
+	leg := d.activeLeg("agent1", "agent2")
+	other := d.consult("agent1", "agent3")
+	require.NoError(t, d.svc.Transfer(ctx, d.id, "agent1", leg))
+	for name, cmd := range map[string]func(id interaction.LegID) interaction.Command{
+		"transfer":   func(id interaction.LegID) interaction.Command { return consult.Transfer{Leg: id} },
+		"conference": func(id interaction.LegID) interaction.Command { return consult.Conference{Leg: id, Request: "r9"} },
+		"cancel":     func(id interaction.LegID) interaction.Command { return consult.Cancel{Leg: id} },
+	} {
+		before := d.state().Version
+		_, errNone := d.chats.Do(ctx, d.id, "agent2", cmd("nothing-9"))
+		_, errSome := d.chats.Do(ctx, d.id, "agent2", cmd(other))
+		require.Error(t, errSome)
+		assert.ErrorIs(t, errSome, interaction.ErrNotFound, name)
+		assert.Equal(t, strings.ReplaceAll(errNone.Error(), "nothing-9", string(other)), errSome.Error(), name)
+		assert.Equal(t, before, d.state().Version, "nothing written")
+	}
+}

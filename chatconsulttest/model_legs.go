@@ -35,8 +35,10 @@ func (m *Model) decideLeg(actor interaction.PartyID, cmd interaction.Command, f 
 		return func() { m.newLeg(actor, c.Leg, c.Agent, c.Target, c.Medium, route) }, "R-C1", true
 
 	case consult.Accept:
-		m.secondAccept(interaction.InvitationID(c.Leg), f) // the first accept won (R-X1)
-		l := m.legCommand(c.Leg, func(l *mLeg) bool { return actor == l.agent }, interaction.LegInviting, "R-C3", f)
+		if l := m.leg(c.Leg); l != nil && l.agent == actor {
+			m.secondAccept(interaction.InvitationID(c.Leg), f) // the first accept won (R-X1): told to the agent offered it only
+		}
+		l := m.legCommand(actor, c.Leg, func(l *mLeg) bool { return actor == l.agent }, interaction.LegInviting, "R-C3", f)
 		if l == nil {
 			return nil, "", true
 		}
@@ -47,7 +49,7 @@ func (m *Model) decideLeg(actor interaction.PartyID, cmd interaction.Command, f 
 		}, "R-C3", true
 
 	case consult.Decline:
-		l := m.legCommand(c.Leg, func(l *mLeg) bool { return actor == l.agent }, interaction.LegInviting, "R-C3", f)
+		l := m.legCommand(actor, c.Leg, func(l *mLeg) bool { return actor == l.agent }, interaction.LegInviting, "R-C3", f)
 		if l == nil {
 			return nil, "", true
 		}
@@ -58,7 +60,7 @@ func (m *Model) decideLeg(actor interaction.PartyID, cmd interaction.Command, f 
 		}, "R-C3", true
 
 	case consult.Cancel:
-		l := m.legCommand(c.Leg, func(l *mLeg) bool { return actor == l.owner }, interaction.LegInviting, "R-X2", f)
+		l := m.legCommand(actor, c.Leg, func(l *mLeg) bool { return actor == l.owner }, interaction.LegInviting, "R-X2", f)
 		if l == nil {
 			return nil, "", true
 		}
@@ -70,9 +72,10 @@ func (m *Model) decideLeg(actor interaction.PartyID, cmd interaction.Command, f 
 
 	case consult.TimeOut:
 		if actor != interaction.System {
-			f.add(errNotPerm, "R-X1")
+			f.add(errNotPerm, "R-X1") // before the leg is looked up
+			return nil, "", true
 		}
-		l := m.legCommand(c.Leg, nil, interaction.LegInviting, "R-X1", f)
+		l := m.legCommand(actor, c.Leg, nil, interaction.LegInviting, "R-X1", f)
 		if l == nil {
 			return nil, "", true
 		}
@@ -83,7 +86,7 @@ func (m *Model) decideLeg(actor interaction.PartyID, cmd interaction.Command, f 
 		}, "R-X1", true
 
 	case consult.EndConsultation:
-		l := m.legCommand(c.Leg, func(l *mLeg) bool { return actor == l.owner || actor == l.agent }, interaction.LegActive, "R-C4", f)
+		l := m.legCommand(actor, c.Leg, func(l *mLeg) bool { return actor == l.owner || actor == l.agent }, interaction.LegActive, "R-C4", f)
 		if l == nil {
 			return nil, "", true
 		}
@@ -95,7 +98,7 @@ func (m *Model) decideLeg(actor interaction.PartyID, cmd interaction.Command, f 
 
 	case consult.Say:
 		m.content(c.Text, c.Attachments, f)
-		l := m.leg(c.Leg)
+		l := m.namedLeg(actor, c.Leg)
 		if l == nil {
 			f.add(errNotFound, "R-C5")
 			return nil, "", true
@@ -141,11 +144,12 @@ func (m *Model) legOver(l *mLeg) {
 }
 
 // legCommand is the check every command on a consultation leg starts
-// with: the leg exists (else it is not found, and nothing more can be
-// checked), the actor may act on it (mayAct; nil: anyone), and it is in
-// state. Each broken precondition is recorded in f under rule.
-func (m *Model) legCommand(id interaction.LegID, mayAct func(*mLeg) bool, state interaction.LegState, rule string, f *faults) *mLeg {
-	l := m.leg(id)
+// with: the leg exists and the actor is shown it (namedLeg; else it is not
+// found, and nothing more can be checked), the actor may act on it
+// (mayAct; nil: anyone), and it is in state. Each broken precondition is
+// recorded in f under rule.
+func (m *Model) legCommand(actor interaction.PartyID, id interaction.LegID, mayAct func(*mLeg) bool, state interaction.LegState, rule string, f *faults) *mLeg {
+	l := m.namedLeg(actor, id)
 	if l == nil {
 		f.add(errNotFound, rule)
 		return nil

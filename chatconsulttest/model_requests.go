@@ -13,7 +13,7 @@ func (m *Model) decideRequest(actor interaction.PartyID, cmd interaction.Command
 	switch c := cmd.(type) {
 	case consult.Transfer:
 		m.owner(actor, "R-T1", f)
-		l := m.leg(c.Leg)
+		l := m.namedLeg(actor, c.Leg)
 		if l == nil {
 			f.add(errNotFound, "R-T1")
 			return nil, "", true
@@ -32,7 +32,7 @@ func (m *Model) decideRequest(actor interaction.PartyID, cmd interaction.Command
 
 	case consult.Conference:
 		m.owner(actor, "R-F1", f)
-		l := m.leg(c.Leg)
+		l := m.namedLeg(actor, c.Leg)
 		if l == nil {
 			f.add(errNotFound, "R-F1")
 			return nil, "", true
@@ -83,11 +83,13 @@ func (m *Model) decideRequest(actor interaction.PartyID, cmd interaction.Command
 		return func() { m.newRequest(actor, c.Request, c.Kind, c.Agent, c.Target, route) }, "R-X4", true
 
 	case consult.AcceptRequest:
-		m.secondAccept(interaction.InvitationID(c.Request), f) // the first accept won (R-X1)
-		r := m.request(c.Request)
+		r := m.namedRequest(actor, c.Request)
 		if r == nil {
 			f.add(errNotFound, "R-F4")
 			return nil, "", true
+		}
+		if r.agent == actor {
+			m.secondAccept(interaction.InvitationID(c.Request), f) // the first accept won (R-X1): told to the agent offered it only
 		}
 		if actor != r.agent {
 			f.add(errNotPerm, "R-F4")
@@ -130,7 +132,7 @@ func (m *Model) decideRequest(actor interaction.PartyID, cmd interaction.Command
 		return m.dropRequest(actor, c.Request, "time_out", f)
 
 	case consult.CancelRequest:
-		r := m.request(c.Request)
+		r := m.namedRequest(actor, c.Request)
 		if r == nil {
 			f.add(errNotFound, "R-X2")
 			return nil, "", true
@@ -210,9 +212,10 @@ func (m *Model) ownershipPasses(from, to interaction.PartyID) {
 // the owner who asked is told in its own view.
 func (m *Model) dropRequest(actor interaction.PartyID, id interaction.RequestID, trigger string, f *faults) (func(), string, bool) {
 	if trigger == "time_out" && actor != interaction.System {
-		f.add(errNotPerm, "R-F4")
+		f.add(errNotPerm, "R-F4") // before the request is looked up
+		return nil, "", true
 	}
-	r := m.request(id)
+	r := m.namedRequest(actor, id)
 	if r == nil {
 		f.add(errNotFound, "R-F4")
 		return nil, "", true

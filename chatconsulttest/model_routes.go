@@ -273,18 +273,20 @@ func (m *Model) decideRoute(actor interaction.PartyID, cmd interaction.Command, 
 		}, "R-X1", true
 
 	case consult.AcceptOffer:
-		// The rivals named must be offers of the same invitation; the
+		// The rivals named that the actor is shown must be offers of the
+		// same invitation; one it is not shown is not looked at (R-X6); the
 		// offers rescinded are the model's own (R-X1).
 		var inv *mInvitation
 		switch {
-		case m.leg(interaction.LegID(c.Invitation)) != nil || m.request(interaction.RequestID(c.Invitation)) != nil:
+		case m.namedLeg(actor, interaction.LegID(c.Invitation)) != nil || m.namedRequest(actor, interaction.RequestID(c.Invitation)) != nil:
 			inv = m.invitationOf(c.Invitation)
 		default:
 			f.add(errNotFound, "R-X1")
 			return nil, "", true
 		}
 		for _, id := range c.Rivals {
-			if id != c.Invitation && (inv == nil || !inv.has(id)) {
+			shown := m.namedLeg(actor, interaction.LegID(id)) != nil || m.namedRequest(actor, interaction.RequestID(id)) != nil
+			if id != c.Invitation && shown && (inv == nil || !inv.has(id)) {
 				f.add(errNotPerm, "R-X1")
 			}
 		}

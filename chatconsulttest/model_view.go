@@ -124,6 +124,33 @@ func (m *Model) sightOf(viewer interaction.PartyID) (sight, bool) {
 	return s, true
 }
 
+// namedLeg is leg id as a command by actor may name it: nil when there is
+// none, and also when actor is not shown it (R-X6, privacy covers
+// metadata: a party naming an invitation it cannot see gets not-found,
+// exactly as for one that does not exist). A party is shown the legs it
+// is one of the two agents of and those whose invitation it may see
+// through a supervision window, as its sight has them; System, every leg.
+func (m *Model) namedLeg(actor interaction.PartyID, id interaction.LegID) *mLeg {
+	l := m.leg(id)
+	if l == nil || actor == interaction.System || l.owner == actor || l.agent == actor {
+		return l
+	}
+	if p := m.party(actor); p != nil && m.sees(p, m.items[l.since-1]) {
+		return l
+	}
+	return nil
+}
+
+// namedRequest is namedLeg for a request: shown to the owner who asked
+// and the agent asked only (and System).
+func (m *Model) namedRequest(actor interaction.PartyID, id interaction.RequestID) *mRequest {
+	r := m.request(id)
+	if r == nil || actor == interaction.System || r.from == actor || r.agent == actor {
+		return r
+	}
+	return nil
+}
+
 // receiptsSeen: per reader, the latest read item p sees, in p's
 // numbering, ordered by the reader's ID as shown to p.
 func (m *Model) receiptsSeen(p *mParty) []seenReceipt {

@@ -27,7 +27,8 @@ type (
 //     nobody, is bad input whatever else is wrong with it, as in package
 //     interaction. The commands only System gives (TimeOut, TimeOutRequest,
 //     Reroute) check for System instead;
-//  3. the leg or request exists (ErrNotFound) and a new one's ID is free
+//  3. the leg or request exists and the actor's view shows it, else
+//     ErrNotFound, the same for both (legOf), and a new one's ID is free
 //     (ErrConflict);
 //  4. everything else, by firing the transition through the Decision
 //     (Decision.Leg, Request, Membership): the state allows it, the actor
@@ -145,8 +146,13 @@ func routeOf(d *interaction.Decision, route RouteID, offer InvitationID, t inter
 // second accept is an invalid transition, whichever instance decides it.
 // It is no guard of the table's accept: the offer is cancelled, so the
 // state refuses the accept already; this says why, before the rivals are
-// rescinded.
-func takenByAnother(d *interaction.Decision, route RouteID, inv InvitationID) error {
+// rescinded. It says so to the agent offered it only: anyone else is
+// refused by the table as the accept fires, and learns nothing of the
+// route (a supervisor may be shown the offer, R-X6).
+func takenByAnother(d *interaction.Decision, route RouteID, inv InvitationID, invitee PartyID) error {
+	if d.Actor != invitee {
+		return nil
+	}
 	if r := d.State().Route(route); r != nil && r.Taken != "" && r.Taken != inv {
 		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "another agent accepted this invitation first")
 	}
@@ -194,7 +200,7 @@ func (c Accept) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := takenByAnother(d, l.Route, InvitationID(l.ID)); err != nil {
+	if err := takenByAnother(d, l.Route, InvitationID(l.ID), l.Invitee); err != nil {
 		return err
 	}
 	if l.State == interaction.LegInviting {
@@ -494,7 +500,7 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := takenByAnother(d, r.Route, InvitationID(r.ID)); err != nil {
+	if err := takenByAnother(d, r.Route, InvitationID(r.ID), r.Invitee); err != nil {
 		return err
 	}
 	if r.State == interaction.RequestPending {
@@ -655,21 +661,31 @@ func partyRequest(d *interaction.Decision, id RequestID) (*interaction.Request, 
 	return requestOf(d, id)
 }
 
+// legOf is step 3 of the order of checks for every command naming a
+// consultation leg: the leg exists, and the actor's view shows it
+// (interaction.State.ShowsLeg: its two agents, a supervisor that watched
+// one of them as it began, System). A leg the actor is not shown is
+// refused exactly as a leg that does not exist, same kind, rule and
+// words, so that naming an ID tells a party nothing it may not see
+// (privacy covers metadata, R-X6, docs/visibility.md). A party that is
+// shown the leg gets the refusal of what it may not do to it.
 func legOf(d *interaction.Decision, id LegID) (*interaction.Leg, error) {
-	l := d.State().Leg(id)
-	if l == nil {
+	s := d.State()
+	if !s.ShowsLeg(d.Actor, id) {
 		return nil, d.Refuse(interaction.ErrNotFound, "", "no consultation "+string(id))
 	}
-	cp := *l
+	cp := *s.Leg(id)
 	return &cp, nil
 }
 
+// requestOf is legOf for a transfer or conference request, shown to the
+// owner who asked and the agent asked only (ShowsRequest).
 func requestOf(d *interaction.Decision, id RequestID) (*interaction.Request, error) {
-	r := d.State().Request(id)
-	if r == nil {
+	s := d.State()
+	if !s.ShowsRequest(d.Actor, id) {
 		return nil, d.Refuse(interaction.ErrNotFound, "", "no request "+string(id))
 	}
-	cp := *r
+	cp := *s.Request(id)
 	return &cp, nil
 }
 

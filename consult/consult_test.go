@@ -161,7 +161,8 @@ func TestRC4EitherSideEndsConsultationChatGoesOn(t *testing.T) {
 	}
 	d := newDesk(t)
 	leg := d.activeLeg("agent1", "agent2")
-	assert.ErrorIs(t, d.svc.EndConsultation(ctx, d.id, "contact", leg), interaction.ErrNotPermitted)
+	// The contact is not shown the leg: refused as if there were none (R-X6).
+	assert.ErrorIs(t, d.svc.EndConsultation(ctx, d.id, "contact", leg), interaction.ErrNotFound)
 }
 
 func TestRC5ConsultationMessagesNeverReachTheContact(t *testing.T) {
@@ -178,7 +179,7 @@ func TestRC5ConsultationMessagesNeverReachTheContact(t *testing.T) {
 	require.NoError(t, d.svc.AcceptRequest(ctx, d.id, "agent2", req))
 	assert.False(t, hasLine(d.lines("contact"), "secret"))
 	_, err = d.chats.Do(ctx, d.id, "contact", consult.Say{Leg: leg, Text: "let me in"})
-	assert.ErrorIs(t, err, interaction.ErrNotPermitted)
+	assert.ErrorIs(t, err, interaction.ErrNotFound, "not shown the leg: refused as if there were none (R-X6)")
 }
 
 func TestRC6TargetReadsTheChatLive(t *testing.T) {

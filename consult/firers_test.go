@@ -14,9 +14,12 @@ import (
 // declared once, with the tables (interaction.LegMachine, RequestMachine:
 // owner, target, system; never the contact), and the commands ask the
 // table: every command on a leg or request is refused with ErrNotPermitted
-// exactly when the table says its actor may not fire that transition. The
-// system acts through its own commands (TimeOut, TimeOutRequest, Reroute);
-// on a party's command it is no party, which is bad input.
+// exactly when the table says its actor may not fire that transition,
+// unless the actor is not shown the leg or request: then it is refused as
+// if there were none (ErrNotFound, R-X6: it learns nothing of which
+// exist). The system acts through its own commands (TimeOut,
+// TimeOutRequest, Reroute); on a party's command it is no party, which is
+// bad input.
 func TestRX6CommandsAskTheTablesWhoMayFire(t *testing.T) {
 	type target struct {
 		owner, agent interaction.PartyID
@@ -73,9 +76,20 @@ func TestRX6CommandsAskTheTablesWhoMayFire(t *testing.T) {
 			may := c.machine.MayFire(c.event, interaction.FirerOf(actor, c.on.owner, c.on.agent))
 			name := c.machine.Name + " " + string(c.event) + " by " + string(actor)
 			systemOwn := c.event == "time_out"
+			st := d.state()
+			shown := st.ShowsLeg(actor, leg3)
+			switch c.on.agent {
+			case "agent2":
+				shown = st.ShowsLeg(actor, leg1)
+			case "agent4":
+				shown = st.ShowsRequest(actor, r4)
+			}
+			ownerFirst := c.event == "request" || c.event == "transfer" // those check the chat's owner first
 			switch {
 			case actor == interaction.System && !systemOwn:
 				assert.ErrorIs(t, err, interaction.ErrBadInput, "%s: the system is no party", name)
+			case !may && !shown && !systemOwn && !ownerFirst:
+				assert.ErrorIs(t, err, interaction.ErrNotFound, "%s: not shown it, refused as if there were none", name)
 			case may:
 				assert.False(t, errors.Is(err, interaction.ErrNotPermitted), "%s: the table lets it: %v", name, err)
 			default:
@@ -83,7 +97,7 @@ func TestRX6CommandsAskTheTablesWhoMayFire(t *testing.T) {
 				var e *interaction.Error
 				if errors.As(err, &e) {
 					p, _ := c.machine.Firers(c.event)
-					if c.event != "request" && c.event != "transfer" { // those check the chat's owner first
+					if !ownerFirst {
 						assert.Equal(t, p.Rule, e.Rule, "%s: the table's rule", name)
 					}
 				}

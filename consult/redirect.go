@@ -295,9 +295,12 @@ func canAskIn(s *interaction.State, owner PartyID) bool {
 // decided on the stored state only, the first accept wins and the rival
 // offers still pending are rescinded in the same write, so no invitation
 // is ever accepted by two agents; the second accept is refused with
-// ErrInvalidTransition. Rivals is optional and only checked: each must be
-// another offer of the same routed invitation (ErrNotPermitted
-// otherwise); the offers rescinded are the ones the state holds.
+// ErrInvalidTransition. Rivals is optional and only checked: each one the
+// actor is shown must be another offer of the same routed invitation
+// (ErrNotPermitted otherwise); the offers rescinded are the ones the state
+// holds. A rival the actor is not shown (another agent's offer, or none)
+// is not checked: whether it belongs to the invitation is not for the
+// actor to learn by naming it (R-X6).
 type AcceptOffer struct {
 	Invitation InvitationID
 	Rivals     []InvitationID
@@ -335,16 +338,19 @@ func (c AcceptOffer) Decide(d *interaction.Decision) error {
 	l, r := s.Leg(LegID(c.Invitation)), s.Request(RequestID(c.Invitation))
 	var route RouteID
 	switch {
-	case l != nil:
+	case l != nil && s.ShowsLeg(d.Actor, l.ID):
 		route = l.Route
-	case r != nil:
+	case r != nil && s.ShowsRequest(d.Actor, r.ID):
 		route = r.Route
 	default:
+		// One the actor is not shown is refused as one that does not
+		// exist (R-X6, as legOf).
 		return d.Refuse(interaction.ErrNotFound, "", "no invitation "+string(c.Invitation))
 	}
 	rt := s.Route(route)
 	for _, id := range c.Rivals {
-		if id != c.Invitation && (rt == nil || !slices.Contains(rt.Offers, id)) {
+		shown := s.ShowsLeg(d.Actor, LegID(id)) || s.ShowsRequest(d.Actor, RequestID(id))
+		if id != c.Invitation && shown && (rt == nil || !slices.Contains(rt.Offers, id)) {
 			return d.Refuse(interaction.ErrNotPermitted, "R-X1", string(id)+" is not another offer of the same invitation")
 		}
 	}
@@ -515,15 +521,18 @@ const rerouteAttempts = 5
 // and everyone in the chat. It reads this instance's cache, which may lag
 // behind another instance: the command decides again on what the Store
 // holds, and refuses with ErrConflict when the plan was wrong, after which
-// the cache is fresh and the Service plans again.
-func (s *Service) plan(ctx context.Context, id interaction.ID, inv InvitationID) (plan, error) {
+// the cache is fresh and the Service plans again. With agent given (a
+// decline, a rescind), only an offer to agent is planned for: the
+// command refuses any other (ErrNotFound for one agent is not shown), so
+// routing picks nobody for it.
+func (s *Service) plan(ctx context.Context, id interaction.ID, inv InvitationID, agent PartyID) (plan, error) {
 	var p plan
 	var last bool
 	var target interaction.Target
 	var exclude []PartyID
 	err := s.chats.Read(ctx, id, func(st *interaction.State) error {
 		rt := st.RouteOf(inv)
-		if rt == nil {
+		if rt == nil || (agent != "" && !offeredTo(st, inv, agent)) {
 			return nil
 		}
 		p.route, p.medium, target = rt.ID, rt.Medium, rt.Target
@@ -550,6 +559,16 @@ func (s *Service) plan(ctx context.Context, id interaction.ID, inv InvitationID)
 	return p, nil
 }
 
+// offeredTo reports whether invitation inv (a leg or a request) is an
+// offer to agent.
+func offeredTo(st *interaction.State, inv InvitationID, agent PartyID) bool {
+	if l := st.Leg(LegID(inv)); l != nil {
+		return l.Invitee == agent
+	}
+	r := st.Request(interaction.RequestID(inv))
+	return r != nil && r.Invitee == agent
+}
+
 // reroute ends the pending invitation inv after a time-out (run with
 // commandID, the deadline's) or a rescind (of agent's invitation) and,
 // when it was the last offer of a routed invitation still out, offers it
@@ -557,7 +576,7 @@ func (s *Service) plan(ctx context.Context, id interaction.ID, inv InvitationID)
 // meanwhile is left alone.
 func (s *Service) reroute(ctx context.Context, id interaction.ID, inv InvitationID, reason RerouteReason, agent PartyID, commandID string) error {
 	for attempt := 1; ; attempt++ {
-		p, err := s.plan(ctx, id, inv)
+		p, err := s.plan(ctx, id, inv, agent)
 		if err != nil {
 			return err
 		}
@@ -592,7 +611,7 @@ func (s *Service) decline(ctx context.Context, id interaction.ID, agent PartyID,
 		return err
 	}
 	for attempt := 1; ; attempt++ {
-		p, err := s.plan(ctx, id, inv)
+		p, err := s.plan(ctx, id, inv, agent)
 		if err != nil {
 			return err
 		}

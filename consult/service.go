@@ -279,7 +279,7 @@ func (s *Service) Say(ctx context.Context, id interaction.ID, actor PartyID, leg
 
 // Transfer hands the chat to the target of an active consultation (R-T1).
 func (s *Service) Transfer(ctx context.Context, id interaction.ID, owner PartyID, leg LegID) error {
-	held, err := s.holdChatUnit(ctx, id, leg)
+	held, err := s.holdChatUnit(ctx, id, owner, leg)
 	if err != nil {
 		return err
 	}
@@ -296,7 +296,7 @@ func (s *Service) Conference(ctx context.Context, id interaction.ID, owner Party
 	if events, ok, err := s.answered(ctx, id, owner, interaction.CommandIDFrom(ctx), key); ok || err != nil {
 		return RequestID(invited(events)), err
 	}
-	held, err := s.holdChatUnit(ctx, id, leg)
+	held, err := s.holdChatUnit(ctx, id, owner, leg)
 	if err != nil {
 		return "", err
 	}
@@ -315,15 +315,18 @@ func (s *Service) Conference(ctx context.Context, id interaction.ID, owner Party
 // of an IM or voice consultation needs to take the chat over or join it;
 // it returns the agent held, if any. A chat consultation's unit carries
 // over, so it needs none; nor does a consultation with a conference request
-// pending, which reserved that unit already.
-func (s *Service) holdChatUnit(ctx context.Context, id interaction.ID, leg LegID) (PartyID, error) {
+// pending, which reserved that unit already. Only a leg of owner's is
+// held for: the command refuses any other, and a hold refused for it
+// (its target at capacity) would tell a party that may not see the leg
+// that it exists, and who its target is (R-X6).
+func (s *Service) holdChatUnit(ctx context.Context, id interaction.ID, owner PartyID, leg LegID) (PartyID, error) {
 	r, ok := s.router.(Reserver)
 	if !ok {
 		return "", nil
 	}
 	var agent PartyID
 	err := s.chats.Read(ctx, id, func(st *interaction.State) error {
-		if l := st.Leg(leg); l != nil && l.State == interaction.LegActive && l.Medium != interaction.MediumChat {
+		if l := st.Leg(leg); l != nil && l.Owner == owner && l.State == interaction.LegActive && l.Medium != interaction.MediumChat {
 			agent = l.Invitee
 		}
 		for _, r := range st.Requests {

@@ -213,13 +213,13 @@ func (s *State) deltaItem(d *Delta, l lens, e *Event, shown bool) {
 			}
 		}
 	case EventLeg:
-		if lg := s.Leg(e.Leg); lg != nil && (lg.Owner == p.ID || lg.Invitee == p.ID || s.legInSight(p, lg, len(s.Parties))) {
+		if lg := s.Leg(e.Leg); lg != nil && s.legShown(p, lg) {
 			c := s.legAsSeenBy(p, *lg)
 			c.Since = 0 // a stream version (see ViewNamed)
 			d.Leg = &c
 		}
 	case EventRequest:
-		if r := s.Request(e.RequestID); shown && r != nil && (r.Owner == p.ID || r.Invitee == p.ID) {
+		if r := s.Request(e.RequestID); shown && r != nil && requestShown(p, r) {
 			c := *r
 			d.Request = &c
 		}

@@ -14,7 +14,9 @@ var (
 	ErrInvalidTransition = errors.New("invalid transition")
 	// ErrNotPermitted: the acting party may not do this (R-X6).
 	ErrNotPermitted = errors.New("not permitted")
-	// ErrNotFound: the interaction, party, leg or request does not exist.
+	// ErrNotFound: the interaction, party, leg or request does not exist,
+	// or the acting party is not shown the leg or request it names
+	// (State.ShowsLeg, ShowsRequest): the two are refused alike (R-X6).
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: another writer changed the interaction first
 	// (optimistic concurrency); reload and retry.

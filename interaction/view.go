@@ -232,7 +232,6 @@ func (s *State) viewInto(v *View, p *Party, lens lens, first, last uint32) {
 			v.Parties = append(v.Parties, pv)
 		}
 	}
-	hops := len(s.Parties)
 	if first >= 1 && first <= last && last <= p.sight.messages {
 		v.Messages = s.messagesInto(v, p, lens, first, last)
 	}
@@ -246,14 +245,14 @@ func (s *State) viewInto(v *View, p *Party, lens lens, first, last uint32) {
 		v.Receipts = nil
 	}
 	for _, l := range s.Legs {
-		if l.Owner == viewer || l.Invitee == viewer || s.legInSight(p, &l, hops) {
+		if s.legShown(p, &l) {
 			l = s.legAsSeenBy(p, l)
 			l.Since = 0 // a stream version: it counts events the viewer may not see
 			v.Legs = append(v.Legs, l)
 		}
 	}
 	for _, r := range s.Requests {
-		if r.Owner == viewer || r.Invitee == viewer {
+		if requestShown(p, &r) {
 			v.Requests = append(v.Requests, r)
 		}
 	}
@@ -331,6 +330,47 @@ func (s *State) messagesInto(v *View, p *Party, lens lens, first, last uint32) [
 	}
 	return out
 }
+
+// ShowsLeg reports whether viewer's view shows consultation leg id
+// (View.Legs): it is one of the leg's two agents, or a supervisor that
+// watched one of them when the leg began (R-X7). System, which is no
+// party, is shown every leg (the system's view). A command that names a
+// leg its actor is not shown is refused exactly as one naming a leg that
+// does not exist: privacy covers metadata (R-X6, docs/visibility.md).
+func (s *State) ShowsLeg(viewer PartyID, id LegID) bool {
+	l := s.Leg(id)
+	if l == nil {
+		return false
+	}
+	if viewer == System {
+		return true
+	}
+	p := s.Party(viewer)
+	return p != nil && s.legShown(p, l)
+}
+
+// ShowsRequest is ShowsLeg for a transfer or conference request
+// (View.Requests): it is shown to the owner who asked and the agent asked
+// only, and to System.
+func (s *State) ShowsRequest(viewer PartyID, id RequestID) bool {
+	r := s.Request(id)
+	if r == nil {
+		return false
+	}
+	if viewer == System {
+		return true
+	}
+	p := s.Party(viewer)
+	return p != nil && requestShown(p, r)
+}
+
+// legShown and requestShown decide which legs and requests p's view and
+// deltas show, and which of them p's commands may name (ShowsLeg).
+func (s *State) legShown(p *Party, l *Leg) bool {
+	return l.Owner == p.ID || l.Invitee == p.ID || s.legInSight(p, l, len(s.Parties))
+}
+
+func requestShown(p *Party, r *Request) bool { return r.Owner == p.ID || r.Invitee == p.ID }
 
 // shownTo returns the latest change of q that viewer may see, if any: a
 // party is in a viewer's party list from the first of its membership or

@@ -122,15 +122,19 @@ func TestRX6CommandsNamingAnInvitationDoNotShowItToWhoIsNotShownIt(t *testing.T)
 		"conference": func(id string) interaction.Command {
 			return consult.Conference{Leg: interaction.LegID(id), Request: "req-new"}
 		},
-		"accept offer": func(id string) interaction.Command { return consult.AcceptOffer{Invitation: interaction.InvitationID(id)} },
-		"time out":     func(id string) interaction.Command { return consult.TimeOut{Leg: interaction.LegID(id)} },
+		"accept offer": func(id string) interaction.Command {
+			return consult.AcceptOffer{Invitation: interaction.InvitationID(id)}
+		},
+		"time out": func(id string) interaction.Command { return consult.TimeOut{Leg: interaction.LegID(id)} },
 	}
 	requestCommands := map[string]func(id string) interaction.Command{
 		"accept request":  func(id string) interaction.Command { return consult.AcceptRequest{Request: interaction.RequestID(id)} },
 		"decline request": func(id string) interaction.Command { return consult.DeclineRequest{Request: interaction.RequestID(id)} },
 		"cancel request":  func(id string) interaction.Command { return consult.CancelRequest{Request: interaction.RequestID(id)} },
-		"accept offer":    func(id string) interaction.Command { return consult.AcceptOffer{Invitation: interaction.InvitationID(id)} },
-		"time out":        func(id string) interaction.Command { return consult.TimeOutRequest{Request: interaction.RequestID(id)} },
+		"accept offer": func(id string) interaction.Command {
+			return consult.AcceptOffer{Invitation: interaction.InvitationID(id)}
+		},
+		"time out": func(id string) interaction.Command { return consult.TimeOutRequest{Request: interaction.RequestID(id)} },
 	}
 	// What each actor is not shown, of the legs and of the requests.
 	hidden := map[interaction.PartyID][2][]string{

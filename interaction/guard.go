@@ -89,19 +89,16 @@ func (in GuardInput) MaySupervise(agent PartyID) bool {
 
 // fire is every transition a command makes, on any machine: on a machine
 // that declares its firers, by (what the actor is to the leg or request)
-// must be one of them, unless the transition is fired as part of another
-// change (cascade) and the table lets it be; the state must allow trigger
-// from from (else ErrInvalidTransition with the table's rule); then every
-// guard of the edge must hold. It returns the
-// state the transition leads to.
+// must be one of them, unless the transition is fired as part of
+// another change (cascade) and the table lets it be; the state must allow
+// trigger from from (else ErrInvalidTransition with the table's rule);
+// then every guard of the edge must hold. It returns the state the
+// transition leads to.
 func (d *Decision) fire(m *Chart, from string, trigger Trigger, by Firers, cascade bool, in GuardInput) (string, error) {
 	// Who may fire comes first: a party that may not fire the transition
 	// learns nothing of the state it would leave from.
-	if m.firers != nil {
-		p := m.firers[trigger]
-		if !(cascade && p.By&ByCascade != 0) && !m.MayFire(trigger, by) {
-			return "", d.Refuse(ErrNotPermitted, p.Rule, "only "+p.By.words()+" may "+string(trigger)+" a "+m.Name)
-		}
+	if err := d.checkFirers(m, trigger, by, cascade); err != nil {
+		return "", err
 	}
 	to, err := m.step(from, trigger)
 	if err != nil {
@@ -116,6 +113,20 @@ func (d *Decision) fire(m *Chart, from string, trigger Trigger, by Firers, casca
 		}
 	}
 	return to, nil
+}
+
+// checkFirers refuses the transition unless by may fire it by a command
+// (Chart.MayFire), or it is fired as part of another change (cascade)
+// and the table lets it be.
+func (d *Decision) checkFirers(m *Chart, trigger Trigger, by Firers, cascade bool) error {
+	if m.firers == nil {
+		return nil
+	}
+	p := m.firers[trigger]
+	if !(cascade && p.By&ByCascade != 0) && !m.MayFire(trigger, by) {
+		return d.Refuse(ErrNotPermitted, p.Rule, "only "+p.By.words()+" may "+string(trigger)+" a "+m.Name)
+	}
+	return nil
 }
 
 // completeInput fills in what every guard may read of the command: the

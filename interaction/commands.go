@@ -38,25 +38,16 @@ func (c Open) Decide(d *Decision) error {
 
 // Assign offers a waiting chat to an agent (routing does this, acting as
 // System). Several offers may be out at once: the first agent to join wins
-// and the other offers are withdrawn (R-X1).
+// and the other offers are withdrawn (R-X1). Who may offer, and when, is
+// the chat offer machine's (OfferMachine).
 type Assign struct{ Agent PartyID }
 
 func (c Assign) Decide(d *Decision) error {
 	d.SetOp("assign")
-	if d.Actor != System {
-		return d.Refuse(ErrNotPermitted, "R-X6", "only routing (System) assigns a chat")
-	}
-	if err := d.CheckPartyID(c.Agent); err != nil {
+	if err := d.offer(c.Agent, TriggerOffer); err != nil {
 		return err
 	}
-	s := d.State()
-	if s.Status != StatusWaiting {
-		return d.Refuse(ErrInvalidTransition, "", "chat is "+string(s.Status)+", not waiting")
-	}
-	if c.Agent == s.Contact {
-		return d.Refuse(ErrNotPermitted, "R-X6", "the contact cannot own its own chat")
-	}
-	return d.Membership(c.Agent, "invite", RoleOwner, PartyScope(c.Agent))
+	return d.Membership(c.Agent, TriggerInvite, RoleOwner, PartyScope(c.Agent))
 }
 
 // Join: the offered agent accepts the chat and becomes its owner.
@@ -68,23 +59,25 @@ func (Join) Decide(d *Decision) error {
 	if err != nil {
 		return err
 	}
-	if p.Role != RoleOwner || p.Membership != MemberInvited {
-		return d.Refuse(ErrNotPermitted, "R-X6", "no chat offer for this party")
-	}
-	if err := d.Membership(p.ID, "accept", RoleOwner, Everyone); err != nil {
+	if err := d.offer(p.ID, TriggerAccept); err != nil {
 		return err
 	}
-	if err := d.status("agent_joins"); err != nil {
+	if err := d.Membership(p.ID, TriggerAccept, RoleOwner, Everyone); err != nil {
+		return err
+	}
+	if err := d.status(TriggerAgentJoins); err != nil {
 		return err
 	}
 	return d.withdrawOffersExcept(p.ID)
 }
 
-// withdrawOffersExcept withdraws every pending chat offer but keep's.
+// withdrawOffersExcept withdraws every pending chat offer but keep's, as
+// part of keep's joining (the membership machine's withdraw: the chat
+// offer machine's is routing's).
 func (d *Decision) withdrawOffersExcept(keep PartyID) error {
 	for _, q := range d.State().Parties {
-		if q.ID != keep && q.Role == RoleOwner && q.Membership == MemberInvited {
-			if err := d.Membership(q.ID, "withdraw", RoleOwner, PartyScope(q.ID)); err != nil {
+		if q.ID != keep && offerOf(&q) == OfferPending {
+			if err := d.Membership(q.ID, TriggerWithdraw, RoleOwner, PartyScope(q.ID)); err != nil {
 				return err
 			}
 		}
@@ -93,6 +86,8 @@ func (d *Decision) withdrawOffersExcept(keep PartyID) error {
 }
 
 // Decline: the offered agent turns the chat down; routing offers it on.
+// Chat offers exist only while the chat waits; an owner invited to an
+// active chat answers a transfer request (consult.DeclineRequest).
 type Decline struct{}
 
 func (Decline) Decide(d *Decision) error {
@@ -101,15 +96,10 @@ func (Decline) Decide(d *Decision) error {
 	if err != nil {
 		return err
 	}
-	if p.Role != RoleOwner || p.Membership != MemberInvited {
-		return d.Refuse(ErrNotPermitted, "R-X6", "no chat offer for this party")
+	if err := d.offer(p.ID, TriggerDecline); err != nil {
+		return err
 	}
-	if s := d.State().Status; s != StatusWaiting {
-		// Chat offers exist only while the chat waits; an owner invited to
-		// an active chat answers a transfer request (consult.DeclineRequest).
-		return d.Refuse(ErrInvalidTransition, "R-X1", "chat is "+string(s)+": no chat offer to decline")
-	}
-	return d.Membership(p.ID, "decline", RoleOwner, PartyScope(p.ID))
+	return d.Membership(p.ID, TriggerDecline, RoleOwner, PartyScope(p.ID))
 }
 
 // Withdraw takes a chat offer back (routing's time-out, acting as System).
@@ -117,17 +107,10 @@ type Withdraw struct{ Agent PartyID }
 
 func (c Withdraw) Decide(d *Decision) error {
 	d.SetOp("withdraw")
-	if d.Actor != System {
-		return d.Refuse(ErrNotPermitted, "R-X6", "only routing (System) withdraws an offer")
+	if err := d.offer(c.Agent, TriggerWithdraw); err != nil {
+		return err
 	}
-	p := d.State().Party(c.Agent)
-	if p == nil || p.Role != RoleOwner {
-		return d.Refuse(ErrNotFound, "", "no chat offer for "+string(c.Agent))
-	}
-	if s := d.State().Status; s != StatusWaiting {
-		return d.Refuse(ErrInvalidTransition, "R-X1", "chat is "+string(s)+": no chat offer to withdraw")
-	}
-	return d.Membership(p.ID, "withdraw", RoleOwner, PartyScope(p.ID))
+	return d.Membership(c.Agent, TriggerWithdraw, RoleOwner, PartyScope(c.Agent))
 }
 
 // Post writes a message to the chat, seen by everyone in it. The contact

@@ -199,6 +199,40 @@ func (d *Decision) Membership(p PartyID, trigger Trigger, role Role, sc Scope) e
 	return nil
 }
 
+// offer fires the chat offer machine (OfferMachine) for agent's offer of
+// the chat: routing offering it (TriggerOffer) or taking it back
+// (TriggerWithdraw), or the agent, as the actor, answering it
+// (TriggerAccept, TriggerDecline). It records nothing: the command records
+// the membership change the transition stands for. It checks, in order,
+// who may fire it (the table's firers: the system, or the offer's target);
+// a new offer's agent ID (bad input, R-X6); that an agent routing names
+// has an offer at all (ErrNotFound); the guards marked First, which read
+// the chat and the actor only (the chat waiting, the actor's own offer
+// pending), before the offer's state; then the state and every guard.
+func (d *Decision) offer(agent PartyID, trigger Trigger) error {
+	m := &OfferMachine.Chart
+	by := FirerOf(d.Actor, "", agent)
+	if err := d.checkFirers(m, trigger, by, false); err != nil {
+		return err
+	}
+	q := d.State().Party(agent)
+	from := offerOf(q)
+	switch {
+	case trigger == TriggerOffer:
+		if err := d.CheckPartyID(agent); err != nil {
+			return err
+		}
+	case from == OfferNone && by == BySystem:
+		return d.Refuse(ErrNotFound, "", "no chat offer for "+string(agent))
+	}
+	in := GuardInput{Party: q}
+	if err := d.CheckFirst(m, m.source(trigger), trigger, in); err != nil {
+		return err
+	}
+	_, err := d.fire(m, string(from), trigger, by, false, in)
+	return err
+}
+
 // Role fires the role machine for party p (RoleMachine).
 func (d *Decision) Role(p PartyID, trigger Trigger, sc Scope) error {
 	q := d.State().Party(p)

@@ -5,15 +5,18 @@
 // # State machines
 //
 // Every state change goes through a machine declared once, as a
-// table of typed states (Status, MemberState, LegState, RequestState) and
-// triggers (Trigger), compiled to looplab/fsm, in machines.go: the interaction (waiting → active →
-// ended → closed), each party's membership (invited, joined, declined,
-// withdrawn, left, removed, done), each party's role while it is in the
-// chat (transfer, conference, hand-over, barge-in), each consultation leg,
-// and each transfer or conference request. Machine.Fire runs a transition
-// on a pooled looplab/fsm machine; State.Apply checks every replayed event
-// against the same tables. The leg and request machines also declare who
-// may fire each transition (owner, target, system; never the contact;
+// table of typed states (Status, MemberState, OfferState, LegState,
+// RequestState) and triggers (Trigger), compiled to looplab/fsm, in
+// machines.go: the interaction (waiting → active → ended → closed), each
+// party's membership (invited, joined, declined, withdrawn, left, removed,
+// done), each agent's offer of the waiting chat (pending, taken, declined,
+// withdrawn: read from its role and membership, never recorded), each
+// party's role while it is in the chat (transfer, conference, hand-over,
+// barge-in), each consultation leg, and each transfer or conference
+// request. Machine.Fire runs a transition on a pooled looplab/fsm machine;
+// State.Apply checks every replayed event against the same tables. The
+// leg, request and chat offer machines also declare who may fire each
+// transition (owner, target, system; never the contact;
 // Transition.By, with its rule), and a transition's side conditions are
 // Guards beside it, each with its rule and the kind of its refusal. A
 // command author fires transitions through the Decision (Leg, Request,

@@ -39,3 +39,7 @@ func CheckReadIndex(s *State) string {
 	}
 	return ""
 }
+
+// OfferOf is the chat offer state the offer machine reads for a party
+// (offerOf in machines.go).
+func OfferOf(p *Party) OfferState { return offerOf(p) }

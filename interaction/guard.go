@@ -30,7 +30,9 @@ type Guard struct {
 	// First marks a guard that reads the chat and the actor only, not the
 	// transition's subject: a command checks it before it looks its leg,
 	// request or party up (Decision.CheckFirst), so that a party it
-	// refuses learns nothing of which ones exist (R-X6).
+	// refuses learns nothing of which ones exist (R-X6). The chat offer
+	// machine checks them before the offer's state (a withdrawal, which
+	// only System makes, looks its agent up first).
 	First bool
 }
 
@@ -88,20 +90,17 @@ func (in GuardInput) MaySupervise(agent PartyID) bool {
 }
 
 // fire is every transition a command makes, on any machine: on a machine
-// that declares its firers, by (what the actor is to the leg or request)
-// must be one of them, unless the transition is fired as part of another
-// change (cascade) and the table lets it be; the state must allow trigger
-// from from (else ErrInvalidTransition with the table's rule); then every
-// guard of the edge must hold. It returns the
-// state the transition leads to.
+// that declares its firers, by (what the actor is to the leg, request or
+// offer) must be one of them, unless the transition is fired as part of
+// another change (cascade) and the table lets it be; the state must allow
+// trigger from from (else ErrInvalidTransition with the table's rule);
+// then every guard of the edge must hold. It returns the state the
+// transition leads to.
 func (d *Decision) fire(m *Chart, from string, trigger Trigger, by Firers, cascade bool, in GuardInput) (string, error) {
 	// Who may fire comes first: a party that may not fire the transition
 	// learns nothing of the state it would leave from.
-	if m.firers != nil {
-		p := m.firers[trigger]
-		if !(cascade && p.By&ByCascade != 0) && !m.MayFire(trigger, by) {
-			return "", d.Refuse(ErrNotPermitted, p.Rule, "only "+p.By.words()+" may "+string(trigger)+" a "+m.Name)
-		}
+	if err := d.checkFirers(m, trigger, by, cascade); err != nil {
+		return "", err
 	}
 	to, err := m.step(from, trigger)
 	if err != nil {
@@ -116,6 +115,20 @@ func (d *Decision) fire(m *Chart, from string, trigger Trigger, by Firers, casca
 		}
 	}
 	return to, nil
+}
+
+// checkFirers refuses the transition unless by may fire it by a command
+// (Chart.MayFire), or it is fired as part of another change (cascade)
+// and the table lets it be.
+func (d *Decision) checkFirers(m *Chart, trigger Trigger, by Firers, cascade bool) error {
+	if m.firers == nil {
+		return nil
+	}
+	p := m.firers[trigger]
+	if !(cascade && p.By&ByCascade != 0) && !m.MayFire(trigger, by) {
+		return d.Refuse(ErrNotPermitted, p.Rule, "only "+p.By.words()+" may "+string(trigger)+" a "+m.Name)
+	}
+	return nil
 }
 
 // completeInput fills in what every guard may read of the command: the
@@ -341,3 +354,23 @@ var removeGuards = append(ownsActiveChat("R-F5"), Guard{
 	Holds: func(in GuardInput) bool {
 		return in.Party != nil && in.Party.Role == RoleMember && in.Party.ID != in.Actor
 	}})
+
+// The guards of a chat offer (OfferMachine): routing offers a waiting
+// chat to an agent who is not the contact, and takes back an offer of a
+// chat still waiting (R-X1); an agent answers the offer it has (R-X6).
+var (
+	notTheContact = Guard{Name: "the agent offered is not the contact", Rule: "R-X6", Kind: ErrNotPermitted,
+		Detail: "the contact cannot own its own chat",
+		Holds:  func(in GuardInput) bool { return in.Party == nil || in.Party.ID != in.State.Contact }}
+	offerPending = Guard{Name: "the actor has a pending offer", Rule: "R-X6", Kind: ErrNotPermitted, First: true,
+		Detail: "no chat offer for this party",
+		Holds:  func(in GuardInput) bool { return offerOf(in.State.Party(in.Actor)) == OfferPending }}
+)
+
+// chatWaiting: the chat waits for an agent; the refusal says what it is
+// instead, followed by tail.
+func chatWaiting(tail string) Guard {
+	return Guard{Name: "the chat is waiting", Rule: "R-X1", Kind: ErrInvalidTransition, First: true,
+		Holds:   func(in GuardInput) bool { return in.State.Status == StatusWaiting },
+		Explain: func(in GuardInput) string { return "chat is " + string(in.State.Status) + tail }}
+}

@@ -27,7 +27,7 @@ const (
 	TriggerEnter      Trigger = "enter" // membership: in without an invitation
 	TriggerAccept     Trigger = "accept"
 	TriggerDecline    Trigger = "decline"
-	TriggerWithdraw   Trigger = "withdraw" // membership: invitation cancelled or timed out
+	TriggerWithdraw   Trigger = "withdraw" // membership: invitation cancelled or timed out; chat offer: taken back by routing
 	TriggerLeave      Trigger = "leave"
 	TriggerRemove     Trigger = "remove"
 	TriggerDone       Trigger = "done" // membership: marked the interaction done (R-C8)
@@ -38,16 +38,16 @@ const (
 	TriggerHandOver   Trigger = "hand_over" // role: the earliest member takes over (R-F6)
 	TriggerBargeIn    Trigger = "barge_in"  // role: a supervisor joins the conversation (R-X7)
 	TriggerRequest    Trigger = "request"   // request: a transfer or conference is asked for
-	TriggerOffer      Trigger = "offer"     // routing invitation: offered to one agent
+	TriggerOffer      Trigger = "offer"     // routing invitation, chat offer: offered to one agent
 	TriggerRescind    Trigger = "rescind"   // routing invitation: withdrawn by routing
 )
 
 // Transition is one line of a machine's table: the trigger, the states it
 // leaves from, the state it leads to, and everything else that makes it
 // legal, so that a reader finds a transition's whole rule on one line and
-// a command cannot forget part of it: who may fire it (By, for the leg
-// and request machines, whose transitions commands fire on a leg or
-// request), the SPEC.md rule, and its guards. Firing through the Decision
+// a command cannot forget part of it: who may fire it (By, for the leg,
+// request and chat offer machines, whose transitions commands fire on a
+// leg, a request or one agent's offer), the SPEC.md rule, and its guards. Firing through the Decision
 // checks them in that order: the state, the firers, each guard.
 type Transition[S ~string] struct {
 	On     Trigger
@@ -236,6 +236,18 @@ func (m *Chart) step(from string, trigger Trigger) (string, error) {
 	return to, nil
 }
 
+// source is the first state trigger is declared from, "" for none: every
+// state a transition leaves from shares its guards, so CheckFirst finds
+// them there.
+func (m *Chart) source(trigger Trigger) string {
+	for _, e := range m.Table {
+		if Trigger(e.Name) == trigger && len(e.Src) > 0 {
+			return e.Src[0]
+		}
+	}
+	return ""
+}
+
 // Step is Fire on state names: what checkers that walk every machine use.
 func (m *Chart) Step(from string, trigger Trigger) (string, error) { return m.step(from, trigger) }
 
@@ -276,10 +288,11 @@ func (m *Chart) Terminal() []string {
 	return out
 }
 
-// Firers says who may fire a transition of the leg or request machine
-// (R-X6): the owner who made the leg or request, its target (the agent
-// invited or asked), the system (the clock, routing). The contact is never
-// one of them. A transition marked ByCascade is also fired as part of
+// Firers says who may fire a transition of the leg, request or chat offer
+// machine (R-X6): the owner who made the leg or request, its target (the
+// agent invited or asked, or offered the chat), the system (the clock,
+// routing, which also makes every chat offer). The contact is never one of
+// them. A transition marked ByCascade is also fired as part of
 // another change, by whoever makes it: the session ending (R-C7), a party
 // leaving or being removed, the consultation a request came from ending.
 type Firers uint8
@@ -321,7 +334,8 @@ func (f Firers) words() string {
 
 // FirerOf is what actor is to a leg or request of owner and target:
 // BySystem for System, ByOwner or ByTarget, or 0 for anyone else (the
-// contact, another agent).
+// contact, another agent). A chat offer has no owner (""): routing makes
+// it, as System.
 func FirerOf(actor, owner, target PartyID) Firers {
 	switch {
 	case actor == System:
@@ -336,15 +350,15 @@ func FirerOf(actor, owner, target PartyID) Firers {
 	return 0
 }
 
-// Permission is who may fire one transition by a command on the leg or
-// request itself, and the SPEC.md rule that says so.
+// Permission is who may fire one transition by a command on the leg,
+// request or chat offer itself, and the SPEC.md rule that says so.
 type Permission struct {
 	By   Firers
 	Rule string
 }
 
 // Firers returns who may fire event, and whether m declares it at all
-// (the leg and request machines do).
+// (the leg, request and chat offer machines do).
 func (m *Chart) Firers(event Trigger) (Permission, bool) {
 	p, ok := m.firers[event]
 	return p, ok

@@ -1,13 +1,15 @@
 package interaction
 
-// The five machines of the domain live here, in one file, because they all
+// The six machines of the domain live here, in one file, because they all
 // change one aggregate: a consultation leg and a transfer or conference
 // request belong to their interaction (R-H1), and ending the contact session
 // must end its legs in the same write (R-C7). Package consult's commands
 // start, answer and turn legs and requests; this package fires them too
 // where the system or a cascade does (a deadline, the session ending, a
-// party leaving), and drives the interaction, membership and role
-// machines.
+// party leaving), and drives the interaction, membership, role and chat
+// offer machines. The chat offer machine is the one whose state is not
+// recorded: it is read from the party's role and membership (offerOf), and
+// its transitions are recorded as the membership changes they make.
 
 // Status is a state of the interaction machine.
 type Status string
@@ -62,6 +64,68 @@ var MembershipMachine = NewMachine("membership", MemberNone, []Transition[Member
 	// (R-C8); MarkDone checks that it took part.
 	{On: TriggerDone, From: []MemberState{MemberJoined, MemberLeft, MemberRemoved, MemberDeclined, MemberWithdrawn}, To: MemberDone, Rule: "R-C8", Guards: doneGuards},
 })
+
+// OfferState is a state of the chat offer machine: where one agent stands
+// with the offer of a waiting chat, made by routing (R-X1). Nothing records
+// it: it is read from the party's role and membership (offerOf), so logs
+// hold no offer events of their own.
+type OfferState string
+
+// Chat offer states of one party.
+const (
+	OfferNone      OfferState = "none"      // not offered the chat (not a party, or not in the owner's role)
+	OfferPending   OfferState = "pending"   // offered, not answered: invited as the owner
+	OfferTaken     OfferState = "taken"     // joined as the owner (also one the chat came to by a transfer or a hand-over)
+	OfferDeclined  OfferState = "declined"  // the agent turned it down
+	OfferWithdrawn OfferState = "withdrawn" // taken back: routing's time-out, another agent joined, or the session ended
+)
+
+// OfferMachine is the life of one offer of a waiting chat to one agent
+// (R-X1), and who fires each transition: routing (the system) offers the
+// chat and takes an offer back; the agent offered (its target) joins or
+// declines. Several offers may be out at once; the first agent to join
+// wins. Assign, Join, Decline and Withdraw fire it, then record the
+// membership change it stands for (invite, accept, decline, withdraw). The
+// offers still pending when an agent joins or the session ends are
+// withdrawn as part of that change, by the membership machine alone.
+//
+// Each transition's rule is R-X6 (who may do what), which a refusal of
+// its firers names, as the commands' own checks did before the table;
+// R-X1's part, that a chat is offered, declined and taken back only while
+// it waits, is the guard "the chat is waiting". An owner invited to an
+// active chat is the agent asked by a transfer request (RequestMachine):
+// its offer reads as pending, but a decline or a withdrawal of it is
+// refused by "the chat is waiting", and a join by the interaction machine
+// (agent_joins only from waiting), as before.
+var OfferMachine = NewMachine("chat offer", OfferNone, []Transition[OfferState]{
+	{On: TriggerOffer, From: []OfferState{OfferNone, OfferDeclined, OfferWithdrawn}, To: OfferPending, By: BySystem, Rule: "R-X6",
+		Guards: []Guard{chatWaiting(", not waiting"), notTheContact}},
+	{On: TriggerAccept, From: []OfferState{OfferPending}, To: OfferTaken, By: ByTarget, Rule: "R-X6", Guards: []Guard{offerPending}},
+	{On: TriggerDecline, From: []OfferState{OfferPending}, To: OfferDeclined, By: ByTarget, Rule: "R-X6",
+		Guards: []Guard{offerPending, chatWaiting(": no chat offer to decline")}},
+	{On: TriggerWithdraw, From: []OfferState{OfferPending}, To: OfferWithdrawn, By: BySystem, Rule: "R-X6",
+		Guards: []Guard{chatWaiting(": no chat offer to withdraw")}},
+})
+
+// offerOf is the chat offer state of party p (nil for one not yet a
+// party): an agent in the owner's role stands where its membership says;
+// anyone else has no offer.
+func offerOf(p *Party) OfferState {
+	if p == nil || p.Role != RoleOwner {
+		return OfferNone
+	}
+	switch p.Membership {
+	case MemberInvited:
+		return OfferPending
+	case MemberDeclined:
+		return OfferDeclined
+	case MemberWithdrawn:
+		return OfferWithdrawn
+	case MemberJoined, MemberLeft, MemberRemoved, MemberDone:
+		return OfferTaken
+	}
+	return OfferNone
+}
 
 // LegState is a state of the consultation leg machine.
 type LegState string
@@ -138,5 +202,5 @@ var RequestMachine = NewMachine("request", RequestNone, []Transition[RequestStat
 
 // Machines lists every machine's chart, for docs and checkers.
 func Machines() []*Chart {
-	return []*Chart{&InteractionMachine.Chart, &MembershipMachine.Chart, &RoleMachine.Chart, &LegMachine.Chart, &RequestMachine.Chart}
+	return []*Chart{&InteractionMachine.Chart, &MembershipMachine.Chart, &OfferMachine.Chart, &RoleMachine.Chart, &LegMachine.Chart, &RequestMachine.Chart}
 }

@@ -23,18 +23,24 @@ func renderDiagrams() string {
 	return machinedoc.Document("State machines",
 		"Generated from the tables in `interaction/machines.go` by `go test ./interaction -run TestDiagramsMatchDocs -update`;\n"+
 			"that test fails when this file and the code disagree.\n\n"+
-			"Each transition of the leg and request machines names who may fire it by a command on that leg or\n"+
-			"request (`Transition.By`): the `owner` who made it, its `target` (the agent invited or asked), the\n"+
-			"`system` (the clock at the deadline, routing); `cascade` marks one that is also part of another change\n"+
-			"(the session ending, R-C7; a party leaving). The contact never fires one. The other machines leave who\n"+
-			"fires a transition to the commands (\"not declared\").\n\n"+
+			"Each transition of the leg, request and chat offer machines names who may fire it by a command on\n"+
+			"that leg, request or offer (`Transition.By`): the `owner` who made it, its `target` (the agent invited\n"+
+			"or asked, or offered the chat), the `system` (the clock at the deadline, routing); `cascade` marks one\n"+
+			"that is also part of another change (the session ending, R-C7; a party leaving). The contact never\n"+
+			"fires one. The other machines leave who fires a transition to the commands (\"not declared\").\n\n"+
+			"The chat offer machine's state is recorded nowhere: it is read from the agent's role and membership\n"+
+			"(invited as the owner: `pending`), and `Assign`, `Join`, `Decline` and `Withdraw` record each of its\n"+
+			"transitions as the membership change it stands for; the offers an agent's joining or the session's\n"+
+			"end withdraws go by the membership machine alone.\n\n"+
 			"A transition's guards (`Transition.Guards`) are its side conditions, each with its rule and the kind of\n"+
 			"the refusal when it does not hold; the diagram counts them and the table under it lists them in the\n"+
 			"order they are checked. Every command fires a transition through the `Decision`, which checks, in\n"+
-			"order, that the state allows it, that the actor may fire it, and its guards; the log validator holds a\n"+
-			"replayed log to the same firers (`Chart.MayFire`). States and triggers are typed (`Status`,\n"+
-			"`MemberState`, `LegState`, `RequestState`, `Trigger`); a supervisor switching between monitoring and\n"+
-			"coaching, or to another agent, is the role machine's `monitor` and `coach` edges (R-X7).\n",
+			"order, that the actor may fire it, that the state allows it, and its guards (a guard that reads only\n"+
+			"the chat and the actor, `Guard.First`, may be checked before the state or before the command looks up\n"+
+			"what it names); the log validator holds a replayed log of legs and requests to the same firers\n"+
+			"(`Chart.MayFire`). States and triggers are typed (`Status`, `MemberState`, `OfferState`, `LegState`,\n"+
+			"`RequestState`, `Trigger`); a supervisor switching between monitoring and coaching, or to another\n"+
+			"agent, is the role machine's `monitor` and `coach` edges (R-X7).\n",
 		interaction.Machines()...)
 }
 

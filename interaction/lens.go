@@ -100,8 +100,7 @@ func (l lens) message(m *Message) Message {
 	out := *m
 	out.Version, out.author = 0, 0
 	if l.contact {
-		var ids shownIDs
-		l.showTo(&out, m.author, &ids)
+		l.showTo(&out, m.author, nil)
 	}
 	return out
 }
@@ -109,17 +108,10 @@ func (l lens) message(m *Message) Message {
 // showTo rewrites the contact's copy m of a message, whose author is
 // party number author (Message.author), as the contact is shown it: its
 // author and the party of its scope by contact-facing IDs, a notice's
-// text with contact-facing names.
+// text with contact-facing names. ids remembers the parties shown over a
+// page (nil: a message alone).
 func (l lens) showTo(m *Message, author uint8, ids *shownIDs) {
-	if i := int(author) - 1; i >= 0 && i < len(ids.byNumber) {
-		if ids.known&(1<<i) == 0 {
-			ids.byNumber[i] = l.id(m.Author)
-			ids.known |= 1 << i
-		}
-		m.Author = ids.byNumber[i]
-	} else {
-		m.Author = ids.id(l, m.Author)
-	}
+	m.Author = ids.author(l, author, m.Author)
 	if m.Scope.Party != "" {
 		m.Scope.Party = ids.id(l, m.Scope.Party)
 	}
@@ -141,7 +133,26 @@ type shownIDs struct {
 	ids      [4][2]PartyID // party, as shown
 }
 
+// author is how the contact is shown party id, the author of a message
+// whose party number is number (Message.author).
+func (c *shownIDs) author(l lens, number uint8, id PartyID) PartyID {
+	i := int(number) - 1
+	if c == nil || i < 0 || i >= len(c.byNumber) {
+		return c.id(l, id)
+	}
+	if c.known&(1<<i) == 0 {
+		c.byNumber[i] = l.id(id)
+		c.known |= 1 << i
+	}
+	return c.byNumber[i]
+}
+
+// id is how the contact is shown party id (lens.id), remembered when c is
+// not nil.
 func (c *shownIDs) id(l lens, id PartyID) PartyID {
+	if c == nil {
+		return l.id(id)
+	}
 	if id == "" || id == l.p.ID {
 		return id
 	}

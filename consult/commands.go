@@ -336,16 +336,7 @@ func (c Say) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if d.Actor != l.Owner && d.Actor != l.Invitee {
-		return d.Refuse(interaction.ErrNotPermitted, "R-C5", "only the leg's two agents write in it")
-	}
-	if l.State != interaction.LegActive {
-		return d.Refuse(interaction.ErrInvalidTransition, "R-C4", "consultation is "+string(l.State))
-	}
-	if l.Medium == interaction.MediumVoice {
-		return d.Refuse(interaction.ErrNotPermitted, "R-C10", "a voice consultation has no transcript")
-	}
-	return d.MessageWith(c.Text, interaction.LegScope(l.ID), c.Attachments)
+	return d.WriteInLeg(l.ID, c.Text, c.Attachments)
 }
 
 // Transfer hands the chat to the target of an active consultation (R-T1):

@@ -103,3 +103,53 @@ func TestRC4EndingAConsultationCancelsItsRequestsAsACascade(t *testing.T) {
 	require.NoError(t, d.svc.EndConsultation(ctx, d.id, "agent2", leg1))
 	assert.Equal(t, interaction.RequestCancelled, d.state().Request(r).State)
 }
+
+// R-C5, R-C10: who may write in a consultation, and when, is the table of
+// LegMessageMachine: a supervisor shown the consultation (it watches the
+// owner) but not one of its two agents, writing while it is still an
+// invitation, and typing into a call are refused with the kind, rule and
+// guard the table declares, and nothing is written.
+func TestRC5WritingInAConsultationIsDecidedByItsTable(t *testing.T) {
+	m := &interaction.LegMessageMachine.Chart
+	firers, ok := m.Firers(interaction.TriggerWrite)
+	require.True(t, ok)
+	require.Equal(t, interaction.ByOwner|interaction.ByTarget, firers.By, "its two agents write in it")
+	transcript := guardNamed(t, m, "active", interaction.TriggerWrite, "the consultation has a transcript")
+	d := newExtrasDesk(t)
+	d.do("sup2", interaction.Monitor{Agent: "agent1"})
+	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Agent: "agent2"})
+	d.do("agent2", consult.Accept{Leg: "leg-a"})
+	d.do("agent1", consult.Start{Leg: "leg-i", Target: agent("agent3"), Agent: "agent3"})
+	d.do("agent1", consult.Start{Leg: "leg-v", Target: agent("agent4"), Agent: "agent4", Medium: interaction.MediumVoice})
+	d.do("agent4", consult.Accept{Leg: "leg-v"})
+	cases := []struct {
+		name        string
+		actor       interaction.PartyID
+		leg         interaction.LegID
+		kind        error
+		rule, guard string
+	}{
+		{"a supervisor shown the consultation", "sup2", "leg-a", interaction.ErrNotPermitted, firers.Rule, ""},
+		{"a consultation still inviting", "agent1", "leg-i", interaction.ErrInvalidTransition, m.Rule(interaction.TriggerWrite), ""},
+		{"a call", "agent1", "leg-v", transcript.Kind, transcript.Rule, transcript.Name},
+	}
+	version := func() uint64 {
+		st, err := d.chats.State(ctx, d.id)
+		require.NoError(t, err)
+		return st.Version
+	}
+	for _, c := range cases {
+		before := version()
+		_, err := d.chats.Do(ctx, d.id, c.actor, consult.Say{Leg: c.leg, Text: "psst"})
+		require.Error(t, err, c.name)
+		assert.ErrorIs(t, err, c.kind, c.name)
+		var e *interaction.Error
+		if assert.True(t, errors.As(err, &e), c.name) {
+			assert.Equal(t, c.rule, e.Rule, "%s: rule", c.name)
+			assert.Equal(t, c.guard, e.Guard, "%s: guard", c.name)
+		}
+		assert.Equal(t, before, version(), "%s: nothing written", c.name)
+	}
+	_, err := d.chats.Do(ctx, d.id, "agent2", consult.Say{Leg: "leg-a", Text: "both agents write"})
+	assert.NoError(t, err)
+}

@@ -176,6 +176,20 @@ func (d *Decision) CheckContent(text string, atts []Attachment) error {
 	return d.CheckAttachments(atts)
 }
 
+// WriteInLeg writes a message with attachments in consultation id, as
+// LegMessageMachine lets the actor (its two agents, while it is active,
+// not in a voice consultation); the message is its only event.
+func (d *Decision) WriteInLeg(id LegID, text string, atts []Attachment) error {
+	l := d.State().Leg(id)
+	if l == nil {
+		return d.Refuse(ErrNotFound, "R-C5", "no consultation "+string(id))
+	}
+	if _, err := d.fire(&LegMessageMachine.Chart, string(l.State), TriggerWrite, FirerOf(d.Actor, l.Owner, l.Invitee), false, GuardInput{Leg: l}); err != nil {
+		return err
+	}
+	return d.MessageWith(text, LegScope(id), atts)
+}
+
 // MessageWith records a party's message with attachments (none: Message).
 func (d *Decision) MessageWith(text string, sc Scope, atts []Attachment) error {
 	if err := d.CheckContent(text, atts); err != nil {

@@ -15,8 +15,10 @@ func (c Open) Decide(d *Decision) error {
 	if err := d.CheckPartyID(c.Contact); err != nil {
 		return err
 	}
-	if d.Actor != c.Contact {
-		return d.Refuse(ErrNotPermitted, "R-X6", "a contact opens its own chat")
+	// The contact enters its own chat (the membership machine's guard),
+	// checked before whether the interaction exists, as ever.
+	if err := d.CheckFirst(MembershipMachine, string(MemberNone), TriggerEnter, GuardInput{Member: c.Contact}); err != nil {
+		return err
 	}
 	if d.State().Version != 0 {
 		return d.Refuse(ErrConflict, "", "interaction exists")

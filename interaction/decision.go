@@ -191,7 +191,7 @@ func (d *Decision) Membership(p PartyID, trigger Trigger, role Role, sc Scope) e
 	if q != nil {
 		from = q.Membership
 	}
-	to, err := d.fire(&MembershipMachine.Chart, string(from), trigger, 0, false, GuardInput{Party: q})
+	to, err := d.fire(&MembershipMachine.Chart, string(from), trigger, 0, false, GuardInput{Party: q, Member: p})
 	if err != nil {
 		return err
 	}

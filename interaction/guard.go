@@ -53,6 +53,9 @@ type GuardInput struct {
 	// supervisor's transitions, the supervisor); nil for one not yet a
 	// party.
 	Party *Party
+	// Member is the ID of the party whose membership changes, set also
+	// when it is not a party yet (Party nil).
+	Member PartyID
 	// Leg and Request are the leg or request the transition is of; nil
 	// for the other machines and for a new one.
 	Leg     *Leg
@@ -244,6 +247,21 @@ var joinsRoute = []Guard{
 
 // due: an invitation times out at its deadline, not before: time is an
 // input, and the aggregate decides on it (R-X1).
+// entersItself: a party comes into a chat without an invitation only by
+// its own command: a contact opens its own chat, a supervisor enters to
+// watch (R-X6, R-X7). A log's "enter" must be its party's own as well
+// (validate.go).
+var entersItself = Guard{Name: "the party enters itself", Rule: "R-X6", Kind: ErrNotPermitted, First: true,
+	Detail: "a party enters a chat only itself: a contact opens its own chat",
+	Holds:  func(in GuardInput) bool { return in.Member != "" && in.Member == in.Actor },
+}
+
+// transcribed: the consultation is written, not a call (R-C10).
+var transcribed = Guard{Name: "the consultation has a transcript", Rule: "R-C10", Kind: ErrNotPermitted,
+	Detail: "a voice consultation has no transcript",
+	Holds:  func(in GuardInput) bool { return in.Leg != nil && in.Leg.Medium != MediumVoice },
+}
+
 var due = Guard{Name: "the deadline has passed", Rule: "R-X1", Kind: ErrInvalidTransition,
 	Holds: func(in GuardInput) bool {
 		at := in.deadline()

@@ -40,6 +40,7 @@ const (
 	TriggerRequest    Trigger = "request"   // request: a transfer or conference is asked for
 	TriggerOffer      Trigger = "offer"     // routing invitation, chat offer: offered to one agent
 	TriggerRescind    Trigger = "rescind"   // routing invitation: withdrawn by routing
+	TriggerWrite      Trigger = "write"     // consultation message: one of its agents writes in it (R-C5)
 )
 
 // Transition is one line of a machine's table: the trigger, the states it

@@ -53,7 +53,7 @@ var MembershipMachine = NewMachine("membership", MemberNone, []Transition[Member
 	// enter: in without an invitation. The contact opening its chat; a
 	// supervisor starting to monitor, coach or barge in, also again after
 	// it left (R-X7).
-	{On: TriggerEnter, From: []MemberState{MemberNone, MemberLeft, MemberDone}, To: MemberJoined},
+	{On: TriggerEnter, From: []MemberState{MemberNone, MemberLeft, MemberDone}, To: MemberJoined, Guards: []Guard{entersItself}},
 	{On: TriggerAccept, From: []MemberState{MemberInvited}, To: MemberJoined},
 	{On: TriggerDecline, From: []MemberState{MemberInvited}, To: MemberDeclined},
 	{On: TriggerWithdraw, From: []MemberState{MemberInvited}, To: MemberWithdrawn},
@@ -160,6 +160,18 @@ var LegMachine = NewMachine("leg", LegNone, []Transition[LegState]{
 	{On: TriggerConference, From: []LegState{LegActive}, To: LegConferenced, By: ByTarget, Rule: "R-F1"},
 })
 
+// LegMessageMachine is who may write in a consultation, and when: its two
+// agents (R-C5), while it is active, and not in a voice consultation, which
+// has no transcript (R-C10). Its states are the leg's (LegMachine); a
+// message changes none of them, so writing is a transition back to the
+// state it leaves, fired to check the table and never recorded: the
+// message is the event. It is a table apart from LegMachine so that no
+// leg event can name it (a log with one is refused as the leg machine
+// allows no "write").
+var LegMessageMachine = NewMachine("consultation message", LegActive, []Transition[LegState]{
+	{On: TriggerWrite, From: []LegState{LegActive}, To: LegActive, By: ByOwner | ByTarget, Rule: "R-C5", Guards: []Guard{transcribed}},
+})
+
 // RoleMachine is how a party's role changes while it is in the chat: a
 // consultation target becomes the owner (transfer, R-T1) or a member
 // (conference, R-F1); the earliest member takes over from an owner who
@@ -202,5 +214,5 @@ var RequestMachine = NewMachine("request", RequestNone, []Transition[RequestStat
 
 // Machines lists every machine's chart, for docs and checkers.
 func Machines() []*Chart {
-	return []*Chart{&InteractionMachine.Chart, &MembershipMachine.Chart, &OfferMachine.Chart, &RoleMachine.Chart, &LegMachine.Chart, &RequestMachine.Chart}
+	return []*Chart{&InteractionMachine.Chart, &MembershipMachine.Chart, &OfferMachine.Chart, &RoleMachine.Chart, &LegMachine.Chart, &LegMessageMachine.Chart, &RequestMachine.Chart}
 }

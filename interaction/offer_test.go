@@ -300,3 +300,32 @@ func exprString(e ast.Expr) string {
 	}
 	return "…"
 }
+
+// R-X6: a contact opens only its own chat: the membership machine's
+// guard on entering, checked before whether the interaction exists.
+func TestRX6OpenIsTheContactsOwnEntry(t *testing.T) {
+	ctx := context.Background()
+	svc := interaction.NewService()
+	var g interaction.Guard
+	for _, x := range interaction.MembershipMachine.Guards(string(interaction.MemberNone), interaction.TriggerEnter) {
+		if x.Name == "the party enters itself" {
+			g = x
+		}
+	}
+	require.NotEmpty(t, g.Name, "the membership machine guards entering")
+	for _, id := range []interaction.ID{"chat-new", "chat-used"} {
+		if id == "chat-used" {
+			_, err := svc.Do(ctx, id, "contact", interaction.Open{Contact: "contact", Text: "hi"})
+			require.NoError(t, err)
+		}
+		_, err := svc.Do(ctx, id, "agent1", interaction.Open{Contact: "contact", Text: "hi"})
+		require.ErrorIs(t, err, g.Kind, id)
+		var e *interaction.Error
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, g.Rule, e.Rule, id)
+		assert.Equal(t, g.Name, e.Guard, id)
+	}
+	st, err := svc.State(ctx, "chat-used")
+	require.NoError(t, err)
+	assert.Len(t, st.Parties, 1, "nothing written by the refused open")
+}

@@ -137,7 +137,7 @@ func appendEvent(b []byte, ev *interaction.Event, prev *prevEvent, withVersion b
 	}
 	set(fType, ev.Type != 0)
 	set(fScopeKind, ev.Scope.Kind != 0)
-	set(fScopeLeg, ev.Scope.Leg != "")
+	set(fScopeLeg, ev.Scope.Invitation != "")
 	set(fScopeParty, ev.Scope.Party != "")
 	set(fParty, ev.Party != "")
 	set(fRole, ev.Role != 0)
@@ -182,7 +182,7 @@ func appendEvent(b []byte, ev *interaction.Event, prev *prevEvent, withVersion b
 		b = binary.AppendUvarint(b, uint64(ev.Scope.Kind))
 	}
 	if m&fScopeLeg != 0 {
-		b = appendString(b, ev.Scope.Leg)
+		b = appendString(b, ev.Scope.Invitation)
 	}
 	if m&fScopeParty != 0 {
 		b = appendString(b, ev.Scope.Party)
@@ -504,7 +504,7 @@ func (d *decoder) event(id interaction.ID, version uint64, prev *prevEvent) inte
 		small(d, &ev.Scope.Kind, math.MaxUint8, "scope kind")
 	}
 	if m&fScopeLeg != 0 {
-		nonEmpty(d, &ev.Scope.Leg, "scope leg")
+		nonEmpty(d, &ev.Scope.Invitation, "scope leg")
 	}
 	if m&fScopeParty != 0 {
 		nonEmpty(d, &ev.Scope.Party, "scope party")

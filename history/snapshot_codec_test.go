@@ -91,7 +91,7 @@ func TestSnapshotCodecKeepsEveryEventField(t *testing.T) {
 		one = append(one, ev)
 	}
 	all.Interaction, all.Version = "chat-1", 1
-	all.Scope.Leg = "scope-leg" // differs from Leg: both must survive
+	all.Scope.Invitation = "scope-leg" // differs from Leg: both must survive
 	// An event names a leg or, a request event only, a request: all the
 	// fields but RequestID, and as a request event, all but Leg.
 	all.Type = interaction.EventLeg

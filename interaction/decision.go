@@ -195,7 +195,7 @@ func (d *Decision) Membership(p PartyID, trigger Trigger, role Role, sc Scope) e
 	if err != nil {
 		return err
 	}
-	d.record(Event{Type: EventMembership, Party: p, Role: role, From: string(from), To: to, Trigger: trigger, Scope: sc, Leg: sc.Leg})
+	d.record(Event{Type: EventMembership, Party: p, Role: role, From: string(from), To: to, Trigger: trigger, Scope: sc, Leg: LegID(sc.Invitation)})
 	return nil
 }
 
@@ -405,7 +405,7 @@ func (d *Decision) Message(text string, kind MessageKind, sc Scope) error {
 			return err
 		}
 	}
-	d.record(Event{Type: EventMessage, Text: text, Kind: kind, Scope: sc, Leg: sc.Leg, Seq: d.State().MessageCount() + 1})
+	d.record(Event{Type: EventMessage, Text: text, Kind: kind, Scope: sc, Leg: LegID(sc.Invitation), Seq: d.State().MessageCount() + 1})
 	return nil
 }
 

@@ -247,8 +247,11 @@ const (
 	// consultation targets while they read along, R-C6).
 	ScopeEveryone ScopeKind = iota
 	// ScopeLeg: the two agents of one consultation leg only, forever (R-C5);
-	// for a transfer or conference request, the owner who asked and the
-	// agent asked.
+	// for a direct transfer or conference request (RequestScope), the owner
+	// who asked and the agent asked. Scope.Invitation names the leg or the
+	// request (their IDs never collide); one kind for both, so that one
+	// rule decides who sees either and stored scopes and the JSON "leg"
+	// kind are the same for both.
 	ScopeLeg
 	// ScopeAgents: every agent party, never the contact (system notes).
 	ScopeAgents
@@ -267,28 +270,31 @@ func (k ScopeKind) String() string {
 	return "unknown"
 }
 
-// Scope is a visibility scope. Leg is set for ScopeLeg; Party for
+// Scope is a visibility scope. Invitation is set for ScopeLeg; Party for
 // ScopeParty and ScopeCoach (the coached agent; the supervisor is the
 // author of the message).
 type Scope struct {
-	Kind  ScopeKind
-	Leg   LegID
-	Party PartyID
+	Kind ScopeKind
+	// Invitation is the leg or direct request whose two agents see it
+	// (Kind says which: ScopeLeg for both; the leg or request with this ID
+	// of the interaction, State.Leg or State.Request).
+	Invitation InvitationID
+	Party      PartyID
 }
 
 // Everyone is the scope of the chat itself.
 var Everyone = Scope{Kind: ScopeEveryone}
 
 // LegScope is the scope of one consultation leg.
-func LegScope(leg LegID) Scope { return Scope{Kind: ScopeLeg, Leg: leg} }
+func LegScope(leg LegID) Scope { return Scope{Kind: ScopeLeg, Invitation: InvitationID(leg)} }
 
 // RequestScope is the scope of one direct transfer or conference request
 // (R-X4): the owner who asked and the agent asked, as a leg's scope is its
 // two agents. It is a scope of kind ScopeLeg keyed by the request's ID
-// (Scope.Leg holds it; leg and request IDs never collide), so that who
+// (Scope.Invitation holds it; leg and request IDs never collide), so that who
 // sees what is decided by one rule for both (docs/visibility.md). A
 // request made from a consultation is in its leg's scope instead.
-func RequestScope(req RequestID) Scope { return Scope{Kind: ScopeLeg, Leg: LegID(req)} }
+func RequestScope(req RequestID) Scope { return Scope{Kind: ScopeLeg, Invitation: InvitationID(req)} }
 
 // PartyScope is the scope of one party.
 func PartyScope(p PartyID) Scope { return Scope{Kind: ScopeParty, Party: p} }

@@ -90,14 +90,14 @@ func (t *Target) UnmarshalJSON(b []byte) error {
 }
 
 type jsonScope struct {
-	Kind  ScopeKind `json:"kind"`
-	Leg   LegID     `json:"leg,omitempty"`
-	Party PartyID   `json:"party,omitempty"`
+	Kind  ScopeKind    `json:"kind"`
+	Leg   InvitationID `json:"leg,omitempty"` // Scope.Invitation
+	Party PartyID      `json:"party,omitempty"`
 }
 
 // MarshalJSON writes {"kind": "leg", "leg": "L1"}; leg and party only when set.
 func (s Scope) MarshalJSON() ([]byte, error) {
-	return json.Marshal(jsonScope{s.Kind, s.Leg, s.Party})
+	return json.Marshal(jsonScope{s.Kind, s.Invitation, s.Party})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -106,7 +106,7 @@ func (s *Scope) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return badJSON("decode scope", err)
 	}
-	*s = Scope{Kind: j.Kind, Leg: j.Leg, Party: j.Party}
+	*s = Scope{Kind: j.Kind, Invitation: j.Leg, Party: j.Party}
 	return nil
 }
 

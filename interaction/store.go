@@ -284,7 +284,7 @@ type storedEvent struct {
 	typ      EventType
 	kind     MessageKind
 	role     Role
-	detail   *eventDetail // nil when all its fields are zero and Leg is Scope.Leg
+	detail   *eventDetail // nil when all its fields are zero and Leg is Scope.Invitation
 	// fingerprint of the command (Event.Fingerprint): after the small
 	// fields, in what was padding's place next to the pointer.
 	fingerprint uint64
@@ -322,7 +322,7 @@ func storeEvent(ev *Event) storedEvent {
 	if ev.Type == EventRequest {
 		d.leg = InvitationID(ev.RequestID)
 	}
-	if d != (eventDetail{leg: InvitationID(ev.Scope.Leg)}) {
+	if d != (eventDetail{leg: ev.Scope.Invitation}) {
 		se.detail = new(eventDetail) // allocated here only: &d would put every d on the heap
 		*se.detail = d
 	}
@@ -332,7 +332,7 @@ func storeEvent(ev *Event) storedEvent {
 func (se *storedEvent) expand(id ID, ev *Event) {
 	*ev = Event{
 		Interaction: id, Version: se.version, Position: se.position, Time: se.time, Actor: se.actor,
-		Cause: se.cause, Type: se.typ, Scope: se.scope, Role: se.role, Leg: se.scope.Leg,
+		Cause: se.cause, Type: se.typ, Scope: se.scope, Role: se.role, Leg: LegID(se.scope.Invitation),
 		Text: se.text, Kind: se.kind, Seq: se.seq, Fingerprint: se.fingerprint,
 	}
 	if d := se.detail; d != nil {

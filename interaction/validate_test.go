@@ -109,11 +109,11 @@ func messagesIn(log []interaction.Event) uint32 {
 // text and notice make a forged message; its words start with "forged"
 // (unless blank), so that a test can tell it from every real one.
 func text(actor interaction.PartyID, sc interaction.Scope, words string) interaction.Event {
-	return interaction.Event{Type: interaction.EventMessage, Actor: actor, Text: forgedWords(words), Kind: interaction.KindText, Scope: sc, Leg: sc.Leg}
+	return interaction.Event{Type: interaction.EventMessage, Actor: actor, Text: forgedWords(words), Kind: interaction.KindText, Scope: sc, Leg: interaction.LegID(sc.Invitation)}
 }
 
 func notice(actor interaction.PartyID, sc interaction.Scope, words string) interaction.Event {
-	return interaction.Event{Type: interaction.EventMessage, Actor: actor, Text: forgedWords(words), Kind: interaction.KindNotice, Scope: sc, Leg: sc.Leg}
+	return interaction.Event{Type: interaction.EventMessage, Actor: actor, Text: forgedWords(words), Kind: interaction.KindNotice, Scope: sc, Leg: interaction.LegID(sc.Invitation)}
 }
 
 func legInvite(owner, target interaction.PartyID) interaction.Event {
@@ -135,7 +135,7 @@ func legAccept(leg interaction.LegID, agent interaction.PartyID) interaction.Eve
 }
 
 func membership(actor, party interaction.PartyID, role interaction.Role, from interaction.MemberState, trigger interaction.Trigger, to interaction.MemberState, sc interaction.Scope) interaction.Event {
-	return interaction.Event{Type: interaction.EventMembership, Actor: actor, Party: party, Role: role, From: string(from), To: string(to), Trigger: trigger, Scope: sc, Leg: sc.Leg}
+	return interaction.Event{Type: interaction.EventMembership, Actor: actor, Party: party, Role: role, From: string(from), To: string(to), Trigger: trigger, Scope: sc, Leg: interaction.LegID(sc.Invitation)}
 }
 
 func supervise(sup, agent interaction.PartyID, mode interaction.Trigger, sc interaction.Scope) interaction.Event {

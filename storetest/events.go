@@ -43,7 +43,7 @@ func fullEvent(t *testing.T, id interaction.ID, version uint64, n int) interacti
 	}
 	ev.Interaction, ev.Version, ev.Position = id, version, 0
 	ev.Time = baseTime.Add(time.Duration(n) * time.Nanosecond)
-	ev.Scope.Leg = "scope-leg" // differs from ev.Leg: both must survive
+	ev.Scope.Invitation = "scope-leg" // differs from ev.Leg: both must survive
 	// An event names a leg or, a request event only, a request (a store
 	// may keep them in one place): every other event is a leg event here,
 	// with no request.

@@ -195,7 +195,9 @@ func (d *Decision) Membership(p PartyID, trigger Trigger, role Role, sc Scope) e
 	if err != nil {
 		return err
 	}
-	d.record(Event{Type: EventMembership, Party: p, Role: role, From: string(from), To: to, Trigger: trigger, Scope: sc, Leg: LegID(sc.Invitation)})
+	ev := Event{Type: EventMembership, Party: p, Role: role, From: string(from), To: to, Trigger: trigger, Scope: sc}
+	ev.SetInvitation(sc.Invitation) // the leg or direct request of its scope, if any
+	d.record(ev)
 	return nil
 }
 

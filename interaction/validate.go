@@ -101,8 +101,8 @@ func (s *State) validate(ev *Event) error {
 		return refuse(ev, "R-X5", checkStream, "opens interaction %q in the stream of %q", ev.Interaction, s.ID)
 	case s.Version > 0 && ev.Interaction != s.ID:
 		return refuse(ev, "R-X5", checkStream, "event of interaction %q in the stream of %q", ev.Interaction, s.ID)
-	case ev.RequestID != "" && ev.Type != EventRequest:
-		return refuse(ev, "R-X5", checkInput, "%s event names request %s: only a request event does", ev.Type, ev.RequestID)
+	case ev.RequestID != "" && !ev.namesRequest():
+		return refuse(ev, "R-X5", checkInput, "%s event names request %s: only a request event and a direct request's agent's membership change do", ev.Type, ev.RequestID)
 	}
 	// Every event names who caused it (R-X5): the system or a party of the
 	// interaction. Every command but Open checks its acting party
@@ -252,6 +252,14 @@ func (s *State) validateMembership(ev *Event, actor *Party) error {
 	}
 	if ev.Role < RoleContact || ev.Role > RoleSupervisor {
 		return refuse(ev, "R-X6", checkInput, "unknown role %d", ev.Role)
+	}
+	// It names the leg or direct request of its scope, if any, where
+	// SetInvitation puts it (Decision.Membership): an owner's or member's,
+	// a direct request, in RequestID, never in Leg; any other party's, a
+	// leg, in Leg (validated above: no request). That the scope is such a
+	// request's or leg is checked with the scope below.
+	if ev.Invitation() != ev.Scope.Invitation || (ev.Leg != "" && ev.namesRequest()) {
+		return refuse(ev, "R-X5", checkInput, "membership change of %s names leg %q and request %q in scope %s", ev.Party, ev.Leg, ev.RequestID, scopeName(ev.Scope))
 	}
 	// One contact, always in the contact's role (Open); every other party
 	// is an agent or a supervisor.

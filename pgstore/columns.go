@@ -138,10 +138,8 @@ func scanEvents(rows pgx.Rows) ([]interaction.Event, error) {
 		ev.Actor, ev.Type = interaction.PartyID(actor), interaction.EventType(typ)
 		ev.Scope = interaction.Scope{Kind: interaction.ScopeKind(scopeKind), Invitation: interaction.InvitationID(scopeLeg), Party: interaction.PartyID(scopeParty)}
 		ev.Party, ev.Role = interaction.PartyID(party), interaction.Role(role)
-		ev.Leg, ev.Via, ev.Route = interaction.LegID(leg), interaction.LegID(via), interaction.RouteID(route)
-		if ev.Type == interaction.EventRequest {
-			ev.RequestID, ev.Leg = interaction.RequestID(leg), "" // see legColumn
-		}
+		ev.SetInvitation(interaction.InvitationID(leg)) // see legColumn
+		ev.Via, ev.Route = interaction.LegID(via), interaction.RouteID(route)
 		ev.Target.Kind, ev.Medium, ev.RequestKind = interaction.TargetKind(targetKind), interaction.Medium(medium), interaction.RequestKind(req)
 		ev.Text, ev.Kind, ev.Seq = string(body), interaction.MessageKind(kind), uint32(seq)
 		ev.Fingerprint, ev.Supervised = uint64(fingerprint), interaction.PartyID(supervised)
@@ -194,13 +192,12 @@ func storableText(s string) bool {
 	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 
-// legColumn is what the leg column holds: an event's Leg, or a request
-// event's RequestID (a request event names no leg, and no other event a
-// request: interaction.Event). Rows written when a request event's ID was
-// its Leg read back the same.
+// legColumn is what the leg column holds: the leg or request an event
+// names (Event.Invitation: its Leg, or the RequestID of a request event or
+// of a direct request's membership change; an event never names both),
+// read back with Event.SetInvitation. Rows written when a request event's
+// or such a membership change's request was its Leg read back the same
+// as those written now.
 func legColumn(ev *interaction.Event) string {
-	if ev.Type == interaction.EventRequest {
-		return string(ev.RequestID)
-	}
-	return string(ev.Leg)
+	return string(ev.Invitation())
 }

@@ -20,7 +20,12 @@ import (
 // from position 0); MemoryStore and pgstore.Store are all three.
 type Store interface {
 	// Load returns every event of the interaction in order; none (and no
-	// error) for an interaction that does not exist.
+	// error) for an interaction that does not exist. A store may keep an
+	// event's Leg and RequestID in one place (Event.Invitation) and put it
+	// back with Event.SetInvitation; one that keeps both must turn a direct
+	// request's membership change appended with its request in Leg (as
+	// written before RequestID named it) into the form written now, which
+	// SetInvitation does (storetest checks it).
 	Load(ctx context.Context, id ID) ([]Event, error)
 	// Append adds events after version expected, atomically: all or none.
 	// If the stream is not at that version it returns an error wrapping

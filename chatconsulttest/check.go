@@ -537,7 +537,7 @@ func checkDropped(ev *interaction.Event, group []interaction.Event, before, afte
 		switch {
 		case g == ev:
 		case g.Type == interaction.EventRequest && inRoute(g.RequestID):
-		case g.Type == interaction.EventMembership && r.Route != "" && offered[g.Party] && inRoute(interaction.RequestID(g.Leg)):
+		case g.Type == interaction.EventMembership && r.Route != "" && offered[g.Party] && inRoute(g.RequestID):
 		case g.Type == interaction.EventMembership && g.Party == r.Invitee && r.Via == "" &&
 			(g.To == string(interaction.MemberDeclined) || g.To == string(interaction.MemberWithdrawn)):
 		case g.Type == interaction.EventMessage && g.Kind == interaction.KindNotice && g.Scope == interaction.PartyScope(r.Owner):

@@ -93,7 +93,7 @@ func (c *Checker) viewRules(s *interaction.State, out *violations) {
 			switch m.Scope.Kind {
 			case interaction.ScopeLeg:
 				if p.Role == interaction.RoleContact {
-					out.add("R-C5", InvLegPrivate, v, "the contact %s sees a message of leg %s (its #%d)", p.ID, m.Scope.Leg, seq)
+					out.add("R-C5", InvLegPrivate, v, "the contact %s sees a message of leg %s (its #%d)", p.ID, m.Scope.Invitation, seq)
 				}
 				legSeen[j] = append(legSeen[j], p.ID)
 			case interaction.ScopeAgents:
@@ -152,9 +152,9 @@ func (c *Checker) viewRules(s *interaction.State, out *violations) {
 		}
 		var a, b interaction.PartyID
 		var since uint64
-		if l := s.Leg(m.Scope.Leg); l != nil {
+		if l := s.Leg(interaction.LegID(m.Scope.Invitation)); l != nil {
 			a, b, since = l.Owner, l.Invitee, l.Since
-		} else if r := s.Request(interaction.RequestID(m.Scope.Leg)); r != nil {
+		} else if r := s.Request(interaction.RequestID(m.Scope.Invitation)); r != nil {
 			a, b = r.Owner, r.Invitee
 		}
 		var seenA, seenB bool
@@ -168,12 +168,12 @@ func (c *Checker) viewRules(s *interaction.State, out *violations) {
 				if !c.throughAt(who, a, m.Version, since) && !c.throughAt(who, b, m.Version, since) {
 					// A supervisor sees its agent's legs begun within its
 					// windows (R-X7); nobody else may.
-					out.add("R-X3", InvLegPrivate, v, "%s sees message %d of leg %s between %s and %s", who, j+1, m.Scope.Leg, a, b)
+					out.add("R-X3", InvLegPrivate, v, "%s sees message %d of leg %s between %s and %s", who, j+1, m.Scope.Invitation, a, b)
 				}
 			}
 		}
 		if !seenA || !seenB {
-			out.add("R-X3", InvLegPrivate, v, "message %d of leg %s is not seen by both %s and %s", j+1, m.Scope.Leg, a, b)
+			out.add("R-X3", InvLegPrivate, v, "message %d of leg %s is not seen by both %s and %s", j+1, m.Scope.Invitation, a, b)
 		}
 	}
 	if s.Party(Stranger) == nil {
@@ -451,7 +451,7 @@ func (c *Checker) delivered(party interaction.PartyID, events []interaction.Even
 		if contact {
 			switch ev.Scope.Kind {
 			case interaction.ScopeLeg:
-				out.add("R-C5", InvLegPrivate, v, "the contact is told of a %s event of leg %s", ev.Type, ev.Scope.Leg)
+				out.add("R-C5", InvLegPrivate, v, "the contact is told of a %s event of leg %s", ev.Type, ev.Scope.Invitation)
 			case interaction.ScopeCoach:
 				out.add("R-X7", InvCoachPrivate, v, "the contact is told of a %s event coaching %s", ev.Type, ev.Scope.Party)
 			}

@@ -623,7 +623,7 @@ func supervisorInvolved(m *Model, a, b []string) bool {
 func scopeString(sc interaction.Scope) string {
 	switch sc.Kind {
 	case interaction.ScopeLeg:
-		return "leg " + string(sc.Leg)
+		return "leg " + string(sc.Invitation)
 	case interaction.ScopeParty:
 		return "to " + string(sc.Party)
 	case interaction.ScopeCoach:

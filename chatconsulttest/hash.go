@@ -49,7 +49,7 @@ func encodeEvent(h hash.Hash, ev *interaction.Event) {
 	s(ev.Cause)
 	u(uint64(ev.Type))
 	u(uint64(ev.Scope.Kind))
-	s(string(ev.Scope.Leg))
+	s(string(ev.Scope.Invitation))
 	s(string(ev.Scope.Party))
 	s(string(ev.Party))
 	u(uint64(ev.Role))

@@ -145,7 +145,7 @@ func (m *Model) seenUpTo(p *mParty, i int) uint32 {
 func (m *Model) TypingTo(actor interaction.PartyID, sc interaction.Scope) []interaction.PartyID {
 	it := &mItem{version: len(m.items) + 1, typ: interaction.EventMessage, scope: sc, actor: actor, msg: -1}
 	if sc.Kind == interaction.ScopeLeg {
-		it.leg = m.leg(sc.Leg)
+		it.leg = m.leg(interaction.LegID(sc.Invitation))
 	}
 	for _, p := range m.parties {
 		if m.scopeRight(it, p) {

@@ -204,7 +204,7 @@ func (m *Model) sayWith(author interaction.PartyID, text string, sc interaction.
 	m.messages = append(m.messages, mMessage{author: author, text: text, kind: interaction.KindText, scope: sc, atts: slices.Clone(atts)})
 	it := &mItem{typ: interaction.EventMessage, scope: sc, actor: author, msg: len(m.messages) - 1}
 	if sc.Kind == interaction.ScopeLeg {
-		it.leg = m.leg(sc.Leg)
+		it.leg = m.leg(interaction.LegID(sc.Invitation))
 	}
 	m.messages[len(m.messages)-1].item = it
 	m.record(it, nil)
@@ -233,7 +233,7 @@ func (m *Model) legTo(l *mLeg, to interaction.LegState) {
 
 func (m *Model) requestTo(r *mRequest, to interaction.RequestState) {
 	sc := requestScope(r)
-	it := &mItem{typ: interaction.EventRequest, scope: sc, leg: m.leg(sc.Leg), to: string(to)}
+	it := &mItem{typ: interaction.EventRequest, scope: sc, leg: m.leg(interaction.LegID(sc.Invitation)), to: string(to)}
 	if r.state == interaction.RequestNone {
 		it.evParty = r.agent
 	}
@@ -252,7 +252,7 @@ func (m *Model) record(it *mItem, joined *mParty) {
 		it.msg = -1
 	}
 	if it.scope.Kind == interaction.ScopeLeg && it.leg == nil {
-		it.leg = m.leg(it.scope.Leg) // nil for a request's own scope
+		it.leg = m.leg(interaction.LegID(it.scope.Invitation)) // nil for a request's own scope
 	}
 	it.cause, it.command, it.status = m.cause, m.commands+1, m.status
 	if it.party != nil {
@@ -310,10 +310,10 @@ func (m *Model) scopeRight(it *mItem, p *mParty) bool {
 	case interaction.ScopeLeg:
 		// Forever, but a party out of the chat sees the others as they
 		// were when it left.
-		if l := m.leg(sc.Leg); l != nil {
+		if l := m.leg(interaction.LegID(sc.Invitation)); l != nil {
 			return (p.id == l.owner || p.id == l.agent) && (inChat(p) || it.party == nil)
 		}
-		if r := m.request(interaction.RequestID(sc.Leg)); r != nil {
+		if r := m.request(interaction.RequestID(sc.Invitation)); r != nil {
 			return (p.id == r.from || p.id == r.agent) && (inChat(p) || it.party == nil)
 		}
 	case interaction.ScopeParty:

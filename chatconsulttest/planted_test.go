@@ -221,7 +221,7 @@ func TestPlantedLeak4_SupervisorReadsAConsultationHeldWhileNotEngaged_RX7(t *tes
 			have[m.Text] = true
 		}
 		for _, m := range s.Messages {
-			if l := s.Leg(m.Scope.Leg); l != nil && (l.Owner == p.Supervises || l.Invitee == p.Supervises) && !have[m.Text] {
+			if l := s.Leg(interaction.LegID(m.Scope.Invitation)); l != nil && (l.Owner == p.Supervises || l.Invitee == p.Supervises) && !have[m.Text] {
 				m.Seq = uint32(len(v.Messages) + 1)
 				m.Version = 0
 				v.Messages = append(v.Messages, m)

@@ -503,7 +503,7 @@ func checkExport(m *Model, p *mParty, st *interaction.State, readBack bool) []Di
 		var to interaction.PartyID
 		switch mm.scope.Kind {
 		case interaction.ScopeLeg:
-			leg = mm.scope.Leg
+			leg = interaction.LegID(mm.scope.Invitation)
 		case interaction.ScopeParty, interaction.ScopeCoach:
 			to = mm.scope.Party
 		}

@@ -374,7 +374,7 @@ func TestKitCatchesAFormerSupervisorReadingOtherLegs(t *testing.T) {
 			return v, err
 		}
 		for _, m := range s.Messages {
-			if l := s.Leg(m.Scope.Leg); m.Scope.Kind == interaction.ScopeLeg && l != nil && l.Owner == "agent1" && l.Invitee != viewer {
+			if l := s.Leg(interaction.LegID(m.Scope.Invitation)); m.Scope.Kind == interaction.ScopeLeg && l != nil && l.Owner == "agent1" && l.Invitee != viewer {
 				v.Messages = append(v.Messages, m)
 			}
 		}

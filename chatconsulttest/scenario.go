@@ -311,7 +311,7 @@ func scopeTag(sc interaction.Scope) string {
 	case interaction.ScopeEveryone:
 		return ""
 	case interaction.ScopeLeg:
-		return "[" + string(sc.Leg) + "] "
+		return "[" + string(sc.Invitation) + "] "
 	case interaction.ScopeAgents:
 		return "[agents] "
 	case interaction.ScopeParty:

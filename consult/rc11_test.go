@@ -126,7 +126,7 @@ func rc11(t *testing.T, medium interaction.Medium, kind interaction.RequestKind,
 	for _, who := range []string{"agent1", "agent2"} {
 		n := 0
 		for _, m := range d.view(who).Messages {
-			if m.Scope.Kind == interaction.ScopeLeg && m.Scope.Leg == leg {
+			if m.Scope.Kind == interaction.ScopeLeg && m.Scope.Invitation == interaction.InvitationID(leg) {
 				n++
 			}
 		}

@@ -139,7 +139,7 @@ func exportMessage(m *interaction.Message) ExportMessage {
 	em := ExportMessage{Seq: m.Seq, Time: m.Time.UTC(), Author: m.Author, Kind: m.Kind.String(), Scope: m.Scope.Kind.String(), Text: m.Text}
 	switch m.Scope.Kind {
 	case interaction.ScopeLeg:
-		em.Leg = m.Scope.Leg
+		em.Leg = interaction.LegID(m.Scope.Invitation)
 	case interaction.ScopeParty, interaction.ScopeCoach:
 		em.To = m.Scope.Party
 	}

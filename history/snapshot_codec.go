@@ -137,7 +137,7 @@ func appendEvent(b []byte, ev *interaction.Event, prev *prevEvent, withVersion b
 	}
 	set(fType, ev.Type != 0)
 	set(fScopeKind, ev.Scope.Kind != 0)
-	set(fScopeLeg, ev.Scope.Leg != "")
+	set(fScopeLeg, ev.Scope.Invitation != "")
 	set(fScopeParty, ev.Scope.Party != "")
 	set(fParty, ev.Party != "")
 	set(fRole, ev.Role != 0)
@@ -182,7 +182,7 @@ func appendEvent(b []byte, ev *interaction.Event, prev *prevEvent, withVersion b
 		b = binary.AppendUvarint(b, uint64(ev.Scope.Kind))
 	}
 	if m&fScopeLeg != 0 {
-		b = appendString(b, ev.Scope.Leg)
+		b = appendString(b, ev.Scope.Invitation)
 	}
 	if m&fScopeParty != 0 {
 		b = appendString(b, ev.Scope.Party)
@@ -504,7 +504,7 @@ func (d *decoder) event(id interaction.ID, version uint64, prev *prevEvent) inte
 		small(d, &ev.Scope.Kind, math.MaxUint8, "scope kind")
 	}
 	if m&fScopeLeg != 0 {
-		nonEmpty(d, &ev.Scope.Leg, "scope leg")
+		nonEmpty(d, &ev.Scope.Invitation, "scope leg")
 	}
 	if m&fScopeParty != 0 {
 		nonEmpty(d, &ev.Scope.Party, "scope party")
@@ -525,10 +525,9 @@ func (d *decoder) event(id interaction.ID, version uint64, prev *prevEvent) inte
 		nonEmpty(d, &ev.Trigger, "trigger")
 	}
 	if m&fLeg != 0 {
-		nonEmpty(d, &ev.Leg, "leg")
-		if ev.Type == interaction.EventRequest {
-			ev.RequestID, ev.Leg = interaction.RequestID(ev.Leg), ""
-		}
+		var inv interaction.InvitationID
+		nonEmpty(d, &inv, "leg")
+		ev.SetInvitation(inv) // see legSlot
 	}
 	if m&fVia != 0 {
 		nonEmpty(d, &ev.Via, "via")
@@ -590,13 +589,12 @@ func (d *decoder) event(id interaction.ID, version uint64, prev *prevEvent) inte
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// legSlot is what the leg field of the format holds: an event's Leg, or a
-// request event's RequestID (a request event names no leg, and no other
-// event a request: interaction.Event). The format is the same as when a
-// request event's ID was its Leg.
+// legSlot is what the leg field of the format holds: the leg or request
+// an event names (Event.Invitation: its Leg, or the RequestID of a request
+// event or of a direct request's membership change; an event never names
+// both), read back with Event.SetInvitation. The format is the same as
+// when those requests' IDs were their events' Leg, and such snapshots read
+// as written now.
 func legSlot(ev *interaction.Event) interaction.InvitationID {
-	if ev.Type == interaction.EventRequest {
-		return interaction.InvitationID(ev.RequestID)
-	}
-	return interaction.InvitationID(ev.Leg)
+	return ev.Invitation()
 }

@@ -91,19 +91,23 @@ func TestSnapshotCodecKeepsEveryEventField(t *testing.T) {
 		one = append(one, ev)
 	}
 	all.Interaction, all.Version = "chat-1", 1
-	all.Scope.Leg = "scope-leg" // differs from Leg: both must survive
-	// An event names a leg or, a request event only, a request: all the
-	// fields but RequestID, and as a request event, all but Leg.
+	all.Scope.Invitation = "scope-leg" // differs from Leg: both must survive
+	// An event names a leg or, a request event or a direct request's
+	// agent's membership change only, a request: all the fields but
+	// RequestID, and as a request event or such a membership change (an
+	// owner's in a scope of kind ScopeLeg), all but Leg.
 	all.Type = interaction.EventLeg
 	request := all
 	all.RequestID = ""
 	request.Version, request.Type, request.Leg = 4, interaction.EventRequest, ""
+	member := request
+	member.Version, member.Type, member.Role, member.Scope.Kind = 5, interaction.EventMembership, interaction.RoleOwner, interaction.ScopeLeg
 	zoned := all
 	zoned.Version, zoned.Time = 2, time.Date(2026, 3, 1, 12, 0, 0, 5, time.FixedZone("CET", 3600))
 	zoned.Deadline = zoned.Time.In(time.Local)
 	same := zoned // the same time, actor and cause: written as "same"
 	same.Version, same.Text = 3, "another"
-	events := []interaction.Event{all, zoned, same, request}
+	events := []interaction.Event{all, zoned, same, request, member}
 	for _, withVersion := range []bool{false, true} {
 		assert.Equal(t, events, roundTrip(t, events, withVersion))
 		assert.Equal(t, one, roundTrip(t, one, withVersion))
@@ -113,6 +117,26 @@ func TestSnapshotCodecKeepsEveryEventField(t *testing.T) {
 	assert.Equal(t, "CET", name)
 	assert.Equal(t, 3600, offset)
 	assert.Equal(t, time.Local, got[1].Deadline.Location())
+}
+
+// A direct request's agent's membership change names the request in
+// RequestID; in a snapshot written when it named it in Leg, the bytes are
+// the same (roundTrip: they encode again to the same), and it reads as
+// written now, as a consultation target's stays in Leg (R-X5).
+func TestSnapshotCodecReadsARequestMembershipInLegAsWrittenNow(t *testing.T) {
+	at := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	old := []interaction.Event{
+		{Interaction: "chat-1", Version: 1, Time: at, Actor: "agent1", Type: interaction.EventMembership, Scope: interaction.RequestScope("R1"),
+			Party: "agent2", Role: interaction.RoleOwner, From: "none", To: "invited", Trigger: "invite", Leg: "R1"},
+		{Interaction: "chat-1", Version: 2, Time: at, Actor: "agent1", Type: interaction.EventMembership, Scope: interaction.LegScope("L1"),
+			Party: "agent3", Role: interaction.RoleConsultant, From: "none", To: "invited", Trigger: "invite", Leg: "L1"},
+	}
+	want := append([]interaction.Event(nil), old...)
+	want[0].Leg, want[0].RequestID = "", "R1"
+	for _, withVersion := range []bool{false, true} {
+		assert.Equal(t, want, roundTrip(t, old, withVersion))
+		assert.Equal(t, want, roundTrip(t, want, withVersion))
+	}
 }
 
 // A time keeps its instant and its zone, not a monotonic reading.

@@ -198,7 +198,7 @@ func (d *Decision) MessageWith(text string, sc Scope, atts []Attachment) error {
 	if d.drafting && text == "" {
 		text = draftText // a typing signal's stand-in (typing.go): never stored
 	}
-	ev := Event{Type: EventMessage, Text: text, Kind: KindText, Scope: sc, Leg: sc.Leg, Seq: d.State().MessageCount() + 1}
+	ev := Event{Type: EventMessage, Text: text, Kind: KindText, Scope: sc, Leg: LegID(sc.Invitation), Seq: d.State().MessageCount() + 1}
 	if len(atts) > 0 && !d.drafting {
 		ev.Attachments = NewFiles(atts) // a copy: the caller's slice stays the caller's
 	}

@@ -346,7 +346,7 @@ func TestMemoryStoreKeepsEveryEventField(t *testing.T) {
 		setNonZero(t, v.Type().Field(i).Name, v.Field(i), i)
 	}
 	ev.Interaction, ev.Version, ev.Position = "chat-1", 1, 0
-	ev.Scope.Leg = "scope-leg" // differs from ev.Leg: both must survive
+	ev.Scope.Invitation = "scope-leg" // differs from ev.Leg: both must survive
 	// An event names a leg or, a request event only, a request: the same
 	// fields but RequestID, and as a request event, but Leg.
 	ev.Type = interaction.EventLeg

@@ -195,7 +195,9 @@ func (d *Decision) Membership(p PartyID, trigger Trigger, role Role, sc Scope) e
 	if err != nil {
 		return err
 	}
-	d.record(Event{Type: EventMembership, Party: p, Role: role, From: string(from), To: to, Trigger: trigger, Scope: sc, Leg: sc.Leg})
+	ev := Event{Type: EventMembership, Party: p, Role: role, From: string(from), To: to, Trigger: trigger, Scope: sc}
+	ev.SetInvitation(sc.Invitation) // the leg or direct request of its scope, if any
+	d.record(ev)
 	return nil
 }
 
@@ -405,7 +407,7 @@ func (d *Decision) Message(text string, kind MessageKind, sc Scope) error {
 			return err
 		}
 	}
-	d.record(Event{Type: EventMessage, Text: text, Kind: kind, Scope: sc, Leg: sc.Leg, Seq: d.State().MessageCount() + 1})
+	d.record(Event{Type: EventMessage, Text: text, Kind: kind, Scope: sc, Leg: LegID(sc.Invitation), Seq: d.State().MessageCount() + 1})
 	return nil
 }
 

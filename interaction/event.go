@@ -81,10 +81,12 @@ type Event struct {
 	Trigger Trigger
 	// Leg is the consultation leg a leg event changes, and the leg of a
 	// message or membership change in a leg's scope; RequestID the
-	// transfer or conference request a request event changes. An event
-	// names one or the other, never both (State.Apply refuses a request
-	// event naming a leg and any other naming a request), so a store may
-	// keep them in one place (MemoryStore, pgstore's leg column).
+	// transfer or conference request a request event changes, and the
+	// direct request of a membership change in its scope (RequestScope: its
+	// agent invited, declining, timed out or withdrawn). An event names one
+	// or the other, never both (State.Apply refuses a mix-up), so a store
+	// may keep them in one place (Invitation, SetInvitation: MemoryStore,
+	// pgstore's leg column).
 	Leg       LegID
 	RequestID RequestID
 	// Via is the consultation a request is made from (its first event).
@@ -121,18 +123,44 @@ type Event struct {
 	Fingerprint uint64
 }
 
-// Invitation is the ID of the leg a leg event changes or of the request a
-// request event changes: the invitation (R-X1) a route offers, a deadline
-// times out and routing tracks (Deadline.Invitation, Route.Offers). Empty
-// on other events.
+// Invitation is the leg or request the event names, in Leg or in
+// RequestID (never both): the leg a leg event changes or the request a
+// request event changes, which is the invitation (R-X1) a route offers, a
+// deadline times out and routing tracks (Deadline.Invitation,
+// Route.Offers); and the leg or direct request in whose scope a
+// membership change, a message or a receipt is. Empty when it names none.
 func (e *Event) Invitation() InvitationID {
-	switch e.Type {
-	case EventLeg:
-		return InvitationID(e.Leg)
-	case EventRequest:
+	if e.RequestID != "" {
 		return InvitationID(e.RequestID)
 	}
-	return ""
+	return InvitationID(e.Leg)
+}
+
+// SetInvitation names inv in the field that the event's type, role and
+// scope say, and empties the other: RequestID for a request event and for
+// a membership change of an owner or member in a scope of kind ScopeLeg
+// (State.Apply holds that one to a direct request, a consultant's to a
+// leg), Leg for every other event. Set Type, Role and Scope first.
+//
+// It is how an event is read back where its Invitation is kept in one
+// place (MemoryStore, pgstore's leg column, the history snapshot codec, the
+// "leg" of a membership event's JSON document), and so a direct request's
+// membership change stored before RequestID named it (with the request in
+// Leg) reads as one written now: nothing stored has to change.
+func (e *Event) SetInvitation(inv InvitationID) {
+	e.Leg, e.RequestID = "", ""
+	if e.namesRequest() {
+		e.RequestID = RequestID(inv)
+	} else {
+		e.Leg = LegID(inv)
+	}
+}
+
+// namesRequest reports whether the event names a request (RequestID)
+// rather than a leg: a request event, and a direct request's agent's
+// membership change, told to the request's two agents.
+func (e *Event) namesRequest() bool {
+	return e.Type == EventRequest || (e.Type == EventMembership && e.Scope.Kind == ScopeLeg && e.Role.Engaged())
 }
 
 // Role is what a party is in an interaction.
@@ -247,8 +275,11 @@ const (
 	// consultation targets while they read along, R-C6).
 	ScopeEveryone ScopeKind = iota
 	// ScopeLeg: the two agents of one consultation leg only, forever (R-C5);
-	// for a transfer or conference request, the owner who asked and the
-	// agent asked.
+	// for a direct transfer or conference request (RequestScope), the owner
+	// who asked and the agent asked. Scope.Invitation names the leg or the
+	// request (their IDs never collide); one kind for both, so that one
+	// rule decides who sees either and stored scopes and the JSON "leg"
+	// kind are the same for both.
 	ScopeLeg
 	// ScopeAgents: every agent party, never the contact (system notes).
 	ScopeAgents
@@ -267,28 +298,31 @@ func (k ScopeKind) String() string {
 	return "unknown"
 }
 
-// Scope is a visibility scope. Leg is set for ScopeLeg; Party for
+// Scope is a visibility scope. Invitation is set for ScopeLeg; Party for
 // ScopeParty and ScopeCoach (the coached agent; the supervisor is the
 // author of the message).
 type Scope struct {
-	Kind  ScopeKind
-	Leg   LegID
-	Party PartyID
+	Kind ScopeKind
+	// Invitation is the leg or direct request whose two agents see it
+	// (Kind says which: ScopeLeg for both; the leg or request with this ID
+	// of the interaction, State.Leg or State.Request).
+	Invitation InvitationID
+	Party      PartyID
 }
 
 // Everyone is the scope of the chat itself.
 var Everyone = Scope{Kind: ScopeEveryone}
 
 // LegScope is the scope of one consultation leg.
-func LegScope(leg LegID) Scope { return Scope{Kind: ScopeLeg, Leg: leg} }
+func LegScope(leg LegID) Scope { return Scope{Kind: ScopeLeg, Invitation: InvitationID(leg)} }
 
 // RequestScope is the scope of one direct transfer or conference request
 // (R-X4): the owner who asked and the agent asked, as a leg's scope is its
 // two agents. It is a scope of kind ScopeLeg keyed by the request's ID
-// (Scope.Leg holds it; leg and request IDs never collide), so that who
+// (Scope.Invitation holds it; leg and request IDs never collide), so that who
 // sees what is decided by one rule for both (docs/visibility.md). A
 // request made from a consultation is in its leg's scope instead.
-func RequestScope(req RequestID) Scope { return Scope{Kind: ScopeLeg, Leg: LegID(req)} }
+func RequestScope(req RequestID) Scope { return Scope{Kind: ScopeLeg, Invitation: InvitationID(req)} }
 
 // PartyScope is the scope of one party.
 func PartyScope(p PartyID) Scope { return Scope{Kind: ScopeParty, Party: p} }

@@ -90,14 +90,14 @@ func (t *Target) UnmarshalJSON(b []byte) error {
 }
 
 type jsonScope struct {
-	Kind  ScopeKind `json:"kind"`
-	Leg   LegID     `json:"leg,omitempty"`
-	Party PartyID   `json:"party,omitempty"`
+	Kind  ScopeKind    `json:"kind"`
+	Leg   InvitationID `json:"leg,omitempty"` // Scope.Invitation
+	Party PartyID      `json:"party,omitempty"`
 }
 
 // MarshalJSON writes {"kind": "leg", "leg": "L1"}; leg and party only when set.
 func (s Scope) MarshalJSON() ([]byte, error) {
-	return json.Marshal(jsonScope{s.Kind, s.Leg, s.Party})
+	return json.Marshal(jsonScope{s.Kind, s.Invitation, s.Party})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -106,7 +106,7 @@ func (s *Scope) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return badJSON("decode scope", err)
 	}
-	*s = Scope{Kind: j.Kind, Leg: j.Leg, Party: j.Party}
+	*s = Scope{Kind: j.Kind, Invitation: j.Leg, Party: j.Party}
 	return nil
 }
 
@@ -404,22 +404,26 @@ func (pg *Page) UnmarshalJSON(b []byte) error {
 }
 
 type jsonEvent struct {
-	Schema      string       `json:"schema"`
-	Interaction ID           `json:"interaction"`
-	Version     uint64       `json:"version"`
-	Position    uint64       `json:"position,omitempty"`
-	Time        time.Time    `json:"time"`
-	Type        EventType    `json:"type"`
-	Actor       PartyID      `json:"actor,omitempty"`
-	Cause       string       `json:"cause,omitempty"`
-	Scope       Scope        `json:"scope"`
-	Party       PartyID      `json:"party,omitempty"`
-	Role        *Role        `json:"role,omitempty"`
-	From        string       `json:"from,omitempty"`
-	To          string       `json:"to,omitempty"`
-	Trigger     Trigger      `json:"trigger,omitempty"`
-	Leg         LegID        `json:"leg,omitempty"`
-	Request     RequestID    `json:"request,omitempty"` // v2: a request event's request (v1 had it in "leg")
+	Schema      string    `json:"schema"`
+	Interaction ID        `json:"interaction"`
+	Version     uint64    `json:"version"`
+	Position    uint64    `json:"position,omitempty"`
+	Time        time.Time `json:"time"`
+	Type        EventType `json:"type"`
+	Actor       PartyID   `json:"actor,omitempty"`
+	Cause       string    `json:"cause,omitempty"`
+	Scope       Scope     `json:"scope"`
+	Party       PartyID   `json:"party,omitempty"`
+	Role        *Role     `json:"role,omitempty"`
+	From        string    `json:"from,omitempty"`
+	To          string    `json:"to,omitempty"`
+	Trigger     Trigger   `json:"trigger,omitempty"`
+	// Leg: the leg the event names, and a membership change's leg or
+	// direct request (its scope's, as v2 always wrote it: the role says
+	// which, Event.SetInvitation); Request: a request event's request (v2;
+	// v1 had it in "leg").
+	Leg         InvitationID `json:"leg,omitempty"`
+	Request     RequestID    `json:"request,omitempty"`
 	Via         LegID        `json:"via,omitempty"`
 	Route       RouteID      `json:"route,omitempty"`
 	Deadline    *time.Time   `json:"deadline,omitempty"`
@@ -443,8 +447,11 @@ type jsonEvent struct {
 // it in Event). Fingerprint is not on the wire.
 func (e Event) MarshalJSON() ([]byte, error) {
 	j := jsonEvent{Schema: EventSchema, Interaction: e.Interaction, Version: e.Version, Position: e.Position, Time: e.Time.UTC(), Type: e.Type,
-		Actor: e.Actor, Cause: e.Cause, Scope: e.Scope, Party: e.Party, From: e.From, To: e.To, Trigger: e.Trigger, Leg: e.Leg, Request: e.RequestID, Via: e.Via,
+		Actor: e.Actor, Cause: e.Cause, Scope: e.Scope, Party: e.Party, From: e.From, To: e.To, Trigger: e.Trigger, Leg: InvitationID(e.Leg), Request: e.RequestID, Via: e.Via,
 		Route: e.Route, Deadline: timeOf(e.Deadline), Text: e.Text, Seq: e.Seq, Supervised: e.Supervised, Attachments: attachmentsDoc(e.Attachments.all())}
+	if e.Type == EventMembership {
+		j.Leg, j.Request = e.Invitation(), ""
+	}
 	if e.Role != RoleNone || e.Type == EventMembership || e.Type == EventRole {
 		r := e.Role
 		j.Role = &r
@@ -483,7 +490,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	out := Event{Interaction: j.Interaction, Version: j.Version, Position: j.Position, Time: j.Time.UTC(), Type: j.Type, Actor: j.Actor, Cause: j.Cause,
-		Scope: j.Scope, Party: j.Party, From: j.From, To: j.To, Trigger: j.Trigger, Leg: j.Leg, RequestID: j.Request, Via: j.Via, Route: j.Route,
+		Scope: j.Scope, Party: j.Party, From: j.From, To: j.To, Trigger: j.Trigger, Leg: LegID(j.Leg), RequestID: j.Request, Via: j.Via, Route: j.Route,
 		Deadline: timeFrom(j.Deadline), Text: j.Text, Seq: j.Seq, Supervised: j.Supervised, Attachments: NewFiles(attachmentsOf(j.Attachments))}
 	if j.Role != nil {
 		out.Role = *j.Role
@@ -502,6 +509,9 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	}
 	if out.Type == 0 {
 		return &Error{Kind: ErrBadInput, Op: "decode event", Detail: "no event type"}
+	}
+	if out.Type == EventMembership && j.Request == "" {
+		out.SetInvitation(j.Leg) // a direct request's agent's: in RequestID
 	}
 	if j.Notice != nil {
 		if out.Kind != KindNotice || out.Type != EventMessage || j.Notice.Code == NoticeNone {

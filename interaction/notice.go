@@ -120,7 +120,7 @@ func noticeOf(ev *Event) *Notice {
 // NoticeOf records a structured system notice (actor System), with its
 // English rendering (internal party IDs) as the Text.
 func (d *Decision) NoticeOf(n Notice, sc Scope) {
-	ev := Event{Type: EventMessage, Actor: System, Text: n.Render(func(p PartyID) string { return string(p) }), Kind: KindNotice, Scope: sc, Leg: sc.Leg, Seq: d.State().MessageCount() + 1}
+	ev := Event{Type: EventMessage, Actor: System, Text: n.Render(func(p PartyID) string { return string(p) }), Kind: KindNotice, Scope: sc, Leg: LegID(sc.Invitation), Seq: d.State().MessageCount() + 1}
 	noticeEvent(&n, &ev)
 	d.record(ev)
 }

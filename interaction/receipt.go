@@ -61,7 +61,7 @@ func (c MarkRead) Decide(d *Decision) error {
 		return nil // read already
 	}
 	sc := receiptScope(s, p, &s.Messages[i])
-	d.record(Event{Type: EventRead, Seq: i + 1, Scope: sc, Leg: sc.Leg})
+	d.record(Event{Type: EventRead, Seq: i + 1, Scope: sc, Leg: LegID(sc.Invitation)})
 	return nil
 }
 
@@ -183,7 +183,7 @@ func (s *State) validateRead(ev *Event, p *Party) error {
 	if ev.Seq < 1 || ev.Seq > s.MessageCount() {
 		return refuse(ev, "R-X6", checkNumbering, "read up to message %d of %d", ev.Seq, s.MessageCount())
 	}
-	if ev.Text != "" || ev.Party != "" || ev.Attachments.Len() > 0 || ev.Leg != ev.Scope.Leg {
+	if ev.Text != "" || ev.Party != "" || ev.Attachments.Len() > 0 || InvitationID(ev.Leg) != ev.Scope.Invitation {
 		return refuse(ev, "R-X6", checkInput, "a read receipt carries nothing but the message read")
 	}
 	i := ev.Seq - 1

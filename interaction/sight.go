@@ -311,13 +311,13 @@ func (s *State) recordChange(ev *Event) {
 	switch ev.Scope.Kind {
 	case ScopeLeg:
 		for j := range s.Legs {
-			if s.Legs[j].ID == ev.Scope.Leg {
+			if InvitationID(s.Legs[j].ID) == ev.Scope.Invitation {
 				c.leg = int32(j)
 			}
 		}
 		if c.leg < 0 {
 			for j := range s.Requests {
-				if LegID(s.Requests[j].ID) == ev.Scope.Leg {
+				if InvitationID(s.Requests[j].ID) == ev.Scope.Invitation {
 					c.leg = int32(-1 - j)
 				}
 			}
@@ -340,7 +340,7 @@ func (s *State) changeScope(c *partyChange) Scope {
 	switch c.kind {
 	case ScopeLeg:
 		if c.leg >= 0 && int(c.leg) < len(s.Legs) {
-			sc.Leg = s.Legs[c.leg].ID
+			sc.Invitation = InvitationID(s.Legs[c.leg].ID)
 		} else if j := int(-1 - c.leg); c.leg < 0 && j < len(s.Requests) {
 			sc = RequestScope(s.Requests[j].ID)
 		}

@@ -20,7 +20,12 @@ import (
 // from position 0); MemoryStore and pgstore.Store are all three.
 type Store interface {
 	// Load returns every event of the interaction in order; none (and no
-	// error) for an interaction that does not exist.
+	// error) for an interaction that does not exist. A store may keep an
+	// event's Leg and RequestID in one place (Event.Invitation) and put it
+	// back with Event.SetInvitation; one that keeps both must turn a direct
+	// request's membership change appended with its request in Leg (as
+	// written before RequestID named it) into the form written now, which
+	// SetInvitation does (storetest checks it).
 	Load(ctx context.Context, id ID) ([]Event, error)
 	// Append adds events after version expected, atomically: all or none.
 	// If the stream is not at that version it returns an error wrapping
@@ -271,7 +276,10 @@ func (s *memStream) load() []Event {
 // interaction ID is the stream's, and the fields that only state changes,
 // legs and requests use sit behind one pointer, so a message (the bulk of
 // any stream) takes 152 bytes instead of the 304 of an Event. Load and
-// ReadAll expand it back into exactly the Event that was appended.
+// ReadAll expand it back into exactly the Event that was appended (but
+// for a direct request's membership change appended with its request in
+// Leg, as before RequestID named it: it comes back as written now,
+// Event.SetInvitation).
 type storedEvent struct {
 	version  uint64
 	position uint64
@@ -284,24 +292,26 @@ type storedEvent struct {
 	typ      EventType
 	kind     MessageKind
 	role     Role
-	detail   *eventDetail // nil when all its fields are zero and Leg is Scope.Leg
+	detail   *eventDetail // nil when all its fields are zero and the invitation is Scope.Invitation
 	// fingerprint of the command (Event.Fingerprint): after the small
 	// fields, in what was padding's place next to the pointer.
 	fingerprint uint64
 }
 
 type eventDetail struct {
-	party    PartyID
-	from     string
-	to       string
-	trigger  Trigger
-	leg      InvitationID // Event.Leg; a request event's Event.RequestID (it names no leg)
-	via      LegID
-	route    RouteID
-	deadline time.Time
-	target   Target
-	medium   Medium
-	request  RequestKind
+	party   PartyID
+	from    string
+	to      string
+	trigger Trigger
+	// invitation: Event.Invitation (its Leg or RequestID: expand puts it
+	// back with SetInvitation)
+	invitation InvitationID
+	via        LegID
+	route      RouteID
+	deadline   time.Time
+	target     Target
+	medium     Medium
+	request    RequestKind
 	// supervised: Event.Supervised
 	supervised PartyID
 	// attachments: Event.Attachments (a message's files, issue 17),
@@ -315,14 +325,11 @@ func storeEvent(ev *Event) storedEvent {
 		text: ev.Text, scope: ev.Scope, seq: ev.Seq, typ: ev.Type, kind: ev.Kind, role: ev.Role,
 		fingerprint: ev.Fingerprint,
 	}
-	d := eventDetail{party: ev.Party, from: ev.From, to: ev.To, trigger: ev.Trigger, leg: InvitationID(ev.Leg), via: ev.Via,
+	d := eventDetail{party: ev.Party, from: ev.From, to: ev.To, trigger: ev.Trigger, invitation: ev.Invitation(), via: ev.Via,
 		route: ev.Route, deadline: ev.Deadline, target: ev.Target, medium: ev.Medium, request: ev.RequestKind,
 		supervised: ev.Supervised}
 	d.attachments = ev.Attachments
-	if ev.Type == EventRequest {
-		d.leg = InvitationID(ev.RequestID)
-	}
-	if d != (eventDetail{leg: InvitationID(ev.Scope.Leg)}) {
+	if d != (eventDetail{invitation: ev.Scope.Invitation}) {
 		se.detail = new(eventDetail) // allocated here only: &d would put every d on the heap
 		*se.detail = d
 	}
@@ -332,18 +339,17 @@ func storeEvent(ev *Event) storedEvent {
 func (se *storedEvent) expand(id ID, ev *Event) {
 	*ev = Event{
 		Interaction: id, Version: se.version, Position: se.position, Time: se.time, Actor: se.actor,
-		Cause: se.cause, Type: se.typ, Scope: se.scope, Role: se.role, Leg: se.scope.Leg,
+		Cause: se.cause, Type: se.typ, Scope: se.scope, Role: se.role,
 		Text: se.text, Kind: se.kind, Seq: se.seq, Fingerprint: se.fingerprint,
 	}
+	inv := se.scope.Invitation
 	if d := se.detail; d != nil {
-		ev.Party, ev.From, ev.To, ev.Trigger, ev.Leg, ev.Via = d.party, d.from, d.to, d.trigger, LegID(d.leg), d.via
+		ev.Party, ev.From, ev.To, ev.Trigger, inv, ev.Via = d.party, d.from, d.to, d.trigger, d.invitation, d.via
 		ev.Route, ev.Deadline, ev.Target, ev.Medium, ev.RequestKind = d.route, d.deadline, d.target, d.medium, d.request
 		ev.Supervised = d.supervised
 		ev.Attachments = d.attachments
-		if se.typ == EventRequest {
-			ev.Leg, ev.RequestID = "", RequestID(d.leg)
-		}
 	}
+	ev.SetInvitation(inv)
 }
 
 var (

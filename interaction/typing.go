@@ -86,7 +86,7 @@ func TypingSignal(s *State, actor PartyID, now time.Time, draft Command, limits 
 		return Event{}, &Error{Kind: ErrBadInput, Op: "typing", Interaction: s.ID, Party: actor, Rule: "R-X6", Detail: "the draft is no message of the party's"}
 	}
 	sc := events[0].Scope
-	return Event{Interaction: s.ID, Type: EventTyping, Time: now, Deadline: now.Add(TypingExpiry), Actor: actor, Scope: sc, Leg: sc.Leg}, nil
+	return Event{Interaction: s.ID, Type: EventTyping, Time: now, Deadline: now.Add(TypingExpiry), Actor: actor, Scope: sc, Leg: LegID(sc.Invitation)}, nil
 }
 
 type nopIDs struct{}

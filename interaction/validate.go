@@ -101,8 +101,8 @@ func (s *State) validate(ev *Event) error {
 		return refuse(ev, "R-X5", checkStream, "opens interaction %q in the stream of %q", ev.Interaction, s.ID)
 	case s.Version > 0 && ev.Interaction != s.ID:
 		return refuse(ev, "R-X5", checkStream, "event of interaction %q in the stream of %q", ev.Interaction, s.ID)
-	case ev.RequestID != "" && ev.Type != EventRequest:
-		return refuse(ev, "R-X5", checkInput, "%s event names request %s: only a request event does", ev.Type, ev.RequestID)
+	case ev.RequestID != "" && !ev.namesRequest():
+		return refuse(ev, "R-X5", checkInput, "%s event names request %s: only a request event and a direct request's agent's membership change do", ev.Type, ev.RequestID)
 	}
 	// Every event names who caused it (R-X5): the system or a party of the
 	// interaction. Every command but Open checks its acting party
@@ -253,6 +253,14 @@ func (s *State) validateMembership(ev *Event, actor *Party) error {
 	if ev.Role < RoleContact || ev.Role > RoleSupervisor {
 		return refuse(ev, "R-X6", checkInput, "unknown role %d", ev.Role)
 	}
+	// It names the leg or direct request of its scope, if any, where
+	// SetInvitation puts it (Decision.Membership): an owner's or member's,
+	// a direct request, in RequestID, never in Leg; any other party's, a
+	// leg, in Leg (validated above: no request). That the scope is such a
+	// request's or leg is checked with the scope below.
+	if ev.Invitation() != ev.Scope.Invitation || (ev.Leg != "" && ev.namesRequest()) {
+		return refuse(ev, "R-X5", checkInput, "membership change of %s names leg %q and request %q in scope %s", ev.Party, ev.Leg, ev.RequestID, scopeName(ev.Scope))
+	}
 	// One contact, always in the contact's role (Open); every other party
 	// is an agent or a supervisor.
 	if (ev.Party == s.Contact) != (ev.Role == RoleContact) {
@@ -355,11 +363,11 @@ func (s *State) validateInvite(ev *Event, actor *Party) error {
 		return nil // a chat offer (R-X1)
 	}
 	if ev.Scope.Kind == ScopeLeg {
-		if l := s.lastLeg(ev.Scope.Leg); l != nil {
+		if l := s.lastLeg(LegID(ev.Scope.Invitation)); l != nil {
 			if ev.Role == RoleConsultant && l.Invitee == ev.Party && l.State == LegInviting {
 				return nil // the target of the consultation just started (R-C3)
 			}
-		} else if r := s.lastRequest(RequestID(ev.Scope.Leg)); r != nil && r.Via == "" && r.Invitee == ev.Party && r.State == RequestPending {
+		} else if r := s.lastRequest(RequestID(ev.Scope.Invitation)); r != nil && r.Via == "" && r.Invitee == ev.Party && r.State == RequestPending {
 			if (r.Kind == RequestTransfer && ev.Role == RoleOwner) || (r.Kind == RequestConference && ev.Role == RoleMember) {
 				return nil // the agent of a direct request (R-X4)
 			}
@@ -387,7 +395,7 @@ func (s *State) validateMembershipScope(ev *Event) error {
 			return nil
 		}
 	case RoleSupervisor:
-		if own || (ev.Trigger == "enter" && sc.Kind == ScopeCoach && sc.Leg == "" && s.present(sc.Party, true)) {
+		if own || (ev.Trigger == "enter" && sc.Kind == ScopeCoach && sc.Invitation == "" && s.present(sc.Party, true)) {
 			return nil
 		}
 		return refuse(ev, "R-X7", checkSupervision, "supervisor %s %s in scope %s", ev.Party, ev.To, scopeName(sc))
@@ -396,7 +404,7 @@ func (s *State) validateMembershipScope(ev *Event) error {
 			return nil
 		}
 		if sc.Kind == ScopeLeg && sc.Party == "" {
-			if l := s.lastLeg(sc.Leg); l != nil && l.Invitee == ev.Party {
+			if l := s.lastLeg(LegID(sc.Invitation)); l != nil && l.Invitee == ev.Party {
 				return nil
 			}
 		}
@@ -405,8 +413,8 @@ func (s *State) validateMembershipScope(ev *Event) error {
 		if sc == Everyone || own {
 			return nil
 		}
-		if sc.Kind == ScopeLeg && sc.Party == "" && s.lastLeg(sc.Leg) == nil {
-			if r := s.lastRequest(RequestID(sc.Leg)); r != nil && r.Invitee == ev.Party {
+		if sc.Kind == ScopeLeg && sc.Party == "" && s.lastLeg(LegID(sc.Invitation)) == nil {
+			if r := s.lastRequest(RequestID(sc.Invitation)); r != nil && r.Invitee == ev.Party {
 				return nil
 			}
 		}
@@ -480,7 +488,7 @@ func (s *State) validateMessage(ev *Event, p *Party) error {
 		return refuse(ev, "R-X6", checkInput, "blank, oversized or invalid UTF-8 text (%d bytes)", len(ev.Text))
 	}
 	sc := ev.Scope
-	if ev.Leg != sc.Leg || (sc.Kind == ScopeLeg) != (sc.Leg != "") || (sc.Party != "") != (sc.Kind == ScopeParty || sc.Kind == ScopeCoach) {
+	if InvitationID(ev.Leg) != sc.Invitation || (sc.Kind == ScopeLeg) != (sc.Invitation != "") || (sc.Party != "") != (sc.Kind == ScopeParty || sc.Kind == ScopeCoach) {
 		// Decision.Message and Notice set Leg from the scope; a scope names
 		// a leg or a party exactly when its kind does.
 		return refuse(ev, "R-C5", checkAuthor, "a message of leg %q in scope %s", ev.Leg, scopeName(sc))
@@ -531,10 +539,10 @@ func (s *State) validateMessage(ev *Event, p *Party) error {
 	case ScopeLeg:
 		// consult.Say: one of the leg's two agents, while the leg is active,
 		// in a chat or IM leg (R-C5, R-X3, R-C4, R-C10).
-		l := s.lastLeg(sc.Leg)
+		l := s.lastLeg(LegID(sc.Invitation))
 		switch {
 		case l == nil:
-			return refuse(ev, "R-C5", checkAuthor, "message in the scope of %s, which is no consultation", sc.Leg)
+			return refuse(ev, "R-C5", checkAuthor, "message in the scope of %s, which is no consultation", sc.Invitation)
 		case ev.Actor != l.Owner && ev.Actor != l.Invitee:
 			return refuse(ev, "R-X3", checkAuthor, "%s writes in leg %s of %s and %s", ev.Actor, l.ID, l.Owner, l.Invitee)
 		case l.State != LegActive:
@@ -828,7 +836,7 @@ func (s *State) lastRequest(id RequestID) *Request {
 func scopeName(sc Scope) string {
 	switch sc.Kind {
 	case ScopeLeg:
-		return "leg:" + string(sc.Leg)
+		return "leg:" + string(sc.Invitation)
 	case ScopeParty, ScopeCoach:
 		return sc.Kind.String() + ":" + string(sc.Party)
 	}

@@ -109,11 +109,11 @@ func messagesIn(log []interaction.Event) uint32 {
 // text and notice make a forged message; its words start with "forged"
 // (unless blank), so that a test can tell it from every real one.
 func text(actor interaction.PartyID, sc interaction.Scope, words string) interaction.Event {
-	return interaction.Event{Type: interaction.EventMessage, Actor: actor, Text: forgedWords(words), Kind: interaction.KindText, Scope: sc, Leg: sc.Leg}
+	return interaction.Event{Type: interaction.EventMessage, Actor: actor, Text: forgedWords(words), Kind: interaction.KindText, Scope: sc, Leg: interaction.LegID(sc.Invitation)}
 }
 
 func notice(actor interaction.PartyID, sc interaction.Scope, words string) interaction.Event {
-	return interaction.Event{Type: interaction.EventMessage, Actor: actor, Text: forgedWords(words), Kind: interaction.KindNotice, Scope: sc, Leg: sc.Leg}
+	return interaction.Event{Type: interaction.EventMessage, Actor: actor, Text: forgedWords(words), Kind: interaction.KindNotice, Scope: sc, Leg: interaction.LegID(sc.Invitation)}
 }
 
 func legInvite(owner, target interaction.PartyID) interaction.Event {
@@ -135,7 +135,9 @@ func legAccept(leg interaction.LegID, agent interaction.PartyID) interaction.Eve
 }
 
 func membership(actor, party interaction.PartyID, role interaction.Role, from interaction.MemberState, trigger interaction.Trigger, to interaction.MemberState, sc interaction.Scope) interaction.Event {
-	return interaction.Event{Type: interaction.EventMembership, Actor: actor, Party: party, Role: role, From: string(from), To: string(to), Trigger: trigger, Scope: sc, Leg: sc.Leg}
+	ev := interaction.Event{Type: interaction.EventMembership, Actor: actor, Party: party, Role: role, From: string(from), To: string(to), Trigger: trigger, Scope: sc}
+	ev.SetInvitation(sc.Invitation) // as Decision.Membership does
+	return ev
 }
 
 func supervise(sup, agent interaction.PartyID, mode interaction.Trigger, sc interaction.Scope) interaction.Event {
@@ -297,6 +299,57 @@ func assertRefused(t *testing.T, err error, rule, how string) {
 		assert.Equal(t, rule, le.Rule, "%s: %v", how, err)
 	}
 	assert.Contains(t, err.Error(), rule+": ", how)
+}
+
+// R-X5: a membership change names the leg or direct request of its scope
+// where Event.SetInvitation puts it: a direct request's agent's in
+// RequestID, a consultation target's in Leg. Rebuild refuses it in the
+// other field (a direct request's named in Leg, as it was written before
+// RequestID named it); a store reads that one back as written now.
+func TestMembershipNamesItsInvitationInItsField(t *testing.T) {
+	ctx := context.Background()
+	log := written(t, append(append([]act{}, consultActs...),
+		act{"agent1", consult.Direct{Request: "req1", Kind: interaction.RequestTransfer, Target: interaction.Target{ID: "agent4"}, Agent: "agent4"}})...)
+	var invited []int
+	for i := range log {
+		if log[i].Type == interaction.EventMembership && log[i].Trigger == "invite" {
+			invited = append(invited, i)
+		}
+	}
+	require.Len(t, invited, 4, "agent1 offered the chat; agent2, agent3 and agent4 invited")
+	req, leg1 := invited[3], invited[1]
+	require.Equal(t, interaction.RequestScope("req1"), log[req].Scope)
+	require.Equal(t, interaction.Event{RequestID: "req1"}, interaction.Event{Leg: log[req].Leg, RequestID: log[req].RequestID}, "the request named in RequestID")
+	require.Equal(t, interaction.Event{Leg: "leg1"}, interaction.Event{Leg: log[leg1].Leg, RequestID: log[leg1].RequestID}, "the leg named in Leg")
+
+	for name, c := range map[string]struct {
+		at  int
+		leg interaction.LegID
+		id  interaction.RequestID
+	}{
+		"a direct request's agent's naming it in Leg":       {req, "req1", ""},
+		"a direct request's agent's naming it in both":      {req, "req1", "req1"},
+		"a direct request's agent's naming another":         {req, "", "req2"},
+		"a consultation target's naming its leg as request": {leg1, "", "leg1"},
+		"a consultation target's naming another leg":        {leg1, "leg2", ""},
+	} {
+		forged := append([]interaction.Event(nil), log...)
+		forged[c.at].Leg, forged[c.at].RequestID = c.leg, c.id
+		_, err := interaction.Rebuild(forged[:c.at+1])
+		assertRefused(t, err, "R-X5", name)
+	}
+
+	// A store given the old form hands back the new one.
+	old := append([]interaction.Event(nil), log...)
+	old[req].Leg, old[req].RequestID = "req1", ""
+	store := interaction.NewMemoryStore()
+	require.NoError(t, store.Append(ctx, "chat-1", 0, old))
+	loaded, err := store.Load(ctx, "chat-1")
+	require.NoError(t, err)
+	assert.Equal(t, log[req].Leg, loaded[req].Leg)
+	assert.Equal(t, log[req].RequestID, loaded[req].RequestID)
+	_, err = interaction.Rebuild(loaded)
+	require.NoError(t, err)
 }
 
 func TestForgedLogsAreRefused(t *testing.T) {

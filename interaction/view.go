@@ -38,7 +38,7 @@ func (s *State) sees(p *Party, author PartyID, sc Scope, version uint64, hops in
 			continue
 		}
 		if sc.Kind == ScopeLeg {
-			if l := s.Leg(sc.Leg); l != nil && (l.Since < w.from || l.Since > w.until) {
+			if l := s.Leg(LegID(sc.Invitation)); l != nil && (l.Since < w.from || l.Since > w.until) {
 				continue
 			}
 		}
@@ -84,10 +84,10 @@ func (s *State) canSee(p *Party, author PartyID, sc Scope, version uint64) bool 
 		// Exactly the leg's two agents, forever (R-C5, R-X3).
 		// A request (transfer, conference) uses the same scope: exactly the
 		// owner who asked and the agent asked.
-		if l := s.Leg(sc.Leg); l != nil {
+		if l := s.Leg(LegID(sc.Invitation)); l != nil {
 			return viewer == l.Owner || viewer == l.Invitee
 		}
-		if r := s.Request(RequestID(sc.Leg)); r != nil {
+		if r := s.Request(RequestID(sc.Invitation)); r != nil {
 			return viewer == r.Owner || viewer == r.Invitee
 		}
 		return false

@@ -74,7 +74,7 @@ func (c *columns) add(events []interaction.Event) {
 		c.command = append(c.command, command)
 		c.typ = append(c.typ, int16(ev.Type))
 		c.scopeKind = append(c.scopeKind, int16(ev.Scope.Kind))
-		c.scopeLeg = append(c.scopeLeg, string(ev.Scope.Leg))
+		c.scopeLeg = append(c.scopeLeg, string(ev.Scope.Invitation))
 		c.scopeParty = append(c.scopeParty, string(ev.Scope.Party))
 		c.party = append(c.party, string(ev.Party))
 		c.role = append(c.role, int16(ev.Role))
@@ -136,12 +136,10 @@ func scanEvents(rows pgx.Rows) ([]interaction.Event, error) {
 			ev.Time = time.Unix(timeS, int64(timeNS)).UTC()
 		}
 		ev.Actor, ev.Type = interaction.PartyID(actor), interaction.EventType(typ)
-		ev.Scope = interaction.Scope{Kind: interaction.ScopeKind(scopeKind), Leg: interaction.LegID(scopeLeg), Party: interaction.PartyID(scopeParty)}
+		ev.Scope = interaction.Scope{Kind: interaction.ScopeKind(scopeKind), Invitation: interaction.InvitationID(scopeLeg), Party: interaction.PartyID(scopeParty)}
 		ev.Party, ev.Role = interaction.PartyID(party), interaction.Role(role)
-		ev.Leg, ev.Via, ev.Route = interaction.LegID(leg), interaction.LegID(via), interaction.RouteID(route)
-		if ev.Type == interaction.EventRequest {
-			ev.RequestID, ev.Leg = interaction.RequestID(leg), "" // see legColumn
-		}
+		ev.SetInvitation(interaction.InvitationID(leg)) // see legColumn
+		ev.Via, ev.Route = interaction.LegID(via), interaction.RouteID(route)
 		ev.Target.Kind, ev.Medium, ev.RequestKind = interaction.TargetKind(targetKind), interaction.Medium(medium), interaction.RequestKind(req)
 		ev.Text, ev.Kind, ev.Seq = string(body), interaction.MessageKind(kind), uint32(seq)
 		ev.Fingerprint, ev.Supervised = uint64(fingerprint), interaction.PartyID(supervised)
@@ -173,7 +171,7 @@ func checkEvents(id interaction.ID, expected uint64, events []interaction.Event)
 			return &interaction.Error{Kind: interaction.ErrBadInput, Op: "append", Interaction: id,
 				Detail: "a deadline outside the years 1678 to 2262, which the table of deadlines cannot hold"}
 		}
-		for _, s := range [...]string{string(ev.Interaction), string(ev.Actor), ev.Cause, string(ev.Scope.Leg),
+		for _, s := range [...]string{string(ev.Interaction), string(ev.Actor), ev.Cause, string(ev.Scope.Invitation),
 			string(ev.Scope.Party), string(ev.Party), ev.From, ev.To, string(ev.Trigger), legColumn(ev), string(ev.Via), string(ev.Route), ev.Target.ID, string(ev.Supervised)} {
 			if !storableText(s) {
 				return &interaction.Error{Kind: interaction.ErrBadInput, Op: "append", Interaction: id,
@@ -194,13 +192,12 @@ func storableText(s string) bool {
 	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 
-// legColumn is what the leg column holds: an event's Leg, or a request
-// event's RequestID (a request event names no leg, and no other event a
-// request: interaction.Event). Rows written when a request event's ID was
-// its Leg read back the same.
+// legColumn is what the leg column holds: the leg or request an event
+// names (Event.Invitation: its Leg, or the RequestID of a request event or
+// of a direct request's membership change; an event never names both),
+// read back with Event.SetInvitation. Rows written when a request event's
+// or such a membership change's request was its Leg read back the same
+// as those written now.
 func legColumn(ev *interaction.Event) string {
-	if ev.Type == interaction.EventRequest {
-		return string(ev.RequestID)
-	}
-	return string(ev.Leg)
+	return string(ev.Invitation())
 }

@@ -239,7 +239,7 @@ func invitationStep(id interaction.ID, ev *interaction.Event) (invitationKey, in
 		}
 		return k, answerTrigger(ev), nil
 	case interaction.EventMembership:
-		if ev.Leg != "" {
+		if ev.Invitation() != "" {
 			return invitationKey{}, "", nil // a leg's or a request's target: followed above
 		}
 		k := invitationKey{interaction: id, agent: ev.Party}
@@ -283,7 +283,7 @@ func (d *Directory) withdrawTrigger(ev *interaction.Event, batch []interaction.E
 	}
 	for i := range batch {
 		b := &batch[i]
-		if b.Type == interaction.EventMembership && b.Leg == "" && b.Trigger == "accept" && b.Party == ev.Actor && b.Party != ev.Party {
+		if b.Type == interaction.EventMembership && b.Invitation() == "" && b.Trigger == "accept" && b.Party == ev.Actor && b.Party != ev.Party {
 			return "rescind"
 		}
 	}

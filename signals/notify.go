@@ -106,7 +106,7 @@ func (t *Tracker) message(s *interaction.State, ev *interaction.Event) {
 		}
 		return
 	}
-	l := s.Leg(ev.Scope.Leg)
+	l := s.Leg(interaction.LegID(ev.Scope.Invitation))
 	if l == nil {
 		return
 	}
@@ -204,7 +204,7 @@ func appendWanted(want []wanted, s *interaction.State) []wanted {
 		}
 		for k := range runs {
 			r := &runs[k]
-			if !r.open || r.leg.ID != m.Scope.Leg {
+			if !r.open || interaction.InvitationID(r.leg.ID) != m.Scope.Invitation {
 				continue
 			}
 			switch r.from {

@@ -43,13 +43,18 @@ func fullEvent(t *testing.T, id interaction.ID, version uint64, n int) interacti
 	}
 	ev.Interaction, ev.Version, ev.Position = id, version, 0
 	ev.Time = baseTime.Add(time.Duration(n) * time.Nanosecond)
-	ev.Scope.Leg = "scope-leg" // differs from ev.Leg: both must survive
-	// An event names a leg or, a request event only, a request (a store
-	// may keep them in one place): every other event is a leg event here,
-	// with no request.
-	if n%2 == 0 {
+	ev.Scope.Invitation = "scope-leg" // differs from ev.Leg: both must survive
+	// An event names a leg or, a request event or a direct request's
+	// agent's membership change only, a request (a store may keep them in
+	// one place, Event.Invitation): here a request event, a leg event with
+	// no request, or such a membership change (an owner's, in a scope of
+	// kind ScopeLeg).
+	switch {
+	case n%3 == 0:
+		ev.Type, ev.Role, ev.Scope.Kind, ev.Leg = interaction.EventMembership, interaction.RoleOwner, interaction.ScopeLeg, ""
+	case n%2 == 0:
 		ev.Type, ev.Leg = interaction.EventRequest, ""
-	} else {
+	default:
 		ev.Type, ev.RequestID = interaction.EventLeg, ""
 	}
 	// A long text of multi-byte runes, with the NUL and other control

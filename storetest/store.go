@@ -27,6 +27,7 @@ func TestStore(t *testing.T, newStore NewStore) {
 	}{
 		{"LoadOfUnknownInteractionIsEmpty", testLoadUnknown},
 		{"RX5RoundTripKeepsEveryField", testRoundTrip},
+		{"RX5RequestMembershipWithItsRequestInLegLoadsAsWrittenNow", testOldRequestMembership},
 		{"AppendSetsGrowingPositions", testPositions},
 		{"WrongExpectedVersionConflictsAndWritesNothing", testExpectedVersion},
 		{"EventsOutOfSequenceAreBadInput", testOutOfSequence},
@@ -87,6 +88,29 @@ func testRoundTrip(t *testing.T, st interaction.Store) {
 		require.NoError(t, err)
 		requireSameEvents(t, want, all, "ReadAll")
 	}
+}
+
+// R-X5: a direct request's agent's membership change names the request in
+// RequestID; one appended with it in Leg, as it was written before, loads
+// as written now (Event.SetInvitation), so a stream stored then still
+// passes State.Apply. Every other event comes back as it was.
+func testOldRequestMembership(t *testing.T, st interaction.Store) {
+	at := baseTime
+	old := []interaction.Event{
+		{Interaction: "chat-1", Version: 1, Time: at, Actor: "agent1", Type: interaction.EventMembership, Scope: interaction.RequestScope("R1"),
+			Party: "agent2", Role: interaction.RoleOwner, From: "none", To: "invited", Trigger: "invite", Leg: "R1"},
+		{Interaction: "chat-1", Version: 2, Time: at, Actor: "agent2", Type: interaction.EventMembership, Scope: interaction.RequestScope("R1"),
+			Party: "agent2", Role: interaction.RoleMember, From: "invited", To: "declined", Trigger: "decline", Leg: "R1"},
+		{Interaction: "chat-1", Version: 3, Time: at, Actor: "agent1", Type: interaction.EventMembership, Scope: interaction.LegScope("L1"),
+			Party: "agent3", Role: interaction.RoleConsultant, From: "none", To: "invited", Trigger: "invite", Leg: "L1"},
+	}
+	require.NoError(t, st.Append(ctx, "chat-1", 0, old))
+	want := append([]interaction.Event(nil), old...)
+	want[0].Leg, want[0].RequestID = "", "R1"
+	want[1].Leg, want[1].RequestID = "", "R1"
+	loaded, err := st.Load(ctx, "chat-1")
+	require.NoError(t, err)
+	requireSameEvents(t, want, loaded, "Load")
 }
 
 func testPositions(t *testing.T, st interaction.Store) {

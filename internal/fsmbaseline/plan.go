@@ -57,7 +57,7 @@ func FromEvents(events []interaction.Event) Plan {
 		case interaction.EventLeg:
 			add("leg "+string(ev.Leg), &interaction.LegMachine.Chart, ev.From, ev.Trigger)
 		case interaction.EventRequest:
-			add("request "+string(ev.Leg), &interaction.RequestMachine.Chart, ev.From, ev.Trigger)
+			add("request "+string(ev.RequestID), &interaction.RequestMachine.Chart, ev.From, ev.Trigger)
 		}
 		if ev.Type == interaction.EventMembership || ev.Type == interaction.EventRole {
 			role[ev.Party] = ev.Role

@@ -164,18 +164,15 @@ func (d *Decision) guardRefusal(g Guard, in GuardInput) error {
 // command (Asked.Via for a conference); the State, the time and the actor
 // are filled in.
 func (d *Decision) CheckFirst(t Table, from string, trigger Trigger, in GuardInput) error {
-	m := t.chart()
-	var first []Guard
-	for _, g := range m.guards[edge{from, trigger}] {
-		if g.First {
-			first = append(first, g)
+	filled := false
+	for _, g := range t.chart().guards[edge{from, trigger}] {
+		if !g.First {
+			continue
 		}
-	}
-	if len(first) == 0 {
-		return nil
-	}
-	d.completeInput(&in)
-	for _, g := range first {
+		if !filled {
+			d.completeInput(&in)
+			filled = true
+		}
 		if !g.Holds(in) {
 			return d.guardRefusal(g, in)
 		}

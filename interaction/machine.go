@@ -216,8 +216,10 @@ func (m *Chart) step(from string, trigger Trigger) (string, error) {
 	f := m.pool.Get().(*fsm.FSM)
 	f.SetState(from)
 	err := f.Event(context.Background(), string(trigger))
-	var stays fsm.NoTransitionError
-	if errors.As(err, &stays) {
+	// A type assertion, not errors.As: looplab/fsm returns the value
+	// itself, and errors.As would move a NoTransitionError to the heap on
+	// every step.
+	if _, stays := err.(fsm.NoTransitionError); stays {
 		// A declared transition back to the same state (a supervisor
 		// switching mode): looplab/fsm reports it as no transition.
 		m.pool.Put(f)

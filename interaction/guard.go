@@ -242,8 +242,6 @@ var joinsRoute = []Guard{
 		}},
 }
 
-// due: an invitation times out at its deadline, not before: time is an
-// input, and the aggregate decides on it (R-X1).
 // entersItself: a party comes into a chat without an invitation only by
 // its own command: a contact opens its own chat, a supervisor enters to
 // watch (R-X6, R-X7). A log's "enter" must be its party's own as well
@@ -259,6 +257,8 @@ var transcribed = Guard{Name: "the consultation has a transcript", Rule: "R-C10"
 	Holds:  func(in GuardInput) bool { return in.Leg != nil && in.Leg.Medium != MediumVoice },
 }
 
+// due: an invitation times out at its deadline, not before: time is an
+// input, and the aggregate decides on it (R-X1).
 var due = Guard{Name: "the deadline has passed", Rule: "R-X1", Kind: ErrInvalidTransition,
 	Holds: func(in GuardInput) bool {
 		at := in.deadline()

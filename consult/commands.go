@@ -26,7 +26,8 @@ type (
 //     (Decision.ActingParty), so a command by an unknown party, or by
 //     nobody, is bad input whatever else is wrong with it, as in package
 //     interaction. The commands only System gives (TimeOut, TimeOutRequest,
-//     Reroute) check for System instead;
+//     Reroute) check the table's firers instead (systemOnly;
+//     Decision.CheckFirers on RouteMachine's offer_on for Reroute);
 //  3. the leg or request exists and the actor's view shows it, else
 //     ErrNotFound, the same for both (legOf), and a new one's ID is free
 //     (ErrConflict);
@@ -119,6 +120,9 @@ func inviteLeg(d *interaction.Decision, owner PartyID, o Offer, t interaction.Ta
 	if err := d.Leg(leg, "invite", interaction.Event{Actor: owner, Party: o.Agent, Target: t, Medium: m, Route: route, Deadline: deadline(d, timeout)}); err != nil {
 		return err
 	}
+	if err := d.FireRoute(route, interaction.TriggerOffer, o.ID); err != nil {
+		return err
+	}
 	return d.Membership(o.Agent, "invite", interaction.RoleConsultant, interaction.LegScope(leg))
 }
 
@@ -139,24 +143,6 @@ func routeOf(d *interaction.Decision, route RouteID, offer InvitationID, t inter
 		return "", nil
 	}
 	return RouteID(offer), nil
-}
-
-// takenByAnother refuses the accept of an offer that was rescinded because
-// another offer of its routed invitation was accepted first (R-X1): the
-// second accept is an invalid transition, whichever instance decides it.
-// It is no guard of the table's accept: the offer is cancelled, so the
-// state refuses the accept already; this says why, before the rivals are
-// rescinded. It says so to the agent offered it only: anyone else is
-// refused by the table as the accept fires, and learns nothing of the
-// route (a supervisor may be shown the offer, R-X6).
-func takenByAnother(d *interaction.Decision, route RouteID, inv InvitationID, invitee PartyID) error {
-	if d.Actor != invitee {
-		return nil
-	}
-	if r := d.State().Route(route); r != nil && r.Taken != "" && r.Taken != inv {
-		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "another agent accepted this invitation first")
-	}
-	return nil
 }
 
 // rescindRivals withdraws, as routing (System), every other offer of
@@ -200,7 +186,9 @@ func (c Accept) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := takenByAnother(d, l.Route, InvitationID(l.ID), l.Invitee); err != nil {
+	// The agent offered a routed invitation learns if another accepted it
+	// first (RouteMachine's accept), before its cancelled leg refuses.
+	if err := d.AcceptRoute(InvitationID(l.ID)); err != nil {
 		return err
 	}
 	if l.State == interaction.LegInviting {
@@ -475,6 +463,9 @@ func askRequest(d *interaction.Decision, owner PartyID, o Offer, kind interactio
 		Deadline: deadline(d, timeout)}, interaction.RequestScope(req)); err != nil {
 		return err
 	}
+	if err := d.FireRoute(route, interaction.TriggerOffer, o.ID); err != nil {
+		return err
+	}
 	return d.Membership(o.Agent, "invite", role, interaction.RequestScope(req))
 }
 
@@ -491,7 +482,7 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := takenByAnother(d, r.Route, InvitationID(r.ID), r.Invitee); err != nil {
+	if err := d.AcceptRoute(InvitationID(r.ID)); err != nil { // as in Accept
 		return err
 	}
 	if r.State == interaction.RequestPending {

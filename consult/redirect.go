@@ -169,8 +169,10 @@ func (c Reroute) Decide(d *interaction.Decision) error {
 	if err := checkTimeout(d, c.Timeout); err != nil {
 		return err
 	}
-	if d.Actor != interaction.System {
-		return d.Refuse(interaction.ErrNotPermitted, "R-X1", "only routing (System) offers an invitation on")
+	// Only routing offers an invitation on: the table's firers refuse
+	// anyone else before the invitation is looked up (R-X6).
+	if err := d.CheckFirers(interaction.RouteMachine, interaction.TriggerOfferOn, "", ""); err != nil {
+		return err
 	}
 	s := d.State()
 	var route RouteID
@@ -252,6 +254,9 @@ func (c Reroute) offerOn(d *interaction.Decision, route RouteID) error {
 	}
 	if len(c.Next) == 0 {
 		return d.Refuse(interaction.ErrConflict, "R-X1", "the last offer of the invitation is over: offer it on, or say that nobody is left")
+	}
+	if err := d.FireRoute(rt.ID, interaction.TriggerOfferOn, ""); err != nil {
+		return err
 	}
 	for _, o := range c.Next {
 		if s := d.State(); s.Leg(LegID(o.ID)) != nil || s.Request(RequestID(o.ID)) != nil {

@@ -389,3 +389,27 @@ func chatWaiting(tail string) Guard {
 		Holds:   func(in GuardInput) bool { return in.State.Status == StatusWaiting },
 		Explain: func(in GuardInput) string { return "chat is " + string(in.State.Status) + tail }}
 }
+
+// acceptedFirst: the offer accepted is the one that took its routed
+// invitation, if one did: the first accept wins, and the agent of an
+// offer rescinded because another was accepted first is told so (R-X1),
+// before its offer's own machine would refuse it as cancelled. The offer
+// is the guard input's leg or request (Decision.FireRoute).
+var acceptedFirst = Guard{Name: "no other offer was accepted first", Rule: "R-X1", Kind: ErrInvalidTransition,
+	Detail: "another agent accepted this invitation first",
+	Holds: func(in GuardInput) bool {
+		inv := in.offer()
+		r := in.State.RouteOf(inv)
+		return r == nil || r.Taken == "" || r.Taken == inv
+	}}
+
+// offer is the leg or request a transition is of, as an invitation.
+func (in GuardInput) offer() InvitationID {
+	switch {
+	case in.Leg != nil:
+		return InvitationID(in.Leg.ID)
+	case in.Request != nil:
+		return InvitationID(in.Request.ID)
+	}
+	return ""
+}

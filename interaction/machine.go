@@ -41,6 +41,8 @@ const (
 	TriggerOffer      Trigger = "offer"     // routing invitation, chat offer: offered to one agent
 	TriggerRescind    Trigger = "rescind"   // routing invitation: withdrawn by routing
 	TriggerWrite      Trigger = "write"     // consultation message: one of its agents writes in it (R-C5)
+	TriggerOfferOn    Trigger = "offer_on"  // routed invitation: routing offers it to the next agents (R-X1)
+	TriggerLapse      Trigger = "lapse"     // routed invitation: its last offer out ended unanswered (R-X1)
 )
 
 // Transition is one line of a machine's table: the trigger, the states it

@@ -212,7 +212,58 @@ var RequestMachine = NewMachine("request", RequestNone, []Transition[RequestStat
 	{On: TriggerCancel, From: []RequestState{RequestPending}, To: RequestCancelled, By: ByOwner | BySystem | ByCascade, Rule: "R-X2"},
 })
 
+// RouteState is a state of the routed invitation machine: where one
+// invitation aimed at a group, a skill or a queue stands (R-X1). Nothing
+// records it: it is read from the offers of the route (RouteStateOf), the
+// legs or requests whose first event names it.
+type RouteState string
+
+// Routed invitation states.
+const (
+	RouteNone       RouteState = "none"       // not begun: no offer made yet
+	RouteOut        RouteState = "out"        // an offer is pending, none was taken
+	RouteUnanswered RouteState = "unanswered" // no offer is pending and none was taken: each declined, timed out, or was rescinded or cancelled
+	RouteTaken      RouteState = "taken"      // an offer was accepted: the invitation is over
+)
+
+// RouteMachine is the life of one routed invitation (R-X1), and who fires
+// each transition: the owner who asks, or routing (the system) in its
+// name, makes the first offers, several at once for a fan-out, and more
+// while some are out; only routing offers an invitation on once every
+// offer so far ended unanswered; the agent offered (the target of that
+// offer) accepts it, and the first accept takes the invitation: an accept
+// after another offer was taken is refused by the guard "no other offer
+// was accepted first", which tells the agent so. Like the chat offer
+// machine it is never recorded: Decision.FireRoute checks the table and
+// the commands record the offers' own leg or request events; its lapse
+// is what those machines do to the last offer out (a decline, a time-out,
+// a rescind, a cancel, the session ending), which the route reads as
+// unanswered. The offer's own conditions (the owner of the active chat,
+// another agent not in the chat nor tried, the route of the same
+// invitation and not taken) are the guards of the leg's invite and the
+// request's request, which every offer fires first.
+var RouteMachine = NewMachine("routed invitation", RouteNone, []Transition[RouteState]{
+	{On: TriggerOffer, From: []RouteState{RouteNone, RouteOut, RouteUnanswered}, To: RouteOut, By: ByOwner | BySystem, Rule: "R-X1"},
+	{On: TriggerLapse, From: []RouteState{RouteOut}, To: RouteUnanswered, By: ByOwner | ByTarget | BySystem | ByCascade, Rule: "R-X1"},
+	{On: TriggerOfferOn, From: []RouteState{RouteUnanswered}, To: RouteOut, By: BySystem, Rule: "R-X1"},
+	{On: TriggerAccept, From: []RouteState{RouteOut}, To: RouteTaken, By: ByTarget, Rule: "R-X1"},
+	{On: TriggerAccept, From: []RouteState{RouteTaken}, To: RouteTaken, By: ByTarget, Rule: "R-X1", Guards: []Guard{acceptedFirst}},
+})
+
+// RouteStateOf is the state of the routed invitation r (nil: not begun).
+func RouteStateOf(r *Route) RouteState {
+	switch {
+	case r == nil || len(r.Offers) == 0:
+		return RouteNone
+	case r.Taken != "":
+		return RouteTaken
+	case len(r.Out) > 0:
+		return RouteOut
+	}
+	return RouteUnanswered
+}
+
 // Machines lists every machine's chart, for docs and checkers.
 func Machines() []*Chart {
-	return []*Chart{&InteractionMachine.Chart, &MembershipMachine.Chart, &OfferMachine.Chart, &RoleMachine.Chart, &LegMachine.Chart, &LegMessageMachine.Chart, &RequestMachine.Chart}
+	return []*Chart{&InteractionMachine.Chart, &MembershipMachine.Chart, &OfferMachine.Chart, &RoleMachine.Chart, &LegMachine.Chart, &LegMessageMachine.Chart, &RequestMachine.Chart, &RouteMachine.Chart}
 }

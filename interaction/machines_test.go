@@ -23,7 +23,7 @@ func renderDiagrams() string {
 	return machinedoc.Document("State machines",
 		"Generated from the tables in `interaction/machines.go` by `go test ./interaction -run TestDiagramsMatchDocs -update`;\n"+
 			"that test fails when this file and the code disagree.\n\n"+
-			"Each transition of the leg, request and chat offer machines names who may fire it by a command on\n"+
+			"Each transition of the leg, request, chat offer and routed invitation machines names who may fire it by a command on\n"+
 			"that leg, request or offer (`Transition.By`): the `owner` who made it, its `target` (the agent invited\n"+
 			"or asked, or offered the chat), the `system` (the clock at the deadline, routing); `cascade` marks one\n"+
 			"that is also part of another change (the session ending, R-C7; a party leaving). The contact never\n"+
@@ -31,7 +31,10 @@ func renderDiagrams() string {
 			"The chat offer machine's state is recorded nowhere: it is read from the agent's role and membership\n"+
 			"(invited as the owner: `pending`), and `Assign`, `Join`, `Decline` and `Withdraw` record each of its\n"+
 			"transitions as the membership change it stands for; the offers an agent's joining or the session's\n"+
-			"end withdraws go by the membership machine alone.\n\n"+
+			"end withdraws go by the membership machine alone. Nor is the routed invitation machine's (R-X1): it is\n"+
+			"read from the route's offers (`RouteStateOf`: none, an offer `out`, every offer `unanswered`, one\n"+
+			"`taken`); the commands fire it to check the table (`Decision.FireRoute`, `AcceptRoute`) and record the\n"+
+			"offers' leg and request events, and its `lapse` is what those machines do to the last offer out.\n\n"+
 			"A transition's guards (`Transition.Guards`) are its side conditions, each with its rule and the kind of\n"+
 			"the refusal when it does not hold; the diagram counts them and the table under it lists them in the\n"+
 			"order they are checked. Every command fires a transition through the `Decision`, which checks, in\n"+

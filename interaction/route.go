@@ -1,5 +1,7 @@
 package interaction
 
+import "slices"
+
 // Routed invitations (R-X1).
 //
 // An invitation aimed at a group, a skill or a queue is offered to one
@@ -119,4 +121,79 @@ func legTaken(st LegState) bool {
 		return true
 	}
 	return false
+}
+
+// without is r as it stood before offer inv was made: the state an offer
+// leaves from, once its leg or request is written.
+func (r *Route) without(inv InvitationID) *Route {
+	cp := Route{ID: r.ID, Owner: r.Owner, Target: r.Target, Medium: r.Medium, RequestKind: r.RequestKind}
+	for i, id := range r.Offers {
+		if id != inv {
+			cp.add(id, r.Tried[i], slices.Contains(r.Out, id), r.Taken == id)
+		}
+	}
+	return &cp
+}
+
+// CheckFirers refuses an actor that the table does not let fire trigger
+// by a command, as firing it would (ErrNotPermitted with the table's
+// rule), before the command looks up what it names: owner and target are
+// the leg's, request's or offer's when the command knows them, "" when it
+// has looked nothing up yet, so that only System is anything to it and
+// anyone else learns nothing of what the interaction holds (R-X6).
+func (d *Decision) CheckFirers(t Table, trigger Trigger, owner, target PartyID) error {
+	return d.checkFirers(t.chart(), trigger, FirerOf(d.Actor, owner, target), false)
+}
+
+// FireRoute fires the routed invitation machine (RouteMachine) on route,
+// by the actor: TriggerOffer for offer inv, once its leg or request is
+// written (the transition leaves from the state the route stood in
+// without it), or TriggerOfferOn before the next offers are made. It
+// records nothing: the offers' own events are the record. A route that
+// does not exist (an invitation to a named agent) fires nothing.
+func (d *Decision) FireRoute(route RouteID, trigger Trigger, inv InvitationID) error {
+	r := d.State().Route(route)
+	if r == nil {
+		return nil
+	}
+	from := RouteStateOf(r)
+	if trigger == TriggerOffer {
+		from = RouteStateOf(r.without(inv))
+	}
+	_, err := d.fire(&RouteMachine.Chart, string(from), trigger, FirerOf(d.Actor, r.Owner, ""), false, GuardInput{})
+	return err
+}
+
+// AcceptRoute fires the routed invitation machine's accept for offer inv
+// (a leg or a request), before the offer's own accept fires: so the agent
+// offered it, the accept's only firer, is told when another offer was
+// accepted first (the guard "no other offer was accepted first"), where
+// its own machine would only say that the offer is cancelled. Anyone else
+// fires nothing here, is refused by the offer's own machine as before,
+// and learns nothing of the route (a supervisor may be shown the offer,
+// R-X6). Nor does an offer that is not routed, or one whose route has no
+// accept from where it stands (unanswered: no offer is out, so the
+// offer's own machine refuses the accept, saying why). It records
+// nothing.
+func (d *Decision) AcceptRoute(inv InvitationID) error {
+	m := &RouteMachine.Chart
+	s := d.State()
+	var in GuardInput
+	var route RouteID
+	var owner, target PartyID
+	if l := s.Leg(LegID(inv)); l != nil {
+		in.Leg, route, owner, target = l, l.Route, l.Owner, l.Invitee
+	} else if q := s.Request(RequestID(inv)); q != nil {
+		in.Request, route, owner, target = q, q.Route, q.Owner, q.Invitee
+	}
+	by := FirerOf(d.Actor, owner, target)
+	if !m.MayFire(TriggerAccept, by) {
+		return nil
+	}
+	from := string(RouteStateOf(s.Route(route)))
+	if !m.Can(from, TriggerAccept) {
+		return nil
+	}
+	_, err := d.fire(m, from, TriggerAccept, by, false, in)
+	return err
 }

@@ -49,8 +49,8 @@ const (
 // leaves from, the state it leads to, and everything else that makes it
 // legal, so that a reader finds a transition's whole rule on one line and
 // a command cannot forget part of it: who may fire it (By, for the leg,
-// request and chat offer machines, whose transitions commands fire on a
-// leg, a request or one agent's offer), the SPEC.md rule, and its guards. Firing through the Decision
+// request, chat offer and routed invitation machines, whose transitions
+// commands fire on a leg, a request, one agent's offer or a route), the SPEC.md rule, and its guards. Firing through the Decision
 // checks them in that order: the state, the firers, each guard.
 type Transition[S ~string] struct {
 	On     Trigger
@@ -293,8 +293,8 @@ func (m *Chart) Terminal() []string {
 	return out
 }
 
-// Firers says who may fire a transition of the leg, request or chat offer
-// machine (R-X6): the owner who made the leg or request, its target (the
+// Firers says who may fire a transition of the leg, request, chat offer
+// or routed invitation machine (R-X6): the owner who made the leg or request, its target (the
 // agent invited or asked, or offered the chat), the system (the clock,
 // routing, which also makes every chat offer). The contact is never one of
 // them. A transition marked ByCascade is also fired as part of

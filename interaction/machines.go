@@ -1,15 +1,18 @@
 package interaction
 
-// The six machines of the domain live here, in one file, because they all
+// The machines of the domain live here, in one file, because they all
 // change one aggregate: a consultation leg and a transfer or conference
 // request belong to their interaction (R-H1), and ending the contact session
 // must end its legs in the same write (R-C7). Package consult's commands
 // start, answer and turn legs and requests; this package fires them too
 // where the system or a cascade does (a deadline, the session ending, a
 // party leaving), and drives the interaction, membership, role and chat
-// offer machines. The chat offer machine is the one whose state is not
-// recorded: it is read from the party's role and membership (offerOf), and
-// its transitions are recorded as the membership changes they make.
+// offer machines. The chat offer and routed invitation machines are the
+// ones whose state is not recorded: a chat offer's is read from the
+// party's role and membership (offerOf), and its transitions are recorded
+// as the membership changes they make; a routed invitation's is read from
+// its offers (RouteStateOf), and its transitions are checked, not
+// recorded, as its offers' legs and requests are written.
 
 // Status is a state of the interaction machine.
 type Status string

@@ -616,7 +616,7 @@ func systemOnly(d *interaction.Decision, m *interaction.Chart, trigger interacti
 		return nil
 	}
 	p, _ := m.Firers(trigger)
-	return d.Refuse(interaction.ErrNotPermitted, p.Rule, "only the system may "+string(trigger)+" a "+m.Name)
+	return d.Refuse(interaction.ErrNotPermitted, p.Rule, "only the system may "+trigger.Words()+" a "+m.Name)
 }
 
 // partyLeg is how a command by a party on a consultation leg starts: the

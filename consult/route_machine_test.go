@@ -52,9 +52,9 @@ func TestRX1RoutedInvitationRefusalsComeFromTheRouteMachine(t *testing.T) {
 		// Refused from the table's firers before the invitation is looked
 		// up: one that exists and one that does not read the same.
 		{"the owner offering on", "agent1", consult.Reroute{Invitation: "l2", Reason: consult.RerouteTimedOut},
-			interaction.ErrNotPermitted, offerOn.Rule, "", "only the system may offer_on a routed invitation"},
+			interaction.ErrNotPermitted, offerOn.Rule, "", "only the system may offer on a routed invitation"},
 		{"an agent offering on an unknown invitation", "agent3", consult.Reroute{Invitation: "nope", Reason: consult.RerouteTimedOut},
-			interaction.ErrNotPermitted, offerOn.Rule, "", "only the system may offer_on a routed invitation"},
+			interaction.ErrNotPermitted, offerOn.Rule, "", "only the system may offer on a routed invitation"},
 		// The agent of the rescinded offer is told by the guard.
 		{"the second accept", "agent2", consult.Accept{Leg: "l2"}, first.Kind, first.Rule, first.Name, first.Detail},
 		{"the second accept, as an offer", "agent2", consult.AcceptOffer{Invitation: "l2"}, first.Kind, first.Rule, first.Name, first.Detail},

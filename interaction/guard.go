@@ -129,7 +129,7 @@ func (d *Decision) checkFirers(m *Chart, trigger Trigger, by Firers, cascade boo
 	}
 	p := m.firers[trigger]
 	if !(cascade && p.By&ByCascade != 0) && !m.MayFire(trigger, by) {
-		return d.Refuse(ErrNotPermitted, p.Rule, "only "+p.By.words()+" may "+string(trigger)+" a "+m.Name)
+		return d.Refuse(ErrNotPermitted, p.Rule, "only "+p.By.words()+" may "+trigger.Words()+" a "+m.Name)
 	}
 	return nil
 }

@@ -45,6 +45,9 @@ const (
 	TriggerLapse      Trigger = "lapse"     // routed invitation: its last offer out ended unanswered (R-X1)
 )
 
+// Words is the trigger as a refusal words it: "time out", "offer on".
+func (t Trigger) Words() string { return strings.ReplaceAll(string(t), "_", " ") }
+
 // Transition is one line of a machine's table: the trigger, the states it
 // leaves from, the state it leads to, and everything else that makes it
 // legal, so that a reader finds a transition's whole rule on one line and

@@ -26,8 +26,9 @@ type (
 //     (Decision.ActingParty), so a command by an unknown party, or by
 //     nobody, is bad input whatever else is wrong with it, as in package
 //     interaction. The commands only System gives (TimeOut, TimeOutRequest,
-//     Reroute) check the table's firers instead (systemOnly;
-//     Decision.CheckFirers on RouteMachine's offer_on for Reroute);
+//     Reroute) check the table's firers instead, before any lookup
+//     (Decision.CheckFirers: the leg's or request's time_out, and
+//     RouteMachine's offer_on for Reroute);
 //  3. the leg or request exists and the actor's view shows it, else
 //     ErrNotFound, the same for both (legOf), and a new one's ID is free
 //     (ErrConflict);
@@ -267,7 +268,7 @@ func (c TimeOut) Decide(d *interaction.Decision) error {
 	if err := d.CheckID("leg", string(c.Leg)); err != nil {
 		return err
 	}
-	if err := systemOnly(d, &interaction.LegMachine.Chart, interaction.TriggerTimeOut); err != nil {
+	if err := d.CheckFirers(interaction.LegMachine, interaction.TriggerTimeOut, "", ""); err != nil {
 		return err
 	}
 	l, err := legOf(d, c.Leg)
@@ -542,7 +543,7 @@ func (c TimeOutRequest) Decide(d *interaction.Decision) error {
 	if err := d.CheckID("request", string(c.Request)); err != nil {
 		return err
 	}
-	if err := systemOnly(d, &interaction.RequestMachine.Chart, interaction.TriggerTimeOut); err != nil {
+	if err := d.CheckFirers(interaction.RequestMachine, interaction.TriggerTimeOut, "", ""); err != nil {
 		return err
 	}
 	r, err := requestOf(d, c.Request)
@@ -604,19 +605,6 @@ func (c Remove) Decide(d *interaction.Decision) error {
 	}
 	d.NoticeOf(interaction.Notice{Code: interaction.NoticeRemoved, Parties: []PartyID{c.Member}}, interaction.Everyone)
 	return d.Depart(c.Member, "remove")
-}
-
-// systemOnly is step 2 of the order of checks for a command that only
-// System gives: anyone else is refused before the leg or request is
-// looked up, so that the refusal tells a stranger nothing of what the
-// interaction holds. Who may fire it is the table's (and is checked again
-// when it fires).
-func systemOnly(d *interaction.Decision, m *interaction.Chart, trigger interaction.Trigger) error {
-	if d.Actor == interaction.System {
-		return nil
-	}
-	p, _ := m.Firers(trigger)
-	return d.Refuse(interaction.ErrNotPermitted, p.Rule, "only the system may "+trigger.Words()+" a "+m.Name)
 }
 
 // partyLeg is how a command by a party on a consultation leg starts: the

@@ -24,6 +24,19 @@ func guardNamed(t *testing.T, m *interaction.Chart, from string, trigger interac
 	return interaction.Guard{}
 }
 
+// assertRefusal checks that err is the refusal of kind, rule and guard
+// ("" for a refusal no guard made) the table declares.
+func assertRefusal(t *testing.T, err error, kind error, rule, guard, name string) {
+	t.Helper()
+	require.Error(t, err, name)
+	assert.ErrorIs(t, err, kind, name)
+	var e *interaction.Error
+	if assert.True(t, errors.As(err, &e), name) {
+		assert.Equal(t, rule, e.Rule, "%s: the rule", name)
+		assert.Equal(t, guard, e.Guard, "%s: the guard", name)
+	}
+}
+
 // R-C1, R-X3, R-F1, R-F4, R-X4, R-X1, R-C8: a command that breaks a
 // transition's guard is refused with the kind and rule the table declares
 // for it, and writes nothing.
@@ -78,13 +91,7 @@ func TestRX6GuardsInTheTablesDecideRefusals(t *testing.T) {
 		require.NoError(t, err)
 		before := d.state().Version
 		_, err = d.chats.Do(ctx, d.id, c.actor, c.cmd(leg1, leg3))
-		require.Error(t, err, c.name)
-		assert.ErrorIs(t, err, c.guard.Kind, c.name)
-		var e *interaction.Error
-		if assert.True(t, errors.As(err, &e), c.name) {
-			assert.Equal(t, c.guard.Rule, e.Rule, "%s: the guard's rule", c.name)
-			assert.Equal(t, c.guard.Name, e.Guard, "%s: the guard named", c.name)
-		}
+		assertRefusal(t, err, c.guard.Kind, c.guard.Rule, c.guard.Name, c.name)
 		assert.Equal(t, before, d.state().Version, "%s: nothing written", c.name)
 	}
 }
@@ -141,13 +148,7 @@ func TestRC5WritingInAConsultationIsDecidedByItsTable(t *testing.T) {
 	for _, c := range cases {
 		before := version()
 		_, err := d.chats.Do(ctx, d.id, c.actor, consult.Say{Leg: c.leg, Text: "psst"})
-		require.Error(t, err, c.name)
-		assert.ErrorIs(t, err, c.kind, c.name)
-		var e *interaction.Error
-		if assert.True(t, errors.As(err, &e), c.name) {
-			assert.Equal(t, c.rule, e.Rule, "%s: rule", c.name)
-			assert.Equal(t, c.guard, e.Guard, "%s: guard", c.name)
-		}
+		assertRefusal(t, err, c.kind, c.rule, c.guard, c.name)
 		assert.Equal(t, before, version(), "%s: nothing written", c.name)
 	}
 	_, err := d.chats.Do(ctx, d.id, "agent2", consult.Say{Leg: "leg-a", Text: "both agents write"})

@@ -257,6 +257,54 @@ var transcribed = Guard{Name: "the consultation has a transcript", Rule: "R-C10"
 	Holds:  func(in GuardInput) bool { return in.Leg != nil && in.Leg.Medium != MediumVoice },
 }
 
+// The guards of ChatMessageMachine: who writes in the chat itself (R-X6,
+// R-X3, R-X7). Each reads the acting party (the guard input's Party) and
+// the chat only, so all are checked first (Decision.WriteInChat).
+var (
+	inChat = Guard{Name: "the party is in the chat", Rule: "R-X6", Kind: ErrNotPermitted, First: true,
+		Detail: "party is not in the chat",
+		Holds:  func(in GuardInput) bool { return in.Party != nil && in.Party.Present() },
+		Explain: func(in GuardInput) string {
+			if in.Party == nil {
+				return "party is not in the chat"
+			}
+			return "party is " + string(in.Party.Membership) + ", not in the chat"
+		}}
+	writesToContact = Guard{Name: "the party is the contact or engaged with it", Rule: "R-X6", Kind: ErrNotPermitted, First: true,
+		Detail: "the party does not write to the contact",
+		Holds: func(in GuardInput) bool {
+			return in.Party != nil && (in.Party.Role == RoleContact || in.Party.Role.Engaged())
+		},
+		Explain: func(in GuardInput) string {
+			if in.Party == nil {
+				return "the party does not write to the contact"
+			}
+			return "a " + in.Party.Role.String() + " does not write to the contact"
+		}}
+	openToWriter = Guard{Name: "the chat is active, or waiting for the contact", Rule: "R-X6", Kind: ErrInvalidTransition, First: true,
+		Holds: func(in GuardInput) bool {
+			s := in.State.Status
+			return s == StatusActive || (s == StatusWaiting && in.Party != nil && in.Party.Role == RoleContact)
+		},
+		Explain: func(in GuardInput) string { return "chat is " + string(in.State.Status) }}
+	chatWriteGuards = []Guard{inChat, writesToContact, openToWriter}
+
+	noteGuards = []Guard{
+		{Name: "the party is an agent in the chat", Rule: "R-X6", Kind: ErrNotPermitted, First: true,
+			Detail: "only an agent in the chat writes notes",
+			Holds:  func(in GuardInput) bool { return in.Party != nil && in.Party.Role != RoleContact && in.Party.Present() }},
+		// A note would show a silent monitor to every agent.
+		{Name: "not a supervisor", Rule: "R-X7", Kind: ErrNotPermitted, First: true,
+			Detail: "a supervisor coaches its agent; it writes no notes",
+			Holds:  func(in GuardInput) bool { return in.Party != nil && in.Party.Role != RoleSupervisor }},
+		// A consultation target talks in its leg; a note would reach every
+		// agent, other legs' targets included.
+		{Name: "not a consultation target", Rule: "R-X3", Kind: ErrNotPermitted, First: true,
+			Detail: "a consultation target writes in its leg, not notes",
+			Holds:  func(in GuardInput) bool { return in.Party != nil && in.Party.Role != RoleConsultant }},
+	}
+)
+
 // due: an invitation times out at its deadline, not before: time is an
 // input, and the aggregate decides on it (R-X1).
 var due = Guard{Name: "the deadline has passed", Rule: "R-X1", Kind: ErrInvalidTransition,

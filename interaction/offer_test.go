@@ -244,7 +244,9 @@ func TestRX1OfferMachineAgreesWithTheMembershipMachine(t *testing.T) {
 // the chat's state: Assign, Join, Decline and Withdraw compare nothing
 // but errors with nil, and never read the actor; who may and when is
 // the chat offer machine's table (the behavioural tests above check the
-// refusals it makes).
+// refusals it makes). So do the chat message commands, Post and Note:
+// theirs is ChatMessageMachine's (consult's
+// TestRX6WritingInTheChatIsDecidedByItsTable checks its refusals).
 func TestRX6ChatOfferCommandsLeaveTheChecksToTheTable(t *testing.T) {
 	fset := token.NewFileSet()
 	file, err := parser.ParseFile(fset, "commands.go", nil, 0)
@@ -261,7 +263,7 @@ func TestRX6ChatOfferCommandsLeaveTheChecksToTheTable(t *testing.T) {
 		}
 		name := recv.(*ast.Ident).Name
 		switch name {
-		case "Assign", "Join", "Decline", "Withdraw":
+		case "Assign", "Join", "Decline", "Withdraw", "Post", "Note":
 		default:
 			continue
 		}
@@ -284,7 +286,7 @@ func TestRX6ChatOfferCommandsLeaveTheChecksToTheTable(t *testing.T) {
 			return true
 		})
 	}
-	assert.Len(t, seen, 4, "the four chat offer commands are in commands.go: %v", seen)
+	assert.Len(t, seen, 6, "the four chat offer commands and the two chat message commands are in commands.go: %v", seen)
 }
 
 func comparison(n *ast.BinaryExpr) string {

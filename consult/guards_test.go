@@ -226,3 +226,43 @@ func TestRX6WritingInTheChatIsDecidedByItsTable(t *testing.T) {
 	})
 	d.do("agent1", interaction.Note{Text: "wrapping up"})
 }
+
+// refusedAsDeclared runs cmd as actor and checks it is refused with the
+// kind, rule and guard of g, in the words detail, writing nothing.
+func refusedAsDeclared(t *testing.T, d *extrasDesk, name string, actor interaction.PartyID, cmd interaction.Command, g interaction.Guard, detail string) {
+	t.Helper()
+	st, err := d.chats.State(ctx, d.id)
+	require.NoError(t, err)
+	_, err = d.chats.Do(ctx, d.id, actor, cmd)
+	require.Error(t, err, name)
+	assert.ErrorIs(t, err, g.Kind, name)
+	var e *interaction.Error
+	if assert.True(t, errors.As(err, &e), name) {
+		assert.Equal(t, g.Rule, e.Rule, "%s: rule", name)
+		assert.Equal(t, g.Name, e.Guard, "%s: guard", name)
+		assert.Equal(t, detail, e.Detail, "%s: detail", name)
+	}
+	after, err := d.chats.State(ctx, d.id)
+	require.NoError(t, err)
+	assert.Equal(t, st.Version, after.Version, "%s: nothing written", name)
+}
+
+// R-X6: a party leaves, or ends its session, only while it is in the
+// chat: the membership machine's guard on leaving, which Leave and
+// EndSession check first, refuses a party already out with the kind, rule
+// and guard the table declares, saying where it stands.
+func TestRX6LeavingIsForAPartyInTheChat(t *testing.T) {
+	m := &interaction.MembershipMachine.Chart
+	stillIn := guardNamed(t, m, string(interaction.MemberJoined), interaction.TriggerLeave, "the party is still in the chat")
+	d := newExtrasDesk(t)
+	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Agent: "agent2"})
+	d.do("agent2", consult.Accept{Leg: "leg-a"})
+	d.do("agent2", consult.EndConsultation{Leg: "leg-a"})
+	refusedAsDeclared(t, d, "a consultation target that left leaves", "agent2", interaction.Leave{}, stillIn, "party is left")
+	refusedAsDeclared(t, d, "a consultation target that left ends", "agent2", interaction.EndSession{}, stillIn, "party is left")
+	d.do("contact", interaction.Leave{})
+	refusedAsDeclared(t, d, "the contact that left leaves", "contact", interaction.Leave{}, stillIn, "party is left")
+	refusedAsDeclared(t, d, "the contact that left ends", "contact", interaction.EndSession{}, stillIn, "party is left")
+	d.do("agent1", interaction.Leave{}) // the last engaged agent, wrapping up, may go
+	refusedAsDeclared(t, d, "an agent that left leaves", "agent1", interaction.Leave{}, stillIn, "party is left")
+}

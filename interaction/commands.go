@@ -152,7 +152,10 @@ func (c Note) Decide(d *Decision) error {
 
 // Leave: the acting party leaves the chat. For the contact that ends the
 // session. An engaged agent who leaves hands the chat to the earliest other
-// engaged agent (R-F6); when none is left the session ends.
+// engaged agent (R-F6); when none is left the session ends. A party
+// already out is refused by the membership machine's guard on leaving
+// ("the party is still in the chat"), checked first: the command only
+// chooses what to fire.
 type Leave struct{}
 
 func (Leave) Decide(d *Decision) error {
@@ -161,8 +164,8 @@ func (Leave) Decide(d *Decision) error {
 	if err != nil {
 		return err
 	}
-	if !p.Present() {
-		return d.Refuse(ErrInvalidTransition, "", "party is "+string(p.Membership))
+	if err := d.CheckFirst(MembershipMachine, string(MemberJoined), TriggerLeave, GuardInput{Party: p, Member: p.ID}); err != nil {
+		return err
 	}
 	if p.Role == RoleContact {
 		return d.endSession()
@@ -182,8 +185,8 @@ func (EndSession) Decide(d *Decision) error {
 	if err != nil {
 		return err
 	}
-	if !p.Present() {
-		return d.Refuse(ErrInvalidTransition, "", "party is "+string(p.Membership))
+	if err := d.CheckFirst(MembershipMachine, string(MemberJoined), TriggerLeave, GuardInput{Party: p, Member: p.ID}); err != nil {
+		return err
 	}
 	switch {
 	case p.Role == RoleContact:

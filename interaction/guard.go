@@ -251,6 +251,22 @@ var entersItself = Guard{Name: "the party enters itself", Rule: "R-X6", Kind: Er
 	Holds:  func(in GuardInput) bool { return in.Member != "" && in.Member == in.Actor },
 }
 
+// stillIn: a party leaves, or ends its session, only while it is in the
+// chat (R-X6). Leaving is declared from joined only, so a firing always
+// finds it holding; Leave and EndSession check it first (CheckFirst),
+// before they choose what to fire, so that a party already out is told
+// where it stands ("party is left") rather than what the session's
+// machines would refuse after.
+var stillIn = Guard{Name: "the party is still in the chat", Rule: "R-X6", Kind: ErrInvalidTransition, First: true,
+	Detail: "party is not in the chat",
+	Holds:  func(in GuardInput) bool { return in.Party != nil && in.Party.Present() },
+	Explain: func(in GuardInput) string {
+		if in.Party == nil {
+			return "party is not in the chat"
+		}
+		return "party is " + string(in.Party.Membership)
+	}}
+
 // transcribed: the consultation is written, not a call (R-C10).
 var transcribed = Guard{Name: "the consultation has a transcript", Rule: "R-C10", Kind: ErrNotPermitted,
 	Detail: "a voice consultation has no transcript",

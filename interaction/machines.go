@@ -60,7 +60,7 @@ var MembershipMachine = NewMachine("membership", MemberNone, []Transition[Member
 	{On: TriggerAccept, From: []MemberState{MemberInvited}, To: MemberJoined},
 	{On: TriggerDecline, From: []MemberState{MemberInvited}, To: MemberDeclined},
 	{On: TriggerWithdraw, From: []MemberState{MemberInvited}, To: MemberWithdrawn},
-	{On: TriggerLeave, From: []MemberState{MemberJoined}, To: MemberLeft},
+	{On: TriggerLeave, From: []MemberState{MemberJoined}, To: MemberLeft, Guards: []Guard{stillIn}},
 	{On: TriggerRemove, From: []MemberState{MemberJoined}, To: MemberRemoved, Rule: "R-F5", Guards: removeGuards},
 	// done from declined or withdrawn: an agent who took part, left, and
 	// was then invited again and said no must still be able to mark done

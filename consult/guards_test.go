@@ -266,3 +266,22 @@ func TestRX6LeavingIsForAPartyInTheChat(t *testing.T) {
 	d.do("agent1", interaction.Leave{}) // the last engaged agent, wrapping up, may go
 	refusedAsDeclared(t, d, "an agent that left leaves", "agent1", interaction.Leave{}, stillIn, "party is left")
 }
+
+// R-X6, R-C7: a consultation target or a supervisor has no session with
+// the contact to end: the interaction machine's guard on ending refuses
+// it with the kind, rule and guard the table declares, before the status
+// is looked at, and the chat goes on.
+func TestRX6EndingTheSessionIsForTheContactOrAnEngagedAgent(t *testing.T) {
+	m := &interaction.InteractionMachine.Chart
+	hasSession := guardNamed(t, m, string(interaction.StatusActive), interaction.TriggerEnd, "the actor has a session with the contact")
+	d := newExtrasDesk(t)
+	d.do("sup2", interaction.Monitor{Agent: "agent1"})
+	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Agent: "agent2"})
+	d.do("agent2", consult.Accept{Leg: "leg-a"})
+	refusedAsDeclared(t, d, "a consultation target ends the session", "agent2", interaction.EndSession{}, hasSession, "a consultant has no session with the contact")
+	refusedAsDeclared(t, d, "a supervisor ends the session", "sup2", interaction.EndSession{}, hasSession, "a supervisor has no session with the contact")
+	d.do("agent1", interaction.EndSession{})
+	st, err := d.chats.State(ctx, d.id)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StatusEnded, st.Status, "the last engaged agent ends it")
+}

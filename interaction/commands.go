@@ -176,7 +176,11 @@ func (Leave) Decide(d *Decision) error {
 // EndSession ends the acting party's session with the contact. The contact ending
 // it, or the last engaged agent, ends the interaction: every consultation
 // ends with it (R-C7). An owner in a conference ends only its own part;
-// the others go on with the contact (R-F6).
+// the others go on with the contact (R-F6). A party already out, and a
+// consultation target or supervisor, which has no session with the
+// contact, are refused by the tables' guards (the membership machine's on
+// leaving, the interaction machine's on ending): the command only chooses
+// what to fire.
 type EndSession struct{}
 
 func (EndSession) Decide(d *Decision) error {
@@ -188,17 +192,13 @@ func (EndSession) Decide(d *Decision) error {
 	if err := d.CheckFirst(MembershipMachine, string(MemberJoined), TriggerLeave, GuardInput{Party: p, Member: p.ID}); err != nil {
 		return err
 	}
-	switch {
-	case p.Role == RoleContact:
-		return d.endSession()
-	case !p.Role.Engaged():
-		return d.Refuse(ErrNotPermitted, "R-X6", "a "+p.Role.String()+" has no session with the contact")
-	case d.State().EngagedPresent() > 1:
+	if p.Role.Engaged() && d.State().EngagedPresent() > 1 {
 		return d.Depart(p.ID, "leave")
-	default:
-		// The last engaged agent stays in the chat to wrap up and mark done.
-		return d.endSession()
 	}
+	// The contact, or the last engaged agent, who stays in the chat to
+	// wrap up and mark done; anyone else is refused by the interaction
+	// machine's guard on ending (the actor has a session with the contact).
+	return d.endSession()
 }
 
 // MarkDone: an agent who took part marks the interaction done. Its part

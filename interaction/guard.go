@@ -267,6 +267,24 @@ var stillIn = Guard{Name: "the party is still in the chat", Rule: "R-X6", Kind: 
 		return "party is " + string(in.Party.Membership)
 	}}
 
+// hasSession: the session with the contact is ended by the contact or by
+// an agent engaged with it (the last one, R-C7), or as part of routing's
+// or the clock's change (System); a consultation target or a supervisor
+// has no session with the contact to end (R-X6). It reads the chat and
+// the actor only, so it is checked before the status (Decision.status).
+var hasSession = Guard{Name: "the actor has a session with the contact", Rule: "R-X6", Kind: ErrNotPermitted, First: true,
+	Detail: "the party has no session with the contact",
+	Holds: func(in GuardInput) bool {
+		q := in.State.Party(in.Actor)
+		return q == nil || q.Role == RoleContact || q.Role.Engaged()
+	},
+	Explain: func(in GuardInput) string {
+		if q := in.State.Party(in.Actor); q != nil {
+			return "a " + q.Role.String() + " has no session with the contact"
+		}
+		return "the party has no session with the contact"
+	}}
+
 // transcribed: the consultation is written, not a call (R-C10).
 var transcribed = Guard{Name: "the consultation has a transcript", Rule: "R-C10", Kind: ErrNotPermitted,
 	Detail: "a voice consultation has no transcript",

@@ -28,7 +28,7 @@ const (
 // InteractionMachine is the life of one contact chat session.
 var InteractionMachine = NewMachine("interaction", StatusWaiting, []Transition[Status]{
 	{On: TriggerAgentJoins, From: []Status{StatusWaiting}, To: StatusActive},
-	{On: TriggerEnd, From: []Status{StatusWaiting, StatusActive}, To: StatusEnded, Rule: "R-C7"},
+	{On: TriggerEnd, From: []Status{StatusWaiting, StatusActive}, To: StatusEnded, Rule: "R-C7", Guards: []Guard{hasSession}},
 	{On: TriggerClose, From: []Status{StatusEnded}, To: StatusClosed, Rule: "R-C8"},
 })
 

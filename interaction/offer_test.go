@@ -247,9 +247,11 @@ func TestRX1OfferMachineAgreesWithTheMembershipMachine(t *testing.T) {
 // refusals it makes). So do the chat message commands, Post and Note:
 // theirs is ChatMessageMachine's (consult's
 // TestRX6WritingInTheChatIsDecidedByItsTable checks its refusals). Leave
-// chooses what to fire by the party's role, but refuses nothing itself and
-// asks no one's presence: the membership machine's guard on leaving does
-// (consult's TestRX6LeavingIsForAPartyInTheChat).
+// and EndSession choose what to fire by the party's role, but refuse
+// nothing themselves and ask no one's presence: the membership machine's
+// guard on leaving and the interaction machine's on ending do (consult's
+// TestRX6LeavingIsForAPartyInTheChat and
+// TestRX6EndingTheSessionIsForTheContactOrAnEngagedAgent).
 func TestRX6ChatOfferCommandsLeaveTheChecksToTheTable(t *testing.T) {
 	fset := token.NewFileSet()
 	file, err := parser.ParseFile(fset, "commands.go", nil, 0)
@@ -267,7 +269,7 @@ func TestRX6ChatOfferCommandsLeaveTheChecksToTheTable(t *testing.T) {
 		name := recv.(*ast.Ident).Name
 		switch name {
 		case "Assign", "Join", "Decline", "Withdraw", "Post", "Note":
-		case "Leave":
+		case "Leave", "EndSession":
 			// These choose what to fire by the party's role (the contact's
 			// leaving ends the session), so they compare; but they refuse
 			// nothing and ask no one's presence themselves.
@@ -296,7 +298,7 @@ func TestRX6ChatOfferCommandsLeaveTheChecksToTheTable(t *testing.T) {
 			return true
 		})
 	}
-	assert.Len(t, seen, 7, "the four chat offer commands, the two chat message commands and Leave are in commands.go: %v", seen)
+	assert.Len(t, seen, 8, "the four chat offer commands, the two chat message commands, Leave and EndSession are in commands.go: %v", seen)
 }
 
 func comparison(n *ast.BinaryExpr) string {

@@ -154,3 +154,135 @@ func TestRC5WritingInAConsultationIsDecidedByItsTable(t *testing.T) {
 	_, err := d.chats.Do(ctx, d.id, "agent2", consult.Say{Leg: "leg-a", Text: "both agents write"})
 	assert.NoError(t, err)
 }
+
+// R-X6, R-X3, R-X7: who may write in the chat itself, and when, is the
+// table of ChatMessageMachine: a consultation target or a supervisor
+// writing to the contact, a note by the contact, a supervisor or a
+// consultation target, a party that left writing, and an agent writing to
+// the contact after the session ended are refused with the kind, rule and
+// guard the table declares, in words a reader knows, and nothing is
+// written. A party that left is told it is not in the chat, not that the
+// chat ended (who before state).
+func TestRX6WritingInTheChatIsDecidedByItsTable(t *testing.T) {
+	m := &interaction.ChatMessageMachine.Chart
+	active, ended := string(interaction.StatusActive), string(interaction.StatusEnded)
+	inChat := guardNamed(t, m, active, interaction.TriggerWrite, "the party is in the chat")
+	toContact := guardNamed(t, m, active, interaction.TriggerWrite, "the party is the contact or engaged with it")
+	open := guardNamed(t, m, active, interaction.TriggerWrite, "the chat is active, or waiting for the contact")
+	agentIn := guardNamed(t, m, ended, interaction.TriggerNote, "the party is an agent in the chat")
+	noSup := guardNamed(t, m, ended, interaction.TriggerNote, "not a supervisor")
+	noTarget := guardNamed(t, m, ended, interaction.TriggerNote, "not a consultation target")
+	assert.False(t, m.Can(ended, interaction.TriggerWrite), "nobody writes to the contact once the session ended")
+	assert.True(t, m.Can(ended, interaction.TriggerNote), "an agent wrapping up writes notes")
+
+	d := newExtrasDesk(t)
+	d.do("sup2", interaction.Monitor{Agent: "agent1"})
+	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Agent: "agent2"})
+	d.do("agent2", consult.Accept{Leg: "leg-a"})
+	d.do("agent1", consult.Start{Leg: "leg-b", Target: agent("agent3"), Agent: "agent3"})
+	d.do("agent3", consult.Accept{Leg: "leg-b"})
+	d.do("agent3", consult.EndConsultation{Leg: "leg-b"})
+	post := interaction.Post{Text: "hello"}
+	note := interaction.Note{Text: "fyi"}
+	type refusal struct {
+		name   string
+		actor  interaction.PartyID
+		cmd    interaction.Command
+		g      interaction.Guard
+		detail string
+	}
+	check := func(cases []refusal) {
+		t.Helper()
+		for _, c := range cases {
+			st, err := d.chats.State(ctx, d.id)
+			require.NoError(t, err)
+			_, err = d.chats.Do(ctx, d.id, c.actor, c.cmd)
+			require.Error(t, err, c.name)
+			assert.ErrorIs(t, err, c.g.Kind, c.name)
+			var e *interaction.Error
+			if assert.True(t, errors.As(err, &e), c.name) {
+				assert.Equal(t, c.g.Rule, e.Rule, "%s: rule", c.name)
+				assert.Equal(t, c.g.Name, e.Guard, "%s: guard", c.name)
+				assert.Equal(t, c.detail, e.Detail, "%s: detail", c.name)
+			}
+			after, err := d.chats.State(ctx, d.id)
+			require.NoError(t, err)
+			assert.Equal(t, st.Version, after.Version, "%s: nothing written", c.name)
+		}
+	}
+	check([]refusal{
+		{"a consultation target writes to the contact", "agent2", post, toContact, "a consultant does not write to the contact"},
+		{"a supervisor writes to the contact", "sup2", post, toContact, "a supervisor does not write to the contact"},
+		{"a consultation target that left writes", "agent3", post, inChat, "party is left, not in the chat"},
+		{"the contact writes a note", "contact", note, agentIn, "only an agent in the chat writes notes"},
+		{"a supervisor writes a note", "sup2", note, noSup, "a supervisor coaches its agent; it writes no notes"},
+		{"a consultation target writes a note", "agent2", note, noTarget, "a consultation target writes in its leg, not notes"},
+	})
+	d.do("agent1", post)
+	d.do("agent1", note)
+	d.do("contact", interaction.EndSession{})
+	check([]refusal{
+		{"an agent writes to the contact after the session", "agent1", post, open, "chat is ended"},
+		{"the contact that left writes", "contact", post, inChat, "party is left, not in the chat"},
+	})
+	d.do("agent1", interaction.Note{Text: "wrapping up"})
+}
+
+// refusedAsDeclared runs cmd as actor and checks it is refused with the
+// kind, rule and guard of g, in the words detail, writing nothing.
+func refusedAsDeclared(t *testing.T, d *extrasDesk, name string, actor interaction.PartyID, cmd interaction.Command, g interaction.Guard, detail string) {
+	t.Helper()
+	st, err := d.chats.State(ctx, d.id)
+	require.NoError(t, err)
+	_, err = d.chats.Do(ctx, d.id, actor, cmd)
+	require.Error(t, err, name)
+	assert.ErrorIs(t, err, g.Kind, name)
+	var e *interaction.Error
+	if assert.True(t, errors.As(err, &e), name) {
+		assert.Equal(t, g.Rule, e.Rule, "%s: rule", name)
+		assert.Equal(t, g.Name, e.Guard, "%s: guard", name)
+		assert.Equal(t, detail, e.Detail, "%s: detail", name)
+	}
+	after, err := d.chats.State(ctx, d.id)
+	require.NoError(t, err)
+	assert.Equal(t, st.Version, after.Version, "%s: nothing written", name)
+}
+
+// R-X6: a party leaves, or ends its session, only while it is in the
+// chat: the membership machine's guard on leaving, which Leave and
+// EndSession check first, refuses a party already out with the kind, rule
+// and guard the table declares, saying where it stands.
+func TestRX6LeavingIsForAPartyInTheChat(t *testing.T) {
+	m := &interaction.MembershipMachine.Chart
+	stillIn := guardNamed(t, m, string(interaction.MemberJoined), interaction.TriggerLeave, "the party is still in the chat")
+	d := newExtrasDesk(t)
+	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Agent: "agent2"})
+	d.do("agent2", consult.Accept{Leg: "leg-a"})
+	d.do("agent2", consult.EndConsultation{Leg: "leg-a"})
+	refusedAsDeclared(t, d, "a consultation target that left leaves", "agent2", interaction.Leave{}, stillIn, "party is left")
+	refusedAsDeclared(t, d, "a consultation target that left ends", "agent2", interaction.EndSession{}, stillIn, "party is left")
+	d.do("contact", interaction.Leave{})
+	refusedAsDeclared(t, d, "the contact that left leaves", "contact", interaction.Leave{}, stillIn, "party is left")
+	refusedAsDeclared(t, d, "the contact that left ends", "contact", interaction.EndSession{}, stillIn, "party is left")
+	d.do("agent1", interaction.Leave{}) // the last engaged agent, wrapping up, may go
+	refusedAsDeclared(t, d, "an agent that left leaves", "agent1", interaction.Leave{}, stillIn, "party is left")
+}
+
+// R-X6, R-C7: a consultation target or a supervisor has no session with
+// the contact to end: the interaction machine's guard on ending refuses
+// it with the kind, rule and guard the table declares, before the status
+// is looked at, and the chat goes on.
+func TestRX6EndingTheSessionIsForTheContactOrAnEngagedAgent(t *testing.T) {
+	m := &interaction.InteractionMachine.Chart
+	hasSession := guardNamed(t, m, string(interaction.StatusActive), interaction.TriggerEnd, "the actor has a session with the contact")
+	d := newExtrasDesk(t)
+	d.do("sup2", interaction.Monitor{Agent: "agent1"})
+	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Agent: "agent2"})
+	d.do("agent2", consult.Accept{Leg: "leg-a"})
+	refusedAsDeclared(t, d, "a consultation target ends the session", "agent2", interaction.EndSession{}, hasSession, "a consultant has no session with the contact")
+	refusedAsDeclared(t, d, "a supervisor ends the session", "sup2", interaction.EndSession{}, hasSession, "a supervisor has no session with the contact")
+	d.do("agent1", interaction.EndSession{})
+	st, err := d.chats.State(ctx, d.id)
+	require.NoError(t, err)
+	assert.Equal(t, interaction.StatusEnded, st.Status, "the last engaged agent ends it")
+}

@@ -190,6 +190,39 @@ func (d *Decision) WriteInLeg(id LegID, text string, atts []Attachment) error {
 	return d.MessageWith(text, LegScope(id), atts)
 }
 
+// WriteInChat writes a message with attachments to everyone in the chat,
+// as ChatMessageMachine lets the actor (present, the contact or engaged
+// with it, while the chat is active or waits for the contact); the
+// message is its only event.
+func (d *Decision) WriteInChat(text string, atts []Attachment) error {
+	return d.writeChat(TriggerWrite, text, Everyone, atts)
+}
+
+// WriteNote writes a note with attachments that every agent of the chat
+// sees and the contact never does, as ChatMessageMachine lets the actor
+// (an agent in the chat, neither a supervisor nor a consultation target).
+func (d *Decision) WriteNote(text string, atts []Attachment) error {
+	return d.writeChat(TriggerNote, text, Scope{Kind: ScopeAgents}, atts)
+}
+
+// writeChat fires ChatMessageMachine's trigger for the acting party: its
+// guards first, which read the party and the chat only, then the status.
+func (d *Decision) writeChat(trigger Trigger, text string, sc Scope, atts []Attachment) error {
+	p, err := d.ActingParty()
+	if err != nil {
+		return err
+	}
+	m := &ChatMessageMachine.Chart
+	in := GuardInput{Party: p, Member: p.ID}
+	if err := d.CheckFirst(m, m.source(trigger), trigger, in); err != nil {
+		return err
+	}
+	if _, err := d.fire(m, string(d.State().Status), trigger, 0, false, in); err != nil {
+		return err
+	}
+	return d.MessageWith(text, sc, atts)
+}
+
 // MessageWith records a party's message with attachments (none: Message).
 func (d *Decision) MessageWith(text string, sc Scope, atts []Attachment) error {
 	if err := d.CheckContent(text, atts); err != nil {

@@ -117,8 +117,8 @@ func (c Withdraw) Decide(d *Decision) error {
 
 // Post writes a message to the chat, seen by everyone in it. The contact
 // may write while the chat waits for an agent; a consultation target may
-// not write to the contact (it talks in its leg, R-C5). Attachments, if
-// any, go with the message and are seen exactly where it is (issue 17); a
+// not write to the contact (it talks in its leg, R-C5): who may write, and
+// when, is ChatMessageMachine's. Attachments, if any, go with the message and are seen exactly where it is (issue 17); a
 // message with attachments may have no text.
 type Post struct {
 	Text        string
@@ -130,25 +130,13 @@ func (c Post) Decide(d *Decision) error {
 	if err := d.CheckContent(c.Text, c.Attachments); err != nil {
 		return err
 	}
-	p, err := d.ActingParty()
-	if err != nil {
-		return err
-	}
-	if !p.Present() {
-		return d.Refuse(ErrNotPermitted, "R-X6", "party is "+string(p.Membership)+", not in the chat")
-	}
-	if p.Role != RoleContact && !p.Role.Engaged() {
-		return d.Refuse(ErrNotPermitted, "R-X6", "a "+p.Role.String()+" does not write to the contact")
-	}
-	s := d.State()
-	if s.Status != StatusActive && !(s.Status == StatusWaiting && p.Role == RoleContact) {
-		return d.Refuse(ErrInvalidTransition, "", "chat is "+string(s.Status))
-	}
-	return d.MessageWith(c.Text, Everyone, c.Attachments)
+	return d.WriteInChat(c.Text, c.Attachments)
 }
 
 // Note writes a note that every agent of the chat sees and the contact
-// never does; its attachments with it.
+// never does; its attachments with it. Who may write one is
+// ChatMessageMachine's: an agent in the chat, neither a supervisor (R-X7)
+// nor a consultation target (R-X3).
 type Note struct {
 	Text        string
 	Attachments []Attachment
@@ -159,28 +147,15 @@ func (c Note) Decide(d *Decision) error {
 	if err := d.CheckContent(c.Text, c.Attachments); err != nil {
 		return err
 	}
-	p, err := d.ActingParty()
-	if err != nil {
-		return err
-	}
-	if p.Role == RoleContact || !p.Present() {
-		return d.Refuse(ErrNotPermitted, "R-X6", "only an agent in the chat writes notes")
-	}
-	if p.Role == RoleSupervisor {
-		// A note would show a silent monitor to every agent.
-		return d.Refuse(ErrNotPermitted, "R-X7", "a supervisor coaches its agent; it writes no notes")
-	}
-	if p.Role == RoleConsultant {
-		// A consultation target talks in its leg; a note would reach every
-		// agent, other legs' targets included (R-X3).
-		return d.Refuse(ErrNotPermitted, "R-X3", "a consultation target writes in its leg, not notes")
-	}
-	return d.MessageWith(c.Text, Scope{Kind: ScopeAgents}, c.Attachments)
+	return d.WriteNote(c.Text, c.Attachments)
 }
 
 // Leave: the acting party leaves the chat. For the contact that ends the
 // session. An engaged agent who leaves hands the chat to the earliest other
-// engaged agent (R-F6); when none is left the session ends.
+// engaged agent (R-F6); when none is left the session ends. A party
+// already out is refused by the membership machine's guard on leaving
+// ("the party is still in the chat"), checked first: the command only
+// chooses what to fire.
 type Leave struct{}
 
 func (Leave) Decide(d *Decision) error {
@@ -189,8 +164,8 @@ func (Leave) Decide(d *Decision) error {
 	if err != nil {
 		return err
 	}
-	if !p.Present() {
-		return d.Refuse(ErrInvalidTransition, "", "party is "+string(p.Membership))
+	if err := d.CheckFirst(MembershipMachine, string(MemberJoined), TriggerLeave, GuardInput{Party: p, Member: p.ID}); err != nil {
+		return err
 	}
 	if p.Role == RoleContact {
 		return d.endSession()
@@ -201,7 +176,11 @@ func (Leave) Decide(d *Decision) error {
 // EndSession ends the acting party's session with the contact. The contact ending
 // it, or the last engaged agent, ends the interaction: every consultation
 // ends with it (R-C7). An owner in a conference ends only its own part;
-// the others go on with the contact (R-F6).
+// the others go on with the contact (R-F6). A party already out, and a
+// consultation target or supervisor, which has no session with the
+// contact, are refused by the tables' guards (the membership machine's on
+// leaving, the interaction machine's on ending): the command only chooses
+// what to fire.
 type EndSession struct{}
 
 func (EndSession) Decide(d *Decision) error {
@@ -210,20 +189,16 @@ func (EndSession) Decide(d *Decision) error {
 	if err != nil {
 		return err
 	}
-	if !p.Present() {
-		return d.Refuse(ErrInvalidTransition, "", "party is "+string(p.Membership))
+	if err := d.CheckFirst(MembershipMachine, string(MemberJoined), TriggerLeave, GuardInput{Party: p, Member: p.ID}); err != nil {
+		return err
 	}
-	switch {
-	case p.Role == RoleContact:
-		return d.endSession()
-	case !p.Role.Engaged():
-		return d.Refuse(ErrNotPermitted, "R-X6", "a "+p.Role.String()+" has no session with the contact")
-	case d.State().EngagedPresent() > 1:
+	if p.Role.Engaged() && d.State().EngagedPresent() > 1 {
 		return d.Depart(p.ID, "leave")
-	default:
-		// The last engaged agent stays in the chat to wrap up and mark done.
-		return d.endSession()
 	}
+	// The contact, or the last engaged agent, who stays in the chat to
+	// wrap up and mark done; anyone else is refused by the interaction
+	// machine's guard on ending (the actor has a session with the contact).
+	return d.endSession()
 }
 
 // MarkDone: an agent who took part marks the interaction done. Its part

@@ -175,6 +175,12 @@ func (d *Decision) record(ev Event) {
 // status fires the interaction machine.
 func (d *Decision) status(trigger Trigger) error {
 	from := d.State().Status
+	// Who ends the session before the status it ends from: a party that
+	// has none to end learns nothing of the chat's (hasSession).
+	m := &InteractionMachine.Chart
+	if err := d.CheckFirst(m, m.source(trigger), trigger, GuardInput{}); err != nil {
+		return err
+	}
 	to, err := d.fire(&InteractionMachine.Chart, string(from), trigger, 0, false, GuardInput{})
 	if err != nil {
 		return err

@@ -12,8 +12,9 @@
 // done), each agent's offer of the waiting chat (pending, taken, declined,
 // withdrawn: read from its role and membership, never recorded), each
 // party's role while it is in the chat (transfer, conference, hand-over,
-// barge-in), each consultation leg, and each transfer or conference
-// request. Machine.Fire runs a transition on a pooled looplab/fsm machine;
+// barge-in), each consultation leg, each transfer or conference request,
+// and who may write in a consultation or in the chat (the consultation
+// message and chat message machines, never recorded). Machine.Fire runs a transition on a pooled looplab/fsm machine;
 // State.Apply checks every replayed event against the same tables. The
 // leg, request and chat offer machines also declare who may fire each
 // transition (owner, target, system; never the contact;

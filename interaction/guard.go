@@ -251,11 +251,93 @@ var entersItself = Guard{Name: "the party enters itself", Rule: "R-X6", Kind: Er
 	Holds:  func(in GuardInput) bool { return in.Member != "" && in.Member == in.Actor },
 }
 
+// stillIn: a party leaves, or ends its session, only while it is in the
+// chat (R-X6). Leaving is declared from joined only, so a firing always
+// finds it holding; Leave and EndSession check it first (CheckFirst),
+// before they choose what to fire, so that a party already out is told
+// where it stands ("party is left") rather than what the session's
+// machines would refuse after.
+var stillIn = Guard{Name: "the party is still in the chat", Rule: "R-X6", Kind: ErrInvalidTransition, First: true,
+	Detail: "party is not in the chat",
+	Holds:  func(in GuardInput) bool { return in.Party != nil && in.Party.Present() },
+	Explain: func(in GuardInput) string {
+		if in.Party == nil {
+			return "party is not in the chat"
+		}
+		return "party is " + string(in.Party.Membership)
+	}}
+
+// hasSession: the session with the contact is ended by the contact or by
+// an agent engaged with it (the last one, R-C7), or as part of routing's
+// or the clock's change (System); a consultation target or a supervisor
+// has no session with the contact to end (R-X6). It reads the chat and
+// the actor only, so it is checked before the status (Decision.status).
+var hasSession = Guard{Name: "the actor has a session with the contact", Rule: "R-X6", Kind: ErrNotPermitted, First: true,
+	Detail: "the party has no session with the contact",
+	Holds: func(in GuardInput) bool {
+		q := in.State.Party(in.Actor)
+		return q == nil || q.Role == RoleContact || q.Role.Engaged()
+	},
+	Explain: func(in GuardInput) string {
+		if q := in.State.Party(in.Actor); q != nil {
+			return "a " + q.Role.String() + " has no session with the contact"
+		}
+		return "the party has no session with the contact"
+	}}
+
 // transcribed: the consultation is written, not a call (R-C10).
 var transcribed = Guard{Name: "the consultation has a transcript", Rule: "R-C10", Kind: ErrNotPermitted,
 	Detail: "a voice consultation has no transcript",
 	Holds:  func(in GuardInput) bool { return in.Leg != nil && in.Leg.Medium != MediumVoice },
 }
+
+// The guards of ChatMessageMachine: who writes in the chat itself (R-X6,
+// R-X3, R-X7). Each reads the acting party (the guard input's Party) and
+// the chat only, so all are checked first (Decision.WriteInChat).
+var (
+	inChat = Guard{Name: "the party is in the chat", Rule: "R-X6", Kind: ErrNotPermitted, First: true,
+		Detail: "party is not in the chat",
+		Holds:  func(in GuardInput) bool { return in.Party != nil && in.Party.Present() },
+		Explain: func(in GuardInput) string {
+			if in.Party == nil {
+				return "party is not in the chat"
+			}
+			return "party is " + string(in.Party.Membership) + ", not in the chat"
+		}}
+	writesToContact = Guard{Name: "the party is the contact or engaged with it", Rule: "R-X6", Kind: ErrNotPermitted, First: true,
+		Detail: "the party does not write to the contact",
+		Holds: func(in GuardInput) bool {
+			return in.Party != nil && (in.Party.Role == RoleContact || in.Party.Role.Engaged())
+		},
+		Explain: func(in GuardInput) string {
+			if in.Party == nil {
+				return "the party does not write to the contact"
+			}
+			return "a " + in.Party.Role.String() + " does not write to the contact"
+		}}
+	openToWriter = Guard{Name: "the chat is active, or waiting for the contact", Rule: "R-X6", Kind: ErrInvalidTransition, First: true,
+		Holds: func(in GuardInput) bool {
+			s := in.State.Status
+			return s == StatusActive || (s == StatusWaiting && in.Party != nil && in.Party.Role == RoleContact)
+		},
+		Explain: func(in GuardInput) string { return "chat is " + string(in.State.Status) }}
+	chatWriteGuards = []Guard{inChat, writesToContact, openToWriter}
+
+	noteGuards = []Guard{
+		{Name: "the party is an agent in the chat", Rule: "R-X6", Kind: ErrNotPermitted, First: true,
+			Detail: "only an agent in the chat writes notes",
+			Holds:  func(in GuardInput) bool { return in.Party != nil && in.Party.Role != RoleContact && in.Party.Present() }},
+		// A note would show a silent monitor to every agent.
+		{Name: "not a supervisor", Rule: "R-X7", Kind: ErrNotPermitted, First: true,
+			Detail: "a supervisor coaches its agent; it writes no notes",
+			Holds:  func(in GuardInput) bool { return in.Party != nil && in.Party.Role != RoleSupervisor }},
+		// A consultation target talks in its leg; a note would reach every
+		// agent, other legs' targets included.
+		{Name: "not a consultation target", Rule: "R-X3", Kind: ErrNotPermitted, First: true,
+			Detail: "a consultation target writes in its leg, not notes",
+			Holds:  func(in GuardInput) bool { return in.Party != nil && in.Party.Role != RoleConsultant }},
+	}
+)
 
 // due: an invitation times out at its deadline, not before: time is an
 // input, and the aggregate decides on it (R-X1).

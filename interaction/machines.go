@@ -28,7 +28,7 @@ const (
 // InteractionMachine is the life of one contact chat session.
 var InteractionMachine = NewMachine("interaction", StatusWaiting, []Transition[Status]{
 	{On: TriggerAgentJoins, From: []Status{StatusWaiting}, To: StatusActive},
-	{On: TriggerEnd, From: []Status{StatusWaiting, StatusActive}, To: StatusEnded, Rule: "R-C7"},
+	{On: TriggerEnd, From: []Status{StatusWaiting, StatusActive}, To: StatusEnded, Rule: "R-C7", Guards: []Guard{hasSession}},
 	{On: TriggerClose, From: []Status{StatusEnded}, To: StatusClosed, Rule: "R-C8"},
 })
 
@@ -60,7 +60,7 @@ var MembershipMachine = NewMachine("membership", MemberNone, []Transition[Member
 	{On: TriggerAccept, From: []MemberState{MemberInvited}, To: MemberJoined},
 	{On: TriggerDecline, From: []MemberState{MemberInvited}, To: MemberDeclined},
 	{On: TriggerWithdraw, From: []MemberState{MemberInvited}, To: MemberWithdrawn},
-	{On: TriggerLeave, From: []MemberState{MemberJoined}, To: MemberLeft},
+	{On: TriggerLeave, From: []MemberState{MemberJoined}, To: MemberLeft, Guards: []Guard{stillIn}},
 	{On: TriggerRemove, From: []MemberState{MemberJoined}, To: MemberRemoved, Rule: "R-F5", Guards: removeGuards},
 	// done from declined or withdrawn: an agent who took part, left, and
 	// was then invited again and said no must still be able to mark done
@@ -175,6 +175,33 @@ var LegMessageMachine = NewMachine("consultation message", LegActive, []Transiti
 	{On: TriggerWrite, From: []LegState{LegActive}, To: LegActive, By: ByOwner | ByTarget, Rule: "R-C5", Guards: []Guard{transcribed}},
 })
 
+// ChatMessageMachine is who may write in the chat itself, and when: to
+// everyone in it (write), a party in the chat that is the contact or
+// engaged with it, not a consultation target (it writes in its leg, R-C5)
+// nor a supervisor (R-X7), while the chat is active, or while it waits for
+// the contact; a note to the agents (note), an agent in the chat that is
+// neither a supervisor (a note would show a silent monitor, R-X7) nor a
+// consultation target (a note reaches every agent, other legs' targets
+// included, R-X3), whatever the chat's status. Writing to everyone is
+// declared from waiting and active only; its guard "the chat is active,
+// or waiting for the contact" refuses an ended chat as "chat is ended",
+// before the state would. Its states are the
+// interaction's (InteractionMachine); like LegMessageMachine it is derived
+// and never recorded: writing changes no state, the message is the event.
+// Every guard reads the chat and the actor only (First), so a party that
+// may not write is refused for what it is before it learns the chat's
+// status (Decision.WriteInChat, Decision.WriteNote).
+var ChatMessageMachine = NewMachine("chat message", StatusWaiting, []Transition[Status]{
+	{On: TriggerWrite, From: []Status{StatusWaiting}, To: StatusWaiting, Rule: "R-X6", Guards: chatWriteGuards},
+	{On: TriggerWrite, From: []Status{StatusActive}, To: StatusActive, Rule: "R-X6", Guards: chatWriteGuards},
+	// a note is written whatever the status: the last engaged agent
+	// wraps up with notes after the session ended
+	{On: TriggerNote, From: []Status{StatusWaiting}, To: StatusWaiting, Rule: "R-X6", Guards: noteGuards},
+	{On: TriggerNote, From: []Status{StatusActive}, To: StatusActive, Rule: "R-X6", Guards: noteGuards},
+	{On: TriggerNote, From: []Status{StatusEnded}, To: StatusEnded, Rule: "R-X6", Guards: noteGuards},
+	{On: TriggerNote, From: []Status{StatusClosed}, To: StatusClosed, Rule: "R-X6", Guards: noteGuards},
+}).WithEntries(StatusActive, StatusEnded, StatusClosed)
+
 // RoleMachine is how a party's role changes while it is in the chat: a
 // consultation target becomes the owner (transfer, R-T1) or a member
 // (conference, R-F1); the earliest member takes over from an owner who
@@ -268,5 +295,5 @@ func RouteStateOf(r *Route) RouteState {
 
 // Machines lists every machine's chart, for docs and checkers.
 func Machines() []*Chart {
-	return []*Chart{&InteractionMachine.Chart, &MembershipMachine.Chart, &OfferMachine.Chart, &RoleMachine.Chart, &LegMachine.Chart, &LegMessageMachine.Chart, &RequestMachine.Chart, &RouteMachine.Chart}
+	return []*Chart{&InteractionMachine.Chart, &MembershipMachine.Chart, &OfferMachine.Chart, &RoleMachine.Chart, &LegMachine.Chart, &LegMessageMachine.Chart, &ChatMessageMachine.Chart, &RequestMachine.Chart, &RouteMachine.Chart}
 }

@@ -35,6 +35,9 @@ func renderDiagrams() string {
 			"read from the route's offers (`RouteStateOf`: none, an offer `out`, every offer `unanswered`, one\n"+
 			"`taken`); the commands fire it to check the table (`Decision.FireRoute`, `AcceptRoute`) and record the\n"+
 			"offers' leg and request events, and its `lapse` is what those machines do to the last offer out.\n\n"+
+			"The consultation message and chat message machines record nothing either: writing changes no state,\n"+
+			"so each is a transition back to the state it leaves, fired to check the table (`Decision.WriteInLeg`;\n"+
+			"`WriteInChat` and `WriteNote`, whose states are the interaction's), and the message is the event.\n\n"+
 			"A transition's guards (`Transition.Guards`) are its side conditions, each with its rule and the kind of\n"+
 			"the refusal when it does not hold; the diagram counts them and the table under it lists them in the\n"+
 			"order they are checked. Every command fires a transition through the `Decision`, which checks, in\n"+

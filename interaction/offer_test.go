@@ -244,12 +244,19 @@ func TestRX1OfferMachineAgreesWithTheMembershipMachine(t *testing.T) {
 // the chat's state: Assign, Join, Decline and Withdraw compare nothing
 // but errors with nil, and never read the actor; who may and when is
 // the chat offer machine's table (the behavioural tests above check the
-// refusals it makes).
+// refusals it makes). So do the chat message commands, Post and Note:
+// theirs is ChatMessageMachine's (consult's
+// TestRX6WritingInTheChatIsDecidedByItsTable checks its refusals). Leave
+// and EndSession choose what to fire by the party's role, but refuse
+// nothing themselves and ask no one's presence: the membership machine's
+// guard on leaving and the interaction machine's on ending do (consult's
+// TestRX6LeavingIsForAPartyInTheChat and
+// TestRX6EndingTheSessionIsForTheContactOrAnEngagedAgent).
 func TestRX6ChatOfferCommandsLeaveTheChecksToTheTable(t *testing.T) {
 	fset := token.NewFileSet()
 	file, err := parser.ParseFile(fset, "commands.go", nil, 0)
 	require.NoError(t, err)
-	seen := map[string]bool{}
+	seen, chooses := map[string]bool{}, map[string]bool{}
 	for _, decl := range file.Decls {
 		fn, ok := decl.(*ast.FuncDecl)
 		if !ok || fn.Recv == nil || fn.Name.Name != "Decide" {
@@ -261,7 +268,12 @@ func TestRX6ChatOfferCommandsLeaveTheChecksToTheTable(t *testing.T) {
 		}
 		name := recv.(*ast.Ident).Name
 		switch name {
-		case "Assign", "Join", "Decline", "Withdraw":
+		case "Assign", "Join", "Decline", "Withdraw", "Post", "Note":
+		case "Leave", "EndSession":
+			// These choose what to fire by the party's role (the contact's
+			// leaving ends the session), so they compare; but they refuse
+			// nothing and ask no one's presence themselves.
+			chooses[name] = true
 		default:
 			continue
 		}
@@ -269,7 +281,7 @@ func TestRX6ChatOfferCommandsLeaveTheChecksToTheTable(t *testing.T) {
 		ast.Inspect(fn.Body, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.BinaryExpr:
-				if n.Op == token.EQL || n.Op == token.NEQ {
+				if (n.Op == token.EQL || n.Op == token.NEQ) && !chooses[name] {
 					nilCheck := false
 					for _, side := range []ast.Expr{n.X, n.Y} {
 						if id, ok := side.(*ast.Ident); ok && id.Name == "nil" {
@@ -280,11 +292,13 @@ func TestRX6ChatOfferCommandsLeaveTheChecksToTheTable(t *testing.T) {
 				}
 			case *ast.SelectorExpr:
 				assert.NotEqual(t, "Actor", n.Sel.Name, "%s.Decide reads the actor at %s", name, fset.Position(n.Pos()))
+				assert.NotEqual(t, "Refuse", n.Sel.Name, "%s.Decide refuses by itself at %s", name, fset.Position(n.Pos()))
+				assert.NotEqual(t, "Present", n.Sel.Name, "%s.Decide asks for presence at %s", name, fset.Position(n.Pos()))
 			}
 			return true
 		})
 	}
-	assert.Len(t, seen, 4, "the four chat offer commands are in commands.go: %v", seen)
+	assert.Len(t, seen, 8, "the four chat offer commands, the two chat message commands, Leave and EndSession are in commands.go: %v", seen)
 }
 
 func comparison(n *ast.BinaryExpr) string {

@@ -145,6 +145,18 @@ func NewMachine[S ~string](name string, initial S, table []Transition[S]) *Machi
 
 // WithEntries sets the states an instance may start in besides the
 // initial one and returns m, for declarations.
+// Derived marks a machine whose state is read from the aggregate and whose
+// transitions are never recorded (the chat offer, the messages, the routed
+// invitation): a command fires it to check the table, then records the
+// events it stands for. Firing one looks its edge up in the table, which
+// decides as looplab/fsm does (TestDerivedMachinesStepAsLooplab), without
+// an fsm instance and its per-event context: these machines fire on every
+// message.
+func (m *Machine[S]) Derived() *Machine[S] {
+	m.derived = true
+	return m
+}
+
 func (m *Machine[S]) WithEntries(states ...S) *Machine[S] {
 	for _, st := range states {
 		m.Entries = append(m.Entries, string(st))
@@ -204,6 +216,9 @@ type Chart struct {
 	rules map[Trigger]string
 	// guards: the side conditions of each edge that has any.
 	guards map[edge][]Guard
+	// derived: the machine's state is read from the aggregate and its
+	// transitions are never recorded (Machine.Derived).
+	derived bool
 }
 
 type edge struct {
@@ -219,6 +234,12 @@ func (m *Chart) chart() *Chart { return m }
 
 // step runs trigger from state from on a pooled looplab/fsm machine.
 func (m *Chart) step(from string, trigger Trigger) (string, error) {
+	if m.derived {
+		if to, ok := m.next[edge{from, trigger}]; ok {
+			return to, nil
+		}
+		return "", m.cannot(from, trigger)
+	}
 	f := m.pool.Get().(*fsm.FSM)
 	f.SetState(from)
 	err := f.Event(context.Background(), string(trigger))
@@ -238,11 +259,16 @@ func (m *Chart) step(from string, trigger Trigger) (string, error) {
 			m.pool.Put(f)
 		}
 		// Any other error means the fsm is in an unknown condition: drop it.
-		return "", &Error{Kind: ErrInvalidTransition, Op: m.Name, Rule: m.rules[trigger], Detail: "cannot " + string(trigger) + " when " + from}
+		return "", m.cannot(from, trigger)
 	}
 	to := f.Current()
 	m.pool.Put(f)
 	return to, nil
+}
+
+// cannot is the refusal of trigger from a state it does not leave from.
+func (m *Chart) cannot(from string, trigger Trigger) error {
+	return &Error{Kind: ErrInvalidTransition, Op: m.Name, Rule: m.rules[trigger], Detail: "cannot " + string(trigger) + " when " + from}
 }
 
 // source is the first state trigger is declared from, "" for none: every

@@ -108,7 +108,7 @@ var OfferMachine = NewMachine("chat offer", OfferNone, []Transition[OfferState]{
 		Guards: []Guard{offerPending, chatWaiting(": no chat offer to decline")}},
 	{On: TriggerWithdraw, From: []OfferState{OfferPending}, To: OfferWithdrawn, By: BySystem, Rule: "R-X6",
 		Guards: []Guard{chatWaiting(": no chat offer to withdraw")}},
-})
+}).Derived()
 
 // offerOf is the chat offer state of party p (nil for one not yet a
 // party): an agent in the owner's role stands where its membership says;
@@ -173,7 +173,7 @@ var LegMachine = NewMachine("leg", LegNone, []Transition[LegState]{
 // allows no "write").
 var LegMessageMachine = NewMachine("consultation message", LegActive, []Transition[LegState]{
 	{On: TriggerWrite, From: []LegState{LegActive}, To: LegActive, By: ByOwner | ByTarget, Rule: "R-C5", Guards: []Guard{transcribed}},
-})
+}).Derived()
 
 // ChatMessageMachine is who may write in the chat itself, and when: to
 // everyone in it (write), a party in the chat that is the contact or
@@ -200,7 +200,7 @@ var ChatMessageMachine = NewMachine("chat message", StatusWaiting, []Transition[
 	{On: TriggerNote, From: []Status{StatusActive}, To: StatusActive, Rule: "R-X6", Guards: noteGuards},
 	{On: TriggerNote, From: []Status{StatusEnded}, To: StatusEnded, Rule: "R-X6", Guards: noteGuards},
 	{On: TriggerNote, From: []Status{StatusClosed}, To: StatusClosed, Rule: "R-X6", Guards: noteGuards},
-}).WithEntries(StatusActive, StatusEnded, StatusClosed)
+}).WithEntries(StatusActive, StatusEnded, StatusClosed).Derived()
 
 // RoleMachine is how a party's role changes while it is in the chat: a
 // consultation target becomes the owner (transfer, R-T1) or a member
@@ -278,7 +278,7 @@ var RouteMachine = NewMachine("routed invitation", RouteNone, []Transition[Route
 	{On: TriggerOfferOn, From: []RouteState{RouteUnanswered}, To: RouteOut, By: BySystem, Rule: "R-X1"},
 	{On: TriggerAccept, From: []RouteState{RouteOut}, To: RouteTaken, By: ByTarget, Rule: "R-X1"},
 	{On: TriggerAccept, From: []RouteState{RouteTaken}, To: RouteTaken, By: ByTarget, Rule: "R-X1", Guards: []Guard{acceptedFirst}},
-})
+}).Derived()
 
 // RouteStateOf is the state of the routed invitation r (nil: not begun).
 func RouteStateOf(r *Route) RouteState {

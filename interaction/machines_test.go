@@ -2,6 +2,7 @@ package interaction_test
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"os"
 	"testing"
@@ -125,4 +126,28 @@ func TestRebuildRejectsUndeclaredRoleChange(t *testing.T) {
 		Party: "contact", Role: interaction.RoleOwner, Trigger: "transfer", Scope: interaction.Everyone})
 	_, err = interaction.Rebuild(forged)
 	assert.ErrorIs(t, err, interaction.ErrCorruptLog)
+}
+
+// The derived machines (chat offer, messages, routed invitation) step by a
+// lookup of their table, not through looplab/fsm: for every state and
+// trigger the lookup decides what an fsm built from the same table does.
+func TestDerivedMachinesStepAsLooplab(t *testing.T) {
+	for _, m := range []*interaction.Chart{&interaction.OfferMachine.Chart, &interaction.LegMessageMachine.Chart,
+		&interaction.ChatMessageMachine.Chart, &interaction.RouteMachine.Chart} {
+		for _, from := range m.States() {
+			for _, trigger := range m.Triggers() {
+				f := fsm.NewFSM(from, m.Table, nil)
+				err := f.Event(context.Background(), string(trigger))
+				var stays fsm.NoTransitionError
+				want, ok := f.Current(), err == nil || errors.As(err, &stays)
+				got, gotErr := m.Step(from, trigger)
+				if ok {
+					assert.NoError(t, gotErr, "%s: %s from %s", m.Name, trigger, from)
+					assert.Equal(t, want, got, "%s: %s from %s", m.Name, trigger, from)
+				} else {
+					assert.ErrorIs(t, gotErr, interaction.ErrInvalidTransition, "%s: %s from %s", m.Name, trigger, from)
+				}
+			}
+		}
+	}
 }

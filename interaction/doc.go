@@ -14,8 +14,11 @@
 // party's role while it is in the chat (transfer, conference, hand-over,
 // barge-in), each consultation leg, each transfer or conference request,
 // and who may write in a consultation or in the chat (the consultation
-// message and chat message machines, never recorded). Machine.Fire runs a transition on a pooled looplab/fsm machine;
-// State.Apply checks every replayed event against the same tables. The
+// message and chat message machines, never recorded). Machine.Fire runs a
+// transition on a pooled looplab/fsm machine; the derived machines (chat
+// offer, messages, routed invitation), whose state is read from the
+// aggregate and which fire on every message, look their edge up in the
+// same table instead (Machine.Derived). State.Apply checks every replayed event against the same tables. The
 // leg, request and chat offer machines also declare who may fire each
 // transition (owner, target, system; never the contact;
 // Transition.By, with its rule), and a transition's side conditions are

@@ -590,18 +590,15 @@ func (c Remove) Decide(d *interaction.Decision) error {
 	if _, err := d.ActingParty(); err != nil {
 		return err
 	}
-	// Only the chat's owner is told whether the party exists.
-	if err := d.CheckFirst(interaction.MembershipMachine, string(interaction.MemberJoined), interaction.TriggerRemove, interaction.GuardInput{}); err != nil {
+	// The owner of the active chat first: only it is told whether the
+	// party exists; then whom it may remove, whatever the party's
+	// membership (the guards of the membership machine's remove).
+	m := d.State().Party(c.Member)
+	if err := d.CheckFirst(interaction.MembershipMachine, string(interaction.MemberJoined), interaction.TriggerRemove, interaction.GuardInput{Party: m}); err != nil {
 		return err
 	}
-	m := d.State().Party(c.Member)
 	if m == nil {
 		return d.Refuse(interaction.ErrNotFound, "R-F5", "no such party")
-	}
-	if !m.Present() {
-		// Why the membership machine has no remove for it: R-F5 names whom
-		// the owner may remove.
-		return d.Refuse(interaction.ErrNotPermitted, "R-F5", "only a present conference member can be removed")
 	}
 	d.NoticeOf(interaction.Notice{Code: interaction.NoticeRemoved, Parties: []PartyID{c.Member}}, interaction.Everyone)
 	return d.Depart(c.Member, "remove")

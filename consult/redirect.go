@@ -196,10 +196,8 @@ func (c Reroute) Decide(d *interaction.Decision) error {
 // endLeg ends the consultation offer l for c's reason.
 func (c Reroute) endLeg(d *interaction.Decision, l interaction.Leg) error {
 	if c.Reason == RerouteDeclined {
-		if l.State != interaction.LegDeclined {
-			return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "consultation is "+string(l.State)+", not declined")
-		}
-		return nil
+		// The agent declined it (written already): only check so.
+		return d.CheckAnswered(interaction.InvitationID(l.ID), interaction.TriggerDecline)
 	}
 	trigger, notice := interaction.TriggerTimeOut, interaction.NoticeNoAnswer
 	if c.Reason == RerouteRescinded {
@@ -227,10 +225,7 @@ func (c Reroute) endRequest(d *interaction.Decision, r interaction.Request) erro
 		d.NoticeOf(interaction.Notice{Code: interaction.NoticeUnavailable, Parties: []PartyID{r.Invitee}, What: r.Kind}, interaction.PartyScope(r.Owner))
 		return nil
 	}
-	if r.State != interaction.RequestDeclined {
-		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "request is "+string(r.State)+", not declined")
-	}
-	return nil
+	return d.CheckAnswered(interaction.InvitationID(r.ID), interaction.TriggerDecline)
 }
 
 // offerOn decides, on the state after the offer ended, whether the
@@ -278,9 +273,6 @@ func (c Reroute) offerOn(d *interaction.Decision, route RouteID) error {
 // rescindRequest withdraws a pending request as routing (actor System on
 // its events, so that it reads as rescinded, not cancelled by the owner).
 func rescindRequest(d *interaction.Decision, r interaction.Request) error {
-	if r.State != interaction.RequestPending {
-		return d.Refuse(interaction.ErrInvalidTransition, "R-X1", "request is "+string(r.State))
-	}
 	return d.CancelRequest(r, interaction.System)
 }
 
@@ -341,25 +333,23 @@ func (c AcceptOffer) Decide(d *interaction.Decision) error {
 	}
 	s := d.State()
 	l, r := s.Leg(LegID(c.Invitation)), s.Request(RequestID(c.Invitation))
-	var route RouteID
+	// The rivals named are checked whatever the route's state, by the
+	// guard of the routed invitation machine's accept.
+	in := interaction.GuardInput{Rivals: c.Rivals}
 	switch {
 	case l != nil && s.ShowsLeg(d.Actor, l.ID):
-		route = l.Route
+		in.Leg = l
 	case r != nil && s.ShowsRequest(d.Actor, r.ID):
-		route = r.Route
+		in.Request = r
 	default:
 		// One the actor is not shown is refused as one that does not
 		// exist (R-X6, as legOf).
 		return d.Refuse(interaction.ErrNotFound, "", "no invitation "+string(c.Invitation))
 	}
-	rt := s.Route(route)
-	for _, id := range c.Rivals {
-		shown := s.ShowsLeg(d.Actor, LegID(id)) || s.ShowsRequest(d.Actor, RequestID(id))
-		if id != c.Invitation && shown && (rt == nil || !slices.Contains(rt.Offers, id)) {
-			return d.Refuse(interaction.ErrNotPermitted, "R-X1", string(id)+" is not another offer of the same invitation")
-		}
+	if err := d.CheckFirst(interaction.RouteMachine, string(interaction.RouteOut), interaction.TriggerAccept, in); err != nil {
+		return err
 	}
-	if l != nil {
+	if in.Leg != nil {
 		return Accept{Leg: LegID(c.Invitation)}.Decide(d)
 	}
 	return AcceptRequest{Request: RequestID(c.Invitation)}.Decide(d)

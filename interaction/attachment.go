@@ -205,22 +205,32 @@ func (d *Decision) WriteNote(text string, atts []Attachment) error {
 	return d.writeChat(TriggerNote, text, Scope{Kind: ScopeAgents}, atts)
 }
 
-// writeChat fires ChatMessageMachine's trigger for the acting party: its
-// guards first, which read the party and the chat only, then the status.
+// writeChat fires ChatMessageMachine's trigger for the acting party, then
+// writes its message.
 func (d *Decision) writeChat(trigger Trigger, text string, sc Scope, atts []Attachment) error {
+	if _, err := d.fireChat(trigger); err != nil {
+		return err
+	}
+	return d.MessageWith(text, sc, atts)
+}
+
+// fireChat fires ChatMessageMachine's trigger for the acting party, which
+// it returns: its guards first, which read the party and the chat only,
+// then the status.
+func (d *Decision) fireChat(trigger Trigger) (*Party, error) {
 	p, err := d.ActingParty()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	m := &ChatMessageMachine.Chart
 	in := GuardInput{Party: p, Member: p.ID}
 	if err := d.CheckFirst(m, m.source(trigger), trigger, in); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := d.fire(m, string(d.State().Status), trigger, 0, false, in); err != nil {
-		return err
+		return nil, err
 	}
-	return d.MessageWith(text, sc, atts)
+	return p, nil
 }
 
 // MessageWith records a party's message with attachments (none: Message).

@@ -277,7 +277,23 @@ func (d *Decision) Supervision(agent PartyID, mode Trigger, sc Scope) error {
 			supervised = o.ID
 		}
 	}
-	to, err := d.fire(&RoleMachine.Chart, from, mode, 0, false, GuardInput{Party: q, Supervised: supervised})
+	m := &RoleMachine.Chart
+	in := GuardInput{Party: q, Supervised: supervised}
+	// Who may supervise first (they read the actor only): a party that
+	// barged in learns so, not that a member has no such edge.
+	if err := d.CheckFirst(m, m.source(mode), mode, in); err != nil {
+		return err
+	}
+	if q == nil {
+		// New to the interaction: its ID is stored for good, so check it.
+		if err := d.CheckPartyID(d.Actor); err != nil {
+			return err
+		}
+	}
+	if agent == "" && mode != TriggerBargeIn {
+		return d.Refuse(ErrBadInput, "R-X7", "no agent to supervise")
+	}
+	to, err := d.fire(m, from, mode, 0, false, in)
 	if err != nil {
 		return err
 	}

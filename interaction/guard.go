@@ -1,6 +1,9 @@
 package interaction
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Guard is a side condition of a transition, declared beside it in its
 // machine's table: a transition the state allows, fired by someone who may
@@ -27,12 +30,17 @@ type Guard struct {
 	// Holds reports whether the condition holds. It must only read its
 	// input.
 	Holds func(GuardInput) bool
-	// First marks a guard that reads the chat and the actor only, not the
-	// transition's subject: a command checks it before it looks its leg,
-	// request or party up (Decision.CheckFirst), so that a party it
-	// refuses learns nothing of which ones exist (R-X6). The chat offer
-	// machine checks them before the offer's state (a withdrawal, which
-	// only System makes, looks its agent up first).
+	// First marks a guard that does not read the state the transition
+	// leaves from: a command may check it before that state
+	// (Decision.CheckFirst). Most read the chat and the actor only, and a
+	// command checks them before it looks its leg, request or party up,
+	// so that a party it refuses learns nothing of which ones exist
+	// (R-X6); a few read what the command names, looked up but not yet
+	// told (whom the owner removes, the rivals an accept names), and hold
+	// while it is nil. The chat offer machine checks them before the
+	// offer's state (a withdrawal, which only System makes, looks its
+	// agent up first); the role machine checks who may supervise before a
+	// member that barged in learns that a member has no monitor edge.
 	First bool
 }
 
@@ -67,6 +75,9 @@ type GuardInput struct {
 	// Supervised is the agent a supervisor's transition is about (the
 	// chat's owner for a barge-in without monitoring first).
 	Supervised PartyID
+	// Rivals are the other offers of its routed invitation that an accept
+	// names (AcceptOffer.Rivals); nil otherwise.
+	Rivals []InvitationID
 
 	supervision SupervisionPolicy
 }
@@ -322,6 +333,7 @@ var (
 		},
 		Explain: func(in GuardInput) string { return "chat is " + string(in.State.Status) }}
 	chatWriteGuards = []Guard{inChat, writesToContact, openToWriter}
+	readGuards      = []Guard{inChat}
 
 	noteGuards = []Guard{
 		{Name: "the party is an agent in the chat", Rule: "R-X6", Kind: ErrNotPermitted, First: true,
@@ -429,8 +441,36 @@ var (
 			w := in.State.Party(in.Supervised)
 			return w != nil && w.Present() && w.Role.Engaged()
 		}}
-	bargeInGuards   = []Guard{maySupervise, chatActive("R-X7")}
-	superviseGuards = []Guard{maySupervise, chatActive("R-X7"), supervisedFound, supervisedEngaged}
+	// Who supervises (R-X7): a party that supervises this interaction
+	// already, or one new to it, never the system; the contact, its
+	// agents and their consultation targets cannot, so that their views
+	// and their R-C8 duty do not blur. Each reads the actor only (First),
+	// so they are asked before the policy, as entering is.
+	notTheSystem = Guard{Name: "the actor is not the system", Rule: "R-X7", Kind: ErrNotPermitted, First: true,
+		Detail: "the system does not supervise",
+		Holds:  func(in GuardInput) bool { return in.Actor != System }}
+	supervisorOrNew = Guard{Name: "the actor supervises here, or is new to the interaction", Rule: "R-X7", Kind: ErrNotPermitted, First: true,
+		Holds: func(in GuardInput) bool {
+			p := in.State.Party(in.Actor)
+			// A supervisor, or one that barged in and is still in the chat
+			// (Monitor and Coach refuse the latter with a clearer reason).
+			return p == nil || p.Role == RoleSupervisor || (p.Role == RoleMember && p.Supervises != "" && p.Present())
+		},
+		Explain: func(in GuardInput) string {
+			if p := in.State.Party(in.Actor); p != nil {
+				return "already a " + p.Role.String() + " of this interaction"
+			}
+			return "already a party of this interaction"
+		}}
+	// Why the role machine has no monitor or coach from member.
+	notBargedIn = Guard{Name: "the supervisor has not barged in", Rule: "R-X7", Kind: ErrNotPermitted, First: true,
+		Detail: "barged in: a member writes to everyone",
+		Holds: func(in GuardInput) bool {
+			p := in.State.Party(in.Actor)
+			return p == nil || p.Role == RoleSupervisor || !p.Present()
+		}}
+	bargeInGuards   = []Guard{notTheSystem, supervisorOrNew, maySupervise, chatActive("R-X7")}
+	superviseGuards = []Guard{notTheSystem, supervisorOrNew, notBargedIn, maySupervise, chatActive("R-X7"), supervisedFound, supervisedEngaged}
 )
 
 // requestGuards: a conference asked from a consultation is asked by its
@@ -443,13 +483,18 @@ var requestGuards = append(
 	append(direct(append(ownsActiveChat("R-X4"), anotherAgent("R-X4", "target must be another agent"), notInChat("R-X4"))...),
 		joinsRoute...)...)
 
-// removeGuards: the owner of the active chat removes a conference member,
-// not itself (R-F5).
+// removeGuards: the owner of the active chat removes a conference member
+// in the chat, not itself (R-F5). Whom the owner may remove is what the
+// party is, not where its membership stands, so it is First: Remove
+// checks it before the state, and a member who already left is refused
+// as not one the owner may remove; a party not looked up yet (nil: none
+// is named, or none by that name, which Remove tells the owner after
+// this) passes it.
 var removeGuards = append(ownsActiveChat("R-F5"), Guard{
-	Name: "the party removed is another conference member", Rule: "R-F5", Kind: ErrNotPermitted,
+	Name: "the party removed is another conference member in the chat", Rule: "R-F5", Kind: ErrNotPermitted, First: true,
 	Detail: "only a present conference member can be removed",
 	Holds: func(in GuardInput) bool {
-		return in.Party != nil && in.Party.Role == RoleMember && in.Party.ID != in.Actor
+		return in.Party == nil || (in.Party.Role == RoleMember && in.Party.Present() && in.Party.ID != in.Actor)
 	}})
 
 // The guards of a chat offer (OfferMachine): routing offers a waiting
@@ -484,6 +529,41 @@ var acceptedFirst = Guard{Name: "no other offer was accepted first", Rule: "R-X1
 		r := in.State.RouteOf(inv)
 		return r == nil || r.Taken == "" || r.Taken == inv
 	}}
+
+// rivalsOfOffer: each rival offer an accept names (AcceptOffer.Rivals)
+// that the actor is shown is another offer of the same routed invitation
+// (R-X1). One the actor is not shown (another agent's offer, or none) is
+// not checked: whether it belongs to the invitation is not for the actor
+// to learn by naming it (R-X6). It reads the offer's route, not its
+// state (First). The offer is the guard input's leg or request.
+var rivalsOfOffer = Guard{Name: "the rivals named are offers of the same invitation", Rule: "R-X1", Kind: ErrNotPermitted, First: true,
+	Holds: func(in GuardInput) bool { return in.strayRival() == "" },
+	Explain: func(in GuardInput) string {
+		return string(in.strayRival()) + " is not another offer of the same invitation"
+	}}
+
+// strayRival is the first rival named that the actor is shown and that
+// is not an offer of the same routed invitation as the offer, "" for none.
+func (in GuardInput) strayRival() InvitationID {
+	inv := in.offer()
+	var offers []InvitationID
+	looked := false
+	for _, id := range in.Rivals {
+		if id == inv || !(in.State.ShowsLeg(in.Actor, LegID(id)) || in.State.ShowsRequest(in.Actor, RequestID(id))) {
+			continue
+		}
+		if !looked {
+			if r := in.State.RouteOf(inv); r != nil {
+				offers = r.Offers
+			}
+			looked = true
+		}
+		if !slices.Contains(offers, id) {
+			return id
+		}
+	}
+	return ""
+}
 
 // offer is the leg or request a transition is of, as an invitation.
 func (in GuardInput) offer() InvitationID {

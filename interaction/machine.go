@@ -42,6 +42,7 @@ const (
 	TriggerRescind    Trigger = "rescind"   // routing invitation: withdrawn by routing
 	TriggerWrite      Trigger = "write"     // consultation message: one of its agents writes in it (R-C5); chat message: a party writes to everyone in the chat
 	TriggerNote       Trigger = "note"      // chat message: an agent writes a note to the agents
+	TriggerRead       Trigger = "read"      // chat message: a party marks its transcript read (a receipt)
 	TriggerOfferOn    Trigger = "offer_on"  // routed invitation: routing offers it to the next agents (R-X1)
 	TriggerLapse      Trigger = "lapse"     // routed invitation: its last offer out ended unanswered (R-X1)
 )

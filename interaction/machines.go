@@ -182,7 +182,8 @@ var LegMessageMachine = NewMachine("consultation message", LegActive, []Transiti
 // the contact; a note to the agents (note), an agent in the chat that is
 // neither a supervisor (a note would show a silent monitor, R-X7) nor a
 // consultation target (a note reaches every agent, other legs' targets
-// included, R-X3), whatever the chat's status. Writing to everyone is
+// included, R-X3), whatever the chat's status; a read receipt (read), a
+// party in the chat, whatever the status. Writing to everyone is
 // declared from waiting and active only; its guard "the chat is active,
 // or waiting for the contact" refuses an ended chat as "chat is ended",
 // before the state would. Its states are the
@@ -200,6 +201,12 @@ var ChatMessageMachine = NewMachine("chat message", StatusWaiting, []Transition[
 	{On: TriggerNote, From: []Status{StatusActive}, To: StatusActive, Rule: "R-X6", Guards: noteGuards},
 	{On: TriggerNote, From: []Status{StatusEnded}, To: StatusEnded, Rule: "R-X6", Guards: noteGuards},
 	{On: TriggerNote, From: []Status{StatusClosed}, To: StatusClosed, Rule: "R-X6", Guards: noteGuards},
+	// a receipt (MarkRead) is a party's own, whatever the status: it
+	// reads what it may while it is in the chat
+	{On: TriggerRead, From: []Status{StatusWaiting}, To: StatusWaiting, Rule: "R-X6", Guards: readGuards},
+	{On: TriggerRead, From: []Status{StatusActive}, To: StatusActive, Rule: "R-X6", Guards: readGuards},
+	{On: TriggerRead, From: []Status{StatusEnded}, To: StatusEnded, Rule: "R-X6", Guards: readGuards},
+	{On: TriggerRead, From: []Status{StatusClosed}, To: StatusClosed, Rule: "R-X6", Guards: readGuards},
 }).WithEntries(StatusActive, StatusEnded, StatusClosed).Derived()
 
 // RoleMachine is how a party's role changes while it is in the chat: a
@@ -276,8 +283,8 @@ var RouteMachine = NewMachine("routed invitation", RouteNone, []Transition[Route
 	{On: TriggerOffer, From: []RouteState{RouteNone, RouteOut, RouteUnanswered}, To: RouteOut, By: ByOwner | BySystem, Rule: "R-X1"},
 	{On: TriggerLapse, From: []RouteState{RouteOut}, To: RouteUnanswered, By: ByOwner | ByTarget | BySystem | ByCascade, Rule: "R-X1"},
 	{On: TriggerOfferOn, From: []RouteState{RouteUnanswered}, To: RouteOut, By: BySystem, Rule: "R-X1"},
-	{On: TriggerAccept, From: []RouteState{RouteOut}, To: RouteTaken, By: ByTarget, Rule: "R-X1"},
-	{On: TriggerAccept, From: []RouteState{RouteTaken}, To: RouteTaken, By: ByTarget, Rule: "R-X1", Guards: []Guard{acceptedFirst}},
+	{On: TriggerAccept, From: []RouteState{RouteOut}, To: RouteTaken, By: ByTarget, Rule: "R-X1", Guards: []Guard{rivalsOfOffer}},
+	{On: TriggerAccept, From: []RouteState{RouteTaken}, To: RouteTaken, By: ByTarget, Rule: "R-X1", Guards: []Guard{rivalsOfOffer, acceptedFirst}},
 }).Derived()
 
 // RouteStateOf is the state of the routed invitation r (nil: not begun).

@@ -38,16 +38,20 @@ func renderDiagrams() string {
 			"offers' leg and request events, and its `lapse` is what those machines do to the last offer out.\n\n"+
 			"The consultation message and chat message machines record nothing either: writing changes no state,\n"+
 			"so each is a transition back to the state it leaves, fired to check the table (`Decision.WriteInLeg`;\n"+
-			"`WriteInChat` and `WriteNote`, whose states are the interaction's), and the message is the event.\n\n"+
+			"`WriteInChat` and `WriteNote`, whose states are the interaction's), and the message is the event; a\n"+
+			"read receipt (`MarkRead`) is the chat message machine's `read`, and its event the receipt.\n\n"+
 			"A transition's guards (`Transition.Guards`) are its side conditions, each with its rule and the kind of\n"+
 			"the refusal when it does not hold; the diagram counts them and the table under it lists them in the\n"+
 			"order they are checked. Every command fires a transition through the `Decision`, which checks, in\n"+
-			"order, that the actor may fire it, that the state allows it, and its guards (a guard that reads only\n"+
-			"the chat and the actor, `Guard.First`, may be checked before the state or before the command looks up\n"+
-			"what it names); the log validator holds a replayed log of legs and requests to the same firers\n"+
+			"order, that the actor may fire it, that the state allows it, and its guards (a guard that does not\n"+
+			"read the state the transition leaves, `Guard.First`, may be checked before it or before the command\n"+
+			"looks up what it names); the log validator holds a replayed log of legs and requests to the same firers\n"+
 			"(`Chart.MayFire`). States and triggers are typed (`Status`, `MemberState`, `OfferState`, `LegState`,\n"+
 			"`RequestState`, `Trigger`); a supervisor switching between monitoring and coaching, or to another\n"+
-			"agent, is the role machine's `monitor` and `coach` edges (R-X7).\n",
+			"agent, is the role machine's `monitor` and `coach` edges (R-X7), whose guards also say who may\n"+
+			"supervise at all. No command refuses who may act, or when, by a check of its own\n"+
+			"(`TestCommandsRefuseNoLegalityByHand`): its own refusals are bad input, an ID not found or in use,\n"+
+			"or routing's `Reroute` that neither offers on nor says that nobody is left.\n",
 		interaction.Machines()...)
 }
 

@@ -45,12 +45,9 @@ type MarkRead struct{ Seq uint32 }
 
 func (c MarkRead) Decide(d *Decision) error {
 	d.SetOp("mark read")
-	p, err := d.ActingParty()
+	p, err := d.fireChat(TriggerRead)
 	if err != nil {
 		return err
-	}
-	if !p.Present() {
-		return d.Refuse(ErrNotPermitted, "R-X6", "party is "+string(p.Membership)+", not in the chat")
 	}
 	s := d.State()
 	i, ok := p.sight.indexOf(c.Seq)

@@ -197,3 +197,33 @@ func (d *Decision) AcceptRoute(inv InvitationID) error {
 	_, err := d.fire(m, from, TriggerAccept, by, false, in)
 	return err
 }
+
+// CheckAnswered refuses unless the offer inv (a leg or a request) stands
+// where trigger leads in its machine's table: routing, offering an
+// invitation on because its offer was answered so (declined, R-X1), acts
+// on a transition the offer's agent made, which the log must hold. The
+// refusal says where the offer stands instead (ErrInvalidTransition,
+// R-X1). An offer that is neither a leg nor a request passes: the
+// command tells its actor it has none.
+func (d *Decision) CheckAnswered(inv InvitationID, trigger Trigger) error {
+	s := d.State()
+	var m *Chart
+	var what, from string
+	if l := s.Leg(LegID(inv)); l != nil {
+		m, what, from = &LegMachine.Chart, "consultation", string(l.State)
+	} else if q := s.Request(RequestID(inv)); q != nil {
+		m, what, from = &RequestMachine.Chart, "request", string(q.State)
+	} else {
+		return nil
+	}
+	to := ""
+	for _, e := range m.Table {
+		if Trigger(e.Name) == trigger {
+			if e.Dst == from {
+				return nil
+			}
+			to = e.Dst
+		}
+	}
+	return d.Refuse(ErrInvalidTransition, "R-X1", what+" is "+from+", not "+to)
+}

@@ -28,14 +28,16 @@ import "context"
 // Decisions where the rules are silent:
 //
 //   - Who may supervise: whom the embedding service's SupervisionPolicy
-//     allows (WithSupervision; without one nobody may), asked first, before
-//     anything about the interaction is checked, so a refused party learns
-//     nothing from the refusal. Among those, any party ID that is not (and
-//     was not) in the interaction in another role, acting as itself; a
-//     supervisor who left may come back (membership "enter" from left or
-//     done). The contact, the agents of the chat and its consultation
-//     targets cannot supervise it: their views and their R-C8 duty would
-//     blur.
+//     allows (WithSupervision; without one nobody may), asked before
+//     anything about the agent or the chat is checked, so a refused party
+//     learns nothing from the refusal. Among those, any party ID that is
+//     not (and was not) in the interaction in another role, acting as
+//     itself, never the system; a supervisor who left may come back
+//     (membership "enter" from left or done). The contact, the agents of
+//     the chat and its consultation targets cannot supervise it: their
+//     views and their R-C8 duty would blur. These are the guards of the
+//     role machine's barge_in, monitor and coach, in that order, the ones
+//     that read the actor alone first (Decision.Supervision).
 //   - Only an agent engaged with the contact (owner or conference member,
 //     present) can be monitored or coached, and only while the chat is
 //     active. One supervisor supervises one agent per interaction at a
@@ -129,10 +131,7 @@ type BargeIn struct{}
 
 func (BargeIn) Decide(d *Decision) error {
 	d.SetOp("barge in")
-	sup, err := actingSupervisor(d)
-	if err != nil {
-		return err
-	}
+	sup := d.State().Party(d.Actor)
 	agent := PartyID("")
 	if sup != nil && sup.Present() {
 		agent = sup.Supervises // else the policy is asked about the owner
@@ -151,17 +150,6 @@ func supervise(d *Decision, agent PartyID, mode Trigger, text string) error {
 			return err
 		}
 	}
-	sup, err := actingSupervisor(d)
-	if err != nil {
-		return err
-	}
-	if agent == "" {
-		return d.Refuse(ErrBadInput, "R-X7", "no agent to supervise")
-	}
-	if sup != nil && sup.Role != RoleSupervisor && sup.Present() {
-		// Why the role machine has no monitor or coach for it.
-		return d.Refuse(ErrNotPermitted, "R-X7", "barged in: a member writes to everyone")
-	}
 	scope := PartyScope(d.Actor)
 	if mode == SuperviseCoach {
 		scope = Scope{Kind: ScopeCoach, Party: agent}
@@ -173,29 +161,6 @@ func supervise(d *Decision, agent PartyID, mode Trigger, text string) error {
 		return d.Message(text, KindText, Scope{Kind: ScopeCoach, Party: agent})
 	}
 	return nil
-}
-
-// actingSupervisor returns the acting party if it already supervises (or
-// supervised) this interaction, nil if it is new to it, and refuses anyone
-// else.
-func actingSupervisor(d *Decision) (*Party, error) {
-	switch d.Actor {
-	case "":
-		return nil, d.Refuse(ErrBadInput, "R-X6", "no acting party")
-	case System:
-		return nil, d.Refuse(ErrNotPermitted, "R-X7", "the system does not supervise")
-	}
-	p := d.State().Party(d.Actor)
-	if p == nil {
-		// New to the interaction: its ID is stored for good, so check it.
-		return nil, d.CheckPartyID(d.Actor)
-	}
-	if p.Role == RoleSupervisor || (p.Role == RoleMember && p.Supervises != "" && p.Present()) {
-		// A supervisor, or one that barged in and is still in the chat (the
-		// commands refuse the latter with a clearer reason).
-		return p, nil
-	}
-	return nil, d.Refuse(ErrNotPermitted, "R-X7", "already a "+p.Role.String()+" of this interaction")
 }
 
 // Monitor lets supervisor monitor agent in interaction id, unseen (R-X7).

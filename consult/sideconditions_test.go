@@ -1,0 +1,169 @@
+package consult_test
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatconsult/chatconsult/consult"
+	"github.com/chatconsult/chatconsult/interaction"
+)
+
+// R-X6, R-X7, R-F5, R-X1: the side conditions the commands checked by
+// hand until they were guards: a read receipt by a party that left, who
+// may supervise (not the system, not a party in another role, not one
+// that barged in), whom the owner may remove (a member who left), and the
+// rivals an accept names. Each is refused with the kind, rule and guard
+// its table declares, in the words of the check it replaced, and nothing
+// is written. Routing's report that an offer was declined is checked
+// against the offer's table (Decision.CheckAnswered).
+func TestSideConditionsAreTheTables(t *testing.T) {
+	chat := &interaction.ChatMessageMachine.Chart
+	role := &interaction.RoleMachine.Chart
+	mem := &interaction.MembershipMachine.Chart
+	route := &interaction.RouteMachine.Chart
+	sup := string(interaction.RoleSupervisor.String())
+	inChat := guardNamed(t, chat, string(interaction.StatusEnded), interaction.TriggerRead, "the party is in the chat")
+	notSystem := guardNamed(t, role, sup, interaction.SuperviseMonitor, "the actor is not the system")
+	supervisorOrNew := guardNamed(t, role, sup, interaction.TriggerBargeIn, "the actor supervises here, or is new to the interaction")
+	notBargedIn := guardNamed(t, role, sup, interaction.SuperviseCoach, "the supervisor has not barged in")
+	removable := guardNamed(t, mem, string(interaction.MemberJoined), interaction.TriggerRemove, "the party removed is another conference member in the chat")
+	rivals := guardNamed(t, route, string(interaction.RouteOut), interaction.TriggerAccept, "the rivals named are offers of the same invitation")
+	for _, g := range []interaction.Guard{inChat, notSystem, supervisorOrNew, notBargedIn, removable, rivals} {
+		assert.True(t, g.First, "%s: checked before the state", g.Name)
+	}
+
+	d := newExtrasDesk(t)
+	// A conference member who leaves, a supervisor who barges in.
+	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Agent: "agent2"})
+	d.do("agent2", consult.Accept{Leg: "leg-a"})
+	d.do("agent1", consult.Conference{Leg: "leg-a", Request: "r-a"})
+	d.do("agent2", consult.AcceptRequest{Request: "r-a"})
+	d.do("agent2", interaction.Leave{})
+	d.do("sup1", interaction.Monitor{Agent: "agent1"})
+	d.do("sup1", interaction.BargeIn{})
+	// A routed invitation of two offers to an agent consulted before, and
+	// a named one.
+	d.do("agent1", consult.Start{Leg: "l0", Target: agent("agent3"), Agent: "agent3"})
+	d.do("agent3", consult.Accept{Leg: "l0"})
+	d.do("agent3", consult.EndConsultation{Leg: "l0"})
+	d.do("agent1", consult.Start{Leg: "l3", Target: skill("billing"), Agent: "agent3", Route: "rt"})
+	d.do("agent1", consult.Start{Leg: "l4", Target: skill("billing"), Agent: "agent4", Route: "rt"})
+	d.do("agent1", consult.Start{Leg: "l5", Target: agent("agent5"), Agent: "agent5"})
+	d.do("agent1", consult.Start{Leg: "l6", Target: skill("billing"), Agent: "agent6", Route: "rt6"})
+	d.do("agent5", consult.Accept{Leg: "l5"})
+
+	refusedAsDeclared(t, d, "a conference member that left marks read", "agent2", interaction.MarkRead{Seq: 1}, inChat, "party is left, not in the chat")
+	refusedAsDeclared(t, d, "the system monitors", interaction.System, interaction.Monitor{Agent: "agent1"}, notSystem, "the system does not supervise")
+	refusedAsDeclared(t, d, "the system barges in", interaction.System, interaction.BargeIn{}, notSystem, "the system does not supervise")
+	refusedAsDeclared(t, d, "the owner monitors", "agent1", interaction.Monitor{Agent: "agent1"}, supervisorOrNew, "already a owner of this interaction")
+	refusedAsDeclared(t, d, "the contact barges in", "contact", interaction.BargeIn{}, supervisorOrNew, "already a contact of this interaction")
+	refusedAsDeclared(t, d, "a consultation target coaches", "agent5", interaction.Coach{Agent: "agent1"}, supervisorOrNew, "already a consultant of this interaction")
+	refusedAsDeclared(t, d, "a supervisor that barged in coaches", "sup1", interaction.Coach{Agent: "agent1", Text: "psst"}, notBargedIn, "barged in: a member writes to everyone")
+	refusedAsDeclared(t, d, "a supervisor that barged in monitors", "sup1", interaction.Monitor{Agent: "agent1"}, notBargedIn, "barged in: a member writes to everyone")
+	refusedAsDeclared(t, d, "the owner removes a member that left", "agent1", consult.Remove{Member: "agent2"}, removable, "only a present conference member can be removed")
+	refusedAsDeclared(t, d, "the owner removes a consultation target", "agent1", consult.Remove{Member: "agent5"}, removable, "only a present conference member can be removed")
+	refusedAsDeclared(t, d, "the owner removes itself", "agent1", consult.Remove{Member: "agent1"}, removable, "only a present conference member can be removed")
+	refusedAsDeclared(t, d, "an accept naming the agent's consultation of before as a rival", "agent3",
+		consult.AcceptOffer{Invitation: "l3", Rivals: []interaction.InvitationID{"l3", "l4", "l0"}}, rivals, "l0 is not another offer of the same invitation")
+	// Rivals the agent is not shown are not checked (R-X6), nor the offer
+	// itself: l4 is agent4's, "nope" is none.
+	d.do("agent3", consult.AcceptOffer{Invitation: "l3", Rivals: []interaction.InvitationID{"l3", "l4", "nope"}})
+
+	// Routing's report of a decline is what the leg's table says a
+	// decline leads to; the refusal says where the offer stands.
+	_, err := d.chats.Do(ctx, d.id, interaction.System, consult.Reroute{Invitation: "l6", Reason: consult.RerouteDeclined})
+	assertRefusal(t, err, interaction.ErrInvalidTransition, "R-X1", "", "a decline reported of an offer pending")
+	assert.Contains(t, err.Error(), "consultation is inviting, not declined")
+	d.do("agent6", consult.Decline{Leg: "l6"})
+	d.do(interaction.System, consult.Reroute{Invitation: "l6", Reason: consult.RerouteDeclined, Exhausted: true})
+}
+
+// The commands refuse no legality by hand: in every file of consult and
+// in interaction's command files, a command's own refusals are bad input,
+// not found, or a conflict over an ID it carries (in use) or a decision
+// routing must make (offer on, or say nobody is left); whether the actor
+// may, and whether the state lets it, is refused by the tables' firers
+// and guards (guard.go) alone.
+func TestCommandsRefuseNoLegalityByHand(t *testing.T) {
+	conflicts := []string{"interaction exists", " ID in use", "the last offer of the invitation is over"}
+	files, err := filepath.Glob("*.go")
+	require.NoError(t, err)
+	for _, f := range []string{"commands.go", "receipt.go", "supervision.go", "typing.go", "attachment.go", "decision.go", "route.go", "deadline.go"} {
+		files = append(files, filepath.Join("..", "interaction", f))
+	}
+	fset := token.NewFileSet()
+	refusals := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		require.NoError(t, err)
+		ast.Inspect(f, func(n ast.Node) bool {
+			fn, ok := n.(*ast.FuncDecl)
+			if ok && fn.Name.Name == "CheckAnswered" {
+				return false // routing's report checked against the offer's table
+			}
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) < 3 {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok || sel.Sel.Name != "Refuse" {
+				return true
+			}
+			refusals++
+			kind := ""
+			switch k := call.Args[0].(type) {
+			case *ast.Ident:
+				kind = k.Name
+			case *ast.SelectorExpr:
+				kind = k.Sel.Name
+			}
+			at := fset.Position(call.Pos())
+			switch kind {
+			case "ErrBadInput", "ErrNotFound":
+			case "ErrConflict":
+				if !containsAny(literals(call.Args[2]), conflicts) {
+					t.Errorf("%s: a conflict the command decides by hand", at)
+				}
+			default:
+				t.Errorf("%s: a command refuses %s by hand: that is a table's firers or guards", at, kind)
+			}
+			return true
+		})
+	}
+	assert.Greater(t, refusals, 20, "the scan found the commands' refusals")
+}
+
+func literals(e ast.Expr) []string {
+	var out []string
+	ast.Inspect(e, func(n ast.Node) bool {
+		if b, ok := n.(*ast.BasicLit); ok && b.Kind == token.STRING {
+			if s, err := strconv.Unquote(b.Value); err == nil {
+				out = append(out, s)
+			}
+		}
+		return true
+	})
+	return out
+}
+
+func containsAny(texts, subs []string) bool {
+	for _, s := range texts {
+		for _, sub := range subs {
+			if strings.Contains(s, sub) {
+				return true
+			}
+		}
+	}
+	return false
+}

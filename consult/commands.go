@@ -118,13 +118,13 @@ func deadline(d *interaction.Decision, t time.Duration) time.Time {
 // owner), with a deadline timeout from now if timeout is positive.
 func inviteLeg(d *interaction.Decision, owner PartyID, o Offer, t interaction.Target, m interaction.Medium, route RouteID, timeout time.Duration) error {
 	leg := LegID(o.ID)
-	if err := d.Leg(leg, "invite", interaction.Event{Actor: owner, Party: o.Agent, Target: t, Medium: m, Route: route, Deadline: deadline(d, timeout)}); err != nil {
+	if err := d.Leg(leg, interaction.TriggerInvite, interaction.Event{Actor: owner, Party: o.Agent, Target: t, Medium: m, Route: route, Deadline: deadline(d, timeout)}); err != nil {
 		return err
 	}
 	if err := d.FireRoute(route, interaction.TriggerOffer, o.ID); err != nil {
 		return err
 	}
-	return d.Membership(o.Agent, "invite", interaction.RoleConsultant, interaction.LegScope(leg))
+	return d.Membership(o.Agent, interaction.TriggerInvite, interaction.RoleConsultant, interaction.LegScope(leg))
 }
 
 // routeOf checks the Route given to a Start or Direct and returns the one
@@ -155,7 +155,7 @@ func rescindRivals(d *interaction.Decision, route RouteID, keep InvitationID) er
 	}
 	for _, id := range r.Rivals(keep) {
 		if l := d.State().Leg(LegID(id)); l != nil {
-			if err := d.Leg(l.ID, "cancel", interaction.Event{Actor: interaction.System}); err != nil {
+			if err := d.Leg(l.ID, interaction.TriggerCancel, interaction.Event{Actor: interaction.System}); err != nil {
 				return err
 			}
 			if err := d.ReleaseTarget(l.Invitee, l.ID); err != nil {
@@ -197,10 +197,10 @@ func (c Accept) Decide(d *interaction.Decision) error {
 			return err
 		}
 	}
-	if err := d.Leg(l.ID, "accept", interaction.Event{}); err != nil {
+	if err := d.Leg(l.ID, interaction.TriggerAccept, interaction.Event{}); err != nil {
 		return err
 	}
-	return d.Membership(l.Invitee, "accept", interaction.RoleConsultant, interaction.LegScope(l.ID))
+	return d.Membership(l.Invitee, interaction.TriggerAccept, interaction.RoleConsultant, interaction.LegScope(l.ID))
 }
 
 // Decline: the invited target turns the consultation down; the owner gets
@@ -214,10 +214,10 @@ func (c Decline) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := d.Leg(l.ID, "decline", interaction.Event{}); err != nil {
+	if err := d.Leg(l.ID, interaction.TriggerDecline, interaction.Event{}); err != nil {
 		return err
 	}
-	if err := d.Membership(l.Invitee, "decline", interaction.RoleConsultant, interaction.LegScope(l.ID)); err != nil {
+	if err := d.Membership(l.Invitee, interaction.TriggerDecline, interaction.RoleConsultant, interaction.LegScope(l.ID)); err != nil {
 		return err
 	}
 	d.NoticeOf(interaction.Notice{Code: interaction.NoticeDeclined, Parties: []PartyID{l.Invitee}}, interaction.PartyScope(l.Owner))
@@ -236,7 +236,7 @@ func (c Cancel) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := d.Leg(l.ID, "cancel", interaction.Event{}); err != nil {
+	if err := d.Leg(l.ID, interaction.TriggerCancel, interaction.Event{}); err != nil {
 		return err
 	}
 	if err := d.ReleaseTarget(l.Invitee, l.ID); err != nil {
@@ -248,7 +248,7 @@ func (c Cancel) Decide(d *interaction.Decision) error {
 			if rl == nil {
 				continue // a route of requests cannot share the ID (validate.go)
 			}
-			if err := d.Leg(rl.ID, "cancel", interaction.Event{}); err != nil {
+			if err := d.Leg(rl.ID, interaction.TriggerCancel, interaction.Event{}); err != nil {
 				return err
 			}
 			if err := d.ReleaseTarget(rl.Invitee, rl.ID); err != nil {
@@ -275,7 +275,7 @@ func (c TimeOut) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := d.Leg(l.ID, "time_out", interaction.Event{}); err != nil {
+	if err := d.Leg(l.ID, interaction.TriggerTimeOut, interaction.Event{}); err != nil {
 		return err
 	}
 	if err := d.ReleaseTarget(l.Invitee, l.ID); err != nil {
@@ -297,7 +297,7 @@ func (c EndConsultation) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := d.Leg(l.ID, "end", interaction.Event{}); err != nil {
+	if err := d.Leg(l.ID, interaction.TriggerEnd, interaction.Event{}); err != nil {
 		return err
 	}
 	if err := d.CancelRequestsVia(l.ID); err != nil {
@@ -351,7 +351,7 @@ func (c Transfer) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := d.Leg(l.ID, "transfer", interaction.Event{}); err != nil {
+	if err := d.Leg(l.ID, interaction.TriggerTransfer, interaction.Event{}); err != nil {
 		return err
 	}
 	if err := d.CancelRequestsVia(l.ID); err != nil {
@@ -365,12 +365,12 @@ func (c Transfer) Decide(d *interaction.Decision) error {
 // Decides R-T2: the transfer target becomes the owner and the former owner leaves.
 func handOver(d *interaction.Decision, from, to PartyID) error {
 	if q := d.State().Party(to); q != nil && q.Role != interaction.RoleOwner {
-		if err := d.Role(to, "transfer", interaction.Everyone); err != nil {
+		if err := d.Role(to, interaction.TriggerTransfer, interaction.Everyone); err != nil {
 			return err
 		}
 	}
 	d.NoticeOf(interaction.Notice{Code: interaction.NoticeTransferred, Parties: []PartyID{from, to}}, interaction.Everyone)
-	return d.Depart(from, "leave")
+	return d.Depart(from, interaction.TriggerLeave)
 }
 
 // Conference asks the target of an active consultation to join the chat
@@ -467,7 +467,7 @@ func askRequest(d *interaction.Decision, owner PartyID, o Offer, kind interactio
 	if err := d.FireRoute(route, interaction.TriggerOffer, o.ID); err != nil {
 		return err
 	}
-	return d.Membership(o.Agent, "invite", role, interaction.RequestScope(req))
+	return d.Membership(o.Agent, interaction.TriggerInvite, role, interaction.RequestScope(req))
 }
 
 // AcceptRequest: the asked agent accepts a conference or transfer request.
@@ -492,7 +492,7 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 		}
 	}
 	sc := requestScope(r)
-	if err := d.Request(r.ID, "accept", interaction.Event{}, sc); err != nil {
+	if err := d.Request(r.ID, interaction.TriggerAccept, interaction.Event{}, sc); err != nil {
 		return err
 	}
 	if r.Via != "" {
@@ -504,7 +504,7 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 		if r.Kind == interaction.RequestTransfer {
 			role = interaction.RoleOwner
 		}
-		if err := d.Membership(r.Invitee, "accept", role, interaction.Everyone); err != nil {
+		if err := d.Membership(r.Invitee, interaction.TriggerAccept, role, interaction.Everyone); err != nil {
 			return err
 		}
 	}
@@ -512,7 +512,7 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 		return handOver(d, r.Owner, r.Invitee)
 	}
 	if r.Via != "" {
-		if err := d.Role(r.Invitee, "conference", interaction.Everyone); err != nil {
+		if err := d.Role(r.Invitee, interaction.TriggerConference, interaction.Everyone); err != nil {
 			return err
 		}
 	}
@@ -531,7 +531,7 @@ func (c DeclineRequest) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	return dropRequest(d, r, "decline", interaction.NoticeDeclined)
+	return dropRequest(d, r, interaction.TriggerDecline, interaction.NoticeDeclined)
 }
 
 // TimeOutRequest: the asked agent did not answer in time (actor System);
@@ -550,7 +550,7 @@ func (c TimeOutRequest) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	return dropRequest(d, r, "time_out", interaction.NoticeNoAnswer)
+	return dropRequest(d, r, interaction.TriggerTimeOut, interaction.NoticeNoAnswer)
 }
 
 // CancelRequest: the owner who asked takes a pending request back (R-X2).
@@ -601,7 +601,7 @@ func (c Remove) Decide(d *interaction.Decision) error {
 		return d.Refuse(interaction.ErrNotFound, "R-F5", "no such party")
 	}
 	d.NoticeOf(interaction.Notice{Code: interaction.NoticeRemoved, Parties: []PartyID{c.Member}}, interaction.Everyone)
-	return d.Depart(c.Member, "remove")
+	return d.Depart(c.Member, interaction.TriggerRemove)
 }
 
 // partyLeg is how a command by a party on a consultation leg starts: the

@@ -217,7 +217,7 @@ func (c Reroute) endLeg(d *interaction.Decision, l interaction.Leg) error {
 func (c Reroute) endRequest(d *interaction.Decision, r interaction.Request) error {
 	switch c.Reason {
 	case RerouteTimedOut:
-		return dropRequest(d, &r, "time_out", interaction.NoticeNoAnswer)
+		return dropRequest(d, &r, interaction.TriggerTimeOut, interaction.NoticeNoAnswer)
 	case RerouteRescinded:
 		if err := rescindRequest(d, r); err != nil {
 			return err

@@ -29,7 +29,7 @@ func (c Open) Decide(d *Decision) error {
 		}
 	}
 	d.record(Event{Type: EventOpened, Party: c.Contact, Scope: Everyone})
-	if err := d.Membership(c.Contact, "enter", RoleContact, Everyone); err != nil {
+	if err := d.Membership(c.Contact, TriggerEnter, RoleContact, Everyone); err != nil {
 		return err
 	}
 	if c.Text != "" {
@@ -170,7 +170,7 @@ func (Leave) Decide(d *Decision) error {
 	if p.Role == RoleContact {
 		return d.endSession()
 	}
-	return d.Depart(p.ID, "leave")
+	return d.Depart(p.ID, TriggerLeave)
 }
 
 // EndSession ends the acting party's session with the contact. The contact ending
@@ -193,7 +193,7 @@ func (EndSession) Decide(d *Decision) error {
 		return err
 	}
 	if p.Role.Engaged() && d.State().EngagedPresent() > 1 {
-		return d.Depart(p.ID, "leave")
+		return d.Depart(p.ID, TriggerLeave)
 	}
 	// The contact, or the last engaged agent, who stays in the chat to
 	// wrap up and mark done; anyone else is refused by the interaction
@@ -212,7 +212,7 @@ func (MarkDone) Decide(d *Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := d.Membership(p.ID, "done", p.Role, doneScope(p)); err != nil {
+	if err := d.Membership(p.ID, TriggerDone, p.Role, doneScope(p)); err != nil {
 		return err
 	}
 	return d.closeIfDone()
@@ -298,7 +298,7 @@ func (d *Decision) Depart(p PartyID, trigger Trigger) error {
 			}
 		}
 		if next != nil {
-			return d.Role(next.ID, "hand_over", Everyone)
+			return d.Role(next.ID, TriggerHandOver, Everyone)
 		}
 	}
 	if s.EngagedPresent() == 0 {
@@ -349,9 +349,9 @@ func (d *Decision) ReleaseTarget(agent PartyID, leg LegID) error {
 	}
 	switch q.Membership {
 	case MemberInvited:
-		return d.Membership(agent, "withdraw", RoleConsultant, LegScope(leg))
+		return d.Membership(agent, TriggerWithdraw, RoleConsultant, LegScope(leg))
 	case MemberJoined:
-		return d.Membership(agent, "leave", RoleConsultant, LegScope(leg))
+		return d.Membership(agent, TriggerLeave, RoleConsultant, LegScope(leg))
 	}
 	return nil
 }
@@ -385,13 +385,13 @@ func (d *Decision) cancelRequest(r Request, actor PartyID, cascade bool) error {
 	if r.Via != "" {
 		sc = LegScope(r.Via)
 	}
-	if err := d.fireRequest(r.ID, "cancel", Event{Actor: actor}, sc, cascade); err != nil {
+	if err := d.fireRequest(r.ID, TriggerCancel, Event{Actor: actor}, sc, cascade); err != nil {
 		return err
 	}
 	if q := d.State().Party(r.Invitee); q != nil && q.Membership == MemberInvited && q.Role != RoleConsultant {
 		// In the request's scope: the owner who asked sees its invitee go,
 		// as it saw it invited.
-		return d.Membership(r.Invitee, "withdraw", q.Role, RequestScope(r.ID))
+		return d.Membership(r.Invitee, TriggerWithdraw, q.Role, RequestScope(r.ID))
 	}
 	return nil
 }
@@ -405,7 +405,7 @@ func (d *Decision) endSession() error {
 	// The status first, while everyone is still in: the contact and the
 	// consultation targets see the session end before they are taken out
 	// (a party that left learns nothing after, docs/visibility.md).
-	if err := d.status("end"); err != nil {
+	if err := d.status(TriggerEnd); err != nil {
 		return err
 	}
 	for _, l := range d.State().Legs {
@@ -425,11 +425,11 @@ func (d *Decision) endSession() error {
 	for _, q := range d.State().Parties {
 		switch {
 		case q.Membership == MemberInvited:
-			if err := d.Membership(q.ID, "withdraw", q.Role, PartyScope(q.ID)); err != nil {
+			if err := d.Membership(q.ID, TriggerWithdraw, q.Role, PartyScope(q.ID)); err != nil {
 				return err
 			}
 		case q.Membership == MemberJoined && (q.Role == RoleContact || q.Role == RoleSupervisor || q.Role == RoleConsultant):
-			if err := d.Membership(q.ID, "leave", q.Role, membershipScope(d.State(), &q)); err != nil {
+			if err := d.Membership(q.ID, TriggerLeave, q.Role, membershipScope(d.State(), &q)); err != nil {
 				return err
 			}
 		}

@@ -215,15 +215,23 @@ var ChatMessageMachine = NewMachine("chat message", StatusWaiting, []Transition[
 // leaves (R-F6); a supervisor barges in, or switches between monitoring
 // and coaching and between agents, staying a supervisor (R-X7). A party
 // gets its first role when it is invited or enters (MembershipMachine).
-// Its states are the names of the roles (Role.String).
-var RoleMachine = NewMachine("role", RoleContact.String(), []Transition[string]{
-	{On: TriggerTransfer, From: []string{RoleConsultant.String()}, To: RoleOwner.String()},
-	{On: TriggerConference, From: []string{RoleConsultant.String()}, To: RoleMember.String()},
-	{On: TriggerHandOver, From: []string{RoleMember.String()}, To: RoleOwner.String()},
-	{On: TriggerBargeIn, From: []string{RoleSupervisor.String()}, To: RoleMember.String(), Rule: "R-X7", Guards: bargeInGuards},
-	{On: SuperviseMonitor, From: []string{RoleSupervisor.String()}, To: RoleSupervisor.String(), Rule: "R-X7", Guards: superviseGuards},
-	{On: SuperviseCoach, From: []string{RoleSupervisor.String()}, To: RoleSupervisor.String(), Rule: "R-X7", Guards: superviseGuards},
-}).WithEntries(RoleContact.String(), RoleOwner.String(), RoleMember.String(), RoleConsultant.String(), RoleSupervisor.String())
+// Its states are the roles, by name (RoleState, Role.State).
+var RoleMachine = NewMachine("role", RoleContact.State(), []Transition[RoleState]{
+	{On: TriggerTransfer, From: []RoleState{RoleConsultant.State()}, To: RoleOwner.State()},
+	{On: TriggerConference, From: []RoleState{RoleConsultant.State()}, To: RoleMember.State()},
+	{On: TriggerHandOver, From: []RoleState{RoleMember.State()}, To: RoleOwner.State()},
+	{On: TriggerBargeIn, From: []RoleState{RoleSupervisor.State()}, To: RoleMember.State(), Rule: "R-X7", Guards: bargeInGuards},
+	{On: SuperviseMonitor, From: []RoleState{RoleSupervisor.State()}, To: RoleSupervisor.State(), Rule: "R-X7", Guards: superviseGuards},
+	{On: SuperviseCoach, From: []RoleState{RoleSupervisor.State()}, To: RoleSupervisor.State(), Rule: "R-X7", Guards: superviseGuards},
+}).WithEntries(RoleContact.State(), RoleOwner.State(), RoleMember.State(), RoleConsultant.State(), RoleSupervisor.State())
+
+// RoleState is a state of the role machine: a role by its name
+// (Role.String), so that the role machine's table is typed like the
+// others while a party's Role stays the small value it is.
+type RoleState string
+
+// State is role r as a state of the role machine.
+func (r Role) State() RoleState { return RoleState(r.String()) }
 
 // RequestState is a state of the transfer and conference request machine.
 type RequestState string

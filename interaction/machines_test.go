@@ -28,7 +28,12 @@ func renderDiagrams() string {
 			"that leg, request or offer (`Transition.By`): the `owner` who made it, its `target` (the agent invited\n"+
 			"or asked, or offered the chat), the `system` (the clock at the deadline, routing); `cascade` marks one\n"+
 			"that is also part of another change (the session ending, R-C7; a party leaving). The contact never\n"+
-			"fires one. The other machines leave who fires a transition to the commands (\"not declared\").\n\n"+
+			"fires one. The interaction, membership, role and chat message machines declare no firers: a\n"+
+			"transition of theirs is either part of another transition, whose firers and guards decide it (a leg's\n"+
+			"or request's accept is its target's membership `accept`, a chat offer's its `accept` and the chat's\n"+
+			"`agent_joins`; a leg's transfer is the target's role `transfer`; the last `done` closes the chat), or\n"+
+			"the acting party's, and its guards say who may (the party enters itself; the actor has a session\n"+
+			"with the contact; the actor owns the chat, to remove a member; who may supervise).\n\n"+
 			"The chat offer machine's state is recorded nowhere: it is read from the agent's role and membership\n"+
 			"(invited as the owner: `pending`), and `Assign`, `Join`, `Decline` and `Withdraw` record each of its\n"+
 			"transitions as the membership change it stands for; the offers an agent's joining or the session's\n"+
@@ -46,8 +51,8 @@ func renderDiagrams() string {
 			"order, that the actor may fire it, that the state allows it, and its guards (a guard that does not\n"+
 			"read the state the transition leaves, `Guard.First`, may be checked before it or before the command\n"+
 			"looks up what it names); the log validator holds a replayed log of legs and requests to the same firers\n"+
-			"(`Chart.MayFire`). States and triggers are typed (`Status`, `MemberState`, `OfferState`, `LegState`,\n"+
-			"`RequestState`, `Trigger`); a supervisor switching between monitoring and coaching, or to another\n"+
+			"(`Chart.MayFire`). States and triggers are typed (`Status`, `MemberState`, `OfferState`, `RoleState`,\n"+
+			"`LegState`, `RequestState`, `RouteState`, `Trigger`); a supervisor switching between monitoring and coaching, or to another\n"+
 			"agent, is the role machine's `monitor` and `coach` edges (R-X7), whose guards also say who may\n"+
 			"supervise at all. No command refuses who may act, or when, by a check of its own\n"+
 			"(`TestCommandsRefuseNoLegalityByHand`): its own refusals are bad input, an ID not found or in use,\n"+

@@ -341,7 +341,7 @@ func (s *State) Apply(ev *Event) error {
 		if p == nil {
 			return corrupt(ev, "unknown party %s", ev.Party)
 		}
-		if !RoleMachine.Allows(p.Role.String(), ev.Trigger, ev.Role.String()) {
+		if !RoleMachine.Allows(p.Role.State(), ev.Trigger, ev.Role.State()) {
 			return corrupt(ev, "role of %s %s -%s-> %s not declared", ev.Party, p.Role, ev.Trigger, ev.Role)
 		}
 		p.Role = ev.Role

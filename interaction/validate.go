@@ -122,7 +122,7 @@ func (s *State) validate(ev *Event) error {
 		if !validPartyID(ev.Actor) {
 			return refuse(ev, "R-X6", checkInput, "actor is not a valid party ID")
 		}
-		if ev.Type != EventOpened && !(ev.Type == EventMembership && ev.Trigger == "enter" && ev.Party == ev.Actor) {
+		if ev.Type != EventOpened && !(ev.Type == EventMembership && ev.Trigger == TriggerEnter && ev.Party == ev.Actor) {
 			return refuse(ev, "R-X6", checkParty, "%s is not a party of this interaction", ev.Actor)
 		}
 	}
@@ -275,11 +275,11 @@ func (s *State) validateMembership(ev *Event, actor *Party) error {
 		return refuse(ev, "R-X5", checkTransition, "membership of %s %s -%s-> %s not declared from %s", ev.Party, ev.From, ev.Trigger, ev.To, from)
 	}
 	switch ev.Trigger {
-	case "enter":
+	case TriggerEnter:
 		if err := s.validateEnter(ev, p); err != nil {
 			return err
 		}
-	case "invite":
+	case TriggerInvite:
 		if err := s.validateInvite(ev, actor); err != nil {
 			return err
 		}
@@ -293,18 +293,18 @@ func (s *State) validateMembership(ev *Event, actor *Party) error {
 		}
 	}
 	switch ev.Trigger {
-	case "accept", "decline":
+	case TriggerAccept, TriggerDecline:
 		// The invited party answers for itself: Join, Decline (a chat
 		// offer), consult's Accept, Decline, AcceptRequest, DeclineRequest.
 		if ev.Actor != ev.Party {
 			return refuse(ev, "R-X6", checkParty, "%s answers the invitation of %s", ev.Actor, ev.Party)
 		}
-	case "done":
+	case TriggerDone:
 		// MarkDone: an agent who took part marks done for itself (R-C8).
 		if ev.Actor != ev.Party || p.Role == RoleContact || !p.TookPart {
 			return refuse(ev, "R-C8", checkParty, "%s marks done for %s (%s, took part: %v)", ev.Actor, ev.Party, p.Role, p.TookPart)
 		}
-	case "remove":
+	case TriggerRemove:
 		// consult.Remove: a present owner removes a conference member (R-F5).
 		if actor == nil || actor.Role != RoleOwner || !actor.Present() || ev.Actor == ev.Party || p.Role != RoleMember {
 			return refuse(ev, "R-F5", checkParty, "%s removes %s (a %s): only an owner removes a conference member", ev.Actor, ev.Party, p.Role)
@@ -395,7 +395,7 @@ func (s *State) validateMembershipScope(ev *Event) error {
 			return nil
 		}
 	case RoleSupervisor:
-		if own || (ev.Trigger == "enter" && sc.Kind == ScopeCoach && sc.Invitation == "" && s.present(sc.Party, true)) {
+		if own || (ev.Trigger == TriggerEnter && sc.Kind == ScopeCoach && sc.Invitation == "" && s.present(sc.Party, true)) {
 			return nil
 		}
 		return refuse(ev, "R-X7", checkSupervision, "supervisor %s %s in scope %s", ev.Party, ev.To, scopeName(sc))
@@ -433,7 +433,7 @@ func (s *State) validateRole(ev *Event) error {
 	if ev.Role < RoleContact || ev.Role > RoleSupervisor {
 		return refuse(ev, "R-X6", checkInput, "unknown role %d", ev.Role)
 	}
-	if !RoleMachine.Allows(p.Role.String(), ev.Trigger, ev.Role.String()) {
+	if !RoleMachine.Allows(p.Role.State(), ev.Trigger, ev.Role.State()) {
 		return refuse(ev, "R-X5", checkTransition, "role of %s %s -%s-> %s not declared", ev.Party, p.Role, ev.Trigger, ev.Role)
 	}
 	if !p.Present() {
@@ -469,7 +469,7 @@ func (s *State) validateRole(ev *Event) error {
 		if ev.Actor != ev.Party || s.Status != StatusActive {
 			return refuse(ev, "R-X7", checkParty, "%s barges %s in (chat %s): a supervisor barges in as itself, in an active chat", ev.Actor, ev.Party, s.Status)
 		}
-	case "hand_over":
+	case TriggerHandOver:
 		// Depart: the earliest member takes over when no owner is left (R-F6).
 		if s.Owner() != nil {
 			return refuse(ev, "R-F6", checkParty, "%s takes over while %s owns the chat", ev.Party, s.Owner().ID)
@@ -628,9 +628,9 @@ func (s *State) validateLeg(ev *Event, actor *Party) error {
 		return err
 	}
 	switch ev.Trigger {
-	case "accept":
+	case TriggerAccept:
 		return s.validateTake(ev, l.Route)
-	case "time_out":
+	case TriggerTimeOut:
 		return validateDue(ev, l.Deadline)
 	}
 	return nil
@@ -735,9 +735,9 @@ func (s *State) validateRequest(ev *Event, actor *Party) error {
 		return err
 	}
 	switch ev.Trigger {
-	case "accept":
+	case TriggerAccept:
 		return s.validateTake(ev, r.Route)
-	case "time_out":
+	case TriggerTimeOut:
 		return validateDue(ev, r.Deadline)
 	}
 	return nil

@@ -82,7 +82,10 @@ func permissions(m *interaction.Chart) string {
 	b.WriteString("\n| event | from → to | who fires it | rule | guards |\n|---|---|---|---|---|\n")
 	for _, e := range m.Table {
 		t := interaction.Trigger(e.Name)
-		who := "the command (not declared)"
+		who := "part of another transition"
+		if len(m.Guards(e.Src[0], t)) > 0 {
+			who = "the party acting, as its guards say"
+		}
 		if p, ok := m.Firers(t); ok {
 			who = words(p.By)
 			if p.By&interaction.ByCascade != 0 {

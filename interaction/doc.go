@@ -5,8 +5,9 @@
 // # State machines
 //
 // Every state change goes through a machine declared once, as a
-// table of typed states (Status, MemberState, OfferState, LegState,
-// RequestState) and triggers (Trigger), compiled to looplab/fsm, in
+// table of typed states (Status, MemberState, OfferState, RoleState,
+// LegState, RequestState, RouteState) and triggers (Trigger), compiled to
+// looplab/fsm, in
 // machines.go: the interaction (waiting → active → ended → closed), each
 // party's membership (invited, joined, declined, withdrawn, left, removed,
 // done), each agent's offer of the waiting chat (pending, taken, declined,
@@ -14,8 +15,9 @@
 // party's role while it is in the chat (transfer, conference, hand-over,
 // barge-in), each consultation leg, each transfer or conference request,
 // and who may write in a consultation or in the chat (the consultation
-// message and chat message machines, never recorded). Machine.Fire runs a
-// transition on a pooled looplab/fsm machine; the derived machines (chat
+// message and chat message machines, never recorded). Machine.Fire asks a
+// pooled looplab/fsm machine of the table whether the transition may fire
+// (FSM.Can) and takes its destination from the table; the derived machines (chat
 // offer, messages, routed invitation), whose state is read from the
 // aggregate and which fire on every message, look their edge up in the
 // same table instead (Machine.Derived). State.Apply checks every replayed event against the same tables. The

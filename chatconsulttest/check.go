@@ -369,8 +369,8 @@ func (c *Checker) follow(ev *interaction.Event, out *violations) {
 	switch ev.Type {
 	case interaction.EventRole:
 		if ev.Role == interaction.RoleSupervisor {
-			c.links[ev.Party] = supervision{agent: ev.Supervised, coaching: ev.Trigger == interaction.SuperviseCoach}
-			if a := ev.Supervised; ev.Trigger == interaction.SuperviseCoach && !slices.Contains(c.coached[ev.Party], a) {
+			c.links[ev.Party] = supervision{agent: ev.Supervised, coaching: ev.Trigger == interaction.TriggerCoach}
+			if a := ev.Supervised; ev.Trigger == interaction.TriggerCoach && !slices.Contains(c.coached[ev.Party], a) {
 				c.coached[ev.Party] = append(c.coached[ev.Party], a)
 			}
 			sup = ev.Party
@@ -402,9 +402,9 @@ func (c *Checker) follow(ev *interaction.Event, out *violations) {
 	own := ev.Scope == interaction.PartyScope(sup)
 	coach := ev.Scope.Kind == interaction.ScopeCoach && ev.Scope.Party != ""
 	switch {
-	case ev.Type == interaction.EventRole && ev.Trigger == interaction.SuperviseMonitor && !own:
+	case ev.Type == interaction.EventRole && ev.Trigger == interaction.TriggerMonitor && !own:
 		out.add("R-X7", InvSupervisorHidden, v, "%s starts monitoring %s in scope %s: a monitor is told to nobody", sup, ev.Supervised, scopeString(ev.Scope))
-	case ev.Type == interaction.EventRole && ev.Trigger == interaction.SuperviseCoach &&
+	case ev.Type == interaction.EventRole && ev.Trigger == interaction.TriggerCoach &&
 		!own && ev.Scope != (interaction.Scope{Kind: interaction.ScopeCoach, Party: ev.Supervised}):
 		out.add("R-X7", InvSupervisorHidden, v, "%s starts coaching %s in scope %s", sup, ev.Supervised, scopeString(ev.Scope))
 	case ev.Type == interaction.EventMembership && !own && !coach:

@@ -342,7 +342,7 @@ func (c loudMonitor) Decide(d *interaction.Decision) error {
 			return err
 		}
 	}
-	return d.Supervision(c.Agent, interaction.SuperviseMonitor, interaction.Everyone)
+	return d.Supervision(c.Agent, interaction.TriggerMonitor, interaction.Everyone)
 }
 
 // R-X7: the invariant checker catches a command that tells everyone of a

@@ -406,7 +406,7 @@ func (c Conference) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	return d.Request(c.Request, "request", interaction.Event{Party: l.Invitee, Target: l.Target, RequestKind: interaction.RequestConference, Via: l.ID,
+	return d.Request(c.Request, interaction.TriggerRequest, interaction.Event{Party: l.Invitee, Target: l.Target, RequestKind: interaction.RequestConference, Via: l.ID,
 		Deadline: deadline(d, c.Timeout)}, interaction.LegScope(l.ID))
 }
 
@@ -460,7 +460,7 @@ func askRequest(d *interaction.Decision, owner PartyID, o Offer, kind interactio
 		role = interaction.RoleOwner
 	}
 	req := RequestID(o.ID)
-	if err := d.Request(req, "request", interaction.Event{Actor: owner, Party: o.Agent, Target: t, RequestKind: kind, Route: route,
+	if err := d.Request(req, interaction.TriggerRequest, interaction.Event{Actor: owner, Party: o.Agent, Target: t, RequestKind: kind, Route: route,
 		Deadline: deadline(d, timeout)}, interaction.RequestScope(req)); err != nil {
 		return err
 	}
@@ -496,7 +496,7 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 		return err
 	}
 	if r.Via != "" {
-		if err := d.Leg(r.Via, interaction.Trigger(r.Kind.String()), interaction.Event{}); err != nil {
+		if err := d.Leg(r.Via, r.Kind.Trigger(), interaction.Event{}); err != nil {
 			return err
 		}
 	} else {

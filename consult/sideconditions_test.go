@@ -31,9 +31,9 @@ func TestSideConditionsAreTheTables(t *testing.T) {
 	route := &interaction.RouteMachine.Chart
 	sup := string(interaction.RoleSupervisor.String())
 	inChat := guardNamed(t, chat, string(interaction.StatusEnded), interaction.TriggerRead, "the party is in the chat")
-	notSystem := guardNamed(t, role, sup, interaction.SuperviseMonitor, "the actor is not the system")
+	notSystem := guardNamed(t, role, sup, interaction.TriggerMonitor, "the actor is not the system")
 	supervisorOrNew := guardNamed(t, role, sup, interaction.TriggerBargeIn, "the actor supervises here, or is new to the interaction")
-	notBargedIn := guardNamed(t, role, sup, interaction.SuperviseCoach, "the supervisor has not barged in")
+	notBargedIn := guardNamed(t, role, sup, interaction.TriggerCoach, "the supervisor has not barged in")
 	removable := guardNamed(t, mem, string(interaction.MemberJoined), interaction.TriggerRemove, "the party removed is another conference member in the chat")
 	rivals := guardNamed(t, route, string(interaction.RouteOut), interaction.TriggerAccept, "the rivals named are offers of the same invitation")
 	for _, g := range []interaction.Guard{inChat, notSystem, supervisorOrNew, notBargedIn, removable, rivals} {
@@ -86,13 +86,17 @@ func TestSideConditionsAreTheTables(t *testing.T) {
 	d.do(interaction.System, consult.Reroute{Invitation: "l6", Reason: consult.RerouteDeclined, Exhausted: true})
 }
 
-// The commands refuse no legality by hand: in every file of consult and
-// in interaction's command files, a command's own refusals are bad input,
+// The commands refuse no legality by hand, and name the triggers they
+// fire by their typed constants: in every file of consult and in
+// interaction's command files, a command's own refusals are bad input,
 // not found, or a conflict over an ID it carries (in use) or a decision
 // routing must make (offer on, or say nobody is left); whether the actor
 // may, and whether the state lets it, is refused by the tables' firers
 // and guards (guard.go) alone.
 func TestCommandsRefuseNoLegalityByHand(t *testing.T) {
+	// The Decision's machine-firing methods, whose second argument is the
+	// trigger: a command names it by its constant (TriggerAccept, …).
+	firing := map[string]bool{"Leg": true, "fireLeg": true, "Request": true, "fireRequest": true, "Membership": true, "fireMembership": true, "Role": true, "Depart": true}
 	conflicts := []string{"interaction exists", " ID in use", "the last offer of the invitation is over"}
 	files, err := filepath.Glob("*.go")
 	require.NoError(t, err)
@@ -117,7 +121,15 @@ func TestCommandsRefuseNoLegalityByHand(t *testing.T) {
 				return true
 			}
 			sel, ok := call.Fun.(*ast.SelectorExpr)
-			if !ok || sel.Sel.Name != "Refuse" {
+			if !ok {
+				return true
+			}
+			if firing[sel.Sel.Name] && len(call.Args) > 1 {
+				if lit, ok := call.Args[1].(*ast.BasicLit); ok {
+					t.Errorf("%s: %s fires the trigger %s by a string, not by its typed constant", fset.Position(call.Pos()), sel.Sel.Name, lit.Value)
+				}
+			}
+			if sel.Sel.Name != "Refuse" {
 				return true
 			}
 			refusals++

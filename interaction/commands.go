@@ -453,5 +453,5 @@ func (d *Decision) closeIfDone() error {
 			return nil
 		}
 	}
-	return d.status("close")
+	return d.status(TriggerClose)
 }

@@ -256,7 +256,7 @@ func (d *Decision) Role(p PartyID, trigger Trigger, sc Scope) error {
 }
 
 // Supervision is the acting supervisor's transition of the role machine
-// (R-X7): mode SuperviseMonitor or SuperviseCoach, to watch agent from now
+// (R-X7): mode TriggerMonitor or TriggerCoach, to watch agent from now
 // on, or TriggerBargeIn, to join the conversation (agent is then the one
 // it watched, or "" for the chat's owner, which the policy is asked
 // about). The table's guards decide whether it may, before anything is
@@ -308,7 +308,7 @@ func (d *Decision) Supervision(agent PartyID, mode Trigger, sc Scope) error {
 		if mode == TriggerBargeIn {
 			return nil // it enters as a member: no role to change
 		}
-	} else if mode != TriggerBargeIn && q.Coaching == (mode == SuperviseCoach) && q.Supervises == agent {
+	} else if mode != TriggerBargeIn && q.Coaching == (mode == TriggerCoach) && q.Supervises == agent {
 		return nil
 	}
 	ev := Event{Type: EventRole, Party: d.Actor, Role: roleNamed(to), Trigger: mode, Scope: sc}

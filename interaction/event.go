@@ -15,7 +15,7 @@ const (
 	EventMembership
 	// EventRole: Party now holds Role (transfer, conference, owner hand-over).
 	// For RoleSupervisor (R-X7), Target names the agent supervised and
-	// Trigger is SuperviseMonitor or SuperviseCoach.
+	// Trigger is TriggerMonitor or TriggerCoach.
 	EventRole
 	// EventMessage: Actor wrote Text (Kind, Seq) visible in Scope.
 	EventMessage
@@ -250,6 +250,19 @@ func (k RequestKind) String() string {
 		return "conference"
 	}
 	return "none"
+}
+
+// Trigger is what a request of kind k does to the consultation it was
+// asked from once accepted (the leg machine's transfer or conference);
+// "" for no kind.
+func (k RequestKind) Trigger() Trigger {
+	switch k {
+	case RequestTransfer:
+		return TriggerTransfer
+	case RequestConference:
+		return TriggerConference
+	}
+	return ""
 }
 
 // MessageKind tells a party's own words from a notice the library writes.

@@ -35,8 +35,10 @@ const (
 	TriggerConference Trigger = "conference"
 	TriggerHandOver   Trigger = "hand_over" // role: the earliest member takes over (R-F6)
 	TriggerBargeIn    Trigger = "barge_in"  // role: a supervisor joins the conversation (R-X7)
+	TriggerMonitor    Trigger = "monitor"   // role: a supervisor monitors an agent, unseen, or switches to it (R-X7)
+	TriggerCoach      Trigger = "coach"     // role: a supervisor coaches an agent, or switches to it (R-X7)
 	TriggerRequest    Trigger = "request"   // request: a transfer or conference is asked for
-	TriggerOffer      Trigger = "offer"     // routing invitation, chat offer: offered to one agent
+	TriggerOffer      Trigger = "offer"     // chat offer, routed invitation: offered to one agent (several at once for a fan-out)
 	TriggerRescind    Trigger = "rescind"   // routing invitation: withdrawn by routing
 	TriggerWrite      Trigger = "write"     // consultation message: one of its agents writes in it (R-C5); chat message: a party writes to everyone in the chat
 	TriggerNote       Trigger = "note"      // chat message: an agent writes a note to the agents

@@ -221,8 +221,8 @@ var RoleMachine = NewMachine("role", RoleContact.State(), []Transition[RoleState
 	{On: TriggerConference, From: []RoleState{RoleConsultant.State()}, To: RoleMember.State()},
 	{On: TriggerHandOver, From: []RoleState{RoleMember.State()}, To: RoleOwner.State()},
 	{On: TriggerBargeIn, From: []RoleState{RoleSupervisor.State()}, To: RoleMember.State(), Rule: "R-X7", Guards: bargeInGuards},
-	{On: SuperviseMonitor, From: []RoleState{RoleSupervisor.State()}, To: RoleSupervisor.State(), Rule: "R-X7", Guards: superviseGuards},
-	{On: SuperviseCoach, From: []RoleState{RoleSupervisor.State()}, To: RoleSupervisor.State(), Rule: "R-X7", Guards: superviseGuards},
+	{On: TriggerMonitor, From: []RoleState{RoleSupervisor.State()}, To: RoleSupervisor.State(), Rule: "R-X7", Guards: superviseGuards},
+	{On: TriggerCoach, From: []RoleState{RoleSupervisor.State()}, To: RoleSupervisor.State(), Rule: "R-X7", Guards: superviseGuards},
 }).WithEntries(RoleContact.State(), RoleOwner.State(), RoleMember.State(), RoleConsultant.State(), RoleSupervisor.State())
 
 // RoleState is a state of the role machine: a role by its name

@@ -351,10 +351,10 @@ func (s *State) Apply(ev *Event) error {
 		p.Coaching = false
 		if ev.Role == RoleSupervisor {
 			// R-X7: Target names the agent supervised, Trigger how.
-			if ev.Supervised == "" || s.Party(ev.Supervised) == nil || (ev.Trigger != SuperviseMonitor && ev.Trigger != SuperviseCoach) {
+			if ev.Supervised == "" || s.Party(ev.Supervised) == nil || (ev.Trigger != TriggerMonitor && ev.Trigger != TriggerCoach) {
 				return corrupt(ev, "supervision of %s names no known agent or mode", ev.Party)
 			}
-			p.Supervises, p.Coaching = ev.Supervised, ev.Trigger == SuperviseCoach
+			p.Supervises, p.Coaching = ev.Supervised, ev.Trigger == TriggerCoach
 		}
 	case EventMessage:
 		if ev.Seq != s.MessageCount()+1 {

@@ -96,11 +96,6 @@ func (s *State) Supervised(p *Party) *Party {
 	return s.Party(p.Supervises)
 }
 
-// Modes of supervision, carried by the Trigger of a supervisor's EventRole.
-const (
-	SuperviseMonitor Trigger = "monitor"
-	SuperviseCoach   Trigger = "coach"
-)
 
 // Monitor: the acting supervisor starts monitoring Agent unseen, or
 // switches to it (R-X7).
@@ -108,7 +103,7 @@ type Monitor struct{ Agent PartyID }
 
 func (c Monitor) Decide(d *Decision) error {
 	d.SetOp("monitor")
-	return supervise(d, c.Agent, SuperviseMonitor, "")
+	return supervise(d, c.Agent, TriggerMonitor, "")
 }
 
 // Coach: the acting supervisor coaches Agent (starting to supervise it if
@@ -121,7 +116,7 @@ type Coach struct {
 
 func (c Coach) Decide(d *Decision) error {
 	d.SetOp("coach")
-	return supervise(d, c.Agent, SuperviseCoach, c.Text)
+	return supervise(d, c.Agent, TriggerCoach, c.Text)
 }
 
 // BargeIn: the acting supervisor joins the chat as a conference member,
@@ -151,7 +146,7 @@ func supervise(d *Decision, agent PartyID, mode Trigger, text string) error {
 		}
 	}
 	scope := PartyScope(d.Actor)
-	if mode == SuperviseCoach {
+	if mode == TriggerCoach {
 		scope = Scope{Kind: ScopeCoach, Party: agent}
 	}
 	if err := d.Supervision(agent, mode, scope); err != nil {

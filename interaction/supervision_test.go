@@ -314,7 +314,7 @@ func TestRX7SupervisionReplays(t *testing.T) {
 
 	// A supervision event naming no agent is not a valid history.
 	bad := append([]interaction.Event(nil), events...)
-	bad = append(bad, interaction.Event{Interaction: sv.id, Version: uint64(len(events)) + 1, Type: interaction.EventRole, Party: "sup", Role: interaction.RoleSupervisor, Trigger: interaction.SuperviseMonitor})
+	bad = append(bad, interaction.Event{Interaction: sv.id, Version: uint64(len(events)) + 1, Type: interaction.EventRole, Party: "sup", Role: interaction.RoleSupervisor, Trigger: interaction.TriggerMonitor})
 	_, err = interaction.Rebuild(bad)
 	assert.ErrorIs(t, err, interaction.ErrCorruptLog)
 }

@@ -57,7 +57,7 @@ var (
 		TriggerAgentJoins, TriggerEnd, TriggerClose, TriggerInvite, TriggerEnter, TriggerAccept,
 		TriggerDecline, TriggerWithdraw, TriggerLeave, TriggerRemove, TriggerDone, TriggerCancel,
 		TriggerTimeOut, TriggerTransfer, TriggerConference, TriggerHandOver, TriggerBargeIn,
-		TriggerRequest, TriggerOffer, TriggerRescind, SuperviseMonitor, SuperviseCoach,
+		TriggerRequest, TriggerOffer, TriggerRescind, TriggerMonitor, TriggerCoach,
 	}
 )
 

@@ -447,7 +447,7 @@ func (s *State) validateRole(ev *Event) error {
 		switch {
 		case ev.Actor != ev.Party:
 			return refuse(ev, "R-X7", checkParty, "%s sets the supervision of %s", ev.Actor, ev.Party)
-		case ev.Trigger != SuperviseMonitor && ev.Trigger != SuperviseCoach:
+		case ev.Trigger != TriggerMonitor && ev.Trigger != TriggerCoach:
 			return refuse(ev, "R-X7", checkParty, "supervision of %s in unknown mode %q", ev.Party, ev.Trigger)
 		case ev.Target != (Target{}):
 			return refuse(ev, "R-X7", checkParty, "supervision of %s names a target: the supervised agent is Supervised", ev.Party)
@@ -455,8 +455,8 @@ func (s *State) validateRole(ev *Event) error {
 			return refuse(ev, "R-X7", checkParty, "%s supervises %q, not an agent engaged with the contact", ev.Party, agent)
 		case s.Status != StatusActive:
 			return refuse(ev, "R-X7", checkParty, "supervision of a %s chat", s.Status)
-		case ev.Trigger == SuperviseMonitor && ev.Scope != PartyScope(ev.Party),
-			ev.Trigger == SuperviseCoach && ev.Scope != (Scope{Kind: ScopeCoach, Party: agent}):
+		case ev.Trigger == TriggerMonitor && ev.Scope != PartyScope(ev.Party),
+			ev.Trigger == TriggerCoach && ev.Scope != (Scope{Kind: ScopeCoach, Party: agent}):
 			return refuse(ev, "R-X7", checkSupervision, "%s starts to %s %s in scope %s", ev.Party, ev.Trigger, agent, scopeName(ev.Scope))
 		}
 		return nil

@@ -257,13 +257,13 @@ func forgeries() []forgery {
 		// Supervision (R-X7): an engaged agent, unseen.
 		{"a supervisor monitors the contact", "R-X7", on(chatActs,
 			membership("super1", "super1", interaction.RoleSupervisor, enter, "enter", interaction.MemberJoined, interaction.PartyScope("super1")),
-			supervise("super1", "contact", interaction.SuperviseMonitor, interaction.PartyScope("super1")))},
+			supervise("super1", "contact", interaction.TriggerMonitor, interaction.PartyScope("super1")))},
 		{"a supervisor coaches a consultation target", "R-X7", on(consultActs,
 			membership("super1", "super1", interaction.RoleSupervisor, enter, "enter", interaction.MemberJoined, interaction.PartyScope("super1")),
-			supervise("super1", "agent2", interaction.SuperviseCoach, interaction.Scope{Kind: interaction.ScopeCoach, Party: "agent2"}))},
+			supervise("super1", "agent2", interaction.TriggerCoach, interaction.Scope{Kind: interaction.ScopeCoach, Party: "agent2"}))},
 		{"a monitor announced to everyone", "R-X7", on(chatActs,
 			membership("super1", "super1", interaction.RoleSupervisor, enter, "enter", interaction.MemberJoined, interaction.PartyScope("super1")),
-			supervise("super1", "agent1", interaction.SuperviseMonitor, interaction.Everyone))},
+			supervise("super1", "agent1", interaction.TriggerMonitor, interaction.Everyone))},
 		{"a supervisor enters in everyone's sight", "R-X7", on(chatActs,
 			membership("super1", "super1", interaction.RoleSupervisor, enter, "enter", interaction.MemberJoined, interaction.Everyone))},
 

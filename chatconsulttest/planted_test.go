@@ -13,6 +13,7 @@ import (
 	"github.com/chatconsult/chatconsult/chatconsulttest"
 	"github.com/chatconsult/chatconsult/consult"
 	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/internal/decisionhook"
 )
 
 // The privacy checks must be able to fail. Each test here puts one leak of
@@ -321,7 +322,7 @@ func TestPlantedLeak7_ContactSeesAnInternalAgentID_RX6(t *testing.T) {
 type sloppy struct{ inner interaction.Command }
 
 func (c sloppy) Decide(d *interaction.Decision) error {
-	d.AllowSupervision(interaction.AnyoneMaySupervise)
+	decisionhook.SetSupervision(d, interaction.AnyoneMaySupervise)
 	return c.inner.Decide(d)
 }
 

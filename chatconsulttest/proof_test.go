@@ -15,6 +15,7 @@ import (
 	"github.com/chatconsult/chatconsult/chatconsulttest"
 	"github.com/chatconsult/chatconsult/consult"
 	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/internal/decisionhook"
 )
 
 // The kit must be able to fail. These tests plug deliberately broken
@@ -27,11 +28,11 @@ type leakySay struct{ consult.Say }
 
 func (c leakySay) Decide(d *interaction.Decision) error {
 	// Run the real command's checks on a scratch decision first.
-	dry := interaction.NewDecision(d.State(), d.Actor, d.Now, d.Cause, d.Limits, nil)
+	dry := interaction.NewDecision(d.State(), d.Actor(), d.Now(), d.Cause(), d.Limits(), nil)
 	if err := c.Say.Decide(dry); err != nil {
 		return err
 	}
-	return d.Message(c.Text, interaction.KindText, interaction.Everyone)
+	return decisionhook.Message(d, c.Text, interaction.Everyone) // past the message machines
 }
 
 // leakSays swaps every Say for the leaky one.
@@ -332,13 +333,13 @@ func TestKitCatchesAVisibleMonitorRX7(t *testing.T) {
 type loudMonitor struct{ interaction.Monitor }
 
 func (c loudMonitor) Decide(d *interaction.Decision) error {
-	dry := interaction.NewDecision(d.State(), d.Actor, d.Now, d.Cause, d.Limits, nil)
-	dry.AllowSupervision(interaction.AnyoneMaySupervise) // the harness's policy
+	dry := interaction.NewDecision(d.State(), d.Actor(), d.Now(), d.Cause(), d.Limits(), nil)
+	decisionhook.SetSupervision(dry, interaction.AnyoneMaySupervise) // the harness's policy
 	if err := c.Monitor.Decide(dry); err != nil {
 		return err
 	}
-	if p := d.State().Party(d.Actor); p == nil || !p.Present() {
-		if err := d.Membership(d.Actor, "enter", interaction.RoleSupervisor, interaction.Everyone); err != nil {
+	if p := d.State().Party(d.Actor()); p == nil || !p.Present() {
+		if err := d.Membership(d.Actor(), "enter", interaction.RoleSupervisor, interaction.Everyone); err != nil {
 			return err
 		}
 	}

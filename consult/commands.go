@@ -89,7 +89,7 @@ func (c Start) Decide(d *interaction.Decision) error {
 	if _, err := d.ActingParty(); err != nil {
 		return err
 	}
-	return inviteLeg(d, d.Actor, Offer{ID: InvitationID(c.Leg), Agent: c.Agent}, c.Target, c.Medium, route, c.Timeout)
+	return inviteLeg(d, d.Actor(), Offer{ID: InvitationID(c.Leg), Agent: c.Agent}, c.Target, c.Medium, route, c.Timeout)
 }
 
 // MaxTimeout is the longest time-out an invitation may have: a year.
@@ -110,7 +110,7 @@ func deadline(d *interaction.Decision, t time.Duration) time.Time {
 	if t <= 0 {
 		return time.Time{}
 	}
-	return d.Now.Add(t)
+	return d.Now().Add(t)
 }
 
 // inviteLeg writes the invitation of a new consultation leg, on behalf of
@@ -449,7 +449,7 @@ func (c Direct) Decide(d *interaction.Decision) error {
 	if _, err := d.ActingParty(); err != nil {
 		return err
 	}
-	return askRequest(d, d.Actor, Offer{ID: InvitationID(c.Request), Agent: c.Agent}, c.Kind, c.Target, route, c.Timeout)
+	return askRequest(d, d.Actor(), Offer{ID: InvitationID(c.Request), Agent: c.Agent}, c.Kind, c.Target, route, c.Timeout)
 }
 
 // askRequest writes a direct transfer or conference request, on behalf of owner
@@ -638,7 +638,7 @@ func partyRequest(d *interaction.Decision, id RequestID) (*interaction.Request, 
 // shown the leg gets the refusal of what it may not do to it.
 func legOf(d *interaction.Decision, id LegID) (*interaction.Leg, error) {
 	s := d.State()
-	if !s.ShowsLeg(d.Actor, id) {
+	if !s.ShowsLeg(d.Actor(), id) {
 		return nil, d.Refuse(interaction.ErrNotFound, "", "no consultation "+string(id))
 	}
 	cp := *s.Leg(id)
@@ -649,7 +649,7 @@ func legOf(d *interaction.Decision, id LegID) (*interaction.Leg, error) {
 // owner who asked and the agent asked only (ShowsRequest).
 func requestOf(d *interaction.Decision, id RequestID) (*interaction.Request, error) {
 	s := d.State()
-	if !s.ShowsRequest(d.Actor, id) {
+	if !s.ShowsRequest(d.Actor(), id) {
 		return nil, d.Refuse(interaction.ErrNotFound, "", "no request "+string(id))
 	}
 	cp := *s.Request(id)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/internal/decisionhook"
 )
 
 // Routing a consultation, transfer or conference aimed at a group, a skill
@@ -337,9 +338,9 @@ func (c AcceptOffer) Decide(d *interaction.Decision) error {
 	// guard of the routed invitation machine's accept.
 	in := interaction.GuardInput{Rivals: c.Rivals}
 	switch {
-	case l != nil && s.ShowsLeg(d.Actor, l.ID):
+	case l != nil && s.ShowsLeg(d.Actor(), l.ID):
 		in.Leg = l
-	case r != nil && s.ShowsRequest(d.Actor, r.ID):
+	case r != nil && s.ShowsRequest(d.Actor(), r.ID):
 		in.Request = r
 	default:
 		// One the actor is not shown is refused as one that does not
@@ -390,10 +391,9 @@ func (c declined) Decide(d *interaction.Decision) error {
 	if err := c.answer.Decide(d); err != nil {
 		return err
 	}
-	actor := d.Actor
-	d.Actor = interaction.System
-	defer func() { d.Actor = actor }()
-	return c.next.Decide(d)
+	// Routing offers on in the same write, as the system (only routing
+	// offers an invitation on, RouteMachine).
+	return decisionhook.AsSystem(d, func() error { return c.next.Decide(d) })
 }
 
 // offersAtOnce is how many agents a target is offered to at once.

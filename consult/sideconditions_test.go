@@ -113,8 +113,11 @@ func TestCommandsRefuseNoLegalityByHand(t *testing.T) {
 		require.NoError(t, err)
 		ast.Inspect(f, func(n ast.Node) bool {
 			fn, ok := n.(*ast.FuncDecl)
-			if ok && fn.Name.Name == "CheckAnswered" {
-				return false // routing's report checked against the offer's table
+			if ok && (fn.Name.Name == "CheckAnswered" || fn.Name.Name == "checkNamedActor") {
+				// The Decision's own checks, not a command's: routing's report
+				// checked against the offer's table, and an event that names
+				// another actor than the command's.
+				return false
 			}
 			call, ok := n.(*ast.CallExpr)
 			if !ok || len(call.Args) < 3 {
@@ -178,4 +181,58 @@ func containsAny(texts, subs []string) bool {
 		}
 	}
 	return false
+}
+
+// impersonate is a command that names another actor on the event it
+// fires, as a broken or hostile command author might.
+type impersonate struct {
+	leg     interaction.LegID
+	trigger interaction.Trigger
+	as      interaction.PartyID
+	agent   interaction.PartyID
+}
+
+func (c impersonate) Decide(d *interaction.Decision) error {
+	return d.Leg(c.leg, c.trigger, interaction.Event{Actor: c.as, Party: c.agent, Target: interaction.Target{Kind: interaction.TargetAgent, ID: string(c.agent)}})
+}
+
+// R-X6: a command acts as its own actor. An event template may name
+// another actor only where routing's rules write in another's name
+// (R-X1): routing offering an invitation on in its owner's name, and the
+// agent accepting an offer rescinding the rivals as the system. The
+// contact cannot start a consultation in the owner's name, nor rescind an
+// offer as the system, and nothing is written.
+func TestACommandActsAsItsOwnActor(t *testing.T) {
+	d := newExtrasDesk(t)
+	d.do("agent1", consult.Start{Leg: "l3", Target: skill("billing"), Agent: "agent3", Route: "rt"})
+	d.do("agent1", consult.Start{Leg: "l4", Target: skill("billing"), Agent: "agent4", Route: "rt"})
+	for _, c := range []struct {
+		name  string
+		actor interaction.PartyID
+		cmd   impersonate
+	}{
+		{"the contact consults in the owner's name", "contact", impersonate{leg: "l9", trigger: interaction.TriggerInvite, as: "agent1", agent: "agent2"}},
+		{"the contact rescinds an offer as routing", "contact", impersonate{leg: "l3", trigger: interaction.TriggerCancel, as: interaction.System}},
+		{"the owner rescinds as routing", "agent1", impersonate{leg: "l3", trigger: interaction.TriggerCancel, as: interaction.System}},
+		{"an agent offered times another's offer out as routing", "agent4", impersonate{leg: "l3", trigger: interaction.TriggerTimeOut, as: interaction.System}},
+	} {
+		before, err := d.chats.State(ctx, d.id)
+		require.NoError(t, err)
+		_, err = d.chats.Do(ctx, d.id, c.actor, c.cmd)
+		assertRefusal(t, err, interaction.ErrNotPermitted, "R-X6", "", c.name)
+		after, err := d.chats.State(ctx, d.id)
+		require.NoError(t, err)
+		assert.Equal(t, before.Version, after.Version, "%s: nothing written", c.name)
+	}
+	// The agent offered that accepts rescinds the rival offer as the system.
+	d.do("agent3", consult.Accept{Leg: "l3"})
+	evs, err := d.store.Load(ctx, d.id)
+	require.NoError(t, err)
+	rescinded := false
+	for _, ev := range evs {
+		if ev.Type == interaction.EventLeg && ev.Leg == "l4" && ev.Trigger == interaction.TriggerCancel {
+			rescinded = ev.Actor == interaction.System
+		}
+	}
+	assert.True(t, rescinded, "the rival offer is rescinded, as the system")
 }

@@ -134,7 +134,7 @@ func mediaToken(s string) bool {
 // size above Limits.MaxAttachmentBytes included). A reference used twice
 // in one message is refused too.
 func (d *Decision) CheckAttachments(atts []Attachment) error {
-	maxN, maxSize := d.Limits.attachmentLimits()
+	maxN, maxSize := d.limits.attachmentLimits()
 	if len(atts) > maxN {
 		return d.Refuse(ErrBadInput, "R-X6", "more attachments than the limit")
 	}
@@ -184,10 +184,10 @@ func (d *Decision) WriteInLeg(id LegID, text string, atts []Attachment) error {
 	if l == nil {
 		return d.Refuse(ErrNotFound, "R-C5", "no consultation "+string(id))
 	}
-	if _, err := d.fire(&LegMessageMachine.Chart, string(l.State), TriggerWrite, FirerOf(d.Actor, l.Owner, l.Invitee), false, GuardInput{Leg: l}); err != nil {
+	if _, err := d.fire(&LegMessageMachine.Chart, string(l.State), TriggerWrite, FirerOf(d.actor, l.Owner, l.Invitee), false, GuardInput{Leg: l}); err != nil {
 		return err
 	}
-	return d.MessageWith(text, LegScope(id), atts)
+	return d.messageWith(text, LegScope(id), atts)
 }
 
 // WriteInChat writes a message with attachments to everyone in the chat,
@@ -211,7 +211,7 @@ func (d *Decision) writeChat(trigger Trigger, text string, sc Scope, atts []Atta
 	if _, err := d.fireChat(trigger); err != nil {
 		return err
 	}
-	return d.MessageWith(text, sc, atts)
+	return d.messageWith(text, sc, atts)
 }
 
 // fireChat fires ChatMessageMachine's trigger for the acting party, which
@@ -233,8 +233,8 @@ func (d *Decision) fireChat(trigger Trigger) (*Party, error) {
 	return p, nil
 }
 
-// MessageWith records a party's message with attachments (none: Message).
-func (d *Decision) MessageWith(text string, sc Scope, atts []Attachment) error {
+// messageWith records a party's message with attachments (none: Message).
+func (d *Decision) messageWith(text string, sc Scope, atts []Attachment) error {
 	if err := d.CheckContent(text, atts); err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ func (c Open) Decide(d *Decision) error {
 		return err
 	}
 	if c.Text != "" {
-		return d.Message(c.Text, KindText, Everyone)
+		return d.message(c.Text, KindText, Everyone)
 	}
 	return nil
 }

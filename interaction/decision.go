@@ -4,6 +4,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/chatconsult/chatconsult/internal/decisionhook"
 )
 
 // Command is one request from a party. Decide reads the interaction
@@ -19,10 +21,14 @@ type Command interface {
 // every state change through its machine, and collects the events. Nothing
 // reaches the real State until the Store has accepted the events.
 type Decision struct {
-	Actor  PartyID
-	Now    time.Time
-	Cause  string
-	Limits Limits
+	// What the command is decided for, set when the Decision is made and
+	// read-only to the command (Actor, Now, Cause, Limits): who acts is
+	// what the tables' firers and guards check, and the time is what a
+	// deadline is due at.
+	actor  PartyID
+	now    time.Time
+	cause  string
+	limits Limits
 	ids    IDSource
 	op     string
 	// supervision is the embedding service's policy (nil: nobody may).
@@ -59,7 +65,7 @@ var DefaultLimits = Limits{MaxMessageBytes: 4096, MaxAttachments: DefaultMaxAtta
 // NewDecision starts deciding one command against s. Services call it;
 // tests and the harness kit use it to decide without a Store.
 func NewDecision(s *State, actor PartyID, now time.Time, cause string, limits Limits, ids IDSource) *Decision {
-	return &Decision{Actor: actor, Now: now, Cause: cause, Limits: limits, ids: ids, base: s}
+	return &Decision{actor: actor, now: now, cause: cause, limits: limits, ids: ids, base: s}
 }
 
 // decisions recycles the Decisions a Service makes, with their event and
@@ -76,7 +82,7 @@ const maxPooledItems = 64
 // Events returned.
 func newPooledDecision(s *State, actor PartyID, now time.Time, cause string, limits Limits, ids IDSource) *Decision {
 	d := decisions.Get().(*Decision)
-	d.Actor, d.Now, d.Cause, d.Limits, d.ids, d.base = actor, now, cause, limits, ids, s
+	d.actor, d.now, d.cause, d.limits, d.ids, d.base = actor, now, cause, limits, ids, s
 	return d
 }
 
@@ -113,6 +119,35 @@ func (d *Decision) State() *State {
 	return d.base
 }
 
+func init() {
+	decisionhook.AsSystem = func(d any, f func() error) error {
+		dec := d.(*Decision)
+		actor := dec.actor
+		dec.actor = System
+		defer func() { dec.actor = actor }()
+		return f()
+	}
+	decisionhook.Message = func(d any, text string, sc any) error {
+		return d.(*Decision).message(text, KindText, sc.(Scope))
+	}
+	decisionhook.SetSupervision = func(d any, p any) {
+		pol, _ := p.(SupervisionPolicy)
+		d.(*Decision).supervision = pol
+	}
+}
+
+// Actor is the party the command is decided for.
+func (d *Decision) Actor() PartyID { return d.actor }
+
+// Now is the command's time, from the Service's clock.
+func (d *Decision) Now() time.Time { return d.now }
+
+// Cause is the ID of the command, which each of its events carries.
+func (d *Decision) Cause() string { return d.cause }
+
+// Limits are the bounds the command's input is checked against.
+func (d *Decision) Limits() Limits { return d.limits }
+
 // NewID makes an identifier for a new leg or request.
 func (d *Decision) NewID() string { return d.ids.NewID() }
 
@@ -121,7 +156,7 @@ func (d *Decision) SetOp(op string) { d.op = op }
 
 // Refuse builds the error for a refused command.
 func (d *Decision) Refuse(kind error, rule, detail string) error {
-	return &Error{Kind: kind, Op: d.op, Interaction: d.base.ID, Party: d.Actor, Rule: rule, Detail: detail}
+	return &Error{Kind: kind, Op: d.op, Interaction: d.base.ID, Party: d.actor, Rule: rule, Detail: detail}
 }
 
 // flush applies the last recorded event to the working copy. It is lazy so
@@ -163,11 +198,11 @@ func (d *Decision) record(ev Event) {
 		ev.Interaction = d.base.ID
 	}
 	ev.Version = cur.Version + 1
-	ev.Time = d.Now
+	ev.Time = d.now
 	if ev.Actor == "" {
-		ev.Actor = d.Actor
+		ev.Actor = d.actor
 	}
-	ev.Cause = d.Cause
+	ev.Cause = d.cause
 	d.events = append(d.events, ev)
 	d.pending = true
 }
@@ -219,7 +254,7 @@ func (d *Decision) Membership(p PartyID, trigger Trigger, role Role, sc Scope) e
 // pending), before the offer's state; then the state and every guard.
 func (d *Decision) offer(agent PartyID, trigger Trigger) error {
 	m := &OfferMachine.Chart
-	by := FirerOf(d.Actor, "", agent)
+	by := FirerOf(d.actor, "", agent)
 	if err := d.checkFirers(m, trigger, by, false); err != nil {
 		return err
 	}
@@ -265,7 +300,7 @@ func (d *Decision) Role(p PartyID, trigger Trigger, sc Scope) error {
 // mode changes nothing. sc is who is told.
 func (d *Decision) Supervision(agent PartyID, mode Trigger, sc Scope) error {
 	s := d.State()
-	q := s.Party(d.Actor)
+	q := s.Party(d.actor)
 	present := q != nil && q.Present()
 	from := RoleSupervisor.String() // the role a supervisor enters with
 	if present {
@@ -286,7 +321,7 @@ func (d *Decision) Supervision(agent PartyID, mode Trigger, sc Scope) error {
 	}
 	if q == nil {
 		// New to the interaction: its ID is stored for good, so check it.
-		if err := d.CheckPartyID(d.Actor); err != nil {
+		if err := d.CheckPartyID(d.actor); err != nil {
 			return err
 		}
 	}
@@ -302,7 +337,7 @@ func (d *Decision) Supervision(agent PartyID, mode Trigger, sc Scope) error {
 		if mode == TriggerBargeIn {
 			role = RoleMember
 		}
-		if err := d.Membership(d.Actor, TriggerEnter, role, sc); err != nil {
+		if err := d.Membership(d.actor, TriggerEnter, role, sc); err != nil {
 			return err
 		}
 		if mode == TriggerBargeIn {
@@ -311,7 +346,7 @@ func (d *Decision) Supervision(agent PartyID, mode Trigger, sc Scope) error {
 	} else if mode != TriggerBargeIn && q.Coaching == (mode == TriggerCoach) && q.Supervises == agent {
 		return nil
 	}
-	ev := Event{Type: EventRole, Party: d.Actor, Role: roleNamed(to), Trigger: mode, Scope: sc}
+	ev := Event{Type: EventRole, Party: d.actor, Role: roleNamed(to), Trigger: mode, Scope: sc}
 	if mode != TriggerBargeIn {
 		ev.Supervised = agent
 	}
@@ -348,8 +383,13 @@ func (d *Decision) fireLeg(id LegID, trigger Trigger, tmpl Event, cascade bool) 
 		return d.refuseIDInUse(&LegMachine.Chart, string(LegNone), trigger, &tmpl, cascade, "leg")
 	}
 	if l := d.State().Leg(id); l != nil {
+		if err := d.checkNamedActor(&tmpl, trigger, l.Route); err != nil {
+			return err
+		}
 		from, in.Leg = l.State, l
 		by = FirerOf(actor, l.Owner, l.Invitee)
+	} else if err := d.checkNamedActor(&tmpl, trigger, ""); err != nil {
+		return err
 	} else {
 		in.Asked = askedBy(&tmpl)
 		by = FirerOf(actor, actor, tmpl.Party)
@@ -379,8 +419,13 @@ func (d *Decision) fireRequest(id RequestID, trigger Trigger, tmpl Event, sc Sco
 		return d.refuseIDInUse(&RequestMachine.Chart, string(RequestNone), trigger, &tmpl, cascade, "request")
 	}
 	if r := d.State().Request(id); r != nil {
+		if err := d.checkNamedActor(&tmpl, trigger, r.Route); err != nil {
+			return err
+		}
 		from, in.Request = r.State, r
 		by = FirerOf(actor, r.Owner, r.Invitee)
+	} else if err := d.checkNamedActor(&tmpl, trigger, ""); err != nil {
+		return err
 	} else {
 		in.Asked = askedBy(&tmpl)
 		by = FirerOf(actor, actor, tmpl.Party)
@@ -413,17 +458,37 @@ func (d *Decision) refuseIDInUse(m *Chart, none string, trigger Trigger, tmpl *E
 	return d.Refuse(ErrConflict, "", kind+" ID in use")
 }
 
+// checkNamedActor refuses an event template that names an actor other
+// than the command's (the one the firers and guards then check), except
+// where routing's rules write in another's name (R-X1): the system offers
+// an invitation on in its owner's name, and the agent accepting an offer
+// rescinds its routed invitation's rival offers as the system (cancel, on
+// a route where that agent was offered the invitation too).
+func (d *Decision) checkNamedActor(tmpl *Event, trigger Trigger, route RouteID) error {
+	switch {
+	case tmpl.Actor == "" || tmpl.Actor == d.actor || d.actor == System:
+		return nil
+	case tmpl.Actor == System && trigger == TriggerCancel && route != "":
+		if r := d.State().Route(route); r != nil && r.HasTried(d.actor) {
+			return nil
+		}
+	}
+	return d.Refuse(ErrNotPermitted, "R-X6", "a command acts as its own actor, or as routing only where routing's rules say")
+}
+
 // actorOf is who an event of tmpl names as its actor (record fills in the
 // command's when tmpl names none).
 func (d *Decision) actorOf(tmpl *Event) PartyID {
 	if tmpl.Actor != "" {
 		return tmpl.Actor
 	}
-	return d.Actor
+	return d.actor
 }
 
-// Message records a message after checking its text.
-func (d *Decision) Message(text string, kind MessageKind, sc Scope) error {
+// message records a message after checking its text: for the commands
+// of this package that write past the message machines (the contact's
+// first words, a coach's), never for a command author.
+func (d *Decision) message(text string, kind MessageKind, sc Scope) error {
 	if kind == KindText {
 		if err := d.CheckText(text); err != nil {
 			return err
@@ -439,7 +504,7 @@ func (d *Decision) Message(text string, kind MessageKind, sc Scope) error {
 // are kept as written (see input.go).
 func (d *Decision) CheckText(text string) error {
 	switch {
-	case len(text) > d.Limits.MaxMessageBytes || len(text) > MaxTextBytes:
+	case len(text) > d.limits.MaxMessageBytes || len(text) > MaxTextBytes:
 		return d.Refuse(ErrBadInput, "R-X6", "message longer than the limit")
 	case !utf8.ValidString(text):
 		return d.Refuse(ErrBadInput, "R-X6", "message is not valid UTF-8")
@@ -484,10 +549,10 @@ func (d *Decision) CheckPartyID(p PartyID) error {
 
 // ActingParty returns the acting party, refusing an unknown one as bad input.
 func (d *Decision) ActingParty() (*Party, error) {
-	if d.Actor == "" {
+	if d.actor == "" {
 		return nil, d.Refuse(ErrBadInput, "R-X6", "no acting party")
 	}
-	p := d.State().Party(d.Actor)
+	p := d.State().Party(d.actor)
 	if p == nil {
 		return nil, d.Refuse(ErrBadInput, "R-X6", "unknown party")
 	}
@@ -496,7 +561,7 @@ func (d *Decision) ActingParty() (*Party, error) {
 
 func (d *Decision) wrap(err error) error {
 	if e, ok := err.(*Error); ok {
-		e.Interaction, e.Party = d.base.ID, d.Actor
+		e.Interaction, e.Party = d.base.ID, d.actor
 		if d.op != "" {
 			e.Op = d.op + ": " + e.Op
 		}

@@ -149,9 +149,9 @@ func (d *Decision) checkFirers(m *Chart, trigger Trigger, by Firers, cascade boo
 // State, the time, the supervision policy, and the actor unless the
 // command names another.
 func (d *Decision) completeInput(in *GuardInput) {
-	in.State, in.Now, in.supervision = d.State(), d.Now, d.supervision
+	in.State, in.Now, in.supervision = d.State(), d.now, d.supervision
 	if in.Actor == "" {
-		in.Actor = d.Actor
+		in.Actor = d.actor
 	}
 }
 
@@ -164,7 +164,7 @@ func (d *Decision) guardRefusal(g Guard, in GuardInput) error {
 	case detail == "":
 		detail = g.Name
 	}
-	return &Error{Kind: g.Kind, Op: d.op, Interaction: d.base.ID, Party: d.Actor, Rule: g.Rule, Detail: detail, Guard: g.Name}
+	return &Error{Kind: g.Kind, Op: d.op, Interaction: d.base.ID, Party: d.actor, Rule: g.Rule, Detail: detail, Guard: g.Name}
 }
 
 // CheckFirst runs the guards of a table's edge marked First, as firing it

@@ -142,7 +142,7 @@ func (r *Route) without(inv InvitationID) *Route {
 // has looked nothing up yet, so that only System is anything to it and
 // anyone else learns nothing of what the interaction holds (R-X6).
 func (d *Decision) CheckFirers(t Table, trigger Trigger, owner, target PartyID) error {
-	return d.checkFirers(t.chart(), trigger, FirerOf(d.Actor, owner, target), false)
+	return d.checkFirers(t.chart(), trigger, FirerOf(d.actor, owner, target), false)
 }
 
 // FireRoute fires the routed invitation machine (RouteMachine) on route,
@@ -160,7 +160,7 @@ func (d *Decision) FireRoute(route RouteID, trigger Trigger, inv InvitationID) e
 	if trigger == TriggerOffer {
 		from = RouteStateOf(r.without(inv))
 	}
-	_, err := d.fire(&RouteMachine.Chart, string(from), trigger, FirerOf(d.Actor, r.Owner, ""), false, GuardInput{})
+	_, err := d.fire(&RouteMachine.Chart, string(from), trigger, FirerOf(d.actor, r.Owner, ""), false, GuardInput{})
 	return err
 }
 
@@ -186,7 +186,7 @@ func (d *Decision) AcceptRoute(inv InvitationID) error {
 	} else if q := s.Request(RequestID(inv)); q != nil {
 		in.Request, route, owner, target = q, q.Route, q.Owner, q.Invitee
 	}
-	by := FirerOf(d.Actor, owner, target)
+	by := FirerOf(d.actor, owner, target)
 	if !m.MayFire(TriggerAccept, by) {
 		return nil
 	}

@@ -84,9 +84,6 @@ func (f SupervisionPolicyFunc) MaySupervise(id ID, supervisor, agent PartyID) bo
 // demos only, never for a service with real contacts.
 var AnyoneMaySupervise SupervisionPolicy = SupervisionPolicyFunc(func(ID, PartyID, PartyID) bool { return true })
 
-// AllowSupervision sets the policy a Decision checks supervision against.
-func (d *Decision) AllowSupervision(p SupervisionPolicy) { d.supervision = p }
-
 // Supervised returns the agent that supervisor p (a party of s) monitors
 // or coaches, or monitored before it barged in (R-X7); nil for anyone else.
 func (s *State) Supervised(p *Party) *Party {
@@ -95,7 +92,6 @@ func (s *State) Supervised(p *Party) *Party {
 	}
 	return s.Party(p.Supervises)
 }
-
 
 // Monitor: the acting supervisor starts monitoring Agent unseen, or
 // switches to it (R-X7).
@@ -126,7 +122,7 @@ type BargeIn struct{}
 
 func (BargeIn) Decide(d *Decision) error {
 	d.SetOp("barge in")
-	sup := d.State().Party(d.Actor)
+	sup := d.State().Party(d.actor)
 	agent := PartyID("")
 	if sup != nil && sup.Present() {
 		agent = sup.Supervises // else the policy is asked about the owner
@@ -134,7 +130,7 @@ func (BargeIn) Decide(d *Decision) error {
 	if err := d.Supervision(agent, TriggerBargeIn, Everyone); err != nil {
 		return err
 	}
-	d.NoticeOf(Notice{Code: NoticeJoined, Parties: []PartyID{d.Actor}}, Everyone)
+	d.NoticeOf(Notice{Code: NoticeJoined, Parties: []PartyID{d.actor}}, Everyone)
 	return nil
 }
 
@@ -145,7 +141,7 @@ func supervise(d *Decision, agent PartyID, mode Trigger, text string) error {
 			return err
 		}
 	}
-	scope := PartyScope(d.Actor)
+	scope := PartyScope(d.actor)
 	if mode == TriggerCoach {
 		scope = Scope{Kind: ScopeCoach, Party: agent}
 	}
@@ -153,7 +149,7 @@ func supervise(d *Decision, agent PartyID, mode Trigger, text string) error {
 		return err
 	}
 	if text != "" {
-		return d.Message(text, KindText, Scope{Kind: ScopeCoach, Party: agent})
+		return d.message(text, KindText, Scope{Kind: ScopeCoach, Party: agent})
 	}
 	return nil
 }

@@ -508,7 +508,7 @@ func TestACommandCannotWriteAForgedEvent(t *testing.T) {
 type leak struct{}
 
 func (leak) Decide(d *interaction.Decision) error {
-	return d.Message("psst", interaction.KindText, interaction.Everyone)
+	return d.RawMessage("psst", interaction.KindText, interaction.Everyone)
 }
 
 // A Service whose clock is behind the log (another instance's ran ahead,

@@ -367,9 +367,18 @@ func (h *Harness) Run(ctx context.Context, story Story) RunReport {
 //		rapid.Check(t, chatconsulttest.Property(chatconsulttest.Gen{}))
 //	}
 func Property(g Gen, opts ...HarnessOption) func(*rapid.T) {
+	return PropertySeeing(g, nil, opts...)
+}
+
+// PropertySeeing is Property, calling seen (when not nil) with every story
+// drawn before it runs: for tests that count what their stories hold.
+func PropertySeeing(g Gen, seen func(Story), opts ...HarnessOption) func(*rapid.T) {
 	g = g.forHarness(opts)
 	return func(t *rapid.T) {
 		story := g.Story().Draw(t, "story")
+		if seen != nil {
+			seen(story)
+		}
 		rep := NewHarness(opts...).Run(context.Background(), story)
 		if f := rep.Failure(); f != nil {
 			t.Fatalf("step %d breaks a rule:\n%s", len(rep.Steps), rep)

@@ -27,6 +27,17 @@ type Story struct {
 	Steps []Step
 }
 
+// FansOut reports whether the story offers a routed invitation to
+// several agents at once (a step of two or more Offers, R-X1).
+func (s Story) FansOut() bool {
+	for _, st := range s.Steps {
+		if o, ok := st.Command.(Offers); ok && len(o) > 1 {
+			return true
+		}
+	}
+	return false
+}
+
 // String renders the story one step per line, in script syntax.
 func (s Story) String() string {
 	var b strings.Builder

@@ -315,7 +315,6 @@ type Say struct {
 	Attachments []interaction.Attachment
 }
 
-// Decides R-C5: a consultation message is written for its leg only.
 func (c Say) Decide(d *interaction.Decision) error {
 	d.SetOp("consultation message")
 	if err := d.CheckContent(c.Text, c.Attachments); err != nil {
@@ -357,20 +356,7 @@ func (c Transfer) Decide(d *interaction.Decision) error {
 	if err := d.CancelRequestsVia(l.ID); err != nil {
 		return err
 	}
-	return handOver(d, l.Owner, l.Invitee)
-}
-
-// handOver makes agent the owner and takes the former owner out (R-T2).
-//
-// Decides R-T2: the transfer target becomes the owner and the former owner leaves.
-func handOver(d *interaction.Decision, from, to PartyID) error {
-	if q := d.State().Party(to); q != nil && q.Role != interaction.RoleOwner {
-		if err := d.Role(to, interaction.TriggerTransfer, interaction.Everyone); err != nil {
-			return err
-		}
-	}
-	d.NoticeOf(interaction.Notice{Code: interaction.NoticeTransferred, Parties: []PartyID{from, to}}, interaction.Everyone)
-	return d.Depart(from, interaction.TriggerLeave)
+	return d.HandOver(l.Owner, l.Invitee)
 }
 
 // Conference asks the target of an active consultation to join the chat
@@ -509,7 +495,7 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 		}
 	}
 	if r.Kind == interaction.RequestTransfer {
-		return handOver(d, r.Owner, r.Invitee)
+		return d.HandOver(r.Owner, r.Invitee)
 	}
 	if r.Via != "" {
 		if err := d.Role(r.Invitee, interaction.TriggerConference, interaction.Everyone); err != nil {

@@ -3,6 +3,7 @@ package consult_test
 import (
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"pgregory.net/rapid"
 
 	"github.com/chatconsult/chatconsult/chatconsulttest"
@@ -28,8 +29,21 @@ import (
 //     (R-T2); a conference adds the target as a member (R-F2).
 //
 // 1,000 stories in every go test run; the README's test command runs
-// 10,000: go test ./consult -run '^TestModel$' -rapid.checks=10000
+// 10,000: go test ./consult -run '^TestModel$' -rapid.checks=10000. At
+// least a fifth of them offer a routed invitation to several agents at
+// once (fan-out, R-X1; about a quarter do, and about half route one), so
+// CI's run checks well over 1,000 such stories.
 func TestModel(t *testing.T) {
 	chatconsulttest.EnsureChecks(t, 1000)
-	rapid.Check(t, chatconsulttest.Property(chatconsulttest.Gen{}))
+	var stories, fanOut int
+	rapid.Check(t, chatconsulttest.PropertySeeing(chatconsulttest.Gen{}, func(s chatconsulttest.Story) {
+		stories++
+		if s.FansOut() {
+			fanOut++
+		}
+	}))
+	t.Logf("%d stories, %d with a routed invitation offered to several agents at once", stories, fanOut)
+	if !t.Failed() {
+		assert.GreaterOrEqual(t, 5*fanOut, stories, "a fifth of the stories fan a routed invitation out")
+	}
 }

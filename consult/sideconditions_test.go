@@ -97,6 +97,12 @@ func TestCommandsRefuseNoLegalityByHand(t *testing.T) {
 	// The Decision's machine-firing methods, whose second argument is the
 	// trigger: a command names it by its constant (TriggerAccept, …).
 	firing := map[string]bool{"Leg": true, "fireLeg": true, "Request": true, "fireRequest": true, "Membership": true, "fireMembership": true, "Role": true, "Depart": true}
+	// The Decision's own checks, not a command's: routing's report checked
+	// against the offer's table, an event that names another actor than
+	// the command's, and an effect that must follow its cause (the chat
+	// passing on after a transfer, a target released once its
+	// consultation is over).
+	decisionChecks := map[string]bool{"CheckAnswered": true, "checkNamedActor": true, "HandOver": true, "ReleaseTarget": true}
 	conflicts := []string{"interaction exists", " ID in use", "the last offer of the invitation is over"}
 	files, err := filepath.Glob("*.go")
 	require.NoError(t, err)
@@ -113,10 +119,7 @@ func TestCommandsRefuseNoLegalityByHand(t *testing.T) {
 		require.NoError(t, err)
 		ast.Inspect(f, func(n ast.Node) bool {
 			fn, ok := n.(*ast.FuncDecl)
-			if ok && (fn.Name.Name == "CheckAnswered" || fn.Name.Name == "checkNamedActor") {
-				// The Decision's own checks, not a command's: routing's report
-				// checked against the offer's table, and an event that names
-				// another actor than the command's.
+			if ok && decisionChecks[fn.Name.Name] {
 				return false
 			}
 			call, ok := n.(*ast.CallExpr)
@@ -235,4 +238,61 @@ func TestACommandActsAsItsOwnActor(t *testing.T) {
 		}
 	}
 	assert.True(t, rescinded, "the rival offer is rescinded, as the system")
+}
+
+// decideWith is a command that runs f on the Decision: what a command
+// author could write.
+type decideWith func(d *interaction.Decision) error
+
+func (f decideWith) Decide(d *interaction.Decision) error { return f(d) }
+
+// R-X6, R-F5, R-T2: the membership and role machines say who fires each
+// transition, relative to the party whose membership or role changes and
+// the chat's owner, and the effects that belong to another transition
+// are fired only as part of it: a command author's command cannot take
+// another party out, hand the chat over without a transfer, make itself
+// the owner, withdraw another's invitation or release a consultation
+// target whose consultation goes on. Each is refused, and nothing is
+// written; the commands of the library still do all of it (the other
+// tests), and a party still leaves for itself.
+func TestMembershipAndRoleFirersAreTheTables(t *testing.T) {
+	d := newExtrasDesk(t)
+	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Agent: "agent2"})
+	d.do("agent2", consult.Accept{Leg: "leg-a"})
+	d.do("agent1", consult.Start{Leg: "leg-b", Target: agent("agent3"), Agent: "agent3"})
+	for _, c := range []struct {
+		name  string
+		actor interaction.PartyID
+		f     decideWith
+		kind  error
+	}{
+		{"the contact takes the owner out", "contact", func(d *interaction.Decision) error { return d.Depart("agent1", interaction.TriggerLeave) }, interaction.ErrNotPermitted},
+		{"a consultation target takes the owner out", "agent2", func(d *interaction.Decision) error { return d.Depart("agent1", interaction.TriggerLeave) }, interaction.ErrNotPermitted},
+		{"a consultation target hands the chat to itself", "agent2", func(d *interaction.Decision) error { return d.HandOver("agent1", "agent2") }, interaction.ErrInvalidTransition},
+		{"the owner makes its target the owner without a transfer", "agent1", func(d *interaction.Decision) error {
+			return d.Role("agent2", interaction.TriggerTransfer, interaction.Everyone)
+		}, interaction.ErrNotPermitted},
+		{"the contact withdraws an invitation", "contact", func(d *interaction.Decision) error {
+			return d.Membership("agent3", interaction.TriggerWithdraw, interaction.RoleConsultant, interaction.LegScope("leg-b"))
+		}, interaction.ErrNotPermitted},
+		{"the owner accepts for its target", "agent1", func(d *interaction.Decision) error {
+			return d.Membership("agent3", interaction.TriggerAccept, interaction.RoleConsultant, interaction.LegScope("leg-b"))
+		}, interaction.ErrNotPermitted},
+		{"the owner releases a target whose consultation goes on", "agent1", func(d *interaction.Decision) error { return d.ReleaseTarget("agent2", "leg-a") }, interaction.ErrInvalidTransition},
+	} {
+		before, err := d.chats.State(ctx, d.id)
+		require.NoError(t, err)
+		_, err = d.chats.Do(ctx, d.id, c.actor, c.f)
+		assert.ErrorIs(t, err, c.kind, c.name)
+		after, err := d.chats.State(ctx, d.id)
+		require.NoError(t, err)
+		assert.Equal(t, before.Version, after.Version, "%s: nothing written", c.name)
+	}
+	d.do("agent2", decideWith(func(d *interaction.Decision) error { return d.Depart("agent2", interaction.TriggerLeave) }))
+	v := d.view("agent1")
+	for _, p := range v.Parties {
+		if p.ID == "agent2" {
+			assert.Equal(t, interaction.MemberLeft, p.Membership, "a party leaves for itself")
+		}
+	}
 }

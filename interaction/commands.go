@@ -79,7 +79,7 @@ func (Join) Decide(d *Decision) error {
 func (d *Decision) withdrawOffersExcept(keep PartyID) error {
 	for _, q := range d.State().Parties {
 		if q.ID != keep && offerOf(&q) == OfferPending {
-			if err := d.Membership(q.ID, TriggerWithdraw, RoleOwner, PartyScope(q.ID)); err != nil {
+			if err := d.fireMembership(q.ID, TriggerWithdraw, RoleOwner, PartyScope(q.ID), true); err != nil {
 				return err
 			}
 		}
@@ -252,13 +252,21 @@ func membershipScope(s *State, p *Party) Scope {
 	return PartyScope(p.ID)
 }
 
-// Depart takes party p out of the chat (trigger "leave" or "remove"):
-// its consultations and requests end, a departing owner hands over to the
-// earliest engaged agent left (R-F6), and when no engaged agent is left the
-// session with the contact ends.
+// Depart takes party p out of the chat (trigger "leave" or "remove"), by
+// the command's actor as the membership machine lets (a party leaves
+// itself, the owner removes a member): its consultations and requests
+// end, a departing owner hands over to the earliest engaged agent left
+// (R-F6), and when no engaged agent is left the session with the contact
+// ends.
 //
 // Decides R-F6: the earliest member left takes over from an owner who leaves.
 func (d *Decision) Depart(p PartyID, trigger Trigger) error {
+	return d.depart(p, trigger, false)
+}
+
+// depart is Depart; cascade: the departure is part of another transition
+// (the former owner leaving as the chat passes on, HandOver).
+func (d *Decision) depart(p PartyID, trigger Trigger, cascade bool) error {
 	q := d.State().Party(p)
 	if q == nil {
 		return d.Refuse(ErrNotFound, "", "no party "+string(p))
@@ -266,7 +274,7 @@ func (d *Decision) Depart(p PartyID, trigger Trigger) error {
 	// The departure's own rules first (who may remove whom, R-F5): its
 	// cascade below must not run for a departure the table refuses.
 	if q.Present() {
-		if _, err := d.fire(&MembershipMachine.Chart, string(q.Membership), trigger, 0, false, GuardInput{Party: q}); err != nil {
+		if _, err := d.fire(&MembershipMachine.Chart, string(q.Membership), trigger, d.firerFor(p), cascade, GuardInput{Party: q}); err != nil {
 			return err
 		}
 	}
@@ -279,7 +287,7 @@ func (d *Decision) Depart(p PartyID, trigger Trigger) error {
 		// A consultation target is already out: ending its leg released it.
 		return nil
 	}
-	if err := d.Membership(p, trigger, role, membershipScope(d.State(), q)); err != nil {
+	if err := d.fireMembership(p, trigger, role, membershipScope(d.State(), q), cascade); err != nil {
 		return err
 	}
 	if !role.Engaged() {
@@ -298,13 +306,53 @@ func (d *Decision) Depart(p PartyID, trigger Trigger) error {
 			}
 		}
 		if next != nil {
-			return d.Role(next.ID, TriggerHandOver, Everyone)
+			return d.fireRole(next.ID, TriggerHandOver, Everyone, true)
 		}
 	}
 	if s.EngagedPresent() == 0 {
 		return d.endSession()
 	}
 	return nil
+}
+
+// HandOver passes the chat from its owner to the target of a transfer
+// (R-T2): that agent becomes the owner (the role machine's transfer, when
+// it was a consultation's target) and the former owner leaves. Both are
+// part of the transfer, so HandOver is refused unless the interaction
+// holds one: a consultation of from's with to, turned into a transfer, or
+// a transfer request from from to to, accepted; and from is still the
+// chat's owner.
+//
+// Decides R-T2: the transfer target becomes the owner and the former owner leaves.
+func (d *Decision) HandOver(from, to PartyID) error {
+	s := d.State()
+	if p := s.Party(from); p == nil || p.Role != RoleOwner || !p.Present() || !s.transferred(from, to) {
+		return d.Refuse(ErrInvalidTransition, "R-T2", "no transfer of the chat from "+string(from)+" to "+string(to))
+	}
+	if q := s.Party(to); q != nil && q.Role != RoleOwner {
+		if err := d.fireRole(to, TriggerTransfer, Everyone, true); err != nil {
+			return err
+		}
+	}
+	d.NoticeOf(Notice{Code: NoticeTransferred, Parties: []PartyID{from, to}}, Everyone)
+	return d.depart(from, TriggerLeave, true)
+}
+
+// transferred reports whether the chat was transferred from owner to
+// agent: a consultation turned into a transfer, or a transfer request
+// accepted.
+func (s *State) transferred(owner, agent PartyID) bool {
+	for i := range s.Legs {
+		if l := &s.Legs[i]; l.Owner == owner && l.Invitee == agent && l.State == LegTransferred {
+			return true
+		}
+	}
+	for i := range s.Requests {
+		if r := &s.Requests[i]; r.Owner == owner && r.Invitee == agent && r.Kind == RequestTransfer && r.State == RequestAccepted {
+			return true
+		}
+	}
+	return false
 }
 
 // endLegsOf ends every consultation party p is in and cancels the requests
@@ -347,11 +395,15 @@ func (d *Decision) ReleaseTarget(agent PartyID, leg LegID) error {
 	if q == nil || q.Role != RoleConsultant {
 		return nil
 	}
+	if l := d.State().Leg(leg); l == nil || l.Invitee != agent || l.Live() {
+		return d.Refuse(ErrInvalidTransition, "R-X6", "a consultation target is released once its consultation is over")
+	}
+	// Part of the leg's ending, whose firers were checked.
 	switch q.Membership {
 	case MemberInvited:
-		return d.Membership(agent, TriggerWithdraw, RoleConsultant, LegScope(leg))
+		return d.fireMembership(agent, TriggerWithdraw, RoleConsultant, LegScope(leg), true)
 	case MemberJoined:
-		return d.Membership(agent, TriggerLeave, RoleConsultant, LegScope(leg))
+		return d.fireMembership(agent, TriggerLeave, RoleConsultant, LegScope(leg), true)
 	}
 	return nil
 }
@@ -391,7 +443,7 @@ func (d *Decision) cancelRequest(r Request, actor PartyID, cascade bool) error {
 	if q := d.State().Party(r.Invitee); q != nil && q.Membership == MemberInvited && q.Role != RoleConsultant {
 		// In the request's scope: the owner who asked sees its invitee go,
 		// as it saw it invited.
-		return d.Membership(r.Invitee, TriggerWithdraw, q.Role, RequestScope(r.ID))
+		return d.fireMembership(r.Invitee, TriggerWithdraw, q.Role, RequestScope(r.ID), true)
 	}
 	return nil
 }
@@ -425,11 +477,11 @@ func (d *Decision) endSession() error {
 	for _, q := range d.State().Parties {
 		switch {
 		case q.Membership == MemberInvited:
-			if err := d.Membership(q.ID, TriggerWithdraw, q.Role, PartyScope(q.ID)); err != nil {
+			if err := d.fireMembership(q.ID, TriggerWithdraw, q.Role, PartyScope(q.ID), true); err != nil {
 				return err
 			}
 		case q.Membership == MemberJoined && (q.Role == RoleContact || q.Role == RoleSupervisor || q.Role == RoleConsultant):
-			if err := d.Membership(q.ID, TriggerLeave, q.Role, membershipScope(d.State(), &q)); err != nil {
+			if err := d.fireMembership(q.ID, TriggerLeave, q.Role, membershipScope(d.State(), &q), true); err != nil {
 				return err
 			}
 		}

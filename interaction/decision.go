@@ -224,15 +224,25 @@ func (d *Decision) status(trigger Trigger) error {
 	return nil
 }
 
-// Membership fires the membership machine of party p; role is the role it
-// holds afterwards and sc who may see the change.
+// Membership fires the membership machine of party p by the command's
+// actor, as its table lets (MembershipMachine: the owner or routing
+// invites, a party answers, leaves and marks done for itself); role is the
+// role it holds afterwards and sc who may see the change.
 func (d *Decision) Membership(p PartyID, trigger Trigger, role Role, sc Scope) error {
+	return d.fireMembership(p, trigger, role, sc, false)
+}
+
+// fireMembership is Membership; cascade: fired as part of another
+// transition whose firers were checked (a consultation ending, a request
+// cancelled, the session ending, another agent joining), which the table
+// may let anyone make.
+func (d *Decision) fireMembership(p PartyID, trigger Trigger, role Role, sc Scope, cascade bool) error {
 	from := MemberNone
 	q := d.State().Party(p)
 	if q != nil {
 		from = q.Membership
 	}
-	to, err := d.fire(&MembershipMachine.Chart, string(from), trigger, 0, false, GuardInput{Party: q, Member: p})
+	to, err := d.fire(&MembershipMachine.Chart, string(from), trigger, d.firerFor(p), cascade, GuardInput{Party: q, Member: p})
 	if err != nil {
 		return err
 	}
@@ -278,16 +288,36 @@ func (d *Decision) offer(agent PartyID, trigger Trigger) error {
 
 // Role fires the role machine for party p (RoleMachine).
 func (d *Decision) Role(p PartyID, trigger Trigger, sc Scope) error {
+	return d.fireRole(p, trigger, sc, false)
+}
+
+// fireRole is Role; cascade as for fireMembership (a transfer, an owner
+// leaving).
+func (d *Decision) fireRole(p PartyID, trigger Trigger, sc Scope, cascade bool) error {
 	q := d.State().Party(p)
 	if q == nil {
 		return d.Refuse(ErrNotFound, "", "no party "+string(p))
 	}
-	to, err := d.fire(&RoleMachine.Chart, q.Role.String(), trigger, 0, false, GuardInput{Party: q})
+	to, err := d.fire(&RoleMachine.Chart, q.Role.String(), trigger, d.firerFor(p), cascade, GuardInput{Party: q})
 	if err != nil {
 		return err
 	}
 	d.record(Event{Type: EventRole, Party: p, Role: roleNamed(to), Trigger: trigger, Scope: sc})
 	return nil
+}
+
+// firerFor is what the command's actor is to a transition of party p's
+// membership or role: the party itself (ByTarget), the chat's owner, the
+// system, or nobody.
+func (d *Decision) firerFor(p PartyID) Firers {
+	if d.actor != "" && d.actor != System && d.actor == p {
+		return ByTarget
+	}
+	owner := PartyID("")
+	if o := d.State().Owner(); o != nil {
+		owner = o.ID
+	}
+	return FirerOf(d.actor, owner, p)
 }
 
 // Supervision is the acting supervisor's transition of the role machine
@@ -328,7 +358,7 @@ func (d *Decision) Supervision(agent PartyID, mode Trigger, sc Scope) error {
 	if agent == "" && mode != TriggerBargeIn {
 		return d.Refuse(ErrBadInput, "R-X7", "no agent to supervise")
 	}
-	to, err := d.fire(m, from, mode, 0, false, in)
+	to, err := d.fire(m, from, mode, ByTarget, false, in) // for itself
 	if err != nil {
 		return err
 	}

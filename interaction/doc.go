@@ -20,10 +20,11 @@
 // (FSM.Can) and takes its destination from the table; the derived machines (chat
 // offer, messages, routed invitation), whose state is read from the
 // aggregate and which fire on every message, look their edge up in the
-// same table instead (Machine.Derived). State.Apply checks every replayed event against the same tables. The
-// leg, request and chat offer machines also declare who may fire each
-// transition (owner, target, system; never the contact;
-// Transition.By, with its rule), and a transition's side conditions are
+// same table instead (Machine.Derived). State.Apply checks every replayed
+// event against the same tables. The membership, role, leg, request, chat
+// offer and routed invitation machines also declare who may fire each
+// transition (owner, target, system, or only as part of another
+// transition; Transition.By, with its rule), and a transition's side conditions are
 // Guards beside it, each with its rule and the kind of its refusal. A
 // command author fires transitions through the Decision (Leg, Request,
 // Membership, Role, Supervision) and writes no check of its own for who

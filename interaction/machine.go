@@ -144,8 +144,6 @@ func NewMachine[S ~string](name string, initial S, table []Transition[S]) *Machi
 	return m
 }
 
-// WithEntries sets the states an instance may start in besides the
-// initial one and returns m, for declarations.
 // Derived marks a machine whose state is read from the aggregate and whose
 // transitions are never recorded (the chat offer, the messages, the routed
 // invitation): a command fires it to check the table, then records the
@@ -158,6 +156,8 @@ func (m *Machine[S]) Derived() *Machine[S] {
 	return m
 }
 
+// WithEntries sets the states an instance may start in besides the
+// initial one and returns m, for declarations.
 func (m *Machine[S]) WithEntries(states ...S) *Machine[S] {
 	for _, st := range states {
 		m.Entries = append(m.Entries, string(st))
@@ -377,15 +377,15 @@ func FirerOf(actor, owner, target PartyID) Firers {
 	return 0
 }
 
-// Permission is who may fire one transition by a command on the leg,
-// request or chat offer itself, and the SPEC.md rule that says so.
+// Permission is who may fire one transition by a command, and the SPEC.md
+// rule that says so.
 type Permission struct {
 	By   Firers
 	Rule string
 }
 
 // Firers returns who may fire event, and whether m declares it at all
-// (the leg, request and chat offer machines do).
+// (every machine but the interaction and chat message machines does).
 func (m *Chart) Firers(event Trigger) (Permission, bool) {
 	p, ok := m.firers[event]
 	return p, ok

@@ -27,7 +27,7 @@ const (
 
 // InteractionMachine is the life of one contact chat session.
 var InteractionMachine = NewMachine("interaction", StatusWaiting, []Transition[Status]{
-	{On: TriggerAgentJoins, From: []Status{StatusWaiting}, To: StatusActive},
+	{On: TriggerAgentJoins, From: []Status{StatusWaiting}, To: StatusActive, Rule: "R-X1"},
 	{On: TriggerEnd, From: []Status{StatusWaiting, StatusActive}, To: StatusEnded, Rule: "R-C7", Guards: []Guard{hasSession}},
 	{On: TriggerClose, From: []Status{StatusEnded}, To: StatusClosed, Rule: "R-C8"},
 })
@@ -48,24 +48,34 @@ const (
 	MemberDone      MemberState = "done" // marked the interaction done (R-C8)
 )
 
-// MembershipMachine is the life of one party in one interaction. A party
-// that has finished can be invited again (a second consultation with the
-// same agent); it must then mark done again.
+// MembershipMachine is the life of one party in one interaction, and who
+// fires each transition, relative to that party (its target: the party
+// itself) and the chat's owner: the owner or routing (the system) invites
+// (R-C3, R-X4, R-X1); a party enters, accepts, declines, leaves and marks
+// done for itself (R-X6); routing or the party itself withdraws an
+// invitation; the owner removes a member (R-F5). A withdrawal or a
+// leaving that is part of another transition (a consultation ending, a
+// request cancelled, the session ending, another agent joining a chat
+// offered to several) is that transition's firers' to make: the Decision
+// fires it as a cascade. A party that has finished can be invited again
+// (a second consultation with the same agent); it must then mark done
+// again.
 var MembershipMachine = NewMachine("membership", MemberNone, []Transition[MemberState]{
-	{On: TriggerInvite, From: []MemberState{MemberNone, MemberDeclined, MemberWithdrawn, MemberLeft, MemberRemoved, MemberDone}, To: MemberInvited},
+	{On: TriggerInvite, From: []MemberState{MemberNone, MemberDeclined, MemberWithdrawn, MemberLeft, MemberRemoved, MemberDone}, To: MemberInvited,
+		By: ByOwner | BySystem, Rule: "R-X6"},
 	// enter: in without an invitation. The contact opening its chat; a
 	// supervisor starting to monitor, coach or barge in, also again after
 	// it left (R-X7).
-	{On: TriggerEnter, From: []MemberState{MemberNone, MemberLeft, MemberDone}, To: MemberJoined, Guards: []Guard{entersItself}},
-	{On: TriggerAccept, From: []MemberState{MemberInvited}, To: MemberJoined},
-	{On: TriggerDecline, From: []MemberState{MemberInvited}, To: MemberDeclined},
-	{On: TriggerWithdraw, From: []MemberState{MemberInvited}, To: MemberWithdrawn},
-	{On: TriggerLeave, From: []MemberState{MemberJoined}, To: MemberLeft, Guards: []Guard{stillIn}},
-	{On: TriggerRemove, From: []MemberState{MemberJoined}, To: MemberRemoved, Rule: "R-F5", Guards: removeGuards},
+	{On: TriggerEnter, From: []MemberState{MemberNone, MemberLeft, MemberDone}, To: MemberJoined, By: ByTarget, Rule: "R-X6", Guards: []Guard{entersItself}},
+	{On: TriggerAccept, From: []MemberState{MemberInvited}, To: MemberJoined, By: ByTarget, Rule: "R-X6"},
+	{On: TriggerDecline, From: []MemberState{MemberInvited}, To: MemberDeclined, By: ByTarget, Rule: "R-X6"},
+	{On: TriggerWithdraw, From: []MemberState{MemberInvited}, To: MemberWithdrawn, By: ByTarget | BySystem | ByCascade, Rule: "R-X6"},
+	{On: TriggerLeave, From: []MemberState{MemberJoined}, To: MemberLeft, By: ByTarget | ByCascade, Rule: "R-X6", Guards: []Guard{stillIn}},
+	{On: TriggerRemove, From: []MemberState{MemberJoined}, To: MemberRemoved, By: ByOwner, Rule: "R-F5", Guards: removeGuards},
 	// done from declined or withdrawn: an agent who took part, left, and
 	// was then invited again and said no must still be able to mark done
-	// (R-C8); MarkDone checks that it took part.
-	{On: TriggerDone, From: []MemberState{MemberJoined, MemberLeft, MemberRemoved, MemberDeclined, MemberWithdrawn}, To: MemberDone, Rule: "R-C8", Guards: doneGuards},
+	// (R-C8); its guard "took part" checks that it did.
+	{On: TriggerDone, From: []MemberState{MemberJoined, MemberLeft, MemberRemoved, MemberDeclined, MemberWithdrawn}, To: MemberDone, By: ByTarget, Rule: "R-C8", Guards: doneGuards},
 })
 
 // OfferState is a state of the chat offer machine: where one agent stands
@@ -171,6 +181,8 @@ var LegMachine = NewMachine("leg", LegNone, []Transition[LegState]{
 // message is the event. It is a table apart from LegMachine so that no
 // leg event can name it (a log with one is refused as the leg machine
 // allows no "write").
+//
+// Decides R-C5: only a consultation's two agents write in it, while it is active.
 var LegMessageMachine = NewMachine("consultation message", LegActive, []Transition[LegState]{
 	{On: TriggerWrite, From: []LegState{LegActive}, To: LegActive, By: ByOwner | ByTarget, Rule: "R-C5", Guards: []Guard{transcribed}},
 }).Derived()
@@ -215,14 +227,19 @@ var ChatMessageMachine = NewMachine("chat message", StatusWaiting, []Transition[
 // leaves (R-F6); a supervisor barges in, or switches between monitoring
 // and coaching and between agents, staying a supervisor (R-X7). A party
 // gets its first role when it is invited or enters (MembershipMachine).
+// Who fires each transition is relative to the party whose role changes
+// (its target): it takes the conference it accepts, and supervises for
+// itself; the hand-overs are part of a transfer or of an owner leaving.
 // Its states are the roles, by name (RoleState, Role.State).
 var RoleMachine = NewMachine("role", RoleContact.State(), []Transition[RoleState]{
-	{On: TriggerTransfer, From: []RoleState{RoleConsultant.State()}, To: RoleOwner.State()},
-	{On: TriggerConference, From: []RoleState{RoleConsultant.State()}, To: RoleMember.State()},
-	{On: TriggerHandOver, From: []RoleState{RoleMember.State()}, To: RoleOwner.State()},
-	{On: TriggerBargeIn, From: []RoleState{RoleSupervisor.State()}, To: RoleMember.State(), Rule: "R-X7", Guards: bargeInGuards},
-	{On: TriggerMonitor, From: []RoleState{RoleSupervisor.State()}, To: RoleSupervisor.State(), Rule: "R-X7", Guards: superviseGuards},
-	{On: TriggerCoach, From: []RoleState{RoleSupervisor.State()}, To: RoleSupervisor.State(), Rule: "R-X7", Guards: superviseGuards},
+	// The chat passing to a consultation's or a transfer request's target
+	// is part of the transfer (Decision.HandOver), never a command's own.
+	{On: TriggerTransfer, From: []RoleState{RoleConsultant.State()}, To: RoleOwner.State(), By: ByCascade, Rule: "R-T2"},
+	{On: TriggerConference, From: []RoleState{RoleConsultant.State()}, To: RoleMember.State(), By: ByTarget, Rule: "R-F1"},
+	{On: TriggerHandOver, From: []RoleState{RoleMember.State()}, To: RoleOwner.State(), By: ByCascade, Rule: "R-F6"},
+	{On: TriggerBargeIn, From: []RoleState{RoleSupervisor.State()}, To: RoleMember.State(), By: ByTarget, Rule: "R-X7", Guards: bargeInGuards},
+	{On: TriggerMonitor, From: []RoleState{RoleSupervisor.State()}, To: RoleSupervisor.State(), By: ByTarget, Rule: "R-X7", Guards: superviseGuards},
+	{On: TriggerCoach, From: []RoleState{RoleSupervisor.State()}, To: RoleSupervisor.State(), By: ByTarget, Rule: "R-X7", Guards: superviseGuards},
 }).WithEntries(RoleContact.State(), RoleOwner.State(), RoleMember.State(), RoleConsultant.State(), RoleSupervisor.State())
 
 // RoleState is a state of the role machine: a role by its name

@@ -24,16 +24,16 @@ func renderDiagrams() string {
 	return machinedoc.Document("State machines",
 		"Generated from the tables in `interaction/machines.go` by `go test ./interaction -run TestDiagramsMatchDocs -update`;\n"+
 			"that test fails when this file and the code disagree.\n\n"+
-			"Each transition of the leg, request, chat offer and routed invitation machines names who may fire it by a command on\n"+
-			"that leg, request or offer (`Transition.By`): the `owner` who made it, its `target` (the agent invited\n"+
-			"or asked, or offered the chat), the `system` (the clock at the deadline, routing); `cascade` marks one\n"+
-			"that is also part of another change (the session ending, R-C7; a party leaving). The contact never\n"+
-			"fires one. The interaction, membership, role and chat message machines declare no firers: a\n"+
-			"transition of theirs is either part of another transition, whose firers and guards decide it (a leg's\n"+
-			"or request's accept is its target's membership `accept`, a chat offer's its `accept` and the chat's\n"+
-			"`agent_joins`; a leg's transfer is the target's role `transfer`; the last `done` closes the chat), or\n"+
-			"the acting party's, and its guards say who may (the party enters itself; the actor has a session\n"+
-			"with the contact; the actor owns the chat, to remove a member; who may supervise).\n\n"+
+			"Each transition of the membership, role, leg, request, chat offer and routed invitation machines names who\n"+
+			"may fire it by a command (`Transition.By`): on a leg, request or offer, the `owner` who made it, its\n"+
+			"`target` (the agent invited or asked, or offered the chat), the `system` (the clock at the deadline,\n"+
+			"routing); on a party's membership or role, the party itself (`target`), the chat's `owner`, the\n"+
+			"`system`. `cascade` marks one that is also part of another transition, whose own firers were checked\n"+
+			"(the session ending, R-C7; a party leaving; a consultation ending; the chat passing on in a transfer,\n"+
+			"`Decision.HandOver`). The contact fires none but its own membership. The interaction and chat message\n"+
+			"machines declare no firers: a transition of theirs is either part of another transition (an agent's\n"+
+			"joining is its chat offer's accept; the last `done` closes the chat) or the acting party's own, and its\n"+
+			"guards say who may (the actor has a session with the contact; the party is in the chat, …).\n\n"+
 			"The chat offer machine's state is recorded nowhere: it is read from the agent's role and membership\n"+
 			"(invited as the owner: `pending`), and `Assign`, `Join`, `Decline` and `Withdraw` record each of its\n"+
 			"transitions as the membership change it stands for; the offers an agent's joining or the session's\n"+

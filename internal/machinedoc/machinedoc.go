@@ -88,8 +88,11 @@ func permissions(m *interaction.Chart) string {
 		}
 		if p, ok := m.Firers(t); ok {
 			who = words(p.By)
-			if p.By&interaction.ByCascade != 0 {
-				who += "; also whoever ends the session or takes a party out"
+			switch {
+			case p.By == interaction.ByCascade:
+				who = "only as part of another transition"
+			case p.By&interaction.ByCascade != 0:
+				who += "; also as part of another transition"
 			}
 		}
 		var guards []string

@@ -488,7 +488,7 @@ func checkExport(m *Model, p *mParty, st *interaction.State, readBack bool) []Di
 	}
 	var gotL []string
 	for _, l := range x.Consultations {
-		gotL = append(gotL, fmt.Sprintf("%s %s→%s %s %s %s", l.Leg, l.Owner, l.Agent, l.Target, l.Medium, l.State))
+		gotL = append(gotL, fmt.Sprintf("%s %s→%s %s %s %s", l.Leg, l.Owner, l.Invitee, l.Target, l.Medium, l.State))
 	}
 	if wantL := legLinesOf(&want); !slices.Equal(gotL, wantL) {
 		add(rule, "consultations: %v, model %v", gotL, wantL)
@@ -520,7 +520,7 @@ func checkExport(m *Model, p *mParty, st *interaction.State, readBack bool) []Di
 			fields = append(fields, string(q.ID), q.Name)
 		}
 		for _, l := range x.Consultations {
-			fields = append(fields, string(l.Leg), string(l.Owner), string(l.Agent), l.Target)
+			fields = append(fields, string(l.Leg), string(l.Owner), string(l.Invitee), l.Target)
 		}
 		for _, msg := range x.Messages {
 			fields = append(fields, string(msg.Author), string(msg.Leg), string(msg.To))

@@ -120,7 +120,7 @@ func TestRC5WritingInAConsultationIsDecidedByItsTable(t *testing.T) {
 	m := &interaction.LegMessageMachine.Chart
 	firers, ok := m.Firers(interaction.TriggerWrite)
 	require.True(t, ok)
-	require.Equal(t, interaction.ByOwner|interaction.ByTarget, firers.By, "its two agents write in it")
+	require.Equal(t, interaction.ByOwner|interaction.ByInvitee, firers.By, "its two agents write in it")
 	transcript := guardNamed(t, m, "active", interaction.TriggerWrite, "the consultation has a transcript")
 	d := newExtrasDesk(t)
 	d.do("sup2", interaction.Monitor{Agent: "agent1"})

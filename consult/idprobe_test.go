@@ -220,7 +220,7 @@ func TestRX6CommandsNamingAnInvitationDoNotShowItToWhoIsNotShownIt(t *testing.T)
 	assert.ErrorIs(t, refusal("agent7", consult.Accept{Leg: "o2"}), interaction.ErrInvalidTransition)
 	e = refusal("sup2", consult.Accept{Leg: "o2"})
 	assert.ErrorIs(t, e, interaction.ErrNotPermitted)
-	assert.Equal(t, "accept consultation "+string(d.id)+" by sup2: not permitted: only the target may accept a leg (R-C3)", e.Error())
+	assert.Equal(t, "accept consultation "+string(d.id)+" by sup2: not permitted: only the invitee may accept a leg (R-C3)", e.Error())
 }
 
 // R-X6: turning an IM consultation into a transfer holds a chat unit of

@@ -25,7 +25,7 @@ func TestRX1RoutedInvitationRefusalsComeFromTheRouteMachine(t *testing.T) {
 	require.Equal(t, interaction.BySystem, offerOn.By, "only routing offers an invitation on")
 	accept, ok := m.Firers(interaction.TriggerAccept)
 	require.True(t, ok)
-	require.Equal(t, interaction.ByTarget, accept.By, "the agent offered accepts its offer")
+	require.Equal(t, interaction.ByInvitee, accept.By, "the agent offered accepts its offer")
 	first := guardNamed(t, m, string(interaction.RouteTaken), interaction.TriggerAccept, "no other offer was accepted first")
 
 	d := newDesk(t)
@@ -61,7 +61,7 @@ func TestRX1RoutedInvitationRefusalsComeFromTheRouteMachine(t *testing.T) {
 		// Anyone else is no firer of the route's accept: the leg machine
 		// refuses it, as before, and says nothing of the route.
 		{"the owner accepting the rescinded offer", "agent1", consult.Accept{Leg: "l2"},
-			interaction.ErrNotPermitted, interaction.LegMachine.Rule(interaction.TriggerAccept), "", "only the target may accept a leg"},
+			interaction.ErrNotPermitted, interaction.LegMachine.Rule(interaction.TriggerAccept), "", "only the invitee may accept a leg"},
 	}
 	for _, c := range cases {
 		before := d.state().Version

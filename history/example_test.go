@@ -224,7 +224,7 @@ func ExampleProjection_Activity() {
 	for _, a := range page.Items {
 		fmt.Println(a.Interaction, a.Contact, a.Status, "opened", a.Opened.Format("15:04:05"), "closed", a.Closed.Format("15:04:05"))
 		for _, c := range a.Consultations {
-			fmt.Printf("  consultation %s: %s -> %s (%s, %s), %s\n", c.Leg, c.Owner, c.Agent, c.Target, c.Medium, c.State)
+			fmt.Printf("  consultation %s: %s -> %s (%s, %s), %s\n", c.Leg, c.Owner, c.Invitee, c.Target, c.Medium, c.State)
 		}
 	}
 	// Output:

@@ -47,7 +47,7 @@ type ExportParty struct {
 type ExportConsult struct {
 	Leg      interaction.LegID   `json:"leg"`
 	Owner    interaction.PartyID `json:"owner"`
-	Agent    interaction.PartyID `json:"agent"`
+	Invitee  interaction.PartyID `json:"invitee"`
 	Target   string              `json:"target"`
 	Medium   string              `json:"medium"`
 	State    string              `json:"state"`
@@ -127,7 +127,7 @@ func exportHead(st *interaction.State, v *interaction.View) Export {
 	}
 	for _, l := range v.Legs {
 		x.Consultations = append(x.Consultations, ExportConsult{
-			Leg: l.ID, Owner: l.Owner, Agent: l.Invitee, Target: l.Target.String(), Medium: l.Medium.String(),
+			Leg: l.ID, Owner: l.Owner, Invitee: l.Invitee, Target: l.Target.String(), Medium: l.Medium.String(),
 			State: string(l.State), Started: l.Started.UTC(), Answered: optTime(l.Answered), Ended: optTime(l.Ended),
 		})
 	}
@@ -236,7 +236,7 @@ func (x *Export) writeTextHead(b *bufio.Writer) {
 	}
 	b.WriteString(".\n")
 	for _, c := range x.Consultations {
-		fmt.Fprintf(b, "Consultation %s: %s with %s (%s, %s), %s.\n", textID(string(c.Leg)), textID(string(c.Owner)), textID(string(c.Agent)),
+		fmt.Fprintf(b, "Consultation %s: %s with %s (%s, %s), %s.\n", textID(string(c.Leg)), textID(string(c.Owner)), textID(string(c.Invitee)),
 			escapeText(c.Target), escapeText(c.Medium), escapeText(string(c.State)))
 	}
 	b.WriteString("\n")

@@ -191,7 +191,7 @@ func hostileExport(author, other interaction.PartyID, text string) history.Expor
 		Status: "active", Version: 9, Opened: t0,
 		Parties: []history.ExportParty{{ID: author, Role: "contact", Membership: "joined"}, {ID: other, Role: "owner", Membership: "joined"}},
 		Consultations: []history.ExportConsult{{
-			Leg: leg, Owner: other, Agent: author, Target: "agent:" + string(author) + text, Medium: "chat", State: "active", Started: t0,
+			Leg: leg, Owner: other, Invitee: author, Target: "agent:" + string(author) + text, Medium: "chat", State: "active", Started: t0,
 		}},
 		Messages: []history.ExportMessage{
 			{Seq: 1, Time: t0, Author: "agent1", Kind: "text", Scope: "everyone", Text: "How can I help?"},

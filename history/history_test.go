@@ -65,7 +65,7 @@ func TestRH4SeedExample(t *testing.T) {
 			act := activity(t, p)
 			require.Len(t, act, 2)
 			require.Len(t, act[0].Consultations, 1)
-			assert.Equal(t, interaction.PartyID("Agent2"), act[0].Consultations[0].Agent)
+			assert.Equal(t, interaction.PartyID("Agent2"), act[0].Consultations[0].Invitee)
 			assert.Equal(t, interaction.LegEnded, act[0].Consultations[0].State)
 		})
 	}

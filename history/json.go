@@ -63,7 +63,7 @@ func (a Activity) MarshalJSON() ([]byte, error) {
 type jsonConsultation struct {
 	Leg      interaction.LegID    `json:"leg"`
 	Owner    interaction.PartyID  `json:"owner"`
-	Agent    interaction.PartyID  `json:"agent"`
+	Invitee  interaction.PartyID  `json:"invitee"`
 	Target   interaction.Target   `json:"target"`
 	Medium   interaction.Medium   `json:"medium"`
 	State    interaction.LegState `json:"state"`
@@ -74,7 +74,7 @@ type jsonConsultation struct {
 
 // MarshalJSON writes a consultation as the activity history shows it.
 func (c Consultation) MarshalJSON() ([]byte, error) {
-	return json.Marshal(jsonConsultation{Leg: c.Leg, Owner: c.Owner, Agent: c.Agent, Target: c.Target, Medium: c.Medium, State: c.State,
+	return json.Marshal(jsonConsultation{Leg: c.Leg, Owner: c.Owner, Invitee: c.Invitee, Target: c.Target, Medium: c.Medium, State: c.State,
 		Started: timeOf(c.Started), Answered: timeOf(c.Answered), Ended: timeOf(c.Ended)})
 }
 

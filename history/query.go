@@ -71,7 +71,7 @@ type Activity struct {
 type Consultation struct {
 	Leg      interaction.LegID
 	Owner    interaction.PartyID
-	Agent    interaction.PartyID
+	Invitee  interaction.PartyID
 	Target   interaction.Target
 	Medium   interaction.Medium
 	State    interaction.LegState // how it ended, or live
@@ -227,7 +227,7 @@ func (r *record) activity() Activity {
 	a := Activity{Entry: r.summary()}
 	for _, l := range r.st.Legs {
 		a.Consultations = append(a.Consultations, Consultation{
-			Leg: l.ID, Owner: l.Owner, Agent: l.Invitee, Target: l.Target, Medium: l.Medium,
+			Leg: l.ID, Owner: l.Owner, Invitee: l.Invitee, Target: l.Target, Medium: l.Medium,
 			State: l.State, Started: l.Started, Answered: l.Answered, Ended: l.Ended,
 		})
 	}

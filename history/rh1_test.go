@@ -98,7 +98,7 @@ func TestRH1ConsultationIsNeverAnInteractionOfItsOwn(t *testing.T) {
 						c := e.Consultations[0]
 						assert.Equal(t, leg, c.Leg)
 						assert.Equal(t, interaction.PartyID("agent1"), c.Owner)
-						assert.Equal(t, interaction.PartyID("agent2"), c.Agent)
+						assert.Equal(t, interaction.PartyID("agent2"), c.Invitee)
 						assert.Equal(t, medium, c.Medium)
 						assert.Equal(t, out.leg, c.State)
 						assert.Empty(t, act[1].Consultations, "the other interaction had none")
@@ -178,7 +178,7 @@ func TestRH1SeveralConsultationsStayInOneEntry(t *testing.T) {
 			}
 			var got []leg
 			for _, c := range act[0].Consultations {
-				got = append(got, leg{c.Leg, c.Owner, c.Agent, c.Medium, c.State})
+				got = append(got, leg{c.Leg, c.Owner, c.Invitee, c.Medium, c.State})
 			}
 			assert.Equal(t, []leg{
 				{declined, "agent1", "agent2", interaction.MediumChat, interaction.LegDeclined},

@@ -406,7 +406,7 @@ func queryAll(t *testing.T, p *history.Projection) {
 	for _, a := range act.Items {
 		parties := append([]interaction.PartyID{a.Contact, "stranger"}, a.Agents...)
 		for _, c := range a.Consultations {
-			parties = append(parties, c.Owner, c.Agent)
+			parties = append(parties, c.Owner, c.Invitee)
 		}
 		_, _ = p.InteractionMetrics(ctx, a.Interaction)
 		for _, q := range parties {

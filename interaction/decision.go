@@ -307,11 +307,11 @@ func (d *Decision) fireRole(p PartyID, trigger Trigger, sc Scope, cascade bool) 
 }
 
 // firerFor is what the command's actor is to a transition of party p's
-// membership or role: the party itself (ByTarget), the chat's owner, the
+// membership or role: the party itself (BySelf), the chat's owner, the
 // system, or nobody.
 func (d *Decision) firerFor(p PartyID) Firers {
 	if d.actor != "" && d.actor != System && d.actor == p {
-		return ByTarget
+		return BySelf
 	}
 	owner := PartyID("")
 	if o := d.State().Owner(); o != nil {
@@ -358,7 +358,7 @@ func (d *Decision) Supervision(agent PartyID, mode Trigger, sc Scope) error {
 	if agent == "" && mode != TriggerBargeIn {
 		return d.Refuse(ErrBadInput, "R-X7", "no agent to supervise")
 	}
-	to, err := d.fire(m, from, mode, ByTarget, false, in) // for itself
+	to, err := d.fire(m, from, mode, BySelf, false, in) // for itself
 	if err != nil {
 		return err
 	}

@@ -315,23 +315,30 @@ func (m *Chart) Terminal() []string {
 	return out
 }
 
-// Firers says who may fire a transition of the leg, request, chat offer
-// or routed invitation machine (R-X6): the owner who made the leg or request, its target (the
-// agent invited or asked, or offered the chat), the system (the clock,
-// routing, which also makes every chat offer). The contact is never one of
-// them. A transition marked ByCascade is also fired as part of
-// another change, by whoever makes it: the session ending (R-C7), a party
-// leaving or being removed, the consultation a request came from ending.
+// Firers says who may fire a transition (R-X6). On a leg, request, chat
+// offer or routed invitation: the owner who made the leg or request, its
+// invitee (the agent invited or asked, or offered the chat), the system
+// (the clock, routing, which also makes every chat offer). On a party's
+// membership or role: the party itself (BySelf), the chat's owner, the
+// system. The contact fires none but its own membership. A transition
+// marked ByCascade is also fired as part of another transition, by
+// whoever makes that one: the session ending (R-C7), a party leaving or
+// being removed, the consultation a request came from ending, the chat
+// passing on in a transfer; marked ByCascade alone, only so.
 type Firers uint8
 
 const (
 	ByOwner Firers = 1 << iota
-	ByTarget
+	ByInvitee
 	BySystem
 	ByCascade
+	BySelf
 )
 
-var firerNames = [...]string{"owner", "target", "system", "cascade"}
+var firerNames = [...]string{"owner", "invitee", "system", "cascade", "self"}
+
+// firerWords are the firers as a refusal and the docs word them.
+var firerWords = [...]string{"the owner", "the invitee", "the system", "", "the party itself"}
 
 // String lists the firers, joined by "|" ("owner|system").
 func (f Firers) String() string {
@@ -351,19 +358,19 @@ func (f Firers) String() string {
 // the system").
 func (f Firers) words() string {
 	var parts []string
-	for i, n := range firerNames[:3] {
-		if f&(1<<i) != 0 {
-			parts = append(parts, "the "+n)
+	for i, n := range firerWords {
+		if n != "" && f&(1<<i) != 0 {
+			parts = append(parts, n)
 		}
 	}
 	return strings.Join(parts, " or ")
 }
 
-// FirerOf is what actor is to a leg or request of owner and target:
-// BySystem for System, ByOwner or ByTarget, or 0 for anyone else (the
+// FirerOf is what actor is to a leg, request or offer of owner, made to
+// invitee: BySystem for System, ByOwner or ByInvitee, or 0 for anyone else (the
 // contact, another agent). A chat offer has no owner (""): routing makes
 // it, as System.
-func FirerOf(actor, owner, target PartyID) Firers {
+func FirerOf(actor, owner, invitee PartyID) Firers {
 	switch {
 	case actor == System:
 		return BySystem
@@ -371,8 +378,8 @@ func FirerOf(actor, owner, target PartyID) Firers {
 		return 0
 	case actor == owner:
 		return ByOwner
-	case actor == target:
-		return ByTarget
+	case actor == invitee:
+		return ByInvitee
 	}
 	return 0
 }

@@ -49,7 +49,7 @@ const (
 )
 
 // MembershipMachine is the life of one party in one interaction, and who
-// fires each transition, relative to that party (its target: the party
+// fires each transition, relative to that party (BySelf: the party
 // itself) and the chat's owner: the owner or routing (the system) invites
 // (R-C3, R-X4, R-X1); a party enters, accepts, declines, leaves and marks
 // done for itself (R-X6); routing or the party itself withdraws an
@@ -66,16 +66,16 @@ var MembershipMachine = NewMachine("membership", MemberNone, []Transition[Member
 	// enter: in without an invitation. The contact opening its chat; a
 	// supervisor starting to monitor, coach or barge in, also again after
 	// it left (R-X7).
-	{On: TriggerEnter, From: []MemberState{MemberNone, MemberLeft, MemberDone}, To: MemberJoined, By: ByTarget, Rule: "R-X6", Guards: []Guard{entersItself}},
-	{On: TriggerAccept, From: []MemberState{MemberInvited}, To: MemberJoined, By: ByTarget, Rule: "R-X6"},
-	{On: TriggerDecline, From: []MemberState{MemberInvited}, To: MemberDeclined, By: ByTarget, Rule: "R-X6"},
-	{On: TriggerWithdraw, From: []MemberState{MemberInvited}, To: MemberWithdrawn, By: ByTarget | BySystem | ByCascade, Rule: "R-X6"},
-	{On: TriggerLeave, From: []MemberState{MemberJoined}, To: MemberLeft, By: ByTarget | ByCascade, Rule: "R-X6", Guards: []Guard{stillIn}},
+	{On: TriggerEnter, From: []MemberState{MemberNone, MemberLeft, MemberDone}, To: MemberJoined, By: BySelf, Rule: "R-X6", Guards: []Guard{entersItself}},
+	{On: TriggerAccept, From: []MemberState{MemberInvited}, To: MemberJoined, By: BySelf, Rule: "R-X6"},
+	{On: TriggerDecline, From: []MemberState{MemberInvited}, To: MemberDeclined, By: BySelf, Rule: "R-X6"},
+	{On: TriggerWithdraw, From: []MemberState{MemberInvited}, To: MemberWithdrawn, By: BySelf | BySystem | ByCascade, Rule: "R-X6"},
+	{On: TriggerLeave, From: []MemberState{MemberJoined}, To: MemberLeft, By: BySelf | ByCascade, Rule: "R-X6", Guards: []Guard{stillIn}},
 	{On: TriggerRemove, From: []MemberState{MemberJoined}, To: MemberRemoved, By: ByOwner, Rule: "R-F5", Guards: removeGuards},
 	// done from declined or withdrawn: an agent who took part, left, and
 	// was then invited again and said no must still be able to mark done
 	// (R-C8); its guard "took part" checks that it did.
-	{On: TriggerDone, From: []MemberState{MemberJoined, MemberLeft, MemberRemoved, MemberDeclined, MemberWithdrawn}, To: MemberDone, By: ByTarget, Rule: "R-C8", Guards: doneGuards},
+	{On: TriggerDone, From: []MemberState{MemberJoined, MemberLeft, MemberRemoved, MemberDeclined, MemberWithdrawn}, To: MemberDone, By: BySelf, Rule: "R-C8", Guards: doneGuards},
 })
 
 // OfferState is a state of the chat offer machine: where one agent stands
@@ -113,8 +113,8 @@ const (
 var OfferMachine = NewMachine("chat offer", OfferNone, []Transition[OfferState]{
 	{On: TriggerOffer, From: []OfferState{OfferNone, OfferDeclined, OfferWithdrawn}, To: OfferPending, By: BySystem, Rule: "R-X6",
 		Guards: []Guard{chatWaiting(", not waiting"), notTheContact}},
-	{On: TriggerAccept, From: []OfferState{OfferPending}, To: OfferTaken, By: ByTarget, Rule: "R-X6", Guards: []Guard{offerPending}},
-	{On: TriggerDecline, From: []OfferState{OfferPending}, To: OfferDeclined, By: ByTarget, Rule: "R-X6",
+	{On: TriggerAccept, From: []OfferState{OfferPending}, To: OfferTaken, By: ByInvitee, Rule: "R-X6", Guards: []Guard{offerPending}},
+	{On: TriggerDecline, From: []OfferState{OfferPending}, To: OfferDeclined, By: ByInvitee, Rule: "R-X6",
 		Guards: []Guard{offerPending, chatWaiting(": no chat offer to decline")}},
 	{On: TriggerWithdraw, From: []OfferState{OfferPending}, To: OfferWithdrawn, By: BySystem, Rule: "R-X6",
 		Guards: []Guard{chatWaiting(": no chat offer to withdraw")}},
@@ -163,14 +163,14 @@ const (
 var LegMachine = NewMachine("leg", LegNone, []Transition[LegState]{
 	{On: TriggerInvite, From: []LegState{LegNone}, To: LegInviting, By: ByOwner | BySystem, Rule: "R-C1", Guards: append(ownsActiveChat("R-C1"),
 		anotherAgent("R-C1", "a consultation is with another internal agent"), notInChat("R-X3"), joinsRoute[0], joinsRoute[1], joinsRoute[2])},
-	{On: TriggerAccept, From: []LegState{LegInviting}, To: LegActive, By: ByTarget, Rule: "R-C3"},
-	{On: TriggerDecline, From: []LegState{LegInviting}, To: LegDeclined, By: ByTarget, Rule: "R-C3"},
+	{On: TriggerAccept, From: []LegState{LegInviting}, To: LegActive, By: ByInvitee, Rule: "R-C3"},
+	{On: TriggerDecline, From: []LegState{LegInviting}, To: LegDeclined, By: ByInvitee, Rule: "R-C3"},
 	{On: TriggerCancel, From: []LegState{LegInviting}, To: LegCancelled, By: ByOwner | BySystem | ByCascade, Rule: "R-X2"},
 	{On: TriggerTimeOut, From: []LegState{LegInviting}, To: LegTimedOut, By: BySystem, Rule: "R-X1", Guards: []Guard{due}},
-	{On: TriggerEnd, From: []LegState{LegActive}, To: LegEnded, By: ByOwner | ByTarget | ByCascade, Rule: "R-C4"},
+	{On: TriggerEnd, From: []LegState{LegActive}, To: LegEnded, By: ByOwner | ByInvitee | ByCascade, Rule: "R-C4"},
 	{On: TriggerTransfer, From: []LegState{LegActive}, To: LegTransferred, By: ByOwner, Rule: "R-T1", Guards: ownsActiveChat("R-T1")},
 	// the target accepts the conference request made from the leg
-	{On: TriggerConference, From: []LegState{LegActive}, To: LegConferenced, By: ByTarget, Rule: "R-F1"},
+	{On: TriggerConference, From: []LegState{LegActive}, To: LegConferenced, By: ByInvitee, Rule: "R-F1"},
 })
 
 // LegMessageMachine is who may write in a consultation, and when: its two
@@ -184,7 +184,7 @@ var LegMachine = NewMachine("leg", LegNone, []Transition[LegState]{
 //
 // Decides R-C5: only a consultation's two agents write in it, while it is active.
 var LegMessageMachine = NewMachine("consultation message", LegActive, []Transition[LegState]{
-	{On: TriggerWrite, From: []LegState{LegActive}, To: LegActive, By: ByOwner | ByTarget, Rule: "R-C5", Guards: []Guard{transcribed}},
+	{On: TriggerWrite, From: []LegState{LegActive}, To: LegActive, By: ByOwner | ByInvitee, Rule: "R-C5", Guards: []Guard{transcribed}},
 }).Derived()
 
 // ChatMessageMachine is who may write in the chat itself, and when: to
@@ -228,18 +228,18 @@ var ChatMessageMachine = NewMachine("chat message", StatusWaiting, []Transition[
 // and coaching and between agents, staying a supervisor (R-X7). A party
 // gets its first role when it is invited or enters (MembershipMachine).
 // Who fires each transition is relative to the party whose role changes
-// (its target): it takes the conference it accepts, and supervises for
+// (BySelf: the party itself): it takes the conference it accepts, and supervises for
 // itself; the hand-overs are part of a transfer or of an owner leaving.
 // Its states are the roles, by name (RoleState, Role.State).
 var RoleMachine = NewMachine("role", RoleContact.State(), []Transition[RoleState]{
 	// The chat passing to a consultation's or a transfer request's target
 	// is part of the transfer (Decision.HandOver), never a command's own.
 	{On: TriggerTransfer, From: []RoleState{RoleConsultant.State()}, To: RoleOwner.State(), By: ByCascade, Rule: "R-T2"},
-	{On: TriggerConference, From: []RoleState{RoleConsultant.State()}, To: RoleMember.State(), By: ByTarget, Rule: "R-F1"},
+	{On: TriggerConference, From: []RoleState{RoleConsultant.State()}, To: RoleMember.State(), By: BySelf, Rule: "R-F1"},
 	{On: TriggerHandOver, From: []RoleState{RoleMember.State()}, To: RoleOwner.State(), By: ByCascade, Rule: "R-F6"},
-	{On: TriggerBargeIn, From: []RoleState{RoleSupervisor.State()}, To: RoleMember.State(), By: ByTarget, Rule: "R-X7", Guards: bargeInGuards},
-	{On: TriggerMonitor, From: []RoleState{RoleSupervisor.State()}, To: RoleSupervisor.State(), By: ByTarget, Rule: "R-X7", Guards: superviseGuards},
-	{On: TriggerCoach, From: []RoleState{RoleSupervisor.State()}, To: RoleSupervisor.State(), By: ByTarget, Rule: "R-X7", Guards: superviseGuards},
+	{On: TriggerBargeIn, From: []RoleState{RoleSupervisor.State()}, To: RoleMember.State(), By: BySelf, Rule: "R-X7", Guards: bargeInGuards},
+	{On: TriggerMonitor, From: []RoleState{RoleSupervisor.State()}, To: RoleSupervisor.State(), By: BySelf, Rule: "R-X7", Guards: superviseGuards},
+	{On: TriggerCoach, From: []RoleState{RoleSupervisor.State()}, To: RoleSupervisor.State(), By: BySelf, Rule: "R-X7", Guards: superviseGuards},
 }).WithEntries(RoleContact.State(), RoleOwner.State(), RoleMember.State(), RoleConsultant.State(), RoleSupervisor.State())
 
 // RoleState is a state of the role machine: a role by its name
@@ -268,8 +268,8 @@ const (
 // as for LegMachine.
 var RequestMachine = NewMachine("request", RequestNone, []Transition[RequestState]{
 	{On: TriggerRequest, From: []RequestState{RequestNone}, To: RequestPending, By: ByOwner | BySystem, Rule: "R-X4", Guards: requestGuards},
-	{On: TriggerAccept, From: []RequestState{RequestPending}, To: RequestAccepted, By: ByTarget, Rule: "R-F4", Guards: []Guard{chatActive("R-C7")}},
-	{On: TriggerDecline, From: []RequestState{RequestPending}, To: RequestDeclined, By: ByTarget, Rule: "R-F4"},
+	{On: TriggerAccept, From: []RequestState{RequestPending}, To: RequestAccepted, By: ByInvitee, Rule: "R-F4", Guards: []Guard{chatActive("R-C7")}},
+	{On: TriggerDecline, From: []RequestState{RequestPending}, To: RequestDeclined, By: ByInvitee, Rule: "R-F4"},
 	{On: TriggerTimeOut, From: []RequestState{RequestPending}, To: RequestTimedOut, By: BySystem, Rule: "R-X1", Guards: []Guard{due}},
 	{On: TriggerCancel, From: []RequestState{RequestPending}, To: RequestCancelled, By: ByOwner | BySystem | ByCascade, Rule: "R-X2"},
 })
@@ -306,10 +306,10 @@ const (
 // request's request, which every offer fires first.
 var RouteMachine = NewMachine("routed invitation", RouteNone, []Transition[RouteState]{
 	{On: TriggerOffer, From: []RouteState{RouteNone, RouteOut, RouteUnanswered}, To: RouteOut, By: ByOwner | BySystem, Rule: "R-X1"},
-	{On: TriggerLapse, From: []RouteState{RouteOut}, To: RouteUnanswered, By: ByOwner | ByTarget | BySystem | ByCascade, Rule: "R-X1"},
+	{On: TriggerLapse, From: []RouteState{RouteOut}, To: RouteUnanswered, By: ByOwner | ByInvitee | BySystem | ByCascade, Rule: "R-X1"},
 	{On: TriggerOfferOn, From: []RouteState{RouteUnanswered}, To: RouteOut, By: BySystem, Rule: "R-X1"},
-	{On: TriggerAccept, From: []RouteState{RouteOut}, To: RouteTaken, By: ByTarget, Rule: "R-X1", Guards: []Guard{rivalsOfOffer}},
-	{On: TriggerAccept, From: []RouteState{RouteTaken}, To: RouteTaken, By: ByTarget, Rule: "R-X1", Guards: []Guard{rivalsOfOffer, acceptedFirst}},
+	{On: TriggerAccept, From: []RouteState{RouteOut}, To: RouteTaken, By: ByInvitee, Rule: "R-X1", Guards: []Guard{rivalsOfOffer}},
+	{On: TriggerAccept, From: []RouteState{RouteTaken}, To: RouteTaken, By: ByInvitee, Rule: "R-X1", Guards: []Guard{rivalsOfOffer, acceptedFirst}},
 }).Derived()
 
 // RouteStateOf is the state of the routed invitation r (nil: not begun).

@@ -26,8 +26,8 @@ func renderDiagrams() string {
 			"that test fails when this file and the code disagree.\n\n"+
 			"Each transition of the membership, role, leg, request, chat offer and routed invitation machines names who\n"+
 			"may fire it by a command (`Transition.By`): on a leg, request or offer, the `owner` who made it, its\n"+
-			"`target` (the agent invited or asked, or offered the chat), the `system` (the clock at the deadline,\n"+
-			"routing); on a party's membership or role, the party itself (`target`), the chat's `owner`, the\n"+
+			"`invitee` (the agent invited or asked, or offered the chat), the `system` (the clock at the deadline,\n"+
+			"routing); on a party's membership or role, the party itself (`self`), the chat's `owner`, the\n"+
 			"`system`. `cascade` marks one that is also part of another transition, whose own firers were checked\n"+
 			"(the session ending, R-C7; a party leaving; a consultation ending; the chat passing on in a transfer,\n"+
 			"`Decision.HandOver`). The contact fires none but its own membership. The interaction and chat message\n"+

@@ -30,7 +30,7 @@ func Document(title, intro string, machines ...*interaction.Chart) string {
 
 // Mermaid renders m's table as a Mermaid state diagram; each edge of a
 // machine that declares its firers names them ("inviting --> active:
-// accept [target]"), and an edge with guards says how many ("none -->
+// accept [invitee]"), and an edge with guards says how many ("none -->
 // inviting: invite [owner|system] (7 guards)"); the table under the
 // diagram lists them.
 func Mermaid(m *interaction.Chart) string {
@@ -111,7 +111,7 @@ func words(f interaction.Firers) string {
 	for _, n := range []struct {
 		by   interaction.Firers
 		name string
-	}{{interaction.ByOwner, "the owner"}, {interaction.ByTarget, "the target"}, {interaction.BySystem, "the system"}} {
+	}{{interaction.ByOwner, "the owner"}, {interaction.ByInvitee, "the invitee"}, {interaction.BySelf, "the party itself"}, {interaction.BySystem, "the system"}} {
 		if f&n.by != 0 {
 			parts = append(parts, n.name)
 		}

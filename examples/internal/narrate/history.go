@@ -55,7 +55,7 @@ func (s *Story) Activity() {
 		fmt.Fprintf(s.w, "%s| chat with %s, agents %s, %s\n", indent, a.Contact, names(a.Agents), a.Status)
 		for _, c := range a.Consultations {
 			fmt.Fprintf(s.w, "%s|   %s consultation %s -> %s (asked for %s): %s after %s\n",
-				indent, c.Medium, c.Owner, c.Agent, c.Target, c.State, c.Ended.Sub(c.Started))
+				indent, c.Medium, c.Owner, c.Invitee, c.Target, c.State, c.Ended.Sub(c.Started))
 		}
 	}
 }

@@ -592,7 +592,7 @@ type Invitation struct {
 	Interaction interaction.ID           `json:"interaction"`
 	ID          interaction.InvitationID `json:"id,omitempty"`
 	Kind        routing.InvitationKind   `json:"kind"`
-	From        interaction.PartyID      `json:"from"`
+	Owner       interaction.PartyID      `json:"owner"`
 	Target      interaction.Target       `json:"target"`
 	Medium      interaction.Medium       `json:"medium"`
 }
@@ -649,7 +649,7 @@ func (h *Handler) invitations(c *call) {
 	}
 	out := []Invitation{}
 	for _, inv := range h.c.Directory.Invitations(c.actor) {
-		out = append(out, Invitation{Interaction: inv.Interaction, ID: inv.ID, Kind: inv.Kind, From: inv.From, Target: inv.Target, Medium: inv.Medium})
+		out = append(out, Invitation{Interaction: inv.Interaction, ID: inv.ID, Kind: inv.Kind, Owner: inv.Owner, Target: inv.Target, Medium: inv.Medium})
 	}
 	writeJSON(c.w, http.StatusOK, struct {
 		Invitations []Invitation `json:"invitations"`

@@ -317,7 +317,7 @@ func (d *Directory) SetPresence(ctx context.Context, id interaction.PartyID, p P
 	d.mu.Unlock()
 	var errs []error
 	for _, inv := range pending {
-		err := rescinder.Rescind(ctx, inv.Interaction, inv.ID, inv.Agent)
+		err := rescinder.Rescind(ctx, inv.Interaction, inv.ID, inv.Invitee)
 		// Answered meanwhile: nothing left to rescind.
 		if err != nil && !errors.Is(err, interaction.ErrInvalidTransition) {
 			errs = append(errs, err)

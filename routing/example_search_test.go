@@ -214,7 +214,7 @@ func ExampleWithOffersAtOnce() {
 	ctx := context.Background()
 	r := newRoutingDemo(routing.WithOffersAtOnce(2), routing.WithInvitationObserver(func(inv routing.Invitation) {
 		if inv.Kind == routing.InviteConsultation {
-			fmt.Println(" ", inv.Agent, inv.ID, inv.State)
+			fmt.Println(" ", inv.Invitee, inv.ID, inv.State)
 		}
 	}))
 	r.ready(
@@ -247,7 +247,7 @@ func ExampleDirectory_Invitations() {
 	_, _ = r.desk.Start(ctx, id, "owner", interaction.Target{Kind: interaction.TargetGroup, ID: "tier2"}, interaction.MediumIM)
 
 	for _, inv := range r.dir.Invitations("ann") {
-		fmt.Println(inv.Kind, inv.ID, "from", inv.From, "for", inv.Target, "by", inv.Medium, inv.State)
+		fmt.Println(inv.Kind, inv.ID, "from", inv.Owner, "for", inv.Target, "by", inv.Medium, inv.State)
 	}
 	ann, _ := r.dir.Agent("ann")
 	fmt.Println("ann reserved IM units:", ann.Reserved.Of(interaction.MediumIM))
@@ -294,7 +294,7 @@ func ExampleWithNotReadyOnTimeout() {
 	ann, _ := r.dir.Agent("ann")
 	fmt.Println("ann is", ann.Presence)
 	for _, inv := range r.dir.Invitations("bob") {
-		fmt.Println("now offered to", inv.Agent)
+		fmt.Println("now offered to", inv.Invitee)
 	}
 	// Output:
 	// ann is not_ready

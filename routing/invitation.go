@@ -25,14 +25,16 @@ const (
 // InvitationMachine is the life of one invitation to one agent: a
 // reservation of that agent's capacity that ends in exactly one outcome
 // (R-X1). Every kind of offer follows it: a chat offered to an owner, a
-// consultation, a direct transfer or conference request.
+// consultation, a direct transfer or conference request. The Directory
+// fires it from the interaction's events, not from commands, so it
+// declares no firers: the interaction's machines checked who fired what.
 var InvitationMachine = interaction.NewMachine("invitation", InvitationNone, []interaction.Transition[InvitationState]{
-	{On: interaction.TriggerOffer, From: []InvitationState{InvitationNone}, To: InvitationPending},
-	{On: interaction.TriggerAccept, From: []InvitationState{InvitationPending}, To: InvitationAccepted},
-	{On: interaction.TriggerDecline, From: []InvitationState{InvitationPending}, To: InvitationDeclined},
-	{On: interaction.TriggerTimeOut, From: []InvitationState{InvitationPending}, To: InvitationTimedOut},
-	{On: interaction.TriggerCancel, From: []InvitationState{InvitationPending}, To: InvitationCancelled},
-	{On: interaction.TriggerRescind, From: []InvitationState{InvitationPending}, To: InvitationRescinded},
+	{On: interaction.TriggerOffer, From: []InvitationState{InvitationNone}, To: InvitationPending, Rule: "R-X1"},
+	{On: interaction.TriggerAccept, From: []InvitationState{InvitationPending}, To: InvitationAccepted, Rule: "R-X1"},
+	{On: interaction.TriggerDecline, From: []InvitationState{InvitationPending}, To: InvitationDeclined, Rule: "R-X1"},
+	{On: interaction.TriggerTimeOut, From: []InvitationState{InvitationPending}, To: InvitationTimedOut, Rule: "R-X1"},
+	{On: interaction.TriggerCancel, From: []InvitationState{InvitationPending}, To: InvitationCancelled, Rule: "R-X2"},
+	{On: interaction.TriggerRescind, From: []InvitationState{InvitationPending}, To: InvitationRescinded, Rule: "R-X1"},
 })
 
 // Machines lists the machines of package routing, for docs and checkers.
@@ -69,13 +71,13 @@ type Invitation struct {
 	Interaction interaction.ID
 	// ID is the consultation leg or the transfer/conference request; empty
 	// for a chat offer.
-	ID     interaction.InvitationID
-	Kind   InvitationKind
-	Agent  interaction.PartyID
-	From   interaction.PartyID // who asked: the owner, or System for a chat offer
-	Target interaction.Target
-	Medium interaction.Medium
-	State  InvitationState
+	ID      interaction.InvitationID
+	Kind    InvitationKind
+	Invitee interaction.PartyID
+	Owner   interaction.PartyID // who asked: the owner, or System for a chat offer
+	Target  interaction.Target
+	Medium  interaction.Medium
+	State   InvitationState
 	// Offered and Answered are the event times of the offer and of the
 	// outcome (zero while pending).
 	Offered, Answered time.Time
@@ -148,20 +150,20 @@ func (b *invitationBook) open(k invitationKey, inv *Invitation) {
 	b.seq++
 	inv.Seq = b.seq
 	b.pending[k] = inv
-	m := b.byAgent[inv.Agent]
+	m := b.byAgent[inv.Invitee]
 	if m == nil {
 		m = map[invitationKey]*Invitation{}
-		b.byAgent[inv.Agent] = m
+		b.byAgent[inv.Invitee] = m
 	}
 	m[k] = inv
 }
 
 func (b *invitationBook) close(k invitationKey, inv *Invitation) {
 	delete(b.pending, k)
-	if m := b.byAgent[inv.Agent]; m != nil {
+	if m := b.byAgent[inv.Invitee]; m != nil {
 		delete(m, k)
 		if len(m) == 0 {
-			delete(b.byAgent, inv.Agent)
+			delete(b.byAgent, inv.Invitee)
 		}
 	}
 }
@@ -186,7 +188,7 @@ func (d *Directory) track(id interaction.ID, events []interaction.Event) []Invit
 		} else if inv = d.invitations.pending[k]; inv == nil {
 			continue
 		}
-		if trigger == "withdraw" {
+		if trigger == interaction.TriggerWithdraw {
 			trigger = d.withdrawTrigger(ev, events)
 		}
 		to, err := InvitationMachine.Fire(inv.State, trigger)
@@ -201,9 +203,9 @@ func (d *Directory) track(id interaction.ID, events []interaction.Event) []Invit
 			inv.Answered = ev.Time
 			d.invitations.close(k, inv)
 			if to == InvitationTimedOut && d.notReady {
-				if r := d.agents[inv.Agent]; r != nil && r.status.Presence == Ready {
+				if r := d.agents[inv.Invitee]; r != nil && r.status.Presence == Ready {
 					if d.shared != nil {
-						d.shared.notReady = append(d.shared.notReady, inv.Agent)
+						d.shared.notReady = append(d.shared.notReady, inv.Invitee)
 					} else {
 						d.setPresence(r, NotReady, ev.Time)
 					}
@@ -224,7 +226,7 @@ func invitationStep(id interaction.ID, ev *interaction.Event) (invitationKey, in
 		k := invitationKey{interaction: id, id: ev.Invitation()}
 		if ev.From == string(interaction.LegNone) {
 			return k, "offer", &Invitation{Interaction: id, ID: ev.Invitation(), Kind: InviteConsultation,
-				Agent: ev.Party, From: ev.Actor, Target: ev.Target, Medium: ev.Medium}
+				Invitee: ev.Party, Owner: ev.Actor, Target: ev.Target, Medium: ev.Medium}
 		}
 		return k, answerTrigger(ev), nil
 	case interaction.EventRequest:
@@ -235,7 +237,7 @@ func invitationStep(id interaction.ID, ev *interaction.Event) (invitationKey, in
 				kind = InviteTransfer
 			}
 			return k, "offer", &Invitation{Interaction: id, ID: ev.Invitation(), Kind: kind,
-				Agent: ev.Party, From: ev.Actor, Target: ev.Target, Medium: interaction.MediumChat}
+				Invitee: ev.Party, Owner: ev.Actor, Target: ev.Target, Medium: interaction.MediumChat}
 		}
 		return k, answerTrigger(ev), nil
 	case interaction.EventMembership:
@@ -248,7 +250,7 @@ func invitationStep(id interaction.ID, ev *interaction.Event) (invitationKey, in
 			if ev.Role != interaction.RoleOwner {
 				return k, "", nil
 			}
-			return k, "offer", &Invitation{Interaction: id, Kind: InviteChat, Agent: ev.Party, From: ev.Actor,
+			return k, "offer", &Invitation{Interaction: id, Kind: InviteChat, Invitee: ev.Party, Owner: ev.Actor,
 				Target: interaction.Target{Kind: interaction.TargetAgent, ID: string(ev.Party)}, Medium: interaction.MediumChat}
 		case "accept", "decline", "withdraw":
 			return k, ev.Trigger, nil

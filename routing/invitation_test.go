@@ -102,7 +102,7 @@ func TestRX1InvitationOutcomesFollowTheEvents(t *testing.T) {
 	var got []outcome
 	for _, inv := range log {
 		if inv.State != routing.InvitationPending {
-			got = append(got, outcome{inv.Kind, inv.Agent, inv.State})
+			got = append(got, outcome{inv.Kind, inv.Invitee, inv.State})
 			assert.False(t, inv.Answered.Before(inv.Offered))
 		}
 	}

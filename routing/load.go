@@ -190,7 +190,7 @@ func (d *Directory) resumeAll(st *interaction.State) {
 	for _, l := range st.Legs {
 		if l.State == interaction.LegInviting {
 			d.resume(invitationKey{interaction: st.ID, id: interaction.InvitationID(l.ID)}, Invitation{Interaction: st.ID, ID: interaction.InvitationID(l.ID), Kind: InviteConsultation,
-				Agent: l.Invitee, From: l.Owner, Target: l.Target, Medium: l.Medium, Offered: l.Started})
+				Invitee: l.Invitee, Owner: l.Owner, Target: l.Target, Medium: l.Medium, Offered: l.Started})
 		}
 	}
 	for _, r := range st.Requests {
@@ -200,14 +200,14 @@ func (d *Directory) resumeAll(st *interaction.State) {
 				kind = InviteTransfer
 			}
 			d.resume(invitationKey{interaction: st.ID, id: interaction.InvitationID(r.ID)}, Invitation{Interaction: st.ID, ID: interaction.InvitationID(r.ID), Kind: kind,
-				Agent: r.Invitee, From: r.Owner, Target: r.Target, Medium: interaction.MediumChat, Offered: r.Started})
+				Invitee: r.Invitee, Owner: r.Owner, Target: r.Target, Medium: interaction.MediumChat, Offered: r.Started})
 		}
 	}
 	if st.Status == interaction.StatusWaiting {
 		for _, p := range st.Parties {
 			if p.Role == interaction.RoleOwner && p.Membership == interaction.MemberInvited {
 				d.resume(invitationKey{interaction: st.ID, agent: p.ID}, Invitation{Interaction: st.ID, Kind: InviteChat,
-					Agent: p.ID, From: interaction.System, Target: interaction.Target{Kind: interaction.TargetAgent, ID: string(p.ID)},
+					Invitee: p.ID, Owner: interaction.System, Target: interaction.Target{Kind: interaction.TargetAgent, ID: string(p.ID)},
 					Medium: interaction.MediumChat})
 			}
 		}

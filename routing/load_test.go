@@ -204,5 +204,5 @@ func TestRX1SyncAfterRestart(t *testing.T) {
 	require.Len(t, invs, 1)
 	assert.Equal(t, interaction.InvitationID(pending), invs[0].ID)
 	assert.Equal(t, routing.InvitationPending, invs[0].State)
-	assert.Equal(t, interaction.PartyID("a1"), invs[0].From)
+	assert.Equal(t, interaction.PartyID("a1"), invs[0].Owner)
 }

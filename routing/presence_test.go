@@ -110,7 +110,7 @@ func TestRX1LogoutWhileInvitedRescindsAndRedirects(t *testing.T) {
 	var rescinded []interaction.PartyID
 	for _, inv := range seen {
 		if inv.State == routing.InvitationRescinded {
-			rescinded = append(rescinded, inv.Agent)
+			rescinded = append(rescinded, inv.Invitee)
 		}
 	}
 	assert.Equal(t, []interaction.PartyID{"a1", "a3"}, rescinded)

@@ -277,15 +277,16 @@ func rescindRequest(d *interaction.Decision, r interaction.Request) error {
 	return d.CancelRequest(r, interaction.System)
 }
 
-// canAsk reports whether owner may still send an invitation: it owns the
-// chat, is in it, and the chat is active.
+// canAsk reports whether owner may still send an invitation, as the leg
+// machine's invite would let it before anything is looked up: it owns
+// the chat, is in it, and the chat is active (the guards that read the
+// chat and the actor only).
 func canAsk(d *interaction.Decision, owner PartyID) bool {
 	return canAskIn(d.State(), owner)
 }
 
 func canAskIn(s *interaction.State, owner PartyID) bool {
-	p := s.Party(owner)
-	return p != nil && p.Role == interaction.RoleOwner && p.Present() && s.Status == interaction.StatusActive
+	return interaction.LegMachine.HoldsFirst(string(interaction.LegNone), interaction.TriggerInvite, interaction.GuardInput{State: s, Actor: owner})
 }
 
 // AcceptOffer: the agent accepts one offer of a routed invitation (R-X1).

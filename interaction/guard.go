@@ -191,6 +191,21 @@ func (d *Decision) CheckFirst(t Table, from string, trigger Trigger, in GuardInp
 	return nil
 }
 
+// HoldsFirst reports whether the guards marked First of the edge from
+// from on trigger hold for in, as CheckFirst would check them, outside a
+// Decision: for a reader of the state asking whether a transition could
+// still be made (routing, planning the next offer, asks whether the owner
+// could still invite). in.State must be set; in.Now and the supervision
+// policy are zero.
+func (m *Chart) HoldsFirst(from string, trigger Trigger, in GuardInput) bool {
+	for _, g := range m.guards[edge{from, trigger}] {
+		if g.First && !g.Holds(in) {
+			return false
+		}
+	}
+	return true
+}
+
 // The guards of the tables in machines.go. Each is declared once and named
 // for what must hold; a guard shared by several transitions takes the rule
 // of the one it guards.

@@ -41,6 +41,8 @@ type Decision struct {
 	work    State
 	dirty   bool
 	pending bool
+	// checked: Events validated the last event without applying it.
+	checked bool
 	events  []Event
 	err     error
 }
@@ -105,7 +107,19 @@ func (d *Decision) release() {
 // Events returns what the command recorded, or the error that makes the
 // recorded events unusable (a command that broke the machines' rules).
 func (d *Decision) Events() ([]Event, error) {
-	d.flush()
+	if d.pending && d.err == nil {
+		// The last event needs checking, not applying: nothing reads the
+		// state after it, unless the command goes on (flush applies it
+		// then). So a command of one event (a message) copies nothing.
+		d.pending, d.checked = false, true
+		st := d.base
+		if d.dirty {
+			st = &d.work
+		}
+		if err := st.validate(&d.events[len(d.events)-1]); err != nil {
+			d.err = err
+		}
+	}
 	return d.events, d.err
 }
 
@@ -162,6 +176,10 @@ func (d *Decision) Refuse(kind error, rule, detail string) error {
 // flush applies the last recorded event to the working copy. It is lazy so
 // that a command recording a single event (a message) copies nothing.
 func (d *Decision) flush() {
+	if d.checked {
+		// Events checked the last event only: apply it, the command reads on.
+		d.checked, d.pending = false, d.err == nil
+	}
 	if !d.pending {
 		return
 	}

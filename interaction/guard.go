@@ -116,11 +116,11 @@ func (d *Decision) fire(m *Chart, from string, trigger Trigger, by Firers, casca
 	if err := d.checkFirers(m, trigger, by, cascade); err != nil {
 		return "", err
 	}
-	to, err := m.step(from, trigger)
+	a, err := m.arrow(from, trigger)
 	if err != nil {
 		return "", d.wrap(err)
 	}
-	if gs := m.guards[edge{from, trigger}]; len(gs) > 0 {
+	if gs := a.guards; len(gs) > 0 {
 		d.completeInput(&in)
 		for _, g := range gs {
 			if !g.Holds(in) {
@@ -128,7 +128,7 @@ func (d *Decision) fire(m *Chart, from string, trigger Trigger, by Firers, casca
 			}
 		}
 	}
-	return to, nil
+	return a.to, nil
 }
 
 // checkFirers refuses the transition unless by may fire it by a command
@@ -176,7 +176,7 @@ func (d *Decision) guardRefusal(g Guard, in GuardInput) error {
 // are filled in.
 func (d *Decision) CheckFirst(t Table, from string, trigger Trigger, in GuardInput) error {
 	filled := false
-	for _, g := range t.chart().guards[edge{from, trigger}] {
+	for _, g := range t.chart().next[edge{from, trigger}].guards {
 		if !g.First {
 			continue
 		}
@@ -198,7 +198,7 @@ func (d *Decision) CheckFirst(t Table, from string, trigger Trigger, in GuardInp
 // could still invite). in.State must be set; in.Now and the supervision
 // policy are zero.
 func (m *Chart) HoldsFirst(from string, trigger Trigger, in GuardInput) bool {
-	for _, g := range m.guards[edge{from, trigger}] {
+	for _, g := range m.next[edge{from, trigger}].guards {
 		if g.First && !g.Holds(in) {
 			return false
 		}

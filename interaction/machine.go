@@ -80,7 +80,7 @@ type Machine[S ~string] struct {
 func NewMachine[S ~string](name string, initial S, table []Transition[S]) *Machine[S] {
 	m := &Machine[S]{}
 	c := &m.Chart
-	c.Name, c.Initial, c.next = name, string(initial), map[edge]string{}
+	c.Name, c.Initial, c.next = name, string(initial), map[edge]arrow{}
 	seenState := map[string]bool{c.Initial: true}
 	c.states = append(c.states, c.Initial)
 	declared := 0
@@ -103,13 +103,7 @@ func NewMachine[S ~string](name string, initial S, table []Transition[S]) *Machi
 			if _, dup := c.next[edge{src, t.On}]; dup {
 				panic("interaction: duplicate transition in machine " + name)
 			}
-			c.next[edge{src, t.On}] = e.Dst
-			if len(t.Guards) > 0 {
-				if c.guards == nil {
-					c.guards = map[edge][]Guard{}
-				}
-				c.guards[edge{src, t.On}] = t.Guards
-			}
+			c.next[edge{src, t.On}] = arrow{to: e.Dst, guards: t.Guards}
 		}
 		for _, g := range t.Guards {
 			if g.Name == "" || g.Rule == "" || g.Kind == nil || g.Holds == nil {
@@ -207,7 +201,9 @@ type Chart struct {
 	// role is set when it is invited or enters).
 	Entries []string
 
-	next   map[edge]string
+	// next: each edge's destination and guards (its side conditions, in
+	// the order they are checked), found by one lookup.
+	next   map[edge]arrow
 	states []string
 	events []Trigger
 	pool   sync.Pool
@@ -216,11 +212,15 @@ type Chart struct {
 	// rules: the SPEC.md rule of each trigger that names one, which a
 	// refusal of the trigger from the wrong state carries.
 	rules map[Trigger]string
-	// guards: the side conditions of each edge that has any.
-	guards map[edge][]Guard
 	// derived: the machine's state is read from the aggregate and its
 	// transitions are never recorded (Machine.Derived).
 	derived bool
+}
+
+// arrow is where an edge leads and what must hold to take it.
+type arrow struct {
+	to     string
+	guards []Guard
 }
 
 type edge struct {
@@ -245,7 +245,13 @@ func (m *Chart) chart() *Chart { return m }
 // TestMachinesStepAsLooplab checks that both decide as looplab's Event
 // does, for every machine, state and trigger.
 func (m *Chart) step(from string, trigger Trigger) (string, error) {
-	to, declared := m.next[edge{from, trigger}]
+	a, err := m.arrow(from, trigger)
+	return a.to, err
+}
+
+// arrow is step with the edge's guards.
+func (m *Chart) arrow(from string, trigger Trigger) (arrow, error) {
+	a, declared := m.next[edge{from, trigger}]
 	if !m.derived {
 		f := m.pool.Get().(*fsm.FSM)
 		f.SetState(from)
@@ -253,9 +259,9 @@ func (m *Chart) step(from string, trigger Trigger) (string, error) {
 		m.pool.Put(f)
 	}
 	if !declared {
-		return "", m.cannot(from, trigger)
+		return arrow{}, m.cannot(from, trigger)
 	}
-	return to, nil
+	return a, nil
 }
 
 // cannot is the refusal of trigger from a state it does not leave from.
@@ -286,8 +292,8 @@ func (m *Chart) Can(from string, trigger Trigger) bool {
 
 // Allows reports whether trigger leads from one state to the other.
 func (m *Chart) Allows(from string, trigger Trigger, to string) bool {
-	dst, ok := m.next[edge{from, trigger}]
-	return ok && dst == to
+	a, ok := m.next[edge{from, trigger}]
+	return ok && a.to == to
 }
 
 // States lists every state, the initial one first, in declaration order.
@@ -414,5 +420,5 @@ func (m *Chart) Rule(trigger Trigger) string { return m.rules[trigger] }
 // Guards returns the guards of trigger from state from, in the order they
 // are checked.
 func (m *Chart) Guards(from string, trigger Trigger) []Guard {
-	return m.guards[edge{from, trigger}]
+	return m.next[edge{from, trigger}].guards
 }

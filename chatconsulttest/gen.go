@@ -484,7 +484,7 @@ func (g Gen) candidates(m *Model) [catCount][]candidate {
 			if p.role == interaction.RoleSupervisor && p.present() {
 				// Refused as a conflict: the target is in the
 				// interaction already (R-X3).
-				add(catConsult, step(owner.id, consult.Start{Leg: g.nextLeg(m), Agent: p.id, Target: agentTarget(p.id)}))
+				add(catConsult, step(owner.id, consult.Start{Leg: g.nextLeg(m), Invitee: p.id, Target: agentTarget(p.id)}))
 			}
 		}
 	}
@@ -494,12 +494,12 @@ func (g Gen) candidates(m *Model) [catCount][]candidate {
 			a := free[fairIndex(t, len(free), "agent")]
 			// Medium 3 does not exist: refused as bad input (R-C10).
 			medium := rapid.SampledFrom([]interaction.Medium{interaction.MediumChat, interaction.MediumChat, interaction.MediumIM, interaction.MediumVoice, 3}).Draw(t, "medium")
-			return Step{Actor: o, Command: consult.Start{Leg: g.nextLeg(m), Agent: a, Target: agentTarget(a), Medium: medium}}
+			return Step{Actor: o, Command: consult.Start{Leg: g.nextLeg(m), Invitee: a, Target: agentTarget(a), Medium: medium}}
 		})
 		add(catHandOver, func(t *rapid.T) Step {
 			a := free[fairIndex(t, len(free), "agent")]
 			kind := rapid.SampledFrom([]interaction.RequestKind{interaction.RequestTransfer, interaction.RequestConference}).Draw(t, "kind")
-			return Step{Actor: o, Command: consult.Direct{Request: g.nextRequest(m), Kind: kind, Agent: a, Target: agentTarget(a)}}
+			return Step{Actor: o, Command: consult.Direct{Request: g.nextRequest(m), Kind: kind, Invitee: a, Target: agentTarget(a)}}
 		})
 	}
 	if owner != nil && m.status == interaction.StatusActive {
@@ -537,9 +537,9 @@ func (g Gen) routing(m *Model, c *[catCount][]candidate) {
 			medium := rapid.SampledFrom([]interaction.Medium{interaction.MediumChat, interaction.MediumChat, interaction.MediumIM, interaction.MediumVoice}).Draw(t, "routed medium")
 			for i, a := range g.nextAgents(m, tg, owner.id, nil, n) {
 				if kind == interaction.RequestNoKind {
-					cmds = append(cmds, consult.Start{Leg: interaction.LegID(fmt.Sprintf("leg%d", len(m.legs)+1+i)), Agent: a, Target: tg, Medium: medium, Route: route})
+					cmds = append(cmds, consult.Start{Leg: interaction.LegID(fmt.Sprintf("leg%d", len(m.legs)+1+i)), Invitee: a, Target: tg, Medium: medium, Route: route})
 				} else {
-					cmds = append(cmds, consult.Direct{Request: interaction.RequestID(fmt.Sprintf("req%d", len(m.requests)+1+i)), Kind: kind, Agent: a, Target: tg, Route: route})
+					cmds = append(cmds, consult.Direct{Request: interaction.RequestID(fmt.Sprintf("req%d", len(m.requests)+1+i)), Kind: kind, Invitee: a, Target: tg, Route: route})
 				}
 			}
 			switch {
@@ -647,11 +647,11 @@ func (g Gen) reroute(t *rapid.T, m *Model, inv *mInvitation, id interaction.Invi
 			if inv.kind != interaction.RequestNoKind {
 				next = interaction.InvitationID(fmt.Sprintf("req%d", len(m.requests)+1+i))
 			}
-			c.Next = append(c.Next, consult.Offer{ID: next, Agent: a})
+			c.Next = append(c.Next, consult.Offer{ID: next, Invitee: a})
 		}
 		c.Exhausted = len(c.Next) == 0
 		if fairIndex(t, 10, "wrong next") == 0 {
-			c.Next, c.Exhausted = append(c.Next, consult.Offer{ID: "leg-again", Agent: inv.offers[0].agent}), false
+			c.Next, c.Exhausted = append(c.Next, consult.Offer{ID: "leg-again", Invitee: inv.offers[0].agent}), false
 		}
 	}
 	return Step{Actor: interaction.System, Command: c}
@@ -721,7 +721,7 @@ func (g Gen) supervision(m *Model, c *[catCount][]candidate) {
 		for _, p := range m.parties {
 			if p.role == interaction.RoleSupervisor && !inChat(p) {
 				add(func(t *rapid.T) Step {
-					return Step{Actor: owner.id, Command: consult.Start{Leg: g.nextLeg(m), Agent: p.id, Target: agentTarget(p.id)}}
+					return Step{Actor: owner.id, Command: consult.Start{Leg: g.nextLeg(m), Invitee: p.id, Target: agentTarget(p.id)}}
 				})
 			}
 		}
@@ -877,7 +877,7 @@ func (g Gen) arbitrary(t *rapid.T, m *Model) Step {
 		s.Command = interaction.MarkDone{}
 	case "consult":
 		a := agent()
-		s.Command = consult.Start{Leg: newLeg(), Agent: a, Target: target(a),
+		s.Command = consult.Start{Leg: newLeg(), Invitee: a, Target: target(a),
 			Medium: interaction.Medium(rapid.IntRange(0, 3).Draw(t, "medium"))}
 	case "accept":
 		s.Command = consult.Accept{Leg: leg()}
@@ -897,7 +897,7 @@ func (g Gen) arbitrary(t *rapid.T, m *Model) Step {
 		s.Command = consult.Conference{Leg: leg(), Request: req()}
 	case "direct":
 		a := agent()
-		s.Command = consult.Direct{Request: req(), Kind: interaction.RequestKind(rapid.IntRange(0, 3).Draw(t, "kind")), Agent: a, Target: target(a)}
+		s.Command = consult.Direct{Request: req(), Kind: interaction.RequestKind(rapid.IntRange(0, 3).Draw(t, "kind")), Invitee: a, Target: target(a)}
 	case "accept-request":
 		s.Command = consult.AcceptRequest{Request: req()}
 	case "decline-request":
@@ -914,7 +914,7 @@ func (g Gen) arbitrary(t *rapid.T, m *Model) Step {
 		c := consult.Reroute{Invitation: rapid.SampledFrom(invitations(legs, reqs)).Draw(t, "offer"),
 			Reason: consult.RerouteReason(rapid.IntRange(0, 4).Draw(t, "reason")), Exhausted: rapid.Bool().Draw(t, "exhausted")}
 		if rapid.Bool().Draw(t, "next") {
-			c.Next = []consult.Offer{{ID: interaction.InvitationID(newLeg()), Agent: agent()}}
+			c.Next = []consult.Offer{{ID: interaction.InvitationID(newLeg()), Invitee: agent()}}
 		}
 		s.Command = c
 	case "monitor":

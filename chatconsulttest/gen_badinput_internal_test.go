@@ -117,12 +117,12 @@ func badInputs(m *Model, s Step) []string {
 	case consult.Start:
 		leg(c.Leg)
 		target(c.Target)
-		agent(c.Agent)
+		agent(c.Invitee)
 		consultByParty()
 	case consult.Direct:
 		req(c.Request)
 		target(c.Target)
-		agent(c.Agent)
+		agent(c.Invitee)
 		consultByParty()
 	case consult.Accept:
 		leg(c.Leg)

@@ -484,7 +484,7 @@ func (m *Model) badInput(actor interaction.PartyID, cmd interaction.Command) boo
 	unknown := actor == "" || m.party(actor) == nil
 	switch c := cmd.(type) {
 	case consult.Start:
-		return badID(string(c.Leg)) || badTarget(c.Target) || badPartyID(c.Agent) || c.Medium > interaction.MediumVoice ||
+		return badID(string(c.Leg)) || badTarget(c.Target) || badPartyID(c.Invitee) || c.Medium > interaction.MediumVoice ||
 			badTimeout(c) || badRoute(c.Route, c.Target) || unknown
 	case consult.Accept:
 		return badID(string(c.Leg)) || unknown
@@ -507,11 +507,11 @@ func (m *Model) badInput(actor interaction.PartyID, cmd interaction.Command) boo
 	case consult.Reroute:
 		// Routing (System) gives it: no acting party to check first.
 		return badID(string(c.Invitation)) || (c.Exhausted && len(c.Next) > 0) ||
-			slices.ContainsFunc(c.Next, func(o consult.Offer) bool { return badID(string(o.ID)) || badPartyID(o.Agent) }) ||
+			slices.ContainsFunc(c.Next, func(o consult.Offer) bool { return badID(string(o.ID)) || badPartyID(o.Invitee) }) ||
 			c.Reason < consult.RerouteTimedOut || c.Reason > consult.RerouteRescinded || badTimeout(c)
 	case consult.Direct:
 		return badID(string(c.Request)) || (c.Kind != interaction.RequestTransfer && c.Kind != interaction.RequestConference) ||
-			badTarget(c.Target) || badPartyID(c.Agent) || badTimeout(c) || badRoute(c.Route, c.Target) || unknown
+			badTarget(c.Target) || badPartyID(c.Invitee) || badTimeout(c) || badRoute(c.Route, c.Target) || unknown
 	case consult.AcceptRequest:
 		return badID(string(c.Request)) || unknown
 	case consult.DeclineRequest:

@@ -15,7 +15,7 @@ func (m *Model) decideLeg(actor interaction.PartyID, cmd interaction.Command, f 
 	switch c := cmd.(type) {
 	case consult.Start:
 		m.owner(actor, "R-C1", f)
-		if c.Leg == "" || badPartyID(c.Agent) {
+		if c.Leg == "" || badPartyID(c.Invitee) {
 			f.add(errBadInput, "R-C2")
 		}
 		if c.Medium > interaction.MediumVoice {
@@ -24,15 +24,15 @@ func (m *Model) decideLeg(actor interaction.PartyID, cmd interaction.Command, f 
 		if c.Leg != "" && m.idInUse(interaction.InvitationID(c.Leg)) {
 			f.add(errConflict, "R-X3")
 		}
-		if c.Agent == actor || (c.Agent != "" && c.Agent == m.contact) {
+		if c.Invitee == actor || (c.Invitee != "" && c.Invitee == m.contact) {
 			f.add(errNotPerm, "R-C1")
 		}
-		if inChat(m.party(c.Agent)) {
+		if inChat(m.party(c.Invitee)) {
 			f.add(errConflict, "R-X3")
 		}
 		route := routeFor(c.Route, interaction.InvitationID(c.Leg), c.Target)
-		m.mayOffer(route, actor, c.Agent, c.Target, c.Medium, interaction.RequestNoKind, f)
-		return func() { m.newLeg(actor, c.Leg, c.Agent, c.Target, c.Medium, route) }, "R-C1", true
+		m.mayOffer(route, actor, c.Invitee, c.Target, c.Medium, interaction.RequestNoKind, f)
+		return func() { m.newLeg(actor, c.Leg, c.Invitee, c.Target, c.Medium, route) }, "R-C1", true
 
 	case consult.Accept:
 		if l := m.leg(c.Leg); l != nil && l.agent == actor {

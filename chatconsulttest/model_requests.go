@@ -64,13 +64,13 @@ func (m *Model) decideRequest(actor interaction.PartyID, cmd interaction.Command
 		if c.Kind != interaction.RequestTransfer && c.Kind != interaction.RequestConference {
 			f.add(errBadInput, "R-X4")
 		}
-		if badPartyID(c.Agent) {
+		if badPartyID(c.Invitee) {
 			f.add(errBadInput, "R-X4")
 		}
-		if c.Agent == actor || (c.Agent != "" && c.Agent == m.contact) {
+		if c.Invitee == actor || (c.Invitee != "" && c.Invitee == m.contact) {
 			f.add(errNotPerm, "R-X4")
 		}
-		if inChat(m.party(c.Agent)) {
+		if inChat(m.party(c.Invitee)) {
 			f.add(errConflict, "R-X4")
 		}
 		if c.Request == "" {
@@ -79,8 +79,8 @@ func (m *Model) decideRequest(actor interaction.PartyID, cmd interaction.Command
 			f.add(errConflict, "R-X4")
 		}
 		route := routeFor(c.Route, interaction.InvitationID(c.Request), c.Target)
-		m.mayOffer(route, actor, c.Agent, c.Target, interaction.MediumChat, c.Kind, f)
-		return func() { m.newRequest(actor, c.Request, c.Kind, c.Agent, c.Target, route) }, "R-X4", true
+		m.mayOffer(route, actor, c.Invitee, c.Target, interaction.MediumChat, c.Kind, f)
+		return func() { m.newRequest(actor, c.Request, c.Kind, c.Invitee, c.Target, route) }, "R-X4", true
 
 	case consult.AcceptRequest:
 		r := m.namedRequest(actor, c.Request)

@@ -351,12 +351,12 @@ func (m *Model) reroute(c consult.Reroute, f *faults) {
 		return
 	}
 	for _, o := range c.Next {
-		switch p := m.party(o.Agent); {
+		switch p := m.party(o.Invitee); {
 		case m.idInUse(o.ID):
 			f.add(errConflict, "R-X1")
-		case o.Agent == inv.owner || o.Agent == m.contact:
+		case o.Invitee == inv.owner || o.Invitee == m.contact:
 			f.add(errNotPerm, "R-X1")
-		case inChat(p), inv.tried(o.Agent):
+		case inChat(p), inv.tried(o.Invitee):
 			f.add(errConflict, "R-X1")
 		}
 		if f.any() {
@@ -421,8 +421,8 @@ func (m *Model) requestFails(r *mRequest, reason consult.RerouteReason, f *fault
 // change is the owner's, the invitation routing's.
 func (m *Model) offerAgain(inv *mInvitation, o consult.Offer) {
 	if inv.kind == interaction.RequestNoKind {
-		m.newLeg(inv.owner, interaction.LegID(o.ID), o.Agent, inv.target, inv.medium, inv.id)
+		m.newLeg(inv.owner, interaction.LegID(o.ID), o.Invitee, inv.target, inv.medium, inv.id)
 		return
 	}
-	m.newRequest(inv.owner, interaction.RequestID(o.ID), inv.kind, o.Agent, inv.target, inv.id)
+	m.newRequest(inv.owner, interaction.RequestID(o.ID), inv.kind, o.Invitee, inv.target, inv.id)
 }

@@ -287,8 +287,8 @@ func strangerProbes(agent interaction.PartyID, supervise bool) []interaction.Com
 		consult.DeclineRequest{Request: "req1"},
 		consult.CancelRequest{Request: "req1"},
 		consult.Conference{Leg: "leg1", Request: "req9"},
-		consult.Start{Leg: "leg9", Agent: agent, Target: t},
-		consult.Direct{Request: "req9", Kind: interaction.RequestConference, Agent: agent, Target: t},
+		consult.Start{Leg: "leg9", Invitee: agent, Target: t},
+		consult.Direct{Request: "req9", Kind: interaction.RequestConference, Invitee: agent, Target: t},
 		consult.Remove{Member: agent},
 		interaction.Decline{},
 		interaction.Open{Contact: Stranger, Text: "hi"},
@@ -650,9 +650,9 @@ func storyParties(story Story) []interaction.PartyID {
 		case interaction.Assign:
 			add(c.Agent)
 		case consult.Start:
-			add(c.Agent)
+			add(c.Invitee)
 		case consult.Direct:
-			add(c.Agent)
+			add(c.Invitee)
 		case interaction.Monitor:
 			add(c.Agent)
 		case interaction.Coach:

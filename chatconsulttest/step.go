@@ -140,11 +140,11 @@ func commandWords(actor interaction.PartyID, c interaction.Command) []string {
 	case interaction.MarkDone:
 		return []string{"done"}
 	case consult.Start:
-		w := []string{"consult", word(string(c.Leg)), word(string(c.Agent))}
+		w := []string{"consult", word(string(c.Leg)), word(string(c.Invitee))}
 		if c.Medium != interaction.MediumChat {
 			w = append(w, "medium="+mediumWord(c.Medium))
 		}
-		if c.Target != agentTarget(c.Agent) {
+		if c.Target != agentTarget(c.Invitee) {
 			w = append(w, "target="+targetWord(c.Target))
 		}
 		if c.Route != "" {
@@ -168,8 +168,8 @@ func commandWords(actor interaction.PartyID, c interaction.Command) []string {
 	case consult.Conference:
 		return []string{"conference", word(string(c.Leg)), word(string(c.Request))}
 	case consult.Direct:
-		w := []string{"direct", word(string(c.Request)), requestKindWord(c.Kind), word(string(c.Agent))}
-		if c.Target != agentTarget(c.Agent) {
+		w := []string{"direct", word(string(c.Request)), requestKindWord(c.Kind), word(string(c.Invitee))}
+		if c.Target != agentTarget(c.Invitee) {
 			w = append(w, "target="+targetWord(c.Target))
 		}
 		if c.Route != "" {
@@ -198,7 +198,7 @@ func commandWords(actor interaction.PartyID, c interaction.Command) []string {
 		}
 		w := []string{"reroute", word(string(c.Invitation)), reason}
 		for _, o := range c.Next {
-			w = append(w, word(string(o.ID)+"=>"+string(o.Agent)))
+			w = append(w, word(string(o.ID)+"=>"+string(o.Invitee)))
 		}
 		if c.Exhausted {
 			w = append(w, "exhausted")
@@ -445,7 +445,7 @@ func parseCommand(actor interaction.PartyID, verb string, a []string, opts map[s
 		if err := want(2); err != nil {
 			return nil, err
 		}
-		c := consult.Start{Leg: leg(0), Agent: party(1), Target: agentTarget(party(1))}
+		c := consult.Start{Leg: leg(0), Invitee: party(1), Target: agentTarget(party(1))}
 		if v, ok := opts["medium"]; ok {
 			m, err := parseMedium(v)
 			if err != nil {
@@ -488,7 +488,7 @@ func parseCommand(actor interaction.PartyID, verb string, a []string, opts map[s
 		if err != nil {
 			return nil, err
 		}
-		c := consult.Direct{Request: req(0), Kind: k, Agent: party(2), Target: agentTarget(party(2))}
+		c := consult.Direct{Request: req(0), Kind: k, Invitee: party(2), Target: agentTarget(party(2))}
 		if v, ok := opts["target"]; ok {
 			t, err := parseTarget(v)
 			if err != nil {
@@ -535,7 +535,7 @@ func parseCommand(actor interaction.PartyID, verb string, a []string, opts map[s
 			if !ok {
 				return nil, fmt.Errorf("want LEG=>AGENT, got %q", w)
 			}
-			c.Next = append(c.Next, consult.Offer{ID: interaction.InvitationID(id), Agent: interaction.PartyID(agent)})
+			c.Next = append(c.Next, consult.Offer{ID: interaction.InvitationID(id), Invitee: interaction.PartyID(agent)})
 		}
 		return c, nil
 	case "accept-request":

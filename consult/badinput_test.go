@@ -89,7 +89,7 @@ func TestRX6ConsultBadInput(t *testing.T) {
 		cases = append(cases, badCase{name, actor, cmd})
 	}
 	for name, bad := range badIDs {
-		add("start, leg "+name, "agent1", consult.Start{Leg: bad, Agent: "agent5", Target: agent("agent5")})
+		add("start, leg "+name, "agent1", consult.Start{Leg: bad, Invitee: "agent5", Target: agent("agent5")})
 		add("accept, leg "+name, "agent3", consult.Accept{Leg: bad})
 		add("decline, leg "+name, "agent3", consult.Decline{Leg: bad})
 		add("cancel, leg "+name, "agent1", consult.Cancel{Leg: bad})
@@ -99,7 +99,7 @@ func TestRX6ConsultBadInput(t *testing.T) {
 		add("transfer, leg "+name, "agent1", consult.Transfer{Leg: bad})
 		add("conference, leg "+name, "agent1", consult.Conference{Leg: bad, Request: "r9"})
 		add("conference, request "+name, "agent1", consult.Conference{Leg: leg1, Request: interaction.RequestID(bad)})
-		add("direct, request "+name, "agent1", consult.Direct{Request: interaction.RequestID(bad), Kind: interaction.RequestConference, Agent: "agent5", Target: agent("agent5")})
+		add("direct, request "+name, "agent1", consult.Direct{Request: interaction.RequestID(bad), Kind: interaction.RequestConference, Invitee: "agent5", Target: agent("agent5")})
 		add("accept request, request "+name, "agent4", consult.AcceptRequest{Request: interaction.RequestID(bad)})
 		add("decline request, request "+name, "agent4", consult.DeclineRequest{Request: interaction.RequestID(bad)})
 		add("cancel request, request "+name, "agent1", consult.CancelRequest{Request: interaction.RequestID(bad)})
@@ -108,17 +108,17 @@ func TestRX6ConsultBadInput(t *testing.T) {
 		add("accept offer, rival "+name, "agent3", consult.AcceptOffer{Invitation: interaction.InvitationID(leg3), Rivals: []interaction.InvitationID{interaction.InvitationID(bad)}})
 		add("reroute, invitation "+name, interaction.System, consult.Reroute{Invitation: interaction.InvitationID(bad), Reason: consult.RerouteTimedOut})
 		add("reroute, next leg "+name, interaction.System, consult.Reroute{Invitation: interaction.InvitationID(leg3), Reason: consult.RerouteTimedOut,
-			Next: []consult.Offer{{ID: interaction.InvitationID(bad), Agent: "agent5"}}})
+			Next: []consult.Offer{{ID: interaction.InvitationID(bad), Invitee: "agent5"}}})
 	}
 	for name, bad := range badTargets {
-		add("start, target "+name, "agent1", consult.Start{Leg: "leg9", Agent: "agent5", Target: bad})
-		add("direct, target "+name, "agent1", consult.Direct{Request: "r9", Kind: interaction.RequestTransfer, Agent: "agent5", Target: bad})
+		add("start, target "+name, "agent1", consult.Start{Leg: "leg9", Invitee: "agent5", Target: bad})
+		add("direct, target "+name, "agent1", consult.Direct{Request: "r9", Kind: interaction.RequestTransfer, Invitee: "agent5", Target: bad})
 	}
 	for name, bad := range badAgents {
-		add("start, agent "+name, "agent1", consult.Start{Leg: "leg9", Agent: bad, Target: agent("agent5")})
-		add("direct, agent "+name, "agent1", consult.Direct{Request: "r9", Kind: interaction.RequestConference, Agent: bad, Target: agent("agent5")})
+		add("start, agent "+name, "agent1", consult.Start{Leg: "leg9", Invitee: bad, Target: agent("agent5")})
+		add("direct, agent "+name, "agent1", consult.Direct{Request: "r9", Kind: interaction.RequestConference, Invitee: bad, Target: agent("agent5")})
 		add("reroute, next agent "+name, interaction.System, consult.Reroute{Invitation: interaction.InvitationID(leg3), Reason: consult.RerouteTimedOut,
-			Next: []consult.Offer{{ID: "leg9", Agent: bad}}})
+			Next: []consult.Offer{{ID: "leg9", Invitee: bad}}})
 	}
 	for _, text := range []string{"\u200b", "\x00", "\ufeff\u200d", "\x1b\x7f", " \t\u3000\u2800"} {
 		add("say, invisible-only text "+text, "agent1", consult.Say{Leg: leg1, Text: text})
@@ -127,11 +127,11 @@ func TestRX6ConsultBadInput(t *testing.T) {
 	// by System, which is no party) is bad input, before any role check.
 	for _, who := range []interaction.PartyID{"stranger", "", interaction.System, "SYSTEM", "agent1\u200b"} {
 		for _, c := range []interaction.Command{
-			consult.Start{Leg: "leg9", Agent: "agent5", Target: agent("agent5")},
+			consult.Start{Leg: "leg9", Invitee: "agent5", Target: agent("agent5")},
 			consult.Accept{Leg: leg3}, consult.Decline{Leg: leg3}, consult.Cancel{Leg: leg3},
 			consult.EndConsultation{Leg: leg1}, consult.Say{Leg: leg1, Text: "hi"}, consult.Transfer{Leg: leg1},
 			consult.Conference{Leg: leg1, Request: "r9"},
-			consult.Direct{Request: "r9", Kind: interaction.RequestTransfer, Agent: "agent5", Target: agent("agent5")},
+			consult.Direct{Request: "r9", Kind: interaction.RequestTransfer, Invitee: "agent5", Target: agent("agent5")},
 			consult.AcceptRequest{Request: r4}, consult.DeclineRequest{Request: r4}, consult.CancelRequest{Request: r1},
 			consult.Remove{Member: "agent2"}, consult.AcceptOffer{Invitation: interaction.InvitationID(leg3)},
 			consult.Accept{Leg: "no-such-leg"}, consult.AcceptRequest{Request: "no-such-request"},
@@ -203,7 +203,7 @@ func TestRX6ConsultGoodInputStillWorks(t *testing.T) {
 	for i, k := range []interaction.TargetKind{interaction.TargetAgent, interaction.TargetGroup, interaction.TargetSkill, interaction.TargetQueue} {
 		a := interaction.PartyID([]string{"agent2", "agent3", "agent4", "agent5"}[i])
 		leg := interaction.LegID("b7f8bf4e-5d1c-4c54-9a51-0e3f1c0b2a1" + string(rune('0'+i)))
-		_, err := d.chats.Do(ctx, d.id, "agent1", consult.Start{Leg: leg, Agent: a, Target: interaction.Target{Kind: k, ID: "tier-2.billing"}})
+		_, err := d.chats.Do(ctx, d.id, "agent1", consult.Start{Leg: leg, Invitee: a, Target: interaction.Target{Kind: k, ID: "tier-2.billing"}})
 		require.NoError(t, err, "R-X6: target kind %v", k)
 		_, err = d.chats.Do(ctx, d.id, a, consult.Accept{Leg: leg})
 		require.NoError(t, err)
@@ -224,8 +224,8 @@ func TestRX6TimeoutOutOfRangeIsBadInput(t *testing.T) {
 			actor interaction.PartyID
 			cmd   interaction.Command
 		}{
-			{"agent1", consult.Start{Leg: "leg9", Agent: "agent5", Target: agent("agent5"), Timeout: tm}},
-			{"agent1", consult.Direct{Request: "r9", Kind: interaction.RequestTransfer, Agent: "agent5", Target: agent("agent5"), Timeout: tm}},
+			{"agent1", consult.Start{Leg: "leg9", Invitee: "agent5", Target: agent("agent5"), Timeout: tm}},
+			{"agent1", consult.Direct{Request: "r9", Kind: interaction.RequestTransfer, Invitee: "agent5", Target: agent("agent5"), Timeout: tm}},
 			{"agent1", consult.Conference{Leg: leg1, Request: "r9", Timeout: tm}},
 			{interaction.System, consult.Reroute{Invitation: interaction.InvitationID(leg3), Reason: consult.RerouteTimedOut, Timeout: tm}},
 		} {

@@ -58,7 +58,7 @@ type (
 type Start struct {
 	Leg     LegID // chosen by the caller, so it knows the leg before the write
 	Target  interaction.Target
-	Agent   PartyID
+	Invitee PartyID
 	Medium  interaction.Medium
 	Route   RouteID
 	Timeout time.Duration
@@ -73,7 +73,7 @@ func (c Start) Decide(d *interaction.Decision) error {
 	if err := d.CheckTarget(c.Target); err != nil {
 		return err
 	}
-	if err := d.CheckPartyID(c.Agent); err != nil {
+	if err := d.CheckPartyID(c.Invitee); err != nil {
 		return err
 	}
 	if c.Medium > interaction.MediumVoice {
@@ -89,7 +89,7 @@ func (c Start) Decide(d *interaction.Decision) error {
 	if _, err := d.ActingParty(); err != nil {
 		return err
 	}
-	return inviteLeg(d, d.Actor(), Offer{ID: InvitationID(c.Leg), Agent: c.Agent}, c.Target, c.Medium, route, c.Timeout)
+	return inviteLeg(d, d.Actor(), Offer{ID: InvitationID(c.Leg), Invitee: c.Invitee}, c.Target, c.Medium, route, c.Timeout)
 }
 
 // MaxTimeout is the longest time-out an invitation may have: a year.
@@ -118,13 +118,13 @@ func deadline(d *interaction.Decision, t time.Duration) time.Time {
 // owner), with a deadline timeout from now if timeout is positive.
 func inviteLeg(d *interaction.Decision, owner PartyID, o Offer, t interaction.Target, m interaction.Medium, route RouteID, timeout time.Duration) error {
 	leg := LegID(o.ID)
-	if err := d.Leg(leg, interaction.TriggerInvite, interaction.Event{Actor: owner, Party: o.Agent, Target: t, Medium: m, Route: route, Deadline: deadline(d, timeout)}); err != nil {
+	if err := d.Leg(leg, interaction.TriggerInvite, interaction.Event{Actor: owner, Party: o.Invitee, Target: t, Medium: m, Route: route, Deadline: deadline(d, timeout)}); err != nil {
 		return err
 	}
 	if err := d.FireRoute(route, interaction.TriggerOffer, o.ID); err != nil {
 		return err
 	}
-	return d.Membership(o.Agent, interaction.TriggerInvite, interaction.RoleConsultant, interaction.LegScope(leg))
+	return d.Membership(o.Invitee, interaction.TriggerInvite, interaction.RoleConsultant, interaction.LegScope(leg))
 }
 
 // routeOf checks the Route given to a Start or Direct and returns the one
@@ -405,7 +405,7 @@ type Direct struct {
 	Request RequestID
 	Kind    interaction.RequestKind
 	Target  interaction.Target
-	Agent   PartyID
+	Invitee PartyID
 	Route   RouteID
 	Timeout time.Duration // as for Start
 }
@@ -422,7 +422,7 @@ func (c Direct) Decide(d *interaction.Decision) error {
 	if err := d.CheckTarget(c.Target); err != nil {
 		return err
 	}
-	if err := d.CheckPartyID(c.Agent); err != nil {
+	if err := d.CheckPartyID(c.Invitee); err != nil {
 		return err
 	}
 	if err := checkTimeout(d, c.Timeout); err != nil {
@@ -435,7 +435,7 @@ func (c Direct) Decide(d *interaction.Decision) error {
 	if _, err := d.ActingParty(); err != nil {
 		return err
 	}
-	return askRequest(d, d.Actor(), Offer{ID: InvitationID(c.Request), Agent: c.Agent}, c.Kind, c.Target, route, c.Timeout)
+	return askRequest(d, d.Actor(), Offer{ID: InvitationID(c.Request), Invitee: c.Invitee}, c.Kind, c.Target, route, c.Timeout)
 }
 
 // askRequest writes a direct transfer or conference request, on behalf of owner
@@ -446,14 +446,14 @@ func askRequest(d *interaction.Decision, owner PartyID, o Offer, kind interactio
 		role = interaction.RoleOwner
 	}
 	req := RequestID(o.ID)
-	if err := d.Request(req, interaction.TriggerRequest, interaction.Event{Actor: owner, Party: o.Agent, Target: t, RequestKind: kind, Route: route,
+	if err := d.Request(req, interaction.TriggerRequest, interaction.Event{Actor: owner, Party: o.Invitee, Target: t, RequestKind: kind, Route: route,
 		Deadline: deadline(d, timeout)}, interaction.RequestScope(req)); err != nil {
 		return err
 	}
 	if err := d.FireRoute(route, interaction.TriggerOffer, o.ID); err != nil {
 		return err
 	}
-	return d.Membership(o.Agent, interaction.TriggerInvite, role, interaction.RequestScope(req))
+	return d.Membership(o.Invitee, interaction.TriggerInvite, role, interaction.RequestScope(req))
 }
 
 // AcceptRequest: the asked agent accepts a conference or transfer request.

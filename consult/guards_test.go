@@ -52,17 +52,17 @@ func TestRX6GuardsInTheTablesDecideRefusals(t *testing.T) {
 	}{
 		{"a consultation with the contact", "agent1",
 			func(_, _ interaction.LegID) interaction.Command {
-				return consult.Start{Leg: "l9", Target: agent("contact"), Agent: "contact"}
+				return consult.Start{Leg: "l9", Target: agent("contact"), Invitee: "contact"}
 			},
 			guardNamed(t, leg, "none", "invite", "the agent asked is another internal agent")},
 		{"a consultation with an agent in the chat", "agent1",
 			func(_, _ interaction.LegID) interaction.Command {
-				return consult.Start{Leg: "l9", Target: agent("agent2"), Agent: "agent2"}
+				return consult.Start{Leg: "l9", Target: agent("agent2"), Invitee: "agent2"}
 			},
 			guardNamed(t, leg, "none", "invite", "the agent asked is not in the chat")},
 		{"a consultation asked by a consultation target", "agent2",
 			func(_, _ interaction.LegID) interaction.Command {
-				return consult.Start{Leg: "l9", Target: agent("agent5"), Agent: "agent5"}
+				return consult.Start{Leg: "l9", Target: agent("agent5"), Invitee: "agent5"}
 			},
 			guardNamed(t, leg, "none", "invite", "the actor owns the chat")},
 		{"a second conference request on one consultation", "agent1",
@@ -73,7 +73,7 @@ func TestRX6GuardsInTheTablesDecideRefusals(t *testing.T) {
 			guardNamed(t, req, "none", "request", "from a consultation: the consultation is active")},
 		{"a direct transfer to an agent in the chat", "agent1",
 			func(_, _ interaction.LegID) interaction.Command {
-				return consult.Direct{Request: "r9", Kind: interaction.RequestTransfer, Target: agent("agent2"), Agent: "agent2"}
+				return consult.Direct{Request: "r9", Kind: interaction.RequestTransfer, Target: agent("agent2"), Invitee: "agent2"}
 			},
 			guardNamed(t, req, "none", "request", "direct: the agent asked is not in the chat")},
 		{"a time-out before the deadline", interaction.System,
@@ -124,10 +124,10 @@ func TestRC5WritingInAConsultationIsDecidedByItsTable(t *testing.T) {
 	transcript := guardNamed(t, m, "active", interaction.TriggerWrite, "the consultation has a transcript")
 	d := newExtrasDesk(t)
 	d.do("sup2", interaction.Monitor{Agent: "agent1"})
-	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Agent: "agent2"})
+	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Invitee: "agent2"})
 	d.do("agent2", consult.Accept{Leg: "leg-a"})
-	d.do("agent1", consult.Start{Leg: "leg-i", Target: agent("agent3"), Agent: "agent3"})
-	d.do("agent1", consult.Start{Leg: "leg-v", Target: agent("agent4"), Agent: "agent4", Medium: interaction.MediumVoice})
+	d.do("agent1", consult.Start{Leg: "leg-i", Target: agent("agent3"), Invitee: "agent3"})
+	d.do("agent1", consult.Start{Leg: "leg-v", Target: agent("agent4"), Invitee: "agent4", Medium: interaction.MediumVoice})
 	d.do("agent4", consult.Accept{Leg: "leg-v"})
 	cases := []struct {
 		name        string
@@ -177,9 +177,9 @@ func TestRX6WritingInTheChatIsDecidedByItsTable(t *testing.T) {
 
 	d := newExtrasDesk(t)
 	d.do("sup2", interaction.Monitor{Agent: "agent1"})
-	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Agent: "agent2"})
+	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Invitee: "agent2"})
 	d.do("agent2", consult.Accept{Leg: "leg-a"})
-	d.do("agent1", consult.Start{Leg: "leg-b", Target: agent("agent3"), Agent: "agent3"})
+	d.do("agent1", consult.Start{Leg: "leg-b", Target: agent("agent3"), Invitee: "agent3"})
 	d.do("agent3", consult.Accept{Leg: "leg-b"})
 	d.do("agent3", consult.EndConsultation{Leg: "leg-b"})
 	post := interaction.Post{Text: "hello"}
@@ -256,7 +256,7 @@ func TestRX6LeavingIsForAPartyInTheChat(t *testing.T) {
 	m := &interaction.MembershipMachine.Chart
 	stillIn := guardNamed(t, m, string(interaction.MemberJoined), interaction.TriggerLeave, "the party is still in the chat")
 	d := newExtrasDesk(t)
-	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Agent: "agent2"})
+	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Invitee: "agent2"})
 	d.do("agent2", consult.Accept{Leg: "leg-a"})
 	d.do("agent2", consult.EndConsultation{Leg: "leg-a"})
 	refusedAsDeclared(t, d, "a consultation target that left leaves", "agent2", interaction.Leave{}, stillIn, "party is left")
@@ -277,7 +277,7 @@ func TestRX6EndingTheSessionIsForTheContactOrAnEngagedAgent(t *testing.T) {
 	hasSession := guardNamed(t, m, string(interaction.StatusActive), interaction.TriggerEnd, "the actor has a session with the contact")
 	d := newExtrasDesk(t)
 	d.do("sup2", interaction.Monitor{Agent: "agent1"})
-	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Agent: "agent2"})
+	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Invitee: "agent2"})
 	d.do("agent2", consult.Accept{Leg: "leg-a"})
 	refusedAsDeclared(t, d, "a consultation target ends the session", "agent2", interaction.EndSession{}, hasSession, "a consultant has no session with the contact")
 	refusedAsDeclared(t, d, "a supervisor ends the session", "sup2", interaction.EndSession{}, hasSession, "a supervisor has no session with the contact")

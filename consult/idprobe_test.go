@@ -27,10 +27,10 @@ func TestRX6AnIDInUseIsNotShownToWhoMayNotInvite(t *testing.T) {
 	used := []string{string(leg), string(req)}
 	commands := map[string]func(id string) interaction.Command{
 		"start": func(id string) interaction.Command {
-			return consult.Start{Leg: interaction.LegID(id), Target: agent("agent5"), Agent: "agent5"}
+			return consult.Start{Leg: interaction.LegID(id), Target: agent("agent5"), Invitee: "agent5"}
 		},
 		"direct": func(id string) interaction.Command {
-			return consult.Direct{Request: interaction.RequestID(id), Kind: interaction.RequestTransfer, Target: agent("agent5"), Agent: "agent5"}
+			return consult.Direct{Request: interaction.RequestID(id), Kind: interaction.RequestTransfer, Target: agent("agent5"), Invitee: "agent5"}
 		},
 		"conference": func(id string) interaction.Command {
 			return consult.Conference{Leg: leg, Request: interaction.RequestID(id)}
@@ -98,18 +98,18 @@ func TestRX6OwnerCommandsDoNotShowWhatExistsToOthers(t *testing.T) {
 // not do to it.
 func TestRX6CommandsNamingAnInvitationDoNotShowItToWhoIsNotShownIt(t *testing.T) {
 	d := newExtrasDesk(t)
-	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Agent: "agent2"})
+	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Invitee: "agent2"})
 	d.do("agent2", consult.Accept{Leg: "leg-a"})
-	d.do("agent1", consult.Start{Leg: "leg-i", Target: agent("agent3"), Agent: "agent3"})
+	d.do("agent1", consult.Start{Leg: "leg-i", Target: agent("agent3"), Invitee: "agent3"})
 	d.do("agent3", consult.Accept{Leg: "leg-i"})
 	d.do("agent1", consult.Conference{Leg: "leg-a", Request: "req-c"})
 	d.do("agent2", consult.AcceptRequest{Request: "req-c"})
-	d.do("agent1", consult.Direct{Request: "req-d", Kind: interaction.RequestTransfer, Target: agent("agent4"), Agent: "agent4"})
+	d.do("agent1", consult.Direct{Request: "req-d", Kind: interaction.RequestTransfer, Target: agent("agent4"), Invitee: "agent4"})
 	// sup watches agent2, a conference member now: it is shown the legs
 	// of agent2 that begin in its window, none of these. sup2 watches the
 	// owner: it is shown every leg of it. No supervisor is shown a request.
 	d.do("sup", interaction.Monitor{Agent: "agent2"})
-	d.do("agent1", consult.Start{Leg: "leg-s", Target: agent("agent5"), Agent: "agent5"})
+	d.do("agent1", consult.Start{Leg: "leg-s", Target: agent("agent5"), Invitee: "agent5"})
 	d.do("sup2", interaction.Monitor{Agent: "agent1"})
 
 	legCommands := map[string]func(id string) interaction.Command{
@@ -214,8 +214,8 @@ func TestRX6CommandsNamingAnInvitationDoNotShowItToWhoIsNotShownIt(t *testing.T)
 	// An offer rescinded because another offer of its invitation was
 	// accepted first: only the agent offered it is told so; sup2, shown
 	// it, may not accept it, whatever became of the route.
-	d.do("agent1", consult.Start{Leg: "o1", Target: skill("billing"), Agent: "agent6", Route: "rt"})
-	d.do("agent1", consult.Start{Leg: "o2", Target: skill("billing"), Agent: "agent7", Route: "rt"})
+	d.do("agent1", consult.Start{Leg: "o1", Target: skill("billing"), Invitee: "agent6", Route: "rt"})
+	d.do("agent1", consult.Start{Leg: "o2", Target: skill("billing"), Invitee: "agent7", Route: "rt"})
 	d.do("agent6", consult.Accept{Leg: "o1"})
 	assert.ErrorIs(t, refusal("agent7", consult.Accept{Leg: "o2"}), interaction.ErrInvalidTransition)
 	e = refusal("sup2", consult.Accept{Leg: "o2"})

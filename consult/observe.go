@@ -43,7 +43,7 @@ func (s *Service) reported(ctx context.Context, id interaction.ID, inv Invitatio
 	var offered []string
 	for _, o := range p.next {
 		if invites(events, o.ID) {
-			offered = append(offered, string(o.Agent))
+			offered = append(offered, string(o.Invitee))
 		}
 	}
 	if len(offered) > 0 {

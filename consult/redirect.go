@@ -96,8 +96,8 @@ type Fanout interface {
 // Offer is one agent offered a routed invitation, with the leg (or
 // request) that invites it.
 type Offer struct {
-	ID    InvitationID
-	Agent PartyID
+	ID      InvitationID
+	Invitee PartyID
 }
 
 // RerouteReason says why a routed invitation is offered on.
@@ -160,7 +160,7 @@ func (c Reroute) Decide(d *interaction.Decision) error {
 		if err := d.CheckID("leg", string(o.ID)); err != nil {
 			return err
 		}
-		if err := d.CheckPartyID(o.Agent); err != nil {
+		if err := d.CheckPartyID(o.Invitee); err != nil {
 			return err
 		}
 	}
@@ -425,7 +425,7 @@ func (s *Service) pick(ctx context.Context, t interaction.Target, m interaction.
 			}
 			return nil, err
 		}
-		out = append(out, Offer{ID: InvitationID(s.chats.IDs().NewID()), Agent: agent})
+		out = append(out, Offer{ID: InvitationID(s.chats.IDs().NewID()), Invitee: agent})
 		exclude = append(exclude, agent)
 	}
 	return out, nil
@@ -433,7 +433,7 @@ func (s *Service) pick(ctx context.Context, t interaction.Target, m interaction.
 
 func (s *Service) releaseAll(offers []Offer, m interaction.Medium) {
 	for _, o := range offers {
-		s.releaseUnit(o.Agent, m)
+		s.releaseUnit(o.Invitee, m)
 	}
 }
 
@@ -646,7 +646,7 @@ func (s *Service) settle(ctx context.Context, id interaction.ID, p plan, events 
 	}
 	for _, o := range p.next {
 		if !invites(events, o.ID) {
-			s.releaseUnit(o.Agent, p.medium) // another offer was still out, or one was taken
+			s.releaseUnit(o.Invitee, p.medium) // another offer was still out, or one was taken
 		}
 	}
 	if !p.exhausted || !notPlaced(events) {

@@ -35,8 +35,8 @@ func TestRX1RoutedInvitationRefusalsComeFromTheRouteMachine(t *testing.T) {
 		return err
 	}
 	assert.Equal(t, interaction.RouteNone, route())
-	require.NoError(t, do("agent1", consult.Start{Leg: "l2", Target: skill("billing"), Agent: "agent2", Route: "rt"}))
-	require.NoError(t, do("agent1", consult.Start{Leg: "l3", Target: skill("billing"), Agent: "agent3", Route: "rt"}))
+	require.NoError(t, do("agent1", consult.Start{Leg: "l2", Target: skill("billing"), Invitee: "agent2", Route: "rt"}))
+	require.NoError(t, do("agent1", consult.Start{Leg: "l3", Target: skill("billing"), Invitee: "agent3", Route: "rt"}))
 	assert.Equal(t, interaction.RouteOut, route(), "a fan-out of two offers")
 	require.NoError(t, do("agent3", consult.Accept{Leg: "l3"}))
 	assert.Equal(t, interaction.RouteTaken, route(), "the first accept takes it, and rescinds l2")
@@ -85,8 +85,8 @@ func TestRX1SecondAcceptOfARoutedRequestIsRefusedByTheRouteMachine(t *testing.T)
 		actor interaction.PartyID
 		cmd   interaction.Command
 	}{
-		{"agent1", consult.Direct{Request: "r2", Kind: interaction.RequestConference, Target: skill("billing"), Agent: "agent2", Route: "rt"}},
-		{"agent1", consult.Direct{Request: "r3", Kind: interaction.RequestConference, Target: skill("billing"), Agent: "agent3", Route: "rt"}},
+		{"agent1", consult.Direct{Request: "r2", Kind: interaction.RequestConference, Target: skill("billing"), Invitee: "agent2", Route: "rt"}},
+		{"agent1", consult.Direct{Request: "r3", Kind: interaction.RequestConference, Target: skill("billing"), Invitee: "agent3", Route: "rt"}},
 		{"agent3", consult.AcceptRequest{Request: "r3"}},
 	} {
 		_, err := d.chats.Do(ctx, d.id, c.actor, c.cmd)

@@ -209,7 +209,7 @@ func (s *Service) Start(ctx context.Context, id interaction.ID, owner PartyID, t
 	route := s.newRoute(target)
 	var cmd batch
 	for _, o := range offers {
-		cmd = append(cmd, Start{Leg: LegID(o.ID), Target: target, Agent: o.Agent, Medium: medium, Route: route, Timeout: s.inviteTimeout})
+		cmd = append(cmd, Start{Leg: LegID(o.ID), Target: target, Invitee: o.Invitee, Medium: medium, Route: route, Timeout: s.inviteTimeout})
 	}
 	leg, err := s.invite(ctx, id, owner, medium, offers, interaction.Keyed(cmd.one(), key))
 	return LegID(leg), err
@@ -377,7 +377,7 @@ func (s *Service) direct(ctx context.Context, id interaction.ID, owner PartyID, 
 	route := s.newRoute(target)
 	var cmd batch
 	for _, o := range offers {
-		cmd = append(cmd, Direct{Request: RequestID(o.ID), Kind: kind, Target: target, Agent: o.Agent, Route: route, Timeout: s.inviteTimeout})
+		cmd = append(cmd, Direct{Request: RequestID(o.ID), Kind: kind, Target: target, Invitee: o.Invitee, Route: route, Timeout: s.inviteTimeout})
 	}
 	inv, err := s.invite(ctx, id, owner, interaction.MediumChat, offers, interaction.Keyed(cmd.one(), key))
 	return RequestID(inv), err

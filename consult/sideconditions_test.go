@@ -42,7 +42,7 @@ func TestSideConditionsAreTheTables(t *testing.T) {
 
 	d := newExtrasDesk(t)
 	// A conference member who leaves, a supervisor who barges in.
-	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Agent: "agent2"})
+	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Invitee: "agent2"})
 	d.do("agent2", consult.Accept{Leg: "leg-a"})
 	d.do("agent1", consult.Conference{Leg: "leg-a", Request: "r-a"})
 	d.do("agent2", consult.AcceptRequest{Request: "r-a"})
@@ -51,13 +51,13 @@ func TestSideConditionsAreTheTables(t *testing.T) {
 	d.do("sup1", interaction.BargeIn{})
 	// A routed invitation of two offers to an agent consulted before, and
 	// a named one.
-	d.do("agent1", consult.Start{Leg: "l0", Target: agent("agent3"), Agent: "agent3"})
+	d.do("agent1", consult.Start{Leg: "l0", Target: agent("agent3"), Invitee: "agent3"})
 	d.do("agent3", consult.Accept{Leg: "l0"})
 	d.do("agent3", consult.EndConsultation{Leg: "l0"})
-	d.do("agent1", consult.Start{Leg: "l3", Target: skill("billing"), Agent: "agent3", Route: "rt"})
-	d.do("agent1", consult.Start{Leg: "l4", Target: skill("billing"), Agent: "agent4", Route: "rt"})
-	d.do("agent1", consult.Start{Leg: "l5", Target: agent("agent5"), Agent: "agent5"})
-	d.do("agent1", consult.Start{Leg: "l6", Target: skill("billing"), Agent: "agent6", Route: "rt6"})
+	d.do("agent1", consult.Start{Leg: "l3", Target: skill("billing"), Invitee: "agent3", Route: "rt"})
+	d.do("agent1", consult.Start{Leg: "l4", Target: skill("billing"), Invitee: "agent4", Route: "rt"})
+	d.do("agent1", consult.Start{Leg: "l5", Target: agent("agent5"), Invitee: "agent5"})
+	d.do("agent1", consult.Start{Leg: "l6", Target: skill("billing"), Invitee: "agent6", Route: "rt6"})
 	d.do("agent5", consult.Accept{Leg: "l5"})
 
 	refusedAsDeclared(t, d, "a conference member that left marks read", "agent2", interaction.MarkRead{Seq: 1}, inChat, "party is left, not in the chat")
@@ -207,8 +207,8 @@ func (c impersonate) Decide(d *interaction.Decision) error {
 // offer as the system, and nothing is written.
 func TestACommandActsAsItsOwnActor(t *testing.T) {
 	d := newExtrasDesk(t)
-	d.do("agent1", consult.Start{Leg: "l3", Target: skill("billing"), Agent: "agent3", Route: "rt"})
-	d.do("agent1", consult.Start{Leg: "l4", Target: skill("billing"), Agent: "agent4", Route: "rt"})
+	d.do("agent1", consult.Start{Leg: "l3", Target: skill("billing"), Invitee: "agent3", Route: "rt"})
+	d.do("agent1", consult.Start{Leg: "l4", Target: skill("billing"), Invitee: "agent4", Route: "rt"})
 	for _, c := range []struct {
 		name  string
 		actor interaction.PartyID
@@ -257,9 +257,9 @@ func (f decideWith) Decide(d *interaction.Decision) error { return f(d) }
 // tests), and a party still leaves for itself.
 func TestMembershipAndRoleFirersAreTheTables(t *testing.T) {
 	d := newExtrasDesk(t)
-	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Agent: "agent2"})
+	d.do("agent1", consult.Start{Leg: "leg-a", Target: agent("agent2"), Invitee: "agent2"})
 	d.do("agent2", consult.Accept{Leg: "leg-a"})
-	d.do("agent1", consult.Start{Leg: "leg-b", Target: agent("agent3"), Agent: "agent3"})
+	d.do("agent1", consult.Start{Leg: "leg-b", Target: agent("agent3"), Invitee: "agent3"})
 	for _, c := range []struct {
 		name  string
 		actor interaction.PartyID

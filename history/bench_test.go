@@ -67,7 +67,7 @@ func (s *synthesizer) interaction(i int) []interaction.Event {
 	s.do(interaction.System, interaction.Assign{Agent: owner})
 	s.do(owner, interaction.Join{})
 	s.do(owner, interaction.Post{Text: "Hi, I am looking into it"})
-	s.do(owner, consult.Start{Leg: leg, Target: agent(string(target)), Agent: target})
+	s.do(owner, consult.Start{Leg: leg, Target: agent(string(target)), Invitee: target})
 	s.do(target, consult.Accept{Leg: leg})
 	s.do(owner, consult.Say{Leg: leg, Text: "consultation: may I refund it?"})
 	s.do(target, consult.Say{Leg: leg, Text: "consultation: yes"})

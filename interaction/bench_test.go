@@ -462,7 +462,7 @@ func longLog(tb testing.TB, n int) []interaction.Event {
 		do("agent1", interaction.Note{Text: fmt.Sprintf("round %d: waiting for the courier", round)})
 		leg := interaction.LegID(fmt.Sprintf("leg%d", round))
 		colleague := interaction.PartyID(fmt.Sprintf("agent%d", 2+round%4))
-		do("agent1", consult.Start{Leg: leg, Target: interaction.Target{ID: string(colleague)}, Agent: colleague})
+		do("agent1", consult.Start{Leg: leg, Target: interaction.Target{ID: string(colleague)}, Invitee: colleague})
 		do(colleague, consult.Accept{Leg: leg})
 		for i := 0; i < 2; i++ {
 			do("agent1", consult.Say{Leg: leg, Text: "can we refund the shipping?"})

@@ -18,8 +18,8 @@ import (
 // deadlineActs: agent1 invites agent2 (leg1, due in 30 s) and agent3 (leg2,
 // due in 60 s) to consultations.
 var deadlineActs = append(append([]act{}, chatActs...),
-	act{"agent1", consult.Start{Leg: "leg1", Target: interaction.Target{ID: "agent2"}, Agent: "agent2", Timeout: 30 * time.Second}},
-	act{"agent1", consult.Start{Leg: "leg2", Target: interaction.Target{ID: "agent3"}, Agent: "agent3", Timeout: time.Minute}},
+	act{"agent1", consult.Start{Leg: "leg1", Target: interaction.Target{ID: "agent2"}, Invitee: "agent2", Timeout: 30 * time.Second}},
+	act{"agent1", consult.Start{Leg: "leg2", Target: interaction.Target{ID: "agent3"}, Invitee: "agent3", Timeout: time.Minute}},
 )
 
 func TestDeadlinesAreStateDerivedFromTheLog(t *testing.T) {

@@ -85,16 +85,16 @@ type GuardInput struct {
 // Asked is what a new leg or request asks for: the fields of its first
 // event that the guards read.
 type Asked struct {
-	Agent  PartyID
-	Target Target
-	Medium Medium
-	Route  RouteID
-	Via    LegID
-	Kind   RequestKind
+	Invitee PartyID
+	Target  Target
+	Medium  Medium
+	Route   RouteID
+	Via     LegID
+	Kind    RequestKind
 }
 
 func askedBy(ev *Event) Asked {
-	return Asked{Agent: ev.Party, Target: ev.Target, Medium: ev.Medium, Route: ev.Route, Via: ev.Via, Kind: ev.RequestKind}
+	return Asked{Invitee: ev.Party, Target: ev.Target, Medium: ev.Medium, Route: ev.Route, Via: ev.Via, Kind: ev.RequestKind}
 }
 
 // MaySupervise asks the embedding service's policy (R-X7) whether the
@@ -237,14 +237,14 @@ func chatActive(rule string) Guard {
 // anotherAgent: the agent asked is neither the asker nor the contact.
 func anotherAgent(rule, detail string) Guard {
 	return Guard{Name: "the agent asked is another internal agent", Rule: rule, Kind: ErrNotPermitted, Detail: detail,
-		Holds: func(in GuardInput) bool { return in.Asked.Agent != in.Actor && in.Asked.Agent != in.State.Contact }}
+		Holds: func(in GuardInput) bool { return in.Asked.Invitee != in.Actor && in.Asked.Invitee != in.State.Contact }}
 }
 
 // notInChat: the agent asked is not in the chat, nor invited to it.
 func notInChat(rule string) Guard {
 	return Guard{Name: "the agent asked is not in the chat", Rule: rule, Kind: ErrConflict, Detail: "target is already in this interaction",
 		Holds: func(in GuardInput) bool {
-			q := in.State.Party(in.Asked.Agent)
+			q := in.State.Party(in.Asked.Invitee)
 			return q == nil || (q.Membership != MemberJoined && q.Membership != MemberInvited)
 		}}
 }
@@ -264,7 +264,7 @@ var joinsRoute = []Guard{
 	{Name: "the agent was not offered the invitation before", Rule: "R-X1", Kind: ErrConflict,
 		Holds: func(in GuardInput) bool {
 			r := in.State.Route(in.Asked.Route)
-			return r == nil || !r.HasTried(in.Asked.Agent)
+			return r == nil || !r.HasTried(in.Asked.Invitee)
 		}},
 }
 

@@ -60,7 +60,7 @@ func offerChats(t *testing.T) (f *fixture, waiting, active interaction.ID) {
 	do(active, "agent2", interaction.Decline{})
 	do(active, "agent1", interaction.Join{})
 	do(active, "agent1", consult.Direct{Request: "r1", Kind: interaction.RequestTransfer,
-		Target: interaction.Target{Kind: interaction.TargetAgent, ID: "agent5"}, Agent: "agent5"})
+		Target: interaction.Target{Kind: interaction.TargetAgent, ID: "agent5"}, Invitee: "agent5"})
 	return f, waiting, active
 }
 

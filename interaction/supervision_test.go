@@ -343,9 +343,9 @@ func TestFormerSupervisorConsultedDoesNotReadOtherLegs(t *testing.T) {
 		actor interaction.PartyID
 		cmd   interaction.Command
 	}{
-		{"agent1", consult.Start{Leg: "to-sup", Agent: "sup", Target: interaction.Target{ID: "sup"}}},
+		{"agent1", consult.Start{Leg: "to-sup", Invitee: "sup", Target: interaction.Target{ID: "sup"}}},
 		{"sup", consult.Accept{Leg: "to-sup"}},
-		{"agent1", consult.Start{Leg: "to-two", Agent: "agent2", Target: interaction.Target{ID: "agent2"}}},
+		{"agent1", consult.Start{Leg: "to-two", Invitee: "agent2", Target: interaction.Target{ID: "agent2"}}},
 		{"agent2", consult.Accept{Leg: "to-two"}},
 		{"agent2", consult.Say{Leg: "to-two", Text: "SECRET for agent1 only"}},
 	} {
@@ -381,7 +381,7 @@ func TestLeftSupervisorIsShownNoLaterConsultation(t *testing.T) {
 	id := f.activeChat(t)
 	require.NoError(t, f.svc.Monitor(ctx, id, "sup", "agent1"))
 	require.NoError(t, f.svc.Leave(ctx, id, "sup"))
-	_, err := f.svc.Do(ctx, id, "agent1", consult.Start{Leg: "later", Agent: "agent2", Target: interaction.Target{ID: "agent2"}})
+	_, err := f.svc.Do(ctx, id, "agent1", consult.Start{Leg: "later", Invitee: "agent2", Target: interaction.Target{ID: "agent2"}})
 	require.NoError(t, err)
 	_, err = f.svc.Do(ctx, id, "agent2", consult.Accept{Leg: "later"})
 	require.NoError(t, err)

@@ -55,17 +55,17 @@ var (
 	}
 	// Two consultations (R-X3): agent1 with agent2 (leg1), and with agent3 (leg2).
 	consultActs = append(append([]act{}, chatActs...),
-		act{"agent1", consult.Start{Leg: "leg1", Target: interaction.Target{ID: "agent2"}, Agent: "agent2"}},
+		act{"agent1", consult.Start{Leg: "leg1", Target: interaction.Target{ID: "agent2"}, Invitee: "agent2"}},
 		act{"agent2", consult.Accept{Leg: "leg1"}},
 		act{"agent2", consult.Say{Leg: "leg1", Text: "psst"}},
-		act{"agent1", consult.Start{Leg: "leg2", Target: interaction.Target{ID: "agent3"}, Agent: "agent3"}},
+		act{"agent1", consult.Start{Leg: "leg2", Target: interaction.Target{ID: "agent3"}, Invitee: "agent3"}},
 		act{"agent3", consult.Accept{Leg: "leg2"}},
 	)
 	// A consultation to the skill billing offered to agent2 and agent3 at
 	// once: one route (R-X1).
 	routeActs = append(append([]act{}, chatActs...),
-		act{"agent1", consult.Start{Leg: "leg1", Target: billing, Agent: "agent2", Route: "route1"}},
-		act{"agent1", consult.Start{Leg: "leg2", Target: billing, Agent: "agent3", Route: "route1"}},
+		act{"agent1", consult.Start{Leg: "leg1", Target: billing, Invitee: "agent2", Route: "route1"}},
+		act{"agent1", consult.Start{Leg: "leg2", Target: billing, Invitee: "agent3", Route: "route1"}},
 	)
 	// super1 coaches agent1 (R-X7).
 	coachActs = append(append([]act{}, consultActs...),
@@ -309,7 +309,7 @@ func assertRefused(t *testing.T, err error, rule, how string) {
 func TestMembershipNamesItsInvitationInItsField(t *testing.T) {
 	ctx := context.Background()
 	log := written(t, append(append([]act{}, consultActs...),
-		act{"agent1", consult.Direct{Request: "req1", Kind: interaction.RequestTransfer, Target: interaction.Target{ID: "agent4"}, Agent: "agent4"}})...)
+		act{"agent1", consult.Direct{Request: "req1", Kind: interaction.RequestTransfer, Target: interaction.Target{ID: "agent4"}, Invitee: "agent4"}})...)
 	var invited []int
 	for i := range log {
 		if log[i].Type == interaction.EventMembership && log[i].Trigger == "invite" {

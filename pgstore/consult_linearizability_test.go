@@ -213,7 +213,7 @@ func randomConsultCommand(r *rand.Rand, h consultHint) (interaction.PartyID, int
 	}
 	switch kind {
 	case 0, 1, 2, 3, 4:
-		return owner(), consult.Start{Leg: leg, Target: interaction.Target{Kind: interaction.TargetAgent, ID: string(target)}, Agent: target, Timeout: timeout},
+		return owner(), consult.Start{Leg: leg, Target: interaction.Target{Kind: interaction.TargetAgent, ID: string(target)}, Invitee: target, Timeout: timeout},
 			fmt.Sprintf("start %s→%s /%v", leg, target, timeout)
 	case 5, 6, 7, 8:
 		return usually(target), consult.Accept{Leg: leg}, "accept " + string(leg)
@@ -504,8 +504,8 @@ func TestConsultationModelRejectsAFork(t *testing.T) {
 	apply(step(interaction.System, interaction.Assign{Agent: "agent1"}, epoch))
 	apply(step("agent1", interaction.Join{}, epoch))
 	agent3 := interaction.Target{Kind: interaction.TargetAgent, ID: "agent3"}
-	first := step("agent1", consult.Start{Leg: "L1", Target: agent3, Agent: "agent3", Timeout: 30 * time.Second}, epoch)
-	second := step("agent1", consult.Start{Leg: "L3", Target: agent3, Agent: "agent3"}, epoch)
+	first := step("agent1", consult.Start{Leg: "L1", Target: agent3, Invitee: "agent3", Timeout: 30 * time.Second}, epoch)
+	second := step("agent1", consult.Start{Leg: "L3", Target: agent3, Invitee: "agent3"}, epoch)
 	second.Call, second.Return, second.ClientId = first.Call, first.Return, 1
 	assert.True(t, porcupine.CheckOperations(consultModel, append(append([]porcupine.Operation(nil), ops...), first)), "one start is fine")
 	assert.True(t, porcupine.CheckOperations(consultModel, append(append([]porcupine.Operation(nil), ops...), second)), "either one")

@@ -129,7 +129,7 @@ func TestDeadlineClaimsAreExclusive(t *testing.T) {
 	const chats = 40
 	for i := 0; i < chats; i++ {
 		id := activeChat(t, d.chats)
-		_, err := d.chats.Do(ctx, id, "agent1", consult.Start{Leg: "leg", Target: interaction.Target{ID: "agent2"}, Agent: "agent2", Timeout: time.Second})
+		_, err := d.chats.Do(ctx, id, "agent1", consult.Start{Leg: "leg", Target: interaction.Target{ID: "agent2"}, Invitee: "agent2", Timeout: time.Second})
 		require.NoError(t, err)
 	}
 	require.Equal(t, chats, countDeadlines(t, store))

@@ -169,7 +169,7 @@ func randomCommand(r *rand.Rand) (interaction.PartyID, interaction.Command, stri
 	case 4, 5:
 		return a, interaction.Post{Text: "agent says"}, "post"
 	case 6:
-		return a, consult.Start{Leg: "L1", Target: target, Agent: "agent3"}, "consult"
+		return a, consult.Start{Leg: "L1", Target: target, Invitee: "agent3"}, "consult"
 	case 7:
 		return "agent3", consult.Accept{Leg: "L1"}, "accept"
 	case 8:

@@ -124,7 +124,7 @@ func TestRC9TrackerProperties(t *testing.T) {
 				target := rapid.SampledFrom(agents[:3]).Draw(t, "target")
 				leg := interaction.LegID(fmt.Sprint("leg", n))
 				n++
-				do(owner, consult.Start{Leg: leg, Agent: target, Target: interaction.Target{ID: string(target)}})
+				do(owner, consult.Start{Leg: leg, Invitee: target, Target: interaction.Target{ID: string(target)}})
 				if !rarely(t) {
 					do(target, consult.Accept{Leg: leg})
 				}

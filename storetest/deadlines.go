@@ -64,7 +64,7 @@ func invited(t *testing.T, s DeadlineSetup) (*interaction.Service, *chatconsultt
 	require.NoError(t, chats.Assign(ctx, id, interaction.System, "agent1"))
 	require.NoError(t, chats.Join(ctx, id, "agent1"))
 	_, err = chats.Execute(ctx, id, "agent1", "", consult.Start{Leg: "leg-1", Target: interaction.Target{Kind: interaction.TargetAgent, ID: "agent2"},
-		Agent: "agent2", Timeout: deadlineTimeout})
+		Invitee: "agent2", Timeout: deadlineTimeout})
 	require.NoError(t, err)
 	return chats, clock, id, "leg-1"
 }

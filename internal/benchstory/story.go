@@ -43,7 +43,7 @@ func ConsultationTimed(ctx context.Context, svc *interaction.Service, took func(
 		{owner, interaction.Post{Text: "Hi, let me have a look"}},
 		{contact, interaction.Post{Text: "I was charged twice for March"}},
 		{owner, interaction.Post{Text: "I see it, one moment please"}},
-		{owner, consult.Start{Leg: leg, Target: interaction.Target{Kind: interaction.TargetAgent, ID: string(target)}, Agent: target, Medium: interaction.MediumChat}},
+		{owner, consult.Start{Leg: leg, Target: interaction.Target{Kind: interaction.TargetAgent, ID: string(target)}, Invitee: target, Medium: interaction.MediumChat}},
 		{target, consult.Accept{Leg: leg}},
 		{owner, consult.Say{Leg: leg, Text: "Can I refund a double charge?"}},
 		{target, consult.Say{Leg: leg, Text: "Yes, but it needs billing's approval"}},

@@ -129,11 +129,11 @@ func mediaToken(s string) bool {
 	return true
 }
 
-// CheckAttachments refuses, as ErrBadInput (R-X6), more attachments than
+// checkAttachments refuses, as ErrBadInput (R-X6), more attachments than
 // Limits.MaxAttachments, or one that breaks the rules of Attachment (a
 // size above Limits.MaxAttachmentBytes included). A reference used twice
 // in one message is refused too.
-func (d *Decision) CheckAttachments(atts []Attachment) error {
+func (d *Decision) checkAttachments(atts []Attachment) error {
 	maxN, maxSize := d.limits.attachmentLimits()
 	if len(atts) > maxN {
 		return d.Refuse(ErrBadInput, "R-X6", "more attachments than the limit")
@@ -165,7 +165,7 @@ func (l Limits) attachmentLimits() (int, int64) {
 }
 
 // CheckContent checks what a message carries: its text (CheckText) and
-// its attachments (CheckAttachments). A message with attachments may have
+// its attachments (checkAttachments). A message with attachments may have
 // no text; one with text checks it as always.
 func (d *Decision) CheckContent(text string, atts []Attachment) error {
 	if len(atts) == 0 || text != "" {
@@ -173,7 +173,7 @@ func (d *Decision) CheckContent(text string, atts []Attachment) error {
 			return err
 		}
 	}
-	return d.CheckAttachments(atts)
+	return d.checkAttachments(atts)
 }
 
 // WriteInLeg writes a message with attachments in consultation id, as
@@ -251,7 +251,7 @@ func (d *Decision) messageWith(text string, sc Scope, atts []Attachment) error {
 
 // validateAttachments is the log's rule for a message's attachments: a
 // party's words only, at most MaxAttachmentsPerMessage, each as
-// CheckAttachments accepts with the log's own bounds, no reference twice.
+// checkAttachments accepts with the log's own bounds, no reference twice.
 func validateAttachments(ev *Event) error {
 	atts := ev.Attachments.all()
 	if len(atts) == 0 {

@@ -34,6 +34,26 @@ type (
 	Deadlines = interaction.DeadlineQueue
 )
 
+// What a caller names most: what an invitation is aimed at, how a
+// consultation is held, an agent's presence, and the party that stands
+// for the system (routing, the clock) as the actor of what it does.
+const (
+	TargetAgent = interaction.TargetAgent
+	TargetGroup = interaction.TargetGroup
+	TargetSkill = interaction.TargetSkill
+	TargetQueue = interaction.TargetQueue
+
+	MediumChat  = interaction.MediumChat
+	MediumIM    = interaction.MediumIM
+	MediumVoice = interaction.MediumVoice
+
+	Ready    = routing.Ready
+	NotReady = routing.NotReady
+	Away     = routing.Away
+
+	SystemParty = interaction.System
+)
+
 // The kinds of a refused call; test them with errors.Is.
 var (
 	ErrInvalidTransition = interaction.ErrInvalidTransition

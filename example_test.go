@@ -8,7 +8,6 @@ import (
 	"github.com/chatconsult/chatconsult/chatconsulttest"
 	"github.com/chatconsult/chatconsult/history"
 	"github.com/chatconsult/chatconsult/interaction"
-	"github.com/chatconsult/chatconsult/routing"
 )
 
 // The seed's story, end to end on one System: the contact's chat is routed
@@ -31,17 +30,17 @@ func Example() {
 		{ID: "agent2", Skills: map[string]int{"billing": 1}},
 	} {
 		must(sys.Routing.Put(a))
-		must(sys.Routing.SetPresence(ctx, a.ID, routing.Ready))
+		must(sys.Routing.SetPresence(ctx, a.ID, chatconsult.Ready))
 	}
 
 	id, err := sys.Chats.Open(ctx, "contact", "I was charged twice")
 	must(err)
-	owner, err := sys.Routing.Pick(ctx, chatconsult.Target{Kind: interaction.TargetSkill, ID: "support"}, interaction.MediumChat, nil)
+	owner, err := sys.Routing.Pick(ctx, chatconsult.Target{Kind: chatconsult.TargetSkill, ID: "support"}, chatconsult.MediumChat, nil)
 	must(err)
-	must(sys.Chats.Assign(ctx, id, interaction.System, owner))
+	must(sys.Chats.Assign(ctx, id, chatconsult.SystemParty, owner))
 	must(sys.Chats.Join(ctx, id, owner))
 
-	leg, err := sys.Consult.Start(ctx, id, owner, chatconsult.Target{Kind: interaction.TargetSkill, ID: "billing"}, interaction.MediumChat)
+	leg, err := sys.Consult.Start(ctx, id, owner, chatconsult.Target{Kind: chatconsult.TargetSkill, ID: "billing"}, chatconsult.MediumChat)
 	must(err)
 	must(sys.Consult.Accept(ctx, id, "agent2", leg))
 	must(sys.Consult.Say(ctx, id, owner, leg, "Double charge on the March invoice?"))
@@ -89,7 +88,7 @@ func ExampleSystem_Recover() {
 	first := chatconsult.New(chatconsult.WithStore(store), chatconsult.WithClock(chatconsulttest.NewManualClock()))
 	id, err := first.Chats.Open(ctx, "contact", "Hello")
 	must(err)
-	must(first.Chats.Assign(ctx, id, interaction.System, "agent1"))
+	must(first.Chats.Assign(ctx, id, chatconsult.SystemParty, "agent1"))
 	must(first.Chats.Join(ctx, id, "agent1"))
 	first.Close()
 

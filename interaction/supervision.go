@@ -63,8 +63,9 @@ import "context"
 // whom (R-X7): asked before anything else of a Monitor, Coach or BargeIn,
 // so that a party it refuses learns nothing of the interaction from the
 // refusal. A Service without one (WithSupervision) refuses every
-// supervision; a Decision made without a Service refuses too unless given
-// one (Decision.AllowSupervision).
+// supervision; a Decision made without a Service (NewDecision) refuses
+// too: the harness kit's tests give theirs one through the module's
+// internal decisionhook.
 type SupervisionPolicy interface {
 	// MaySupervise reports whether supervisor may monitor, coach or barge in
 	// on agent in interaction id. For a barge-in without monitoring first,

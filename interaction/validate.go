@@ -422,7 +422,7 @@ func (s *State) validateMembershipScope(ev *Event) error {
 	return refuse(ev, "R-X6", checkScope, "%s (%s) %s in scope %s", ev.Party, ev.Role, ev.To, scopeName(sc))
 }
 
-// role: transfer and conference (consult's handOver, AcceptRequest),
+// role: transfer (Decision.HandOver) and conference (AcceptRequest),
 // hand-over (Depart), barge-in (BargeIn), all told to everyone; and a
 // supervisor's mode (Monitor, Coach) naming the agent it supervises.
 func (s *State) validateRole(ev *Event) error {
@@ -489,7 +489,7 @@ func (s *State) validateMessage(ev *Event, p *Party) error {
 	}
 	sc := ev.Scope
 	if InvitationID(ev.Leg) != sc.Invitation || (sc.Kind == ScopeLeg) != (sc.Invitation != "") || (sc.Party != "") != (sc.Kind == ScopeParty || sc.Kind == ScopeCoach) {
-		// Decision.Message and Notice set Leg from the scope; a scope names
+		// The Decision's messages and notices set Leg from the scope; a scope names
 		// a leg or a party exactly when its kind does.
 		return refuse(ev, "R-C5", checkAuthor, "a message of leg %q in scope %s", ev.Leg, scopeName(sc))
 	}

@@ -151,6 +151,9 @@ func (m *Model) decideRequest(actor interaction.PartyID, cmd interaction.Command
 	case consult.Remove:
 		o := m.owner(actor, "R-F5", f)
 		p := m.party(c.Member)
+		if p != nil && !m.showsParty(m.party(actor), p) {
+			p = nil // a party the actor is not shown is none to it (R-X6)
+		}
 		if p == nil {
 			f.add(errNotFound, "R-F5")
 			return nil, "", true

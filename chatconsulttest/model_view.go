@@ -196,3 +196,9 @@ func (m *Model) partyFacts(s *sight, sp seenParty) (interaction.PartyID, string,
 	}
 	return m.shownID(s.p, sp.q.id), m.shownName(s.p, sp.q.id), sp.change.role, sp.change.membership
 }
+
+// showsParty reports whether p's view lists q: itself, or a party one of
+// whose changes p may see (as the view above).
+func (m *Model) showsParty(p, q *mParty) bool {
+	return p != nil && (p == q || m.latestChange(p, q) != nil)
+}

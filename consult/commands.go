@@ -579,7 +579,12 @@ func (c Remove) Decide(d *interaction.Decision) error {
 	// The owner of the active chat first: only it is told whether the
 	// party exists; then whom it may remove, whatever the party's
 	// membership (the guards of the membership machine's remove).
+	// A party the owner is not shown (a silent monitor) is refused as
+	// none is (R-X6, R-X7).
 	m := d.State().Party(c.Member)
+	if m != nil && !d.State().ShowsParty(d.Actor(), m.ID) {
+		m = nil
+	}
 	if err := d.CheckFirst(interaction.MembershipMachine, string(interaction.MemberJoined), interaction.TriggerRemove, interaction.GuardInput{Party: m}); err != nil {
 		return err
 	}

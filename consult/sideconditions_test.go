@@ -1,6 +1,7 @@
 package consult_test
 
 import (
+	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -279,6 +280,10 @@ func TestMembershipAndRoleFirersAreTheTables(t *testing.T) {
 			return d.Membership("agent3", interaction.TriggerAccept, interaction.RoleConsultant, interaction.LegScope("leg-b"))
 		}, interaction.ErrNotPermitted},
 		{"the owner releases a target whose consultation goes on", "agent1", func(d *interaction.Decision) error { return d.ReleaseTarget("agent2", "leg-a") }, interaction.ErrInvalidTransition},
+		{"the contact takes an invited target out", "contact", func(d *interaction.Decision) error { return d.Depart("agent3", interaction.TriggerLeave) }, interaction.ErrNotPermitted},
+		{"an invited target withdraws its own invitation", "agent3", func(d *interaction.Decision) error {
+			return d.Membership("agent3", interaction.TriggerWithdraw, interaction.RoleConsultant, interaction.LegScope("leg-b"))
+		}, interaction.ErrNotPermitted},
 	} {
 		before, err := d.chats.State(ctx, d.id)
 		require.NoError(t, err)
@@ -289,10 +294,29 @@ func TestMembershipAndRoleFirersAreTheTables(t *testing.T) {
 		assert.Equal(t, before.Version, after.Version, "%s: nothing written", c.name)
 	}
 	d.do("agent2", decideWith(func(d *interaction.Decision) error { return d.Depart("agent2", interaction.TriggerLeave) }))
-	v := d.view("agent1")
-	for _, p := range v.Parties {
-		if p.ID == "agent2" {
-			assert.Equal(t, interaction.MemberLeft, p.Membership, "a party leaves for itself")
-		}
-	}
+	st, err := d.chats.State(ctx, d.id)
+	require.NoError(t, err)
+	p := st.Party("agent2")
+	require.NotNil(t, p)
+	assert.Equal(t, interaction.MemberLeft, p.Membership, "a party leaves for itself")
+}
+
+// R-X6, R-X7: the owner naming a party it is not shown (a silent
+// monitor) to remove is refused exactly as naming nobody.
+func TestRemoveDoesNotShowASilentMonitor(t *testing.T) {
+	d := newExtrasDesk(t)
+	d.do("sup2", interaction.Monitor{Agent: "agent1"})
+	st, err := d.chats.State(ctx, d.id)
+	require.NoError(t, err)
+	require.False(t, st.ShowsParty("agent1", "sup2"), "the owner is not shown its silent monitor")
+	require.True(t, st.ShowsParty("sup2", "agent1"))
+	_, hidden := d.chats.Do(ctx, d.id, "agent1", consult.Remove{Member: "sup2"})
+	_, none := d.chats.Do(ctx, d.id, "agent1", consult.Remove{Member: "sup9"})
+	require.Error(t, none)
+	var eh, en *interaction.Error
+	require.True(t, errors.As(hidden, &eh))
+	require.True(t, errors.As(none, &en))
+	assert.Equal(t, en.Kind, eh.Kind)
+	assert.Equal(t, en.Rule, eh.Rule)
+	assert.Equal(t, en.Detail, eh.Detail)
 }

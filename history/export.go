@@ -56,6 +56,25 @@ type ExportConsult struct {
 	Ended    *time.Time          `json:"ended,omitempty"`
 }
 
+// UnmarshalJSON reads a consultation, also one written while its invitee
+// was "agent" (an export of chatconsult.transcript/v1 from before the
+// rename).
+func (c *ExportConsult) UnmarshalJSON(b []byte) error {
+	type plain ExportConsult
+	var x struct {
+		plain
+		Agent interaction.PartyID `json:"agent"`
+	}
+	if err := json.Unmarshal(b, &x); err != nil {
+		return err
+	}
+	*c = ExportConsult(x.plain)
+	if c.Invitee == "" {
+		c.Invitee = x.Agent
+	}
+	return nil
+}
+
 // ExportMessage is one line of the transcript.
 type ExportMessage struct {
 	Seq    uint32              `json:"seq"`

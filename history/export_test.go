@@ -106,3 +106,18 @@ func TestReadExportChecksSchema(t *testing.T) {
 	_, err = history.ReadExport(strings.NewReader(`{"schema":`))
 	assert.ErrorIs(t, err, interaction.ErrBadInput)
 }
+
+// An export written while a consultation's invitee was "agent" still
+// reads: ReadExport takes either key.
+func TestReadExportTakesTheOldAgentKey(t *testing.T) {
+	for _, doc := range []string{
+		`{"schema":"chatconsult.transcript/v1","consultations":[{"leg":"l1","owner":"agent1","agent":"agent2","target":"agent:agent2","medium":"chat","state":"ended","started":"2026-01-01T00:00:00Z"}]}`,
+		`{"schema":"chatconsult.transcript/v1","consultations":[{"leg":"l1","owner":"agent1","invitee":"agent2","target":"agent:agent2","medium":"chat","state":"ended","started":"2026-01-01T00:00:00Z"}]}`,
+	} {
+		x, err := history.ReadExport(strings.NewReader(doc))
+		require.NoError(t, err)
+		require.Len(t, x.Consultations, 1)
+		assert.Equal(t, interaction.PartyID("agent2"), x.Consultations[0].Invitee)
+		assert.Equal(t, interaction.PartyID("agent1"), x.Consultations[0].Owner)
+	}
+}

@@ -272,7 +272,12 @@ func (d *Decision) depart(p PartyID, trigger Trigger, cascade bool) error {
 		return d.Refuse(ErrNotFound, "", "no party "+string(p))
 	}
 	// The departure's own rules first (who may remove whom, R-F5): its
-	// cascade below must not run for a departure the table refuses.
+	// cascade below must not run for a departure the table refuses, nor
+	// for one its actor may not make of a party not in the chat (an
+	// invited consultation target, whose invitation would go with it).
+	if err := d.checkFirers(&MembershipMachine.Chart, trigger, d.firerFor(p), cascade); err != nil {
+		return err
+	}
 	if q.Present() {
 		if _, err := d.fire(&MembershipMachine.Chart, string(q.Membership), trigger, d.firerFor(p), cascade, GuardInput{Party: q}); err != nil {
 			return err

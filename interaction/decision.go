@@ -107,10 +107,11 @@ func (d *Decision) release() {
 // Events returns what the command recorded, or the error that makes the
 // recorded events unusable (a command that broke the machines' rules).
 func (d *Decision) Events() ([]Event, error) {
-	if d.pending && d.err == nil {
-		// The last event needs checking, not applying: nothing reads the
-		// state after it, unless the command goes on (flush applies it
-		// then). So a command of one event (a message) copies nothing.
+	if d.pending && d.err == nil && d.events[len(d.events)-1].Type == EventMessage {
+		// The last event, a message, needs checking, not applying: nothing
+		// reads the state after it, unless the command goes on (flush
+		// applies it then), and validate checks all Apply would of a
+		// message. So a command that writes one message copies nothing.
 		d.pending, d.checked = false, true
 		st := d.base
 		if d.dirty {
@@ -126,7 +127,9 @@ func (d *Decision) Events() ([]Event, error) {
 		if st == d.base {
 			st.log.last = last
 		}
+		return d.events, d.err
 	}
+	d.flush()
 	return d.events, d.err
 }
 

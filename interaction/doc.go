@@ -23,8 +23,8 @@
 // same table instead (Machine.Derived). State.Apply checks every replayed
 // event against the same tables. The membership, role, leg, request, chat
 // offer and routed invitation machines also declare who may fire each
-// transition (owner, target, system, or only as part of another
-// transition; Transition.By, with its rule), and a transition's side conditions are
+// transition (the owner, the invitee, the party itself, the system, or
+// only as part of another transition; Transition.By, with its rule), and a transition's side conditions are
 // Guards beside it, each with its rule and the kind of its refusal. A
 // command author fires transitions through the Decision (Leg, Request,
 // Membership, Role, Supervision) and writes no check of its own for who

@@ -52,8 +52,8 @@ const (
 // fires each transition, relative to that party (BySelf: the party
 // itself) and the chat's owner: the owner or routing (the system) invites
 // (R-C3, R-X4, R-X1); a party enters, accepts, declines, leaves and marks
-// done for itself (R-X6); routing or the party itself withdraws an
-// invitation; the owner removes a member (R-F5). A withdrawal or a
+// done for itself (R-X6); routing withdraws an invitation (a chat offer
+// taken back, a request timed out); the owner removes a member (R-F5). A withdrawal or a
 // leaving that is part of another transition (a consultation ending, a
 // request cancelled, the session ending, another agent joining a chat
 // offered to several) is that transition's firers' to make: the Decision
@@ -69,7 +69,7 @@ var MembershipMachine = NewMachine("membership", MemberNone, []Transition[Member
 	{On: TriggerEnter, From: []MemberState{MemberNone, MemberLeft, MemberDone}, To: MemberJoined, By: BySelf, Rule: "R-X6", Guards: []Guard{entersItself}},
 	{On: TriggerAccept, From: []MemberState{MemberInvited}, To: MemberJoined, By: BySelf, Rule: "R-X6"},
 	{On: TriggerDecline, From: []MemberState{MemberInvited}, To: MemberDeclined, By: BySelf, Rule: "R-X6"},
-	{On: TriggerWithdraw, From: []MemberState{MemberInvited}, To: MemberWithdrawn, By: BySelf | BySystem | ByCascade, Rule: "R-X6"},
+	{On: TriggerWithdraw, From: []MemberState{MemberInvited}, To: MemberWithdrawn, By: BySystem | ByCascade, Rule: "R-X6"},
 	{On: TriggerLeave, From: []MemberState{MemberJoined}, To: MemberLeft, By: BySelf | ByCascade, Rule: "R-X6", Guards: []Guard{stillIn}},
 	{On: TriggerRemove, From: []MemberState{MemberJoined}, To: MemberRemoved, By: ByOwner, Rule: "R-F5", Guards: removeGuards},
 	// done from declined or withdrawn: an agent who took part, left, and

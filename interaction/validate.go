@@ -253,6 +253,9 @@ func (s *State) validateMembership(ev *Event, actor *Party) error {
 	if ev.Role < RoleContact || ev.Role > RoleSupervisor {
 		return refuse(ev, "R-X6", checkInput, "unknown role %d", ev.Role)
 	}
+	if s.Party(ev.Party) == nil && len(s.Parties) >= MaxParties {
+		return refuse(ev, "R-X6", checkInput, "a party more than the %d an interaction holds", MaxParties)
+	}
 	// It names the leg or direct request of its scope, if any, where
 	// SetInvitation puts it (Decision.Membership): an owner's or member's,
 	// a direct request, in RequestID, never in Leg; any other party's, a

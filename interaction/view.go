@@ -349,6 +349,26 @@ func (s *State) ShowsLeg(viewer PartyID, id LegID) bool {
 	return p != nil && s.legShown(p, l)
 }
 
+// ShowsParty reports whether viewer's view shows party id
+// (View.Parties): a silent monitor, for one, is shown to nobody but
+// itself (R-X7). System is shown every party. A command that names a
+// party its actor is not shown is refused as one naming nobody.
+func (s *State) ShowsParty(viewer, id PartyID) bool {
+	q := s.Party(id)
+	if q == nil {
+		return false
+	}
+	if viewer == System {
+		return true
+	}
+	p := s.Party(viewer)
+	if p == nil {
+		return false
+	}
+	_, ok := s.shownTo(p, q)
+	return ok
+}
+
 // ShowsRequest is ShowsLeg for a transfer or conference request
 // (View.Requests): it is shown to the owner who asked and the agent asked
 // only, and to System.

@@ -3,6 +3,7 @@ package interaction_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -529,4 +530,28 @@ func TestServiceNeverWritesTimeBackwardsRX5(t *testing.T) {
 	_, err = interaction.Rebuild(events)
 	require.NoError(t, err)
 	assert.False(t, events[len(events)-1].Time.Before(events[0].Time))
+}
+
+// R-X6: an interaction holds at most MaxParties parties; a command that
+// would add one more is refused before anything is written, and the
+// interaction still loads (the limit is the log validator's, which a
+// command's events pass before they are stored, as well as Apply's).
+func TestACommandAddingAPartyPastTheLimitWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	store := interaction.NewMemoryStore()
+	svc := interaction.NewService(interaction.WithStore(store))
+	id, err := svc.Open(ctx, "contact", "hello")
+	require.NoError(t, err)
+	for i := 1; i < interaction.MaxParties; i++ {
+		require.NoError(t, svc.Assign(ctx, id, interaction.System, interaction.PartyID(fmt.Sprintf("agent%d", i))))
+	}
+	before, err := store.Load(ctx, id)
+	require.NoError(t, err)
+	err = svc.Assign(ctx, id, interaction.System, "one-too-many")
+	require.Error(t, err)
+	after, err := store.Load(ctx, id)
+	require.NoError(t, err)
+	assert.Len(t, after, len(before), "nothing written")
+	_, err = interaction.NewService(interaction.WithStore(store)).View(ctx, id, "contact")
+	assert.NoError(t, err, "the interaction still loads")
 }

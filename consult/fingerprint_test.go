@@ -12,7 +12,8 @@ import (
 // were renamed (a leg or a request, the agent invited): they are stored on the
 // events of a command run with a caller-chosen ID, so a retry after the
 // fields became InvitationIDs (issue 18) must still match what was
-// stored before. The values were computed while the fields were LegIDs.
+// stored before (R-X6: a command ID applies one command once). The values
+// were computed before the renames.
 func TestFingerprintsKept(t *testing.T) {
 	for _, c := range []struct {
 		cmd  interaction.Command

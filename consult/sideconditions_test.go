@@ -93,7 +93,7 @@ func TestSideConditionsAreTheTables(t *testing.T) {
 // not found, or a conflict over an ID it carries (in use) or a decision
 // routing must make (offer on, or say nobody is left); whether the actor
 // may, and whether the state lets it, is refused by the tables' firers
-// and guards (guard.go) alone.
+// and guards (guard.go) alone (R-X6: who may act is the machine's).
 func TestCommandsRefuseNoLegalityByHand(t *testing.T) {
 	// The Decision's machine-firing methods, whose second argument is the
 	// trigger: a command names it by its constant (TriggerAccept, …).

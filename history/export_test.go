@@ -108,7 +108,7 @@ func TestReadExportChecksSchema(t *testing.T) {
 }
 
 // An export written while a consultation's invitee was "agent" still
-// reads: ReadExport takes either key.
+// reads: ReadExport takes either key (R-X8: an export per viewer).
 func TestReadExportTakesTheOldAgentKey(t *testing.T) {
 	for _, doc := range []string{
 		`{"schema":"chatconsult.transcript/v1","consultations":[{"leg":"l1","owner":"agent1","agent":"agent2","target":"agent:agent2","medium":"chat","state":"ended","started":"2026-01-01T00:00:00Z"}]}`,

@@ -117,15 +117,10 @@ func (d *Decision) Events() ([]Event, error) {
 		if d.dirty {
 			st = &d.work
 		}
-		// validate notes the event's time as the last one seen; on the
-		// base, which the command must not change, undo that (a typing
-		// signal's draft is decided so and never written).
-		last := st.log.last
-		if err := st.validate(&d.events[len(d.events)-1]); err != nil {
+		// check, not validate: the base is the command's to read, not to
+		// change (a typing signal's draft is decided so and never written).
+		if err := st.check(&d.events[len(d.events)-1]); err != nil {
 			d.err = err
-		}
-		if st == d.base {
-			st.log.last = last
 		}
 		return d.events, d.err
 	}

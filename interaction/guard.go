@@ -175,18 +175,13 @@ func (d *Decision) guardRefusal(g Guard, in GuardInput) error {
 // command (Asked.Via for a conference); the State, the time and the actor
 // are filled in.
 func (d *Decision) CheckFirst(t Table, from string, trigger Trigger, in GuardInput) error {
-	filled := false
-	for _, g := range t.chart().next[edge{from, trigger}].guards {
-		if !g.First {
-			continue
-		}
-		if !filled {
-			d.completeInput(&in)
-			filled = true
-		}
-		if !g.Holds(in) {
-			return d.guardRefusal(g, in)
-		}
+	m := t.chart()
+	if len(m.next[edge{from, trigger}].guards) == 0 {
+		return nil
+	}
+	d.completeInput(&in)
+	if g, failed := m.failingFirst(from, trigger, in); failed {
+		return d.guardRefusal(g, in)
 	}
 	return nil
 }
@@ -198,12 +193,19 @@ func (d *Decision) CheckFirst(t Table, from string, trigger Trigger, in GuardInp
 // could still invite). in.State must be set; in.Now and the supervision
 // policy are zero.
 func (m *Chart) HoldsFirst(from string, trigger Trigger, in GuardInput) bool {
+	_, failed := m.failingFirst(from, trigger, in)
+	return !failed
+}
+
+// failingFirst is the first guard marked First of the edge from from on
+// trigger that does not hold for in, in the order they are checked.
+func (m *Chart) failingFirst(from string, trigger Trigger, in GuardInput) (Guard, bool) {
 	for _, g := range m.next[edge{from, trigger}].guards {
 		if g.First && !g.Holds(in) {
-			return false
+			return g, true
 		}
 	}
-	return true
+	return Guard{}, false
 }
 
 // The guards of the tables in machines.go. Each is declared once and named

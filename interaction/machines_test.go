@@ -143,7 +143,7 @@ func TestRebuildRejectsUndeclaredRoleChange(t *testing.T) {
 // messages, routed invitation) look their edge up; for every machine,
 // state and trigger, that decides what firing an fsm built from the same
 // table does, a declared self-transition included (looplab reports it as
-// no transition).
+// no transition). R-X5: the state is the events the tables allow.
 func TestMachinesStepAsLooplab(t *testing.T) {
 	for _, m := range interaction.Machines() {
 		for _, from := range m.States() {

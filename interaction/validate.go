@@ -69,15 +69,23 @@ func refuse(ev *Event, rule, check, format string, args ...any) error {
 // it costs (export_test.go). Nothing else sets it.
 var skipValidation atomic.Bool
 
-// validate checks that ev can follow s: that some command of this library,
-// run on s, could have written it. It records ev's time as the last one
-// seen when it passes.
+// validate checks that ev can follow s (check) and, when it does, records
+// its time as the last one seen.
 func (s *State) validate(ev *Event) error {
+	if err := s.check(ev); err != nil {
+		return err
+	}
+	s.log.last = eventTimeOf(ev.Time)
+	return nil
+}
+
+// check reports whether ev can follow s: whether some command of this
+// library, run on s, could have written it. It changes nothing.
+func (s *State) check(ev *Event) error {
 	if ev.Version <= s.log.trusted {
 		// Validated already, by the Decision that wrote it, on this very
 		// state (Service.DoCommand applies a command's events after the
-		// append): keep the time only.
-		s.log.last = eventTimeOf(ev.Time)
+		// append).
 		return nil
 	}
 	if skipValidation.Load() {
@@ -155,11 +163,7 @@ func (s *State) validate(ev *Event) error {
 	if err == nil && ev.Attachments.Len() > 0 {
 		err = validateAttachments(ev)
 	}
-	if err != nil {
-		return err
-	}
-	s.log.last = at
-	return nil
+	return err
 }
 
 // logCheck is what validate keeps in a State.

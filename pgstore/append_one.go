@@ -1,5 +1,10 @@
 package pgstore
 
+import (
+	"fmt"
+	"strings"
+)
+
 // The append statement (issue 15). A transaction of the Store runs one of
 // these per append of a small batch (defaultStatementBatch).
 // chatconsult_append (plpgsql, migrations 0009 and 0011) decides a batch in arrival
@@ -42,9 +47,14 @@ package pgstore
 // its 42 parameters are encoded again for every append, so in large
 // batches (many clients at once, where the Go side shares the cores with
 // the server) one call of the function wins (BENCHMARKS.md, issue 15).
-const defaultStatementBatch = 4
+const defaultStatementBatch = 8
 
-const appendOneTail = `,
+// defaultJoinBatch is how many appends a writer gathers while another
+// writer's transaction is in flight (writer.go).
+const defaultJoinBatch = 8
+
+// evUnnest is the events of an append, from the column arrays $7–$37.
+const evUnnest = `,
   ev AS (
     SELECT (SELECT base FROM pos) + $42::integer + n AS position, u.*
     FROM unnest($7::text[], $8::bigint[], $9::bigint[], $10::integer[], $11::text[], $12::text[],
@@ -57,7 +67,42 @@ const appendOneTail = `,
         type, scope_kind, scope_leg, scope_party, party, role, from_state, to_state, trigger,
         leg, via, target_kind, target_id, medium, request, body, kind, seq, fingerprint, route,
         deadline_s, deadline_ns, supervised, attachments, n)
-    WHERE EXISTS (SELECT 1 FROM won)),
+    WHERE EXISTS (SELECT 1 FROM won)),`
+
+// evSingle is the one event of an append of one (most are: a message, a
+// receipt, a typing-free state change), from the same parameters as
+// scalars: no array to encode on the Go side, no function scan of 31
+// arrays on the server's (BENCHMARKS.md, issue 15).
+var evSingle = `,
+  ev AS (
+    SELECT (SELECT base FROM pos) + $42::integer + 1 AS position,
+      ` + singleColumns() + `
+    WHERE EXISTS (SELECT 1 FROM won)),`
+
+// eventParams are the event columns of $7–$37, in order, with their types.
+var eventParams = [...]struct{ name, typ string }{
+	{"interaction", "text"}, {"version", "bigint"}, {"time_s", "bigint"}, {"time_ns", "integer"},
+	{"actor", "text"}, {"cause", "text"}, {"command", "text"}, {"type", "smallint"},
+	{"scope_kind", "smallint"}, {"scope_leg", "text"}, {"scope_party", "text"}, {"party", "text"},
+	{"role", "smallint"}, {"from_state", "text"}, {"to_state", "text"}, {"trigger", "text"},
+	{"leg", "text"}, {"via", "text"}, {"target_kind", "smallint"}, {"target_id", "text"},
+	{"medium", "smallint"}, {"request", "smallint"}, {"body", "bytea"}, {"kind", "smallint"},
+	{"seq", "bigint"}, {"fingerprint", "bigint"}, {"route", "text"}, {"deadline_s", "bigint"},
+	{"deadline_ns", "integer"}, {"supervised", "text"}, {"attachments", "bytea"},
+}
+
+func singleColumns() string {
+	var b strings.Builder
+	for i, p := range eventParams {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d::%s AS %s", i+7, p.typ, p.name)
+	}
+	return b.String()
+}
+
+const appendOneTail = `
   ins AS (
     INSERT INTO chatconsult_events (position, interaction, version, time_s, time_ns,
         actor, cause, command, type, scope_kind, scope_leg, scope_party, party, role, from_state,
@@ -106,18 +151,26 @@ const (
 	appendPos  = `,
   pos AS (SELECT ((pg_current_xact_id()::text::bigint + xid_offset) << 20) AS base FROM head)`
 
-	appendOneSQL = appendHead + `,
+	appendOneWon = `,
   won AS (
     UPDATE chatconsult_streams SET version = $2::bigint + $3::integer
     WHERE interaction = $1 AND version = $2::bigint AND (SELECT true FROM head)
       AND NOT ($4::text <> '' AND EXISTS (SELECT 1 FROM chatconsult_events e
         WHERE e.interaction = $1 AND e.command = $4::text))
-    RETURNING 1)` + appendPos + appendOneTail
+    RETURNING 1)`
 
-	appendFirstSQL = appendHead + `,
+	appendFirstWon = `,
   won AS (
     INSERT INTO chatconsult_streams AS st (interaction, version)
     SELECT $1, $3::integer FROM head WHERE $2::bigint = 0 AND $4::text IS NOT NULL
     ON CONFLICT (interaction) DO UPDATE SET version = excluded.version WHERE st.version = 0
-    RETURNING 1)` + appendPos + appendOneTail
+    RETURNING 1)`
+)
+
+// The statements, for an append of many events and of one.
+var (
+	appendOneSQL    = appendHead + appendOneWon + appendPos + evUnnest + appendOneTail
+	appendFirstSQL  = appendHead + appendFirstWon + appendPos + evUnnest + appendOneTail
+	appendOneSQL1   = appendHead + appendOneWon + appendPos + evSingle + appendOneTail
+	appendFirstSQL1 = appendHead + appendFirstWon + appendPos + evSingle + appendOneTail
 )

@@ -46,7 +46,7 @@ import (
 
 func BenchmarkPostgres(b *testing.B) {
 	databaseURL(b)
-	for _, clients := range []int{1, 8, 64, 256} {
+	for _, clients := range benchClients() {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 			pg := runPgbench(b, clients, b.N)
 			story := benchStory(b, clients, false, benchOptions()...)
@@ -59,6 +59,10 @@ func BenchmarkPostgres(b *testing.B) {
 			b.ReportMetric(story.p99, "p99-ms")
 			b.ReportMetric(story.rate/pg.tps, "x-pgbench")
 			b.ReportMetric(story.p50/pg.avg, "p50/pgbench-avg")
+			if story.cpu > 0 && pg.cpu > 0 {
+				b.ReportMetric(story.cpu, "cpu-us/cmd")
+				b.ReportMetric(pg.cpu, "pgbench-cpu-us/tx")
+			}
 		})
 	}
 	// For information: a Relay delivering every event to a local party
@@ -69,6 +73,22 @@ func BenchmarkPostgres(b *testing.B) {
 		b.ReportMetric(story.p50, "p50-ms")
 		b.ReportMetric(story.p99, "p99-ms")
 	})
+}
+
+// benchClients are the client counts of BenchmarkPostgres: 1, 8, 64 and
+// 256, or those PGSTORE_BENCH_CLIENTS lists (comma-separated).
+func benchClients() []int {
+	list := os.Getenv("PGSTORE_BENCH_CLIENTS")
+	if list == "" {
+		return []int{1, 8, 64, 256}
+	}
+	var out []int
+	for _, f := range strings.Split(list, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > 0 {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // benchOptions are the Store options of the story runs: the defaults,
@@ -82,10 +102,13 @@ func benchOptions() []pgstore.Option {
 	if n, err := strconv.Atoi(os.Getenv("PGSTORE_BENCH_STATEMENT_BATCH")); err == nil {
 		opts = append(opts, pgstore.StatementBatch(n))
 	}
+	if n, err := strconv.Atoi(os.Getenv("PGSTORE_BENCH_JOIN_BATCH")); err == nil {
+		opts = append(opts, pgstore.JoinBatch(n))
+	}
 	return opts
 }
 
-type storyResult struct{ rate, p50, p99 float64 }
+type storyResult struct{ rate, p50, p99, cpu float64 }
 
 // benchStory runs consultation stories from clients goroutines on one
 // Service until b.N commands have run; ns/op is per command.
@@ -111,6 +134,7 @@ func benchStory(b *testing.B, clients int, relay bool, opts ...pgstore.Option) s
 	took := make([][]time.Duration, clients)
 	b.ReportAllocs()
 	b.ResetTimer()
+	busy := busyCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for c := 0; c < clients; c++ {
@@ -130,6 +154,7 @@ func benchStory(b *testing.B, clients int, relay bool, opts ...pgstore.Option) s
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	busy = busyCPU() - busy
 	b.StopTimer()
 	close(errs)
 	for err := range errs {
@@ -141,6 +166,7 @@ func benchStory(b *testing.B, clients int, relay bool, opts ...pgstore.Option) s
 	}
 	return storyResult{
 		rate: float64(stories*benchstory.Commands) / elapsed.Seconds(),
+		cpu:  busy.Seconds() * 1e6 / float64(stories*benchstory.Commands),
 		p50:  percentileMS(all, 0.50),
 		p99:  percentileMS(all, 0.99),
 	}
@@ -160,7 +186,7 @@ var (
 	latencyLine = regexp.MustCompile(`latency average = ([0-9.]+) ms`)
 )
 
-type pgbenchResult struct{ tps, avg, p50, p99 float64 }
+type pgbenchResult struct{ tps, avg, p50, p99, cpu float64 }
 
 // runPgbench runs pgbench's simple-update script (-N, unchanged) with
 // clients clients for about n transactions in all against the same
@@ -184,13 +210,16 @@ func runPgbench(b *testing.B, clients, n int) pgbenchResult {
 	run("-i", "-q", "-s", "1")
 	perClient := max(1, (n+clients-1)/clients)
 	threads := min(clients, 2)
+	busy := busyCPU()
 	out := run("-n", "-N", "-c", strconv.Itoa(clients), "-j", strconv.Itoa(threads), "-t", strconv.Itoa(perClient), "-l")
+	busy = busyCPU() - busy
 	m := tpsLine.FindStringSubmatch(out)
 	require.NotNil(b, m, "no tps in pgbench output: %s", out)
 	var r pgbenchResult
 	var err error
 	r.tps, err = strconv.ParseFloat(m[1], 64)
 	require.NoError(b, err)
+	r.cpu = busy.Seconds() * 1e6 / float64(perClient*clients)
 	m = latencyLine.FindStringSubmatch(out)
 	require.NotNil(b, m, "no latency in pgbench output: %s", out)
 	r.avg, err = strconv.ParseFloat(m[1], 64)
@@ -218,4 +247,32 @@ func runPgbench(b *testing.B, clients, n int) pgbenchResult {
 	r.p50, r.p99 = percentileMS(lat, 0.50), percentileMS(lat, 0.99)
 	b.StartTimer()
 	return r
+}
+
+// busyCPU is the CPU time the whole machine has spent busy so far (every
+// process: the server, pgbench, the benchmark), from /proc/stat; 0 where
+// there is none. On a machine the benchmark saturates, CPU per command
+// decides the rate, and it moves much less than the rate between runs.
+func busyCPU() time.Duration {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	fields := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
+	if len(fields) < 9 || fields[0] != "cpu" {
+		return 0
+	}
+	var ticks int64
+	for i, f := range fields[1:9] {
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
 }

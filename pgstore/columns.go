@@ -101,6 +101,17 @@ func (c *columns) add(events []interaction.Event) {
 
 func (c *columns) len() int { return len(c.interaction) }
 
+// appendEventArgs appends the columns of the first event of an append, as
+// scalars in the order of columns.args (append_one.go's evSingle).
+func appendEventArgs(args []any, ev *interaction.Event) []any {
+	return append(args, string(ev.Interaction), int64(ev.Version), ev.Time.Unix(), int32(ev.Time.Nanosecond()),
+		string(ev.Actor), ev.Cause, ev.Cause, int16(ev.Type), int16(ev.Scope.Kind), string(ev.Scope.Invitation),
+		string(ev.Scope.Party), string(ev.Party), int16(ev.Role), ev.From, ev.To, string(ev.Trigger),
+		legColumn(ev), string(ev.Via), int16(ev.Target.Kind), ev.Target.ID, int16(ev.Medium), int16(ev.RequestKind),
+		[]byte(ev.Text), int16(ev.Kind), int64(ev.Seq), int64(ev.Fingerprint), string(ev.Route),
+		ev.Deadline.Unix(), int32(ev.Deadline.Nanosecond()), string(ev.Supervised), encodeAttachments(ev.Attachments))
+}
+
 // args are chatconsult_append's event arguments (e_interaction … e_deadline_ns, e_supervised, e_attachments).
 func (c *columns) args() []any {
 	return []any{c.interaction, c.version, c.timeS, c.timeNS, c.actor, c.cause, c.command,

@@ -29,3 +29,12 @@ func StatementBatch(n int) Option {
 		return nil
 	}
 }
+
+// JoinBatch sets how many appends a writer gathers while another
+// writer's transaction is in flight (benchmarks compare sizes).
+func JoinBatch(n int) Option {
+	return func(s *Store) error {
+		s.joinBatch = n
+		return nil
+	}
+}

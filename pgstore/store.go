@@ -39,6 +39,10 @@ type Store struct {
 	// append (append_one.go); a larger one goes to chatconsult_append.
 	// Tests set 0 (every batch to the function) or a large number.
 	statementBatch int
+	// joinBatch: how many appends a writer gathers while another writer's
+	// transaction is in flight (writer.go); 0 or 1: none.
+	joinBatch int
+	flights   flights
 }
 
 var (
@@ -79,7 +83,7 @@ func WithWriters(n int) Option {
 // search_path, which Migrate must have brought to SchemaVersion. Close
 // stops it; the pool stays the caller's.
 func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error) {
-	s := &Store{pool: pool, maxBatch: 256, writers: 2, statementBatch: defaultStatementBatch, stop: make(chan struct{}), stopped: make(chan struct{})}
+	s := &Store{pool: pool, maxBatch: 256, writers: 2, statementBatch: defaultStatementBatch, joinBatch: defaultJoinBatch, stop: make(chan struct{}), stopped: make(chan struct{})}
 	for _, o := range opts {
 		if err := o(s); err != nil {
 			return nil, err

@@ -68,7 +68,16 @@ func (s *Store) write() {
 				break gather
 			}
 		}
+		var stopped bool
+		if carry == nil {
+			batch, events, carry, stopped = s.join(batch, events)
+			if stopped {
+				return
+			}
+		}
+		s.flights.takeOff(len(batch), len(s.queue))
 		s.commit(batch)
+		s.flights.land(len(batch))
 		clear(batch)
 	}
 }
@@ -86,6 +95,16 @@ const appendSQL = `SELECT chatconsult_append(
 	$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26,
 	$27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38,
 	$39, $40, $41, $42, $43, $44, $45, $46)`
+
+// notifySQL announces the last position the session's appends committed
+// and forgets it, as chatconsult_notify (migration 0009) does, in plain
+// SQL: no plpgsql call. It runs as a transaction of its own after the
+// COMMIT (see commit); chatconsult.notify is a session setting the append
+// statements set, which an aborted transaction rolls back, so a batch
+// that did not commit announces nothing. The transaction writes nothing
+// but its commit record, so its commit does not wait for a WAL flush.
+const notifySQL = `SELECT pg_notify($1, p), set_config('chatconsult.notify', '', false)
+FROM (SELECT current_setting('chatconsult.notify', true) AS p) s WHERE p <> ''`
 
 // commit writes a batch of appends in one transaction, in one round trip:
 // one pipeline of BEGIN; one statement per append (append_one.go), in
@@ -154,7 +173,7 @@ func (s *Store) commit(batch []*appendRequest) {
 	}
 	if s.beforeCommit == nil {
 		b.Queue(`COMMIT`)
-		b.Queue(`SELECT chatconsult_notify($1)`, s.channel)
+		b.Queue(notifySQL, s.channel)
 	}
 	answers := make([]int64, 0, len(live))
 	answered := make([]*appendRequest, 0, len(live))
@@ -190,7 +209,7 @@ func (s *Store) commit(batch []*appendRequest) {
 			s.beforeCommit()
 			b = &pgx.Batch{}
 			b.Queue(`COMMIT`)
-			b.Queue(`SELECT chatconsult_notify($1)`, s.channel)
+			b.Queue(notifySQL, s.channel)
 			br = conn.SendBatch(ctx, b)
 		}
 		_, err := br.Exec() // COMMIT
@@ -257,17 +276,28 @@ func appendStatements(live []*appendRequest) []statement {
 	out := make([]statement, 0, len(order))
 	offset := 0
 	for _, r := range order {
-		var cols columns
-		cols.grow(len(r.events))
-		cols.add(r.events)
 		var dl deadlineColumns
 		dl.add(1, r.events)
-		query := appendOneSQL
-		if r.expected == 0 {
-			query = appendFirstSQL
-		}
 		closing := interaction.Closes(r.events)
-		args := append([]any{string(r.id), int64(r.expected), int32(len(r.events)), r.events[0].Cause, r.expected == 0 && !closing, closing}, cols.args()...)
+		args := make([]any, 0, 42)
+		args = append(args, string(r.id), int64(r.expected), int32(len(r.events)), r.events[0].Cause, r.expected == 0 && !closing, closing)
+		var query string
+		if len(r.events) == 1 {
+			query = appendOneSQL1
+			if r.expected == 0 {
+				query = appendFirstSQL1
+			}
+			args = appendEventArgs(args, &r.events[0])
+		} else {
+			query = appendOneSQL
+			if r.expected == 0 {
+				query = appendFirstSQL
+			}
+			var cols columns
+			cols.grow(len(r.events))
+			cols.add(r.events)
+			args = append(args, cols.args()...)
+		}
 		args = append(args, dl.set, dl.invitations, dl.kinds, dl.due, int32(offset))
 		out = append(out, statement{query: query, args: args, appends: []*appendRequest{r}})
 		offset += len(r.events)

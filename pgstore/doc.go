@@ -132,11 +132,17 @@
 //
 // Append hands its events to one of the Store's writers (WithWriters,
 // default 2) and waits. A writer takes every append waiting at that moment
-// (up to WithMaxBatch, default 256), without waiting for more (a writer
-// alone commits at once), and commits them in one transaction of one
-// round trip: a pipeline of BEGIN; one statement per append, in
-// interaction order (append_one.go), or for a batch of more than four
-// appends one call of chatconsult_append; COMMIT; chatconsult_notify. Each
+// (up to WithMaxBatch, default 256). A writer alone commits them at once.
+// While another writer's transaction is in flight, it first gathers its
+// share of the appends lately under way at once (half of them with two
+// writers, at most eight), or waits until that transaction ends, or at
+// most 10 ms (flights.go): otherwise the writers would take turns with
+// batches of one or two next to large ones, each a commit, a WAL flush
+// and a notification. It commits them in one transaction of one round
+// trip: a pipeline of BEGIN; one statement per append, in interaction
+// order (append_one.go; an append of one event, the most common, as scalar
+// parameters), or for a batch of more than eight appends one call of
+// chatconsult_append; COMMIT; the notification (notifySQL). Each
 // statement decides its append on its locked stream row (conflicts are
 // answered and do not abort the others; an append may follow another of
 // the same batch on the same stream, and sees it) and writes its stream

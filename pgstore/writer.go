@@ -35,9 +35,9 @@ const (
 )
 
 // write is one writer: it takes the appends waiting now (at least one, at
-// most maxBatch, at most maxTxEvents events) and commits them in one
-// transaction. It never waits for more appends to arrive: a writer alone
-// commits at once.
+// most maxBatch, at most maxTxEvents events), and while another writer's
+// transaction is in flight its share of the appends under way (join), and
+// commits them in one transaction. A writer alone commits at once.
 func (s *Store) write() {
 	defer s.wg.Done()
 	batch := make([]*appendRequest, 0, s.maxBatch)
@@ -109,8 +109,8 @@ FROM (SELECT current_setting('chatconsult.notify', true) AS p) s WHERE p <> ''`
 // commit writes a batch of appends in one transaction, in one round trip:
 // one pipeline of BEGIN; one statement per append (append_one.go), in
 // interaction order, or for a batch of more than defaultStatementBatch
-// appends one call of chatconsult_append; COMMIT; then chatconsult_notify
-// as a transaction of its own.
+// appends one call of chatconsult_append; COMMIT; then the notification
+// (notifySQL) as a transaction of its own.
 //
 // Each statement decides its append on its stream row (at the expected
 // version, its command not stored yet; appends to one stream in arrival

@@ -28,10 +28,10 @@ import (
 //     step, so two appends at one version cannot both win: the second
 //     one's WHERE is evaluated again on the row the first committed. A
 //     stream at version 0 holds no events, so no command to look for;
-//   - the events, at positions from the transaction ID (after $42, the
+//   - the events, at positions from the transaction ID (after $36, the
 //     events of the statements before it in the transaction); the
 //     open-interactions index; the deadlines (the last change of each
-//     invitation); and the payload chatconsult_notify announces after the
+//     invitation); and the payload the notification (notifySQL) announces after the
 //     commit — all only if won;
 //   - the answer: the first position (won), or 0 for a stream that moved
 //     on, or -1 for a command already applied, told apart by the stream's
@@ -53,33 +53,111 @@ const defaultStatementBatch = 8
 // writer's transaction is in flight (writer.go).
 const defaultJoinBatch = 8
 
-// evUnnest is the events of an append, from the column arrays $7–$37.
-const evUnnest = `,
+// The statement is put together for what the append needs (appendSQLFor):
+// most appends are one event on a stream that neither opens nor closes
+// and changes no deadline, and each common table expression a statement
+// holds costs the server an executor node to start and finish whether it
+// writes or not (BENCHMARKS.md, issue 15). Arguments: $1 the interaction,
+// $2 the expected version, $3 the number of events, $4 the command ID (""
+// for none), $5–$35 the event columns (columns.args, or appendEventArgs
+// for one event), $36 the events of the transaction's statements before
+// it, and only with deadline changes $37–$40 (set, invitation, kind, due).
+const (
+	appendHead = `WITH head AS MATERIALIZED (SELECT xid_offset FROM chatconsult_log_head FOR SHARE)`
+	appendPos  = `,
+  pos AS (SELECT ((pg_current_xact_id()::text::bigint + xid_offset) << 20) AS base FROM head)`
+
+	// appendWonExisting appends to an existing stream ($2 > 0).
+	appendWonExisting = `,
+  won AS (
+    UPDATE chatconsult_streams SET version = $2::bigint + $3::integer
+    WHERE interaction = $1 AND version = $2::bigint AND (SELECT true FROM head)
+      AND NOT ($4::text <> '' AND EXISTS (SELECT 1 FROM chatconsult_events e
+        WHERE e.interaction = $1 AND e.command = $4::text))
+    RETURNING 1)`
+
+	// appendWonFirst starts a stream ($2 = 0).
+	appendWonFirst = `,
+  won AS (
+    INSERT INTO chatconsult_streams AS st (interaction, version)
+    SELECT $1, $3::integer FROM head WHERE $2::bigint = 0 AND $4::text IS NOT NULL
+    ON CONFLICT (interaction) DO UPDATE SET version = excluded.version WHERE st.version = 0
+    RETURNING 1)`
+
+	// appendEvents: the events of an append, from the column arrays.
+	appendEvents = `,
   ev AS (
-    SELECT (SELECT base FROM pos) + $42::integer + n AS position, u.*
-    FROM unnest($7::text[], $8::bigint[], $9::bigint[], $10::integer[], $11::text[], $12::text[],
-        $13::text[], $14::smallint[], $15::smallint[], $16::text[], $17::text[], $18::text[],
-        $19::smallint[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[],
-        $25::smallint[], $26::text[], $27::smallint[], $28::smallint[], $29::bytea[],
-        $30::smallint[], $31::bigint[], $32::bigint[], $33::text[], $34::bigint[], $35::integer[],
-        $36::text[], $37::bytea[])
+    SELECT (SELECT base FROM pos) + $36::integer + n AS position, u.*
+    FROM unnest($5::text[], $6::bigint[], $7::bigint[], $8::integer[], $9::text[], $10::text[],
+        $11::text[], $12::smallint[], $13::smallint[], $14::text[], $15::text[], $16::text[],
+        $17::smallint[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
+        $23::smallint[], $24::text[], $25::smallint[], $26::smallint[], $27::bytea[],
+        $28::smallint[], $29::bigint[], $30::bigint[], $31::text[], $32::bigint[], $33::integer[],
+        $34::text[], $35::bytea[])
       WITH ORDINALITY AS u(interaction, version, time_s, time_ns, actor, cause, command,
         type, scope_kind, scope_leg, scope_party, party, role, from_state, to_state, trigger,
         leg, via, target_kind, target_id, medium, request, body, kind, seq, fingerprint, route,
         deadline_s, deadline_ns, supervised, attachments, n)
-    WHERE EXISTS (SELECT 1 FROM won)),`
+    WHERE EXISTS (SELECT 1 FROM won))`
 
-// evSingle is the one event of an append of one (most are: a message, a
-// receipt, a typing-free state change), from the same parameters as
-// scalars: no array to encode on the Go side, no function scan of 31
-// arrays on the server's (BENCHMARKS.md, issue 15).
-var evSingle = `,
+	appendInsert = `,
+  ins AS (
+    INSERT INTO chatconsult_events (position, interaction, version, time_s, time_ns,
+        actor, cause, command, type, scope_kind, scope_leg, scope_party, party, role, from_state,
+        to_state, trigger, leg, via, target_kind, target_id, medium, request, body, kind, seq,
+        fingerprint, route, deadline_s, deadline_ns, supervised, attachments)
+    SELECT position, interaction, version, time_s, time_ns, actor, cause, NULLIF(command, ''),
+        type, scope_kind, scope_leg, scope_party, party, role, from_state, to_state, trigger, leg,
+        via, target_kind, target_id, medium, request, body, kind, seq, fingerprint, route,
+        deadline_s, deadline_ns, supervised, attachments
+    FROM ev)`
+
+	appendOpened = `,
+  opened AS (
+    INSERT INTO chatconsult_open (interaction) SELECT $1 FROM won
+    ON CONFLICT DO NOTHING)`
+
+	appendClosed = `,
+  closed AS (
+    DELETE FROM chatconsult_open WHERE interaction = $1 AND EXISTS (SELECT 1 FROM won))`
+
+	appendDeadlines = `,
+  last AS (
+    SELECT DISTINCT ON (d.invitation) d.set, d.invitation, d.kind, d.due
+    FROM unnest($37::boolean[], $38::text[], $39::smallint[], $40::bigint[])
+      WITH ORDINALITY AS d(set, invitation, kind, due, k)
+    WHERE EXISTS (SELECT 1 FROM won)
+    ORDER BY d.invitation, d.k DESC),
+  ended AS (
+    DELETE FROM chatconsult_deadlines dl USING last p
+    WHERE NOT p.set AND dl.interaction = $1 AND dl.invitation = p.invitation),
+  due AS (
+    INSERT INTO chatconsult_deadlines (interaction, invitation, kind, due)
+    SELECT $1, p.invitation, p.kind, p.due FROM last p WHERE p.set ORDER BY p.invitation
+    ON CONFLICT (interaction, invitation) DO UPDATE
+    SET kind = excluded.kind, due = excluded.due, claimed_until = NULL)`
+
+	appendAnswer = `
+SELECT CASE
+    WHEN EXISTS (SELECT 1 FROM won) THEN (SELECT base FROM pos) + $36::integer + 1
+    WHEN $2::bigint <> 0 AND EXISTS (SELECT 1 FROM chatconsult_streams
+        WHERE interaction = $1 AND version = $2::bigint) THEN -1
+    ELSE 0 END,
+  CASE WHEN EXISTS (SELECT 1 FROM won) THEN set_config('chatconsult.notify',
+    ((SELECT base FROM pos) + $36::integer + $3::integer)::text, false) END`
+)
+
+// appendSingle is the one event of an append of one (most are: a message,
+// a receipt, a state change), from the same parameters as scalars: no
+// array to encode on the Go side, no function scan of 31 arrays on the
+// server's.
+var appendSingle = `,
   ev AS (
-    SELECT (SELECT base FROM pos) + $42::integer + 1 AS position,
+    SELECT (SELECT base FROM pos) + $36::integer + 1 AS position,
       ` + singleColumns() + `
-    WHERE EXISTS (SELECT 1 FROM won)),`
+    WHERE EXISTS (SELECT 1 FROM won))`
 
-// eventParams are the event columns of $7–$37, in order, with their types.
+// eventParams are the event columns of $5–$35, in order, with their types.
 var eventParams = [...]struct{ name, typ string }{
 	{"interaction", "text"}, {"version", "bigint"}, {"time_s", "bigint"}, {"time_ns", "integer"},
 	{"actor", "text"}, {"cause", "text"}, {"command", "text"}, {"type", "smallint"},
@@ -97,80 +175,49 @@ func singleColumns() string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "$%d::%s AS %s", i+7, p.typ, p.name)
+		fmt.Fprintf(&b, "$%d::%s AS %s", i+5, p.typ, p.name)
 	}
 	return b.String()
 }
 
-const appendOneTail = `
-  ins AS (
-    INSERT INTO chatconsult_events (position, interaction, version, time_s, time_ns,
-        actor, cause, command, type, scope_kind, scope_leg, scope_party, party, role, from_state,
-        to_state, trigger, leg, via, target_kind, target_id, medium, request, body, kind, seq,
-        fingerprint, route, deadline_s, deadline_ns, supervised, attachments)
-    SELECT position, interaction, version, time_s, time_ns, actor, cause, NULLIF(command, ''),
-        type, scope_kind, scope_leg, scope_party, party, role, from_state, to_state, trigger, leg,
-        via, target_kind, target_id, medium, request, body, kind, seq, fingerprint, route,
-        deadline_s, deadline_ns, supervised, attachments
-    FROM ev),
-  opened AS (
-    INSERT INTO chatconsult_open (interaction) SELECT $1 FROM won WHERE $5::boolean
-    ON CONFLICT DO NOTHING),
-  closed AS (
-    DELETE FROM chatconsult_open WHERE $6::boolean AND interaction = $1 AND EXISTS (SELECT 1 FROM won)),
-  last AS (
-    SELECT DISTINCT ON (d.invitation) d.set, d.invitation, d.kind, d.due
-    FROM unnest($38::boolean[], $39::text[], $40::smallint[], $41::bigint[])
-      WITH ORDINALITY AS d(set, invitation, kind, due, k)
-    WHERE EXISTS (SELECT 1 FROM won)
-    ORDER BY d.invitation, d.k DESC),
-  ended AS (
-    DELETE FROM chatconsult_deadlines dl USING last p
-    WHERE NOT p.set AND dl.interaction = $1 AND dl.invitation = p.invitation),
-  due AS (
-    INSERT INTO chatconsult_deadlines (interaction, invitation, kind, due)
-    SELECT $1, p.invitation, p.kind, p.due FROM last p WHERE p.set ORDER BY p.invitation
-    ON CONFLICT (interaction, invitation) DO UPDATE
-    SET kind = excluded.kind, due = excluded.due, claimed_until = NULL)
-SELECT CASE
-    WHEN EXISTS (SELECT 1 FROM won) THEN (SELECT base FROM pos) + $42::integer + 1
-    WHEN $2::bigint <> 0 AND EXISTS (SELECT 1 FROM chatconsult_streams
-        WHERE interaction = $1 AND version = $2::bigint) THEN -1
-    ELSE 0 END,
-  CASE WHEN EXISTS (SELECT 1 FROM won) THEN set_config('chatconsult.notify',
-    ((SELECT base FROM pos) + $42::integer + $3::integer)::text, false) END`
+// appendShape is what an append's statement must do.
+type appendShape uint8
 
-// appendOneSQL appends to an existing stream ($2 > 0); appendFirstSQL
-// starts one ($2 = 0). Arguments: $1 the interaction, $2 the expected
-// version, $3 the number of events, $4 the command ID ("" for none), $5
-// opens, $6 closes (the open-interactions index), $7–$37 the event
-// columns (columns.args), $38–$41 the deadline changes (set, invitation,
-// kind, due), $42 the events of the transaction's statements before it.
 const (
-	appendHead = `WITH head AS MATERIALIZED (SELECT xid_offset FROM chatconsult_log_head FOR SHARE)`
-	appendPos  = `,
-  pos AS (SELECT ((pg_current_xact_id()::text::bigint + xid_offset) << 20) AS base FROM head)`
-
-	appendOneWon = `,
-  won AS (
-    UPDATE chatconsult_streams SET version = $2::bigint + $3::integer
-    WHERE interaction = $1 AND version = $2::bigint AND (SELECT true FROM head)
-      AND NOT ($4::text <> '' AND EXISTS (SELECT 1 FROM chatconsult_events e
-        WHERE e.interaction = $1 AND e.command = $4::text))
-    RETURNING 1)`
-
-	appendFirstWon = `,
-  won AS (
-    INSERT INTO chatconsult_streams AS st (interaction, version)
-    SELECT $1, $3::integer FROM head WHERE $2::bigint = 0 AND $4::text IS NOT NULL
-    ON CONFLICT (interaction) DO UPDATE SET version = excluded.version WHERE st.version = 0
-    RETURNING 1)`
+	shapeFirst     appendShape = 1 << iota // starts its stream (expected version 0)
+	shapeOne                               // one event
+	shapeOpens                             // enters the open-interactions index
+	shapeCloses                            // leaves it
+	shapeDeadlines                         // sets or ends deadlines
+	shapes         = 1 << iota
 )
 
-// The statements, for an append of many events and of one.
-var (
-	appendOneSQL    = appendHead + appendOneWon + appendPos + evUnnest + appendOneTail
-	appendFirstSQL  = appendHead + appendFirstWon + appendPos + evUnnest + appendOneTail
-	appendOneSQL1   = appendHead + appendOneWon + appendPos + evSingle + appendOneTail
-	appendFirstSQL1 = appendHead + appendFirstWon + appendPos + evSingle + appendOneTail
-)
+// appendStatementSQL is every shape's statement, put together once.
+var appendStatementSQL = func() (out [shapes]string) {
+	for sh := range appendShape(shapes) {
+		q := appendHead
+		if sh&shapeFirst != 0 {
+			q += appendWonFirst
+		} else {
+			q += appendWonExisting
+		}
+		q += appendPos
+		if sh&shapeOne != 0 {
+			q += appendSingle
+		} else {
+			q += appendEvents
+		}
+		q += appendInsert
+		if sh&shapeOpens != 0 {
+			q += appendOpened
+		}
+		if sh&shapeCloses != 0 {
+			q += appendClosed
+		}
+		if sh&shapeDeadlines != 0 {
+			q += appendDeadlines
+		}
+		out[sh] = q + appendAnswer
+	}
+	return out
+}()

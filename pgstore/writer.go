@@ -278,27 +278,33 @@ func appendStatements(live []*appendRequest) []statement {
 	for _, r := range order {
 		var dl deadlineColumns
 		dl.add(1, r.events)
-		closing := interaction.Closes(r.events)
-		args := make([]any, 0, 42)
-		args = append(args, string(r.id), int64(r.expected), int32(len(r.events)), r.events[0].Cause, r.expected == 0 && !closing, closing)
-		var query string
+		var shape appendShape
+		switch closing := interaction.Closes(r.events); {
+		case closing:
+			shape |= shapeCloses
+		case r.expected == 0:
+			shape |= shapeOpens
+		}
+		if r.expected == 0 {
+			shape |= shapeFirst
+		}
+		args := make([]any, 0, 40)
+		args = append(args, string(r.id), int64(r.expected), int32(len(r.events)), r.events[0].Cause)
 		if len(r.events) == 1 {
-			query = appendOneSQL1
-			if r.expected == 0 {
-				query = appendFirstSQL1
-			}
+			shape |= shapeOne
 			args = appendEventArgs(args, &r.events[0])
 		} else {
-			query = appendOneSQL
-			if r.expected == 0 {
-				query = appendFirstSQL
-			}
 			var cols columns
 			cols.grow(len(r.events))
 			cols.add(r.events)
 			args = append(args, cols.args()...)
 		}
-		args = append(args, dl.set, dl.invitations, dl.kinds, dl.due, int32(offset))
+		args = append(args, int32(offset))
+		if len(dl.set) > 0 {
+			shape |= shapeDeadlines
+			args = append(args, dl.set, dl.invitations, dl.kinds, dl.due)
+		}
+		query := appendStatementSQL[shape]
 		out = append(out, statement{query: query, args: args, appends: []*appendRequest{r}})
 		offset += len(r.events)
 	}

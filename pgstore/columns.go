@@ -57,59 +57,74 @@ func (c *columns) grow(n int) {
 	c.body, c.attachments = slices.Grow(c.body, n), slices.Grow(c.attachments, n)
 }
 
+// eventRow is one event as a row of chatconsult_events holds it: how
+// each field is stored is decided here alone, for the column arrays and
+// the scalar parameters alike.
+type eventRow struct {
+	interaction, actor, cause, command, scopeLeg, scopeParty, party string
+	from, to, trigger, leg, via, route, targetID, supervised        string
+	version, timeS, seq, fingerprint, deadlineS                     int64
+	timeNS, deadlineNS                                              int32
+	typ, scopeKind, role, targetKind, medium, request, kind         int16
+	body, attachments                                               []byte
+}
+
+// rowOf is ev's row; command is the command ID it carries ("" but for an
+// append's first event).
+func rowOf(ev *interaction.Event, command string) eventRow {
+	return eventRow{
+		interaction: string(ev.Interaction), version: int64(ev.Version),
+		timeS: ev.Time.Unix(), timeNS: int32(ev.Time.Nanosecond()),
+		actor: string(ev.Actor), cause: ev.Cause, command: command,
+		typ: int16(ev.Type), scopeKind: int16(ev.Scope.Kind),
+		scopeLeg: string(ev.Scope.Invitation), scopeParty: string(ev.Scope.Party),
+		party: string(ev.Party), role: int16(ev.Role),
+		from: ev.From, to: ev.To, trigger: string(ev.Trigger),
+		leg: legColumn(ev), via: string(ev.Via), route: string(ev.Route),
+		deadlineS: ev.Deadline.Unix(), deadlineNS: int32(ev.Deadline.Nanosecond()),
+		targetKind: int16(ev.Target.Kind), targetID: ev.Target.ID,
+		supervised: string(ev.Supervised), attachments: encodeAttachments(ev.Attachments),
+		medium: int16(ev.Medium), request: int16(ev.RequestKind),
+		body: []byte(ev.Text), kind: int16(ev.Kind), seq: int64(ev.Seq), fingerprint: int64(ev.Fingerprint),
+	}
+}
+
 // add appends one append's events; the first carries the command.
 func (c *columns) add(events []interaction.Event) {
 	for i := range events {
-		ev := &events[i]
 		command := ""
 		if i == 0 {
-			command = ev.Cause
+			command = events[i].Cause
 		}
-		c.interaction = append(c.interaction, string(ev.Interaction))
-		c.version = append(c.version, int64(ev.Version))
-		c.timeS = append(c.timeS, ev.Time.Unix())
-		c.timeNS = append(c.timeNS, int32(ev.Time.Nanosecond()))
-		c.actor = append(c.actor, string(ev.Actor))
-		c.cause = append(c.cause, ev.Cause)
-		c.command = append(c.command, command)
-		c.typ = append(c.typ, int16(ev.Type))
-		c.scopeKind = append(c.scopeKind, int16(ev.Scope.Kind))
-		c.scopeLeg = append(c.scopeLeg, string(ev.Scope.Invitation))
-		c.scopeParty = append(c.scopeParty, string(ev.Scope.Party))
-		c.party = append(c.party, string(ev.Party))
-		c.role = append(c.role, int16(ev.Role))
-		c.from = append(c.from, ev.From)
-		c.to = append(c.to, ev.To)
-		c.trigger = append(c.trigger, string(ev.Trigger))
-		c.leg = append(c.leg, legColumn(ev))
-		c.via = append(c.via, string(ev.Via))
-		c.route = append(c.route, string(ev.Route))
-		c.deadlineS = append(c.deadlineS, ev.Deadline.Unix())
-		c.deadlineNS = append(c.deadlineNS, int32(ev.Deadline.Nanosecond()))
-		c.targetKind = append(c.targetKind, int16(ev.Target.Kind))
-		c.targetID = append(c.targetID, ev.Target.ID)
-		c.supervised = append(c.supervised, string(ev.Supervised))
-		c.attachments = append(c.attachments, encodeAttachments(ev.Attachments))
-		c.medium = append(c.medium, int16(ev.Medium))
-		c.request = append(c.request, int16(ev.RequestKind))
-		c.body = append(c.body, []byte(ev.Text))
-		c.kind = append(c.kind, int16(ev.Kind))
-		c.seq = append(c.seq, int64(ev.Seq))
-		c.fingerprint = append(c.fingerprint, int64(ev.Fingerprint))
+		r := rowOf(&events[i], command)
+		c.interaction = append(c.interaction, r.interaction)
+		c.version = append(c.version, r.version)
+		c.timeS, c.timeNS = append(c.timeS, r.timeS), append(c.timeNS, r.timeNS)
+		c.actor, c.cause, c.command = append(c.actor, r.actor), append(c.cause, r.cause), append(c.command, r.command)
+		c.typ, c.scopeKind = append(c.typ, r.typ), append(c.scopeKind, r.scopeKind)
+		c.scopeLeg, c.scopeParty = append(c.scopeLeg, r.scopeLeg), append(c.scopeParty, r.scopeParty)
+		c.party, c.role = append(c.party, r.party), append(c.role, r.role)
+		c.from, c.to, c.trigger = append(c.from, r.from), append(c.to, r.to), append(c.trigger, r.trigger)
+		c.leg, c.via, c.route = append(c.leg, r.leg), append(c.via, r.via), append(c.route, r.route)
+		c.deadlineS, c.deadlineNS = append(c.deadlineS, r.deadlineS), append(c.deadlineNS, r.deadlineNS)
+		c.targetKind, c.targetID = append(c.targetKind, r.targetKind), append(c.targetID, r.targetID)
+		c.supervised, c.attachments = append(c.supervised, r.supervised), append(c.attachments, r.attachments)
+		c.medium, c.request = append(c.medium, r.medium), append(c.request, r.request)
+		c.body, c.kind = append(c.body, r.body), append(c.kind, r.kind)
+		c.seq, c.fingerprint = append(c.seq, r.seq), append(c.fingerprint, r.fingerprint)
 	}
 }
 
 func (c *columns) len() int { return len(c.interaction) }
 
 // appendEventArgs appends the columns of the first event of an append, as
-// scalars in the order of columns.args (append_one.go's evSingle).
+// scalars in the order of columns.args (append_one.go's appendSingle).
 func appendEventArgs(args []any, ev *interaction.Event) []any {
-	return append(args, string(ev.Interaction), int64(ev.Version), ev.Time.Unix(), int32(ev.Time.Nanosecond()),
-		string(ev.Actor), ev.Cause, ev.Cause, int16(ev.Type), int16(ev.Scope.Kind), string(ev.Scope.Invitation),
-		string(ev.Scope.Party), string(ev.Party), int16(ev.Role), ev.From, ev.To, string(ev.Trigger),
-		legColumn(ev), string(ev.Via), int16(ev.Target.Kind), ev.Target.ID, int16(ev.Medium), int16(ev.RequestKind),
-		[]byte(ev.Text), int16(ev.Kind), int64(ev.Seq), int64(ev.Fingerprint), string(ev.Route),
-		ev.Deadline.Unix(), int32(ev.Deadline.Nanosecond()), string(ev.Supervised), encodeAttachments(ev.Attachments))
+	r := rowOf(ev, ev.Cause)
+	return append(args, r.interaction, r.version, r.timeS, r.timeNS, r.actor, r.cause, r.command,
+		r.typ, r.scopeKind, r.scopeLeg, r.scopeParty, r.party, r.role, r.from, r.to, r.trigger,
+		r.leg, r.via, r.targetKind, r.targetID, r.medium, r.request, r.body, r.kind, r.seq, r.fingerprint,
+		r.route, r.deadlineS, r.deadlineNS, r.supervised, r.attachments)
 }
 
 // args are chatconsult_append's event arguments (e_interaction … e_deadline_ns, e_supervised, e_attachments).

@@ -187,7 +187,7 @@ func (d *Decision) WriteInLeg(id LegID, text string, atts []Attachment) error {
 	if _, err := d.fire(&LegMessageMachine.Chart, string(l.State), TriggerWrite, FirerOf(d.actor, l.Owner, l.Invitee), false, GuardInput{Leg: l}); err != nil {
 		return err
 	}
-	return d.messageWith(text, LegScope(id), atts)
+	return d.messageWith(text, LegScope(id), atts, false)
 }
 
 // WriteInChat writes a message with attachments to everyone in the chat,
@@ -195,23 +195,24 @@ func (d *Decision) WriteInLeg(id LegID, text string, atts []Attachment) error {
 // with it, while the chat is active or waits for the contact); the
 // message is its only event.
 func (d *Decision) WriteInChat(text string, atts []Attachment) error {
-	return d.writeChat(TriggerWrite, text, Everyone, atts)
+	return d.writeChat(TriggerWrite, text, Everyone, atts, false)
 }
 
 // WriteNote writes a note with attachments that every agent of the chat
 // sees and the contact never does, as ChatMessageMachine lets the actor
 // (an agent in the chat, neither a supervisor nor a consultation target).
 func (d *Decision) WriteNote(text string, atts []Attachment) error {
-	return d.writeChat(TriggerNote, text, Scope{Kind: ScopeAgents}, atts)
+	return d.writeChat(TriggerNote, text, Scope{Kind: ScopeAgents}, atts, false)
 }
 
 // writeChat fires ChatMessageMachine's trigger for the acting party, then
-// writes its message.
-func (d *Decision) writeChat(trigger Trigger, text string, sc Scope, atts []Attachment) error {
+// writes its message; checked: the command checked its content already
+// (Post and Note do, before anything else).
+func (d *Decision) writeChat(trigger Trigger, text string, sc Scope, atts []Attachment, checked bool) error {
 	if _, err := d.fireChat(trigger); err != nil {
 		return err
 	}
-	return d.messageWith(text, sc, atts)
+	return d.messageWith(text, sc, atts, checked)
 }
 
 // fireChat fires ChatMessageMachine's trigger for the acting party, which
@@ -233,10 +234,13 @@ func (d *Decision) fireChat(trigger Trigger) (*Party, error) {
 	return p, nil
 }
 
-// messageWith records a party's message with attachments (none: Message).
-func (d *Decision) messageWith(text string, sc Scope, atts []Attachment) error {
-	if err := d.CheckContent(text, atts); err != nil {
-		return err
+// messageWith records a party's message with attachments (none: Message);
+// checked: CheckContent passed them already.
+func (d *Decision) messageWith(text string, sc Scope, atts []Attachment, checked bool) error {
+	if !checked {
+		if err := d.CheckContent(text, atts); err != nil {
+			return err
+		}
 	}
 	if d.drafting && text == "" {
 		text = draftText // a typing signal's stand-in (typing.go): never stored

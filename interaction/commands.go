@@ -130,7 +130,7 @@ func (c Post) Decide(d *Decision) error {
 	if err := d.CheckContent(c.Text, c.Attachments); err != nil {
 		return err
 	}
-	return d.WriteInChat(c.Text, c.Attachments)
+	return d.writeChat(TriggerWrite, c.Text, Everyone, c.Attachments, true) // WriteInChat, checked
 }
 
 // Note writes a note that every agent of the chat sees and the contact
@@ -147,7 +147,7 @@ func (c Note) Decide(d *Decision) error {
 	if err := d.CheckContent(c.Text, c.Attachments); err != nil {
 		return err
 	}
-	return d.WriteNote(c.Text, c.Attachments)
+	return d.writeChat(TriggerNote, c.Text, Scope{Kind: ScopeAgents}, c.Attachments, true) // WriteNote, checked
 }
 
 // Leave: the acting party leaves the chat. For the contact that ends the

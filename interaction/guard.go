@@ -138,8 +138,11 @@ func (d *Decision) checkFirers(m *Chart, trigger Trigger, by Firers, cascade boo
 	if m.firers == nil {
 		return nil
 	}
-	p := m.firers[trigger]
-	if !(cascade && p.By&ByCascade != 0) && !m.MayFire(trigger, by) {
+	var p Permission
+	if t := m.triggerOf(trigger); t != nil {
+		p = t.firers
+	}
+	if !(cascade && p.By&ByCascade != 0) && p.By&by&^ByCascade == 0 {
 		return d.Refuse(ErrNotPermitted, p.Rule, "only "+p.By.words()+" may "+trigger.Words()+" a "+m.Name)
 	}
 	return nil
@@ -176,7 +179,7 @@ func (d *Decision) guardRefusal(g Guard, in GuardInput) error {
 // are filled in.
 func (d *Decision) CheckFirst(t Table, from string, trigger Trigger, in GuardInput) error {
 	m := t.chart()
-	if len(m.next[edge{from, trigger}].guards) == 0 {
+	if len(m.Guards(from, trigger)) == 0 {
 		return nil
 	}
 	d.completeInput(&in)
@@ -200,7 +203,7 @@ func (m *Chart) HoldsFirst(from string, trigger Trigger, in GuardInput) bool {
 // failingFirst is the first guard marked First of the edge from from on
 // trigger that does not hold for in, in the order they are checked.
 func (m *Chart) failingFirst(from string, trigger Trigger, in GuardInput) (Guard, bool) {
-	for _, g := range m.next[edge{from, trigger}].guards {
+	for _, g := range m.Guards(from, trigger) {
 		if g.First && !g.Holds(in) {
 			return g, true
 		}

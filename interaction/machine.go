@@ -99,11 +99,21 @@ func NewMachine[S ~string](name string, initial S, table []Transition[S]) *Machi
 				c.states = append(c.states, st)
 			}
 		}
+		byTrigger := c.triggerOf(t.On)
+		if byTrigger == nil {
+			c.byTrigger = append(c.byTrigger, triggerEdges{trigger: t.On, firers: Permission{By: t.By, Rule: t.Rule}})
+			byTrigger = &c.byTrigger[len(c.byTrigger)-1]
+			if len(e.Src) > 0 {
+				byTrigger.source = e.Src[0]
+			}
+		}
 		for _, src := range e.Src {
 			if _, dup := c.next[edge{src, t.On}]; dup {
 				panic("interaction: duplicate transition in machine " + name)
 			}
 			c.next[edge{src, t.On}] = arrow{to: e.Dst, guards: t.Guards}
+			byTrigger.from = append(byTrigger.from, src)
+			byTrigger.arrows = append(byTrigger.arrows, arrow{to: e.Dst, guards: t.Guards})
 		}
 		for _, g := range t.Guards {
 			if g.Name == "" || g.Rule == "" || g.Kind == nil || g.Holds == nil {
@@ -202,11 +212,14 @@ type Chart struct {
 	Entries []string
 
 	// next: each edge's destination and guards (its side conditions, in
-	// the order they are checked), found by one lookup.
-	next   map[edge]arrow
-	states []string
-	events []Trigger
-	pool   sync.Pool
+	// the order they are checked).
+	next map[edge]arrow
+	// byTrigger holds the same table by trigger, with each trigger's firers
+	// and first source: what every command looks up (lookup, triggerOf).
+	byTrigger []triggerEdges
+	states    []string
+	events    []Trigger
+	pool      sync.Pool
 	// firers: who may fire each trigger; nil for machines that do not say.
 	firers map[Trigger]Permission
 	// rules: the SPEC.md rule of each trigger that names one, which a
@@ -221,6 +234,41 @@ type Chart struct {
 type arrow struct {
 	to     string
 	guards []Guard
+}
+
+// triggerEdges is one trigger's part of a table. A machine has a dozen
+// triggers at most, each leaving from a few states, and the trigger and
+// state names a command passes are the tables' own constants: finding an
+// edge by comparing them costs less than hashing both names for a map,
+// which was a twentieth of a command's time.
+type triggerEdges struct {
+	trigger Trigger
+	source  string // the first state it leaves from (Chart.source)
+	firers  Permission
+	from    []string
+	arrows  []arrow
+}
+
+// triggerOf returns trigger's part of the table, nil if it has none.
+func (m *Chart) triggerOf(trigger Trigger) *triggerEdges {
+	for i := range m.byTrigger {
+		if m.byTrigger[i].trigger == trigger {
+			return &m.byTrigger[i]
+		}
+	}
+	return nil
+}
+
+// lookup finds the edge from state from on trigger.
+func (m *Chart) lookup(from string, trigger Trigger) (*arrow, bool) {
+	if t := m.triggerOf(trigger); t != nil {
+		for i, f := range t.from {
+			if f == from {
+				return &t.arrows[i], true
+			}
+		}
+	}
+	return nil, false
 }
 
 type edge struct {
@@ -246,20 +294,23 @@ func (m *Chart) chart() *Chart { return m }
 // does, for every machine, state and trigger.
 func (m *Chart) step(from string, trigger Trigger) (string, error) {
 	a, err := m.arrow(from, trigger)
-	return a.to, err
+	if err != nil {
+		return "", err
+	}
+	return a.to, nil
 }
 
 // arrow is step with the edge's guards.
-func (m *Chart) arrow(from string, trigger Trigger) (arrow, error) {
-	a, declared := m.next[edge{from, trigger}]
+func (m *Chart) arrow(from string, trigger Trigger) (*arrow, error) {
+	a, declared := m.lookup(from, trigger)
 	if !m.derived {
 		f := m.pool.Get().(*fsm.FSM)
 		f.SetState(from)
 		declared = f.Can(string(trigger))
 		m.pool.Put(f)
 	}
-	if !declared {
-		return arrow{}, m.cannot(from, trigger)
+	if !declared || a == nil {
+		return nil, m.cannot(from, trigger)
 	}
 	return a, nil
 }
@@ -273,10 +324,8 @@ func (m *Chart) cannot(from string, trigger Trigger) error {
 // state a transition leaves from shares its guards, so CheckFirst finds
 // them there.
 func (m *Chart) source(trigger Trigger) string {
-	for _, e := range m.Table {
-		if Trigger(e.Name) == trigger && len(e.Src) > 0 {
-			return e.Src[0]
-		}
+	if t := m.triggerOf(trigger); t != nil {
+		return t.source
 	}
 	return ""
 }
@@ -286,13 +335,13 @@ func (m *Chart) Step(from string, trigger Trigger) (string, error) { return m.st
 
 // Can reports whether trigger is declared from state from.
 func (m *Chart) Can(from string, trigger Trigger) bool {
-	_, ok := m.next[edge{from, trigger}]
+	_, ok := m.lookup(from, trigger)
 	return ok
 }
 
 // Allows reports whether trigger leads from one state to the other.
 func (m *Chart) Allows(from string, trigger Trigger, to string) bool {
-	a, ok := m.next[edge{from, trigger}]
+	a, ok := m.lookup(from, trigger)
 	return ok && a.to == to
 }
 
@@ -410,8 +459,8 @@ func (m *Chart) MayFire(event Trigger, by Firers) bool {
 	if m.firers == nil {
 		return true
 	}
-	p, ok := m.firers[event]
-	return ok && p.By&by&^ByCascade != 0
+	t := m.triggerOf(event)
+	return t != nil && t.firers.By&by&^ByCascade != 0
 }
 
 // Rule returns the SPEC.md rule the table names for trigger, "" if none.
@@ -420,5 +469,8 @@ func (m *Chart) Rule(trigger Trigger) string { return m.rules[trigger] }
 // Guards returns the guards of trigger from state from, in the order they
 // are checked.
 func (m *Chart) Guards(from string, trigger Trigger) []Guard {
-	return m.next[edge{from, trigger}].guards
+	if a, ok := m.lookup(from, trigger); ok {
+		return a.guards
+	}
+	return nil
 }

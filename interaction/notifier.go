@@ -3,6 +3,7 @@ package interaction
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // Notifier hears about events after the Store has committed them, never
@@ -41,6 +42,10 @@ type MemoryNotifier struct {
 	mu      sync.RWMutex
 	byParty map[PartyID][]*Subscription
 	all     []*Subscription
+	// subscriptions counts what byParty and all hold, so that a notifier
+	// nobody subscribed to takes no lock (most Services of an embedding
+	// service deliver through their own Notifier).
+	subscriptions atomic.Int32
 }
 
 var _ Notifier = (*MemoryNotifier)(nil)
@@ -64,6 +69,7 @@ func (n *MemoryNotifier) Subscribe(party PartyID) *Subscription {
 	sub := newSubscription(n, party)
 	n.mu.Lock()
 	n.byParty[party] = append(n.byParty[party], sub)
+	n.subscriptions.Add(1)
 	n.mu.Unlock()
 	return sub
 }
@@ -81,6 +87,7 @@ func (n *MemoryNotifier) SubscribeDeltas(party PartyID) *Subscription {
 	sub.deltas = true
 	n.mu.Lock()
 	n.byParty[party] = append(n.byParty[party], sub)
+	n.subscriptions.Add(1)
 	n.mu.Unlock()
 	return sub
 }
@@ -90,12 +97,16 @@ func (n *MemoryNotifier) SubscribeAll() *Subscription {
 	sub := newSubscription(n, "")
 	n.mu.Lock()
 	n.all = append(n.all, sub)
+	n.subscriptions.Add(1)
 	n.mu.Unlock()
 	return sub
 }
 
 // Notify implements Notifier.
 func (n *MemoryNotifier) Notify(_ context.Context, s *State, events []Event) {
+	if n.subscriptions.Load() == 0 {
+		return
+	}
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	for _, sub := range n.all {
@@ -154,6 +165,7 @@ func (n *MemoryNotifier) remove(sub *Subscription) {
 	drop := func(list []*Subscription) []*Subscription {
 		for i, x := range list {
 			if x == sub {
+				n.subscriptions.Add(-1)
 				return append(list[:i:i], list[i+1:]...)
 			}
 		}

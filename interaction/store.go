@@ -227,9 +227,9 @@ func (s *memStream) add(ev *Event) *storedEvent {
 
 var causeSeed = maphash.MakeSeed()
 
-// applied reports whether an append with this first Cause was stored.
-func (s *memStream) applied(cause string) bool {
-	h := maphash.String(causeSeed, cause)
+// applied reports whether an append with this first Cause (h: its
+// causeHash) was stored.
+func (s *memStream) applied(cause string, h uint64) bool {
 	if s.causeSet != nil {
 		if _, found := s.causeSet[h]; !found {
 			return false
@@ -246,8 +246,10 @@ func (s *memStream) applied(cause string) bool {
 	return false
 }
 
-func (s *memStream) remember(cause string) {
-	h := maphash.String(causeSeed, cause)
+func causeHash(cause string) uint64 { return maphash.String(causeSeed, cause) }
+
+// remember records the hash of an append's first Cause.
+func (s *memStream) remember(h uint64) {
 	if s.causeSet == nil && len(s.causes) >= causeSlice {
 		s.causeSet = make(map[uint64]struct{}, 2*len(s.causes))
 		for _, c := range s.causes {
@@ -258,6 +260,11 @@ func (s *memStream) remember(cause string) {
 	if s.causeSet != nil {
 		s.causeSet[h] = struct{}{}
 		return
+	}
+	if s.causes == nil {
+		// Skip the 1, 2, 4, 8 steps of append's growth: a chat has a dozen
+		// commands or more.
+		s.causes = make([]uint64, 0, 16)
 	}
 	i, _ := slices.BinarySearch(s.causes, h)
 	s.causes = slices.Insert(s.causes, i, h)
@@ -418,12 +425,18 @@ func (m *MemoryStore) Append(ctx context.Context, id ID, expected uint64, events
 			return &Error{Kind: ErrBadInput, Op: "append", Interaction: id, Detail: "events out of sequence"}
 		}
 	}
-	if c := events[0].Cause; c != "" && s != nil && s.applied(c) {
-		return &Error{Kind: ErrConflict, Op: "append", Interaction: id, Detail: "command " + c + " already applied"}
+	var causeH uint64
+	if c := events[0].Cause; c != "" {
+		causeH = causeHash(c)
+		if s != nil && s.applied(c, causeH) {
+			return &Error{Kind: ErrConflict, Op: "append", Interaction: id, Detail: "command " + c + " already applied"}
+		}
 	}
 	closes := Closes(events)
 	if s == nil {
-		s = &memStream{id: id}
+		// Room for two chunks' pointers (16 events, an idle chat's) from the
+		// start, not append's 1 then 2.
+		s = &memStream{id: id, chunks: make([]*[streamChunk]storedEvent, 0, 2)}
 		sh.streams[id] = s
 		if !closes {
 			sh.addOpen(id)
@@ -433,8 +446,8 @@ func (m *MemoryStore) Append(ctx context.Context, id ID, expected uint64, events
 		s.closed = true
 		sh.dropOpen(id)
 	}
-	if c := events[0].Cause; c != "" {
-		s.remember(c)
+	if events[0].Cause != "" {
+		s.remember(causeH)
 	}
 	first := m.log.reserve(len(events))
 	for i := range events {

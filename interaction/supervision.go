@@ -157,15 +157,15 @@ func supervise(d *Decision, agent PartyID, mode Trigger, text string) error {
 
 // Monitor lets supervisor monitor agent in interaction id, unseen (R-X7).
 func (s *Service) Monitor(ctx context.Context, id ID, supervisor, agent PartyID) error {
-	return s.run(ctx, id, supervisor, "", Monitor{Agent: agent}, nil)
+	return run(s, ctx, id, supervisor, "", Monitor{Agent: agent}, nil, false)
 }
 
 // Coach lets supervisor coach agent; text, when not empty, only agent sees (R-X7).
 func (s *Service) Coach(ctx context.Context, id ID, supervisor, agent PartyID, text string) error {
-	return s.run(ctx, id, supervisor, "", Coach{Agent: agent, Text: text}, nil)
+	return run(s, ctx, id, supervisor, "", Coach{Agent: agent, Text: text}, nil, false)
 }
 
 // BargeIn makes supervisor a conference member of interaction id (R-X7).
 func (s *Service) BargeIn(ctx context.Context, id ID, supervisor PartyID) error {
-	return s.run(ctx, id, supervisor, "", BargeIn{}, nil)
+	return run(s, ctx, id, supervisor, "", BargeIn{}, nil, false)
 }

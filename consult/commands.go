@@ -477,7 +477,7 @@ func (c AcceptRequest) Decide(d *interaction.Decision) error {
 			return err
 		}
 	}
-	sc := requestScope(r)
+	sc := requestScope(&r)
 	if err := d.Request(r.ID, interaction.TriggerAccept, interaction.Event{}, sc); err != nil {
 		return err
 	}
@@ -517,7 +517,7 @@ func (c DeclineRequest) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	return dropRequest(d, r, interaction.TriggerDecline, interaction.NoticeDeclined)
+	return dropRequest(d, &r, interaction.TriggerDecline, interaction.NoticeDeclined)
 }
 
 // TimeOutRequest: the asked agent did not answer in time (actor System);
@@ -536,7 +536,7 @@ func (c TimeOutRequest) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	return dropRequest(d, r, interaction.TriggerTimeOut, interaction.NoticeNoAnswer)
+	return dropRequest(d, &r, interaction.TriggerTimeOut, interaction.NoticeNoAnswer)
 }
 
 // CancelRequest: the owner who asked takes a pending request back (R-X2).
@@ -548,7 +548,7 @@ func (c CancelRequest) Decide(d *interaction.Decision) error {
 	if err != nil {
 		return err
 	}
-	if err := d.CancelRequest(*r, ""); err != nil {
+	if err := d.CancelRequest(r, ""); err != nil {
 		return err
 	}
 	if rt := d.State().Route(r.Route); rt != nil {
@@ -598,23 +598,23 @@ func (c Remove) Decide(d *interaction.Decision) error {
 // partyLeg is how a command by a party on a consultation leg starts: the
 // leg ID is well formed, the actor is a party of the interaction, and the
 // leg exists (see the order of checks above).
-func partyLeg(d *interaction.Decision, id LegID) (*interaction.Leg, error) {
+func partyLeg(d *interaction.Decision, id LegID) (interaction.Leg, error) {
 	if err := d.CheckID("leg", string(id)); err != nil {
-		return nil, err
+		return interaction.Leg{}, err
 	}
 	if _, err := d.ActingParty(); err != nil {
-		return nil, err
+		return interaction.Leg{}, err
 	}
 	return legOf(d, id)
 }
 
 // partyRequest is partyLeg for a transfer or conference request.
-func partyRequest(d *interaction.Decision, id RequestID) (*interaction.Request, error) {
+func partyRequest(d *interaction.Decision, id RequestID) (interaction.Request, error) {
 	if err := d.CheckID("request", string(id)); err != nil {
-		return nil, err
+		return interaction.Request{}, err
 	}
 	if _, err := d.ActingParty(); err != nil {
-		return nil, err
+		return interaction.Request{}, err
 	}
 	return requestOf(d, id)
 }
@@ -627,24 +627,22 @@ func partyRequest(d *interaction.Decision, id RequestID) (*interaction.Request, 
 // words, so that naming an ID tells a party nothing it may not see
 // (privacy covers metadata, R-X6, docs/visibility.md). A party that is
 // shown the leg gets the refusal of what it may not do to it.
-func legOf(d *interaction.Decision, id LegID) (*interaction.Leg, error) {
+func legOf(d *interaction.Decision, id LegID) (interaction.Leg, error) {
 	s := d.State()
 	if !s.ShowsLeg(d.Actor(), id) {
-		return nil, d.Refuse(interaction.ErrNotFound, "", "no consultation "+string(id))
+		return interaction.Leg{}, d.Refuse(interaction.ErrNotFound, "", "no consultation "+string(id))
 	}
-	cp := *s.Leg(id)
-	return &cp, nil
+	return *s.Leg(id), nil // a copy: the events the command records move the state on
 }
 
 // requestOf is legOf for a transfer or conference request, shown to the
 // owner who asked and the agent asked only (ShowsRequest).
-func requestOf(d *interaction.Decision, id RequestID) (*interaction.Request, error) {
+func requestOf(d *interaction.Decision, id RequestID) (interaction.Request, error) {
 	s := d.State()
 	if !s.ShowsRequest(d.Actor(), id) {
-		return nil, d.Refuse(interaction.ErrNotFound, "", "no request "+string(id))
+		return interaction.Request{}, d.Refuse(interaction.ErrNotFound, "", "no request "+string(id))
 	}
-	cp := *s.Request(id)
-	return &cp, nil
+	return *s.Request(id), nil
 }
 
 func requestScope(r *interaction.Request) interaction.Scope {

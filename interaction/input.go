@@ -133,6 +133,9 @@ func idProblem(id string, max int) string {
 		return "is not valid UTF-8"
 	}
 	for _, r := range id {
+		if r < utf8.RuneSelf && r > ' ' && r != 0x7f {
+			continue // printable ASCII, as IDs mostly are: none of the below
+		}
 		switch {
 		case unicode.IsControl(r):
 			return "has a control character"

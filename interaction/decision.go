@@ -107,11 +107,13 @@ func (d *Decision) release() {
 // Events returns what the command recorded, or the error that makes the
 // recorded events unusable (a command that broke the machines' rules).
 func (d *Decision) Events() ([]Event, error) {
-	if d.pending && d.err == nil && d.events[len(d.events)-1].Type == EventMessage {
-		// The last event, a message, needs checking, not applying: nothing
-		// reads the state after it, unless the command goes on (flush
-		// applies it then), and validate checks all Apply would of a
-		// message. So a command that writes one message copies nothing.
+	if d.pending && d.err == nil {
+		// The last event needs checking, not applying: nothing reads the
+		// state after it, unless the command goes on (flush applies it
+		// then), and the log's validator checks all that Apply would (and
+		// more: it is the rule of what a command may write). So a command
+		// that records one event (a message, an invitation) copies
+		// nothing, and one that records more applies all but the last.
 		d.pending, d.checked = false, true
 		st := d.base
 		if d.dirty {

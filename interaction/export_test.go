@@ -49,3 +49,8 @@ func OfferOf(p *Party) OfferState { return offerOf(p) }
 func (d *Decision) RawMessage(text string, kind MessageKind, sc Scope) error {
 	return d.message(text, kind, sc)
 }
+
+// CheckEvent is the log validator's verdict on ev following s, changing
+// nothing: what a Decision asks of a command's last event before the
+// Service commits it and applies it to its cache unchecked.
+func CheckEvent(s *State, ev *Event) error { return s.check(ev) }

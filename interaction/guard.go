@@ -122,9 +122,9 @@ func (d *Decision) fire(m *Chart, from string, trigger Trigger, by Firers, casca
 	}
 	if gs := a.guards; len(gs) > 0 {
 		d.completeInput(&in)
-		for _, g := range gs {
-			if !g.Holds(in) {
-				return "", d.guardRefusal(g, in)
+		for i := range gs {
+			if !gs[i].Holds(in) {
+				return "", d.guardRefusal(gs[i], in)
 			}
 		}
 	}
@@ -203,9 +203,10 @@ func (m *Chart) HoldsFirst(from string, trigger Trigger, in GuardInput) bool {
 // failingFirst is the first guard marked First of the edge from from on
 // trigger that does not hold for in, in the order they are checked.
 func (m *Chart) failingFirst(from string, trigger Trigger, in GuardInput) (Guard, bool) {
-	for _, g := range m.Guards(from, trigger) {
-		if g.First && !g.Holds(in) {
-			return g, true
+	gs := m.Guards(from, trigger)
+	for i := range gs {
+		if gs[i].First && !gs[i].Holds(in) {
+			return gs[i], true
 		}
 	}
 	return Guard{}, false

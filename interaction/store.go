@@ -220,7 +220,7 @@ func (s *memStream) add(ev *Event) *storedEvent {
 		s.chunks = append(s.chunks, new([streamChunk]storedEvent))
 	}
 	se := s.at(s.n)
-	*se = storeEvent(ev)
+	se.store(ev)
 	s.n++
 	return se
 }
@@ -326,21 +326,24 @@ type eventDetail struct {
 	attachments Files
 }
 
-func storeEvent(ev *Event) storedEvent {
-	se := storedEvent{
+// store fills se with ev. The fields only some events use go behind one
+// pointer, allocated only when one of them is set; a message's event (the
+// bulk of any stream) has none, which the first test tells.
+func (se *storedEvent) store(ev *Event) {
+	*se = storedEvent{
 		version: ev.Version, position: ev.Position, time: ev.Time, actor: ev.Actor, cause: ev.Cause,
 		text: ev.Text, scope: ev.Scope, seq: ev.Seq, typ: ev.Type, kind: ev.Kind, role: ev.Role,
 		fingerprint: ev.Fingerprint,
 	}
-	d := eventDetail{party: ev.Party, from: ev.From, to: ev.To, trigger: ev.Trigger, invitation: ev.Invitation(), via: ev.Via,
-		route: ev.Route, deadline: ev.Deadline, target: ev.Target, medium: ev.Medium, request: ev.RequestKind,
-		supervised: ev.Supervised}
-	d.attachments = ev.Attachments
-	if d != (eventDetail{invitation: ev.Scope.Invitation}) {
-		se.detail = new(eventDetail) // allocated here only: &d would put every d on the heap
-		*se.detail = d
+	inv := ev.Invitation()
+	if ev.Party == "" && ev.From == "" && ev.To == "" && ev.Trigger == "" && inv == ev.Scope.Invitation && ev.Via == "" &&
+		ev.Route == "" && ev.Deadline == (time.Time{}) && ev.Target == (Target{}) && ev.Medium == 0 && ev.RequestKind == 0 &&
+		ev.Supervised == "" && ev.Attachments == (Files{}) {
+		return
 	}
-	return se
+	se.detail = &eventDetail{party: ev.Party, from: ev.From, to: ev.To, trigger: ev.Trigger, invitation: inv, via: ev.Via,
+		route: ev.Route, deadline: ev.Deadline, target: ev.Target, medium: ev.Medium, request: ev.RequestKind,
+		supervised: ev.Supervised, attachments: ev.Attachments}
 }
 
 func (se *storedEvent) expand(id ID, ev *Event) {

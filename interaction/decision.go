@@ -21,6 +21,16 @@ type Command interface {
 // every state change through its machine, and collects the events. Nothing
 // reaches the real State until the Store has accepted the events.
 type Decision struct {
+	decided
+	// work is the state after the events recorded so far, once the
+	// command reads past the first (dirty); zero otherwise, but for the
+	// buffers a recycled Decision keeps.
+	work State
+}
+
+// decided is all of a Decision but its working copy, so that recycling
+// one clears only what a command used (release).
+type decided struct {
 	// What the command is decided for, set when the Decision is made and
 	// read-only to the command (Actor, Now, Cause, Limits): who acts is
 	// what the tables' firers and guards check, and the time is what a
@@ -38,7 +48,6 @@ type Decision struct {
 	drafting bool
 
 	base    *State
-	work    State
 	dirty   bool
 	pending bool
 	// checked: Events validated the last event without applying it.
@@ -67,7 +76,7 @@ var DefaultLimits = Limits{MaxMessageBytes: 4096, MaxAttachments: DefaultMaxAtta
 // NewDecision starts deciding one command against s. Services call it;
 // tests and the harness kit use it to decide without a Store.
 func NewDecision(s *State, actor PartyID, now time.Time, cause string, limits Limits, ids IDSource) *Decision {
-	return &Decision{actor: actor, now: now, cause: cause, limits: limits, ids: ids, base: s}
+	return &Decision{decided: decided{actor: actor, now: now, cause: cause, limits: limits, ids: ids, base: s}}
 }
 
 // decisions recycles the Decisions a Service makes, with their event and
@@ -96,7 +105,11 @@ func (d *Decision) release() {
 	clear(parties)
 	clear(legs)
 	clear(requests)
-	*d = Decision{}
+	if d.dirty {
+		d.work = State{}
+	}
+	d.decided = decided{}
+	d.work.Parties, d.work.Legs, d.work.Requests = nil, nil, nil
 	if cap(events) <= maxPooledItems && cap(parties) <= maxPooledItems && cap(legs) <= maxPooledItems && cap(requests) <= maxPooledItems {
 		d.events = events[:0]
 		d.work.Parties, d.work.Legs, d.work.Requests = parties[:0], legs[:0], requests[:0]

@@ -225,7 +225,7 @@ func (d *Decision) fireChat(trigger Trigger) (*Party, error) {
 	}
 	m := &ChatMessageMachine.Chart
 	in := GuardInput{Party: p, Member: p.ID}
-	if err := d.CheckFirst(m, m.source(trigger), trigger, in); err != nil {
+	if err := d.checkFirstOn(m, trigger, in); err != nil {
 		return nil, err
 	}
 	if _, err := d.fire(m, string(d.State().Status), trigger, 0, false, in); err != nil {

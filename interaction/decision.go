@@ -251,7 +251,7 @@ func (d *Decision) status(trigger Trigger) error {
 	// Who ends the session before the status it ends from: a party that
 	// has none to end learns nothing of the chat's (hasSession).
 	m := &InteractionMachine.Chart
-	if err := d.CheckFirst(m, m.source(trigger), trigger, GuardInput{}); err != nil {
+	if err := d.checkFirstOn(m, trigger, GuardInput{}); err != nil {
 		return err
 	}
 	to, err := d.fire(&InteractionMachine.Chart, string(from), trigger, 0, false, GuardInput{})
@@ -317,7 +317,7 @@ func (d *Decision) offer(agent PartyID, trigger Trigger) error {
 		return d.Refuse(ErrNotFound, "", "no chat offer for "+string(agent))
 	}
 	in := GuardInput{Party: q}
-	if err := d.CheckFirst(m, m.source(trigger), trigger, in); err != nil {
+	if err := d.checkFirstOn(m, trigger, in); err != nil {
 		return err
 	}
 	_, err := d.fire(m, string(from), trigger, by, false, in)
@@ -384,7 +384,7 @@ func (d *Decision) Supervision(agent PartyID, mode Trigger, sc Scope) error {
 	in := GuardInput{Party: q, Supervised: supervised}
 	// Who may supervise first (they read the actor only): a party that
 	// barged in learns so, not that a member has no such edge.
-	if err := d.CheckFirst(m, m.source(mode), mode, in); err != nil {
+	if err := d.checkFirstOn(m, mode, in); err != nil {
 		return err
 	}
 	if q == nil {

@@ -113,10 +113,11 @@ func (in GuardInput) MaySupervise(agent PartyID) bool {
 func (d *Decision) fire(m *Chart, from string, trigger Trigger, by Firers, cascade bool, in GuardInput) (string, error) {
 	// Who may fire comes first: a party that may not fire the transition
 	// learns nothing of the state it would leave from.
-	if err := d.checkFirers(m, trigger, by, cascade); err != nil {
+	t := m.triggerOf(trigger)
+	if err := d.checkFirersOf(m, t, trigger, by, cascade); err != nil {
 		return "", err
 	}
-	a, err := m.arrow(from, trigger)
+	a, err := m.arrowOf(t, from, trigger)
 	if err != nil {
 		return "", d.wrap(err)
 	}
@@ -135,11 +136,17 @@ func (d *Decision) fire(m *Chart, from string, trigger Trigger, by Firers, casca
 // (Chart.MayFire), or it is fired as part of another change (cascade)
 // and the table lets it be.
 func (d *Decision) checkFirers(m *Chart, trigger Trigger, by Firers, cascade bool) error {
+	return d.checkFirersOf(m, m.triggerOf(trigger), trigger, by, cascade)
+}
+
+// checkFirersOf is checkFirers with trigger's part of the table found (t,
+// nil for a trigger the table does not have).
+func (d *Decision) checkFirersOf(m *Chart, t *triggerEdges, trigger Trigger, by Firers, cascade bool) error {
 	if m.firers == nil {
 		return nil
 	}
 	var p Permission
-	if t := m.triggerOf(trigger); t != nil {
+	if t != nil {
 		p = t.firers
 	}
 	if !(cascade && p.By&ByCascade != 0) && p.By&by&^ByCascade == 0 {
@@ -178,13 +185,29 @@ func (d *Decision) guardRefusal(g Guard, in GuardInput) error {
 // command (Asked.Via for a conference); the State, the time and the actor
 // are filled in.
 func (d *Decision) CheckFirst(t Table, from string, trigger Trigger, in GuardInput) error {
-	m := t.chart()
-	if len(m.Guards(from, trigger)) == 0 {
+	return d.checkFirst(t.chart().Guards(from, trigger), in)
+}
+
+// checkFirstOn is CheckFirst from the first state trigger leaves from
+// (Chart.source), found with one scan of the table: the check every
+// command makes before it reads the state the transition leaves.
+func (d *Decision) checkFirstOn(m *Chart, trigger Trigger, in GuardInput) error {
+	t := m.triggerOf(trigger)
+	if t == nil || len(t.arrows) == 0 {
+		return nil
+	}
+	return d.checkFirst(t.arrows[0].guards, in) // arrows[0] leaves from t.source
+}
+
+func (d *Decision) checkFirst(gs []Guard, in GuardInput) error {
+	if len(gs) == 0 {
 		return nil
 	}
 	d.completeInput(&in)
-	if g, failed := m.failingFirst(from, trigger, in); failed {
-		return d.guardRefusal(g, in)
+	for i := range gs {
+		if gs[i].First && !gs[i].Holds(in) {
+			return d.guardRefusal(gs[i], in)
+		}
 	}
 	return nil
 }

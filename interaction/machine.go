@@ -261,7 +261,12 @@ func (m *Chart) triggerOf(trigger Trigger) *triggerEdges {
 
 // lookup finds the edge from state from on trigger.
 func (m *Chart) lookup(from string, trigger Trigger) (*arrow, bool) {
-	if t := m.triggerOf(trigger); t != nil {
+	return m.triggerOf(trigger).edge(from)
+}
+
+// edge finds the edge from state from among t's (t may be nil).
+func (t *triggerEdges) edge(from string) (*arrow, bool) {
+	if t != nil {
 		for i, f := range t.from {
 			if f == from {
 				return &t.arrows[i], true
@@ -302,7 +307,13 @@ func (m *Chart) step(from string, trigger Trigger) (string, error) {
 
 // arrow is step with the edge's guards.
 func (m *Chart) arrow(from string, trigger Trigger) (*arrow, error) {
-	a, declared := m.lookup(from, trigger)
+	return m.arrowOf(m.triggerOf(trigger), from, trigger)
+}
+
+// arrowOf is arrow with trigger's part of the table found (t, nil for a
+// trigger the table does not have).
+func (m *Chart) arrowOf(t *triggerEdges, from string, trigger Trigger) (*arrow, error) {
+	a, declared := t.edge(from)
 	if !m.derived {
 		f := m.pool.Get().(*fsm.FSM)
 		f.SetState(from)

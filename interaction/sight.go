@@ -177,6 +177,7 @@ func (s *State) account(ev *Event, joinedAfter uint64) {
 		q.reset |= grown
 	}
 	var shown uint64
+	status := statusIndex(s.Status)
 	for i := range s.Parties {
 		p := &s.Parties[i]
 		if i >= MaxParties {
@@ -192,7 +193,7 @@ func (s *State) account(ev *Event, joinedAfter uint64) {
 		}
 		shown |= bit
 		p.sight.events++
-		p.sight.status = statusIndex(s.Status)
+		p.sight.status = status
 		if ev.Type == EventMessage {
 			p.sight.addRead(uint32(len(s.Messages) - 1))
 		}

@@ -228,28 +228,29 @@ func (s *memStream) add(ev *Event) *storedEvent {
 var causeSeed = maphash.MakeSeed()
 
 // applied reports whether an append with this first Cause (h: its
-// causeHash) was stored.
-func (s *memStream) applied(cause string, h uint64) bool {
+// causeHash) was stored; at is where remember puts h in the sorted slice.
+func (s *memStream) applied(cause string, h uint64) (found bool, at int) {
 	if s.causeSet != nil {
 		if _, found := s.causeSet[h]; !found {
-			return false
+			return false, 0
 		}
-	} else if _, found := slices.BinarySearch(s.causes, h); !found {
-		return false
+	} else if at, found = slices.BinarySearch(s.causes, h); !found {
+		return false, at
 	}
 	// A hash can collide: confirm on the events (rare, and only here).
 	for j := uint32(0); j < s.n; j++ {
 		if s.at(j).cause == cause {
-			return true
+			return true, at
 		}
 	}
-	return false
+	return false, at
 }
 
 func causeHash(cause string) uint64 { return maphash.String(causeSeed, cause) }
 
-// remember records the hash of an append's first Cause.
-func (s *memStream) remember(h uint64) {
+// remember records the hash of an append's first Cause, at the place
+// applied found for it.
+func (s *memStream) remember(h uint64, at int) {
 	if s.causeSet == nil && len(s.causes) >= causeSlice {
 		s.causeSet = make(map[uint64]struct{}, 2*len(s.causes))
 		for _, c := range s.causes {
@@ -266,8 +267,7 @@ func (s *memStream) remember(h uint64) {
 		// commands or more.
 		s.causes = make([]uint64, 0, 16)
 	}
-	i, _ := slices.BinarySearch(s.causes, h)
-	s.causes = slices.Insert(s.causes, i, h)
+	s.causes = slices.Insert(s.causes, at, h)
 }
 
 func (s *memStream) load() []Event {
@@ -429,10 +429,14 @@ func (m *MemoryStore) Append(ctx context.Context, id ID, expected uint64, events
 		}
 	}
 	var causeH uint64
+	causeAt := 0
 	if c := events[0].Cause; c != "" {
 		causeH = causeHash(c)
-		if s != nil && s.applied(c, causeH) {
-			return &Error{Kind: ErrConflict, Op: "append", Interaction: id, Detail: "command " + c + " already applied"}
+		if s != nil {
+			var found bool
+			if found, causeAt = s.applied(c, causeH); found {
+				return &Error{Kind: ErrConflict, Op: "append", Interaction: id, Detail: "command " + c + " already applied"}
+			}
 		}
 	}
 	closes := Closes(events)
@@ -450,7 +454,7 @@ func (m *MemoryStore) Append(ctx context.Context, id ID, expected uint64, events
 		sh.dropOpen(id)
 	}
 	if events[0].Cause != "" {
-		s.remember(causeH)
+		s.remember(causeH, causeAt)
 	}
 	first := m.log.reserve(len(events))
 	for i := range events {

@@ -210,6 +210,17 @@ func testCommandOnce(t *testing.T, st interaction.Store) {
 	loaded, err := st.Load(ctx, "chat")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"cmd-1", "cmd-1", "cmd-2", "", ""}, causes(loaded))
+
+	// A long interaction (300 commands, IDs in no order) still knows each
+	// of its commands, whatever the store keeps to find them.
+	const long = 300
+	for i := 0; i < long; i++ {
+		require.NoError(t, st.Append(ctx, "long", uint64(i), messages("long", uint64(i), 1, fmt.Sprintf("c%03d", i*7919%long))))
+	}
+	for i := 0; i < long; i += 7 {
+		require.ErrorIs(t, st.Append(ctx, "long", long, messages("long", long, 1, fmt.Sprintf("c%03d", i))), interaction.ErrConflict, "command c%03d again", i)
+	}
+	require.NoError(t, st.Append(ctx, "long", long, messages("long", long, 1, "c-new")))
 }
 
 // Two (here: eight) saves racing on the same stream at the same version:

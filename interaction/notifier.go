@@ -8,7 +8,9 @@ import (
 
 // Notifier hears about events after the Store has committed them, never
 // before, in stream order per interaction. state is the interaction after
-// the events: use it to decide who may see what, and do not keep it.
+// the events: use it to decide who may see what, and do not keep it. The
+// events slice may be kept (a Service hands a Notifier of another package
+// a copy the Store and the caller share): read it, do not change it.
 type Notifier interface {
 	Notify(ctx context.Context, state *State, events []Event)
 }

@@ -37,6 +37,11 @@ type Store interface {
 	// Append also returns an error wrapping ErrConflict and writes nothing.
 	// That is what makes Service.DoCommand exactly-once when the retry
 	// reaches an instance whose cache has already moved past the command.
+	//
+	// Append may keep the events slice past its return (a batching
+	// writer): a Service hands a Store of another package a copy, shared
+	// with the Notifier and the caller; only the MemoryStore reads the
+	// Service's own buffer, during the call.
 	Append(ctx context.Context, id ID, expected uint64, events []Event) error
 }
 

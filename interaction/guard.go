@@ -204,10 +204,8 @@ func (d *Decision) checkFirst(gs []Guard, in GuardInput) error {
 		return nil
 	}
 	d.completeInput(&in)
-	for i := range gs {
-		if gs[i].First && !gs[i].Holds(in) {
-			return d.guardRefusal(gs[i], in)
-		}
+	if g, failed := firstFailing(gs, in); failed {
+		return d.guardRefusal(g, in)
 	}
 	return nil
 }
@@ -226,7 +224,12 @@ func (m *Chart) HoldsFirst(from string, trigger Trigger, in GuardInput) bool {
 // failingFirst is the first guard marked First of the edge from from on
 // trigger that does not hold for in, in the order they are checked.
 func (m *Chart) failingFirst(from string, trigger Trigger, in GuardInput) (Guard, bool) {
-	gs := m.Guards(from, trigger)
+	return firstFailing(m.Guards(from, trigger), in)
+}
+
+// firstFailing is the first guard of gs marked First that does not hold
+// for in.
+func firstFailing(gs []Guard, in GuardInput) (Guard, bool) {
 	for i := range gs {
 		if gs[i].First && !gs[i].Holds(in) {
 			return gs[i], true

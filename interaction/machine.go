@@ -80,7 +80,7 @@ type Machine[S ~string] struct {
 func NewMachine[S ~string](name string, initial S, table []Transition[S]) *Machine[S] {
 	m := &Machine[S]{}
 	c := &m.Chart
-	c.Name, c.Initial, c.next = name, string(initial), map[edge]arrow{}
+	c.Name, c.Initial = name, string(initial)
 	seenState := map[string]bool{c.Initial: true}
 	c.states = append(c.states, c.Initial)
 	declared := 0
@@ -108,10 +108,9 @@ func NewMachine[S ~string](name string, initial S, table []Transition[S]) *Machi
 			}
 		}
 		for _, src := range e.Src {
-			if _, dup := c.next[edge{src, t.On}]; dup {
+			if _, dup := byTrigger.edge(src); dup {
 				panic("interaction: duplicate transition in machine " + name)
 			}
-			c.next[edge{src, t.On}] = arrow{to: e.Dst, guards: t.Guards}
 			byTrigger.from = append(byTrigger.from, src)
 			byTrigger.arrows = append(byTrigger.arrows, arrow{to: e.Dst, guards: t.Guards})
 		}
@@ -211,11 +210,9 @@ type Chart struct {
 	// role is set when it is invited or enters).
 	Entries []string
 
-	// next: each edge's destination and guards (its side conditions, in
-	// the order they are checked).
-	next map[edge]arrow
-	// byTrigger holds the same table by trigger, with each trigger's firers
-	// and first source: what every command looks up (lookup, triggerOf).
+	// byTrigger is the table by trigger: each trigger's firers, first
+	// source, and edges (destination and guards, its side conditions in
+	// the order they are checked), found by lookup and triggerOf.
 	byTrigger []triggerEdges
 	states    []string
 	events    []Trigger
@@ -274,11 +271,6 @@ func (t *triggerEdges) edge(from string) (*arrow, bool) {
 		}
 	}
 	return nil, false
-}
-
-type edge struct {
-	from  string
-	event Trigger
 }
 
 // Table is any machine of the domain, typed (*Machine) or not (*Chart):
@@ -367,8 +359,8 @@ func (m *Chart) Terminal() []string {
 	out := []string{}
 	for _, s := range m.states {
 		has := false
-		for e := range m.next {
-			if e.from == s {
+		for i := range m.byTrigger {
+			if _, ok := m.byTrigger[i].edge(s); ok {
 				has = true
 				break
 			}

@@ -163,3 +163,20 @@ func TestMachinesStepAsLooplab(t *testing.T) {
 		}
 	}
 }
+
+// A table declaring one trigger twice from one state is refused when it is
+// compiled (NewMachine), and a machine's terminal states are the ones no
+// transition leaves.
+func TestMachineTablesRefuseDuplicateEdgesAndListTerminals(t *testing.T) {
+	require.PanicsWithValue(t, "interaction: duplicate transition in machine dup", func() {
+		interaction.NewMachine("dup", interaction.LegNone, []interaction.Transition[interaction.LegState]{
+			{On: interaction.TriggerInvite, From: []interaction.LegState{interaction.LegNone}, To: interaction.LegInviting},
+			{On: interaction.TriggerInvite, From: []interaction.LegState{interaction.LegNone}, To: interaction.LegActive},
+		})
+	})
+	m := interaction.NewMachine("two", interaction.LegNone, []interaction.Transition[interaction.LegState]{
+		{On: interaction.TriggerInvite, From: []interaction.LegState{interaction.LegNone}, To: interaction.LegInviting},
+		{On: interaction.TriggerAccept, From: []interaction.LegState{interaction.LegInviting}, To: interaction.LegActive},
+	})
+	require.Equal(t, []string{string(interaction.LegActive)}, m.Terminal())
+}

@@ -53,7 +53,7 @@ const defaultStatementBatch = 8
 // writer's transaction is in flight (writer.go).
 const defaultJoinBatch = 8
 
-// The statement is put together for what the append needs (appendSQLFor):
+// The statement is put together for what the append needs (appendStatementSQL):
 // most appends are one event on a stream that neither opens nor closes
 // and changes no deadline, and each common table expression a statement
 // holds costs the server an executor node to start and finish whether it

@@ -1,5 +1,12 @@
 package pgstore
 
+import (
+	"fmt"
+	"strings"
+
+	"github.com/chatconsult/chatconsult/interaction"
+)
+
 // QueueLen is how many appends wait for a writer: a test that holds the
 // writers up queues appends one by one, so that they share a transaction
 // in a known order.
@@ -37,4 +44,49 @@ func JoinBatch(n int) Option {
 		s.joinBatch = n
 		return nil
 	}
+}
+
+// AppendStatement is the statement a Store writes an append with when the
+// append is alone in its transaction, and its arguments.
+func AppendStatement(id interaction.ID, expected uint64, events []interaction.Event) (string, []any) {
+	st := appendStatements([]*appendRequest{{id: id, expected: expected, events: events}})[0]
+	return st.query, st.args
+}
+
+// BareInsert is what storing ev's row costs the database at least: the
+// same row, in the same table with its indexes, at a position from the
+// transaction ID, with none of an append's checks (version, command,
+// head row) and no stream row.
+func BareInsert(ev *interaction.Event) (string, []any) {
+	var cols, vals strings.Builder
+	for i, p := range eventParams {
+		fmt.Fprintf(&cols, ", %s", p.name)
+		fmt.Fprintf(&vals, ", $%d::%s", i+1, p.typ)
+	}
+	q := `INSERT INTO chatconsult_events (position` + cols.String() + `) VALUES ((pg_current_xact_id()::text::bigint << 20) + 1` + vals.String() + `)`
+	return q, appendEventArgs(nil, ev)
+}
+
+// RoundTrip is a statement that takes an append statement's arguments and
+// writes nothing: a round trip's and a transaction's cost, no more.
+func RoundTrip(args []any) string {
+	var b strings.Builder
+	b.WriteString(`SELECT 1::bigint, NULL::text WHERE true`)
+	for i := range args {
+		var typ string
+		switch {
+		case i == 0 || i == 3:
+			typ = "text" // the interaction, the command
+		case i == 1:
+			typ = "bigint" // the expected version
+		case i == 2 || i == len(eventParams)+4:
+			typ = "integer" // the number of events, the events before
+		case i < len(eventParams)+4:
+			typ = eventParams[i-4].typ
+		default:
+			typ = "text"
+		}
+		fmt.Fprintf(&b, " AND $%d::%s IS NOT NULL", i+1, typ)
+	}
+	return b.String()
 }

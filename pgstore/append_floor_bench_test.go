@@ -1,0 +1,104 @@
+package pgstore_test
+
+// BenchmarkAppendFloor measures what an append costs the database beyond
+// storing its row (issue 15): one durable transaction at a time on one
+// connection, the way a lone writer commits, for three statements taking
+// the same event:
+//
+//   - roundtrip: BEGIN, a SELECT of the append statement's 36 arguments,
+//     COMMIT. No write, so no WAL flush: the round trip and the
+//     statement's binding.
+//   - insert: BEGIN, a plain INSERT of the event's row into the events
+//     table with its three indexes, at a position from the transaction ID,
+//     COMMIT (flushed). What storing the row durably costs at least.
+//   - append: BEGIN, the statement the Store writes a lone append with
+//     (append_one.go: the head row, the stream's version and the command
+//     checked and moved, the row inserted, the notification's payload),
+//     COMMIT (flushed).
+//
+// Each iteration runs the three once, in rotating order, so that the
+// machine's drift weighs on all of them alike; ns/op is per iteration.
+// It reports each one's mean in µs and append/insert, the price of the
+// guarantees over the bare row (BENCHMARKS.md).
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatconsult/chatconsult/interaction"
+	"github.com/chatconsult/chatconsult/pgstore"
+)
+
+func BenchmarkAppendFloor(b *testing.B) {
+	s := newSchema(b)
+	pool := s.pool(b, nil)
+	conn, err := pool.Acquire(ctx)
+	require.NoError(b, err)
+	defer conn.Release()
+
+	message := func(id interaction.ID, version uint64) interaction.Event {
+		return interaction.Event{Interaction: id, Version: version, Time: time.Unix(1_700_000_000, int64(version)),
+			Actor: "agent-1", Cause: fmt.Sprintf("cmd-%d", version), Type: interaction.EventMessage,
+			Party: "agent-1", Text: "Hello, how can I help you today?"}
+	}
+	inTransaction := func(sql string, args []any, check func(first int64)) time.Duration {
+		start := time.Now()
+		batch := &pgx.Batch{}
+		batch.Queue(`BEGIN`)
+		batch.Queue(sql, args...)
+		batch.Queue(`COMMIT`)
+		br := conn.SendBatch(ctx, batch)
+		_, err := br.Exec()
+		require.NoError(b, err)
+		if check != nil {
+			var first int64
+			var payload *string
+			require.NoError(b, br.QueryRow().Scan(&first, &payload))
+			check(first)
+		} else {
+			_, err = br.Exec()
+			require.NoError(b, err)
+		}
+		_, err = br.Exec()
+		require.NoError(b, err)
+		require.NoError(b, br.Close())
+		return time.Since(start)
+	}
+
+	var took [3]time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		version := uint64(i) + 1
+		for k := range 3 {
+			switch (i + k) % 3 {
+			case 0:
+				ev := message("floor-append", version)
+				_, args := pgstore.AppendStatement(ev.Interaction, version-1, []interaction.Event{ev})
+				took[0] += inTransaction(pgstore.RoundTrip(args), args, func(first int64) {
+					require.Equal(b, int64(1), first)
+				})
+			case 1:
+				ev := message("floor-insert", version)
+				sql, args := pgstore.BareInsert(&ev)
+				took[1] += inTransaction(sql, args, nil)
+			case 2:
+				ev := message("floor-append", version)
+				sql, args := pgstore.AppendStatement(ev.Interaction, version-1, []interaction.Event{ev})
+				took[2] += inTransaction(sql, args, func(first int64) {
+					require.Positive(b, first, "append %d refused", version)
+				})
+			}
+		}
+	}
+	b.StopTimer()
+	us := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(b.N) }
+	b.ReportMetric(us(took[0]), "roundtrip-us")
+	b.ReportMetric(us(took[1]), "insert-us")
+	b.ReportMetric(us(took[2]), "append-us")
+	b.ReportMetric(float64(took[2])/float64(took[1]), "append/insert")
+}

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatconsult/chatconsult/interaction"
@@ -40,33 +41,9 @@ func BenchmarkAppendFloor(b *testing.B) {
 	require.NoError(b, err)
 	defer conn.Release()
 
-	message := func(id interaction.ID, version uint64) interaction.Event {
-		return interaction.Event{Interaction: id, Version: version, Time: time.Unix(1_700_000_000, int64(version)),
-			Actor: "agent-1", Cause: fmt.Sprintf("cmd-%d", version), Type: interaction.EventMessage,
-			Party: "agent-1", Text: "Hello, how can I help you today?"}
-	}
+	message := floorMessage
 	inTransaction := func(sql string, args []any, check func(first int64)) time.Duration {
-		start := time.Now()
-		batch := &pgx.Batch{}
-		batch.Queue(`BEGIN`)
-		batch.Queue(sql, args...)
-		batch.Queue(`COMMIT`)
-		br := conn.SendBatch(ctx, batch)
-		_, err := br.Exec()
-		require.NoError(b, err)
-		if check != nil {
-			var first int64
-			var payload *string
-			require.NoError(b, br.QueryRow().Scan(&first, &payload))
-			check(first)
-		} else {
-			_, err = br.Exec()
-			require.NoError(b, err)
-		}
-		_, err = br.Exec()
-		require.NoError(b, err)
-		require.NoError(b, br.Close())
-		return time.Since(start)
+		return timedTransaction(b, conn, sql, args, check)
 	}
 
 	var took [3]time.Duration
@@ -101,4 +78,57 @@ func BenchmarkAppendFloor(b *testing.B) {
 	b.ReportMetric(us(took[1]), "insert-us")
 	b.ReportMetric(us(took[2]), "append-us")
 	b.ReportMetric(float64(took[2])/float64(took[1]), "append/insert")
+}
+
+// floorMessage is the message event the floor's statements take.
+func floorMessage(id interaction.ID, version uint64) interaction.Event {
+	return interaction.Event{Interaction: id, Version: version, Time: time.Unix(1_700_000_000, int64(version)),
+		Actor: "agent-1", Cause: fmt.Sprintf("cmd-%d", version), Type: interaction.EventMessage,
+		Party: "agent-1", Text: "Hello, how can I help you today?"}
+}
+
+// timedTransaction runs BEGIN, sql, COMMIT in one round trip on conn and
+// returns how long it took; check, if given, gets the append statement's
+// answer.
+func timedTransaction(b *testing.B, conn *pgxpool.Conn, sql string, args []any, check func(first int64)) time.Duration {
+	start := time.Now()
+	batch := &pgx.Batch{}
+	batch.Queue(`BEGIN`)
+	batch.Queue(sql, args...)
+	batch.Queue(`COMMIT`)
+	br := conn.SendBatch(ctx, batch)
+	_, err := br.Exec()
+	require.NoError(b, err)
+	if check != nil {
+		var first int64
+		var payload *string
+		require.NoError(b, br.QueryRow().Scan(&first, &payload))
+		check(first)
+	} else {
+		_, err = br.Exec()
+		require.NoError(b, err)
+	}
+	_, err = br.Exec()
+	require.NoError(b, err)
+	require.NoError(b, br.Close())
+	return time.Since(start)
+}
+
+// bareInsertP50 is the median latency, in milliseconds, of n bare
+// INSERTs of an event's row one after another, each in its own durable
+// transaction in one round trip: the least one durable command can cost
+// on this server, whatever store writes it (BenchmarkPostgres reports it
+// at 1 client beside pgbench's average).
+func bareInsertP50(b *testing.B, n int) float64 {
+	pool := newSchema(b).pool(b, nil)
+	conn, err := pool.Acquire(ctx)
+	require.NoError(b, err)
+	defer conn.Release()
+	took := make([]time.Duration, 0, n)
+	for i := range n {
+		ev := floorMessage("floor-insert", uint64(i)+1)
+		sql, args := pgstore.BareInsert(&ev)
+		took = append(took, timedTransaction(b, conn, sql, args, nil))
+	}
+	return percentileMS(took, 0.50)
 }

@@ -10,7 +10,10 @@ package pgstore_test
 // transaction log). Issue 15's target: at least 1x pgbench's tps at 1, 8,
 // 64 and 256 clients, and a p50 at 1 client no higher than pgbench's
 // average latency at 1 client. Figures and the exact command:
-// BENCHMARKS.md.
+// BENCHMARKS.md. At 1 client it also reports the median of a bare INSERT
+// of an event's row in its own durable transaction (insert-p50-ms), the
+// least a durable command costs on the server, beside pgbench's average
+// and the story's p50.
 //
 // Every command is durable when Do returns: its transaction has committed
 // with fsync on (scripts/with-postgres.sh), synchronous_commit on. The
@@ -62,6 +65,16 @@ func BenchmarkPostgres(b *testing.B) {
 			if story.cpu > 0 && pg.cpu > 0 {
 				b.ReportMetric(story.cpu, "cpu-us/cmd")
 				b.ReportMetric(pg.cpu, "pgbench-cpu-us/tx")
+			}
+			if clients == 1 {
+				// The floor of one durable command on this server, for
+				// reading the p50 target: if a bare INSERT in one round
+				// trip is already near pgbench's average, no store
+				// reaches it (BENCHMARKS.md, stop 28).
+				floor := bareInsertP50(b, b.N)
+				b.ReportMetric(floor, "insert-p50-ms")
+				b.ReportMetric(story.p50/floor, "p50/insert-p50")
+				b.ReportMetric(floor/pg.avg, "insert-p50/pgbench-avg")
 			}
 		})
 	}

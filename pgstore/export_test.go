@@ -53,10 +53,10 @@ func AppendStatement(id interaction.ID, expected uint64, events []interaction.Ev
 	return st.query, st.args
 }
 
-// BareInsert is what storing ev's row costs the database at least: the
-// same row, in the same table with its indexes, at a position from the
-// transaction ID, with none of an append's checks (version, command,
-// head row) and no stream row.
+// BareInsert is a plain INSERT of ev's row, the least a durable event
+// costs the database: the same row, in the same table with its indexes,
+// at a position from the transaction ID, with none of an append's checks
+// (version, command, head row) and no stream row.
 func BareInsert(ev *interaction.Event) (string, []any) {
 	var cols, vals strings.Builder
 	for i, p := range eventParams {
@@ -67,8 +67,9 @@ func BareInsert(ev *interaction.Event) (string, []any) {
 	return q, appendEventArgs(nil, ev)
 }
 
-// RoundTrip is a statement that takes an append statement's arguments and
-// writes nothing: a round trip's and a transaction's cost, no more.
+// RoundTrip is a statement that takes the arguments of an append of one
+// event that changes no deadline (AppendStatement's, $1–$36) and writes
+// nothing: a round trip's and a transaction's cost, no more.
 func RoundTrip(args []any) string {
 	var b strings.Builder
 	b.WriteString(`SELECT 1::bigint, NULL::text WHERE true`)
@@ -84,7 +85,7 @@ func RoundTrip(args []any) string {
 		case i < len(eventParams)+4:
 			typ = eventParams[i-4].typ
 		default:
-			typ = "text"
+			typ = "text" // beyond the one-event shape: not this helper's use
 		}
 		fmt.Fprintf(&b, " AND $%d::%s IS NOT NULL", i+1, typ)
 	}

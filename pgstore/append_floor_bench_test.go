@@ -41,32 +41,25 @@ func BenchmarkAppendFloor(b *testing.B) {
 	require.NoError(b, err)
 	defer conn.Release()
 
-	message := floorMessage
-	inTransaction := func(sql string, args []any, check func(first int64)) time.Duration {
-		return timedTransaction(b, conn, sql, args, check)
-	}
-
 	var took [3]time.Duration
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		version := uint64(i) + 1
+		ev := floorMessage("floor-append", version)
+		appendSQL, appendArgs := pgstore.AppendStatement(ev.Interaction, version-1, []interaction.Event{ev})
 		for k := range 3 {
 			switch (i + k) % 3 {
 			case 0:
-				ev := message("floor-append", version)
-				_, args := pgstore.AppendStatement(ev.Interaction, version-1, []interaction.Event{ev})
-				took[0] += inTransaction(pgstore.RoundTrip(args), args, func(first int64) {
+				took[0] += timedTransaction(b, conn, pgstore.RoundTrip(appendArgs), appendArgs, func(first int64) {
 					require.Equal(b, int64(1), first)
 				})
 			case 1:
-				ev := message("floor-insert", version)
-				sql, args := pgstore.BareInsert(&ev)
-				took[1] += inTransaction(sql, args, nil)
+				row := floorMessage("floor-insert", version)
+				sql, args := pgstore.BareInsert(&row)
+				took[1] += timedTransaction(b, conn, sql, args, nil)
 			case 2:
-				ev := message("floor-append", version)
-				sql, args := pgstore.AppendStatement(ev.Interaction, version-1, []interaction.Event{ev})
-				took[2] += inTransaction(sql, args, func(first int64) {
+				took[2] += timedTransaction(b, conn, appendSQL, appendArgs, func(first int64) {
 					require.Positive(b, first, "append %d refused", version)
 				})
 			}

@@ -3,6 +3,7 @@ package pgstore
 import (
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // The append statement (issue 15). A transaction of the Store runs one of
@@ -44,7 +45,7 @@ import (
 // defaultStatementBatch is the largest batch written as one statement per
 // append; a larger batch goes to chatconsult_append in one call. Per
 // append, the statement costs the server less than the function does, but
-// its 42 parameters are encoded again for every append, so in large
+// its parameters are encoded again for every append, so in large
 // batches (many clients at once, where the Go side shares the cores with
 // the server) one call of the function wins (BENCHMARKS.md, issue 15).
 const defaultStatementBatch = 8
@@ -59,9 +60,11 @@ const defaultJoinBatch = 8
 // holds costs the server an executor node to start and finish whether it
 // writes or not (BENCHMARKS.md, issue 15). Arguments: $1 the interaction,
 // $2 the expected version, $3 the number of events, $4 the command ID (""
-// for none), $5–$35 the event columns (columns.args, or appendEventArgs
-// for one event), $36 the events of the transaction's statements before
-// it, and only with deadline changes $37–$40 (set, invitation, kind, due).
+// for none), $5–$35 the event columns (columns.args, or the first
+// event's row, appendRowArgs), $36 the events of the transaction's
+// statements before it, only with deadline changes $37–$40 (set,
+// invitation, kind, due: as arrays, or the one change as scalars), and
+// then the rows of the other events of an append of up to scalarEvents.
 const (
 	appendHead = `WITH head AS MATERIALIZED (SELECT xid_offset FROM chatconsult_log_head FOR SHARE)`
 	appendPos  = `,
@@ -147,15 +150,56 @@ SELECT CASE
     ((SELECT base FROM pos) + $36::integer + $3::integer)::text, false) END`
 )
 
-// appendSingle is the one event of an append of one (most are: a message,
-// a receipt, a state change), from the same parameters as scalars: no
-// array to encode on the Go side, no function scan of 31 arrays on the
-// server's.
-var appendSingle = `,
-  ev AS (
-    SELECT (SELECT base FROM pos) + $36::integer + 1 AS position,
-      ` + singleColumns() + `
-    WHERE EXISTS (SELECT 1 FROM won))`
+// scalarEvents is the most events an append's statement takes as scalar
+// parameters, a row of 31 per event: most appends are one to four events
+// (a message; a join, an acceptance, a conference's four), and
+// PostgreSQL's function scan of 31 arrays, with the Go side's encoding of
+// them, cost more than the rows themselves (BENCHMARKS.md, stop 29). A
+// larger append passes its events as column arrays (appendEvents).
+const scalarEvents = 4
+
+// appendScalarEvents are an append's k events (1 <= k <= scalarEvents) as
+// rows of scalar parameters: the first at $5–$35, the k-1 others after
+// the statement's other parameters, from next on, 31 each.
+func appendScalarEvents(k, next int) string {
+	var b strings.Builder
+	b.WriteString(`,
+  ev AS (`)
+	for i := 1; i <= k; i++ {
+		first := 5
+		if i > 1 {
+			first = next + (i-2)*len(eventParams)
+			b.WriteString(`
+    UNION ALL`)
+		}
+		fmt.Fprintf(&b, `
+    SELECT (SELECT base FROM pos) + $36::integer + %d AS position, `, i)
+		for j, p := range eventParams {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "$%d::%s AS %s", first+j, p.typ, p.name)
+		}
+		b.WriteString(`
+    WHERE EXISTS (SELECT 1 FROM won)`)
+	}
+	b.WriteString(`)`)
+	return b.String()
+}
+
+// appendDeadline is the one deadline change of an append, as scalars at
+// $37–$40 (set, invitation, kind, due): what appendDeadlines does for a
+// change that is its invitation's last, without unnesting and sorting.
+const appendDeadline = `,
+  ended AS (
+    DELETE FROM chatconsult_deadlines dl
+    WHERE NOT $37::boolean AND dl.interaction = $1 AND dl.invitation = $38::text
+      AND EXISTS (SELECT 1 FROM won)),
+  due AS (
+    INSERT INTO chatconsult_deadlines (interaction, invitation, kind, due)
+    SELECT $1, $38::text, $39::smallint, $40::bigint WHERE $37::boolean AND EXISTS (SELECT 1 FROM won)
+    ON CONFLICT (interaction, invitation) DO UPDATE
+    SET kind = excluded.kind, due = excluded.due, claimed_until = NULL)`
 
 // eventParams are the event columns of $5–$35, in order, with their types.
 var eventParams = [...]struct{ name, typ string }{
@@ -180,44 +224,77 @@ func singleColumns() string {
 	return b.String()
 }
 
-// appendShape is what an append's statement must do.
-type appendShape uint8
+// appendShape is what an append's statement must do, and how it takes
+// its events and deadline changes.
+type appendShape struct {
+	first     bool // starts its stream (expected version 0)
+	opens     bool // enters the open-interactions index
+	closes    bool // leaves it
+	events    int  // 1 to scalarEvents: as rows of scalars; 0: as column arrays
+	deadlines deadlineForm
+}
+
+// deadlineForm is how a statement takes an append's deadline changes.
+type deadlineForm uint8
 
 const (
-	shapeFirst     appendShape = 1 << iota // starts its stream (expected version 0)
-	shapeOne                               // one event
-	shapeOpens                             // enters the open-interactions index
-	shapeCloses                            // leaves it
-	shapeDeadlines                         // sets or ends deadlines
-	shapes         = 1 << iota
+	noDeadlines    deadlineForm = iota
+	oneDeadline                 // scalars (appendDeadline)
+	deadlineArrays              // column arrays (appendDeadlines)
 )
 
-// appendStatementSQL is every shape's statement, put together once.
-var appendStatementSQL = func() (out [shapes]string) {
-	for sh := range appendShape(shapes) {
-		q := appendHead
-		if sh&shapeFirst != 0 {
-			q += appendWonFirst
-		} else {
-			q += appendWonExisting
+// key numbers the shapes: each has a statement of its own.
+func (sh appendShape) key() int {
+	k := sh.events<<2 | int(sh.deadlines)
+	for _, bit := range [...]bool{sh.first, sh.opens, sh.closes} {
+		k <<= 1
+		if bit {
+			k |= 1
 		}
-		q += appendPos
-		if sh&shapeOne != 0 {
-			q += appendSingle
-		} else {
-			q += appendEvents
-		}
-		q += appendInsert
-		if sh&shapeOpens != 0 {
-			q += appendOpened
-		}
-		if sh&shapeCloses != 0 {
-			q += appendClosed
-		}
-		if sh&shapeDeadlines != 0 {
-			q += appendDeadlines
-		}
-		out[sh] = q + appendAnswer
 	}
-	return out
-}()
+	return k
+}
+
+// appendStatementCache holds each shape's statement, put together at its
+// first use.
+var appendStatementCache sync.Map // appendShape.key() -> string
+
+// appendStatementSQL is the statement of an append of shape sh.
+func appendStatementSQL(sh appendShape) string {
+	key := sh.key()
+	if q, ok := appendStatementCache.Load(key); ok {
+		return q.(string)
+	}
+	q := appendHead
+	if sh.first {
+		q += appendWonFirst
+	} else {
+		q += appendWonExisting
+	}
+	q += appendPos
+	next := 37 // the first parameter after the offset and the deadlines
+	if sh.deadlines != noDeadlines {
+		next = 41
+	}
+	if sh.events > 0 {
+		q += appendScalarEvents(sh.events, next)
+	} else {
+		q += appendEvents
+	}
+	q += appendInsert
+	if sh.opens {
+		q += appendOpened
+	}
+	if sh.closes {
+		q += appendClosed
+	}
+	switch sh.deadlines {
+	case oneDeadline:
+		q += appendDeadline
+	case deadlineArrays:
+		q += appendDeadlines
+	}
+	q += appendAnswer
+	appendStatementCache.Store(key, q)
+	return q
+}

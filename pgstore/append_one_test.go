@@ -237,3 +237,95 @@ func waitQueued(t *testing.T, st *pgstore.Store, n int) {
 		runtime.Gosched()
 	}
 }
+
+// Issue 15: an append's statement takes its events and its deadline
+// change as scalars when it has up to four events (and one change), as
+// column arrays otherwise (append_one.go). Every shape — one to six
+// events; no deadline change, one set, one ended, two set, two ended; a
+// stream's first append, one in its middle, one that closes it — must
+// write what chatconsult_append writes, and so must the column arrays
+// alone (ArrayColumns), so that each form is checked against the same
+// reference.
+func TestEveryAppendShapeWritesWhatTheBatchFunctionWrites(t *testing.T) {
+	due := time.Unix(1_800_000_000, 123)
+	leg := func(id interaction.ID, inv string, from, to interaction.LegState) interaction.Event {
+		ev := interaction.Event{Interaction: id, Actor: "agent1", Type: interaction.EventLeg,
+			From: string(from), To: string(to), Party: "agent2", Medium: interaction.MediumChat}
+		if from == interaction.LegNone {
+			ev.Deadline = due
+		}
+		ev.SetInvitation(interaction.InvitationID(inv))
+		return ev
+	}
+	patterns := []struct {
+		name   string
+		events func(id interaction.ID) []interaction.Event
+	}{
+		{"none", func(interaction.ID) []interaction.Event { return nil }},
+		{"set", func(id interaction.ID) []interaction.Event {
+			return []interaction.Event{leg(id, "inv-c", interaction.LegNone, interaction.LegInviting)}
+		}},
+		{"ended", func(id interaction.ID) []interaction.Event {
+			return []interaction.Event{leg(id, "inv-a", interaction.LegInviting, interaction.LegActive)}
+		}},
+		{"set-two", func(id interaction.ID) []interaction.Event {
+			return []interaction.Event{leg(id, "inv-c", interaction.LegNone, interaction.LegInviting),
+				leg(id, "inv-d", interaction.LegNone, interaction.LegInviting)}
+		}},
+		{"ended-two", func(id interaction.ID) []interaction.Event {
+			return []interaction.Event{leg(id, "inv-a", interaction.LegInviting, interaction.LegActive),
+				leg(id, "inv-b", interaction.LegInviting, interaction.LegActive)}
+		}},
+	}
+	// numbered gives events versions from expected+1 and one command.
+	numbered := func(events []interaction.Event, expected uint64, cause string) []interaction.Event {
+		for i := range events {
+			events[i].Version = expected + 1 + uint64(i)
+			events[i].Time = time.Unix(1_700_000_000, int64(events[i].Version))
+			events[i].Cause = cause
+		}
+		return events
+	}
+	play := func(opts ...pgstore.Option) string {
+		s := newSchema(t)
+		pool := s.pool(t, nil)
+		st := newStore(t, pool, opts...)
+		for n := 1; n <= 6; n++ {
+			for _, p := range patterns {
+				for _, where := range []string{"first", "middle", "closing"} {
+					id := interaction.ID(fmt.Sprintf("shape-%d-%s-%s", n, p.name, where))
+					var events []interaction.Event
+					if where == "first" {
+						events = append(events, opened(id, ""))
+					}
+					events = append(events, p.events(id)...)
+					for len(events) < n-1 || (len(events) < n && where != "closing") {
+						events = append(events, message(id, 0, ""))
+					}
+					if where == "closing" {
+						events = append(events, closed(id, 0, ""))
+					}
+					if len(events) != n {
+						continue // the pattern needs more events than n
+					}
+					var expected uint64
+					if where != "first" {
+						setup := []interaction.Event{opened(id, ""),
+							leg(id, "inv-a", interaction.LegNone, interaction.LegInviting),
+							leg(id, "inv-b", interaction.LegNone, interaction.LegInviting)}
+						require.NoError(t, st.Append(ctx, id, 0, numbered(setup, 0, string(id)+"-setup")))
+						expected = 3
+					}
+					require.NoError(t, st.Append(ctx, id, expected, numbered(events, expected, string(id))), id)
+				}
+			}
+		}
+		return appendTables(t, pool)
+	}
+	reference := play(pgstore.BatchFunctionOnly())
+	assert.Equal(t, reference, play(), "the statements, scalars where they can")
+	assert.Equal(t, reference, play(pgstore.ArrayColumns()), "the statements, column arrays only")
+	assert.Contains(t, reference, "shape-6-set-two-closing", "the largest shapes were played")
+	assert.Regexp(t, `(?m)^shape-1-none-middle inv-a`, reference, "a deadline that no append ended is left")
+	assert.NotRegexp(t, `(?m)^shape-\d-ended-two-\w+ inv-b`, reference, "both changes of an append ended their deadlines")
+}

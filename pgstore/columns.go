@@ -117,10 +117,9 @@ func (c *columns) add(events []interaction.Event) {
 
 func (c *columns) len() int { return len(c.interaction) }
 
-// appendEventArgs appends the columns of the first event of an append, as
-// scalars in the order of columns.args (append_one.go's appendSingle).
-func appendEventArgs(args []any, ev *interaction.Event) []any {
-	r := rowOf(ev, ev.Cause)
+// appendRowArgs appends the columns of an event's row as scalars, in the
+// order of columns.args (append_one.go's appendScalarEvents).
+func appendRowArgs(args []any, r eventRow) []any {
 	return append(args, r.interaction, r.version, r.timeS, r.timeNS, r.actor, r.cause, r.command,
 		r.typ, r.scopeKind, r.scopeLeg, r.scopeParty, r.party, r.role, r.from, r.to, r.trigger,
 		r.leg, r.via, r.targetKind, r.targetID, r.medium, r.request, r.body, r.kind, r.seq, r.fingerprint,

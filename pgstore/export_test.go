@@ -37,6 +37,16 @@ func StatementBatch(n int) Option {
 	}
 }
 
+// ArrayColumns makes a Store's append statements take every append's
+// events and deadline changes as column arrays, none as scalars, so that
+// tests compare the two forms.
+func ArrayColumns() Option {
+	return func(s *Store) error {
+		s.scalarRows = 0
+		return nil
+	}
+}
+
 // JoinBatch sets how many appends a writer gathers while another
 // writer's transaction is in flight (benchmarks compare sizes).
 func JoinBatch(n int) Option {
@@ -49,7 +59,7 @@ func JoinBatch(n int) Option {
 // AppendStatement is the statement a Store writes an append with when the
 // append is alone in its transaction, and its arguments.
 func AppendStatement(id interaction.ID, expected uint64, events []interaction.Event) (string, []any) {
-	st := appendStatements([]*appendRequest{{id: id, expected: expected, events: events}})[0]
+	st := appendStatements([]*appendRequest{{id: id, expected: expected, events: events}}, scalarEvents)[0]
 	return st.query, st.args
 }
 
@@ -64,7 +74,7 @@ func BareInsert(ev *interaction.Event) (string, []any) {
 		fmt.Fprintf(&vals, ", $%d::%s", i+1, p.typ)
 	}
 	q := `INSERT INTO chatconsult_events (position` + cols.String() + `) VALUES ((pg_current_xact_id()::text::bigint << 20) + 1` + vals.String() + `)`
-	return q, appendEventArgs(nil, ev)
+	return q, appendRowArgs(nil, rowOf(ev, ev.Cause))
 }
 
 // RoundTrip is a statement that takes the arguments of an append of one

@@ -42,7 +42,10 @@ type Store struct {
 	// joinBatch: how many appends a writer gathers while another writer's
 	// transaction is in flight (writer.go); 0 or 1: none.
 	joinBatch int
-	flights   flights
+	// scalarRows: the most events an append's statement takes as rows of
+	// scalars (scalarEvents); tests set 0 (column arrays only).
+	scalarRows int
+	flights    flights
 }
 
 var (
@@ -83,7 +86,7 @@ func WithWriters(n int) Option {
 // search_path, which Migrate must have brought to SchemaVersion. Close
 // stops it; the pool stays the caller's.
 func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error) {
-	s := &Store{pool: pool, maxBatch: 256, writers: 2, statementBatch: defaultStatementBatch, joinBatch: defaultJoinBatch, stop: make(chan struct{}), stopped: make(chan struct{})}
+	s := &Store{pool: pool, maxBatch: 256, writers: 2, statementBatch: defaultStatementBatch, joinBatch: defaultJoinBatch, scalarRows: scalarEvents, stop: make(chan struct{}), stopped: make(chan struct{})}
 	for _, o := range opts {
 		if err := o(s); err != nil {
 			return nil, err

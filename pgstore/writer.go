@@ -153,7 +153,7 @@ func (s *Store) commit(batch []*appendRequest) {
 	if len(live) > s.statementBatch {
 		stmts = []statement{functionStatement(live)}
 	} else {
-		stmts = appendStatements(live)
+		stmts = appendStatements(live, s.scalarRows)
 	}
 
 	ctx := s.ctx
@@ -269,8 +269,10 @@ type statement struct {
 // order between them changes no outcome; appends to one stream are
 // decided in arrival order, each seeing the ones before it in the same
 // transaction. Each statement's events take the positions after the
-// events of the statements before it.
-func appendStatements(live []*appendRequest) []statement {
+// events of the statements before it. An append of up to scalarRows
+// events passes them as rows of scalars, and its deadline change, if it
+// has one, as scalars; any other as column arrays.
+func appendStatements(live []*appendRequest, scalarRows int) []statement {
 	order := slices.Clone(live)
 	slices.SortStableFunc(order, func(a, b *appendRequest) int { return strings.Compare(string(a.id), string(b.id)) })
 	out := make([]statement, 0, len(order))
@@ -281,18 +283,17 @@ func appendStatements(live []*appendRequest) []statement {
 		var shape appendShape
 		switch closing := interaction.Closes(r.events); {
 		case closing:
-			shape |= shapeCloses
+			shape.closes = true
 		case r.expected == 0:
-			shape |= shapeOpens
+			shape.opens = true
 		}
-		if r.expected == 0 {
-			shape |= shapeFirst
-		}
-		args := make([]any, 0, 40)
+		shape.first = r.expected == 0
+		scalar := len(r.events) <= scalarRows
+		args := make([]any, 0, 41+len(eventParams)*(len(r.events)-1))
 		args = append(args, string(r.id), int64(r.expected), int32(len(r.events)), r.events[0].Cause)
-		if len(r.events) == 1 {
-			shape |= shapeOne
-			args = appendEventArgs(args, &r.events[0])
+		if scalar {
+			shape.events = len(r.events)
+			args = appendRowArgs(args, rowOf(&r.events[0], r.events[0].Cause))
 		} else {
 			var cols columns
 			cols.grow(len(r.events))
@@ -300,11 +301,20 @@ func appendStatements(live []*appendRequest) []statement {
 			args = append(args, cols.args()...)
 		}
 		args = append(args, int32(offset))
-		if len(dl.set) > 0 {
-			shape |= shapeDeadlines
+		switch {
+		case len(dl.set) == 1 && scalar:
+			shape.deadlines = oneDeadline
+			args = append(args, dl.set[0], dl.invitations[0], dl.kinds[0], dl.due[0])
+		case len(dl.set) > 0:
+			shape.deadlines = deadlineArrays
 			args = append(args, dl.set, dl.invitations, dl.kinds, dl.due)
 		}
-		query := appendStatementSQL[shape]
+		if scalar {
+			for i := 1; i < len(r.events); i++ {
+				args = appendRowArgs(args, rowOf(&r.events[i], ""))
+			}
+		}
+		query := appendStatementSQL(shape)
 		out = append(out, statement{query: query, args: args, appends: []*appendRequest{r}})
 		offset += len(r.events)
 	}

@@ -14,8 +14,10 @@ import (
 )
 
 // Service runs commands against interactions: it loads an interaction from
-// the Store (once, then keeps it), decides the command, appends the events
-// with the version it decided on, applies them, and then notifies.
+// the Store (once, then keeps it; an Open of an interaction it holds
+// nothing of is decided on the empty state, which the append's expected
+// version checks), decides the command, appends the events with the
+// version it decided on, applies them, and then notifies.
 //
 // It is safe for concurrent use. Commands on one interaction run one at a
 // time; commands on different interactions do not wait for each other
@@ -429,8 +431,23 @@ func runLocked[C Command](s *Service, ctx context.Context, e *entry, id ID, acto
 		}
 	}
 	fresh := false
+	// An interaction this Service holds nothing of is new when the command
+	// opens it (its ID is fresh): the command is decided on the empty state,
+	// and the append's expected version 0 checks that guess, instead of a
+	// read of a stream that is all but always empty (issue 15: a round trip
+	// per chat on PostgreSQL). A refusal or a conflict on the guess reads the
+	// stream and decides again. A caller-chosen command ID is read first,
+	// since it may have been applied already.
+	guessed := false
+	if opening && e.state == nil && explicit == "" {
+		if st, err := Rebuild(nil); err == nil {
+			st.ID = id
+			e.state, guessed = st, true
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		if e.state == nil {
+			guessed = false
 			done, then, err := s.load(ctx, id, e, explicit)
 			if err != nil {
 				return decided, err
@@ -492,6 +509,13 @@ func runLocked[C Command](s *Service, ctx context.Context, e *entry, id ID, acto
 		}
 		if lent != nil {
 			lent.release()
+		}
+		if errors.Is(err, ErrConflict) && guessed {
+			// The interaction exists: read it and decide again. Not a
+			// conflict with another writer, so not one of the retries.
+			e.state = nil
+			attempt--
+			continue
 		}
 		if errors.Is(err, ErrConflict) {
 			s.conflicted(ctx, id, cmd, attempt, attempt < s.retries)

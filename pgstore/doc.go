@@ -140,8 +140,9 @@
 // batches of one or two next to large ones, each a commit, a WAL flush
 // and a notification. It commits them in one transaction of one round
 // trip: a pipeline of BEGIN; one statement per append, in interaction
-// order (append_one.go; an append of one event, the most common, as scalar
-// parameters), or for a batch of more than eight appends one call of
+// order (append_one.go; an append of up to four events, nearly all of
+// them, passes its events and its one deadline change as scalar
+// parameters, a larger one as column arrays), or for a batch of more than eight appends one call of
 // chatconsult_append; COMMIT; the notification (notifySQL). Each
 // statement decides its append on its locked stream row (conflicts are
 // answered and do not abort the others; an append may follow another of

@@ -289,7 +289,11 @@ func appendStatements(live []*appendRequest, scalarRows int) []statement {
 		}
 		shape.first = r.expected == 0
 		scalar := len(r.events) <= scalarRows
-		args := make([]any, 0, 41+len(eventParams)*(len(r.events)-1))
+		size := 40 // the scalars, the event (or its columns), the offset, the deadlines
+		if scalar {
+			size += len(eventParams) * (len(r.events) - 1)
+		}
+		args := make([]any, 0, size)
 		args = append(args, string(r.id), int64(r.expected), int32(len(r.events)), r.events[0].Cause)
 		if scalar {
 			shape.events = len(r.events)

@@ -213,17 +213,6 @@ var eventParams = [...]struct{ name, typ string }{
 	{"deadline_ns", "integer"}, {"supervised", "text"}, {"attachments", "bytea"},
 }
 
-func singleColumns() string {
-	var b strings.Builder
-	for i, p := range eventParams {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "$%d::%s AS %s", i+5, p.typ, p.name)
-	}
-	return b.String()
-}
-
 // appendShape is what an append's statement must do, and how it takes
 // its events and deadline changes.
 type appendShape struct {

@@ -320,11 +320,20 @@ func TestEveryAppendShapeWritesWhatTheBatchFunctionWrites(t *testing.T) {
 				}
 			}
 		}
-		return appendTables(t, pool)
+		// Positions are left out of the tables (they come from transaction
+		// IDs), so two counts check them: events whose order by position is
+		// not their order by version, and transactions whose positions are
+		// not consecutive. Both must be 0.
+		return appendTables(t, pool,
+			`SELECT count(*) FROM (SELECT row_number() OVER (PARTITION BY interaction ORDER BY position) AS p,
+				row_number() OVER (PARTITION BY interaction ORDER BY version) AS v FROM chatconsult_events) x WHERE p <> v`,
+			`SELECT count(*) FROM (SELECT max(position) - min(position) + 1 AS span, count(*) AS n
+				FROM chatconsult_events GROUP BY xmin::text) x WHERE span <> n`)
 	}
 	reference := play(pgstore.BatchFunctionOnly())
 	assert.Equal(t, reference, play(), "the statements, scalars where they can")
 	assert.Equal(t, reference, play(pgstore.ArrayColumns()), "the statements, column arrays only")
+	assert.True(t, strings.HasSuffix(reference, "--\n0\n--\n0\n--\n"), "positions follow versions, consecutive in each transaction")
 	assert.Contains(t, reference, "shape-6-set-two-closing", "the largest shapes were played")
 	assert.Regexp(t, `(?m)^shape-1-none-middle inv-a`, reference, "a deadline that no append ended is left")
 	assert.NotRegexp(t, `(?m)^shape-\d-ended-two-\w+ inv-b`, reference, "both changes of an append ended their deadlines")

@@ -232,7 +232,10 @@ const (
 	deadlineArrays              // column arrays (appendDeadlines)
 )
 
-// key numbers the shapes: each has a statement of its own.
+// key numbers the shapes: each has a statement of its own. A small int,
+// not the struct, keys appendStatementCache: sync.Map holds an int below
+// 256 in an interface without an allocation, and the lookup is on every
+// append's path.
 func (sh appendShape) key() int {
 	k := sh.events<<2 | int(sh.deadlines)
 	for _, bit := range [...]bool{sh.first, sh.opens, sh.closes} {
